@@ -1,0 +1,356 @@
+"""The functional transforms, shaped like JAX's: trace, transform the DAG, then apply.
+
+Each transform calls ``fun`` on fresh :class:`~tensorad.expr.Variable` nodes, builds the
+derivative DAG with :func:`~tensorad.forward.pushforward` or
+:func:`~tensorad.reverse.pullback`, and then *applies* it to the actual arguments: it
+evaluates when they are arrays, and substitutes when they are expressions themselves,
+which is how transforms nest (``hessian = jacfwd(jacrev(f))``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from tensorad import build
+from tensorad._types import Array
+from tensorad.errors import OperandTypeError, ShapeError
+from tensorad.evaluate import evaluate
+from tensorad.expr import Constant, Expr, Node, Variable
+from tensorad.forward import pushforward
+from tensorad.ops import as_node
+from tensorad.reverse import pullback
+from tensorad.tree import Tree, flatten, unflatten
+
+ArgNums = int | Sequence[int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Input:
+    """One leaf of a differentiated argument: the variable standing for it and its value."""
+
+    variable: Variable
+    value: Array | Node
+
+
+def _input(value: object, name: str) -> _Input:
+    if isinstance(value, Expr):
+        node: Node = value  # type: ignore[assignment]
+        return _Input(Variable(name, node.shape, node.dtype), node)
+    array = np.asarray(value)
+    if array.dtype.kind not in "fc":
+        raise OperandTypeError(
+            f"argument {name} has dtype {array.dtype}; differentiation needs float (or complex) "
+            "inputs: pass e.g. np.asarray(x, dtype=float)"
+        )
+    return _Input(Variable(name, array.shape, array.dtype), array)
+
+
+def _apply(nodes: list[Node], inputs: Sequence[_Input]) -> list[Any]:
+    """Evaluate ``nodes`` at the inputs' arrays, or substitute the inputs' expressions."""
+    if all(isinstance(i.value, np.ndarray) for i in inputs):
+        env = {i.variable: i.value for i in inputs}
+        values = evaluate(nodes, env)  # type: ignore[arg-type]
+        return [_fresh(value, node) for value, node in zip(values, nodes, strict=True)]
+    mapping: dict[Node, Node] = {i.variable: as_node(i.value) for i in inputs}
+    return build.substitute(nodes, mapping)
+
+
+def _fresh(value: Array, node: Node) -> Array:
+    """An array the caller owns: never a view of an input, a constant or a broadcast."""
+    if isinstance(node, (Variable, Constant)) or not value.flags.owndata or not value.flags.writeable:
+        return np.array(value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Trace:
+    """``fun`` called on variables: its inputs, outputs (as nodes) and their structures."""
+
+    inputs: list[_Input]
+    arg_trees: list[Tree]
+    outputs: list[Node]
+    out_tree: Tree
+    aux: Any
+
+
+def _trace(fun: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int], has_aux: bool) -> _Trace:
+    call_args = list(args)
+    inputs: list[_Input] = []
+    arg_trees = []
+    for k in argnums:
+        if not -len(args) <= k < len(args):
+            raise ShapeError(f"argnums {k} is out of range for {len(args)} positional arguments")
+        leaves, tree = flatten(args[k])
+        ins = [_input(leaf, f"x{k}_{j}" if len(leaves) > 1 else f"x{k}") for j, leaf in enumerate(leaves)]
+        inputs += ins
+        arg_trees.append(tree)
+        call_args[k] = unflatten(tree, [i.variable for i in ins])
+    result = fun(*call_args)
+    aux = None
+    if has_aux:
+        if not (isinstance(result, (tuple, list)) and len(result) == 2):
+            raise OperandTypeError("has_aux=True needs fun to return a pair (output, aux)")
+        result, aux = result
+    leaves, out_tree = flatten(result)
+    return _Trace(inputs, arg_trees, [as_node(leaf) for leaf in leaves], out_tree, aux)
+
+
+def _finish_aux(trace: _Trace) -> Any:
+    leaves, tree = flatten(trace.aux)
+    nodes = [leaf for leaf in leaves if isinstance(leaf, Expr)]
+    values = iter(_apply(nodes, trace.inputs)) if nodes else iter(())  # type: ignore[arg-type]
+    return unflatten(tree, [next(values) if isinstance(leaf, Expr) else leaf for leaf in leaves])
+
+
+def _argnums(argnums: ArgNums) -> tuple[int, ...]:
+    return (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+
+def _or_zeros(node: Node | None, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Node:
+    return build.zeros(shape, dtype) if node is None else node
+
+
+def _per_argument(trace: _Trace, argnums: ArgNums, leaves: list[Any]) -> Any:
+    """Group per-input-leaf results back into the argnums / argument structure."""
+    groups, start = [], 0
+    for tree in trace.arg_trees:
+        groups.append(unflatten(tree, leaves[start : start + tree.num_leaves]))
+        start += tree.num_leaves
+    return groups[0] if isinstance(argnums, int) else tuple(groups)
+
+
+# ------------------------------------------------------------------ forward mode
+
+
+def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """``(fun(*primals), J·tangents)``: the Jacobian-vector product in one forward pass.
+
+    >>> import numpy as np, tensorad as ta
+    >>> ta.jvp(lambda x: ta.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
+    (array(9.), array(3.))
+    """
+    if len(primals) != len(tangents):
+        raise ShapeError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    trace = _trace(fun, primals, range(len(primals)), has_aux=False)
+    tangent_leaves = flatten(tuple(tangents))[0]
+    if len(tangent_leaves) != len(trace.inputs):
+        raise ShapeError(f"jvp: tangents have {len(tangent_leaves)} leaves, primals {len(trace.inputs)}")
+    tangent_inputs = []
+    for k, (i, t) in enumerate(zip(trace.inputs, tangent_leaves, strict=True)):
+        t_in = _input(t, f"t{k}")
+        if t_in.variable.shape != i.variable.shape:
+            raise ShapeError(
+                f"tangent {k} has shape {t_in.variable.shape} but its primal has shape {i.variable.shape}"
+            )
+        tangent_inputs.append(t_in)
+    seeds = {i.variable: t.variable for i, t in zip(trace.inputs, tangent_inputs, strict=True)}
+    dots = pushforward(trace.outputs, seeds)
+    dots_full = [_or_zeros(d, o.shape, o.dtype) for d, o in zip(dots, trace.outputs, strict=True)]
+    values = _apply(trace.outputs + dots_full, trace.inputs + tangent_inputs)
+    n = len(trace.outputs)
+    return unflatten(trace.out_tree, values[:n]), unflatten(trace.out_tree, values[n:])
+
+
+def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(fun(*primals), jvp_fun)`` where ``jvp_fun(*tangents)`` is the linear map J·t.
+
+    >>> import numpy as np, tensorad as ta
+    >>> out, f_jvp = ta.linearize(ta.sin, np.array(0.0))
+    >>> f_jvp(np.array(2.0))
+    array(2.)
+    """
+    out = jvp(fun, primals, primals)[0]
+
+    def jvp_fun(*tangents: Any) -> Any:
+        return jvp(fun, primals, tangents)[1]
+
+    return out, jvp_fun
+
+
+def jacfwd(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """The Jacobian by forward mode: seed δ on each input, shape ``out.shape + in.shape``.
+
+    >>> import numpy as np, tensorad as ta
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> ta.jacfwd(lambda x: A @ x)(np.ones(2))
+    array([[1., 2.],
+           [3., 4.]])
+    """
+
+    @functools.wraps(fun)
+    def jac(*args: Any) -> Any:
+        trace = _trace(fun, args, _argnums(argnums), has_aux)
+        blocks: list[list[Node]] = [[] for _ in trace.outputs]
+        for i in trace.inputs:
+            x = i.variable
+            dots = pushforward(trace.outputs, {x: build.identity(x.shape, x.dtype)})
+            for block, d, y in zip(blocks, dots, trace.outputs, strict=True):
+                block.append(_or_zeros(d, y.shape + x.shape, np.result_type(y.dtype, x.dtype)))
+        return _jacobian_result(trace, argnums, blocks)
+
+    return jac
+
+
+# ------------------------------------------------------------------ reverse mode
+
+
+def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+    """``(fun(*primals), vjp_fun)`` where ``vjp_fun(ct)`` returns ``ctᵀJ``, one per primal.
+
+    >>> import numpy as np, tensorad as ta
+    >>> out, f_vjp = ta.vjp(lambda x: 2.0 * x, np.array([1.0, 2.0]))
+    >>> f_vjp(np.array([1.0, 1.0]))
+    (array([2., 2.]),)
+    """
+    trace = _trace(fun, primals, range(len(primals)), has_aux)
+    memo: dict[Node, Array] = {}
+    symbolic = not all(isinstance(i.value, np.ndarray) for i in trace.inputs)
+    if symbolic:
+        out_values = _apply(trace.outputs, trace.inputs)
+    else:
+        env = {i.variable: i.value for i in trace.inputs}
+        raw = evaluate(trace.outputs, env, memo)  # type: ignore[arg-type]
+        out_values = [_fresh(v, n) for v, n in zip(raw, trace.outputs, strict=True)]
+
+    def vjp_fun(cotangent: Any) -> tuple[Any, ...]:
+        leaves = flatten(cotangent)[0]
+        if len(leaves) != len(trace.outputs):
+            raise ShapeError(f"vjp_fun got {len(leaves)} cotangent leaves for {len(trace.outputs)} outputs")
+        ct_inputs = [_input(leaf, f"ct{k}") for k, leaf in enumerate(leaves)]
+        for k, (c, y) in enumerate(zip(ct_inputs, trace.outputs, strict=True)):
+            if c.variable.shape != y.shape:
+                raise ShapeError(f"cotangent {k} has shape {c.variable.shape}, the output has shape {y.shape}")
+        bars = pullback(trace.outputs, [c.variable for c in ct_inputs], [i.variable for i in trace.inputs])
+        nodes = [_or_zeros(b, i.variable.shape, i.variable.dtype) for b, i in zip(bars, trace.inputs, strict=True)]
+        if symbolic:
+            values = _apply(nodes, trace.inputs + ct_inputs)
+        else:
+            env = {i.variable: i.value for i in trace.inputs + ct_inputs}
+            raw = evaluate(nodes, env, dict(memo))  # type: ignore[arg-type]
+            values = [_fresh(v, n) for v, n in zip(raw, nodes, strict=True)]
+        return tuple(_per_argument(trace, range(len(primals)), values))
+
+    out = unflatten(trace.out_tree, out_values)
+    if has_aux:
+        return out, vjp_fun, _finish_aux(trace)
+    return out, vjp_fun
+
+
+def _gradient(fun: Callable[..., Any], argnums: ArgNums, has_aux: bool, args: Sequence[Any]) -> tuple[Any, Any]:
+    trace = _trace(fun, args, _argnums(argnums), has_aux)
+    if len(trace.outputs) != 1 or trace.outputs[0].shape != ():
+        shapes = [y.shape for y in trace.outputs]
+        raise OperandTypeError(f"grad requires a scalar output; fun returned shapes {shapes}")
+    (y,) = trace.outputs
+    bars = pullback([y], [build.scalar(1.0, y.dtype)], [i.variable for i in trace.inputs])
+    nodes = [_or_zeros(b, i.variable.shape, i.variable.dtype) for b, i in zip(bars, trace.inputs, strict=True)]
+    value, *grads = _apply([y, *nodes], trace.inputs)
+    if has_aux:
+        value = (value, _finish_aux(trace))
+    return value, _per_argument(trace, argnums, grads)
+
+
+def value_and_grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """``(fun(*args), ∇fun(*args))`` for a scalar-valued ``fun`` (reverse mode).
+
+    >>> import numpy as np, tensorad as ta
+    >>> ta.value_and_grad(lambda x: x @ x)(np.array([1.0, 2.0]))
+    (array(5.), array([2., 4.]))
+    """
+
+    @functools.wraps(fun)
+    def value_and_gradient(*args: Any) -> tuple[Any, Any]:
+        return _gradient(fun, argnums, has_aux, args)
+
+    return value_and_gradient
+
+
+def grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """The gradient of a scalar-valued ``fun`` with respect to ``args[argnums]``.
+
+    >>> import numpy as np, tensorad as ta
+    >>> ta.grad(lambda x: ta.sum(ta.exp(x)))(np.zeros(3))
+    array([1., 1., 1.])
+    """
+
+    @functools.wraps(fun)
+    def gradient(*args: Any) -> Any:
+        value, grads = _gradient(fun, argnums, has_aux, args)
+        return (grads, value[1]) if has_aux else grads
+
+    return gradient
+
+
+def jacrev(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """The Jacobian by reverse mode: seed δ on each output, shape ``out.shape + in.shape``.
+
+    >>> import numpy as np, tensorad as ta
+    >>> ta.jacrev(lambda x: x * x)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+
+    @functools.wraps(fun)
+    def jac(*args: Any) -> Any:
+        trace = _trace(fun, args, _argnums(argnums), has_aux)
+        wrt = [i.variable for i in trace.inputs]
+        blocks: list[list[Node]] = []
+        for y in trace.outputs:
+            bars = pullback([y], [build.identity(y.shape, y.dtype)], wrt)
+            blocks.append(
+                [_or_zeros(b, y.shape + x.shape, np.result_type(y.dtype, x.dtype)) for b, x in zip(bars, wrt, strict=True)]
+            )
+        return _jacobian_result(trace, argnums, blocks)
+
+    return jac
+
+
+def _jacobian_result(trace: _Trace, argnums: ArgNums, blocks: list[list[Node]]) -> Any:
+    values = iter(_apply([node for block in blocks for node in block], trace.inputs))
+    per_output = [_per_argument(trace, argnums, [next(values) for _ in block]) for block in blocks]
+    result = unflatten(trace.out_tree, per_output)
+    return (result, _finish_aux(trace)) if trace.aux is not None else result
+
+
+def hessian(fun: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """``jacfwd(jacrev(fun))``: shape ``out.shape + in.shape + in.shape``.
+
+    >>> import numpy as np, tensorad as ta
+    >>> A = np.array([[1.0, 2.0], [0.0, 1.0]])
+    >>> ta.hessian(lambda x: x @ A @ x)(np.ones(2))
+    array([[2., 2.],
+           [2., 2.]])
+    """
+    return jacfwd(jacrev(fun, argnums), argnums)
+
+
+# ------------------------------------------------------------------ symbolic
+
+
+def derivative(expr: Node, wrt: Variable, mode: Literal["reverse", "forward"] = "reverse") -> Node:
+    """The derivative of ``expr`` w.r.t. ``wrt`` as an expression of shape ``expr.shape + wrt.shape``."""
+    if mode == "forward":
+        (d,) = pushforward([expr], {wrt: build.identity(wrt.shape, wrt.dtype)})
+    elif mode == "reverse":
+        (d,) = pullback([expr], [build.identity(expr.shape, expr.dtype)], [wrt])
+    else:
+        raise ShapeError(f"mode must be 'reverse' or 'forward', got {mode!r}")
+    return _or_zeros(d, expr.shape + wrt.shape, np.result_type(expr.dtype, wrt.dtype))
+
+
+def eager(fn: Callable[..., Node]) -> Callable[..., Any]:
+    """``fn`` returning arrays when no argument is an expression (numpy-like use)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        node = fn(*args, **kwargs)
+        if any(isinstance(a, Expr) for a in flatten((args, kwargs))[0]):
+            return node
+        return _fresh(evaluate([node], {})[0], node)
+
+    return wrapper

@@ -1,0 +1,325 @@
+"""Smart constructors: the only way nodes are made.
+
+Every node of a DAG, whether traced from user code or produced by a derivative rule,
+comes from these functions. They validate shapes and labels, and they keep the DAG
+small by two rewrites that never change a value:
+
+* **Unary contractions dissolve into their consumers.** A unary contraction
+  ``X = *(t1, ∅, t)(P)`` (transpose, sum, trace, diagonal, broadcast, scaling, and the
+  identity seed δ, which is ``*(∅, ∅, "ii")(1)``) seen by a contraction under labels
+  ``u`` is replaced by ``P`` itself: ``P``'s labels are renamed through ``t ↦ u``,
+  labels that ``t`` repeats are identified in the consumer, and labels that ``t``
+  broadcasts constrain nothing (if the consumer sums them alone they contribute their
+  size as a factor). So δ is never materialized when it meets a contraction: it becomes
+  a relabelling, or a diagonal embedding when both of its labels survive.
+* **Structure sits on unary nodes.** A binary contraction whose output broadcasts or
+  embeds a diagonal is split into its compact core and a unary wrapper, so the wrapper
+  dissolves into later contractions and the structure is materialized only when an
+  addition, a function or the caller needs the dense array.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from tensorad._types import Array, Labels, Shape
+from tensorad.errors import OperandTypeError, ShapeError
+from tensorad.expr import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, children, toposort
+
+_ALPHABET = string.ascii_letters + "".join(chr(c) for c in range(0x100, 0x17F))
+
+
+def fresh_labels(n: int, avoid: Iterable[str] = ()) -> Labels:
+    """``n`` distinct labels not in ``avoid``.
+
+    >>> fresh_labels(3, "ab")
+    'cde'
+    """
+    taken = set(avoid)
+    out: list[str] = []
+    if n == 0:
+        return ""
+    for label in _label_stream():
+        if label not in taken:
+            out.append(label)
+            if len(out) == n:
+                break
+    return "".join(out)
+
+
+def _label_stream() -> Iterator[str]:
+    yield from _ALPHABET
+    code = 0x400
+    while True:
+        yield chr(code)
+        code += 1
+
+
+def constant(value: object) -> Constant:
+    """A read-only constant node holding ``value`` (no copy when it is an array)."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biufc":
+        raise OperandTypeError(f"cannot use an array of dtype {array.dtype} as a tensorad constant")
+    if array.dtype.kind in "biu":
+        array = array.astype(np.float64)
+    view = array.view()
+    view.flags.writeable = False
+    return Constant(view, view.shape, view.dtype)
+
+
+def scalar(value: float, dtype: np.dtype[Any]) -> Constant:
+    """A 0-d constant of the given dtype."""
+    return constant(np.asarray(value, dtype=dtype))
+
+
+def contract(
+    a: Node,
+    s1: Labels,
+    b: Node | None,
+    s2: Labels,
+    s3: Labels,
+    *,
+    sizes: Mapping[str, int] | None = None,
+    scale: float = 1.0,
+) -> Node:
+    """``scale * *(s1, s2, s3)(a, b)``, the generalized einsum ``s1,s2->s3``.
+
+    ``sizes`` gives the size of each label of ``s3`` that no operand carries (a
+    broadcast). Pass ``b=None`` and ``s2=""`` for a unary contraction.
+
+    >>> from tensorad.expr import Variable
+    >>> A, x = Variable("A", (2, 3)), Variable("x", (3,))
+    >>> contract(A, "ij", x, "j", "i").shape
+    (2,)
+    """
+    size = _check_labels(a, s1, b, s2, s3, sizes)
+    dtype = a.dtype if b is None else np.result_type(a.dtype, b.dtype)
+    merge = _UnionFind()
+    operands: list[tuple[Node, Labels]] = []
+    used = set(s1) | set(s2) | set(s3)
+    for node, labels in ((a, s1), (b, s2)):
+        if node is None:
+            continue
+        if isinstance(node, Contraction) and node.b is None:
+            scale *= node.scale
+            node, labels = _dissolve(node, labels, merge, used, size)
+        if isinstance(node, Constant) and node.shape == () and node.dtype.kind in "fi":
+            scale *= float(node.value)
+            continue
+        operands.append((node, labels))
+    operands = [(node, merge.apply(labels)) for node, labels in operands]
+    out = merge.apply(s3)
+    present = {label for _, labels in operands for label in labels}
+    for label in {merge.find(label) for label in set(s1) | set(s2)} - present - set(out):
+        scale *= size[label]  # a label summed where nothing depends on it
+    shape = tuple(size[label] for label in s3)
+    return _make(operands, out, scale, shape, dtype, size)
+
+
+def _dissolve(
+    x: Contraction, u: Labels, merge: _UnionFind, used: set[str], size: dict[str, int]
+) -> tuple[Node, Labels]:
+    """Rename ``x``'s operand into the consumer's labels ``u`` (see module docstring)."""
+    first: dict[str, str] = {}
+    for t_label, u_label in zip(x.s3, u, strict=True):
+        if t_label in first:
+            merge.union(first[t_label], u_label)
+        else:
+            first[t_label] = u_label
+    internal = [label for label in dict.fromkeys(x.s1) if label not in first]
+    for label, new in zip(internal, fresh_labels(len(internal), used), strict=True):
+        first[label] = new
+        used.add(new)
+        size[new] = x.a.shape[x.s1.index(label)]
+    return x.a, "".join(first[label] for label in x.s1)
+
+
+def _make(
+    operands: list[tuple[Node, Labels]],
+    out: Labels,
+    scale: float,
+    shape: Shape,
+    dtype: np.dtype[Any],
+    size: Mapping[str, int],
+) -> Node:
+    if not operands:
+        return Contraction(scalar(scale, dtype), None, "", "", out, 1.0, shape, dtype)
+    (a, s1), *rest = operands
+    if not rest:
+        if s1 == out and scale == 1.0 and a.dtype == dtype:
+            return a  # the identity relabelling
+        return Contraction(a, None, s1, "", out, scale, shape, dtype)
+    (b, s2), = rest
+    node = Contraction(a, b, s1, s2, out, scale, shape, dtype)
+    if not node.is_structural:
+        return node
+    core = node.core
+    core_shape = tuple(size[label] for label in core)
+    inner = Contraction(a, b, s1, s2, core, scale, core_shape, dtype)
+    return Contraction(inner, None, core, "", out, 1.0, shape, dtype)
+
+
+def _check_labels(
+    a: Node, s1: Labels, b: Node | None, s2: Labels, s3: Labels, sizes: Mapping[str, int] | None
+) -> dict[str, int]:
+    size: dict[str, int] = {}
+    given = [(a, s1, "first")] + ([] if b is None else [(b, s2, "second")])
+    for node, labels, which in given:
+        if len(labels) != node.ndim:
+            raise ShapeError(f"{which} operand has labels {labels!r} but shape {node.shape}")
+        for label, n in zip(labels, node.shape, strict=True):
+            if size.setdefault(label, n) != n:
+                raise ShapeError(
+                    f"label {label!r} has size {size[label]} and {n} (operand {which}, "
+                    f"labels {labels!r}, shape {node.shape})"
+                )
+    for label in s3:
+        if label not in size:
+            if sizes is None or label not in sizes:
+                raise ShapeError(f"output label {label!r} is in no operand and has no size")
+            size[label] = int(sizes[label])
+    return size
+
+
+class _UnionFind:
+    """Label identification: ``union(p, q)`` says label p and label q are one label."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, label: str) -> str:
+        while (parent := self.parent.get(label, label)) != label:
+            label = parent
+        return label
+
+    def union(self, p: str, q: str) -> None:
+        p, q = self.find(p), self.find(q)
+        if p != q:
+            self.parent[q] = p
+
+    def apply(self, labels: Labels) -> Labels:
+        return "".join(self.find(label) for label in labels)
+
+
+def labels_for(node: Node) -> Labels:
+    """The labels ``a, b, c, …`` for ``node``'s axes (local to one contraction)."""
+    return fresh_labels(node.ndim)
+
+
+def scale(x: Node, c: float) -> Node:
+    """``c * x`` for a Python number ``c``."""
+    labels = labels_for(x)
+    return contract(x, labels, None, "", labels, scale=c)
+
+
+def add(a: Node | None, b: Node | None) -> Node | None:
+    """``a + b`` for nodes of one shape; ``None`` is the symbolic zero.
+
+    ``a + a`` becomes ``2 * a``.
+    """
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if a.shape != b.shape:
+        raise ShapeError(f"cannot add shapes {a.shape} and {b.shape} without broadcasting")
+    if a is b:
+        return scale(a, 2.0)
+    return Add(a, b, a.shape, np.result_type(a.dtype, b.dtype))
+
+
+def broadcast_to(x: Node, shape: Shape) -> Node:
+    """``x`` broadcast to ``shape`` by numpy's rules (a unary contraction, no copy).
+
+    >>> from tensorad.expr import Variable
+    >>> broadcast_to(Variable("x", (3, 1)), (2, 3, 4)).shape
+    (2, 3, 4)
+    """
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    out = fresh_labels(len(shape))
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"cannot broadcast shape {x.shape} to {shape}")
+    spare = iter(fresh_labels(x.ndim, out))
+    labels = ""
+    for axis, n in enumerate(x.shape):
+        target = shape[lead + axis]
+        if n == target:
+            labels += out[lead + axis]
+        elif n == 1:
+            labels += next(spare)  # a size-1 axis summed away, then broadcast
+        else:
+            raise ShapeError(f"cannot broadcast shape {x.shape} to {shape} (axis {axis})")
+    sizes = dict(zip(out, shape, strict=True))
+    return contract(x, labels, None, "", out, sizes=sizes)
+
+
+def elementwise(fn: str, x: Node, param: float | None = None) -> Elementwise:
+    """``fn(x)`` entry by entry (``fn`` must be in the elementwise registry)."""
+    dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
+    return Elementwise(fn, x, param, x.shape, dtype)
+
+
+def general_unary(fn: str, x: Node, params: tuple[Any, ...], shape: Shape) -> GeneralUnary:
+    """``fn(x)`` for a tensor-to-tensor map of the general-unary registry."""
+    dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
+    return GeneralUnary(fn, x, params, tuple(shape), dtype)
+
+
+def zeros(shape: Shape, dtype: np.dtype[Any]) -> Node:
+    """An all-zero tensor (a broadcast scalar; materialized only if needed)."""
+    labels = fresh_labels(len(shape))
+    return contract(scalar(0.0, dtype), "", None, "", labels, sizes=dict(zip(labels, shape, strict=True)))
+
+
+def identity(shape: Shape, dtype: np.dtype[Any]) -> Node:
+    """δ with ``δ[i…, j…] = 1`` iff ``i… == j…``: shape ``shape + shape``.
+
+    The seed of a full Jacobian. It is a unary contraction of the scalar 1 whose output
+    repeats every label, so it dissolves into any contraction that consumes it.
+    """
+    labels = fresh_labels(len(shape))
+    return contract(
+        scalar(1.0, dtype), "", None, "", labels + labels, sizes=dict(zip(labels, shape, strict=True))
+    )
+
+
+def value_of(node: Node) -> Array | None:
+    """The array of a constant node, else ``None``."""
+    return node.value if isinstance(node, Constant) else None
+
+
+def substitute(outputs: list[Node], mapping: Mapping[Node, Node]) -> list[Node]:
+    """``outputs`` with each key of ``mapping`` replaced by its value, rebuilt bottom-up.
+
+    Nodes whose operands do not change are kept as they are (shared, not copied).
+    """
+    new: dict[Node, Node] = dict(mapping)
+    for node in toposort(outputs):
+        if node in new:
+            continue
+        operands = children(node)
+        if not any(new[child] is not child for child in operands):
+            new[node] = node
+            continue
+        match node:
+            case Contraction(a=a, b=b, s1=s1, s2=s2, s3=s3, scale=c):
+                sizes = dict(zip(s3, node.shape, strict=True))
+                new[node] = contract(new[a], s1, None if b is None else new[b], s2, s3, sizes=sizes, scale=c)
+            case Add(a=a, b=b):
+                total = add(new[a], new[b])
+                assert total is not None
+                new[node] = total
+            case Elementwise(fn=fn, x=x, param=param):
+                new[node] = elementwise(fn, new[x], param)
+            case GeneralUnary(fn=fn, x=x, params=params):
+                new[node] = general_unary(fn, new[x], params, node.shape)
+            case _:
+                raise AssertionError(f"a leaf cannot have operands: {node!r}")
+    return [new[node] for node in outputs]

@@ -1,0 +1,36 @@
+"""Forward mode: the pushforward of every node, operands first.
+
+>>> import numpy as np
+>>> from tensorad.expr import Variable
+>>> from tensorad.build import contract
+>>> from tensorad.evaluate import evaluate
+>>> x, v = Variable("x", (2,)), Variable("v", (2,))
+>>> y = contract(x, "i", x, "i", "")            # y = x·x
+>>> (y_dot,) = pushforward([y], {x: v})         # ẏ = 2 x·v
+>>> evaluate([y_dot], {x: np.array([1.0, 2.0]), v: np.array([1.0, 0.0])})[0]
+array(2.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from tensorad.expr import Constant, Node, Variable, children, toposort
+from tensorad.rules import jvp
+
+
+def pushforward(outputs: Sequence[Node], seeds: Mapping[Variable, Node]) -> list[Node | None]:
+    """``Ċ`` for each output, given ``ẋ`` for the seeded variables (``None`` = zero).
+
+    Every seed carries the same trailing ``s4`` axes; so does every result.
+    """
+    dots: dict[Node, Node | None] = {}
+    for node in toposort(outputs):
+        if isinstance(node, Variable):
+            dots[node] = seeds.get(node)
+        elif isinstance(node, Constant):
+            dots[node] = None
+        else:
+            operand_dots = [dots[child] for child in children(node)]
+            dots[node] = None if all(d is None for d in operand_dots) else jvp(node, operand_dots)
+    return [dots[node] for node in outputs]

@@ -1,0 +1,61 @@
+"""Pytrees: nested tuples, lists and dicts whose leaves are arrays (or nodes).
+
+>>> leaves, tree = flatten({"w": 1.0, "b": (2.0, 3.0)})
+>>> leaves
+[2.0, 3.0, 1.0]
+>>> unflatten(tree, [4.0, 5.0, 6.0])
+{'b': (4.0, 5.0), 'w': 6.0}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """The structure of a pytree: ``kind`` is "leaf", "tuple", "list", "dict" or "none"."""
+
+    kind: str
+    children: tuple[Tree, ...] = ()
+    keys: tuple[Any, ...] = ()
+
+    @property
+    def num_leaves(self) -> int:
+        return 1 if self.kind == "leaf" else sum(child.num_leaves for child in self.children)
+
+
+def flatten(obj: object) -> tuple[list[Any], Tree]:
+    """The leaves of ``obj`` (dicts in sorted key order) and its structure."""
+    leaves: list[Any] = []
+    return leaves, _flatten(obj, leaves)
+
+
+def _flatten(obj: object, leaves: list[Any]) -> Tree:
+    if obj is None:
+        return Tree("none")
+    if isinstance(obj, (tuple, list)):
+        return Tree(type(obj).__name__, tuple(_flatten(item, leaves) for item in obj))
+    if isinstance(obj, dict):
+        keys = tuple(sorted(obj))
+        return Tree("dict", tuple(_flatten(obj[key], leaves) for key in keys), keys)
+    leaves.append(obj)
+    return Tree("leaf")
+
+
+def unflatten(tree: Tree, leaves: list[Any]) -> Any:
+    """Rebuild a pytree of structure ``tree`` from ``leaves``."""
+    return _unflatten(tree, iter(leaves))
+
+
+def _unflatten(tree: Tree, leaves: Iterator[Any]) -> Any:
+    if tree.kind == "leaf":
+        return next(leaves)
+    if tree.kind == "none":
+        return None
+    items = [_unflatten(child, leaves) for child in tree.children]
+    if tree.kind == "dict":
+        return dict(zip(tree.keys, items, strict=True))
+    return tuple(items) if tree.kind == "tuple" else items
