@@ -20,8 +20,10 @@ small by two rewrites that never change a value:
 
 from __future__ import annotations
 
+import functools
 import string
-from collections.abc import Iterable, Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -71,8 +73,9 @@ def constant(value: object) -> Constant:
     return Constant(view, view.shape, view.dtype)
 
 
+@functools.lru_cache(maxsize=256)
 def scalar(value: float, dtype: np.dtype[Any]) -> Constant:
-    """A 0-d constant of the given dtype."""
+    """A 0-d constant of the given dtype (one node per value and dtype)."""
     return constant(np.asarray(value, dtype=dtype))
 
 
@@ -97,6 +100,16 @@ def contract(
     (2,)
     """
     size = _check_labels(a, s1, b, s2, s3, sizes)
+    for which, operand in enumerate((a, b)):
+        parts = _sparse_terms(operand)
+        if parts is None:
+            continue
+        total: Node | None = None
+        for part in parts:
+            pair = (part, b) if which == 0 else (a, part)
+            total = add(total, contract(pair[0], s1, pair[1], s2, s3, sizes=size, scale=scale))
+        assert total is not None
+        return total
     dtype = a.dtype if b is None else np.result_type(a.dtype, b.dtype)
     merge = _UnionFind()
     operands: list[tuple[Node, Labels]] = []
@@ -118,6 +131,76 @@ def contract(
         scale *= size[label]  # a label summed where nothing depends on it
     shape = tuple(size[label] for label in s3)
     return _make(operands, out, scale, shape, dtype, size)
+
+
+MAX_TERMS = 32
+"""Largest sum that a contraction distributes over (see :func:`_sparse_terms`)."""
+
+
+def _sparse_terms(node: Node | None) -> list[Node] | None:
+    """The terms to distribute a contraction over, when ``node`` is a sum holding structure.
+
+    ``*(s1, s2, s3)(A₁ + A₂, B) = *(s1, s2, s3)(A₁, B) + *(s1, s2, s3)(A₂, B)``. When a
+    term ``A₁`` is a structural unary contraction (a δ, a broadcast), its product with
+    ``B`` dissolves into a relabelling of ``B``; summing first would materialize it. So
+    sums of at most :data:`MAX_TERMS` terms with structural ones are distributed over;
+    their dense terms stay together as one sum.
+    """
+    if not isinstance(node, Add):
+        return None
+    terms = _terms(node)
+    if terms is None:
+        return None
+    sparse = [t for t in terms if _structure(t) is not None]
+    if not sparse:
+        return None
+    dense: Node | None = None
+    for term in terms:
+        if not any(term is s for s in sparse):
+            dense = add(dense, term)
+    return sparse if dense is None else [*sparse, dense]
+
+
+def _terms(node: Node) -> list[Node] | None:
+    """The summands of nested additions, or ``None`` past :data:`MAX_TERMS`."""
+    terms: list[Node] = []
+    pending: list[Node] = [node]
+    while pending:
+        term = pending.pop()
+        if isinstance(term, Add):
+            pending += [term.b, term.a]
+        else:
+            terms.append(term)
+        if len(terms) + len(pending) > MAX_TERMS:
+            return None
+    return terms
+
+
+def _structure(node: Node) -> tuple[Any, ...] | None:
+    """For a structural unary contraction, what its wrapper looks like; else ``None``."""
+    if isinstance(node, Contraction) and node.b is None and node.is_structural:
+        return (node.s1, node.s3, node.a.shape, node.shape)
+    return None
+
+
+def _merge_structure(terms: list[Node]) -> list[Node]:
+    """Factor terms with one structure: ``W(P₁) + W(P₂) = W(P₁ + P₂)`` (distributivity)."""
+    merged: dict[tuple[Any, ...], int] = {}
+    out: list[Node] = []
+    for term in terms:
+        key = _structure(term)
+        if key is None or key not in merged:
+            if key is not None:
+                merged[key] = len(out)
+            out.append(term)
+            continue
+        first = out[merged[key]]
+        assert isinstance(first, Contraction) and isinstance(term, Contraction)
+        core = add(scale(first.a, first.scale), scale(term.a, term.scale))
+        assert core is not None
+        sizes = dict(zip(term.s3, term.shape, strict=True))
+        out[merged[key]] = contract(core, term.s1, None, "", term.s3, sizes=sizes)
+    return out
 
 
 def _dissolve(
@@ -147,20 +230,55 @@ def _make(
     size: Mapping[str, int],
 ) -> Node:
     if not operands:
-        return Contraction(scalar(scale, dtype), None, "", "", out, 1.0, shape, dtype)
+        return _contraction(scalar(scale, dtype), None, "", "", out, 1.0, shape, dtype)
     (a, s1), *rest = operands
     if not rest:
         if s1 == out and scale == 1.0 and a.dtype == dtype:
             return a  # the identity relabelling
-        return Contraction(a, None, s1, "", out, scale, shape, dtype)
-    (b, s2), = rest
-    node = Contraction(a, b, s1, s2, out, scale, shape, dtype)
-    if not node.is_structural:
-        return node
-    core = node.core
+        return _contraction(a, None, s1, "", out, scale, shape, dtype)
+    ((b, s2),) = rest
+    present = set(s1) | set(s2)
+    core = "".join(dict.fromkeys(label for label in out if label in present))
+    if core == out:
+        return _contraction(a, b, s1, s2, out, scale, shape, dtype)
     core_shape = tuple(size[label] for label in core)
-    inner = Contraction(a, b, s1, s2, core, scale, core_shape, dtype)
-    return Contraction(inner, None, core, "", out, 1.0, shape, dtype)
+    inner = _contraction(a, b, s1, s2, core, scale, core_shape, dtype)
+    return _contraction(inner, None, core, "", out, 1.0, shape, dtype)
+
+
+_INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Node] = weakref.WeakValueDictionary()
+"""Hash-consing: one node per (kind, operands by identity, static data) while it lives."""
+
+
+def _interned(key: tuple[Any, ...], make: Callable[[], Node]) -> Node:
+    node = _INTERNED.get(key)
+    if node is None:
+        node = make()
+        _INTERNED[key] = node
+    return node
+
+
+def canonical_labels(*strings: Labels) -> tuple[Labels, ...]:
+    """The strings with labels renamed ``a, b, c, …`` in order of first appearance.
+
+    >>> canonical_labels("ji", "ik", "jk")
+    ('ab', 'bc', 'ac')
+    """
+    rename: dict[str, str] = {}
+    for label in "".join(strings):
+        if label not in rename:
+            rename[label] = _ALPHABET[len(rename)] if len(rename) < len(_ALPHABET) else chr(0x400 + len(rename))
+    return tuple("".join(rename[label] for label in s) for s in strings)
+
+
+def _contraction(
+    a: Node, b: Node | None, s1: Labels, s2: Labels, s3: Labels, scale: float, shape: Shape, dtype: np.dtype[Any]
+) -> Node:
+    if b is not None and id(b) < id(a):  # commutativity: one order per pair
+        a, b, s1, s2 = b, a, s2, s1
+    s1, s2, s3 = canonical_labels(s1, s2, s3)
+    key = ("*", id(a), id(b), s1, s2, s3, scale, shape, dtype.str)
+    return _interned(key, lambda: Contraction(a, b, s1, s2, s3, scale, shape, dtype))
 
 
 def _check_labels(
@@ -229,7 +347,22 @@ def add(a: Node | None, b: Node | None) -> Node | None:
         raise ShapeError(f"cannot add shapes {a.shape} and {b.shape} without broadcasting")
     if a is b:
         return scale(a, 2.0)
-    return Add(a, b, a.shape, np.result_type(a.dtype, b.dtype))
+    terms_a, terms_b = _terms(a), _terms(b)
+    if terms_a is not None and terms_b is not None and len(terms_a) + len(terms_b) <= MAX_TERMS:
+        terms = _merge_structure(terms_a + terms_b)
+        if len(terms) < len(terms_a) + len(terms_b):
+            total = terms[0]
+            for term in terms[1:]:
+                total = _add_pair(total, term)
+            return total
+    return _add_pair(a, b)
+
+
+def _add_pair(a: Node, b: Node) -> Node:
+    if id(b) < id(a):
+        a, b = b, a
+    dtype = np.result_type(a.dtype, b.dtype)
+    return _interned(("+", id(a), id(b)), lambda: Add(a, b, a.shape, dtype))
 
 
 def broadcast_to(x: Node, shape: Shape) -> Node:
@@ -260,16 +393,16 @@ def broadcast_to(x: Node, shape: Shape) -> Node:
     return contract(x, labels, None, "", out, sizes=sizes)
 
 
-def elementwise(fn: str, x: Node, param: float | None = None) -> Elementwise:
+def elementwise(fn: str, x: Node, param: float | None = None) -> Node:
     """``fn(x)`` entry by entry (``fn`` must be in the elementwise registry)."""
     dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
-    return Elementwise(fn, x, param, x.shape, dtype)
+    return _interned(("f", fn, id(x), param), lambda: Elementwise(fn, x, param, x.shape, dtype))
 
 
-def general_unary(fn: str, x: Node, params: tuple[Any, ...], shape: Shape) -> GeneralUnary:
+def general_unary(fn: str, x: Node, params: tuple[Any, ...], shape: Shape) -> Node:
     """``fn(x)`` for a tensor-to-tensor map of the general-unary registry."""
     dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
-    return GeneralUnary(fn, x, params, tuple(shape), dtype)
+    return _interned(("F", fn, id(x), params), lambda: GeneralUnary(fn, x, params, tuple(shape), dtype))
 
 
 def zeros(shape: Shape, dtype: np.dtype[Any]) -> Node:

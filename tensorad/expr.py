@@ -173,7 +173,7 @@ class Expr:
         return f"<{describe(self)}>"  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
 class Variable(Expr):
     """A named input tensor; derivatives are taken with respect to variables.
 
@@ -191,7 +191,7 @@ class Variable(Expr):
         object.__setattr__(self, "dtype", np.dtype(self.dtype))
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
 class Constant(Expr):
     """A fixed array (read-only) inside an expression."""
 
@@ -200,7 +200,7 @@ class Constant(Expr):
     dtype: np.dtype[Any]
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
 class Contraction(Expr):
     """``*(s1, s2, s3)(a, b)``: einsum ``s1,s2->s3`` times ``scale``.
 
@@ -230,7 +230,7 @@ class Contraction(Expr):
         return self.core != self.s3
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
 class Add(Expr):
     """``a + b`` for operands of one shape."""
 
@@ -240,7 +240,7 @@ class Add(Expr):
     dtype: np.dtype[Any]
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
 class Elementwise(Expr):
     """``fn(x)`` entry by entry; ``param`` is the constant of ``power`` and the like."""
 
@@ -251,7 +251,7 @@ class Elementwise(Expr):
     dtype: np.dtype[Any]
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
 class GeneralUnary(Expr):
     """``fn(x)`` for a tensor-to-tensor map; ``params`` are its static arguments."""
 

@@ -27,9 +27,7 @@ LETTERS = string.ascii_letters
 
 def label_pools(min_size: int = 1, max_size: int = 5) -> st.SearchStrategy[str]:
     """Distinct ASCII letters (mixed case) that an equation may use."""
-    return st.lists(
-        st.sampled_from(LETTERS), min_size=min_size, max_size=max_size, unique=True
-    ).map("".join)
+    return st.lists(st.sampled_from(LETTERS), min_size=min_size, max_size=max_size, unique=True).map("".join)
 
 
 @dataclass(frozen=True)
@@ -79,9 +77,7 @@ def einsum_equations(
     """Draw a valid equation over a drawn label pool."""
     pool = draw(pools if pools is not None else label_pools())
     count = draw(st.integers(1, max_operands))
-    operands = tuple(
-        draw(_term(pool, draw(st.booleans()), max_letters)) for _ in range(count)
-    )
+    operands = tuple(draw(_term(pool, draw(st.booleans()), max_letters)) for _ in range(count))
     if draw(st.booleans()):
         return Equation(operands, None)
     used = Equation(operands, None).letters
@@ -96,9 +92,7 @@ def einsum_equations(
 
 
 @st.composite
-def shapes_for(
-    draw: st.DrawFn, equation: Equation, max_size: int = 4, max_ellipsis: int = 2
-) -> tuple[Shape, ...]:
+def shapes_for(draw: st.DrawFn, equation: Equation, max_size: int = 4, max_ellipsis: int = 2) -> tuple[Shape, ...]:
     """Draw operand shapes fitting ``equation``.
 
     Every label gets a size in ``0..max_size``; each operand independently
@@ -118,19 +112,9 @@ def shapes_for(
         covered: list[int] = []
         if ellipsis:
             k = draw(st.integers(0, width))
-            covered = [s if draw(st.booleans()) else 1 for s in block[width - k:]]
-        shapes.append(
-            tuple([seen[c] for c in before] + covered + [seen[c] for c in after])
-        )
+            covered = [s if draw(st.booleans()) else 1 for s in block[width - k :]]
+        shapes.append(tuple([seen[c] for c in before] + covered + [seen[c] for c in after]))
     return tuple(shapes)
-
-
-def _spaced(text: str, spaces: list[bool]) -> str:
-    """Insert spaces between tokens (never inside ``...`` or ``->``)."""
-    tokens = text.replace("...", "\0").replace("->", "\1")
-    out = "".join(t + (" " if sp else "") for t, sp in zip(tokens, spaces))
-    out += tokens[len(spaces):]
-    return out.replace("\0", "...").replace("\1", "->")
 
 
 @st.composite
@@ -143,6 +127,9 @@ def einsum_problems(
     equation = draw(equations if equations is not None else einsum_equations())
     shapes = draw(shapes_for(equation))
     text = str(equation)
-    if spaces:
-        text = _spaced(text, draw(st.lists(st.booleans(), max_size=len(text))))
+    if spaces:  # spaces between tokens, never inside "..." or "->"
+        tokens = text.replace("...", "\0").replace("->", "\1")
+        gaps = draw(st.lists(st.booleans(), min_size=len(tokens), max_size=len(tokens)))
+        spaced = "".join(t + " " * gap for t, gap in zip(tokens, gaps, strict=True))
+        text = spaced.replace("\0", "...").replace("\1", "->")
     return text, shapes

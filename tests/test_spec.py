@@ -18,14 +18,15 @@ from tensorad.spec import EinsumSpec, ellipsis_label, label_sizes, parse
 
 Shape = tuple[int, ...]
 
+# The first ellipsis labels (Greek alpha, beta, gamma), spelled as ASCII in source.
+A, B, G = (ellipsis_label(k) for k in range(3))
+
 
 def ascii_equation(spec: EinsumSpec) -> str:
     """The explicit form of ``spec`` with ellipsis labels renamed to free ASCII."""
     labels = dict.fromkeys("".join(spec.inputs) + spec.output)
     free = iter(c for c in string.ascii_letters if c not in labels)
-    table = str.maketrans(
-        {c: c if c in string.ascii_letters else next(free) for c in labels}
-    )
+    table = str.maketrans({c: c if c in string.ascii_letters else next(free) for c in labels})
     inputs = ",".join(term.translate(table) for term in spec.inputs)
     return f"{inputs}->{spec.output.translate(table)}"
 
@@ -39,7 +40,7 @@ def check_against_numpy(subscripts: str, shapes: tuple[Shape, ...]) -> EinsumSpe
     arrays = arrays_for(shapes)
     expected = np.einsum(subscripts, *arrays)
     spec = parse(subscripts, tuple(len(shape) for shape in shapes))
-    assert all(len(t) == len(s) for t, s in zip(spec.inputs, shapes))
+    assert all(len(t) == len(s) for t, s in zip(spec.inputs, shapes, strict=True))
     assert len(spec.output) == np.ndim(expected)
     sizes = label_sizes(spec, shapes)
     assert tuple(sizes[c] for c in spec.output) == np.shape(expected)
@@ -111,9 +112,7 @@ VALID: list[tuple[str, tuple[Shape, ...]]] = [
 
 
 @pytest.mark.parametrize(("subscripts", "shapes"), VALID, ids=repr)
-def test_valid_equations_match_numpy(
-    subscripts: str, shapes: tuple[Shape, ...]
-) -> None:
+def test_valid_equations_match_numpy(subscripts: str, shapes: tuple[Shape, ...]) -> None:
     check_against_numpy(subscripts, shapes)
 
 
@@ -162,8 +161,8 @@ def test_random_strings_agree_with_numpy_on_validity(
 
 def test_str_and_parsed_fields() -> None:
     spec = parse("...ij,jk", (3, 2))
-    assert spec == EinsumSpec(("αij", "jk"), "αik")
-    assert str(spec) == "αij,jk->αik"
+    assert spec == EinsumSpec((f"{A}ij", "jk"), f"{A}ik")
+    assert str(spec) == f"{A}ij,jk->{A}ik"
     assert str(parse("ij,jk", (2, 2))) == "ij,jk->ik"
     assert parse("iij->ij", (3,)).inputs == ("iij",)
 
@@ -172,21 +171,22 @@ def test_implicit_output_is_ascii_order() -> None:
     assert parse("bA,Ac", (2, 2)).output == "bc"
     assert parse("cBa", (3,)).output == "Bac"
     assert parse("zyx,A", (3, 1)).output == "Axyz"
-    assert parse("...ba", (4,)).output == "αβab"
+    assert parse("...ba", (4,)).output == f"{A}{B}ab"
 
 
 def test_ellipsis_block_is_right_aligned() -> None:
     spec = parse("...i,...i,i...", (4, 2, 2))
-    assert spec.inputs == ("αβγi", "γi", "iγ")
-    assert spec.output == "αβγ"
-    assert parse("...,...", (0, 2)).inputs == ("", "αβ")
+    assert spec.inputs == (f"{A}{B}{G}i", f"{G}i", f"i{G}")
+    assert spec.output == f"{A}{B}{G}"
+    assert parse("...,...", (0, 2)).inputs == ("", f"{A}{B}")
 
 
 def test_ellipsis_labels_are_distinct_and_never_ascii() -> None:
     labels = [ellipsis_label(k) for k in range(200)]
     assert len(set(labels)) == len(labels)
     assert all(len(label) == 1 and not label.isascii() for label in labels)
-    assert labels[:3] == ["α", "β", "γ"]
+    assert labels[:3] == ["\N{GREEK SMALL LETTER ALPHA}", "\N{GREEK SMALL LETTER BETA}", "\u03b3"]
+    assert labels[24:26] == ["\N{GREEK SMALL LETTER OMEGA}", "\u4e00"]
     with pytest.raises(SpecError, match="-1"):
         ellipsis_label(-1)
 
@@ -247,8 +247,7 @@ SPEC_ERRORS: list[tuple[str, str, tuple[Shape, ...], str]] = [
     ("unknown output", "ij,jk->iz", ((2, 3), (3, 4)), r"output label 'z'"),
     ("output of nothing", "->i", ((),), r"output label 'i'"),
     ("repeated output", "ij,jk->ii", ((2, 3), (3, 4)), r"'i' is repeated"),
-    ("output lacks ellipsis", "...i,...j->ij", ((2, 3), (2, 4)),
-     r"operand 0's '\.\.\.' covers 1 .*'->\.\.\.ij'"),
+    ("output lacks ellipsis", "...i,...j->ij", ((2, 3), (2, 4)), r"operand 0's '\.\.\.' covers 1 .*'->\.\.\.ij'"),
 ]
 
 
@@ -266,14 +265,11 @@ def test_spec_errors(subscripts: str, shapes: tuple[Shape, ...], match: str) -> 
 
 
 SHAPE_ERRORS: list[tuple[str, str, tuple[Shape, ...], str]] = [
-    ("mismatch", "ij,jk", ((2, 3), (4, 5)),
-     r"'j' has size 3 in operand 0 but size 4 in operand 1"),
-    ("mismatch after broadcast", "i,i,i", ((1,), (2,), (3,)),
-     r"'i' has size 2 in operand 1 but size 3 in operand 2"),
+    ("mismatch", "ij,jk", ((2, 3), (4, 5)), r"'j' has size 3 in operand 0 but size 4 in operand 1"),
+    ("mismatch after broadcast", "i,i,i", ((1,), (2,), (3,)), r"'i' has size 2 in operand 1 but size 3 in operand 2"),
     ("diagonal", "ii", ((2, 3),), r"'i' is repeated in operand 0 .*2 and 3"),
     ("diagonal of size 1", "ii", ((2, 1),), r"'i' is repeated in operand 0 .*2 and 1"),
-    ("ellipsis", "...,...", ((2, 3), (2,)),
-     r"'β' \(a '\.\.\.' dimension\) has size 3 in operand 0 but size 2"),
+    ("ellipsis", "...,...", ((2, 3), (2,)), rf"'{B}' \(a '\.\.\.' dimension\) has size 3 in operand 0 but size 2"),
 ]
 
 
