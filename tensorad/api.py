@@ -115,6 +115,11 @@ def _or_zeros(node: Node | None, shape: tuple[int, ...], dtype: np.dtype[Any]) -
     return build.zeros(shape, dtype) if node is None else node
 
 
+def _block(d: Node | None, y: Node, x: Variable) -> Node:
+    """The Jacobian block ∂y/∂x, shape ``y.shape + x.shape`` (zeros when ``d`` is None)."""
+    return _or_zeros(d, y.shape + x.shape, np.result_type(y.dtype, x.dtype))
+
+
 def _per_argument(trace: _Trace, argnums: ArgNums, leaves: list[Any]) -> Any:
     """Group per-input-leaf results back into the argnums / argument structure."""
     groups, start = [], 0
@@ -190,7 +195,7 @@ def jacfwd(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False)
             x = i.variable
             dots = pushforward(trace.outputs, {x: build.identity(x.shape, x.dtype)})
             for block, d, y in zip(blocks, dots, trace.outputs, strict=True):
-                block.append(_or_zeros(d, y.shape + x.shape, np.result_type(y.dtype, x.dtype)))
+                block.append(_block(d, y, x))
         return _jacobian_result(trace, argnums, blocks)
 
     return jac
@@ -302,9 +307,7 @@ def jacrev(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False)
         blocks: list[list[Node]] = []
         for y in trace.outputs:
             bars = pullback([y], [build.identity(y.shape, y.dtype)], wrt)
-            blocks.append(
-                [_or_zeros(b, y.shape + x.shape, np.result_type(y.dtype, x.dtype)) for b, x in zip(bars, wrt, strict=True)]
-            )
+            blocks.append([_block(b, y, x) for b, x in zip(bars, wrt, strict=True)])
         return _jacobian_result(trace, argnums, blocks)
 
     return jac
@@ -340,7 +343,7 @@ def derivative(expr: Node, wrt: Variable, mode: Literal["reverse", "forward"] = 
         (d,) = pullback([expr], [build.identity(expr.shape, expr.dtype)], [wrt])
     else:
         raise ShapeError(f"mode must be 'reverse' or 'forward', got {mode!r}")
-    return _or_zeros(d, expr.shape + wrt.shape, np.result_type(expr.dtype, wrt.dtype))
+    return _block(d, expr, wrt)
 
 
 def eager(fn: Callable[..., Node]) -> Callable[..., Any]:
@@ -349,7 +352,7 @@ def eager(fn: Callable[..., Node]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         node = fn(*args, **kwargs)
-        if any(isinstance(a, Expr) for a in flatten((args, kwargs))[0]):
+        if any(isinstance(a, Expr) for a in (*args, *kwargs.values())):
             return node
         return _fresh(evaluate([node], {})[0], node)
 

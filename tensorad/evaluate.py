@@ -11,8 +11,10 @@ array([1., 2.])
 
 from __future__ import annotations
 
+import math
+import string
 from collections.abc import Mapping, Sequence
-from typing import Any, assert_never
+from typing import assert_never
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -100,19 +102,52 @@ def _cast(value: Array, node: Node) -> Array:
 
 def contraction_value(node: Contraction, a: Array, b: Array | None = None) -> Array:
     """``scale * einsum(s1, s2 -> s3)``, then broadcast / diagonal-embed to ``s3``."""
-    ints = {label: k for k, label in enumerate(dict.fromkeys(node.s1 + node.s2 + node.s3))}
-    if len(ints) > 52:
-        raise TensoradError(f"a single contraction uses {len(ints)} labels; numpy's einsum allows 52")
     core = node.core
-    args: list[Any] = [a, [ints[label] for label in node.s1]]
-    if b is not None:
-        args += [b, [ints[label] for label in node.s2]]
-    args.append([ints[label] for label in core])
-    value = np.asarray(np.einsum(*args, optimize=b is not None))
+    value = _reduce(a, node.s1, core) if b is None else _pairwise(a, node.s1, b, node.s2, core)
     if node.scale != 1.0:
         value = value * node.scale  # a Python float is weakly typed: float32 stays float32
     value = _cast(value, node)
     return value if core == node.s3 else _embed(value, core, node)
+
+
+def _reduce(a: Array, labels: str, out: str) -> Array:
+    """``einsum(labels -> out)`` for one operand (``out`` has unique labels, all in ``labels``)."""
+    if labels == out:
+        return a
+    if len(set(labels)) == len(labels) and len(out) == len(labels):
+        return a.transpose([labels.index(label) for label in out])
+    ascii_ = dict(zip(dict.fromkeys(labels), string.ascii_letters, strict=False))
+    if len(ascii_) < len(set(labels)):
+        raise TensoradError(f"an operand with {len(set(labels))} distinct labels; numpy's einsum allows 52")
+    equation = "".join(ascii_[c] for c in labels) + "->" + "".join(ascii_[c] for c in out)
+    return np.asarray(np.einsum(equation, a))
+
+
+def _pairwise(a: Array, s1: str, b: Array, s2: str, core: str) -> Array:
+    """``einsum(s1, s2 -> core)`` as one batched matrix product (BLAS), after reducing
+    each operand to the labels that the other operand or the output needs."""
+    keep_a = "".join(dict.fromkeys(label for label in s1 if label in s2 or label in core))
+    keep_b = "".join(dict.fromkeys(label for label in s2 if label in s1 or label in core))
+    a, b = _reduce(a, s1, keep_a), _reduce(b, s2, keep_b)
+    size = dict(zip(keep_a, a.shape, strict=True)) | dict(zip(keep_b, b.shape, strict=True))
+    batch = "".join(label for label in keep_a if label in keep_b and label in core)
+    summed = "".join(label for label in keep_a if label in keep_b and label not in core)
+    left = "".join(label for label in keep_a if label not in keep_b)
+    right = "".join(label for label in keep_b if label not in keep_a)
+    order = batch + left + right
+    if not summed:  # an outer or entrywise product: a broadcasting multiply
+        dims = [size[c] for c in order]
+        x = _reduce(a, keep_a, batch + left).reshape(dims[: len(batch + left)] + [1] * len(right))
+        y = _reduce(b, keep_b, batch + right).reshape(
+            dims[: len(batch)] + [1] * len(left) + dims[len(batch + left) :]
+        )
+        product = np.multiply(x, y)
+    else:
+        n = [math.prod(size[c] for c in group) for group in (batch, left, summed, right)]
+        x = _reduce(a, keep_a, batch + left + summed).reshape(n[0], n[1], n[2])
+        y = _reduce(b, keep_b, batch + summed + right).reshape(n[0], n[2], n[3])
+        product = np.matmul(x, y).reshape([size[c] for c in order])
+    return product if order == core else product.transpose([order.index(label) for label in core])
 
 
 def _embed(value: Array, core: str, node: Contraction) -> Array:

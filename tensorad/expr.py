@@ -27,7 +27,6 @@ import numpy as np
 
 from tensorad._types import Array, Labels, Shape
 
-
 FLOAT64: np.dtype[Any] = np.dtype(np.float64)
 
 

@@ -251,24 +251,27 @@ def mean(x: object, axis: Axes = None, keepdims: bool = False) -> Node:
     return build.scale(sum(a, axis, keepdims), 1.0 / count if count else math.nan)
 
 
-def trace(x: object, axis1: int = 0, axis2: int = 1) -> Node:
-    """``numpy.trace`` (offset 0): the sum of the diagonal of axes ``axis1``, ``axis2``."""
-    a = as_node(x)
+def _diagonal_labels(a: Node, axis1: int, axis2: int) -> tuple[Labels, Labels, str]:
+    """Labels of ``a`` with ``axis1`` and ``axis2`` sharing one label; the other labels; that label."""
     labels = list(fresh_labels(a.ndim))
     i, j = _axes((axis1, axis2), a.ndim)
     labels[j] = labels[i]
     rest = "".join(label for k, label in enumerate(labels) if k not in (i, j))
-    return contract(a, "".join(labels), None, "", rest)
+    return "".join(labels), rest, labels[i]
+
+
+def trace(x: object, axis1: int = 0, axis2: int = 1) -> Node:
+    """``numpy.trace`` (offset 0): the sum of the diagonal of axes ``axis1``, ``axis2``."""
+    a = as_node(x)
+    labels, rest, _ = _diagonal_labels(a, axis1, axis2)
+    return contract(a, labels, None, "", rest)
 
 
 def diagonal(x: object, axis1: int = 0, axis2: int = 1) -> Node:
     """``numpy.diagonal`` (offset 0): the diagonal as the last axis."""
     a = as_node(x)
-    labels = list(fresh_labels(a.ndim))
-    i, j = _axes((axis1, axis2), a.ndim)
-    labels[j] = labels[i]
-    rest = "".join(label for k, label in enumerate(labels) if k not in (i, j))
-    return contract(a, "".join(labels), None, "", rest + labels[i])
+    labels, rest, diag = _diagonal_labels(a, axis1, axis2)
+    return contract(a, labels, None, "", rest + diag)
 
 
 def reshape(x: object, *shape: int | Sequence[int]) -> Node:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
+import numpy as np
 from hypothesis import strategies as st
 
 Shape = tuple[int, ...]
@@ -122,10 +123,12 @@ def einsum_problems(
     draw: st.DrawFn,
     equations: st.SearchStrategy[Equation] | None = None,
     spaces: bool = True,
+    max_size: int = 4,
+    max_ellipsis: int = 2,
 ) -> tuple[str, tuple[Shape, ...]]:
     """Draw ``(subscripts, shapes)`` that ``numpy.einsum`` accepts."""
     equation = draw(equations if equations is not None else einsum_equations())
-    shapes = draw(shapes_for(equation))
+    shapes = draw(shapes_for(equation, max_size=max_size, max_ellipsis=max_ellipsis))
     text = str(equation)
     if spaces:  # spaces between tokens, never inside "..." or "->"
         tokens = text.replace("...", "\0").replace("->", "\1")
@@ -133,3 +136,36 @@ def einsum_problems(
         spaced = "".join(t + " " * gap for t, gap in zip(tokens, gaps, strict=True))
         text = spaced.replace("\0", "...").replace("\1", "->")
     return text, shapes
+
+
+# ------------------------------------------------------------------ arrays and einsum cases
+
+
+@st.composite
+def arrays_for(
+    draw: st.DrawFn, shapes: tuple[Shape, ...], low: float = -2.0, high: float = 2.0, dtype: type = np.float64
+) -> tuple[np.ndarray, ...]:
+    """Arrays of the given shapes, entries uniform in ``[low, high]`` (never NaN or inf).
+
+    The entries come from a drawn seed: cheap for a few thousand entries, and a failing
+    example is reproduced from its seed.
+    """
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return tuple(rng.uniform(low, high, size=shape).astype(dtype) for shape in shapes)
+
+
+@st.composite
+def einsum_cases(
+    draw: st.DrawFn,
+    equations: st.SearchStrategy[Equation] | None = None,
+    max_size: int = 4,
+    max_ellipsis: int = 2,
+    dtype: type = np.float64,
+) -> tuple[str, tuple[np.ndarray, ...]]:
+    """``(subscripts, arrays)`` that ``numpy.einsum`` accepts, entries in ``[-2, 2]``.
+
+    1–3 operands, repeated labels, ellipses, sizes ``0..max_size``, 0-d operands and
+    size-1 broadcasting, as :func:`einsum_problems` draws them.
+    """
+    subscripts, shapes = draw(einsum_problems(equations, max_size=max_size, max_ellipsis=max_ellipsis))
+    return subscripts, draw(arrays_for(shapes, dtype=dtype))

@@ -1,0 +1,319 @@
+"""Every registered function against numpy/scipy, finite differences and the adjoint identity.
+
+The cases are generated from ``tensorad.functions.ELEMENTWISE`` and ``GENERAL_UNARY``:
+a newly registered function is picked up automatically, and
+:func:`test_every_registered_function_has_an_oracle` fails until an oracle and an input
+domain for it are added below. Oracles are plain numpy/scipy (or :mod:`math`); derivatives
+are checked against central differences of those oracles, never against tensorad itself.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tensorad as ta
+from tensorad import functions
+from tensorad.functions import ELEMENTWISE, GENERAL_UNARY
+
+Array = np.ndarray
+Oracle = Callable[[Array, Any], Array]
+Sampler = Callable[[np.random.Generator], Array]
+
+EPS = 1e-6
+RTOL, ATOL = 1e-5, 1e-6  # central differences in float64, atol scaled to the magnitudes
+RTOL32, ATOL32 = 2e-4, 2e-5  # float32 against float64
+
+
+# ------------------------------------------------------------------ numerics
+
+
+def assert_close(actual: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL) -> None:
+    expected = np.asarray(expected)
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol * scale)
+
+
+def directional_fd(f: Callable[[Array], Array], x: Array, v: Array) -> Array:
+    """``(f(x + εv) − f(x − εv)) / 2ε``."""
+    return (np.asarray(f(x + EPS * v)) - np.asarray(f(x - EPS * v))) / (2 * EPS)
+
+
+def fd_jacobian(f: Callable[[Array], Array], x: Array) -> Array:
+    """Central-difference Jacobian, shape ``f(x).shape + x.shape``."""
+    basis = np.eye(x.size).reshape((x.size, *x.shape))
+    columns = [directional_fd(f, x, e) for e in basis]
+    return np.stack(columns, axis=-1).reshape(np.shape(f(x)) + x.shape)
+
+
+def inner(a: Any, b: Any) -> float:
+    return float(np.sum(np.asarray(a) * np.asarray(b)))
+
+
+# ------------------------------------------------------------------ domains
+
+
+def between(lo: float, hi: float, shape: tuple[int, ...] = (2, 3)) -> Sampler:
+    return lambda rng: rng.uniform(lo, hi, shape)
+
+
+def away_from_zero(shape: tuple[int, ...] = (2, 3)) -> Sampler:
+    return lambda rng: rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 1.5, shape)
+
+
+def invertible(shape: tuple[int, ...], negative_det: bool = False) -> Sampler:
+    """``I + 0.3 N`` (well conditioned), optionally with its first column negated."""
+    flip = np.diag([-1.0 if negative_det else 1.0] + [1.0] * (shape[-1] - 1))
+    return lambda rng: (np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)) @ flip
+
+
+# ------------------------------------------------------------------ oracles
+
+
+def softmax_oracle(x: Array, params: tuple[Any, ...]) -> Array:
+    e = np.exp(x)
+    return e / np.sum(e, axis=params[0], keepdims=True)
+
+
+def logsumexp_oracle(x: Array, params: tuple[Any, ...]) -> Array:
+    return np.log(np.sum(np.exp(x), axis=params[0]))
+
+
+def sigmoid_oracle(x: Array) -> Array:
+    """``1 / (1 + e^{−x})`` entry by entry with :mod:`math`, written to avoid overflow."""
+    return np.vectorize(lambda t: 1 / (1 + math.exp(-t)) if t >= 0 else math.exp(t) / (1 + math.exp(t)))(x)
+
+
+def softplus_oracle(x: Array) -> Array:
+    """``log(1 + e^x) = max(x, 0) + log1p(e^{−|x|})`` entry by entry with :mod:`math`."""
+    return np.vectorize(lambda t: max(t, 0.0) + math.log1p(math.exp(-abs(t))))(x)
+
+
+# name -> (oracle(x, param), domain sampler); the values are numpy's or math's, not tensorad's
+ELEMENTWISE_ORACLES: dict[str, tuple[Oracle, Sampler]] = {
+    "exp": (lambda x, _: np.exp(x), between(-2, 2)),
+    "log": (lambda x, _: np.log(x), between(0.5, 2)),
+    "log1p": (lambda x, _: np.log(1 + x), between(-0.5, 2)),
+    "expm1": (lambda x, _: np.exp(x) - 1, between(-2, 2)),
+    "sin": (lambda x, _: np.sin(x), between(-3, 3)),
+    "cos": (lambda x, _: np.cos(x), between(-3, 3)),
+    "tan": (lambda x, _: np.sin(x) / np.cos(x), between(-1.2, 1.2)),
+    "tanh": (lambda x, _: np.tanh(x), between(-2, 2)),
+    "sinh": (lambda x, _: (np.exp(x) - np.exp(-x)) / 2, between(-2, 2)),
+    "cosh": (lambda x, _: (np.exp(x) + np.exp(-x)) / 2, between(-2, 2)),
+    "sigmoid": (lambda x, _: 1 / (1 + np.exp(-x)), between(-4, 4)),
+    "softplus": (lambda x, _: np.log(1 + np.exp(x)), between(-4, 4)),
+    "sqrt": (lambda x, _: np.sqrt(x), between(0.5, 2)),
+    "square": (lambda x, _: x * x, between(-2, 2)),
+    "reciprocal": (lambda x, _: 1 / x, away_from_zero()),
+    "abs": (lambda x, _: np.abs(x), away_from_zero()),
+    "sign": (lambda x, _: np.sign(x), away_from_zero()),
+    "erf": (lambda x, _: np.vectorize(math.erf)(x), between(-2, 2)),
+    "power": (lambda x, c: x**c, between(0.5, 2)),
+}
+ELEMENTWISE_PARAMS: dict[str, tuple[float, ...]] = {"power": (3.0, 2.5, -1.5, 1.0, 0.0)}
+
+# name -> [(oracle(x, params), domain sampler, params), ...]
+GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
+    "inv": [(lambda x, _: np.linalg.inv(x), invertible(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
+    "det": [(lambda x, _: np.linalg.det(x), invertible(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
+    "logdet": [
+        (lambda x, _: np.log(np.abs(np.linalg.det(x))), invertible(shape, negative), ())
+        for shape, negative in [((3, 3), False), ((3, 3), True), ((2, 3, 3), True)]
+    ],
+    "softmax": [(softmax_oracle, between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
+    "logsumexp": [(logsumexp_oracle, between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
+    "norm": [
+        (lambda x, p: np.sqrt(np.sum(x * x, axis=p[0])), between(-2, 2, shape), (axes,))
+        for shape, axes in [((4,), (0,)), ((3, 4), (0,)), ((3, 4), (0, 1))]
+    ],
+    "reshape": [
+        (lambda x, p: np.reshape(x, p[0]), between(-2, 2, (3, 4)), (shape,)) for shape in [(2, 6), (12,), (4, 1, 3)]
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One registered function with one parameter and one input domain."""
+
+    name: str
+    oracle: Oracle
+    sample: Sampler
+    param: Any  # the elementwise parameter, or the general-unary params tuple
+    general: bool
+
+    def __str__(self) -> str:
+        param = "" if self.param in (None, ()) else f"{self.param}"
+        return f"{self.name}{param}-{'x'.join(map(str, self.point().shape))}"
+
+    def node(self, x: Any) -> Any:
+        """The function applied to a traced value through the registry."""
+        if self.general:
+            return functions.apply(self.name, x, self.param)
+        return functions.call(self.name, x, self.param)
+
+    def public(self, x: Array) -> Array:
+        """The function applied to an array through its public wrapper ``ta.<name>``."""
+        extra = self.param if self.general else () if self.param is None else (self.param,)
+        return getattr(ta, self.name)(x, *extra)  # type: ignore[no-any-return]
+
+    def expected(self, x: Array) -> Array:
+        return self.oracle(x, self.param)
+
+    def point(self, dtype: type = np.float64) -> Array:
+        return self.sample(np.random.default_rng(0)).astype(dtype)
+
+
+def registered_cases() -> Iterator[Case]:
+    for name in sorted(ELEMENTWISE):
+        if name in ELEMENTWISE_ORACLES:
+            oracle, sample = ELEMENTWISE_ORACLES[name]
+            for param in ELEMENTWISE_PARAMS.get(name, (None,)):
+                yield Case(name, oracle, sample, param, general=False)
+    for name in sorted(GENERAL_UNARY):
+        for oracle, sample, params in GENERAL_ORACLES.get(name, []):
+            yield Case(name, oracle, sample, params, general=True)
+
+
+CASES = [pytest.param(case, id=str(case)) for case in registered_cases()]
+
+
+def random_like(shape: tuple[int, ...], seed: int, dtype: type = np.float64) -> Array:
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+# ------------------------------------------------------------------ tests
+
+
+def test_every_registered_function_has_an_oracle() -> None:
+    missing = sorted(set(ELEMENTWISE) - set(ELEMENTWISE_ORACLES)) + sorted(set(GENERAL_UNARY) - set(GENERAL_ORACLES))
+    assert not missing, f"add an oracle and an input domain for {missing} to tests/test_functions.py"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_value_matches_numpy(case: Case) -> None:
+    x = case.point()
+    expected = case.expected(x)
+    traced, _ = ta.jvp(case.node, (x,), (np.zeros_like(x),))
+    assert_close(traced, expected, rtol=1e-12, atol=1e-12)
+    assert_close(case.public(x), expected, rtol=1e-12, atol=1e-12)
+    assert traced.shape == np.shape(expected)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_jvp_matches_finite_differences(case: Case) -> None:
+    x = case.point()
+    v = random_like(x.shape, seed=1)
+    _, tangent = ta.jvp(case.node, (x,), (v,))
+    assert_close(tangent, directional_fd(case.expected, x, v))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_vjp_satisfies_the_adjoint_identity(case: Case) -> None:
+    """``⟨u, J v⟩ = ⟨Jᵀ u, v⟩`` with ``J v`` from the JVP (itself checked by differences)."""
+    x = case.point()
+    v = random_like(x.shape, seed=1)
+    out, jv = ta.jvp(case.node, (x,), (v,))
+    u = random_like(out.shape, seed=2)
+    out_rev, vjp_fun = ta.vjp(case.node, x)
+    (jtu,) = vjp_fun(u)
+    assert jtu.shape == x.shape
+    assert_close(out_rev, out, rtol=0, atol=0)
+    assert inner(jtu, v) == pytest.approx(inner(u, jv), rel=1e-10, abs=1e-10)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("jacobian", [ta.jacfwd, ta.jacrev])
+def test_jacobian_matches_finite_differences(case: Case, jacobian: Callable[..., Any]) -> None:
+    x = case.point()
+    assert_close(jacobian(case.node)(x), fd_jacobian(case.expected, x))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_hessian_matches_finite_differences_of_the_gradient(case: Case) -> None:
+    """The Hessian of ``sum(f(x) ⊙ w)`` against central differences of its gradient."""
+    x = case.point()
+    w = random_like(np.shape(case.expected(x)), seed=3)
+
+    def weighted(x: Any) -> Any:
+        return ta.sum(case.node(x) * w)
+
+    assert_close(ta.hessian(weighted)(x), fd_jacobian(ta.grad(weighted), x))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_float32_in_float32_out(case: Case) -> None:
+    x64 = case.point()
+    x = x64.astype(np.float32)
+    v = random_like(x.shape, seed=1, dtype=np.float32)
+    out, tangent = ta.jvp(case.node, (x,), (v,))
+    u = random_like(out.shape, seed=2, dtype=np.float32)
+    (cotangent,) = ta.vjp(case.node, x)[1](u)
+    w = random_like(out.shape, seed=3, dtype=np.float32)
+    hess = ta.hessian(lambda t: ta.sum(case.node(t) * w))(x)
+    results = {
+        "value": (out, case.expected(x64)),
+        "public value": (case.public(x), case.expected(x64)),
+        "jvp": (tangent, ta.jvp(case.node, (x64,), (v.astype(np.float64),))[1]),
+        "vjp": (cotangent, ta.vjp(case.node, x64)[1](u.astype(np.float64))[0]),
+        "jacfwd": (ta.jacfwd(case.node)(x), ta.jacfwd(case.node)(x64)),
+        "jacrev": (ta.jacrev(case.node)(x), ta.jacrev(case.node)(x64)),
+        "hessian": (hess, ta.hessian(lambda t: ta.sum(case.node(t) * w.astype(np.float64)))(x64)),
+    }
+    for what, (got, reference) in results.items():
+        assert got.dtype == np.float32, f"{what} has dtype {got.dtype}"
+        assert_close(got, reference, rtol=RTOL32, atol=ATOL32)
+
+
+# ------------------------------------------------------------------ numerical stability
+
+
+@contextmanager
+def no_floating_point_trouble() -> Iterator[None]:
+    """Overflow, invalid operations, division by zero and any warning become errors."""
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        yield
+
+
+EXTREMES = np.array([-1000.0, -100.0, -30.0, -1.0, 0.0, 1.0, 30.0, 100.0, 1000.0])
+
+
+def test_sigmoid_is_stable_at_large_inputs() -> None:
+    s, s_minus = sigmoid_oracle(EXTREMES), sigmoid_oracle(-EXTREMES)  # σ' = σ(x) σ(−x), no cancellation
+    with no_floating_point_trouble():
+        value = ta.sigmoid(EXTREMES)
+        gradient = ta.grad(lambda x: ta.sum(ta.sigmoid(x)))(EXTREMES)
+        second = ta.hessian(lambda x: ta.sum(ta.sigmoid(x)))(EXTREMES)
+    assert_close(value, s, rtol=1e-14, atol=0)
+    assert_close(gradient, s * s_minus, rtol=1e-12, atol=1e-16)
+    assert_close(second, np.diag(s * s_minus * (s_minus - s)), rtol=1e-12, atol=1e-16)
+
+
+def test_softplus_is_stable_at_large_inputs() -> None:
+    with no_floating_point_trouble():
+        value = ta.softplus(EXTREMES)
+        gradient = ta.grad(lambda x: ta.sum(ta.softplus(x)))(EXTREMES)
+    assert_close(value, softplus_oracle(EXTREMES), rtol=1e-14, atol=0)
+    assert_close(gradient, sigmoid_oracle(EXTREMES), rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("shift", [1000.0, -1000.0])
+def test_softmax_and_logsumexp_are_shift_stable(shift: float) -> None:
+    """``softmax(x + c) = softmax(x)`` and ``logsumexp(x + c) = logsumexp(x) + c`` for huge ``c``."""
+    x = between(-2, 2, (3, 4))(np.random.default_rng(0))
+    with no_floating_point_trouble():
+        soft = ta.softmax(x + shift, axis=1)
+        lse = ta.logsumexp(x + shift, axis=1)
+        lse_grad = ta.grad(lambda t: ta.sum(ta.logsumexp(t, axis=1)))(x + shift)
+    assert_close(soft, softmax_oracle(x, ((1,),)), rtol=1e-12, atol=1e-15)
+    assert_close(lse, logsumexp_oracle(x, ((1,),)) + shift, rtol=1e-14, atol=0)
+    assert_close(lse_grad, softmax_oracle(x, ((1,),)), rtol=1e-12, atol=1e-15)
