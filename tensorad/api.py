@@ -20,7 +20,7 @@ from tensorad import build
 from tensorad._types import Array
 from tensorad.errors import OperandTypeError, ShapeError
 from tensorad.evaluate import evaluate
-from tensorad.expr import Constant, Expr, Node, Variable
+from tensorad.expr import NODE_TYPES, Constant, Node, Variable
 from tensorad.forward import pushforward
 from tensorad.ops import as_node
 from tensorad.reverse import pullback
@@ -38,9 +38,8 @@ class _Input:
 
 
 def _input(value: object, name: str) -> _Input:
-    if isinstance(value, Expr):
-        node: Node = value  # type: ignore[assignment]
-        return _Input(Variable(name, node.shape, node.dtype), node)
+    if isinstance(value, NODE_TYPES):
+        return _Input(Variable(name, value.shape, value.dtype), value)
     array = np.asarray(value)
     if array.dtype.kind not in "fc":
         raise OperandTypeError(
@@ -52,12 +51,18 @@ def _input(value: object, name: str) -> _Input:
 
 def _apply(nodes: list[Node], inputs: Sequence[_Input]) -> list[Any]:
     """Evaluate ``nodes`` at the inputs' arrays, or substitute the inputs' expressions."""
-    if all(isinstance(i.value, np.ndarray) for i in inputs):
-        env = {i.variable: i.value for i in inputs}
-        values = evaluate(nodes, env)  # type: ignore[arg-type]
+    env = _concrete(inputs)
+    if env is not None:
+        values = evaluate(nodes, env)
         return [_fresh(value, node) for value, node in zip(values, nodes, strict=True)]
     mapping: dict[Node, Node] = {i.variable: as_node(i.value) for i in inputs}
     return build.substitute(nodes, mapping)
+
+
+def _concrete(inputs: Sequence[_Input]) -> dict[Variable, Array] | None:
+    """The variables bound to their arrays, or ``None`` if any input is an expression."""
+    env = {i.variable: i.value for i in inputs if isinstance(i.value, np.ndarray)}
+    return env if len(env) == len(inputs) else None
 
 
 def _fresh(value: Array, node: Node) -> Array:
@@ -102,9 +107,9 @@ def _trace(fun: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int],
 
 def _finish_aux(trace: _Trace) -> Any:
     leaves, tree = flatten(trace.aux)
-    nodes = [leaf for leaf in leaves if isinstance(leaf, Expr)]
-    values = iter(_apply(nodes, trace.inputs)) if nodes else iter(())  # type: ignore[arg-type]
-    return unflatten(tree, [next(values) if isinstance(leaf, Expr) else leaf for leaf in leaves])
+    nodes = [leaf for leaf in leaves if isinstance(leaf, NODE_TYPES)]
+    values = iter(_apply(nodes, trace.inputs))
+    return unflatten(tree, [next(values) if isinstance(leaf, NODE_TYPES) else leaf for leaf in leaves])
 
 
 def _argnums(argnums: ArgNums) -> tuple[int, ...]:
@@ -214,12 +219,11 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     """
     trace = _trace(fun, primals, range(len(primals)), has_aux)
     memo: dict[Node, Array] = {}
-    symbolic = not all(isinstance(i.value, np.ndarray) for i in trace.inputs)
-    if symbolic:
+    primal_env = _concrete(trace.inputs)
+    if primal_env is None:
         out_values = _apply(trace.outputs, trace.inputs)
     else:
-        env = {i.variable: i.value for i in trace.inputs}
-        raw = evaluate(trace.outputs, env, memo)  # type: ignore[arg-type]
+        raw = evaluate(trace.outputs, primal_env, memo)
         out_values = [_fresh(v, n) for v, n in zip(raw, trace.outputs, strict=True)]
 
     def vjp_fun(cotangent: Any) -> tuple[Any, ...]:
@@ -232,11 +236,11 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
                 raise ShapeError(f"cotangent {k} has shape {c.variable.shape}, the output has shape {y.shape}")
         bars = pullback(trace.outputs, [c.variable for c in ct_inputs], [i.variable for i in trace.inputs])
         nodes = [_or_zeros(b, i.variable.shape, i.variable.dtype) for b, i in zip(bars, trace.inputs, strict=True)]
-        if symbolic:
+        env = _concrete(trace.inputs + ct_inputs)
+        if env is None:
             values = _apply(nodes, trace.inputs + ct_inputs)
         else:
-            env = {i.variable: i.value for i in trace.inputs + ct_inputs}
-            raw = evaluate(nodes, env, dict(memo))  # type: ignore[arg-type]
+            raw = evaluate(nodes, env, dict(memo))
             values = [_fresh(v, n) for v, n in zip(raw, nodes, strict=True)]
         return tuple(_per_argument(trace, range(len(primals)), values))
 
@@ -352,7 +356,7 @@ def eager(fn: Callable[..., Node]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         node = fn(*args, **kwargs)
-        if any(isinstance(a, Expr) for a in (*args, *kwargs.values())):
+        if any(isinstance(a, NODE_TYPES) for a in (*args, *kwargs.values())):
             return node
         return _fresh(evaluate([node], {})[0], node)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 
@@ -137,7 +137,7 @@ class Expr:
         return ops.multiply(-1.0, self)
 
     def __pos__(self) -> Node:
-        return self  # type: ignore[return-value]
+        return cast("Node", self)
 
     def __getitem__(self, index: object) -> Node:
         from tensorad import ops
@@ -169,7 +169,7 @@ class Expr:
         return ops.transpose(self, axes or None)
 
     def __repr__(self) -> str:
-        return f"<{describe(self)}>"  # type: ignore[arg-type]
+        return f"<{describe(cast('Node', self))}>"
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)

@@ -56,7 +56,7 @@ def call(name: str, x: Node, param: float | None = None) -> Node:
 
 
 def _sigmoid(x: Array, _: float | None) -> Array:
-    return scipy.special.expit(x)  # type: ignore[no-any-return]
+    return np.asarray(scipy.special.expit(x))
 
 
 _SQRT_PI_INV = 2.0 / math.sqrt(math.pi)
@@ -209,7 +209,7 @@ def _reduce_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
 def _softmax_impl(x: Array, params: tuple[Any, ...]) -> Array:
     shifted = x - np.max(x, axis=params[0], keepdims=True)
     e = np.exp(shifted)
-    return e / np.sum(e, axis=params[0], keepdims=True)  # type: ignore[no-any-return]
+    return np.asarray(e / np.sum(e, axis=params[0], keepdims=True))
 
 
 def _softmax_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:

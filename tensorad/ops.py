@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
+from typing import TypeGuard
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from tensorad import build, functions
 from tensorad._types import Labels, Shape
 from tensorad.build import broadcast_to, contract, fresh_labels, scalar
 from tensorad.errors import OperandTypeError, ShapeError, UnsupportedError
-from tensorad.expr import Expr, Node
+from tensorad.expr import NODE_TYPES, Node
 from tensorad.spec import label_sizes, parse
 
 Axes = int | tuple[int, ...] | None
@@ -26,23 +27,23 @@ Axes = int | tuple[int, ...] | None
 
 def as_node(x: object) -> Node:
     """``x`` as a node: nodes pass through, arrays and numbers become constants."""
-    if isinstance(x, Expr):
-        return x  # type: ignore[return-value]
+    if isinstance(x, NODE_TYPES):
+        return x
     if isinstance(x, (np.ndarray, np.generic, numbers.Number, list, tuple)):
         return build.constant(x)
     raise OperandTypeError(f"cannot use an object of type {type(x).__name__} as a tensor")
 
 
-def _is_number(x: object) -> bool:
+def _is_number(x: object) -> TypeGuard[float]:
     return isinstance(x, numbers.Real) and not isinstance(x, (np.ndarray, np.generic, bool))
 
 
 def _pair(x: object, y: object) -> tuple[Node, Node]:
     """Two operands as nodes; a Python number takes the other operand's dtype."""
-    if _is_number(x) and isinstance(y, Expr):
-        return scalar(float(x), y.dtype), y  # type: ignore[arg-type, return-value]
-    if _is_number(y) and isinstance(x, Expr):
-        return x, scalar(float(y), x.dtype)  # type: ignore[arg-type, return-value]
+    if _is_number(x) and isinstance(y, NODE_TYPES):
+        return scalar(float(x), y.dtype), y
+    if _is_number(y) and isinstance(x, NODE_TYPES):
+        return x, scalar(float(y), x.dtype)
     return as_node(x), as_node(y)
 
 
@@ -82,10 +83,10 @@ def subtract(x: object, y: object) -> Node:
 
 def multiply(x: object, y: object) -> Node:
     """``x * y`` entry by entry, with broadcasting."""
-    if _is_number(x) and isinstance(y, Expr):
-        return build.scale(y, float(x))  # type: ignore[arg-type]
-    if _is_number(y) and isinstance(x, Expr):
-        return build.scale(x, float(y))  # type: ignore[arg-type]
+    if _is_number(x) and isinstance(y, NODE_TYPES):
+        return build.scale(y, float(x))
+    if _is_number(y) and isinstance(x, NODE_TYPES):
+        return build.scale(x, float(y))
     a, b = as_node(x), as_node(y)
     shape = _broadcast_shape(a.shape, b.shape)
     out = fresh_labels(len(shape))
@@ -96,8 +97,8 @@ def multiply(x: object, y: object) -> Node:
 
 def divide(x: object, y: object) -> Node:
     """``x / y`` with broadcasting."""
-    if _is_number(y) and isinstance(x, Expr):
-        return build.scale(x, 1.0 / float(y))  # type: ignore[arg-type]
+    if _is_number(y) and isinstance(x, NODE_TYPES):
+        return build.scale(x, 1.0 / float(y))
     a, b = _pair(x, y)
     return multiply(a, functions.call("reciprocal", b))
 
@@ -108,14 +109,14 @@ _NAMED_POWERS = {2.0: "square", -1.0: "reciprocal", 0.5: "sqrt"}
 def power(x: object, y: object) -> Node:
     """``x ** y``: a constant exponent gives ``power(x, c)``, else ``exp(y log x)``."""
     if _is_number(y):
-        a, c = as_node(x), float(y)  # type: ignore[arg-type]
+        a, c = as_node(x), float(y)
         if c == 1.0:
             return a
         if c in _NAMED_POWERS:
             return functions.call(_NAMED_POWERS[c], a)
         return functions.call("power", a, c)
     if _is_number(x):
-        return functions.call("exp", multiply(math.log(float(x)), y))  # type: ignore[arg-type]
+        return functions.call("exp", multiply(math.log(float(x)), y))
     a, b = _pair(x, y)
     return functions.call("exp", multiply(b, functions.call("log", a)))
 
@@ -365,7 +366,8 @@ def _select(a: Node, items: list[object]) -> Node:
             new = next(spare)
             out += new
         else:
-            k = int(item)  # type: ignore[call-overload]
+            assert isinstance(item, (int, np.integer))
+            k = int(item)
             if not -n <= k < n:
                 raise ShapeError(f"index {k} is out of bounds for axis {axis - 1} with size {n}")
             picks, new = range(k % n, k % n + 1), ""

@@ -15,11 +15,18 @@ The strategies compose in three steps:
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import string
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import scipy.special
 from hypothesis import strategies as st
+
+import tensorad as ta
 
 Shape = tuple[int, ...]
 
@@ -169,3 +176,365 @@ def einsum_cases(
     """
     subscripts, shapes = draw(einsum_problems(equations, max_size=max_size, max_ellipsis=max_ellipsis))
     return subscripts, draw(arrays_for(shapes, dtype=dtype))
+
+
+# ------------------------------------------------------------------ random expression DAGs
+#
+# A DAG is drawn as a small straight-line program over one input ``v0 = x``: each step
+# reads earlier values (so intermediates are shared) and appends one. The same program
+# runs on numpy (the oracle) and on tensorad (the traced function under test). Every
+# value carries an upper bound on its magnitude; steps rescale their operands or result
+# so that inputs stay bounded and finite differences stay reliable.
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The named operations a DAG program calls; the operators ``+ - * /`` are shared."""
+
+    einsum: Callable[..., Any]
+    mean: Callable[..., Any]
+    elementwise: Mapping[str, Callable[[Any], Any]]
+    softmax: Callable[[Any, int], Any]
+    logsumexp: Callable[[Any, int | None], Any]
+    norm: Callable[[Any, int | None], Any]
+    matrix: Mapping[str, Callable[[Any], Any]]
+
+
+NUMPY = Backend(
+    einsum=np.einsum,
+    mean=np.mean,
+    elementwise={
+        "sin": np.sin,
+        "cos": np.cos,
+        "tanh": np.tanh,
+        "sigmoid": scipy.special.expit,
+        "exp": np.exp,
+        "expm1": np.expm1,
+        "softplus": lambda x: np.logaddexp(0.0, x),
+        "square": np.square,
+        "erf": scipy.special.erf,
+        "log(1+x²)": lambda x: np.log(1.0 + x * x),
+        "log1p(x²)": lambda x: np.log1p(np.square(x)),
+        "sqrt(1+x²)": lambda x: np.sqrt(1.0 + np.square(x)),
+        "1/(1+x²)": lambda x: 1.0 / (1.0 + x**2),
+    },
+    softmax=lambda x, axis: scipy.special.softmax(x, axis=axis),
+    logsumexp=lambda x, axis: scipy.special.logsumexp(x, axis=axis),
+    norm=lambda x, axis: np.sqrt(np.sum(np.square(x), axis=axis)),
+    matrix={"inv": np.linalg.inv, "logdet": lambda a: np.linalg.slogdet(a)[1], "det": np.linalg.det},
+)
+
+TENSORAD = Backend(
+    einsum=ta.einsum,
+    mean=ta.mean,
+    elementwise={
+        "sin": ta.sin,
+        "cos": ta.cos,
+        "tanh": ta.tanh,
+        "sigmoid": ta.sigmoid,
+        "exp": ta.exp,
+        "expm1": ta.expm1,
+        "softplus": ta.softplus,
+        "square": ta.square,
+        "erf": ta.erf,
+        "log(1+x²)": lambda x: ta.log(1.0 + x * x),
+        "log1p(x²)": lambda x: ta.log1p(ta.square(x)),
+        "sqrt(1+x²)": lambda x: ta.sqrt(1.0 + ta.square(x)),
+        "1/(1+x²)": lambda x: 1.0 / (1.0 + x**2),
+    },
+    softmax=ta.softmax,
+    logsumexp=ta.logsumexp,
+    norm=ta.norm,
+    matrix={"inv": ta.inv, "logdet": ta.logdet, "det": ta.det},
+)
+
+# Bound on |f(t)| given |t| <= b; "exp" and "expm1" see their operand scaled into [-1, 1].
+_FUNCTION_BOUNDS: dict[str, Callable[[float], float]] = {
+    "sin": lambda b: 1.0,
+    "cos": lambda b: 1.0,
+    "tanh": lambda b: 1.0,
+    "sigmoid": lambda b: 1.0,
+    "exp": lambda b: math.e,
+    "expm1": lambda b: math.e,
+    "softplus": lambda b: b + 1.0,
+    "square": lambda b: b * b,
+    "erf": lambda b: 1.0,
+    "log(1+x²)": lambda b: math.log1p(b * b),
+    "log1p(x²)": lambda b: math.log1p(b * b),
+    "sqrt(1+x²)": lambda b: math.sqrt(1.0 + b * b),
+    "1/(1+x²)": lambda b: 1.0,
+}
+_SQUASHED = ("exp", "expm1")
+_BOUND = 3.0  # a result whose bound exceeds this is rescaled to bound 1
+
+
+@dataclass(frozen=True)
+class Step:
+    """One instruction ``v_k = op(args)``.
+
+    Attributes:
+        op: ``einsum``, ``add``, ``sub``, ``mul``, ``div`` (``a / (1 + b²)``), ``fn``
+            (elementwise), ``softmax``, ``logsumexp``, ``norm`` (of ``pre·a + 2``) or
+            ``matrix`` (inv / logdet / det of ``I + pre·M``).
+        args: Indices of the values read (``0`` is the input).
+        text: einsum subscripts, or the function's name.
+        axis: Axis of softmax / logsumexp / norm; for a binary step the axes of the
+            second operand averaged with ``keepdims`` (``"all"``: averaged to a scalar);
+            for ``matrix``, ``"direct"`` when the operand already is a (batch of) square
+            matrices, else the size of the matrix a constant linear map makes of it.
+        pre: Scale applied to the (first) operand first.
+        post: Scale applied to the result.
+    """
+
+    op: str
+    args: tuple[int, ...]
+    text: str = ""
+    axis: Any = None
+    pre: float = 1.0
+    post: float = 1.0
+
+    def __str__(self) -> str:
+        names = [f"v{i}" for i in self.args]
+        if self.pre != 1.0:
+            names[0] = f"{self.pre:.3g}·{names[0]}"
+        if len(names) == 2 and self.axis is not None:
+            names[1] = f"mean({names[1]}{'' if self.axis == 'all' else f', {self.axis}, keepdims'})"
+        match self.op:
+            case "einsum":
+                body = f"einsum({self.text!r}, {', '.join(names)})"
+            case "add" | "sub" | "mul":
+                body = f" {'+-*'[('add', 'sub', 'mul').index(self.op)]} ".join(names)
+            case "div":
+                body = f"{names[0]} / (1 + {names[1]}²)"
+            case "fn":
+                body = f"{self.text}({names[0]})"
+            case "norm":
+                body = f"norm({names[0]} + 2, axis={self.axis})"
+            case "matrix":
+                how = names[0] if self.axis == "direct" else f"C @ {names[0]} ({self.axis}×{self.axis})"
+                body = f"{self.text}(I + {how})"
+            case _:
+                body = f"{self.op}({names[0]}, axis={self.axis})"
+        return body if self.post == 1.0 else f"({body}) * {self.post:.3g}"
+
+
+@dataclass(frozen=True)
+class DagProgram:
+    """A drawn expression DAG: ``function(backend)`` is ``f(x)``, scalar or array valued."""
+
+    input_shape: Shape
+    steps: tuple[Step, ...]
+    output: str  # "scalar" or "array"
+    seed: int
+
+    def __repr__(self) -> str:
+        lines = [f"DagProgram(input_shape={self.input_shape}, output={self.output!r}, seed={self.seed})"]
+        lines += [f"  v{k} = {step}" for k, step in enumerate(self.steps, 1)]
+        return "\n".join(lines)
+
+    def constant(self, k: int, shape: Shape) -> np.ndarray:
+        """The constant array number ``k`` of the program, entries in [-1, 1]."""
+        return np.random.default_rng([self.seed, k]).uniform(-1.0, 1.0, size=shape)
+
+    def function(self, backend: Backend) -> Callable[[Any], Any]:
+        """``f(x)`` written with ``backend``'s operations."""
+        return lambda x: self._run(backend, x)
+
+    def _run(self, backend: Backend, x: Any) -> Any:
+        values = [x]
+        for k, step in enumerate(self.steps, 1):
+            values.append(self._step(backend, k, step, values))
+        used = {i for step in self.steps for i in step.args}
+        terminals = [k for k in range(len(values)) if k not in used]
+
+        def scalar(k: int) -> Any:  # a weighted mean: every unused value reaches the output
+            return backend.mean(self.constant(len(self.steps) + 1 + k, _shape(values[k])) * values[k])
+
+        if self.output == "scalar":
+            total = scalar(terminals[0])
+            for k in terminals[1:]:
+                total = total + scalar(k)
+            return total
+        primary = max(reversed(terminals), key=lambda k: len(_shape(values[k])))
+        out = values[primary]
+        if not _shape(out):
+            out = out * backend.elementwise["cos"](x)
+        for k in terminals:
+            if k != primary:
+                out = out + scalar(k)
+        return out
+
+    def _step(self, backend: Backend, k: int, step: Step, values: list[Any]) -> Any:
+        a = values[step.args[0]]
+        if step.pre != 1.0:
+            a = step.pre * a
+        if len(step.args) == 2 and step.op != "einsum":
+            b = values[step.args[1]]
+            if step.axis == "all":
+                b = backend.mean(b)
+            elif step.axis is not None:
+                b = backend.mean(b, axis=step.axis, keepdims=True)
+        match step.op:
+            case "einsum":
+                result = backend.einsum(step.text, a, *[values[i] for i in step.args[1:]])
+            case "add":
+                result = a + b
+            case "sub":
+                result = a - b
+            case "mul":
+                result = a * b
+            case "div":
+                result = a / (1.0 + b * b)
+            case "fn":
+                result = backend.elementwise[step.text](a)
+            case "softmax":
+                result = backend.softmax(a, step.axis)
+            case "logsumexp":
+                result = backend.logsumexp(a, step.axis)
+            case "norm":
+                result = backend.norm(a + 2.0, step.axis)
+            case "matrix":
+                if step.axis == "direct":
+                    n = a.shape[-1]
+                else:
+                    n = step.axis
+                    labels = LETTERS[: len(a.shape)]
+                    mixing = self.constant(k, (*a.shape, n, n))
+                    a = backend.einsum(f"{labels},{labels}yz->yz", a, mixing)
+                result = backend.matrix[step.text](np.eye(n) + a)
+            case _:
+                raise AssertionError(step.op)
+        return result if step.post == 1.0 else result * step.post
+
+
+def _shape(value: Any) -> Shape:
+    return tuple(getattr(value, "shape", ()))
+
+
+def _pick(draw: st.DrawFn, shapes: list[Shape], ok: Callable[[Shape], bool] = lambda s: True) -> int:
+    """An earlier value: often the latest one (depth), else any (shared subexpressions)."""
+    candidates = [k for k, shape in enumerate(shapes) if ok(shape)]
+    if draw(st.booleans()):
+        return candidates[-1]
+    return draw(st.sampled_from(candidates))
+
+
+def _einsum_labels(draw: st.DrawFn, shape: Shape, sizes: dict[str, int], reuse: int) -> str:
+    """Labels for one operand: a label of equal size is reused with odds 1 in ``reuse``."""
+    labels = ""
+    for n in shape:
+        same = [c for c, m in sizes.items() if m == n]
+        if same and draw(st.integers(0, reuse - 1)) == 0:
+            labels += draw(st.sampled_from(same))
+        else:
+            label = LETTERS[len(sizes)]
+            sizes[label] = n
+            labels += label
+    return labels
+
+
+@st.composite
+def _einsum_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], max_ndim: int) -> tuple[Step, Shape, float]:
+    args = (_pick(draw, shapes),) + ((_pick(draw, shapes),) if draw(st.booleans()) else ())
+    sizes: dict[str, int] = {}
+    terms = [_einsum_labels(draw, shapes[args[0]], sizes, reuse=4)]
+    terms += [_einsum_labels(draw, shapes[i], sizes, reuse=2) for i in args[1:]]
+    distinct = list(dict.fromkeys("".join(terms)))
+    order = draw(st.permutations(distinct))
+    out = "".join(order[: draw(st.integers(0, min(max_ndim, len(order))))])
+    summed = math.prod(sizes[c] for c in distinct if c not in out)
+    bound = math.prod(bounds[i] for i in args) * summed
+    return Step("einsum", args, f"{','.join(terms)}->{out}"), tuple(sizes[c] for c in out), bound
+
+
+@st.composite
+def _binary_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], op: str) -> tuple[Step, Shape, float]:
+    i, j = _pick(draw, shapes), _pick(draw, shapes)
+    axes = tuple(k for k in range(len(shapes[j])) if draw(st.integers(0, 2)) == 0)
+    b_shape = tuple(1 if k in axes else n for k, n in enumerate(shapes[j]))
+    try:
+        shape = tuple(np.broadcast_shapes(shapes[i], b_shape))
+        axis: Any = axes or None
+    except ValueError:
+        shape, axis = shapes[i], "all"
+    bound = {"add": bounds[i] + bounds[j], "sub": bounds[i] + bounds[j], "mul": bounds[i] * bounds[j]}
+    return Step(op, (i, j), axis=axis), shape, bound.get(op, bounds[i])
+
+
+@st.composite
+def _unary_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], op: str) -> tuple[Step, Shape, float]:
+    i = _pick(draw, shapes, lambda s: len(s) > 0 or op in ("fn", "matrix"))
+    shape, b = shapes[i], bounds[i]
+    axis = draw(st.sampled_from([None, *range(len(shape))])) if shape else None
+    squash = 1.0 / max(b, 1.0)
+    size = math.prod(shape)
+    match op:
+        case "fn":
+            name = draw(st.sampled_from(sorted(_FUNCTION_BOUNDS)))
+            pre = squash if name in _SQUASHED else 1.0
+            return Step("fn", (i,), name, pre=pre), shape, _FUNCTION_BOUNDS[name](b * pre)
+        case "softmax":
+            axis = draw(st.integers(0, len(shape) - 1))
+            return Step(op, (i,), axis=axis), shape, 1.0
+        case "logsumexp" | "norm":
+            kept = tuple(n for k, n in enumerate(shape) if axis is not None and k != axis)
+            if op == "logsumexp":
+                return Step(op, (i,), axis=axis), kept, b + math.log(size)
+            return Step(op, (i,), axis=axis, pre=squash), kept, 3.0 * math.sqrt(size)
+        case _:
+            name = draw(st.sampled_from(["inv", "logdet", "det"]))
+            if len(shape) >= 2 and shape[-1] == shape[-2] and draw(st.booleans()):
+                n, how, batch = shape[-1], "direct", shape[:-2]
+                pre = 0.3 / (n * b)  # ‖pre·A‖₂ ≤ 0.3: I + pre·A is well conditioned, det > 0
+            else:
+                n = draw(st.integers(1, 3))
+                how, batch = n, ()
+                pre = 0.3 / (n * b * size)  # entries of C @ (pre·a) are at most 0.3 / n
+            out = (*batch, n, n) if name == "inv" else batch
+            bound = {"inv": 1 / 0.7, "logdet": n * math.log(1 / 0.7), "det": 1.3**n}[name]
+            return Step("matrix", (i,), name, axis=how, pre=pre), out, bound
+
+
+_STEP_KINDS = ("einsum", "fn", "add", "sub", "mul", "div", "softmax", "logsumexp", "norm", "matrix")
+
+
+@st.composite
+def random_dags(
+    draw: st.DrawFn, output: str = "scalar", max_steps: int = 8, max_size: int = 3, max_ndim: int = 3
+) -> DagProgram:
+    """A random expression DAG over one input, mixing every node kind.
+
+    Einsum contractions (binary and unary: transposes, sums, traces, diagonals),
+    broadcasting ``+ - * /``, safe elementwise functions, softmax / logsumexp / norm and
+    inv / logdet / det of well-conditioned matrices, with earlier values reused. The
+    output is a scalar (``output="scalar"``) or has at least one axis (``"array"``).
+    Every value is bounded by a small constant for inputs in ``[-1, 1]``.
+    """
+    ndim = draw(st.integers(1, max_ndim))
+    input_shape = tuple(draw(st.integers(1, max_size)) for _ in range(ndim))
+    shapes, bounds, steps = [input_shape], [1.0], []
+    for _ in range(draw(st.integers(1, max_steps))):
+        kind = draw(st.sampled_from(_STEP_KINDS))
+        if kind == "einsum":
+            step, shape, bound = draw(_einsum_step(shapes, bounds, max_ndim))
+        elif kind in ("add", "sub", "mul", "div"):
+            step, shape, bound = draw(_binary_step(shapes, bounds, kind))
+        else:
+            step, shape, bound = draw(_unary_step(shapes, bounds, kind))
+        if bound > _BOUND:
+            step = dataclasses.replace(step, post=1.0 / bound)
+            bound = 1.0
+        steps.append(step)
+        shapes.append(shape)
+        bounds.append(bound)
+    return DagProgram(input_shape, tuple(steps), output, draw(st.integers(0, 2**16)))
+
+
+@st.composite
+def dag_cases(
+    draw: st.DrawFn, output: str = "scalar", max_size: int = 3, max_ndim: int = 3
+) -> tuple[DagProgram, np.ndarray]:
+    """``(program, x)`` with ``x`` uniform in ``[-1, 1]`` (half the range of :func:`arrays_for`)."""
+    program = draw(random_dags(output, max_size=max_size, max_ndim=max_ndim))
+    (x,) = draw(arrays_for((program.input_shape,)))
+    return program, 0.5 * x

@@ -1,0 +1,149 @@
+"""Peak memory of Jacobians and Hessians, measured with tracemalloc (numpy reports to it).
+
+The identity seed δ of a Jacobian must never be materialized when it meets a product,
+so a Jacobian or Hessian costs about what its hand-written formula costs: a small
+multiple of the result's own size. Inputs are built before measuring starts; results
+are compared with their closed forms after it stops.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tensorad as ta
+from tensorad import functions
+from tensorad.functions import ELEMENTWISE
+
+Array = np.ndarray
+
+BUDGET = 3  # allowed peak, in multiples of the bytes of the dense result
+
+
+def peak_bytes(compute: Callable[[], Array]) -> tuple[Array, int]:
+    """``compute()`` and the peak number of bytes allocated while it ran."""
+    was_tracing = tracemalloc.is_tracing()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    baseline = tracemalloc.get_traced_memory()[0]
+    try:
+        result = compute()
+        peak = tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    return result, peak
+
+
+def assert_within_budget(peak: int, result_bytes: int) -> None:
+    assert peak <= BUDGET * result_bytes, (
+        f"peak {peak / 2**20:.1f} MiB is {peak / result_bytes:.4f}x the result's "
+        f"{result_bytes / 2**20:.1f} MiB (budget {BUDGET}x)"
+    )
+
+
+JACOBIANS = {"jacfwd": ta.jacfwd, "jacrev": ta.jacrev}
+
+
+# ------------------------------------------------------------------ a linear map
+
+
+@pytest.mark.parametrize("jacobian", JACOBIANS.values(), ids=JACOBIANS.keys())
+def test_jacobian_of_a_matrix_product(jacobian: Callable[..., Any]) -> None:
+    rng = np.random.default_rng(0)
+    a, x = rng.standard_normal((2000, 2000)), rng.standard_normal(2000)
+    jac, peak = peak_bytes(lambda: jacobian(lambda x: a @ x)(x))
+    assert_within_budget(peak, a.nbytes)
+    np.testing.assert_array_equal(jac, a)
+
+
+@pytest.mark.parametrize("jacobian", JACOBIANS.values(), ids=JACOBIANS.keys())
+def test_jacobian_of_a_matrix_times_an_activation(jacobian: Callable[..., Any]) -> None:
+    """``∂(A tanh x)/∂x = A diag(1 − tanh² x)``."""
+    rng = np.random.default_rng(0)
+    a, x = rng.standard_normal((2000, 2000)), rng.standard_normal(2000)
+    jac, peak = peak_bytes(lambda: jacobian(lambda x: a @ ta.tanh(x))(x))
+    assert_within_budget(peak, a.nbytes)
+    np.testing.assert_allclose(jac, a * (1 - np.tanh(x) ** 2), rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------------------ matrix factorization
+
+
+def residual_square(t: Array, v: Array) -> Callable[[Any], Any]:
+    return lambda u: ta.sum(ta.square(t - u @ v.T))
+
+
+def residual_einsum(t: Array, v: Array) -> Callable[[Any], Any]:
+    def loss(u: Any) -> Any:
+        residual = t - ta.einsum("ik,jk->ij", u, v)
+        return ta.einsum("ij,ij->", residual, residual)
+
+    return loss
+
+
+FACTORIZATION_LOSSES = {"square": residual_square, "einsum": residual_einsum}
+
+
+@pytest.mark.parametrize("make_loss", FACTORIZATION_LOSSES.values(), ids=FACTORIZATION_LOSSES.keys())
+def test_hessian_of_matrix_factorization(make_loss: Callable[[Array, Array], Callable[[Any], Any]]) -> None:
+    """``‖T − UVᵀ‖²_F`` w.r.t. ``U``: ``H[a,c,a',c'] = 2 δ_{aa'} (VᵀV)_{cc'}``, 72 MB dense."""
+    m, n, k = 300, 200, 10
+    rng = np.random.default_rng(0)
+    t, u, v = rng.standard_normal((m, n)), rng.standard_normal((m, k)), rng.standard_normal((n, k))
+    loss = make_loss(t, v)
+    hess, peak = peak_bytes(lambda: ta.hessian(loss)(u))
+    assert_within_budget(peak, m * k * m * k * 8)
+    expected = np.einsum("ab,cd->acbd", np.eye(m), 2 * v.T @ v)
+    np.testing.assert_allclose(hess, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+
+
+# ------------------------------------------------------------------ elementwise functions
+
+
+PARAMS = {"power": 2.5}
+
+
+def traced(name: str) -> Callable[[Any], Any]:
+    """``name`` from the registry applied to a traced value."""
+    return lambda x: functions.call(name, x, PARAMS.get(name))
+
+
+def numpy_impl(name: str) -> Callable[[Array], Array]:
+    """``name``'s numpy implementation (checked against numpy/scipy in test_functions.py)."""
+    return lambda x: ELEMENTWISE[name].impl(x, PARAMS.get(name))
+
+
+TRANSFORMS: dict[str, Callable[[Callable[[Any], Any]], Callable[[Any], Any]]] = {
+    "jacfwd": ta.jacfwd,
+    "jacrev": ta.jacrev,
+    "hessian of sum": lambda f: ta.hessian(lambda x: ta.sum(f(x))),
+}
+
+
+def central_difference_diagonal(f: Callable[[Array], Array], x: Array) -> Array:
+    """``(f(x + ε) − f(x − ε)) / 2ε`` entry by entry: the derivative of an elementwise map."""
+    eps = 1e-6
+    return (f(x + eps) - f(x - eps)) / (2 * eps)
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTWISE))
+@pytest.mark.parametrize("transform", TRANSFORMS, ids=TRANSFORMS.keys())
+def test_identity_seed_is_never_dense_for_elementwise_functions(name: str, transform: str) -> None:
+    """The Jacobian of an elementwise map on n = 3000 is diagonal: one dense n×n result, no more."""
+    n = 3000
+    x = np.random.default_rng(0).uniform(0.5, 1.5, n)  # inside every registered function's domain
+    f = traced(name)
+    jac, peak = peak_bytes(lambda: TRANSFORMS[transform](f)(x))
+    assert_within_budget(peak, n * n * 8)
+    assert jac.shape == (n, n)
+    diagonal = np.diag(jac).copy()
+    np.fill_diagonal(jac, 0.0)
+    assert not np.any(jac), "off-diagonal entries must be zero"
+    differentiated = ta.grad(lambda x: ta.sum(f(x))) if transform == "hessian of sum" else numpy_impl(name)
+    expected = central_difference_diagonal(differentiated, x)
+    np.testing.assert_allclose(diagonal, expected, rtol=1e-5, atol=1e-6 * max(1.0, np.abs(expected).max()))
