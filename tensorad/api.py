@@ -20,7 +20,7 @@ from tensorad import build
 from tensorad._types import Array
 from tensorad.errors import OperandTypeError, ShapeError
 from tensorad.evaluate import evaluate
-from tensorad.expr import NODE_TYPES, Constant, Node, Variable
+from tensorad.expr import NODE_TYPES, Constant, Node, Variable, variables
 from tensorad.forward import pushforward
 from tensorad.ops import as_node
 from tensorad.reverse import pullback
@@ -51,7 +51,7 @@ def _input(value: object, name: str) -> _Input:
 
 def _apply(nodes: list[Node], inputs: Sequence[_Input]) -> list[Any]:
     """Evaluate ``nodes`` at the inputs' arrays, or substitute the inputs' expressions."""
-    env = _concrete(inputs)
+    env = _concrete(nodes, inputs)
     if env is not None:
         values = evaluate(nodes, env)
         return [_fresh(value, node) for value, node in zip(values, nodes, strict=True)]
@@ -59,10 +59,13 @@ def _apply(nodes: list[Node], inputs: Sequence[_Input]) -> list[Any]:
     return build.substitute(nodes, mapping)
 
 
-def _concrete(inputs: Sequence[_Input]) -> dict[Variable, Array] | None:
-    """The variables bound to their arrays, or ``None`` if any input is an expression."""
+def _concrete(nodes: Sequence[Node], inputs: Sequence[_Input]) -> dict[Variable, Array] | None:
+    """The variables bound to their arrays, or ``None`` when ``nodes`` cannot be evaluated:
+    an input is an expression, or ``nodes`` close over an enclosing transform's variable."""
     env = {i.variable: i.value for i in inputs if isinstance(i.value, np.ndarray)}
-    return env if len(env) == len(inputs) else None
+    if len(env) < len(inputs) or any(x not in env for x in variables(nodes)):
+        return None
+    return env
 
 
 def _fresh(value: Array, node: Node) -> Array:
@@ -80,6 +83,7 @@ class _Trace:
     arg_trees: list[Tree]
     outputs: list[Node]
     out_tree: Tree
+    has_aux: bool
     aux: Any
 
 
@@ -102,7 +106,7 @@ def _trace(fun: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int],
             raise OperandTypeError("has_aux=True needs fun to return a pair (output, aux)")
         result, aux = result
     leaves, out_tree = flatten(result)
-    return _Trace(inputs, arg_trees, [as_node(leaf) for leaf in leaves], out_tree, aux)
+    return _Trace(inputs, arg_trees, [as_node(leaf) for leaf in leaves], out_tree, has_aux, aux)
 
 
 def _finish_aux(trace: _Trace) -> Any:
@@ -219,7 +223,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     """
     trace = _trace(fun, primals, range(len(primals)), has_aux)
     memo: dict[Node, Array] = {}
-    primal_env = _concrete(trace.inputs)
+    primal_env = _concrete(trace.outputs, trace.inputs)
     if primal_env is None:
         out_values = _apply(trace.outputs, trace.inputs)
     else:
@@ -236,7 +240,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
                 raise ShapeError(f"cotangent {k} has shape {c.variable.shape}, the output has shape {y.shape}")
         bars = pullback(trace.outputs, [c.variable for c in ct_inputs], [i.variable for i in trace.inputs])
         nodes = [_or_zeros(b, i.variable.shape, i.variable.dtype) for b, i in zip(bars, trace.inputs, strict=True)]
-        env = _concrete(trace.inputs + ct_inputs)
+        env = _concrete(nodes, trace.inputs + ct_inputs)
         if env is None:
             values = _apply(nodes, trace.inputs + ct_inputs)
         else:
@@ -321,7 +325,7 @@ def _jacobian_result(trace: _Trace, argnums: ArgNums, blocks: list[list[Node]]) 
     values = iter(_apply([node for block in blocks for node in block], trace.inputs))
     per_output = [_per_argument(trace, argnums, [next(values) for _ in block]) for block in blocks]
     result = unflatten(trace.out_tree, per_output)
-    return (result, _finish_aux(trace)) if trace.aux is not None else result
+    return (result, _finish_aux(trace)) if trace.has_aux else result
 
 
 def hessian(fun: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:

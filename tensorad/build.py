@@ -177,14 +177,19 @@ def _terms(node: Node) -> list[Node] | None:
 
 
 def _structure(node: Node) -> tuple[Any, ...] | None:
-    """For a structural unary contraction, what its wrapper looks like; else ``None``."""
+    """For a structural unary contraction, the pattern of its output; else ``None``."""
     if isinstance(node, Contraction) and node.b is None and node.is_structural:
-        return (node.s1, node.s3, node.a.shape, node.shape)
+        return (canonical_labels(node.s3)[0], node.shape)
     return None
 
 
 def _merge_structure(terms: list[Node]) -> list[Node]:
-    """Factor terms with one structure: ``W(P₁) + W(P₂) = W(P₁ + P₂)`` (distributivity)."""
+    """Factor terms with one output pattern: ``W(P₁) + W(P₂) = W(P₁ + P₂)``.
+
+    ``W`` broadcasts or embeds a diagonal; both cores are first brought to the union of
+    the labels they carry (a broadcast of the smaller, at the size of the cores), so the
+    sum is formed compactly and ``W`` is applied once.
+    """
     merged: dict[tuple[Any, ...], int] = {}
     out: list[Node] = []
     for term in terms:
@@ -196,11 +201,34 @@ def _merge_structure(terms: list[Node]) -> list[Node]:
             continue
         first = out[merged[key]]
         assert isinstance(first, Contraction) and isinstance(term, Contraction)
-        core = add(scale(first.a, first.scale), scale(term.a, term.scale))
-        assert core is not None
-        sizes = dict(zip(term.s3, term.shape, strict=True))
-        out[merged[key]] = contract(core, term.s1, None, "", term.s3, sizes=sizes)
+        pattern = key[0]
+        union = "".join(
+            label for label in dict.fromkeys(pattern) if label in _carried(first) | _carried(term)
+        )
+        if union == pattern:  # the sum is dense anyway: nothing to factor
+            out.append(term)
+            continue
+        size = dict(zip(pattern, term.shape, strict=True))
+        total = _add_pair(*(_core_on(w, union, size) for w in (first, term)))
+        # Built directly: distributing this wrapper over ``total`` would split it again.
+        out[merged[key]] = _contraction(total, None, union, "", pattern, 1.0, term.shape, total.dtype)
     return out
+
+
+def _carried(w: Contraction) -> set[str]:
+    """The labels of ``w``'s output pattern that its operand carries (not broadcast)."""
+    pattern = canonical_labels(w.s3)[0]
+    return {p for p, label in zip(pattern, w.s3, strict=True) if label in w.s1}
+
+
+def _core_on(w: Contraction, union: Labels, size: Mapping[str, int]) -> Node:
+    """``w``'s operand (scaled) as a tensor over the pattern labels ``union``."""
+    pattern = canonical_labels(w.s3)[0]
+    rename = dict(zip(w.s3, pattern, strict=True))
+    internal = [label for label in dict.fromkeys(w.s1) if label not in rename]
+    rename.update(zip(internal, fresh_labels(len(internal), pattern), strict=True))
+    s1 = "".join(rename[label] for label in w.s1)
+    return contract(w.a, s1, None, "", union, sizes=size, scale=w.scale)
 
 
 def _dissolve(

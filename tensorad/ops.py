@@ -252,26 +252,35 @@ def mean(x: object, axis: Axes = None, keepdims: bool = False) -> Node:
     return build.scale(sum(a, axis, keepdims), 1.0 / count if count else math.nan)
 
 
-def _diagonal_labels(a: Node, axis1: int, axis2: int) -> tuple[Labels, Labels, str]:
-    """Labels of ``a`` with ``axis1`` and ``axis2`` sharing one label; the other labels; that label."""
+def _diagonal(x: object, offset: int, axis1: int, axis2: int) -> tuple[Node, Labels, Labels, str]:
+    """``a[…, i, …, i + offset, …]`` as labels: the operand (cut square), its labels with
+    ``axis1`` and ``axis2`` sharing one label, the other labels, and that label."""
+    a = as_node(x)
+    if a.ndim < 2:
+        raise ShapeError(f"diagonal needs at least 2 dimensions, got shape {a.shape}")
+    _axes((axis1, axis2), a.ndim)  # validates: in range, distinct
+    i, j = axis1 % a.ndim, axis2 % a.ndim
+    start_i, start_j = max(-offset, 0), max(offset, 0)
+    n = max(min(a.shape[i] - start_i, a.shape[j] - start_j), 0)
+    cut: list[object] = [slice(None)] * a.ndim
+    cut[i], cut[j] = slice(start_i, start_i + n), slice(start_j, start_j + n)
+    if any(s != slice(0, m) for s, m in zip((cut[i], cut[j]), (a.shape[i], a.shape[j]), strict=True)):
+        a = getitem(a, tuple(cut))
     labels = list(fresh_labels(a.ndim))
-    i, j = _axes((axis1, axis2), a.ndim)
     labels[j] = labels[i]
     rest = "".join(label for k, label in enumerate(labels) if k not in (i, j))
-    return "".join(labels), rest, labels[i]
+    return a, "".join(labels), rest, labels[i]
 
 
-def trace(x: object, axis1: int = 0, axis2: int = 1) -> Node:
-    """``numpy.trace`` (offset 0): the sum of the diagonal of axes ``axis1``, ``axis2``."""
-    a = as_node(x)
-    labels, rest, _ = _diagonal_labels(a, axis1, axis2)
+def trace(x: object, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
+    """``numpy.trace``: the sum of the diagonal of axes ``axis1``, ``axis2``."""
+    a, labels, rest, _ = _diagonal(x, offset, axis1, axis2)
     return contract(a, labels, None, "", rest)
 
 
-def diagonal(x: object, axis1: int = 0, axis2: int = 1) -> Node:
-    """``numpy.diagonal`` (offset 0): the diagonal as the last axis."""
-    a = as_node(x)
-    labels, rest, diag = _diagonal_labels(a, axis1, axis2)
+def diagonal(x: object, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
+    """``numpy.diagonal``: the diagonal of axes ``axis1``, ``axis2`` as the last axis."""
+    a, labels, rest, diag = _diagonal(x, offset, axis1, axis2)
     return contract(a, labels, None, "", rest + diag)
 
 
@@ -341,7 +350,8 @@ def getitem(x: object, index: object) -> Node:
     if Ellipsis in items:
         k = items.index(Ellipsis)
         items[k : k + 1] = [slice(None)] * (a.ndim - used)
-    items += [slice(None)] * (a.ndim - used)
+    else:
+        items += [slice(None)] * (a.ndim - used)
     return _select(a, items)
 
 

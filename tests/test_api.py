@@ -187,10 +187,14 @@ FUNCTION_CASES = [
     case("outer-flattens", ta.outer, (2, 2), (3,), np_fn=np.outer),
     case("matmul", ta.matmul, (2, 3), (3, 4), np_fn=np.matmul),
     case("trace", ta.trace, (3, 3), np_fn=np.trace),
-    case("trace-axes", lambda x: ta.trace(x, 1, 2), (2, 3, 3), np_fn=lambda x: np.trace(x, axis1=1, axis2=2)),
+    case("trace-axes", lambda x: ta.trace(x, axis1=1, axis2=2), (2, 3, 3),
+         np_fn=lambda x: np.trace(x, axis1=1, axis2=2)),
+    case("trace-offset", lambda x: ta.trace(x, offset=1), (3, 4), np_fn=lambda x: np.trace(x, offset=1)),
     case("trace-rectangular", ta.trace, (3, 4), np_fn=np.trace),
     case("diagonal", ta.diagonal, (3, 3), np_fn=np.diagonal),
-    case("diagonal-axes", lambda x: ta.diagonal(x, 0, 2), (3, 2, 3), np_fn=lambda x: np.diagonal(x, 0, 0, 2)),
+    case("diagonal-axes", lambda x: ta.diagonal(x, axis1=0, axis2=2), (3, 2, 3),
+         np_fn=lambda x: np.diagonal(x, axis1=0, axis2=2)),
+    case("diagonal-offset", lambda x: ta.diagonal(x, offset=-1), (3, 3), np_fn=lambda x: np.diagonal(x, offset=-1)),
     case("diagonal-rectangular", ta.diagonal, (2, 3), np_fn=np.diagonal),
     case("transpose", ta.transpose, (2, 3, 4), np_fn=np.transpose),
     case("transpose-axes", lambda x: ta.transpose(x, (1, 2, 0)), (2, 3, 4), np_fn=lambda x: np.transpose(x, (1, 2, 0))),
@@ -289,13 +293,13 @@ def test_vjp_matches_finite_differences(fn: Any, np_fn: Any, shapes: tuple[Shape
 
 P3 = positive((3,))
 P23 = positive((2, 3), seed=1)
+P4 = positive((4,), seed=2)
 
 EAGER_CASES = [
     pytest.param(lambda: ta.einsum("ij,jk", A23, M34), lambda: np.einsum("ij,jk", A23, M34), id="einsum-implicit"),
     pytest.param(lambda: ta.einsum("ij,jk->ki", A23, M34), lambda: np.einsum("ij,jk->ki", A23, M34), id="einsum"),
     pytest.param(lambda: ta.einsum("ii", A33), lambda: np.einsum("ii", A33), id="einsum-trace"),
-    pytest.param(lambda: ta.einsum("...j,j", M34, P3[:4]), lambda: np.einsum("...j,j", M34, P3[:4]),
-                 id="einsum-ellipsis"),
+    pytest.param(lambda: ta.einsum("...j,j", M34, P4), lambda: np.einsum("...j,j", M34, P4), id="einsum-ellipsis"),
     pytest.param(lambda: ta.exp(np.zeros(2)), lambda: np.ones(2), id="exp-zeros"),
     pytest.param(lambda: ta.exp([0.0, 1.0]), lambda: np.exp([0.0, 1.0]), id="exp-list"),
     pytest.param(lambda: ta.log(P23), lambda: np.log(P23), id="log"),
@@ -331,7 +335,7 @@ EAGER_CASES = [
 def test_functions_on_plain_arrays_return_numpy_values(ta_call: Any, np_call: Any) -> None:
     expected = np.asarray(np_call())
     out = ta_call()
-    assert_close(out, expected, rtol=1e-12, atol=1e-12)
+    assert_close(out, expected, rtol=1e-10, atol=1e-12)
     assert out.dtype == np.float64
 
 
@@ -394,18 +398,18 @@ def test_hessian_shape_is_out_in_in(fn: Any, x: Array, shape: Shape, expected: A
 
 @pytest.mark.parametrize("jacobian", [ta.jacfwd, ta.jacrev], ids=["jacfwd", "jacrev"])
 @pytest.mark.parametrize(
-    ("fn", "x", "out_shape"),
+    ("fn", "np_fn", "x", "out_shape"),
     [
-        pytest.param(lambda x: x * x, P23, (2, 3), id="matrix-to-matrix"),
-        pytest.param(lambda x: ta.sum(x * x), P23, (), id="matrix-to-scalar"),
-        pytest.param(lambda x: x * X3, np.array(1.5), (3,), id="scalar-to-vector"),
-        pytest.param(lambda x: ta.outer(x, x), P3, (3, 3), id="vector-to-matrix"),
+        pytest.param(lambda x: x * x, np.square, P23, (2, 3), id="matrix-to-matrix"),
+        pytest.param(lambda x: ta.sum(x * x), lambda x: np.sum(x * x), P23, (), id="matrix-to-scalar"),
+        pytest.param(lambda x: x * X3, lambda x: x * X3, np.array(1.5), (3,), id="scalar-to-vector"),
+        pytest.param(lambda x: ta.outer(x, x), lambda x: np.outer(x, x), P3, (3, 3), id="vector-to-matrix"),
     ],
 )
-def test_jacobian_shape_is_out_in(jacobian: Any, fn: Any, x: Array, out_shape: Shape) -> None:
+def test_jacobian_shape_is_out_in(jacobian: Any, fn: Any, np_fn: Any, x: Array, out_shape: Shape) -> None:
     jac = jacobian(fn)(x)
     assert jac.shape == out_shape + x.shape
-    assert_close(jac, numeric_jacobian(fn, [x]))
+    assert_close(jac, numeric_jacobian(np_fn, [x]))
 
 
 def test_linearize_is_the_jacobian_applied() -> None:
@@ -830,9 +834,9 @@ def test_jvp_of_grad_is_hessian_vector_product() -> None:
 
 @pytest.mark.parametrize("outer", [ta.jacfwd, ta.jacrev], ids=["jacfwd", "jacrev"])
 def test_third_derivative_of_cubic(outer: Any) -> None:
+    """∂³/∂x_i∂x_j∂x_k Σ x³ = 6 δ_ijk (the Hessian is 6 diag(x), linear in x)."""
     t = outer(ta.hessian(lambda x: ta.sum(x**3)))(X3)
-    expected = 6.0 * np.einsum("i,ij,ik->ijk", X3, np.eye(3), np.eye(3))
-    assert_close(t, expected)
+    assert_close(t, 6.0 * np.einsum("ij,ik->ijk", np.eye(3), np.eye(3)))
 
 
 def test_grad_of_function_calling_grad() -> None:
