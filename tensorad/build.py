@@ -21,6 +21,7 @@ small by two rewrites that never change a value:
 from __future__ import annotations
 
 import functools
+import math
 import string
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -88,11 +89,13 @@ def contract(
     *,
     sizes: Mapping[str, int] | None = None,
     scale: float = 1.0,
+    depth: int = 0,
 ) -> Node:
     """``scale * *(s1, s2, s3)(a, b)``, the generalized einsum ``s1,s2->s3``.
 
     ``sizes`` gives the size of each label of ``s3`` that no operand carries (a
-    broadcast). Pass ``b=None`` and ``s2=""`` for a unary contraction.
+    broadcast). Pass ``b=None`` and ``s2=""`` for a unary contraction. ``depth`` counts
+    nested distributions over sums (internal; see :func:`_sparse_terms`).
 
     >>> from tensorad.expr import Variable
     >>> A, x = Variable("A", (2, 3)), Variable("x", (3,))
@@ -100,16 +103,6 @@ def contract(
     (2,)
     """
     size = _check_labels(a, s1, b, s2, s3, sizes)
-    for which, operand in enumerate((a, b)):
-        parts = _sparse_terms(operand)
-        if parts is None:
-            continue
-        total: Node | None = None
-        for part in parts:
-            pair = (part, b) if which == 0 else (a, part)
-            total = add(total, contract(pair[0], s1, pair[1], s2, s3, sizes=size, scale=scale))
-        assert total is not None
-        return total
     dtype = a.dtype if b is None else np.result_type(a.dtype, b.dtype)
     merge = _UnionFind()
     operands: list[tuple[Node, Labels]] = []
@@ -129,12 +122,45 @@ def contract(
     present = {label for _, labels in operands for label in labels}
     for label in {merge.find(label) for label in set(s1) | set(s2)} - present - set(out):
         scale *= size[label]  # a label summed where nothing depends on it
+    distributed = _distribute(operands, out, scale, size, depth) if depth < MAX_DEPTH else None
+    if distributed is not None:
+        return distributed
     shape = tuple(size[label] for label in s3)
     return _make(operands, out, scale, shape, dtype, size)
 
 
+def _distribute(
+    operands: list[tuple[Node, Labels]], out: Labels, scale: float, size: dict[str, int], depth: int
+) -> Node | None:
+    """The product as a sum of products, when an operand is a sum worth distributing over.
+
+    Binary products and reducing unary ones distribute; a unary relabelling gains nothing.
+    """
+    if not operands:
+        return None
+    if len(operands) == 1 and math.prod(size[label] for label in set(out)) >= operands[0][0].size:
+        return None
+    for k, (node, labels) in enumerate(operands):
+        parts = _sparse_terms(node)
+        if parts is None:
+            continue
+        total: Node | None = None
+        for part in parts:
+            (x, sx), *rest = [(part, labels) if j == k else pair for j, pair in enumerate(operands)]
+            y, sy = rest[0] if rest else (None, "")
+            total = add(total, contract(x, sx, y, sy, out, sizes=size, scale=scale, depth=depth + 1))
+        return total
+    return None
+
+
 MAX_TERMS = 32
 """Largest sum that a contraction distributes over (see :func:`_sparse_terms`)."""
+
+MAX_DEPTH = 4
+"""Deepest nesting of distributions that one contraction starts (chains of sums stay linear)."""
+
+SPARSITY = 4
+"""A structural term is worth distributing over when it is this many times its core's size."""
 
 
 def _sparse_terms(node: Node | None) -> list[Node] | None:
@@ -152,6 +178,8 @@ def _sparse_terms(node: Node | None) -> list[Node] | None:
     if terms is None:
         return None
     sparse = [t for t in terms if _structure(t) is not None]
+    if not any(isinstance(t, Contraction) and t.size >= SPARSITY * max(t.a.size, 1) for t in sparse):
+        return None
     if not sparse:
         return None
     dense: Node | None = None

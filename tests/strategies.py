@@ -350,9 +350,10 @@ class DagProgram:
         def scalar(k: int) -> Any:  # a weighted mean: every unused value reaches the output
             return backend.mean(self.constant(len(self.steps) + 1 + k, _shape(values[k])) * values[k])
 
-        if self.output == "scalar":
-            total = scalar(terminals[0])
-            for k in terminals[1:]:
+        if self.output == "scalar":  # the last value itself when it is a scalar
+            last = len(values) - 1
+            total = values[last] if not _shape(values[last]) else scalar(last)
+            for k in terminals[:-1]:
                 total = total + scalar(k)
             return total
         primary = max(reversed(terminals), key=lambda k: len(_shape(values[k])))
