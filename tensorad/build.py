@@ -289,7 +289,7 @@ def _make(
         return _contraction(scalar(scale, dtype), None, "", "", out, 1.0, shape, dtype)
     (a, s1), *rest = operands
     if not rest:
-        if s1 == out and scale == 1.0 and a.dtype == dtype:
+        if s1 == out and len(set(out)) == len(out) and scale == 1.0 and a.dtype == dtype:
             return a  # the identity relabelling
         return _contraction(a, None, s1, "", out, scale, shape, dtype)
     ((b, s2),) = rest
