@@ -104,7 +104,7 @@ def contract(
     """
     size = _check_labels(a, s1, b, s2, s3, sizes)
     dtype = a.dtype if b is None else np.result_type(a.dtype, b.dtype)
-    merge = _UnionFind()
+    merge = LabelMerge()
     operands: list[tuple[Node, Labels]] = []
     used = set(s1) | set(s2) | set(s3)
     for node, labels in ((a, s1), (b, s2)):
@@ -260,21 +260,37 @@ def _core_on(w: Contraction, union: Labels, size: Mapping[str, int]) -> Node:
 
 
 def _dissolve(
-    x: Contraction, u: Labels, merge: _UnionFind, used: set[str], size: dict[str, int]
+    x: Contraction, u: Labels, merge: LabelMerge, used: set[str], size: dict[str, int]
 ) -> tuple[Node, Labels]:
     """Rename ``x``'s operand into the consumer's labels ``u`` (see module docstring)."""
-    first: dict[str, str] = {}
-    for t_label, u_label in zip(x.s3, u, strict=True):
-        if t_label in first:
-            merge.union(first[t_label], u_label)
+    rename = rename_into(x.s3, u, x.s1, merge, used)
+    for label, n in zip(x.s1, x.a.shape, strict=True):
+        size.setdefault(rename[label], n)
+    return x.a, "".join(rename[label] for label in x.s1)
+
+
+def rename_into(
+    inner_out: Labels, outer: Labels, inner_labels: Iterable[str], merge: LabelMerge, used: set[str]
+) -> dict[str, str]:
+    """How an inner expression's labels read in the outer expression that uses it.
+
+    The inner result, labelled ``inner_out``, appears outside as ``outer``: the label at
+    position k becomes ``outer[k]``; where ``inner_out`` repeats a label, the outer labels
+    at those positions are identified (``merge``); the inner summed labels become fresh
+    labels (added to ``used``). This is associativity with its side condition met by
+    renaming: ``*(…)(*(t1, t2, t)(P, Q), B) = *(…)(P, Q, B)`` over one label namespace.
+    """
+    rename: dict[str, str] = {}
+    for t_label, u_label in zip(inner_out, outer, strict=True):
+        if t_label in rename:
+            merge.union(rename[t_label], u_label)
         else:
-            first[t_label] = u_label
-    internal = [label for label in dict.fromkeys(x.s1) if label not in first]
+            rename[t_label] = u_label
+    internal = [label for label in dict.fromkeys(inner_labels) if label not in rename]
     for label, new in zip(internal, fresh_labels(len(internal), used), strict=True):
-        first[label] = new
+        rename[label] = new
         used.add(new)
-        size[new] = x.a.shape[x.s1.index(label)]
-    return x.a, "".join(first[label] for label in x.s1)
+    return rename
 
 
 def _make(
@@ -359,7 +375,7 @@ def _check_labels(
     return size
 
 
-class _UnionFind:
+class LabelMerge:
     """Label identification: ``union(p, q)`` says label p and label q are one label."""
 
     def __init__(self) -> None:

@@ -182,90 +182,63 @@ def einsum_cases(
 #
 # A DAG is drawn as a small straight-line program over one input ``v0 = x``: each step
 # reads earlier values (so intermediates are shared) and appends one. The same program
-# runs on numpy (the oracle) and on tensorad (the traced function under test). Every
-# value carries an upper bound on its magnitude; steps rescale their operands or result
-# so that inputs stay bounded and finite differences stay reliable.
+# runs on numpy (the oracle) and on tensorad (the traced function under test): the
+# operators ``+ - * / @ []`` are shared, named functions come from a backend table.
+# Every value carries an upper bound on its magnitude for inputs in [-1, 1]; steps
+# rescale their operand or result so that values stay bounded and finite differences
+# stay reliable.
+
+Backend = Mapping[str, Callable[..., Any]]
+"""Named functions by name: ``einsum``, ``mean``, elementwise and general unary functions …"""
 
 
-@dataclass(frozen=True)
-class Backend:
-    """The named operations a DAG program calls; the operators ``+ - * /`` are shared."""
-
-    einsum: Callable[..., Any]
-    mean: Callable[..., Any]
-    elementwise: Mapping[str, Callable[[Any], Any]]
-    softmax: Callable[[Any, int], Any]
-    logsumexp: Callable[[Any, int | None], Any]
-    norm: Callable[[Any, int | None], Any]
-    matrix: Mapping[str, Callable[[Any], Any]]
+def _numpy_norm(x: Any, axis: int | None) -> Any:
+    return np.sqrt(np.sum(np.square(x), axis=axis))
 
 
-NUMPY = Backend(
-    einsum=np.einsum,
-    mean=np.mean,
-    elementwise={
-        "sin": np.sin,
-        "cos": np.cos,
-        "tanh": np.tanh,
-        "sigmoid": scipy.special.expit,
-        "exp": np.exp,
-        "expm1": np.expm1,
-        "softplus": lambda x: np.logaddexp(0.0, x),
-        "square": np.square,
-        "erf": scipy.special.erf,
-        "log(1+x²)": lambda x: np.log(1.0 + x * x),
-        "log1p(x²)": lambda x: np.log1p(np.square(x)),
-        "sqrt(1+x²)": lambda x: np.sqrt(1.0 + np.square(x)),
-        "1/(1+x²)": lambda x: 1.0 / (1.0 + x**2),
-    },
-    softmax=lambda x, axis: scipy.special.softmax(x, axis=axis),
-    logsumexp=lambda x, axis: scipy.special.logsumexp(x, axis=axis),
-    norm=lambda x, axis: np.sqrt(np.sum(np.square(x), axis=axis)),
-    matrix={"inv": np.linalg.inv, "logdet": lambda a: np.linalg.slogdet(a)[1], "det": np.linalg.det},
-)
-
-TENSORAD = Backend(
-    einsum=ta.einsum,
-    mean=ta.mean,
-    elementwise={
-        "sin": ta.sin,
-        "cos": ta.cos,
-        "tanh": ta.tanh,
-        "sigmoid": ta.sigmoid,
-        "exp": ta.exp,
-        "expm1": ta.expm1,
-        "softplus": ta.softplus,
-        "square": ta.square,
-        "erf": ta.erf,
-        "log(1+x²)": lambda x: ta.log(1.0 + x * x),
-        "log1p(x²)": lambda x: ta.log1p(ta.square(x)),
-        "sqrt(1+x²)": lambda x: ta.sqrt(1.0 + ta.square(x)),
-        "1/(1+x²)": lambda x: 1.0 / (1.0 + x**2),
-    },
-    softmax=ta.softmax,
-    logsumexp=ta.logsumexp,
-    norm=ta.norm,
-    matrix={"inv": ta.inv, "logdet": ta.logdet, "det": ta.det},
-)
-
-# Bound on |f(t)| given |t| <= b; "exp" and "expm1" see their operand scaled into [-1, 1].
-_FUNCTION_BOUNDS: dict[str, Callable[[float], float]] = {
-    "sin": lambda b: 1.0,
-    "cos": lambda b: 1.0,
-    "tanh": lambda b: 1.0,
-    "sigmoid": lambda b: 1.0,
-    "exp": lambda b: math.e,
-    "expm1": lambda b: math.e,
-    "softplus": lambda b: b + 1.0,
-    "square": lambda b: b * b,
-    "erf": lambda b: 1.0,
-    "log(1+x²)": lambda b: math.log1p(b * b),
-    "log1p(x²)": lambda b: math.log1p(b * b),
-    "sqrt(1+x²)": lambda b: math.sqrt(1.0 + b * b),
-    "1/(1+x²)": lambda b: 1.0,
+NUMPY: Backend = {
+    # einsum and the numpy-named structural functions
+    "einsum": np.einsum, "sum": np.sum, "mean": np.mean, "transpose": np.transpose, "trace": np.trace,
+    "diagonal": np.diagonal, "reshape": np.reshape,
+    # elementwise (names with an "x" are compositions)
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "tanh": np.tanh, "sinh": np.sinh, "cosh": np.cosh,
+    "sigmoid": scipy.special.expit, "exp": np.exp, "expm1": np.expm1, "erf": scipy.special.erf,
+    "softplus": lambda x: np.logaddexp(0.0, x), "square": np.square, "x³": lambda x: x**3,
+    "log(1+x²)": lambda x: np.log(1.0 + x * x), "log1p(x²)": lambda x: np.log1p(np.square(x)),
+    "sqrt(1+x²)": lambda x: np.sqrt(1.0 + np.square(x)), "1/(1+x²)": lambda x: 1.0 / (1.0 + x**2),
+    "(1+x²)^0.75": lambda x: (1.0 + x * x) ** 0.75,
+    # general unary
+    "softmax": lambda x, axis: scipy.special.softmax(x, axis=axis),
+    "logsumexp": lambda x, axis: scipy.special.logsumexp(x, axis=axis),
+    "norm": _numpy_norm, "inv": np.linalg.inv, "logdet": lambda a: np.linalg.slogdet(a)[1], "det": np.linalg.det,
 }
-_SQUASHED = ("exp", "expm1")
+
+TENSORAD: Backend = {
+    "einsum": ta.einsum, "sum": ta.sum, "mean": ta.mean, "transpose": ta.transpose, "trace": ta.trace,
+    "diagonal": ta.diagonal, "reshape": ta.reshape,
+    "sin": ta.sin, "cos": ta.cos, "tan": ta.tan, "tanh": ta.tanh, "sinh": ta.sinh, "cosh": ta.cosh,
+    "sigmoid": ta.sigmoid, "exp": ta.exp, "expm1": ta.expm1, "erf": ta.erf,
+    "softplus": ta.softplus, "square": ta.square, "x³": lambda x: x**3,
+    "log(1+x²)": lambda x: ta.log(1.0 + x * x), "log1p(x²)": lambda x: ta.log1p(ta.square(x)),
+    "sqrt(1+x²)": lambda x: ta.sqrt(1.0 + ta.square(x)), "1/(1+x²)": lambda x: 1.0 / (1.0 + x**2),
+    "(1+x²)^0.75": lambda x: ta.power(1.0 + x * x, 0.75),
+    "softmax": ta.softmax, "logsumexp": ta.logsumexp, "norm": ta.norm, "inv": ta.inv, "logdet": ta.logdet,
+    "det": ta.det,
+}
+
+# Bound on |f(t)| given |t| <= b. Functions in _SQUASHED see their operand scaled into [-1, 1].
+_FUNCTION_BOUNDS: dict[str, Callable[[float], float]] = {
+    "sin": lambda b: 1.0, "cos": lambda b: 1.0, "tanh": lambda b: 1.0, "sigmoid": lambda b: 1.0,
+    "erf": lambda b: 1.0, "1/(1+x²)": lambda b: 1.0,
+    "tan": lambda b: math.tan(b), "sinh": lambda b: math.sinh(b), "cosh": lambda b: math.cosh(b),
+    "exp": lambda b: math.exp(b), "expm1": lambda b: math.exp(b),
+    "softplus": lambda b: b + 1.0, "square": lambda b: b * b, "x³": lambda b: b**3,
+    "log(1+x²)": lambda b: math.log1p(b * b), "log1p(x²)": lambda b: math.log1p(b * b),
+    "sqrt(1+x²)": lambda b: math.sqrt(1.0 + b * b), "(1+x²)^0.75": lambda b: (1.0 + b * b) ** 0.75,
+}
+_SQUASHED = ("tan", "sinh", "cosh", "exp", "expm1")
 _BOUND = 3.0  # a result whose bound exceeds this is rescaled to bound 1
+_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "matmul": "@"}
 
 
 @dataclass(frozen=True)
@@ -273,15 +246,18 @@ class Step:
     """One instruction ``v_k = op(args)``.
 
     Attributes:
-        op: ``einsum``, ``add``, ``sub``, ``mul``, ``div`` (``a / (1 + b²)``), ``fn``
-            (elementwise), ``softmax``, ``logsumexp``, ``norm`` (of ``pre·a + 2``) or
-            ``matrix`` (inv / logdet / det of ``I + pre·M``).
+        op: ``einsum``; ``add``, ``sub``, ``mul``, ``div`` (``a / (1 + b²)``), ``matmul``;
+            ``fn`` (elementwise); ``call`` (a numpy-named function: sum, mean, transpose,
+            trace, diagonal, reshape, or ``getitem`` for ``a[index]``); ``softmax``,
+            ``logsumexp``, ``norm`` (of ``pre·a + 2``); ``matrix`` (inv / logdet / det of
+            ``I + pre·M``).
         args: Indices of the values read (``0`` is the input).
         text: einsum subscripts, or the function's name.
-        axis: Axis of softmax / logsumexp / norm; for a binary step the axes of the
-            second operand averaged with ``keepdims`` (``"all"``: averaged to a scalar);
-            for ``matrix``, ``"direct"`` when the operand already is a (batch of) square
-            matrices, else the size of the matrix a constant linear map makes of it.
+        axis: Axis of softmax / logsumexp / norm; the extra arguments of ``call``; for
+            ``+ - * /`` the axes of the second operand averaged with ``keepdims`` (``"all"``:
+            averaged to a scalar); for ``matrix``, ``"direct"`` when the operand already is a
+            (batch of) square matrices, else the size of the matrix that a constant linear
+            map makes of it.
         pre: Scale applied to the (first) operand first.
         post: Scale applied to the result.
     """
@@ -302,20 +278,33 @@ class Step:
         match self.op:
             case "einsum":
                 body = f"einsum({self.text!r}, {', '.join(names)})"
-            case "add" | "sub" | "mul":
-                body = f" {'+-*'[('add', 'sub', 'mul').index(self.op)]} ".join(names)
+            case "add" | "sub" | "mul" | "matmul":
+                body = f" {_OPERATORS[self.op]} ".join(names)
             case "div":
                 body = f"{names[0]} / (1 + {names[1]}²)"
             case "fn":
                 body = f"{self.text}({names[0]})"
+            case "call" if self.text == "getitem":
+                body = f"{names[0]}[{', '.join(map(_index_text, self.axis))}]"
+            case "call" if self.text in ("trace", "diagonal"):
+                body = f"{self.text}({names[0]}, axis1={self.axis[0]}, axis2={self.axis[1]})"
+            case "call":
+                body = f"{self.text}({', '.join([names[0], *map(repr, self.axis)])})"
             case "norm":
                 body = f"norm({names[0]} + 2, axis={self.axis})"
             case "matrix":
-                how = names[0] if self.axis == "direct" else f"C @ {names[0]} ({self.axis}×{self.axis})"
+                how = names[0] if self.axis == "direct" else f"C·{names[0]} ({self.axis}×{self.axis})"
                 body = f"{self.text}(I + {how})"
             case _:
                 body = f"{self.op}({names[0]}, axis={self.axis})"
         return body if self.post == 1.0 else f"({body}) * {self.post:.3g}"
+
+
+def _index_text(item: Any) -> str:
+    if isinstance(item, slice):
+        text = ":".join("" if part is None else str(part) for part in (item.start, item.stop, item.step))
+        return text.rstrip(":") or ":"
+    return "None" if item is None else str(item)
 
 
 @dataclass(frozen=True)
@@ -348,7 +337,7 @@ class DagProgram:
         terminals = [k for k in range(len(values)) if k not in used]
 
         def scalar(k: int) -> Any:  # a weighted mean: every unused value reaches the output
-            return backend.mean(self.constant(len(self.steps) + 1 + k, _shape(values[k])) * values[k])
+            return backend["mean"](self.constant(len(self.steps) + 1 + k, _shape(values[k])) * values[k])
 
         if self.output == "scalar":  # the last value itself when it is a scalar
             last = len(values) - 1
@@ -359,7 +348,7 @@ class DagProgram:
         primary = max(reversed(terminals), key=lambda k: len(_shape(values[k])))
         out = values[primary]
         if not _shape(out):
-            out = out * backend.elementwise["cos"](x)
+            out = out * backend["cos"](x)
         for k in terminals:
             if k != primary:
                 out = out + scalar(k)
@@ -372,12 +361,12 @@ class DagProgram:
         if len(step.args) == 2 and step.op != "einsum":
             b = values[step.args[1]]
             if step.axis == "all":
-                b = backend.mean(b)
+                b = backend["mean"](b)
             elif step.axis is not None:
-                b = backend.mean(b, axis=step.axis, keepdims=True)
+                b = backend["mean"](b, axis=step.axis, keepdims=True)
         match step.op:
             case "einsum":
-                result = backend.einsum(step.text, a, *[values[i] for i in step.args[1:]])
+                result = backend["einsum"](step.text, a, *[values[i] for i in step.args[1:]])
             case "add":
                 result = a + b
             case "sub":
@@ -386,23 +375,28 @@ class DagProgram:
                 result = a * b
             case "div":
                 result = a / (1.0 + b * b)
+            case "matmul":
+                result = a @ b
             case "fn":
-                result = backend.elementwise[step.text](a)
-            case "softmax":
-                result = backend.softmax(a, step.axis)
-            case "logsumexp":
-                result = backend.logsumexp(a, step.axis)
+                result = backend[step.text](a)
+            case "call" if step.text == "getitem":
+                result = a[step.axis]
+            case "call" if step.text in ("trace", "diagonal"):  # numpy's second argument is offset
+                result = backend[step.text](a, axis1=step.axis[0], axis2=step.axis[1])
+            case "call":
+                result = backend[step.text](a, *step.axis)
+            case "softmax" | "logsumexp":
+                result = backend[step.op](a, step.axis)
             case "norm":
-                result = backend.norm(a + 2.0, step.axis)
+                result = backend["norm"](a + 2.0, step.axis)
             case "matrix":
                 if step.axis == "direct":
-                    n = a.shape[-1]
+                    n = _shape(a)[-1]
                 else:
                     n = step.axis
-                    labels = LETTERS[: len(a.shape)]
-                    mixing = self.constant(k, (*a.shape, n, n))
-                    a = backend.einsum(f"{labels},{labels}yz->yz", a, mixing)
-                result = backend.matrix[step.text](np.eye(n) + a)
+                    labels = LETTERS[: len(_shape(a))]
+                    a = backend["einsum"](f"{labels},{labels}yz->yz", a, self.constant(k, (*_shape(a), n, n)))
+                result = backend[step.text](np.eye(n) + a)
             case _:
                 raise AssertionError(step.op)
         return result if step.post == 1.0 else result * step.post
@@ -410,6 +404,11 @@ class DagProgram:
 
 def _shape(value: Any) -> Shape:
     return tuple(getattr(value, "shape", ()))
+
+
+# -- drawing the steps: each returns (step, result shape, bound on |result|)
+
+Drawn = tuple[Step, Shape, float]
 
 
 def _pick(draw: st.DrawFn, shapes: list[Shape], ok: Callable[[Shape], bool] = lambda s: True) -> int:
@@ -420,26 +419,35 @@ def _pick(draw: st.DrawFn, shapes: list[Shape], ok: Callable[[Shape], bool] = la
     return draw(st.sampled_from(candidates))
 
 
-def _einsum_labels(draw: st.DrawFn, shape: Shape, sizes: dict[str, int], reuse: int) -> str:
-    """Labels for one operand: a label of equal size is reused with odds 1 in ``reuse``."""
-    labels = ""
+def _einsum_labels(draw: st.DrawFn, shape: Shape, sizes: dict[str, int], reuse: int, broadcast: bool) -> str:
+    """Labels for one operand: an earlier label is reused with odds 1 in ``reuse``.
+
+    Within the operand a reused label must have the same size; across operands
+    (``broadcast``) a size-1 axis may meet any size.
+    """
+    labels, own = "", {}
     for n in shape:
-        same = [c for c, m in sizes.items() if m == n]
-        if same and draw(st.integers(0, reuse - 1)) == 0:
-            labels += draw(st.sampled_from(same))
+        fits = [
+            c for c, m in sizes.items()
+            if own.get(c, n) == n and (m == n or (broadcast and c not in own and 1 in (m, n)))
+        ]
+        if fits and draw(st.integers(0, reuse - 1)) == 0:
+            label = draw(st.sampled_from(fits))
+            sizes[label] = max(sizes[label], n)
         else:
             label = LETTERS[len(sizes)]
             sizes[label] = n
-            labels += label
+        own[label] = n
+        labels += label
     return labels
 
 
 @st.composite
-def _einsum_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], max_ndim: int) -> tuple[Step, Shape, float]:
+def _einsum_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], max_ndim: int) -> Drawn:
     args = (_pick(draw, shapes),) + ((_pick(draw, shapes),) if draw(st.booleans()) else ())
     sizes: dict[str, int] = {}
-    terms = [_einsum_labels(draw, shapes[args[0]], sizes, reuse=4)]
-    terms += [_einsum_labels(draw, shapes[i], sizes, reuse=2) for i in args[1:]]
+    terms = [_einsum_labels(draw, shapes[args[0]], sizes, reuse=4, broadcast=False)]
+    terms += [_einsum_labels(draw, shapes[i], sizes, reuse=2, broadcast=True) for i in args[1:]]
     distinct = list(dict.fromkeys("".join(terms)))
     order = draw(st.permutations(distinct))
     out = "".join(order[: draw(st.integers(0, min(max_ndim, len(order))))])
@@ -449,7 +457,7 @@ def _einsum_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], max_
 
 
 @st.composite
-def _binary_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], op: str) -> tuple[Step, Shape, float]:
+def _binary_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], op: str) -> Drawn:
     i, j = _pick(draw, shapes), _pick(draw, shapes)
     axes = tuple(k for k in range(len(shapes[j])) if draw(st.integers(0, 2)) == 0)
     b_shape = tuple(1 if k in axes else n for k, n in enumerate(shapes[j]))
@@ -462,8 +470,81 @@ def _binary_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], op: 
     return Step(op, (i, j), axis=axis), shape, bound.get(op, bounds[i])
 
 
+def _matmul_shape(a: Shape, b: Shape) -> Shape | None:
+    if not a or not b:
+        return None
+    try:
+        return tuple(np.matmul(np.zeros(a), np.zeros(b)).shape)
+    except ValueError:
+        return None
+
+
+def _matmul_pairs(shapes: list[Shape]) -> list[tuple[int, int]]:
+    n = len(shapes)
+    return [(i, j) for i in range(n) for j in range(n) if _matmul_shape(shapes[i], shapes[j]) is not None]
+
+
 @st.composite
-def _unary_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], op: str) -> tuple[Step, Shape, float]:
+def _matmul_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float]) -> Drawn:
+    pairs = _matmul_pairs(shapes)
+    i, j = pairs[-1] if draw(st.booleans()) else draw(st.sampled_from(pairs))
+    shape = _matmul_shape(shapes[i], shapes[j])
+    assert shape is not None
+    return Step("matmul", (i, j)), shape, bounds[i] * bounds[j] * shapes[i][-1]
+
+
+def _index_items(draw: st.DrawFn, shape: Shape, max_ndim: int) -> tuple[Any, ...]:
+    items: list[Any] = []
+    for n in shape:
+        options: list[Any] = [slice(None), slice(None, None, -1), *range(-n, n)]
+        if n >= 2:
+            options += [slice(1, None), slice(None, None, 2), slice(-1, 0, -1)]
+        items.append(draw(st.sampled_from(options)))
+    kept = len(np.empty(shape)[tuple(items)].shape)
+    if kept < max_ndim and draw(st.booleans()):
+        items.insert(draw(st.integers(0, len(items))), None)
+    if items and draw(st.booleans()):  # trailing full slices written as an ellipsis
+        cut = len(items) - draw(st.integers(0, sum(1 for item in items[::-1] if item == slice(None))))
+        items = [*items[:cut], Ellipsis]
+    return tuple(items)
+
+
+def _axis_pairs(shape: Shape) -> list[tuple[int, int]]:
+    return [(p, q) for p in range(len(shape)) for q in range(len(shape)) if p != q]
+
+
+@st.composite
+def _call_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], max_ndim: int) -> Drawn:
+    names = ["getitem", "sum", "mean", "transpose", "reshape"]
+    if any(_axis_pairs(shape) for shape in shapes):
+        names += ["trace", "diagonal"]
+    name = draw(st.sampled_from(names))
+    diagonal = name in ("trace", "diagonal")
+    i = _pick(draw, shapes, lambda s: bool(_axis_pairs(s)) if diagonal else len(s) >= 1)
+    shape, b = shapes[i], bounds[i]
+    args: tuple[Any, ...]
+    if name == "getitem":
+        args = _index_items(draw, shape, max_ndim)
+        return Step("call", (i,), name, args), tuple(np.empty(shape)[args].shape), b
+    if name in ("sum", "mean"):
+        axes = draw(st.lists(st.integers(0, len(shape) - 1), unique=True, max_size=len(shape)))
+        args = (tuple(axes) if axes else None,)
+    elif name == "transpose":
+        args = (tuple(draw(st.permutations(range(len(shape))))),) if draw(st.booleans()) else ()
+    elif name == "reshape":
+        size = math.prod(shape)
+        targets = [(size,), (-1,), shape[::-1]] + ([(1, *shape), (size, 1)] if len(shape) < max_ndim else [])
+        args = (draw(st.sampled_from(targets)),)
+    else:
+        args = draw(st.sampled_from(_axis_pairs(shape)))
+    keywords = dict(zip(("axis1", "axis2"), args, strict=True)) if diagonal else {}
+    result = getattr(np, name)(np.ones(shape), *([] if diagonal else args), **keywords)
+    bound = b * (math.prod(shape) // max(result.size, 1) if name in ("sum", "trace") else 1)
+    return Step("call", (i,), name, args), tuple(result.shape), bound
+
+
+@st.composite
+def _unary_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], op: str) -> Drawn:
     i = _pick(draw, shapes, lambda s: len(s) > 0 or op in ("fn", "matrix"))
     shape, b = shapes[i], bounds[i]
     axis = draw(st.sampled_from([None, *range(len(shape))])) if shape else None
@@ -490,13 +571,15 @@ def _unary_step(draw: st.DrawFn, shapes: list[Shape], bounds: list[float], op: s
             else:
                 n = draw(st.integers(1, 3))
                 how, batch = n, ()
-                pre = 0.3 / (n * b * size)  # entries of C @ (pre·a) are at most 0.3 / n
+                pre = 0.3 / (n * b * size)  # entries of C·(pre·a) are at most 0.3 / n
             out = (*batch, n, n) if name == "inv" else batch
             bound = {"inv": 1 / 0.7, "logdet": n * math.log(1 / 0.7), "det": 1.3**n}[name]
             return Step("matrix", (i,), name, axis=how, pre=pre), out, bound
 
 
-_STEP_KINDS = ("einsum", "fn", "add", "sub", "mul", "div", "softmax", "logsumexp", "norm", "matrix")
+_STEP_KINDS = (
+    "einsum", "fn", "add", "sub", "mul", "div", "matmul", "call", "softmax", "logsumexp", "norm", "matrix",
+)
 
 
 @st.composite
@@ -505,19 +588,27 @@ def random_dags(
 ) -> DagProgram:
     """A random expression DAG over one input, mixing every node kind.
 
-    Einsum contractions (binary and unary: transposes, sums, traces, diagonals),
-    broadcasting ``+ - * /``, safe elementwise functions, softmax / logsumexp / norm and
-    inv / logdet / det of well-conditioned matrices, with earlier values reused. The
-    output is a scalar (``output="scalar"``) or has at least one axis (``"array"``).
-    Every value is bounded by a small constant for inputs in ``[-1, 1]``.
+    Einsum contractions (binary and unary: transposes, sums, traces, diagonals, size-1
+    broadcasting), broadcasting ``+ - * /`` and ``@``, numpy-named structural functions
+    (sum, mean, transpose, trace, diagonal, reshape, indexing), safe elementwise functions,
+    softmax / logsumexp / norm and inv / logdet / det of well-conditioned matrices, with
+    earlier values reused. The output is a scalar (``output="scalar"``) or has at least
+    one axis (``"array"``). Every value is bounded by a small constant for inputs in
+    ``[-1, 1]``.
     """
     ndim = draw(st.integers(1, max_ndim))
     input_shape = tuple(draw(st.integers(1, max_size)) for _ in range(ndim))
     shapes, bounds, steps = [input_shape], [1.0], []
     for _ in range(draw(st.integers(1, max_steps))):
         kind = draw(st.sampled_from(_STEP_KINDS))
+        if kind == "matmul" and not _matmul_pairs(shapes):
+            kind = "einsum"
         if kind == "einsum":
             step, shape, bound = draw(_einsum_step(shapes, bounds, max_ndim))
+        elif kind == "matmul":
+            step, shape, bound = draw(_matmul_step(shapes, bounds))
+        elif kind == "call":
+            step, shape, bound = draw(_call_step(shapes, bounds, max_ndim))
         elif kind in ("add", "sub", "mul", "div"):
             step, shape, bound = draw(_binary_step(shapes, bounds, kind))
         else:

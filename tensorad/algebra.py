@@ -1,0 +1,219 @@
+"""Exact equivalence of tensor expressions: a canonical sum of tensor networks.
+
+:func:`equivalent` decides whether two expressions are equal for all values of their
+variables, by bringing each to a normal form with the three laws of §2.1:
+
+1. **Distributivity** expands every product of sums into a sum of products.
+2. **Associativity** flattens nested products into one *tensor network*: a list of
+   factors, each an atom with a label string, and an output string. The side
+   conditions (inner summed labels disjoint from outer labels) are met by renaming
+   inner labels fresh (:func:`tensorad.build.rename_into`).
+3. **Commutativity** makes factor order irrelevant: the network is encoded under every
+   ordering of factors that look alike and its summed labels are renamed in order of
+   first appearance; the least encoding is the canonical one.
+
+Equal networks' coefficients are added; the normal form is the map from canonical
+network to coefficient. Two expressions are equivalent iff their normal forms agree.
+
+Scope. The decision is exact for expressions built from variables and constants with
+contractions (any ``*(s1, s2, s3)``, including diagonals, broadcasts and δ), additions
+and scalar factors. Elementwise and general unary functions are *uninterpreted*: ``f(X)``
+equals ``g(Y)`` iff ``f = g`` (same parameters) and ``X ≡ Y``; so identities that need a
+function's meaning (``exp(a + b) = exp(a) exp(b)``) or a variable's symmetry get the
+answer False even when they hold. Constant arrays are compared by value. Networks whose
+look-alike factors have more than :data:`MAX_ORDERINGS` orderings are encoded under one
+ordering only, which can also miss an equivalence (never invent one). Expanding sums
+multiplies terms, so the cost can grow exponentially with nested sums of products.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import assert_never
+
+import numpy as np
+
+from tensorad._types import Labels
+from tensorad.build import LabelMerge, fresh_labels, rename_into
+from tensorad.expr import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, toposort
+
+MAX_ORDERINGS = 40_320
+"""Most factor orderings tried when encoding one network (8!)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """``Σ_{summed} Π factors``: factors are (atom, labels); ``out`` labels the result.
+
+    Labels of ``out`` absent from every factor broadcast; repeated ones embed a diagonal.
+    """
+
+    factors: tuple[tuple[str, Labels], ...]
+    out: Labels
+
+
+Form = dict[str, tuple[float, Network]]
+"""A normal form: canonical key of each network → (coefficient, the network)."""
+
+
+def equivalent(lhs: Node, rhs: Node, *, rtol: float = 1e-9) -> bool:
+    """True iff ``lhs`` and ``rhs`` are equal for all values of their variables.
+
+    See the module docstring for what is decided exactly and when the answer is a
+    conservative False.
+
+    >>> import tensorad as ta
+    >>> A, B = ta.Variable("A", (2, 3)), ta.Variable("B", (3, 4))
+    >>> equivalent(ta.einsum("ij,jk->ik", A, B), ta.einsum("kj,ij->ik", B.T, A))
+    True
+    >>> equivalent(A @ B, (A @ B) * 2.0)
+    False
+    """
+    if lhs.shape != rhs.shape:
+        return False
+    forms = normal_forms([lhs, rhs])
+    left, right = forms[0], forms[1]
+    for key in left.keys() | right.keys():
+        a = left.get(key, (0.0, None))[0]
+        b = right.get(key, (0.0, None))[0]
+        if abs(a - b) > rtol * max(1.0, abs(a), abs(b)):
+            return False
+    return True
+
+
+def normal_forms(outputs: list[Node]) -> list[Form]:
+    """The normal form of each output (shared subexpressions are expanded once)."""
+    forms: dict[Node, Form] = {}
+    for node in toposort(outputs):
+        forms[node] = _form(node, forms)
+    return [forms[node] for node in outputs]
+
+
+def _form(node: Node, forms: dict[Node, Form]) -> Form:
+    match node:
+        case Variable(name=name):
+            return _atom(f"var {name}#{id(node)}", node.ndim)
+        case Constant(value=value):
+            if value.ndim == 0:
+                return _scalar(float(value))
+            digest = hash((value.shape, str(value.dtype), np.ascontiguousarray(value).tobytes()))
+            return _atom(f"const {value.shape} {digest}", value.ndim)
+        case Contraction(a=a, b=b, s1=s1, s2=s2, s3=s3, scale=c):
+            size = dict(zip(s3, node.shape, strict=True)) | dict(zip(s1, a.shape, strict=True))
+            if b is None:
+                return _product(forms[a], s1, _scalar(1.0), "", s3, c, size)
+            size |= dict(zip(s2, b.shape, strict=True))
+            return _product(forms[a], s1, forms[b], s2, s3, c, size)
+        case Add(a=a, b=b):
+            return _sum([forms[a], forms[b]])
+        case Elementwise(fn=fn, x=x, param=param):
+            return _atom(f"{fn}({param}; {_key(forms[x])})", node.ndim)
+        case GeneralUnary(fn=fn, x=x, params=params):
+            return _atom(f"{fn}({params}; {_key(forms[x])})", node.ndim)
+        case _:
+            assert_never(node)
+
+
+def _key(form: Form) -> str:
+    """A string standing for a whole normal form (for atoms built on it)."""
+    return repr(sorted((key, round(c, 12)) for key, (c, _) in form.items() if c != 0.0))
+
+
+def _atom(name: str, ndim: int) -> Form:
+    labels = fresh_labels(ndim)
+    return _canonical({}, 1.0, Network(((name, labels),), labels))
+
+
+def _scalar(value: float) -> Form:
+    return _canonical({}, value, Network((), ""))
+
+
+def _sum(forms: Iterable[Form]) -> Form:
+    total: Form = {}
+    for form in forms:
+        for key, (c, network) in form.items():
+            total[key] = (total.get(key, (0.0, network))[0] + c, network)
+    return {key: entry for key, entry in total.items() if entry[0] != 0.0}
+
+
+def _product(
+    left: Form, s1: Labels, right: Form, s2: Labels, s3: Labels, scale: float, size: dict[str, int]
+) -> Form:
+    """``*(s1, s2, s3)`` of two normal forms: distribute, then flatten each pair."""
+    total: Form = {}
+    for (c1, n1), (c2, n2) in itertools.product(left.values(), right.values()):
+        merge = LabelMerge()
+        used = set(s1) | set(s2) | set(s3)
+        factors: list[tuple[str, Labels]] = []
+        for network, outer in ((n1, s1), (n2, s2)):
+            rename = rename_into(network.out, outer, _labels_of(network), merge, used)
+            factors += [(atom, "".join(rename[label] for label in labels)) for atom, labels in network.factors]
+        factors = [(atom, merge.apply(labels)) for atom, labels in factors]
+        out = merge.apply(s3)
+        present = {label for _, labels in factors for label in labels}
+        coefficient = c1 * c2 * scale
+        for label in {merge.find(label) for label in set(s1) | set(s2)} - present - set(out):
+            coefficient *= size[label]  # summed where no factor depends on it
+        _canonical(total, coefficient, Network(tuple(factors), out))
+    return {key: entry for key, entry in total.items() if entry[0] != 0.0}
+
+
+def _labels_of(network: Network) -> str:
+    return "".join(labels for _, labels in network.factors)
+
+
+def _canonical(into: Form, coefficient: float, network: Network) -> Form:
+    """Add ``coefficient × network`` to ``into`` under the network's canonical key."""
+    key, canonical = _encode(network)
+    previous = into.get(key, (0.0, canonical))[0]
+    into[key] = (previous + coefficient, canonical)
+    return into
+
+
+def _encode(network: Network) -> tuple[str, Network]:
+    """The least encoding of ``network`` over orderings of look-alike factors."""
+    out_names = {label: "o" + str(k) for k, label in reversed(list(enumerate(network.out)))}
+    counts: dict[str, int] = {}
+    for label in _labels_of(network):
+        counts[label] = counts.get(label, 0) + 1
+
+    def signature(factor: tuple[str, Labels]) -> tuple[str, tuple[str, ...]]:
+        atom, labels = factor
+        pattern = "".join(chr(97 + labels.index(label)) for label in labels)
+        tags = tuple(out_names.get(label, f"s{counts[label]}") for label in labels)
+        return atom + "|" + pattern, tags
+
+    ordered = sorted(network.factors, key=signature)
+    groups = [list(group) for _, group in itertools.groupby(ordered, key=signature)]
+    orderings = math.prod(math.factorial(len(group)) for group in groups)
+    choices = (
+        itertools.product(*(itertools.permutations(group) for group in groups))
+        if orderings <= MAX_ORDERINGS
+        else [tuple(tuple(group) for group in groups)]
+    )
+    best: tuple[str, Network] | None = None
+    for choice in choices:
+        factors = [factor for group in choice for factor in group]
+        names = dict(out_names)
+        for label in "".join(labels for _, labels in factors):
+            names.setdefault(label, "s" + str(len(names)))
+        encoded = repr(
+            ([(atom, [names[c] for c in labels]) for atom, labels in factors], [names[c] for c in network.out])
+        )
+        if best is None or encoded < best[0]:
+            best = (encoded, _relabelled(factors, network.out, names))
+    assert best is not None
+    return best
+
+
+def _relabelled(factors: list[tuple[str, Labels]], out: Labels, names: dict[str, str]) -> Network:
+    """The network with labels renamed to single characters in the order ``names`` gives."""
+    order = list(dict.fromkeys(names[label] for label in out + "".join(labels for _, labels in factors)))
+    letters = dict(zip(order, fresh_labels(len(order)), strict=True))
+    return Network(
+        tuple((atom, "".join(letters[names[c]] for c in labels)) for atom, labels in factors),
+        "".join(letters[names[c]] for c in out),
+    )

@@ -1,0 +1,159 @@
+"""Executable proofs: chains of equalities, each step checked exactly and numerically.
+
+A proof is an ordered list of :class:`Step` (an equality ``lhs = rhs`` of expressions
+over symbolic tensors, with the law that justifies it) and :class:`Limit` (a claim that
+an expression is the derivative of another, the one kind of step that is not an
+equality of finite expressions). :func:`check` verifies a proof three ways:
+
+* the steps **chain**: each step's right side is the next step's left side, and the
+  chain proves the stated theorem (first left side, last right side);
+* every equality is **exact**: :func:`tensorad.algebra.equivalent` decides it;
+* every equality holds **numerically** at random values (:func:`check_numeric`), and
+  every limit passes the **Taylor test** (:func:`taylor_rates`): the remainder with the
+  derivative term shrinks at rate ≥ 1.9 while the plain difference shrinks at rate ≈ 1,
+  so the test can fail.
+
+>>> import tensorad as ta
+>>> A, B = ta.Variable("A", (2, 3)), ta.Variable("B", (3, 2))
+>>> steps = [Step(ta.trace(A @ B), ta.einsum("ij,ji->", A, B), "definition of trace"),
+...          Step(ta.einsum("ij,ji->", A, B), ta.trace(B @ A), "commutativity")]
+>>> check(Proof("trace is cyclic", ta.trace(A @ B), ta.trace(B @ A), steps))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tensorad._types import Array
+from tensorad.algebra import equivalent
+from tensorad.build import contract, fresh_labels
+from tensorad.evaluate import evaluate
+from tensorad.expr import Node, Variable, variables
+
+
+class ProofError(AssertionError):
+    """A proof does not check: the message names the step and what failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """``lhs = rhs`` by ``why`` (a law, a definition or the induction hypothesis)."""
+
+    lhs: Node
+    rhs: Node
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """``derivative`` is the derivative of ``value`` with respect to ``wrt`` (a limit).
+
+    ``derivative`` has shape ``value.shape + wrt.shape`` (s4 = the variable's labels).
+    """
+
+    value: Node
+    wrt: Variable
+    derivative: Node
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """A theorem ``claim_lhs = claim_rhs`` and the steps that prove it."""
+
+    name: str
+    claim_lhs: Node
+    claim_rhs: Node
+    steps: Sequence[Step]
+    limits: Sequence[Limit] = field(default_factory=tuple)
+
+
+def check(proof: Proof, rng: np.random.Generator | None = None) -> None:
+    """Check ``proof`` completely (chain, exact, numeric, limits); raise ProofError if not."""
+    check_chain(proof)
+    for k, step in enumerate(proof.steps):
+        if not equivalent(step.lhs, step.rhs):
+            raise ProofError(f"{proof.name}: step {k + 1} ({step.why}) is not an identity")
+    generator = np.random.default_rng(0) if rng is None else rng
+    check_numeric(proof, generator)
+    for limit in proof.limits:
+        check_limit(limit, generator)
+
+
+def check_chain(proof: Proof) -> None:
+    """Each right side is the next left side, from the claim's left to its right side.
+
+    "Is" means the same node: nodes are hash-consed (:mod:`tensorad.build`), so building
+    one expression twice from the same variables gives the same node.
+    """
+    if not proof.steps:
+        raise ProofError(f"{proof.name}: a proof needs at least one step")
+    if proof.steps[0].lhs is not proof.claim_lhs:
+        raise ProofError(f"{proof.name}: step 1 does not start from the claim's left side")
+    for k, (step, after) in enumerate(zip(proof.steps, proof.steps[1:], strict=False)):
+        if step.rhs is not after.lhs:
+            raise ProofError(
+                f"{proof.name}: steps do not chain: the right side of step {k + 1} ({step.why}) "
+                f"is not the left side of step {k + 2} ({after.why})"
+            )
+    if proof.steps[-1].rhs is not proof.claim_rhs:
+        raise ProofError(f"{proof.name}: the last step does not end at the claim's right side")
+
+
+def check_numeric(proof: Proof, rng: np.random.Generator, rtol: float = 1e-9) -> None:
+    """Every step holds at one random value of all the variables (values in [-1, 1])."""
+    env = random_values([node for step in proof.steps for node in (step.lhs, step.rhs)], rng)
+    for k, step in enumerate(proof.steps):
+        left, right = evaluate([step.lhs, step.rhs], env)
+        scale = max(1.0, float(np.max(np.abs(left), initial=0.0)), float(np.max(np.abs(right), initial=0.0)))
+        if left.shape != right.shape or not np.allclose(left, right, rtol=rtol, atol=rtol * scale):
+            raise ProofError(f"{proof.name}: step {k + 1} ({step.why}) fails numerically")
+
+
+def random_values(nodes: Sequence[Node], rng: np.random.Generator) -> dict[Variable, Array]:
+    """A random array in [-1, 1] for every variable ``nodes`` depend on."""
+    return {x: rng.uniform(-1.0, 1.0, x.shape) for x in variables(nodes)}
+
+
+def check_limit(limit: Limit, rng: np.random.Generator) -> None:
+    """The Taylor test of ``limit``: rate ≥ 1.9 with the derivative, ≈ 1 without it."""
+    with_derivative, without = taylor_rates(limit, rng)
+    if with_derivative is not None and with_derivative < 1.9:
+        raise ProofError(f"{limit.why}: remainder converges at rate {with_derivative:.2f} < 1.9")
+    if without is not None and not 0.8 <= without <= 1.2:
+        raise ProofError(f"{limit.why}: the plain difference converges at rate {without:.2f}, not ≈ 1")
+
+
+def taylor_rates(limit: Limit, rng: np.random.Generator) -> tuple[float | None, float | None]:
+    """Observed convergence rates of ``‖C(x+εh) − C(x) − ε D∘h‖`` and ``‖C(x+εh) − C(x)‖``.
+
+    ``None`` when the residuals are at rounding level (nothing to observe): a zero
+    derivative of a constant, say.
+    """
+    x = limit.wrt
+    env = random_values([limit.value, limit.derivative], rng)
+    h = Variable("h", x.shape, x.dtype)
+    s = fresh_labels(limit.value.ndim)
+    s4 = fresh_labels(x.ndim, s)
+    env[h] = rng.uniform(-1.0, 1.0, x.shape)
+    value, d_dot_h = evaluate([limit.value, contract(limit.derivative, s + s4, h, s4, s)], env)
+    epsilons = [2.0**-k for k in range(2, 9)]
+    r1, r0 = [], []
+    for eps in epsilons:
+        (shifted,) = evaluate([limit.value], {**env, x: env[x] + eps * env[h]})
+        r0.append(float(np.linalg.norm(shifted - value)))
+        r1.append(float(np.linalg.norm(shifted - value - eps * d_dot_h)))
+    return _rate(epsilons, r1, value), _rate(epsilons, r0, value)
+
+
+def _rate(epsilons: list[float], residuals: list[float], value: Array) -> float | None:
+    floor = 1e-11 * max(1.0, float(np.linalg.norm(value)))
+    points = [(e, r) for e, r in zip(epsilons, residuals, strict=True) if r > floor]
+    if len(points) < 3:
+        return None
+    logs = np.log([[e, r] for e, r in points])
+    slope, _ = np.polyfit(logs[:, 0], logs[:, 1], 1)
+    return float(slope)
