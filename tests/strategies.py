@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ import scipy.special
 from hypothesis import strategies as st
 
 import tensorad as ta
+from tensorad.proof import Indices
 
 Shape = tuple[int, ...]
 
@@ -630,3 +631,38 @@ def dag_cases(
     program = draw(random_dags(output, max_size=max_size, max_ndim=max_ndim))
     (x,) = draw(arrays_for((program.input_shape,)))
     return program, 0.5 * x
+
+
+# --------------------------------------------------------------------------- index strings for proofs
+
+
+@st.composite
+def indices(
+    draw: st.DrawFn,
+    names: Sequence[str],
+    *,
+    within: Mapping[str, str] | None = None,
+    disjoint: Mapping[str, str] | None = None,
+    max_len: int = 3,
+    max_size: int = 4,
+) -> Indices:
+    """Index strings ``names`` (each of distinct labels) and a size 0–``max_size`` per label.
+
+    ``within[n] = "s1 s2"`` draws string ``n`` from the labels of s1 and s2;
+    ``disjoint[n] = "s1 s2"`` keeps string ``n`` apart from them. Other strings overlap
+    freely. Strings are drawn in the order of ``names``.
+    """
+    pool = "ijklmnpq"
+    strings: dict[str, str] = {}
+    for name in names:
+        allowed = pool
+        if within and name in within:
+            allowed = "".join(dict.fromkeys("".join(strings[n] for n in within[name].split())))
+        if disjoint and name in disjoint:
+            taken = set("".join(strings[n] for n in disjoint[name].split()))
+            allowed = "".join(label for label in allowed if label not in taken)
+        chosen = draw(st.lists(st.sampled_from(allowed), unique=True, max_size=max_len)) if allowed else []
+        strings[name] = "".join(chosen)
+    labels = sorted(set("".join(strings.values())))
+    sizes = {label: draw(st.integers(0, max_size)) for label in labels}
+    return Indices(strings, sizes)

@@ -53,8 +53,10 @@ PINNED = [
     pinned("ij->", (2, 3)),  # a label only in the differentiated operand: broadcast back
     pinned("ii->", (3, 3)),  # repeated label: diagonal embedding
     pinned("ii->i", (3, 3)),
-    pinned("ii,ii->", (2, 2), (2, 2)),  # found: grad / jacfwd / jacrev return B, not diag(diag(B))
-    pinned("...aaa,aaa,->...", (2, 2, 2), (2, 2, 2), ()),  # found (the Hypothesis example it shrank to)
+    # Found by these properties (fixed in 65bd352): a unary contraction onto repeated labels was
+    # taken for the identity, so grad / jacfwd / jacrev of "ii,ii->" w.r.t. A returned B, not diag(diag(B)).
+    pinned("ii,ii->", (2, 2), (2, 2)),
+    pinned("...aaa,aaa,->...", (2, 2, 2), (2, 2, 2), ()),  # the example Hypothesis first reported
     pinned("iij,jk->ik", (2, 2, 3), (3, 1)),
     pinned("cij,cjk->cik", (3, 4, 5), (3, 1, 6)),  # size-1 broadcasting: reduce back to 1
     pinned("...ij,...jk->...ik", (2, 1, 3, 4), (5, 4, 2)),
@@ -198,6 +200,26 @@ def test_vjp_satisfies_the_adjoint_identity(case: Case, seed: int) -> None:
     scale = max(1.0, float(np.sum(np.abs(u)))) * jvp_scale(subscripts, arrays, tangents)
     assert abs(lhs_fd - rhs) <= RTOL * scale, (lhs_fd, rhs)
     assert abs(lhs_ad - rhs) <= RTOL * scale, (lhs_ad, rhs)
+
+
+@given(einsum_cases(dtype=np.float32), seeds)
+def test_float32_derivatives_stay_float32(case: Case, seed: int) -> None:
+    """float32 in, float32 out (DESIGN.md §3), close to the float64 oracle."""
+    subscripts, arrays = case
+    rng = np.random.default_rng(seed)
+    tangents = tuple(t.astype(np.float32) for t in random_like(rng, arrays))
+    out, out_dot = ta.jvp(ta_einsum(subscripts), arrays, tangents)
+    assert out.dtype == out_dot.dtype == np.float32
+    wide = tuple(a.astype(np.float64) for a in arrays)
+    wide_tangents = tuple(t.astype(np.float64) for t in tangents)
+    assert_close(out_dot, fd_jvp(subscripts, wide, wide_tangents), jvp_scale(subscripts, wide, wide_tangents), 1e-4)
+    u = rng.uniform(-2.0, 2.0, size=out.shape).astype(np.float32)
+    bars = ta.vjp(ta_einsum(subscripts), *arrays)[1](u)
+    assert [bar.dtype for bar in bars] == [np.float32] * len(arrays)
+    lhs = float(np.sum(u * fd_jvp(subscripts, wide, wide_tangents)))
+    rhs = sum(float(np.sum(bar.astype(np.float64) * t)) for bar, t in zip(bars, wide_tangents, strict=True))
+    scale = max(1.0, float(np.sum(np.abs(u)))) * jvp_scale(subscripts, wide, wide_tangents)
+    assert abs(lhs - rhs) <= 1e-4 * scale, (lhs, rhs)
 
 
 # ------------------------------------------------------------------ Jacobians

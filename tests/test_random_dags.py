@@ -41,7 +41,8 @@ def program(input_shape: tuple[int, ...], output: str, *steps: Step) -> Case:
 
 
 PINNED = [
-    # x ↦ Σᵢ xᵢᵢ²: a repeated label in both operands of one contraction (grad is 2·diag(x)).
+    # x ↦ Σᵢ xᵢᵢ²: a repeated label in both operands of one contraction; grad is 2·diag(x), not
+    # 2x (found by these properties, fixed in 65bd352).
     program((2, 2), "scalar", Step("einsum", (0, 0), "aa,aa->")),
     # every node kind once, with shared intermediates
     program(
