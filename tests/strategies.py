@@ -1,16 +1,19 @@
-"""Hypothesis strategies for einsum problems, shared by the test suite.
-
-The strategies compose in three steps:
+"""Hypothesis strategies shared by the test suite: labels → specs → shapes → arrays → DAGs.
 
 1. :func:`label_pools` draws the distinct letters an equation may use;
 2. :func:`einsum_equations` draws an :class:`Equation` over such a pool
    (repeated labels, optional ``...``, implicit or explicit output);
 3. :func:`shapes_for` draws operand shapes that fit an equation, including
    size-0 dimensions, size-1 broadcasting and ellipsis blocks of different
-   ranks.
+   ranks;
+4. :func:`arrays_for` draws float arrays of given shapes (entries in [-2, 2]).
 
-:func:`einsum_problems` chains them and draws ``(subscripts, shapes)`` that
-``numpy.einsum`` accepts.
+:func:`einsum_problems` chains 1–3 and draws ``(subscripts, shapes)`` that
+``numpy.einsum`` accepts; :func:`einsum_cases` adds the arrays.
+
+:func:`random_dags` draws an expression DAG over one input (every node kind, shared
+intermediates) as a :class:`DagProgram` that runs on numpy (:data:`NUMPY`, the oracle) or
+on tensorad (:data:`TENSORAD`); :func:`dag_cases` adds an input ``x``.
 """
 
 from __future__ import annotations
