@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import oracles
 import pytest
+from oracles import fd_jacobian
 
 import tensorad as ta
 
@@ -52,17 +54,7 @@ CASES = [pytest.param(eq, shapes_of(eq), id=eq) for eq in SEED_EQUATIONS] + [
 
 
 def assert_close(actual: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL) -> None:
-    expected = np.asarray(expected)
-    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol * scale)
-
-
-def fd_jacobian(f: Callable[[Array], Any], x: Array) -> Array:
-    """Central-difference Jacobian, shape ``f(x).shape + x.shape``."""
-    columns = []
-    for e in np.eye(x.size).reshape((x.size, *x.shape)):
-        columns.append((np.asarray(f(x + EPS * e)) - np.asarray(f(x - EPS * e))) / (2 * EPS))
-    return np.stack(columns, axis=-1).reshape(np.shape(f(x)) + x.shape)
+    oracles.assert_close(actual, expected, rtol, atol)
 
 
 def fd_wrt(f: Callable[..., Any], operands: Sequence[Array], k: int) -> Array:

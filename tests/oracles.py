@@ -1,0 +1,28 @@
+"""Independent oracles shared by the tests: finite differences and scaled closeness."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray
+
+EPS = 1e-6
+"""Central-difference step (float64)."""
+
+
+def assert_close(actual: Any, expected: Any, rtol: float, atol: float) -> None:
+    """``allclose`` with ``atol`` scaled by the largest magnitude of ``expected`` (at least 1)."""
+    expected = np.asarray(expected)
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol * scale)
+
+
+def fd_jacobian(f: Callable[[Array], Any], x: Array, eps: float = EPS) -> Array:
+    """Central-difference Jacobian of ``f`` at ``x``, shape ``f(x).shape + x.shape``."""
+    columns = []
+    for e in np.eye(x.size).reshape((x.size, *x.shape)):
+        columns.append((np.asarray(f(x + eps * e)) - np.asarray(f(x - eps * e))) / (2 * eps))
+    return np.stack(columns, axis=-1).reshape(np.shape(f(x)) + x.shape)
