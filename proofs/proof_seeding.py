@@ -54,7 +54,7 @@ def proofs(dag: DagProgram, batch: int) -> list[Proof]:
     sx = build.fresh_labels(x.ndim, "b")  # "b" is the batch label
     sy = build.fresh_labels(y.ndim, sx + "b")
     h, u = Variable("h", x.shape), Variable("ū", y.shape)
-    H, U = Variable("H", x.shape + (batch,)), Variable("Ū", (batch,) + y.shape)
+    H, U = Variable("H", (*x.shape, batch)), Variable("Ū", (batch, *y.shape))
     J_fwd, J_rev = jacobian(y, x), jacobian(y, x, mode="reverse")
 
     def forward(seed: Node, extra: tuple[int, ...]) -> Node:
