@@ -8,8 +8,8 @@ are broadcast)
 
    *(s_1, s_2, s_3)(A, B) = *(s_2, s_1, s_3)(B, A).
 
-**Proof.** Let :math:`u` list the labels of :math:`s_1 s_2` and :math:`u'` those of
-:math:`s_2 s_1`, each once: the same labels, in another order.
+**Proof.** Let :math:`u` list the labels of :math:`s_1 s_2`, each once, and :math:`u'` the
+same labels in reverse order.
 
 1. By the **definition** of :math:`*(s_1, s_2, s_3)` (multiply the entries whose shared
    labels agree, then sum the labels absent from :math:`s_3`), the left side is
@@ -17,16 +17,17 @@ are broadcast)
    products :math:`A_{s_1} B_{s_2}` laid out along :math:`u`.
 2. By **commutativity of the product of numbers**, entry by entry,
    :math:`A_{s_1} B_{s_2} = B_{s_2} A_{s_1}`; laid out along :math:`u'` and summed over the
-   same labels, the sum is :math:`\sum_{u' \setminus s_3} *(s_2, s_1, u')(B, A)` (a finite
-   sum does not depend on the order of its terms).
+   same labels, the sum is :math:`\sum_{u' \setminus s_3} *(s_2, s_1, u')(B, A)` (the same
+   terms, laid out in another order: a finite sum does not depend on the order of its
+   terms).
 3. By the **definition** of :math:`*(s_2, s_1, s_3)`, read backwards, that is the right
    side.
 
 :func:`tensorad.build.contract` stores a product with its operands in one canonical
 order, so the theorem's two sides are one node *by construction*; the steps still go
 through the distinct flattened sums. Where nothing is summed or reordered a flattening
-and the product are one node, and when :math:`u = u'` (each operand's labels within the
-other's) so are the sums of step 2: the step is then the identity it states.
+and the product are one node, and when :math:`u = u'` (at most one label) so are the sums
+of step 2: the step is then the identity it states.
 
 *Checked:* steps 1–3 exactly and numerically for random index strings (overlapping
 freely, with broadcast output labels), sizes 0–4 and values.
@@ -50,8 +51,7 @@ def total(idx: Indices, x: Node, names: str, out: str) -> Node:
 def proof(idx: Indices) -> Proof:
     """The proof for the index strings and sizes of ``idx``."""
     u = "".join(dict.fromkeys(idx["s1 s2"]))
-    u_swapped = "".join(dict.fromkeys(idx["s2 s1"]))
-    idx = Indices({**idx.strings, "u": u, "u'": u_swapped}, idx.sizes)
+    idx = Indices({**idx.strings, "u": u, "u'": u[::-1]}, idx.sizes)
     A, B = idx.var("A", "s1"), idx.var("B", "s2")
     lhs = idx.mul(A, "s1", B, "s2", "s3")
     rhs = idx.mul(B, "s2", A, "s1", "s3")

@@ -16,8 +16,9 @@ Equal networks' coefficients are added; the normal form is the map from canonica
 network to coefficient. Two expressions are equivalent iff their normal forms agree.
 
 Scope. The decision is exact for expressions built from variables and constants with
-contractions (any ``*(s1, s2, s3)``, including diagonals, broadcasts and δ), additions
-and scalar factors. Elementwise and general unary functions are *uninterpreted*: ``f(X)``
+contractions (any ``*(s1, s2, s3)``, including diagonals, broadcasts and δ), additions,
+scalar factors and reshapes (a reshape is a contraction with a fixed 0/1 tensor).
+Elementwise and the other general unary functions are *uninterpreted*: ``f(X)``
 equals ``g(Y)`` iff ``f = g`` (same parameters) and ``X ≡ Y``; so identities that need a
 function's meaning (``exp(a + b) = exp(a) exp(b)``) or a variable's symmetry get the
 answer False even when they hold. Constant arrays are compared by value. Networks whose
@@ -95,12 +96,12 @@ def normal_forms(outputs: list[Node]) -> list[Form]:
 def _form(node: Node, forms: dict[Node, Form]) -> Form:
     match node:
         case Variable(name=name):
-            return _atom(f"var {name}#{id(node)}", node.ndim)
+            return _atom(f"var {name}#{id(node)}", node.shape)
         case Constant(value=value):
             if value.ndim == 0:
                 return _scalar(float(value))
             digest = hash((value.shape, str(value.dtype), np.ascontiguousarray(value).tobytes()))
-            return _atom(f"const {value.shape} {digest}", value.ndim)
+            return _atom(f"const {value.shape} {digest}", value.shape)
         case Contraction(a=a, b=b, s1=s1, s2=s2, s3=s3, scale=c):
             size = dict(zip(s3, node.shape, strict=True)) | dict(zip(s1, a.shape, strict=True))
             if b is None:
@@ -110,11 +111,39 @@ def _form(node: Node, forms: dict[Node, Form]) -> Form:
         case Add(a=a, b=b):
             return _sum([forms[a], forms[b]])
         case Elementwise(fn=fn, x=x, param=param):
-            return _atom(f"{fn}({param}; {_key(forms[x])})", node.ndim)
+            return _atom(f"{fn}({param}; {_key(forms[x])})", node.shape)
+        case GeneralUnary(fn="reshape", x=x):
+            return _reshape(forms[x], x.shape, node.shape)
         case GeneralUnary(fn=fn, x=x, params=params):
-            return _atom(f"{fn}({params}; {_key(forms[x])})", node.ndim)
+            return _atom(f"{fn}({params}; {_key(forms[x])})", node.shape)
         case _:
             assert_never(node)
+
+
+def _reshape(x: Form, before: tuple[int, ...], after: tuple[int, ...]) -> Form:
+    """A reshape is linear: the contraction of ``x`` with a fixed 0/1 tensor ``R``.
+
+    ``R`` is written canonically: size-1 axes carry nothing, and axes that a C-order
+    reshape keeps in place (a common prefix or suffix of sizes) are identities, so only
+    the reshape of the middle block is an atom. So ``reshape(A + T → B + T)`` is
+    ``reshape(A → B) ⊗ δ_T``, which the seeding of Jacobians relies on.
+    """
+    labels = fresh_labels(len(before) + len(after))
+    inner, out = list(labels[: len(before)]), list(labels[len(before) :])
+    size = dict(zip(inner, before, strict=True)) | dict(zip(out, after, strict=True))
+    core_in = [k for k, n in enumerate(before) if n != 1]
+    core_out = [k for k, n in enumerate(after) if n != 1]
+    while core_in and core_out and before[core_in[0]] == after[core_out[0]]:
+        out[core_out.pop(0)] = inner[core_in.pop(0)]
+    while core_in and core_out and before[core_in[-1]] == after[core_out[-1]]:
+        out[core_out.pop()] = inner[core_in.pop()]
+    # R relates the two middle blocks symmetrically: one atom whichever way it is used.
+    sides = sorted([([after[k] for k in core_out], "".join(out[k] for k in core_out)),
+                    ([before[k] for k in core_in], "".join(inner[k] for k in core_in))])
+    middle = sides[0][1] + sides[1][1]
+    shape = tuple(sides[0][0] + sides[1][0])
+    reshaper = _atom(f"reshape {sides[0][0]}<->{sides[1][0]}", shape) if middle else _scalar(1.0)
+    return _product(reshaper, middle, x, "".join(inner), "".join(out), 1.0, size)
 
 
 def _key(form: Form) -> str:
@@ -122,9 +151,14 @@ def _key(form: Form) -> str:
     return repr(sorted((key, round(c, 12)) for key, (c, _) in form.items() if c != 0.0))
 
 
-def _atom(name: str, ndim: int) -> Form:
-    labels = fresh_labels(ndim)
-    return _canonical({}, 1.0, Network(((name, labels),), labels))
+def _atom(name: str, shape: tuple[int, ...]) -> Form:
+    """One tensor as a network. Its size-1 axes are left out of the factor (an index that
+    takes one value connects nothing), so how size-1 labels are identified never matters."""
+    labels = fresh_labels(len(shape))
+    kept = "".join(label for label, n in zip(labels, shape, strict=True) if n != 1)
+    ones = [k for k, n in enumerate(shape) if n == 1]
+    key = f"{name} without axes {ones}" if ones else name
+    return _canonical({}, 1.0, Network(((key, kept),), labels))
 
 
 def _scalar(value: float) -> Form:
@@ -157,6 +191,8 @@ def _product(
         coefficient = c1 * c2 * scale
         for label in {merge.find(label) for label in set(s1) | set(s2)} - present - set(out):
             coefficient *= size[label]  # summed where no factor depends on it
+        spare = iter(fresh_labels(len(out), used | set(out)))
+        out = "".join(next(spare) if size[label] == 1 else label for label in out)  # size 1: no diagonal
         _canonical(total, coefficient, Network(tuple(factors), out))
     return {key: entry for key, entry in total.items() if entry[0] != 0.0}
 
