@@ -52,6 +52,7 @@ from tensorad.numpy_api import (
     trace,
     transpose,
 )
+from tensorad.simplify import simplify
 
 __version__ = "0.1.0"
 
@@ -60,7 +61,7 @@ __all__ = [
     "abs", "add", "cos", "cosh", "derivative", "det", "diagonal", "divide", "dot", "einsum", "erf",
     "exp", "expand_dims", "expm1", "grad", "hessian", "inv", "jacfwd", "jacrev", "jvp", "linearize",
     "log", "log1p", "logdet", "logsumexp", "matmul", "mean", "multiply", "norm", "outer", "power",
-    "reciprocal", "reshape", "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "sqrt",
+    "reciprocal", "reshape", "sigmoid", "sign", "simplify", "sin", "sinh", "softmax", "softplus", "sqrt",
     "square", "squeeze", "subtract", "sum", "tan", "tanh", "trace", "transpose", "value_and_grad",
     "vjp",
 ]

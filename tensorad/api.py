@@ -24,6 +24,7 @@ from tensorad.expr import NODE_TYPES, Constant, Node, Variable, variables
 from tensorad.forward import pushforward
 from tensorad.ops import as_node
 from tensorad.reverse import pullback
+from tensorad.simplify import simplify
 from tensorad.tree import Tree, flatten, unflatten
 
 ArgNums = int | Sequence[int]
@@ -343,15 +344,28 @@ def hessian(fun: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]
 # ------------------------------------------------------------------ symbolic
 
 
-def derivative(expr: Node, wrt: Variable, mode: Literal["reverse", "forward"] = "reverse") -> Node:
-    """The derivative of ``expr`` w.r.t. ``wrt`` as an expression of shape ``expr.shape + wrt.shape``."""
+def derivative(
+    expr: Node, wrt: Variable, mode: Literal["reverse", "forward"] = "reverse", *, simplified: bool = True
+) -> Node:
+    """The derivative of ``expr`` w.r.t. ``wrt`` as an expression of shape ``expr.shape + wrt.shape``.
+
+    Reverse mode seeds δ on ``expr``, forward mode on ``wrt``; both give the same
+    Jacobian. The result is simplified (:func:`tensorad.simplify`) unless asked not to.
+
+    >>> import numpy as np, tensorad as ta
+    >>> x, A = ta.Variable("x", (2,)), ta.Variable("A", (2, 2))
+    >>> g = ta.derivative(ta.einsum("i,ij,j->", x, A, x), x)
+    >>> g.evaluate({"x": np.array([1.0, 2.0]), "A": np.array([[1.0, 0.0], [3.0, 1.0]])})
+    array([8., 7.])
+    """
     if mode == "forward":
         (d,) = pushforward([expr], {wrt: build.identity(wrt.shape, wrt.dtype)})
     elif mode == "reverse":
         (d,) = pullback([expr], [build.identity(expr.shape, expr.dtype)], [wrt])
     else:
         raise ShapeError(f"mode must be 'reverse' or 'forward', got {mode!r}")
-    return _block(d, expr, wrt)
+    result = _block(d, expr, wrt)
+    return simplify(result) if simplified else result
 
 
 def eager(fn: Callable[..., Node]) -> Callable[..., Any]:

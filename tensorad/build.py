@@ -174,7 +174,7 @@ def _sparse_terms(node: Node | None) -> list[Node] | None:
     """
     if not isinstance(node, Add):
         return None
-    terms = _terms(node)
+    terms = flat_terms(node)
     if terms is None:
         return None
     sparse = [t for t in terms if _structure(t) is not None]
@@ -189,7 +189,7 @@ def _sparse_terms(node: Node | None) -> list[Node] | None:
     return sparse if dense is None else [*sparse, dense]
 
 
-def _terms(node: Node) -> list[Node] | None:
+def flat_terms(node: Node) -> list[Node] | None:
     """The summands of nested additions, or ``None`` past :data:`MAX_TERMS`."""
     terms: list[Node] = []
     pending: list[Node] = [node]
@@ -419,7 +419,7 @@ def add(a: Node | None, b: Node | None) -> Node | None:
         raise ShapeError(f"cannot add shapes {a.shape} and {b.shape} without broadcasting")
     if a is b:
         return scale(a, 2.0)
-    terms_a, terms_b = _terms(a), _terms(b)
+    terms_a, terms_b = flat_terms(a), flat_terms(b)
     if terms_a is not None and terms_b is not None and len(terms_a) + len(terms_b) <= MAX_TERMS:
         terms = _merge_structure(terms_a + terms_b)
         if len(terms) < len(terms_a) + len(terms_b):
@@ -507,24 +507,27 @@ def substitute(outputs: list[Node], mapping: Mapping[Node, Node]) -> list[Node]:
     """
     new: dict[Node, Node] = dict(mapping)
     for node in toposort(outputs):
-        if node in new:
-            continue
-        operands = children(node)
-        if not any(new[child] is not child for child in operands):
-            new[node] = node
-            continue
-        match node:
-            case Contraction(a=a, b=b, s1=s1, s2=s2, s3=s3, scale=c):
-                sizes = dict(zip(s3, node.shape, strict=True))
-                new[node] = contract(new[a], s1, None if b is None else new[b], s2, s3, sizes=sizes, scale=c)
-            case Add(a=a, b=b):
-                total = add(new[a], new[b])
-                assert total is not None
-                new[node] = total
-            case Elementwise(fn=fn, x=x, param=param):
-                new[node] = elementwise(fn, new[x], param)
-            case GeneralUnary(fn=fn, x=x, params=params):
-                new[node] = general_unary(fn, new[x], params, node.shape)
-            case _:
-                raise AssertionError(f"a leaf cannot have operands: {node!r}")
+        if node not in new:
+            new[node] = rebuild(node, [new[child] for child in children(node)])
     return [new[node] for node in outputs]
+
+
+def rebuild(node: Node, operands: list[Node]) -> Node:
+    """``node`` with new operands, through the smart constructors (``node`` if unchanged)."""
+    if all(new is old for new, old in zip(operands, children(node), strict=True)):
+        return node
+    match node:
+        case Contraction(s1=s1, s2=s2, s3=s3, scale=c):
+            sizes = dict(zip(s3, node.shape, strict=True))
+            b = operands[1] if len(operands) > 1 else None
+            return contract(operands[0], s1, b, s2, s3, sizes=sizes, scale=c)
+        case Add():
+            total = add(operands[0], operands[1])
+            assert total is not None
+            return total
+        case Elementwise(fn=fn, param=param):
+            return elementwise(fn, operands[0], param)
+        case GeneralUnary(fn=fn, params=params):
+            return general_unary(fn, operands[0], params, node.shape)
+        case _:
+            raise AssertionError(f"a leaf has no operands to replace: {node!r}")

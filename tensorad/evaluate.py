@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import string
 from collections.abc import Mapping, Sequence
-from typing import assert_never
+from typing import Any, assert_never
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -31,6 +31,7 @@ from tensorad.expr import (
     Variable,
     children,
     toposort,
+    variables,
 )
 from tensorad.functions import ELEMENTWISE, GENERAL_UNARY
 
@@ -64,6 +65,27 @@ def evaluate(
             if users[child] == 0 and child not in wanted:
                 del values[child]
     return [values[node] for node in outputs]
+
+
+def evaluate_named(expr: Node, values: Mapping[Any, Any]) -> Array:
+    """The value of ``expr`` with variables bound by ``values`` (keys: variables or names)."""
+    by_name: dict[str, list[Variable]] = {}
+    for x in variables([expr]):
+        by_name.setdefault(x.name, []).append(x)
+    env: dict[Variable, Array] = {}
+    for key, value in values.items():
+        if isinstance(key, Variable):
+            env[key] = np.asarray(value)
+            continue
+        matches = by_name.get(str(key), [])
+        if len(matches) > 1:
+            raise TensoradError(f"several variables are named {key!r}: pass the Variable objects as keys")
+        if not matches:
+            known = sorted(by_name)
+            raise TensoradError(f"the expression has no variable named {key!r}; its variables: {known}")
+        env[matches[0]] = np.asarray(value)
+    (result,) = evaluate([expr], env)
+    return np.array(result) if not result.flags.owndata or not result.flags.writeable else result
 
 
 def _value(node: Node, operands: list[Array], env: Mapping[Variable, Array]) -> Array:

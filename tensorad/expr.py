@@ -19,7 +19,7 @@ smart constructors validate and simplify; the arithmetic operators on nodes defe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias, cast
 
@@ -167,6 +167,16 @@ class Expr:
         from tensorad import ops
 
         return ops.transpose(self, axes or None)
+
+    def evaluate(self, values: Mapping[Any, Any] | None = None) -> Array:
+        """The value of this expression, with each variable bound by ``values``.
+
+        Keys are the variables or their names; values are arrays (or nested lists and
+        numbers) of the variables' shapes.
+        """
+        from tensorad import evaluate
+
+        return evaluate.evaluate_named(cast("Node", self), values or {})
 
     def __repr__(self) -> str:
         return f"<{describe(cast('Node', self))}>"
