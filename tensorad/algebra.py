@@ -63,8 +63,8 @@ Form = dict[str, tuple[float, Network]]
 def equivalent(lhs: Node, rhs: Node, *, rtol: float = 1e-9) -> bool:
     """True iff ``lhs`` and ``rhs`` are equal for all values of their variables.
 
-    See the module docstring for what is decided exactly and when the answer is a
-    conservative False.
+    Coefficients are compared relatively (``rtol``). See the module docstring for what
+    is decided exactly and when the answer is a conservative False.
 
     >>> import tensorad as ta
     >>> A, B = ta.Variable("A", (2, 3)), ta.Variable("B", (3, 4))
@@ -75,30 +75,53 @@ def equivalent(lhs: Node, rhs: Node, *, rtol: float = 1e-9) -> bool:
     """
     if lhs.shape != rhs.shape:
         return False
-    forms = normal_forms([lhs, rhs])
-    left, right = forms[0], forms[1]
+    left, right = normal_forms([lhs, rhs])
+    return _same(left, right, rtol)
+
+
+def _same(left: Form, right: Form, rtol: float) -> bool:
     for key in left.keys() | right.keys():
         a = left.get(key, (0.0, None))[0]
         b = right.get(key, (0.0, None))[0]
-        if abs(a - b) > rtol * max(1.0, abs(a), abs(b)):
+        if abs(a - b) > rtol * max(abs(a), abs(b)):
             return False
     return True
 
 
-def normal_forms(outputs: list[Node]) -> list[Form]:
+def normal_forms(outputs: list[Node], rtol: float = 1e-9) -> list[Form]:
     """The normal form of each output (shared subexpressions are expanded once)."""
     forms: dict[Node, Form] = {}
+    arguments = _Arguments(rtol)
     for node in toposort(outputs):
-        forms[node] = _form(node, forms)
+        forms[node] = _form(node, forms, arguments)
     return [forms[node] for node in outputs]
 
 
-def _form(node: Node, forms: dict[Node, Form]) -> Form:
+class _Arguments:
+    """Names for the arguments of uninterpreted functions: equivalent arguments (by
+    :func:`_same`) get one name, so ``f(X) ≡ f(Y)`` whenever ``X ≡ Y``."""
+
+    def __init__(self, rtol: float) -> None:
+        self.rtol = rtol
+        self.seen: dict[tuple[str, ...], list[tuple[Form, str]]] = {}
+
+    def name(self, form: Form) -> str:
+        structure = tuple(sorted(form))
+        known = self.seen.setdefault(structure, [])
+        for other, name in known:
+            if _same(form, other, self.rtol):
+                return name
+        name = f"arg{sum(len(v) for v in self.seen.values())}"
+        known.append((form, name))
+        return name
+
+
+def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
     match node:
         case Variable(name=name):
             return _atom(f"var {name}#{id(node)}", node.shape)
         case Constant(value=value):
-            if value.ndim == 0:
+            if value.ndim == 0 and not np.iscomplexobj(value):
                 return _scalar(float(value))
             digest = hash((value.shape, str(value.dtype), np.ascontiguousarray(value).tobytes()))
             return _atom(f"const {value.shape} {digest}", value.shape)
@@ -111,11 +134,11 @@ def _form(node: Node, forms: dict[Node, Form]) -> Form:
         case Add(a=a, b=b):
             return _sum([forms[a], forms[b]])
         case Elementwise(fn=fn, x=x, param=param):
-            return _atom(f"{fn}({param}; {_key(forms[x])})", node.shape)
+            return _atom(f"{fn}({param}; {x.shape}: {arguments.name(forms[x])})", node.shape)
         case GeneralUnary(fn="reshape", x=x):
             return _reshape(forms[x], x.shape, node.shape)
         case GeneralUnary(fn=fn, x=x, params=params):
-            return _atom(f"{fn}({params}; {_key(forms[x])})", node.shape)
+            return _atom(f"{fn}({params}; {x.shape}: {arguments.name(forms[x])})", node.shape)
         case _:
             assert_never(node)
 
@@ -146,11 +169,6 @@ def _reshape(x: Form, before: tuple[int, ...], after: tuple[int, ...]) -> Form:
     return _product(reshaper, middle, x, "".join(inner), "".join(out), 1.0, size)
 
 
-def _key(form: Form) -> str:
-    """A string standing for a whole normal form (for atoms built on it)."""
-    return repr(sorted((key, round(c, 12)) for key, (c, _) in form.items() if c != 0.0))
-
-
 def _atom(name: str, shape: tuple[int, ...]) -> Form:
     """One tensor as a network. Its size-1 axes are left out of the factor (an index that
     takes one value connects nothing), so how size-1 labels are identified never matters."""
@@ -169,8 +187,17 @@ def _sum(forms: Iterable[Form]) -> Form:
     total: Form = {}
     for form in forms:
         for key, (c, network) in form.items():
-            total[key] = (total.get(key, (0.0, network))[0] + c, network)
+            _accumulate(total, key, c, network)
     return {key: entry for key, entry in total.items() if entry[0] != 0.0}
+
+
+def _accumulate(into: Form, key: str, c: float, network: Network) -> None:
+    """``into[key] += c``, where a result at rounding level of its terms is exactly 0."""
+    previous = into.get(key, (0.0, network))[0]
+    total = previous + c
+    if abs(total) <= 1e-13 * max(abs(previous), abs(c)):
+        total = 0.0  # cancellation: 0.1 x + 0.2 x − 0.3 x is 0
+    into[key] = (total, network)
 
 
 def _product(
@@ -204,8 +231,7 @@ def _labels_of(network: Network) -> str:
 def _canonical(into: Form, coefficient: float, network: Network) -> Form:
     """Add ``coefficient × network`` to ``into`` under the network's canonical key."""
     key, canonical = _encode(network)
-    previous = into.get(key, (0.0, canonical))[0]
-    into[key] = (previous + coefficient, canonical)
+    _accumulate(into, key, coefficient, canonical)
     return into
 
 

@@ -346,10 +346,13 @@ def canonical_labels(*strings: Labels) -> tuple[Labels, ...]:
 def _contraction(
     a: Node, b: Node | None, s1: Labels, s2: Labels, s3: Labels, scale: float, shape: Shape, dtype: np.dtype[Any]
 ) -> Node:
-    if b is not None and id(b) < id(a):  # commutativity: one order per pair
-        a, b, s1, s2 = b, a, s2, s1
     s1, s2, s3 = canonical_labels(s1, s2, s3)
-    key = ("*", id(a), id(b), s1, s2, s3, scale, shape, dtype.str)
+    # Commutativity: the key is the same for either operand order (the node keeps the
+    # order it was first built with, so printing is reproducible).
+    if b is not None and id(b) < id(a):
+        key = ("*", id(b), id(a), *canonical_labels(s2, s1, s3), scale, shape, dtype.str)
+    else:
+        key = ("*", id(a), id(b), s1, s2, s3, scale, shape, dtype.str)
     return _interned(key, lambda: Contraction(a, b, s1, s2, s3, scale, shape, dtype))
 
 
@@ -431,10 +434,9 @@ def add(a: Node | None, b: Node | None) -> Node | None:
 
 
 def _add_pair(a: Node, b: Node) -> Node:
-    if id(b) < id(a):
-        a, b = b, a
     dtype = np.result_type(a.dtype, b.dtype)
-    return _interned(("+", id(a), id(b)), lambda: Add(a, b, a.shape, dtype))
+    key = ("+", min(id(a), id(b)), max(id(a), id(b)))  # either order: one node
+    return _interned(key, lambda: Add(a, b, a.shape, dtype))
 
 
 def broadcast_to(x: Node, shape: Shape) -> Node:

@@ -1,0 +1,7 @@
+"""``python -m tensorad``: the ``tensorad`` command."""
+
+import sys
+
+from tensorad.cli import main
+
+sys.exit(main())

@@ -1,0 +1,133 @@
+"""Plain numpy code for an expression: one assignment per node, shared nodes once.
+
+The emitted function needs only numpy and scipy, so a derivative found with tensorad can
+be pasted into code that does not depend on it.
+
+>>> import tensorad as ta
+>>> A, x = ta.Variable("A", (2, 2)), ta.Variable("x", (2,))
+>>> print(numpy_code(ta.exp(A @ x)))
+import numpy as np
+import scipy.special
+<BLANKLINE>
+<BLANKLINE>
+def f(A, x):
+    t0 = np.einsum("ab,b->a", A, x)
+    t1 = np.exp(t0)
+    return t1
+"""
+
+from __future__ import annotations
+
+import string
+from typing import assert_never
+
+import numpy as np
+
+from tensorad.expr import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, children, toposort
+
+_ELEMENTWISE = {
+    "exp": "np.exp({})",
+    "log": "np.log({})",
+    "log1p": "np.log1p({})",
+    "expm1": "np.expm1({})",
+    "sin": "np.sin({})",
+    "cos": "np.cos({})",
+    "tan": "np.tan({})",
+    "tanh": "np.tanh({})",
+    "sinh": "np.sinh({})",
+    "cosh": "np.cosh({})",
+    "sigmoid": "scipy.special.expit({})",
+    "softplus": "np.logaddexp(0.0, {})",
+    "sqrt": "np.sqrt({})",
+    "square": "np.square({})",
+    "reciprocal": "1.0 / {}",
+    "abs": "np.abs({})",
+    "sign": "np.sign({})",
+    "erf": "scipy.special.erf({})",
+}
+
+_GENERAL = {
+    "inv": "np.linalg.inv({x})",
+    "det": "np.linalg.det({x})",
+    "logdet": "np.linalg.slogdet({x})[1]",
+    "softmax": "scipy.special.softmax({x}, axis={axes})",
+    "logsumexp": "scipy.special.logsumexp({x}, axis={axes})",
+    "norm": "np.sqrt(np.sum(np.square({x}), axis={axes}))",
+    "reshape": "np.reshape({x}, {axes})",
+}
+
+_EMBED = '''
+
+def _embed(core, core_labels, labels, shape):
+    """Broadcast ``core`` to ``labels`` and place repeated labels on the diagonal."""
+    unique = "".join(dict.fromkeys(labels))
+    size = dict(zip(labels, shape))
+    order = [core_labels.index(c) for c in unique if c in core_labels]
+    value = np.transpose(core, order).reshape([size[c] if c in core_labels else 1 for c in unique])
+    value = np.broadcast_to(value, [size[c] for c in unique])
+    if unique == labels:
+        return value
+    out = np.zeros(shape)
+    strides = [sum(s for c, s in zip(labels, out.strides) if c == u) for u in unique]
+    np.lib.stride_tricks.as_strided(out, value.shape, strides, writeable=True)[...] = value
+    return out
+'''
+
+
+def numpy_code(expr: Node, name: str = "f") -> str:
+    """Source of a Python function ``name(<variables>)`` computing ``expr`` with numpy."""
+    order = toposort([expr])
+    params = [node.name for node in order if isinstance(node, Variable)]
+    names: dict[Node, str] = {}
+    lines: list[str] = []
+    for node in order:
+        if isinstance(node, Variable):
+            names[node] = node.name
+            continue
+        if isinstance(node, Constant) and node.ndim == 0:
+            names[node] = repr(float(node.value))
+            continue
+        target = f"t{len(lines)}"
+        lines.append(f"    {target} = {_expression(node, [names[c] for c in children(node)])}")
+        names[node] = target
+    body = "\n".join(lines) if lines else ""
+    helper = _EMBED if "_embed(" in body else ""
+    head = "import numpy as np\nimport scipy.special\n" + helper
+    result = names[expr]
+    return f"{head}\n\ndef {name}({', '.join(params)}):\n{body}{chr(10) if body else ''}    return {result}"
+
+
+def _expression(node: Node, args: list[str]) -> str:
+    match node:
+        case Variable():
+            raise AssertionError("variables are parameters")
+        case Constant(value=value):
+            return f"np.array({np.asarray(value).tolist()!r})"
+        case Contraction():
+            return _contraction(node, args)
+        case Add():
+            return f"{args[0]} + {args[1]}"
+        case Elementwise(fn="power", param=param):
+            return f"np.power({args[0]}, {param!r})"
+        case Elementwise(fn=fn):
+            return _ELEMENTWISE[fn].format(args[0])
+        case GeneralUnary(fn=fn, params=params):
+            return _GENERAL[fn].format(x=args[0], axes=params[0] if params else None)
+        case _:
+            assert_never(node)
+
+
+def _contraction(node: Contraction, args: list[str]) -> str:
+    letters = dict(zip(dict.fromkeys(node.s1 + node.s2 + node.s3), string.ascii_letters, strict=False))
+
+    def ascii_(labels: str) -> str:
+        return "".join(letters[c] for c in labels)
+
+    core = node.core
+    inputs = ascii_(node.s1) + ("" if node.b is None else "," + ascii_(node.s2))
+    value = args[0] if node.b is None and node.s1 == core else f'np.einsum("{inputs}->{ascii_(core)}", {", ".join(args)})'
+    if node.scale != 1.0:
+        value = f"{node.scale!r} * {value}"
+    if core != node.s3:
+        value = f'_embed({value}, "{ascii_(core)}", "{ascii_(node.s3)}", {node.shape})'
+    return value
