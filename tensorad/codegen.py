@@ -125,7 +125,10 @@ def _contraction(node: Contraction, args: list[str]) -> str:
 
     core = node.core
     inputs = ascii_(node.s1) + ("" if node.b is None else "," + ascii_(node.s2))
-    value = args[0] if node.b is None and node.s1 == core else f'np.einsum("{inputs}->{ascii_(core)}", {", ".join(args)})'
+    if node.b is None and node.s1 == core:
+        value = args[0]
+    else:
+        value = f'np.einsum("{inputs}->{ascii_(core)}", {", ".join(args)})'
     if node.scale != 1.0:
         value = f"{node.scale!r} * {value}"
     if core != node.s3:
