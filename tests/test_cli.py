@@ -1,0 +1,112 @@
+"""The ``tensorad`` command, run as a user runs it: a subprocess, its exit code and output."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tensorad as ta
+from tensorad.codegen import numpy_code
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tensorad", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_demo_derives_and_checks_every_classic_result() -> None:
+    result = run("demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "all examples agree with their closed forms" in result.stdout
+    assert result.stdout.count("— equal") == result.stdout.count("== ") >= 8
+    assert "FAILED" not in result.stdout and "DIFFERENT" not in result.stdout
+
+
+def test_derive_prints_the_gradient_and_checks_it() -> None:
+    result = run("derive", "x[i] A[i,j] x[j]", "--wrt", "x", "--check")
+    assert result.returncode == 0, result.stderr
+    formula, check = result.stdout.strip().splitlines()
+    assert sorted(formula.split(" + ")) == ["A[i,j]*x[j]", "A[j,i]*x[j]"]
+    assert "rate 2.0" in check and "ok" in check
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--order", "2"), "A[i,j] + A[j,i]"),
+        (("--mode", "forward"), "x[j]"),
+        (("--format", "latex"), "A_{"),
+        (("--format", "dot"), "digraph"),
+        (("--format", "numpy"), "def f("),
+    ],
+)
+def test_derive_options(args: tuple[str, ...], expected: str) -> None:
+    result = run("derive", "x[i] A[i,j] x[j]", "--wrt", "x", *args)
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+
+
+def test_dims_set_the_sizes() -> None:
+    result = run("derive", "sum_i(exp(x[i]))", "--wrt", "x", "--dims", "i=5", "--format", "numpy", "--order", "2")
+    assert result.returncode == 0 and "(5, 5)" in result.stdout
+
+
+MALFORMED = [
+    ("x[i] A[i,j x[j]", "expected ',' or ']'"),
+    ("x[i] +", "expected"),
+    ("exp(x[i]", "("),
+    ("x[i] x[i] x[i]", "i"),
+    ("foo(x[i])", "foo"),
+    ("x[i] + y[j]", "labels"),
+    ("x[i] ^ y[i]", "exponent"),
+    ("out[k] = x[i]", "out"),
+    ("x[i] A[i,j,k] + A[i,j]", "A"),
+    ("x[1]", "1"),
+    ("x[i] $ y[i]", "$"),
+    ("", "expected"),
+]
+
+
+@pytest.mark.parametrize(("expr", "fragment"), MALFORMED)
+def test_malformed_expressions_exit_2_with_one_message_and_no_traceback(expr: str, fragment: str) -> None:
+    result = run("derive", expr, "--wrt", "x")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("tensorad: error: ")
+    assert "Traceback" not in result.stderr
+    assert fragment in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("derive", "x[i] y[i]", "--wrt", "z"), "no variable 'z'"),
+        (("derive", "x[i] y[i]", "--wrt", "x", "--dims", "i=abc"), "i=abc"),
+    ],
+)
+def test_bad_options_exit_2(args: tuple[str, ...], fragment: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2 and fragment in result.stderr and "Traceback" not in result.stderr
+
+
+def test_usage_errors_are_argparse_errors() -> None:
+    assert run().returncode == 2
+    assert run("derive", "x[i]").returncode == 2  # --wrt is required
+
+
+def test_generated_numpy_code_computes_the_same_values() -> None:
+    x, A = ta.Variable("x", (3,)), ta.Variable("A", (3, 3))
+    f = ta.einsum("i,ij,j->", x, A, x) + ta.sum(ta.sigmoid(A @ x)) + ta.logdet(A)
+    rng = np.random.default_rng(0)
+    values = {"x": rng.uniform(-1, 1, 3), "A": rng.uniform(-1, 1, (3, 3)) + 3 * np.eye(3)}
+    for expr in (f, ta.derivative(f, x), ta.derivative(f, A), ta.derivative(ta.derivative(f, x), x)):
+        namespace: dict[str, object] = {}
+        exec(numpy_code(expr), namespace)  # the emitted source is the thing under test
+        function = namespace["f"]
+        assert callable(function)
+        names = function.__code__.co_varnames[: function.__code__.co_argcount]
+        np.testing.assert_allclose(function(*(values[n] for n in names)), expr.evaluate(values), rtol=1e-12)
