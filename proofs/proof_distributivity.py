@@ -34,14 +34,8 @@ from __future__ import annotations
 from strategies import indices
 
 from proofs._common import theorem_test
-from tensorad.build import contract
-from tensorad.expr import Node
+from proofs.proof_associativity import total
 from tensorad.proof import Indices, Proof, Step
-
-
-def total(idx: Indices, x: Node, names: str, out: str) -> Node:
-    """``Σ x``: the unary ``*(names, ∅, out)(x)``, summing the labels absent from ``out``."""
-    return contract(x, idx[names], None, "", idx[out], sizes=idx.sizes)
 
 
 def proof(idx: Indices) -> Proof:
