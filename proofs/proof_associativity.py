@@ -57,15 +57,9 @@ from strategies import indices
 
 from proofs._common import theorem_test
 from tensorad.algebra import equivalent
-from tensorad.build import contract
 from tensorad.evaluate import evaluate
 from tensorad.expr import Node
 from tensorad.proof import Indices, Proof, Step, random_values
-
-
-def total(idx: Indices, x: Node, names: str, out: str) -> Node:
-    """``Σ x``: the unary ``*(names, ∅, out)(x)``, summing the labels absent from ``out``."""
-    return contract(x, idx[names], None, "", idx[out], sizes=idx.sizes)
 
 
 def sides(idx: Indices, A: Node, B: Node, C: Node) -> tuple[Node, Node]:
@@ -85,8 +79,8 @@ def proof(idx: Indices) -> Proof:
     AB = idx.mul(A, "s1", B, "s2 s4", "w")  # entrywise, nothing summed
     BC = idx.mul(B, "s2 s4", C, "s4", "v")
     moved_out = idx.mul(AB, "w", C, "s4", "s3")
-    flat_left = total(idx, idx.mul(AB, "w", C, "s4", "w"), "w", "s3")
-    flat_right = total(idx, idx.mul(A, "s1", BC, "v", "w"), "w", "s3")
+    flat_left = idx.sum(idx.mul(AB, "w", C, "s4", "w"), "w", "s3")
+    flat_right = idx.sum(idx.mul(A, "s1", BC, "v", "w"), "w", "s3")
     moved_in = idx.mul(A, "s1", BC, "v", "s3")
     steps = [
         Step(lhs, moved_out, "definition of the inner product; its summed labels are not in s4 (side condition)"),

@@ -38,7 +38,6 @@ from __future__ import annotations
 from strategies import indices
 
 from proofs._common import theorem_test
-from proofs.proof_associativity import total
 from tensorad.proof import Indices, Proof, Step
 
 
@@ -49,8 +48,8 @@ def proof(idx: Indices) -> Proof:
     A, B = idx.var("A", "s1"), idx.var("B", "s2")
     lhs = idx.mul(A, "s1", B, "s2", "s3")
     rhs = idx.mul(B, "s2", A, "s1", "s3")
-    flat = total(idx, idx.mul(A, "s1", B, "s2", "u"), "u", "s3")
-    flat_swapped = total(idx, idx.mul(B, "s2", A, "s1", "u'"), "u'", "s3")
+    flat = idx.sum(idx.mul(A, "s1", B, "s2", "u"), "u", "s3")
+    flat_swapped = idx.sum(idx.mul(B, "s2", A, "s1", "u'"), "u'", "s3")
     steps = [
         Step(lhs, flat, "definition of *(s1, s2, s3): entrywise product, then sum"),
         Step(flat, flat_swapped, "commutativity of the product of numbers, entry by entry; reordered sum"),

@@ -34,7 +34,6 @@ from __future__ import annotations
 from strategies import indices
 
 from proofs._common import theorem_test
-from proofs.proof_associativity import total
 from tensorad.proof import Indices, Proof, Step
 
 
@@ -45,9 +44,9 @@ def proof(idx: Indices) -> Proof:
     lhs = idx.mul(A, "s1", B, "s2", "s3") + idx.mul(A, "s1", C, "s2", "s3")
     rhs = idx.mul(A, "s1", B + C, "s2", "s3")
     AB, AC = idx.mul(A, "s1", B, "s2", "u"), idx.mul(A, "s1", C, "s2", "u")
-    flat = total(idx, AB, "u", "s3") + total(idx, AC, "u", "s3")
-    one_sum = total(idx, AB + AC, "u", "s3")
-    factored = total(idx, idx.mul(A, "s1", B + C, "s2", "u"), "u", "s3")
+    flat = idx.sum(AB, "u", "s3") + idx.sum(AC, "u", "s3")
+    one_sum = idx.sum(AB + AC, "u", "s3")
+    factored = idx.sum(idx.mul(A, "s1", B + C, "s2", "u"), "u", "s3")
     steps = [
         Step(lhs, flat, "definition of *(s1, s2, s3), twice: entrywise product, then sum"),
         Step(flat, one_sum, "linearity of the finite sum"),

@@ -35,9 +35,9 @@ first-order change of :math:`A` along a direction :math:`h`, and :math:`F = f'(A
    With step 2 for these :math:`F`, the chain ends at the pushforward the driver builds.
 4. Hence :math:`\|C(x + h) - C(x) - \dot C \circ h\| / \|h\| \to 0`: :math:`\dot C` is the
    derivative (**definition of the derivative**, checked by the Taylor test on smooth
-   :math:`A(x)` for ``softmax``, ``logsumexp`` and ``norm`` over all axes and over the
-   first axis, and for ``inv``, ``logdet`` and ``det`` of the well-conditioned matrix
-   :math:`A(x) = 2I + 0.1\, S(x)`). ``logsumexp`` and ``norm`` are differentiable only
+   :math:`A(x)` for ``softmax`` over all axes, ``logsumexp`` over the first axis and
+   ``norm`` over all axes, and for ``inv``, ``logdet`` and ``det`` of the well-conditioned matrix
+   :math:`A(x) = 2I + 0.4\, S(x)`). ``logsumexp`` and ``norm`` are differentiable only
    where :math:`A` is not empty (and ``norm`` where :math:`A \ne 0`): their limits are
    checked there, on :math:`2 + A(x)` for ``norm``.
 
@@ -76,9 +76,14 @@ def square(idx: Indices, n: int) -> Indices:
 
 
 def well_conditioned(idx: Indices, x: Variable, x_names: str) -> Node:
-    """``A(x) = 2I + 0.1 S(x)`` indexed ``s1`` (square): ``‖0.1 S‖₂ ≤ 0.4`` for ``n ≤ 4``."""
+    """``A(x) = 2I + 0.4 S(x)`` indexed ``s1`` (square, ``n ≤ 4``), ``S`` smooth with entries in [-1, 1].
+
+    ``‖0.4 S‖₂ ≤ ‖0.4 S‖_F ≤ 1.6 < 2``: every singular value of ``A(x)`` lies in [0.4, 3.6]
+    and ``det A(x) > 0``. (A smaller perturbation leaves the Taylor test's remainder near
+    its rounding floor.)
+    """
     n = idx.sizes["I"]
-    return build.constant(2.0 * np.eye(n)) + 0.1 * smooth(idx, "s1", x, x_names, "A")
+    return build.constant(2.0 * np.eye(n)) + 0.4 * smooth(idx, "s1", x, x_names, "A")
 
 
 def softmax_derivative(idx: Indices, p: Node) -> Node:
@@ -101,10 +106,9 @@ def proof(idx: Indices) -> Proof:
     x = idx.var("x", "s4")
     A_of_x = smooth(idx, "s1", x, "s4", "A")
     every, first = tuple(range(A_of_x.ndim)), tuple(range(min(A_of_x.ndim, 1)))
-    functions = [("softmax", A_of_x, every), ("softmax", A_of_x, first)]
+    functions = [("softmax", A_of_x, every)]
     if math.prod(A_of_x.shape) > 0:  # logsumexp and norm are differentiable there
-        for axes in (every, first):
-            functions += [("logsumexp", A_of_x, axes), ("norm", 2.0 + A_of_x, axes)]
+        functions += [("logsumexp", A_of_x, first), ("norm", 2.0 + A_of_x, every)]
     limits = []
     for name, A, axes in functions:
         C_of_x = apply(name, A, (axes,))

@@ -62,6 +62,10 @@ class Indices:
         """``*(s1, s2, s3)(a, b)`` with each string given by names (``"s1 s4"``)."""
         return contract(a, self[s1], b, self[s2], self[s3], sizes=self.sizes)
 
+    def sum(self, x: Node, names: str, out: str) -> Node:
+        """``Σ x``: the unary ``*(names, ∅, out)(x)``, summing the labels absent from ``out``."""
+        return contract(x, self[names], None, "", self[out], sizes=self.sizes)
+
     def dot(self, d: Node, outer: str, inner: str, h: Node) -> Node:
         """``d ∘ h = *(outer inner, inner, outer)(d, h)``: the inner product over ``inner``."""
         return self.mul(d, f"{outer} {inner}".strip(), h, inner, outer)

@@ -23,7 +23,6 @@ from strategies import indices
 
 from proofs import proof_associativity
 from proofs._common import jacobian, smooth
-from proofs.proof_associativity import total
 from tensorad.algebra import equivalent
 from tensorad.build import canonical_labels
 from tensorad.expr import Node, Variable
@@ -294,8 +293,8 @@ def _matrices(A: Node | None = None, B: Node | None = None) -> tuple[Node, Node,
     A = idx.var("A", "s1") if A is None else A
     B = idx.var("B", "s2") if B is None else B
     entrywise = idx.mul(A, "s1", B, "s2", "s1 s2")
-    product, flat = idx.mul(A, "s1", B, "s2", "s3"), total(idx, entrywise, "s1 s2", "s3")
-    transposed, flat_transposed = idx.mul(A, "s1", B, "s2", "t"), total(idx, entrywise, "s1 s2", "t")
+    product, flat = idx.mul(A, "s1", B, "s2", "s3"), idx.sum(entrywise, "s1 s2", "s3")
+    transposed, flat_transposed = idx.mul(A, "s1", B, "s2", "t"), idx.sum(entrywise, "s1 s2", "t")
     return product, flat, transposed, flat_transposed, 2.0 * product
 
 
