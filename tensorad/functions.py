@@ -207,7 +207,7 @@ def _reduce_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
 
 
 def _softmax_impl(x: Array, params: tuple[Any, ...]) -> Array:
-    shifted = x - np.max(x, axis=params[0], keepdims=True)
+    shifted = x - np.max(x, axis=params[0], keepdims=True, initial=-np.inf)
     e = np.exp(shifted)
     return np.asarray(e / np.sum(e, axis=params[0], keepdims=True))
 
@@ -286,7 +286,7 @@ _general("logdet", _logdet_impl, _square_shape("logdet"), _logdet_jvp, _logdet_v
 _general("softmax", _softmax_impl, lambda x, _: x, _softmax_jvp, _softmax_vjp)
 _general(
     "logsumexp",
-    lambda x, p: scipy.special.logsumexp(x, axis=p[0]),
+    lambda x, p: np.reshape(scipy.special.logsumexp(x, axis=p[0]), _reduce_shape(x.shape, p)),
     _reduce_shape,
     _logsumexp_jvp,
     _logsumexp_vjp,

@@ -161,12 +161,18 @@ def random_values(nodes: Sequence[Node], rng: np.random.Generator) -> dict[Varia
 def check_limit(limit: Limit, rng: np.random.Generator) -> None:
     """The Taylor test of ``limit``: rate ≥ 1.9 with the derivative, ≈ 1 without it.
 
-    The control (rate ≈ 1 without the derivative term) applies where the derivative
-    term is visible, ``‖ε D∘h‖`` ten times the remainder at every ε the rate is fitted
-    on; a zero directional derivative (size-0 axes, a constant), or one that the
+    The claimed derivative must have the shape ``value.shape + wrt.shape`` and finite
+    values. The control (rate ≈ 1 without the derivative term) applies where the
+    derivative term is visible, ``‖ε D∘h‖`` ten times the remainder at the smallest
+    steps; a zero directional derivative (size-0 axes, a constant), or one that the
     second-order term cancels along this ``h``, leaves nothing for it to see.
     """
+    expected = limit.value.shape + limit.wrt.shape
+    if limit.derivative.shape != expected:
+        raise ProofError(f"{limit.why}: the derivative has shape {limit.derivative.shape}, not {expected}")
     taylor = taylor_test(limit, rng)
+    if not taylor.finite:
+        raise ProofError(f"{limit.why}: the value or the derivative is not finite\n{taylor}")
     if taylor.rate_with is not None and taylor.rate_with < 1.9:
         raise ProofError(f"{limit.why}: remainder converges at rate {taylor.rate_with:.2f} < 1.9\n{taylor}")
     if taylor.derivative_visible and not (taylor.rate_without is not None and 0.8 <= taylor.rate_without <= 1.2):
@@ -178,8 +184,11 @@ class Taylor:
     """Residuals of a Taylor test over a halving sequence of ε, and observed rates.
 
     ``with_derivative[k] = ‖C(x+ε_k h) − C(x) − ε_k D∘h‖``, ``without[k] = ‖C(x+ε_k h) −
-    C(x)‖``; a rate is the log-log slope over the last four residuals above rounding
-    level (``None`` if fewer remain: nothing to observe).
+    C(x)‖``. Rates are log-log slopes over three consecutive steps among the five
+    smallest residuals above rounding level: with the derivative, the best such window
+    (the asymptotic regime starts at a step that depends on the curvature; a wrong
+    derivative gives rate ≈ 1 in every window at small steps); without it, the window
+    of the smallest steps. ``None`` when fewer than three residuals are above rounding.
     """
 
     epsilons: tuple[float, ...]
@@ -188,6 +197,7 @@ class Taylor:
     rate_with: float | None
     rate_without: float | None
     derivative_visible: bool
+    finite: bool
 
     def __str__(self) -> str:
         rows = [f"{'ε':>10} {'with D∘h':>12} {'without':>12}"]
@@ -208,22 +218,26 @@ def taylor_test(limit: Limit, rng: np.random.Generator) -> Taylor:
     s4 = fresh_labels(x.ndim, s)
     env[h] = rng.uniform(-1.0, 1.0, x.shape)
     value, d_dot_h = evaluate([limit.value, contract(limit.derivative, s + s4, h, s4, s)], env)
-    epsilons = tuple(2.0**-k for k in range(3, 13))
+    epsilons = tuple(2.0**-k for k in range(3, 14))
     r1, r0 = [], []
     for eps in epsilons:
         (shifted,) = evaluate([limit.value], {**env, x: env[x] + eps * env[h]})
         r0.append(float(np.linalg.norm(shifted - value)))
         r1.append(float(np.linalg.norm(shifted - value - eps * d_dot_h)))
-    floor = 1e-10 * max(1.0, float(np.linalg.norm(value)))
+    finite = bool(np.all(np.isfinite(value)) and np.all(np.isfinite(d_dot_h)) and np.all(np.isfinite(r0 + r1)))
+    floor = 1e-12 * max(1.0, float(np.linalg.norm(value)))
     first_order = float(np.linalg.norm(d_dot_h))
-    visible = all(eps * first_order > 10.0 * max(r, floor) for eps, r in zip(epsilons[-4:], r1[-4:], strict=True))
-    return Taylor(epsilons, tuple(r1), tuple(r0), _rate(epsilons, r1, floor), _rate(epsilons, r0, floor), visible)
+    visible = all(eps * first_order > 10.0 * max(r, floor) for eps, r in zip(epsilons[-3:], r1[-3:], strict=True))
+    with_rates, without_rates = _rates(epsilons, r1, floor), _rates(epsilons, r0, floor)
+    rate_with = max(with_rates) if with_rates else None
+    rate_without = without_rates[-1] if without_rates else None
+    return Taylor(epsilons, tuple(r1), tuple(r0), rate_with, rate_without, visible, finite)
 
 
-def _rate(epsilons: tuple[float, ...], residuals: list[float], floor: float) -> float | None:
-    points = [(e, r) for e, r in zip(epsilons, residuals, strict=True) if r > floor][-4:]
-    if len(points) < 3:
-        return None
-    logs = np.log(np.array(points))
-    slope, _ = np.polyfit(logs[:, 0], logs[:, 1], 1)
-    return float(slope)
+def _rates(epsilons: tuple[float, ...], residuals: list[float], floor: float) -> list[float]:
+    """Slopes over windows of three consecutive points among the five smallest steps."""
+    points = [(e, r) for e, r in zip(epsilons, residuals, strict=True) if r > floor][-5:]
+    logs = np.log(np.array(points)) if points else np.zeros((0, 2))
+    return [
+        float(np.polyfit(logs[k : k + 3, 0], logs[k : k + 3, 1], 1)[0]) for k in range(len(points) - 2)
+    ]
