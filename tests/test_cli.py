@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import tensorad as ta
+from tensorad import cli
 from tensorad.codegen import numpy_code
+from tensorad.language import parse, parse_dims
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -110,3 +112,21 @@ def test_generated_numpy_code_computes_the_same_values() -> None:
         assert callable(function)
         names = function.__code__.co_varnames[: function.__code__.co_argcount]
         np.testing.assert_allclose(function(*(values[n] for n in names)), expr.evaluate(values), rtol=1e-12)
+
+
+@pytest.mark.parametrize("example", cli.EXAMPLES, ids=lambda e: e.title)
+def test_each_classic_result_equals_its_closed_form(example: cli.Example) -> None:
+    dims = parse_dims(example.dims)
+    parsed = parse(example.expr, dims)
+    x = parsed.variables[example.wrt]
+    value, d = parsed.expr, ta.derivative(parsed.expr, x)
+    if example.order == 2:
+        value, d = d, ta.derivative(d, x)
+    closed_form = parse(example.closed_form, dims, variables=parsed.variables).expr
+    rng = np.random.default_rng(1)
+    for _ in range(3):  # independent of the command's own check: numpy values at random points
+        values = {v: rng.uniform(-1, 1, v.shape) for v in parsed.variables.values()}
+        square = [v for v in values if v.ndim == 2 and v.shape[0] == v.shape[1]]
+        values |= {v: values[v] + 3 * np.eye(v.shape[0]) for v in square}  # well-conditioned
+        np.testing.assert_allclose(d.evaluate(values), closed_form.evaluate(values), rtol=1e-9, atol=1e-12)
+    assert cli.check_derivative(value, x, d).ok
