@@ -41,6 +41,8 @@ from tensorad._types import Labels
 from tensorad.build import LabelMerge, fresh_labels, rename_into
 from tensorad.expr import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, toposort
 
+_EPS = float(np.finfo(np.float64).eps)
+
 MAX_ORDERINGS = 40_320
 """Most factor orderings tried when encoding one network (8!)."""
 
@@ -143,6 +145,29 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
             assert_never(node)
 
 
+_RESHAPERS: dict[str, int] = {}
+"""Reshape atoms by key: how many of their labels belong to the first side."""
+
+
+def _drop_summed_reshapes(factors: list[tuple[str, Labels]], out: Labels) -> list[tuple[str, Labels]]:
+    """``Σ_{side} R = 1``: a reshape tensor is a bijection between index tuples, so summing
+    one of its sides where nothing else uses it leaves 1 (``sum(reshape(A)) = sum(A)``)."""
+    counts: dict[str, int] = {}
+    for label in "".join(labels for _, labels in factors) + out:
+        counts[label] = counts.get(label, 0) + 1
+    kept = []
+    for atom, labels in factors:
+        first = _RESHAPERS.get(atom)
+        if first is not None:
+            sides = (labels[:first], labels[first:])
+            alone = [all(counts[c] == 1 for c in side) for side in sides]
+            other = sides[1] if alone[0] else sides[0]
+            if any(alone) and all(counts[c] > 1 for c in other):
+                continue
+        kept.append((atom, labels))
+    return kept
+
+
 def _reshape(x: Form, before: tuple[int, ...], after: tuple[int, ...]) -> Form:
     """A reshape is linear: the contraction of ``x`` with a fixed 0/1 tensor ``R``.
 
@@ -165,7 +190,9 @@ def _reshape(x: Form, before: tuple[int, ...], after: tuple[int, ...]) -> Form:
                     ([before[k] for k in core_in], "".join(inner[k] for k in core_in))])
     middle = sides[0][1] + sides[1][1]
     shape = tuple(sides[0][0] + sides[1][0])
-    reshaper = _atom(f"reshape {sides[0][0]}<->{sides[1][0]}", shape) if middle else _scalar(1.0)
+    key = f"reshape {sides[0][0]}<->{sides[1][0]}"
+    _RESHAPERS[key] = len(sides[0][1])
+    reshaper = _atom(key, shape) if middle else _scalar(1.0)
     return _product(reshaper, middle, x, "".join(inner), "".join(out), 1.0, size)
 
 
@@ -195,9 +222,10 @@ def _accumulate(into: Form, key: str, c: float, network: Network) -> None:
     """``into[key] += c``, where a result at rounding level of its terms is exactly 0."""
     previous = into.get(key, (0.0, network))[0]
     total = previous + c
-    if abs(total) <= 1e-13 * max(abs(previous), abs(c)):
-        total = 0.0  # cancellation: 0.1 x + 0.2 x − 0.3 x is 0
-    into[key] = (total, network)
+    if abs(total) <= 8 * _EPS * max(abs(previous), abs(c)):
+        into.pop(key, None)  # zero, or cancellation at rounding level: 0.1 x + 0.2 x − 0.3 x is 0
+    else:
+        into[key] = (total, network)
 
 
 def _product(
@@ -218,6 +246,7 @@ def _product(
         coefficient = c1 * c2 * scale
         for label in {merge.find(label) for label in set(s1) | set(s2)} - present - set(out):
             coefficient *= size[label]  # summed where no factor depends on it
+        factors = _drop_summed_reshapes(factors, out)
         spare = iter(fresh_labels(len(out), used | set(out)))
         out = "".join(next(spare) if size[label] == 1 else label for label in out)  # size 1: no diagonal
         _canonical(total, coefficient, Network(tuple(factors), out))

@@ -19,7 +19,7 @@ from tensorad import build, functions
 from tensorad._types import Labels, Shape
 from tensorad.build import broadcast_to, contract, fresh_labels, scalar
 from tensorad.errors import OperandTypeError, ShapeError, UnsupportedError
-from tensorad.expr import NODE_TYPES, Node
+from tensorad.expr import NODE_TYPES, GeneralUnary, Node
 from tensorad.spec import label_sizes, parse
 
 Axes = int | tuple[int, ...] | None
@@ -300,6 +300,8 @@ def reshape(x: object, *shape: int | Sequence[int]) -> Node:
         if known == 0 or a.size % known:
             raise ShapeError(f"cannot reshape an array of shape {a.shape} into shape {tuple(target)}")
         target[target.index(-1)] = a.size // known
+    if isinstance(a, GeneralUnary) and a.fn == "reshape":
+        a = a.x  # a reshape of a reshape is one reshape
     if tuple(target) == a.shape:
         return a
     return functions.apply("reshape", a, (tuple(target),))
