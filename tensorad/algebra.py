@@ -23,8 +23,10 @@ equals ``g(Y)`` iff ``f = g`` (same parameters) and ``X ≡ Y``; so identities t
 function's meaning (``exp(a + b) = exp(a) exp(b)``) or a variable's symmetry get the
 answer False even when they hold. Constant arrays are compared by value. Networks whose
 look-alike factors have more than :data:`MAX_ORDERINGS` orderings are encoded under one
-ordering only, which can also miss an equivalence (never invent one). Expanding sums
-multiplies terms, so the cost can grow exponentially with nested sums of products.
+ordering only, which can also miss an equivalence (never invent one). Identities that
+hold only at particular sizes (anything for size-0 tensors; Cayley–Hamilton for 2×2
+matrices) are not seen either: the normal form is the same for every size. Expanding
+sums multiplies terms, so the cost can grow exponentially with nested sums of products.
 """
 
 from __future__ import annotations
