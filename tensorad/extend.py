@@ -1,0 +1,137 @@
+"""Your own functions, differentiable everywhere a built-in one is.
+
+An **elementwise** function needs its numpy implementation and its derivative written
+with tensorad operations, so that it differentiates again:
+
+>>> import numpy as np, tensorad as ta
+>>> cube = ta.define_elementwise("cube", lambda x: x**3, lambda x: 3.0 * x**2)
+>>> ta.grad(lambda x: ta.sum(cube(x)))(np.array([1.0, 2.0]))
+array([ 3., 12.])
+>>> ta.hessian(lambda x: ta.sum(cube(x)))(np.array([1.0, 2.0]))
+array([[ 6.,  0.],
+       [ 0., 12.]])
+
+A **general unary** function (a tensor-to-tensor map ``f: s1 → s2``) needs its numpy
+implementation and either its forward and reverse rules built from tensorad operations
+(``jvp(x, y, x_dot)`` with ``x_dot`` carrying trailing s4 axes, ``vjp(x, y, y_bar)`` with
+``y_bar`` carrying leading s4 axes) or, as the simple path, its Jacobian as an expression
+``jacobian(x, y)`` of shape ``y.shape + x.shape``, from which both rules follow:
+``ẏ = *(s2 s1, s1 s4, s2 s4)(J, ẋ)`` and ``x̄ = *(s4 s2, s2 s1, s4 s1)(ȳ, J)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tensorad import functions
+from tensorad._types import Array, Shape
+from tensorad.api import eager
+from tensorad.build import contract, fresh_labels
+from tensorad.errors import ShapeError, TensoradError
+from tensorad.expr import Node, Variable
+from tensorad.ops import as_node
+
+Rule = Callable[[Node, Node, Node], Node]
+
+
+class DefinitionError(TensoradError, ValueError):
+    """A function cannot be defined: its name is taken or its rules are malformed."""
+
+
+def define_elementwise(name: str, f: Callable[[Array], Array], df: Callable[[Node], Node]) -> Callable[..., Any]:
+    """Register ``name(x) = f(x)`` entry by entry, with derivative ``df(x)``; return ``name``.
+
+    ``df`` receives the argument as an expression and returns ``f'(x)`` as an expression
+    of the same shape (so second derivatives work). The returned function works on
+    expressions while tracing and on numpy arrays directly.
+    """
+    _check_free(name)
+    probe = Variable("x", (2, 3))
+    derivative = as_node(df(probe))
+    if derivative.shape != probe.shape:
+        raise DefinitionError(
+            f"the derivative of {name!r} has shape {derivative.shape} for an input of shape {probe.shape}; "
+            "an elementwise derivative has the input's shape"
+        )
+    functions.ELEMENTWISE[name] = functions.ElementwiseFunction(
+        name, lambda x, _: f(x), lambda x, y, _: as_node(df(x))
+    )
+
+    def apply(x: object) -> Node:
+        return functions.call(name, as_node(x))
+
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = f"``{name}(x)``, user-defined elementwise function."
+    return eager(apply)
+
+
+def define_general_unary(
+    name: str,
+    f: Callable[[Array], Array],
+    *,
+    shape: Callable[[Shape], Shape] | None = None,
+    jvp: Rule | None = None,
+    vjp: Rule | None = None,
+    jacobian: Callable[[Node, Node], Node] | None = None,
+) -> Callable[..., Any]:
+    """Register a tensor-to-tensor map ``name(x) = f(x)``; return ``name``.
+
+    ``shape(x_shape)`` gives the output shape (default: the input's). Give ``jvp`` and
+    ``vjp`` (structured rules), or ``jacobian`` (the simple, dense path), not both.
+    """
+    _check_free(name)
+    structured = jvp is not None and vjp is not None
+    if (jacobian is None) != structured or (jacobian is not None and (jvp is not None or vjp is not None)):
+        raise DefinitionError(f"define {name!r} with both jvp= and vjp=, or with jacobian= alone")
+    out_shape = shape or (lambda s: s)
+    if jacobian is not None:
+        jvp, vjp = _rules_from_jacobian(jacobian)
+    assert jvp is not None and vjp is not None
+    forward, reverse = jvp, vjp
+    functions.GENERAL_UNARY[name] = functions.GeneralUnaryFunction(
+        name,
+        lambda x, _: f(x),
+        lambda s, _: tuple(out_shape(s)),
+        lambda x, y, x_dot, _: _checked(name, "jvp", forward(x, y, x_dot), y.shape + x_dot.shape[x.ndim :]),
+        lambda x, y, y_bar, _: _checked(
+            name, "vjp", reverse(x, y, y_bar), y_bar.shape[: y_bar.ndim - y.ndim] + x.shape
+        ),
+    )
+
+    def apply(x: object) -> Node:
+        return functions.apply(name, as_node(x))
+
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = f"``{name}(x)``, user-defined general unary function."
+    return eager(apply)
+
+
+def _rules_from_jacobian(jacobian: Callable[[Node, Node], Node]) -> tuple[Rule, Rule]:
+    def jvp(x: Node, y: Node, x_dot: Node) -> Node:
+        """``ẏ = *(s2 s1, s1 s4, s2 s4)(J, ẋ)``."""
+        s2, s1 = fresh_labels(y.ndim), fresh_labels(x.ndim, fresh_labels(y.ndim))
+        s4 = fresh_labels(x_dot.ndim - x.ndim, s1 + s2)
+        return contract(as_node(jacobian(x, y)), s2 + s1, x_dot, s1 + s4, s2 + s4)
+
+    def vjp(x: Node, y: Node, y_bar: Node) -> Node:
+        """``x̄ = *(s4 s2, s2 s1, s4 s1)(ȳ, J)``."""
+        s2, s1 = fresh_labels(y.ndim), fresh_labels(x.ndim, fresh_labels(y.ndim))
+        s4 = fresh_labels(y_bar.ndim - y.ndim, s1 + s2)
+        return contract(y_bar, s4 + s2, as_node(jacobian(x, y)), s2 + s1, s4 + s1)
+
+    return jvp, vjp
+
+
+def _checked(name: str, rule: str, result: object, expected: Shape) -> Node:
+    node = as_node(result)
+    if node.shape != expected:
+        raise ShapeError(f"the {rule} rule of {name!r} returned shape {node.shape}, expected {expected}")
+    return node
+
+
+def _check_free(name: str) -> None:
+    if not name.isidentifier():
+        raise DefinitionError(f"{name!r} is not a valid function name")
+    if name in functions.ELEMENTWISE or name in functions.GENERAL_UNARY:
+        raise DefinitionError(f"a function named {name!r} is already defined")
