@@ -99,9 +99,9 @@ def _value(node: Node, operands: list[Array], env: Mapping[Variable, Array]) -> 
         case Add():
             return np.add(operands[0], operands[1])
         case Elementwise(fn=fn, param=param):
-            return _cast(ELEMENTWISE[fn].impl(operands[0], param), node)
+            return _checked(fn, _cast(ELEMENTWISE[fn].impl(operands[0], param), node), node)
         case GeneralUnary(fn=fn, params=params):
-            return _cast(GENERAL_UNARY[fn].impl(operands[0], params), node)
+            return _checked(fn, _cast(GENERAL_UNARY[fn].impl(operands[0], params), node), node)
         case _:
             assert_never(node)
 
@@ -114,6 +114,13 @@ def _bound(x: Variable, env: Mapping[Variable, Array]) -> Array:
         raise ShapeError(f"variable {x.name!r} has shape {x.shape} but its value has shape {value.shape}")
     if value.dtype.kind not in "biufc":
         raise OperandTypeError(f"variable {x.name!r} got a value of dtype {value.dtype}")
+    return value
+
+
+def _checked(fn: str, value: Array, node: Node) -> Array:
+    """A function's value, refused when its implementation broke the declared shape."""
+    if value.shape != node.shape:
+        raise ShapeError(f"the implementation of {fn!r} returned shape {value.shape}, declared {node.shape}")
     return value
 
 

@@ -179,7 +179,26 @@ class Expr:
         return evaluate.evaluate_named(cast("Node", self), values or {})
 
     def __repr__(self) -> str:
-        return f"<{describe(cast('Node', self))}>"
+        from tensorad import printing
+
+        return printing.summary(cast("Node", self))
+
+    def __str__(self) -> str:
+        from tensorad import printing
+
+        return printing.index_notation(cast("Node", self))
+
+    def to_latex(self) -> str:
+        """The expression in LaTeX index notation (``A_{ij} x_{j}``)."""
+        from tensorad import printing
+
+        return printing.latex(cast("Node", self))
+
+    def to_dot(self) -> str:
+        """The DAG as a Graphviz DOT digraph, shared nodes drawn once."""
+        from tensorad import printing
+
+        return printing.dot(cast("Node", self))
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)

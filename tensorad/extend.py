@@ -21,6 +21,7 @@ implementation and either its forward and reverse rules built from tensorad oper
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -39,24 +40,33 @@ class DefinitionError(TensoradError, ValueError):
     """A function cannot be defined: its name is taken or its rules are malformed."""
 
 
-def define_elementwise(name: str, f: Callable[[Array], Array], df: Callable[[Node], Node]) -> Callable[..., Any]:
-    """Register ``name(x) = f(x)`` entry by entry, with derivative ``df(x)``; return ``name``.
+def define_elementwise(name: str, f: Callable[[Array], Array], df: Callable[..., Node]) -> Callable[..., Any]:
+    """Register ``name(x) = f(x)`` entry by entry, with derivative ``df``; return ``name``.
 
-    ``df`` receives the argument as an expression and returns ``f'(x)`` as an expression
-    of the same shape (so second derivatives work). The returned function works on
-    expressions while tracing and on numpy arrays directly.
+    ``df(x)`` (or ``df(x, y)`` with ``y = name(x)``) receives expressions and returns
+    ``f'(x)`` as an expression of the input's shape, so second derivatives work; it may
+    use ``name`` itself. The returned function works on expressions while tracing and
+    on numpy arrays directly.
     """
     _check_free(name)
-    probe = Variable("x", (2, 3))
-    derivative = as_node(df(probe))
-    if derivative.shape != probe.shape:
+    takes_y = len(inspect.signature(df).parameters) >= 2
+
+    def derivative(x: Node, y: Node, _: float | None) -> Node:
+        return as_node(df(x, y) if takes_y else df(x))
+
+    functions.ELEMENTWISE[name] = functions.ElementwiseFunction(name, lambda x, _: f(x), derivative)
+    probe = Variable("x", (2, 3))  # registered first: df may use the function itself
+    try:
+        shape = derivative(probe, functions.call(name, probe), None).shape
+    except Exception:
+        del functions.ELEMENTWISE[name]
+        raise
+    if shape != probe.shape:
+        del functions.ELEMENTWISE[name]
         raise DefinitionError(
-            f"the derivative of {name!r} has shape {derivative.shape} for an input of shape {probe.shape}; "
+            f"the derivative of {name!r} has shape {shape} for an input of shape {probe.shape}; "
             "an elementwise derivative has the input's shape"
         )
-    functions.ELEMENTWISE[name] = functions.ElementwiseFunction(
-        name, lambda x, _: f(x), lambda x, y, _: as_node(df(x))
-    )
 
     def apply(x: object) -> Node:
         return functions.call(name, as_node(x))
