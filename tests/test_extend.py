@@ -101,6 +101,17 @@ def test_elementwise_float32_stays_float32(request: pytest.FixtureRequest) -> No
     assert ta.hessian(lambda v: ta.sum(cube(v)))(x).dtype == np.float32
 
 
+def test_a_derivative_written_with_the_output_and_the_function_itself(request: pytest.FixtureRequest) -> None:
+    """``df(x, y)`` gets ``y = f(x)``; a derivative may also call the function being defined."""
+    name = unique(request, "myexp")
+    myexp = ta.define_elementwise(name, np.exp, lambda x, y: y)
+    x = np.array([0.0, 0.5, 1.0])
+    np.testing.assert_allclose(ta.hessian(lambda v: ta.sum(myexp(v)))(x), np.diag(np.exp(x)), rtol=1e-12)
+    twice = ta.define_elementwise(unique(request, "e2"), lambda v: np.exp(2 * v), lambda v: 2.0 * functions.call(
+        unique(request, "e2"), v))
+    np.testing.assert_allclose(ta.grad(lambda v: ta.sum(twice(v)))(x), 2 * np.exp(2 * x), rtol=1e-12)
+
+
 def test_elementwise_inside_a_larger_expression(request: pytest.FixtureRequest) -> None:
     """A user function composes with built-ins and with itself, to second order."""
     softsign = ta.define_elementwise(
