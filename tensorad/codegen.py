@@ -1,7 +1,8 @@
 """Plain numpy code for an expression: one assignment per node, shared nodes once.
 
-The emitted function needs only numpy and scipy, so a derivative found with tensorad can
-be pasted into code that does not depend on it.
+The emitted function needs only numpy and scipy (and, by name, any function you defined
+with :func:`tensorad.define_elementwise` or :func:`tensorad.define_general_unary`), so a
+derivative found with tensorad can be pasted into code that does not depend on it.
 
 >>> import tensorad as ta
 >>> A, x = ta.Variable("A", (2, 2)), ta.Variable("x", (2,))
@@ -109,10 +110,10 @@ def _expression(node: Node, args: list[str]) -> str:
             return f"{args[0]} + {args[1]}"
         case Elementwise(fn="power", param=param):
             return f"np.power({args[0]}, {param!r})"
-        case Elementwise(fn=fn):
-            return _ELEMENTWISE[fn].format(args[0])
+        case Elementwise(fn=fn):  # a user-defined function is called by its name
+            return _ELEMENTWISE.get(fn, fn + "({})").format(args[0])
         case GeneralUnary(fn=fn, params=params):
-            return _GENERAL[fn].format(x=args[0], axes=params[0] if params else None)
+            return _GENERAL.get(fn, fn + "({x})").format(x=args[0], axes=params[0] if params else None)
         case _:
             assert_never(node)
 
