@@ -267,29 +267,30 @@ def _canonical(into: Form, coefficient: float, network: Network) -> Form:
 
 
 def _encode(network: Network) -> tuple[str, Network]:
-    """The least encoding of ``network`` over orderings of look-alike factors."""
+    """A canonical encoding of ``network``: the same for every renaming of its summed
+    labels and every order of its factors (commutativity).
+
+    Factors are coloured by their atom and how they connect (colour refinement, as in
+    graph isomorphism); factors of one colour are ordered every way when there are at
+    most :data:`MAX_ORDERINGS` orderings and the least encoding is kept, else greedily
+    (at each position the factor whose labels are named earliest), which is exact for
+    look-alike factors that are interchangeable and otherwise can only miss an
+    equivalence.
+    """
     out_names = {label: "o" + str(k) for k, label in reversed(list(enumerate(network.out)))}
-    counts: dict[str, int] = {}
-    for label in _labels_of(network):
-        counts[label] = counts.get(label, 0) + 1
-
-    def signature(factor: tuple[str, Labels]) -> tuple[str, tuple[str, ...]]:
-        atom, labels = factor
-        pattern = "".join(chr(97 + labels.index(label)) for label in labels)
-        tags = tuple(out_names.get(label, f"s{counts[label]}") for label in labels)
-        return atom + "|" + pattern, tags
-
-    ordered = sorted(network.factors, key=signature)
-    groups = [list(group) for _, group in itertools.groupby(ordered, key=signature)]
+    colour = _colours(network, out_names)
+    ordered = sorted(range(len(network.factors)), key=lambda k: colour[k])
+    groups = [[network.factors[k] for k in group] for _, group in itertools.groupby(ordered, key=lambda k: colour[k])]
     orderings = math.prod(math.factorial(len(group)) for group in groups)
-    choices = (
-        itertools.product(*(itertools.permutations(group) for group in groups))
-        if orderings <= MAX_ORDERINGS
-        else [tuple(tuple(group) for group in groups)]
-    )
+    if orderings <= MAX_ORDERINGS:
+        choices = [
+            [factor for group in choice for factor in group]
+            for choice in itertools.product(*(itertools.permutations(group) for group in groups))
+        ]
+    else:
+        choices = [_greedy(groups, out_names)]
     best: tuple[str, Network] | None = None
-    for choice in choices:
-        factors = [factor for group in choice for factor in group]
+    for factors in choices:
         names = dict(out_names)
         for label in "".join(labels for _, labels in factors):
             names.setdefault(label, "s" + str(len(names)))
@@ -300,6 +301,51 @@ def _encode(network: Network) -> tuple[str, Network]:
             best = (encoded, _relabelled(factors, network.out, names))
     assert best is not None
     return best
+
+
+def _colours(network: Network, out_names: dict[str, str], rounds: int = 4) -> list[int]:
+    """Colour refinement of the factors: atom and pattern, then the colours of neighbours."""
+    factors = network.factors
+    signatures = [
+        repr((atom, "".join(chr(97 + labels.index(c)) for c in labels), [out_names.get(c, "") for c in labels]))
+        for atom, labels in factors
+    ]
+    current = _ranks(signatures)
+    for _ in range(rounds):
+        at_label: dict[str, list[tuple[int, int]]] = {}
+        for k, (_, labels) in enumerate(factors):
+            for position, c in enumerate(labels):
+                at_label.setdefault(c, []).append((current[k], position))
+        neighbours = [repr((current[k], [sorted(at_label[c]) for c in labels])) for k, (_, labels) in enumerate(factors)]
+        refined = _ranks(neighbours)
+        if len(set(refined)) == len(set(current)):
+            break
+        current = refined
+    return current
+
+
+def _ranks(keys: list[str]) -> list[int]:
+    """Each key replaced by its rank among the distinct keys."""
+    rank = {key: r for r, key in enumerate(sorted(set(keys)))}
+    return [rank[key] for key in keys]
+
+
+def _greedy(groups: list[list[tuple[str, Labels]]], out_names: dict[str, str]) -> list[tuple[str, Labels]]:
+    """One factor order: within each colour, the factor whose labels are already named first."""
+    names = dict(out_names)
+    order: list[tuple[str, Labels]] = []
+    for group in groups:
+        remaining = list(group)
+        while remaining:
+            def key(factor: tuple[str, Labels]) -> list[str]:
+                return [names.get(c, "~") for c in factor[1]]
+
+            chosen = min(remaining, key=key)
+            remaining.remove(chosen)
+            order.append(chosen)
+            for c in chosen[1]:
+                names.setdefault(c, "s" + str(len(names)).zfill(4))
+    return order
 
 
 def _relabelled(factors: list[tuple[str, Labels]], out: Labels, names: dict[str, str]) -> Network:
