@@ -316,7 +316,9 @@ def _colours(network: Network, out_names: dict[str, str], rounds: int = 4) -> li
         for k, (_, labels) in enumerate(factors):
             for position, c in enumerate(labels):
                 at_label.setdefault(c, []).append((current[k], position))
-        neighbours = [repr((current[k], [sorted(at_label[c]) for c in labels])) for k, (_, labels) in enumerate(factors)]
+        neighbours = [
+            repr((current[k], [sorted(at_label[c]) for c in labels])) for k, (_, labels) in enumerate(factors)
+        ]
         refined = _ranks(neighbours)
         if len(set(refined)) == len(set(current)):
             break
