@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hypothesis import settings
 
-settings.register_profile("ci", derandomize=True, max_examples=30, deadline=None, print_blob=True)
+settings.register_profile("ci", derandomize=True, database=None, max_examples=30, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
