@@ -337,22 +337,3 @@ def toposort(outputs: Iterable[Node]) -> list[Node]:
 def variables(outputs: Iterable[Node]) -> list[Variable]:
     """The variables the outputs depend on, in topological order."""
     return [node for node in toposort(outputs) if isinstance(node, Variable)]
-
-
-def describe(node: Node) -> str:
-    """A one-line summary of a node (not of its operands)."""
-    match node:
-        case Variable(name=name):
-            head = f"Variable {name}"
-        case Constant():
-            head = "Constant"
-        case Contraction(s1=s1, s2=s2, s3=s3, b=b, scale=c):
-            factor = "" if c == 1.0 else f"{c:g} "
-            head = f"Contraction {factor}{s1}->{s3}" if b is None else f"Contraction {factor}{s1},{s2}->{s3}"
-        case Add():
-            head = "Add"
-        case Elementwise(fn=fn, param=param):
-            head = f"Elementwise {fn}" + ("" if param is None else f"({param:g})")
-        case GeneralUnary(fn=fn, params=params):
-            head = f"GeneralUnary {fn}" + (f"{params}" if params else "")
-    return f"{head} shape={node.shape} dtype={node.dtype}"

@@ -8,6 +8,12 @@ Repeated output labels (a diagonal embedding, the identity δ) print as ``delta`
 broadcast labels simply stay free. General unary functions index their value
 (``inv(X)[i,j]``) and print their argument as a whole tensor, in a scope of its own.
 
+Each summation index belongs to the smallest product holding all its occurrences: sums
+inside a factor (a function's argument, a parenthesized sum) never reuse a name that
+another factor of an enclosing product uses, so ``sigmoid(A[i,k]*x[k])*(1 -
+sigmoid(A[i,l]*x[l]))`` sums ``k`` and ``l`` each inside its own parentheses. The terms
+of a sum may reuse each other's names (``A[i,j]*x[j] + A[j,i]*x[j]``).
+
 >>> import tensorad as ta
 >>> A, x = ta.Variable("A", (3, 3)), ta.Variable("x", (3,))
 >>> print(A @ x)
@@ -186,6 +192,8 @@ _CANONICAL_ITEMS = 12
 
 
 def _walk(items: list[_Item], by_class: dict[int, list[int]], summed: set[int], starts: list[int]) -> list[int]:
+    """Place ``starts[0]``, then always a factor sharing a summed index with the latest
+    placed factor that still has one, else the next of ``starts``."""
     placed: list[int] = []
     done: set[int] = set()
     trail: list[int] = []
@@ -209,10 +217,36 @@ def _walk(items: list[_Item], by_class: dict[int, list[int]], summed: set[int], 
 def _pattern(items: list[_Item], order: list[int], free: dict[int, int]) -> list[tuple[tuple[int, str], list[int]]]:
     """The factors in ``order`` with their indices numbered as they will print."""
     number = dict(free)
+    summed = itertools.count(max(free.values(), default=-1) + 1)
     for k in order:
         for c in items[k].classes:
-            number.setdefault(c, len(number) + len(free))
+            if c not in number:
+                number[c] = next(summed)
     return [(_tie_key(items[k]), [number[c] for c in items[k].classes]) for k in order]
+
+
+def _explicit_sums(items: list[_Item], summed: list[int]) -> tuple[list[int], dict[int, list[int]]]:
+    """The summed classes that need an explicit sum: over the whole product, and per factor.
+
+    Einstein's convention covers an index written exactly twice: in two factors, or twice
+    in one indexed tensor (``A[i,i]``). An index in one factor only (``sum_j(A[i,j])``,
+    ``sum_i(exp(X[i,i]))``) gets a sum around that factor; one in three places or more, a
+    sum around the whole product (``sum_i(x[i]*y[i]*z[i])``).
+    """
+    where: dict[int, list[int]] = {c: [] for c in summed}
+    for k, item in enumerate(items):
+        for c in item.classes:
+            if c in where:
+                where[c].append(k)
+    whole: list[int] = []
+    per_factor: dict[int, list[int]] = {}
+    for c, places in where.items():
+        if len(set(places)) > 1:
+            if len(places) > 2:
+                whole.append(c)
+        elif len(places) != 2 or not isinstance(items[places[0]].node, (Variable, Constant, GeneralUnary)):
+            per_factor.setdefault(places[0], []).append(c)
+    return whole, per_factor
 
 
 # --------------------------------------------------------------------------- the printers
@@ -229,7 +263,6 @@ class _Printer:
         self.steps = 0
         self.constants: dict[int, str] = {}
         self.reserved: set[str] = set()  # variable names: never used as index names
-
 
     def top(self, node: Node) -> str:
         self.reserved = {v.name for v in toposort([node]) if isinstance(v, Variable)}
@@ -336,21 +369,10 @@ class _Printer:
         order = _chain(items, free, summed)
         taken.update(names)
         fresh = iter(_fresh(len(summed), taken))
-        for k in order:
-            for c in items[k].classes:
-                if c not in name_of:
-                    name_of[c] = next(fresh)
-        where: dict[int, list[int]] = {c: [] for c in summed}
-        for k, item in enumerate(items):
-            for c in item.classes:
-                if c in summed:
-                    where[c].append(k)
-        around_all = [c for c in where if len(set(where[c])) > 1 and len(where[c]) > 2]
-        around: dict[int, list[int]] = {}
-        for c, places in where.items():
-            atom = isinstance(items[places[0]].node, (Variable, Constant, GeneralUnary))
-            if len(set(places)) == 1 and (len(places) != 2 or not atom):
-                around.setdefault(places[0], []).append(c)
+        for c in (c for k in order for c in items[k].classes):
+            if c not in name_of:
+                name_of[c] = next(fresh)
+        around_all, around = _explicit_sums(items, [c for c in name_of if c in summed])
         alone = len(items) == 1 and not around_all
         taken.update(name_of.values())
         parts = []
