@@ -22,6 +22,7 @@ equality of finite expressions). :func:`check` verifies a proof three ways:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -184,11 +185,11 @@ class Taylor:
     """Residuals of a Taylor test over a halving sequence of ε, and observed rates.
 
     ``with_derivative[k] = ‖C(x+ε_k h) − C(x) − ε_k D∘h‖``, ``without[k] = ‖C(x+ε_k h) −
-    C(x)‖``. Rates are log-log slopes over three consecutive steps among the five
-    smallest residuals above rounding level: with the derivative, the best such window
-    (the asymptotic regime starts at a step that depends on the curvature; a wrong
-    derivative gives rate ≈ 1 in every window at small steps); without it, the window
-    of the smallest steps. ``None`` when fewer than three residuals are above rounding.
+    C(x)‖``. Rates are log-log slopes between consecutive steps, over the three smallest
+    pairs above rounding level: with the derivative, the best of them (the asymptotic
+    regime starts at a step that depends on the curvature, and a wrong derivative gives
+    rate ≈ 1 at every small step); without it, the smallest pair. ``None`` when no pair
+    is above rounding level.
     """
 
     epsilons: tuple[float, ...]
@@ -225,19 +226,23 @@ def taylor_test(limit: Limit, rng: np.random.Generator) -> Taylor:
         r0.append(float(np.linalg.norm(shifted - value)))
         r1.append(float(np.linalg.norm(shifted - value - eps * d_dot_h)))
     finite = bool(np.all(np.isfinite(value)) and np.all(np.isfinite(d_dot_h)) and np.all(np.isfinite(r0 + r1)))
-    floor = 1e-12 * max(1.0, float(np.linalg.norm(value)))
     first_order = float(np.linalg.norm(d_dot_h))
-    visible = all(eps * first_order > 10.0 * max(r, floor) for eps, r in zip(epsilons[-3:], r1[-3:], strict=True))
-    with_rates, without_rates = _rates(epsilons, r1, floor), _rates(epsilons, r0, floor)
+    # rounding level at each step: a few hundred ulps of what the residual subtracts
+    # (values are drawn in [-1, 1], so magnitudes below 1 are rounding of order-1 terms)
+    floors = [256 * _EPS * max(1.0, float(np.linalg.norm(value)) + eps * first_order) for eps in epsilons]
+    smallest = list(zip(epsilons, r1, floors, strict=True))[-3:]
+    visible = all(eps * first_order > 10.0 * max(r, f) for eps, r, f in smallest)
+    with_rates, without_rates = _rates(epsilons, r1, floors), _rates(epsilons, r0, floors)
     rate_with = max(with_rates) if with_rates else None
     rate_without = without_rates[-1] if without_rates else None
     return Taylor(epsilons, tuple(r1), tuple(r0), rate_with, rate_without, visible, finite)
 
 
-def _rates(epsilons: tuple[float, ...], residuals: list[float], floor: float) -> list[float]:
-    """Slopes over windows of three consecutive points among the five smallest steps."""
-    points = [(e, r) for e, r in zip(epsilons, residuals, strict=True) if r > floor][-5:]
-    logs = np.log(np.array(points)) if points else np.zeros((0, 2))
-    return [
-        float(np.polyfit(logs[k : k + 3, 0], logs[k : k + 3, 1], 1)[0]) for k in range(len(points) - 2)
-    ]
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def _rates(epsilons: tuple[float, ...], residuals: list[float], floors: list[float]) -> list[float]:
+    """Rates between consecutive steps, for the three smallest pairs above rounding level."""
+    points = [(e, r) for e, r, f in zip(epsilons, residuals, floors, strict=True) if r > f]
+    pairs = list(itertools.pairwise(points))[-3:]
+    return [float(np.log(r0 / r1) / np.log(e0 / e1)) for (e0, r0), (e1, r1) in pairs]
