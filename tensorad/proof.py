@@ -186,10 +186,12 @@ class Taylor:
 
     ``with_derivative[k] = ‖C(x+ε_k h) − C(x) − ε_k D∘h‖``, ``without[k] = ‖C(x+ε_k h) −
     C(x)‖``. Rates are log-log slopes between consecutive steps, over the three smallest
-    pairs above rounding level: with the derivative, the best of them (the asymptotic
-    regime starts at a step that depends on the curvature, and a wrong derivative gives
-    rate ≈ 1 at every small step); without it, the smallest pair. ``None`` when no pair
-    is above rounding level.
+    pairs above rounding level: with the derivative, the best of them or the slope over
+    the whole range, whichever is larger (where the second-order term happens to be
+    small along ``h``, the asymptotic regime starts late; a wrong derivative gives rate
+    ≈ 1 at every small step and over the range, unless its error is below what these
+    steps can resolve, about 1e-5 relative); without it, the smallest pair. ``None``
+    when no pair is above rounding level.
     """
 
     epsilons: tuple[float, ...]
@@ -233,12 +235,19 @@ def taylor_test(limit: Limit, rng: np.random.Generator) -> Taylor:
     smallest = list(zip(epsilons, r1, floors, strict=True))[-3:]
     visible = all(eps * first_order > 10.0 * max(r, f) for eps, r, f in smallest)
     with_rates, without_rates = _rates(epsilons, r1, floors), _rates(epsilons, r0, floors)
-    rate_with = max(with_rates) if with_rates else None
+    rate_with = max([*with_rates, _overall(epsilons, r1, floors)]) if with_rates else None
     rate_without = without_rates[-1] if without_rates else None
     return Taylor(epsilons, tuple(r1), tuple(r0), rate_with, rate_without, visible, finite)
 
 
 _EPS = float(np.finfo(np.float64).eps)
+
+
+def _overall(epsilons: tuple[float, ...], residuals: list[float], floors: list[float]) -> float:
+    """The rate from the largest step to the smallest one above rounding level."""
+    points = [(e, r) for e, r, f in zip(epsilons, residuals, floors, strict=True) if r > f]
+    (e0, r0), (e1, r1) = points[0], points[-1]
+    return float(np.log(r0 / r1) / np.log(e0 / e1))
 
 
 def _rates(epsilons: tuple[float, ...], residuals: list[float], floors: list[float]) -> list[float]:
