@@ -7,12 +7,27 @@ from ``tests/strategies.py``.
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
+
+from tensorad import functions
 
 settings.register_profile("ci", derandomize=True, database=None, max_examples=30, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
+
+
+@pytest.fixture
+def restore_registries() -> Iterator[None]:
+    """Functions a test defines leave the global registries when it ends."""
+    elementwise, general = dict(functions.ELEMENTWISE), dict(functions.GENERAL_UNARY)
+    yield
+    functions.ELEMENTWISE.clear()
+    functions.ELEMENTWISE.update(elementwise)
+    functions.GENERAL_UNARY.clear()
+    functions.GENERAL_UNARY.update(general)

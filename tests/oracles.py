@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pytest
 
 Array = np.ndarray
 
@@ -26,3 +28,8 @@ def fd_jacobian(f: Callable[[Array], Any], x: Array, eps: float = EPS) -> Array:
     for e in np.eye(x.size).reshape((x.size, *x.shape)):
         columns.append((np.asarray(f(x + eps * e)) - np.asarray(f(x - eps * e))) / (2 * eps))
     return np.stack(columns, axis=-1).reshape(np.shape(f(x)) + x.shape)
+
+
+def unique(request: pytest.FixtureRequest, base: str) -> str:
+    """A function name no other test uses: ``base`` suffixed with the test's name."""
+    return re.sub(r"\W", "_", f"{base}_{request.node.name}")

@@ -10,13 +10,13 @@ root.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 import scipy.linalg
+from oracles import unique
 
 import tensorad as ta
 from tensorad import functions
@@ -25,20 +25,7 @@ from tensorad.testing import check_grads
 EPS = 1e-6
 
 
-@pytest.fixture(autouse=True)
-def restore_registries() -> Iterator[None]:
-    """Functions defined by a test leave the global registries when it ends."""
-    elementwise, general = dict(functions.ELEMENTWISE), dict(functions.GENERAL_UNARY)
-    yield
-    functions.ELEMENTWISE.clear()
-    functions.ELEMENTWISE.update(elementwise)
-    functions.GENERAL_UNARY.clear()
-    functions.GENERAL_UNARY.update(general)
-
-
-def unique(request: pytest.FixtureRequest, base: str) -> str:
-    """A function name no other test uses: ``base`` suffixed with the test's name."""
-    return re.sub(r"\W", "_", f"{base}_{request.node.name}")
+pytestmark = pytest.mark.usefixtures("restore_registries")
 
 
 def fd_jacobian(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:

@@ -10,13 +10,13 @@ pass.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
+from oracles import unique
 
 import tensorad as ta
 from tensorad import extend, functions
@@ -26,20 +26,7 @@ from tensorad.testing import OptionError, TaylorResult, check_grads, default_tol
 Sampler = Callable[[np.random.Generator], np.ndarray]
 
 
-@pytest.fixture(autouse=True)
-def restore_registries() -> Iterator[None]:
-    """Functions defined by a test leave the global registries when it ends."""
-    elementwise, general = dict(functions.ELEMENTWISE), dict(functions.GENERAL_UNARY)
-    yield
-    functions.ELEMENTWISE.clear()
-    functions.ELEMENTWISE.update(elementwise)
-    functions.GENERAL_UNARY.clear()
-    functions.GENERAL_UNARY.update(general)
-
-
-def unique(request: pytest.FixtureRequest, base: str) -> str:
-    """A function name no other test uses: ``base`` suffixed with the test's name."""
-    return re.sub(r"\W", "_", f"{base}_{request.node.name}")
+pytestmark = pytest.mark.usefixtures("restore_registries")
 
 
 # ------------------------------------------------------------------ domains of the built-ins
