@@ -11,6 +11,9 @@ import pytest
 
 Array = np.ndarray
 
+Sampler = Callable[[np.random.Generator], Array]
+"""Draws an input array from a generator (an input domain of a function)."""
+
 EPS = 1e-6
 """Central-difference step (float64)."""
 
@@ -33,3 +36,22 @@ def fd_jacobian(f: Callable[[Array], Any], x: Array, eps: float = EPS) -> Array:
 def unique(request: pytest.FixtureRequest, base: str) -> str:
     """A function name no other test uses: ``base`` suffixed with the test's name."""
     return re.sub(r"\W", "_", f"{base}_{request.node.name}")
+
+
+# ------------------------------------------------------------------ input domains
+
+
+def between(lo: float, hi: float, shape: tuple[int, ...] = (2, 3)) -> Sampler:
+    """Uniform in ``[lo, hi]``."""
+    return lambda rng: rng.uniform(lo, hi, shape)
+
+
+def away_from_zero(shape: tuple[int, ...] = (2, 3)) -> Sampler:
+    """Magnitudes in ``[0.5, 1.5]`` with random signs (where a function is not smooth at 0)."""
+    return lambda rng: rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 1.5, shape)
+
+
+def invertible(shape: tuple[int, ...], negative_det: bool = False) -> Sampler:
+    """``I + 0.3 N`` (well conditioned), optionally with its first column negated."""
+    flip = np.diag([-1.0 if negative_det else 1.0] + [1.0] * (shape[-1] - 1))
+    return lambda rng: (np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)) @ flip

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from oracles import Sampler, away_from_zero, between, invertible
 
 import tensorad as ta
 from tensorad import functions
@@ -25,7 +26,6 @@ from tensorad.functions import ELEMENTWISE, GENERAL_UNARY
 
 Array = np.ndarray
 Oracle = Callable[[Array, Any], Array]
-Sampler = Callable[[np.random.Generator], Array]
 
 EPS = 1e-6
 RTOL, ATOL = 1e-5, 1e-6  # central differences in float64, atol scaled to the magnitudes
@@ -60,18 +60,6 @@ def inner(a: Any, b: Any) -> float:
 # ------------------------------------------------------------------ domains
 
 
-def between(lo: float, hi: float, shape: tuple[int, ...] = (2, 3)) -> Sampler:
-    return lambda rng: rng.uniform(lo, hi, shape)
-
-
-def away_from_zero(shape: tuple[int, ...] = (2, 3)) -> Sampler:
-    return lambda rng: rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 1.5, shape)
-
-
-def invertible(shape: tuple[int, ...], negative_det: bool = False) -> Sampler:
-    """``I + 0.3 N`` (well conditioned), optionally with its first column negated."""
-    flip = np.diag([-1.0 if negative_det else 1.0] + [1.0] * (shape[-1] - 1))
-    return lambda rng: (np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)) @ flip
 
 
 # ------------------------------------------------------------------ oracles

@@ -16,15 +16,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from oracles import unique
+from oracles import Sampler, away_from_zero, between, invertible, unique
 
 import tensorad as ta
 from tensorad import extend, functions
 from tensorad.ops import as_node
 from tensorad.testing import OptionError, TaylorResult, check_grads, default_tolerance, taylor_test
-
-Sampler = Callable[[np.random.Generator], np.ndarray]
-
 
 pytestmark = pytest.mark.usefixtures("restore_registries")
 
@@ -32,18 +29,6 @@ pytestmark = pytest.mark.usefixtures("restore_registries")
 # ------------------------------------------------------------------ domains of the built-ins
 
 
-def between(lo: float, hi: float, shape: tuple[int, ...] = (2, 3)) -> Sampler:
-    return lambda rng: rng.uniform(lo, hi, shape)
-
-
-def away_from_zero(shape: tuple[int, ...] = (2, 3)) -> Sampler:
-    return lambda rng: rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 1.5, shape)
-
-
-def invertible(shape: tuple[int, ...], negative_det: bool = False) -> Sampler:
-    """``I + 0.3 N`` (well conditioned), optionally with its first column negated."""
-    flip = np.diag([-1.0 if negative_det else 1.0] + [1.0] * (shape[-1] - 1))
-    return lambda rng: (np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)) @ flip
 
 
 # name -> (domain, parameters to try); a name missing here gets DEFAULT_ELEMENTWISE
