@@ -439,6 +439,27 @@ def _add_pair(a: Node, b: Node) -> Node:
     return _interned(key, lambda: Add(a, b, a.shape, dtype))
 
 
+def aligned_labels(shape: Shape, target: Shape, out: Labels, avoid: Iterable[str]) -> Labels:
+    """Labels for an operand of ``shape`` broadcast (numpy's rules) to ``target`` labelled ``out``.
+
+    Matching axes take ``out``'s label; a size-1 axis against a larger size takes a fresh
+    label (not in ``avoid``), so a contraction sums it away and broadcasts.
+    """
+    lead = len(target) - len(shape)
+    if lead < 0:
+        raise ShapeError(f"cannot broadcast shape {shape} to {target}")
+    spare = iter(fresh_labels(len(shape), avoid))
+    labels = ""
+    for axis, n in enumerate(shape):
+        if n == target[lead + axis]:
+            labels += out[lead + axis]
+        elif n == 1:
+            labels += next(spare)
+        else:
+            raise ShapeError(f"cannot broadcast shape {shape} to {target} (axis {axis})")
+    return labels
+
+
 def broadcast_to(x: Node, shape: Shape) -> Node:
     """``x`` broadcast to ``shape`` by numpy's rules (a unary contraction, no copy).
 
@@ -450,19 +471,7 @@ def broadcast_to(x: Node, shape: Shape) -> Node:
     if x.shape == shape:
         return x
     out = fresh_labels(len(shape))
-    lead = len(shape) - x.ndim
-    if lead < 0:
-        raise ShapeError(f"cannot broadcast shape {x.shape} to {shape}")
-    spare = iter(fresh_labels(x.ndim, out))
-    labels = ""
-    for axis, n in enumerate(x.shape):
-        target = shape[lead + axis]
-        if n == target:
-            labels += out[lead + axis]
-        elif n == 1:
-            labels += next(spare)  # a size-1 axis summed away, then broadcast
-        else:
-            raise ShapeError(f"cannot broadcast shape {x.shape} to {shape} (axis {axis})")
+    labels = aligned_labels(x.shape, shape, out, out)
     sizes = dict(zip(out, shape, strict=True))
     return contract(x, labels, None, "", out, sizes=sizes)
 

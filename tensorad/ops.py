@@ -54,15 +54,6 @@ def _broadcast_shape(*shapes: Shape) -> Shape:
         raise ShapeError(f"operands could not be broadcast together with shapes {shapes}") from None
 
 
-def _aligned(shape: Shape, target: Shape, out: Labels, avoid: str) -> Labels:
-    """Labels for an operand of ``shape`` broadcast against ``target`` (labels ``out``)."""
-    lead = len(target) - len(shape)
-    spare = iter(fresh_labels(len(shape), avoid))
-    return "".join(
-        out[lead + k] if n == target[lead + k] else next(spare) for k, n in enumerate(shape)
-    )
-
-
 # ------------------------------------------------------------------ arithmetic
 
 
@@ -90,8 +81,8 @@ def multiply(x: object, y: object) -> Node:
     a, b = as_node(x), as_node(y)
     shape = _broadcast_shape(a.shape, b.shape)
     out = fresh_labels(len(shape))
-    la = _aligned(a.shape, shape, out, out)
-    lb = _aligned(b.shape, shape, out, out + la)
+    la = build.aligned_labels(a.shape, shape, out, out)
+    lb = build.aligned_labels(b.shape, shape, out, out + la)
     return contract(a, la, b, lb, out, sizes=dict(zip(out, shape, strict=True)))
 
 
