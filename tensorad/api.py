@@ -19,8 +19,8 @@ import numpy as np
 from tensorad import build
 from tensorad._types import Array
 from tensorad.errors import OperandTypeError, ShapeError
-from tensorad.evaluate import evaluate
-from tensorad.expr import NODE_TYPES, Constant, Node, Variable, variables
+from tensorad.evaluate import evaluate, owned
+from tensorad.expr import NODE_TYPES, Node, Variable, variables
 from tensorad.forward import pushforward
 from tensorad.ops import as_node
 from tensorad.reverse import pullback
@@ -55,7 +55,7 @@ def _apply(nodes: list[Node], inputs: Sequence[_Input]) -> list[Any]:
     env = _concrete(nodes, inputs)
     if env is not None:
         values = evaluate(nodes, env)
-        return [_fresh(value, node) for value, node in zip(values, nodes, strict=True)]
+        return [owned(value, node) for value, node in zip(values, nodes, strict=True)]
     mapping: dict[Node, Node] = {i.variable: as_node(i.value) for i in inputs}
     return build.substitute(nodes, mapping)
 
@@ -67,13 +67,6 @@ def _concrete(nodes: Sequence[Node], inputs: Sequence[_Input]) -> dict[Variable,
     if len(env) < len(inputs) or any(x not in env for x in variables(nodes)):
         return None
     return env
-
-
-def _fresh(value: Array, node: Node) -> Array:
-    """An array the caller owns: never a view of an input, a constant or a broadcast."""
-    if isinstance(node, (Variable, Constant)) or not value.flags.owndata or not value.flags.writeable:
-        return np.array(value)
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +222,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
         out_values = _apply(trace.outputs, trace.inputs)
     else:
         raw = evaluate(trace.outputs, primal_env, memo)
-        out_values = [_fresh(v, n) for v, n in zip(raw, trace.outputs, strict=True)]
+        out_values = [owned(v, n) for v, n in zip(raw, trace.outputs, strict=True)]
 
     def vjp_fun(cotangent: Any) -> tuple[Any, ...]:
         leaves = flatten(cotangent)[0]
@@ -246,7 +239,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
             values = _apply(nodes, trace.inputs + ct_inputs)
         else:
             raw = evaluate(nodes, env, dict(memo))
-            values = [_fresh(v, n) for v, n in zip(raw, nodes, strict=True)]
+            values = [owned(v, n) for v, n in zip(raw, nodes, strict=True)]
         return tuple(_per_argument(trace, range(len(primals)), values))
 
     out = unflatten(trace.out_tree, out_values)
@@ -376,6 +369,6 @@ def eager(fn: Callable[..., Node]) -> Callable[..., Any]:
         node = fn(*args, **kwargs)
         if any(isinstance(a, NODE_TYPES) for a in (*args, *kwargs.values())):
             return node
-        return _fresh(evaluate([node], {})[0], node)
+        return owned(evaluate([node], {})[0], node)
 
     return wrapper

@@ -85,7 +85,14 @@ def evaluate_named(expr: Node, values: Mapping[Any, Any]) -> Array:
             raise TensoradError(f"the expression has no variable named {key!r}; its variables: {known}")
         env[matches[0]] = np.asarray(value)
     (result,) = evaluate([expr], env)
-    return np.array(result) if not result.flags.owndata or not result.flags.writeable else result
+    return owned(result, expr)
+
+
+def owned(value: Array, node: Node) -> Array:
+    """An array the caller owns: never a view of an input, a constant or a broadcast."""
+    if isinstance(node, (Variable, Constant)) or not value.flags.owndata or not value.flags.writeable:
+        return np.array(value)
+    return value
 
 
 def _value(node: Node, operands: list[Array], env: Mapping[Variable, Array]) -> Array:
