@@ -7,6 +7,7 @@ array([5., 7.])
 """
 
 from tensorad.api import derivative, grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp
+from tensorad.compiled import jit
 from tensorad.errors import OperandTypeError, ShapeError, SpecError, TensoradError, UnsupportedError
 from tensorad.expr import Variable
 from tensorad.extend import DefinitionError, define_elementwise, define_general_unary
@@ -86,6 +87,7 @@ __all__ = [
     "inv",
     "jacfwd",
     "jacrev",
+    "jit",
     "jvp",
     "linearize",
     "log",

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, assert_never
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from tensorad._types import Array
+from tensorad._types import Array, Labels, Shape
 from tensorad.errors import OperandTypeError, ShapeError, TensoradError
 from tensorad.expr import (
     Add,
@@ -90,27 +91,69 @@ def evaluate_named(expr: Node, values: Mapping[Any, Any]) -> Array:
 
 def owned(value: Array, node: Node) -> Array:
     """An array the caller owns: never a view of an input, a constant or a broadcast."""
-    if isinstance(node, (Variable, Constant)) or not value.flags.owndata or not value.flags.writeable:
-        return np.array(value)
-    return value
+    return _owned(value, isinstance(node, (Variable, Constant)))
+
+
+def _owned(value: Array, leaf: bool) -> Array:
+    return np.array(value) if leaf or not value.flags.owndata or not value.flags.writeable else value
 
 
 def _value(node: Node, operands: list[Array], env: Mapping[Variable, Array]) -> Array:
+    if isinstance(node, Variable):
+        return _bound(node, env)
+    return kernel(node)(*operands)
+
+
+Kernel = Callable[..., Array]
+Sizes = Mapping[str, int]
+Operand = Callable[[Array], Array]
+_KERNELS: weakref.WeakKeyDictionary[Node, Kernel] = weakref.WeakKeyDictionary()
+
+
+def kernel(node: Node) -> Kernel:
+    """The numpy function that computes ``node`` from its operands' values.
+
+    Everything that depends only on shapes (the label analysis of a contraction, its
+    transposes and matrix shapes) is worked out here once per node, so evaluating a
+    node again, or running a :class:`Plan`, only calls numpy. A kernel holds no
+    reference to its node.
+    """
+    found = _KERNELS.get(node)
+    if found is None:
+        found = _KERNELS[node] = _make_kernel(node)
+    return found
+
+
+def _make_kernel(node: Node) -> Kernel:
     match node:
         case Variable():
-            return _bound(node, env)
+            raise TensoradError(f"variable {node.name!r} is bound by the caller, it has no kernel")
         case Constant(value=value):
-            return value
+            return lambda: value
         case Contraction():
-            return contraction_value(node, *operands)
+            return _contraction_kernel(node)
         case Add():
-            return np.add(operands[0], operands[1])
+            return np.add
         case Elementwise(fn=fn, param=param):
-            return _checked(fn, _cast(ELEMENTWISE[fn].impl(operands[0], param), node), node)
+            return _function_kernel(fn, ELEMENTWISE[fn].impl, param, node.shape, node.dtype)
         case GeneralUnary(fn=fn, params=params):
-            return _checked(fn, _cast(GENERAL_UNARY[fn].impl(operands[0], params), node), node)
+            return _function_kernel(fn, GENERAL_UNARY[fn].impl, params, node.shape, node.dtype)
         case _:
             assert_never(node)
+
+
+def _function_kernel(
+    fn: str, impl: Callable[[Array, Any], Any], param: Any, shape: Shape, dtype: np.dtype[Any]
+) -> Kernel:
+    """``impl(a, param)``, cast to the node's dtype and refused if it broke the declared shape."""
+
+    def call(a: Array) -> Array:
+        value = np.asarray(impl(a, param))
+        if value.shape != shape:
+            raise ShapeError(f"the implementation of {fn!r} returned shape {value.shape}, declared {shape}")
+        return value if value.dtype == dtype else value.astype(dtype)
+
+    return call
 
 
 def _bound(x: Variable, env: Mapping[Variable, Array]) -> Array:
@@ -124,79 +167,204 @@ def _bound(x: Variable, env: Mapping[Variable, Array]) -> Array:
     return value
 
 
-def _checked(fn: str, value: Array, node: Node) -> Array:
-    """A function's value, refused when its implementation broke the declared shape."""
-    if value.shape != node.shape:
-        raise ShapeError(f"the implementation of {fn!r} returned shape {value.shape}, declared {node.shape}")
-    return value
+# ------------------------------------------------------------------ contractions
 
 
-def _cast(value: Array, node: Node) -> Array:
-    value = np.asarray(value)
-    return value if value.dtype == node.dtype else value.astype(node.dtype)
+def _contraction_kernel(node: Contraction) -> Kernel:
+    """``scale * einsum(s1, s2 -> s3)``: the core labels by one reduction or one (batched)
+    matrix product, then scaled, cast, and broadcast or diagonal-embedded into ``s3``."""
+    core, scale, dtype = node.core, node.scale, node.dtype
+    if node.b is None:
+        body: Kernel = _reducer(node.s1, core) or _same
+    else:
+        body = _product(node.s1, node.a.shape, node.s2, node.b.shape, core)
+    embed = None if core == node.s3 else _embedder(core, node.s3, node.shape, dtype)
+    if scale == 1.0 and embed is None and np.result_type(*(c.dtype for c in children(node))) == dtype:
+        return body
+
+    def contraction(*operands: Array) -> Array:
+        value = body(*operands)
+        if scale != 1.0:
+            value = value * scale  # a Python float is weakly typed: float32 stays float32
+        if value.dtype != dtype:
+            value = value.astype(dtype)
+        return value if embed is None else embed(value)
+
+    return contraction
 
 
-def contraction_value(node: Contraction, a: Array, b: Array | None = None) -> Array:
-    """``scale * einsum(s1, s2 -> s3)``, then broadcast / diagonal-embed to ``s3``."""
-    core = node.core
-    value = _reduce(a, node.s1, core) if b is None else _pairwise(a, node.s1, b, node.s2, core)
-    if node.scale != 1.0:
-        value = value * node.scale  # a Python float is weakly typed: float32 stays float32
-    value = _cast(value, node)
-    return value if core == node.s3 else _embed(value, core, node)
+def _same(a: Array) -> Array:
+    return a
 
 
-def _reduce(a: Array, labels: str, out: str) -> Array:
-    """``einsum(labels -> out)`` for one operand (``out`` has unique labels, all in ``labels``)."""
+def _reducer(labels: Labels, out: Labels) -> Callable[[Array], Array] | None:
+    """``einsum(labels -> out)`` for one operand (``out``: unique labels, all in ``labels``);
+    ``None`` when it is the identity."""
     if labels == out:
-        return a
-    if len(set(labels)) == len(labels) and len(out) == len(labels):
-        return a.transpose([labels.index(label) for label in out])
+        return None
+    if len(set(labels)) == len(labels):
+        if len(out) == len(labels):
+            perm = [labels.index(label) for label in out]
+            return lambda a: a.transpose(perm)
+        if "".join(label for label in labels if label in out) == out:
+            axes = tuple(k for k, label in enumerate(labels) if label not in out)
+            return lambda a: a.sum(axis=axes)
     ascii_ = dict(zip(dict.fromkeys(labels), string.ascii_letters, strict=False))
     if len(ascii_) < len(set(labels)):
         raise TensoradError(f"an operand with {len(set(labels))} distinct labels; numpy's einsum allows 52")
     equation = "".join(ascii_[c] for c in labels) + "->" + "".join(ascii_[c] for c in out)
-    return np.asarray(np.einsum(equation, a))
+    return lambda a: np.asarray(np.einsum(equation, a))
 
 
-def _pairwise(a: Array, s1: str, b: Array, s2: str, core: str) -> Array:
-    """``einsum(s1, s2 -> core)`` as one batched matrix product (BLAS), after reducing
-    each operand to the labels that the other operand or the output needs."""
-    keep_a = "".join(dict.fromkeys(label for label in s1 if label in s2 or label in core))
-    keep_b = "".join(dict.fromkeys(label for label in s2 if label in s1 or label in core))
-    a, b = _reduce(a, s1, keep_a), _reduce(b, s2, keep_b)
-    size = dict(zip(keep_a, a.shape, strict=True)) | dict(zip(keep_b, b.shape, strict=True))
-    batch = "".join(label for label in keep_a if label in keep_b and label in core)
-    summed = "".join(label for label in keep_a if label in keep_b and label not in core)
-    left = "".join(label for label in keep_a if label not in keep_b)
-    right = "".join(label for label in keep_b if label not in keep_a)
-    order = batch + left + right
-    if not summed:  # an outer or entrywise product: a broadcasting multiply
-        dims = [size[c] for c in order]
-        x = _reduce(a, keep_a, batch + left).reshape(dims[: len(batch + left)] + [1] * len(right))
-        y = _reduce(b, keep_b, batch + right).reshape(
-            dims[: len(batch)] + [1] * len(left) + dims[len(batch + left) :]
-        )
-        product = np.multiply(x, y)
-    else:
-        n = [math.prod(size[c] for c in group) for group in (batch, left, summed, right)]
-        x = _reduce(a, keep_a, batch + left + summed).reshape(n[0], n[1], n[2])
-        y = _reduce(b, keep_b, batch + summed + right).reshape(n[0], n[2], n[3])
-        product = np.matmul(x, y).reshape([size[c] for c in order])
-    return product if order == core else product.transpose([order.index(label) for label in core])
+def _reshaped(labels: Labels, out: Labels, shape: Sequence[int]) -> Callable[[Array], Array]:
+    """``einsum(labels -> out)`` reshaped to ``shape``."""
+    reduce = _reducer(labels, out)
+    if reduce is None:
+        return lambda a: a.reshape(shape)
+    return lambda a: reduce(a).reshape(shape)
 
 
-def _embed(value: Array, core: str, node: Contraction) -> Array:
-    """Place ``value`` (labels ``core``) into ``node.s3``: broadcast, then diagonals."""
-    unique = "".join(dict.fromkeys(node.s3))
-    size = {label: n for label, n in zip(node.s3, node.shape, strict=True)}
-    expanded = value.transpose([core.index(label) for label in unique if label in core])
-    expanded = expanded.reshape([size[label] if label in core else 1 for label in unique])
-    expanded = np.broadcast_to(expanded, [size[label] for label in unique])
-    if unique == node.s3:
-        return expanded
-    out = np.zeros(node.shape, dtype=node.dtype)
-    strides = [sum(s for label2, s in zip(node.s3, out.strides, strict=True) if label2 == label) for label in unique]
-    diagonal = as_strided(out, shape=expanded.shape, strides=strides, writeable=True)
-    diagonal[...] = expanded
-    return out
+def _matrix(labels: Labels, batch: Labels, rows: Labels, inner: Labels, n: Sizes, flip: bool) -> Operand:
+    """The operand as a stack of matrices ``[batch] × rows × inner`` (``flip``: ``× inner × rows``);
+    as a vector ``inner`` when it has neither batch nor rows.
+
+    Whichever of the two layouts the operand is stored in is reshaped for free and, if it
+    is not the one asked for, handed over as a transposed view, which BLAS reads as is.
+    """
+    lead = [math.prod(n[c] for c in batch)] if batch else []
+    n_rows, n_inner = math.prod(n[c] for c in rows), math.prod(n[c] for c in inner)
+    if not (batch or rows):
+        return _reshaped(labels, inner, [n_inner])
+    stored = "".join(dict.fromkeys(c for c in labels if c in batch + rows + inner))
+    as_stored = stored == batch + inner + rows if stored in (batch + rows + inner, batch + inner + rows) else flip
+    order, shape = (
+        (batch + inner + rows, [*lead, n_inner, n_rows])
+        if as_stored
+        else (batch + rows + inner, [*lead, n_rows, n_inner])
+    )
+    matrices = _reshaped(labels, order, shape)
+    if as_stored == flip:
+        return matrices
+    return lambda a: matrices(a).swapaxes(-1, -2)
+
+
+def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Labels) -> Kernel:
+    """``einsum(s1, s2 -> core)`` as one (batched) matrix product (BLAS), or a broadcasting
+    multiply when nothing is summed. Labels are first reduced away where neither the
+    other operand nor the output needs them."""
+    n = dict(zip(s1, shape_a, strict=True)) | dict(zip(s2, shape_b, strict=True))
+    keep_a = "".join(dict.fromkeys(c for c in s1 if c in s2 or c in core))
+    keep_b = "".join(dict.fromkeys(c for c in s2 if c in s1 or c in core))
+    batch = "".join(c for c in keep_a if c in keep_b and c in core)
+    summed = "".join(c for c in keep_a if c in keep_b and c not in core)
+    left = "".join(c for c in keep_a if c not in keep_b)
+    right = "".join(c for c in keep_b if c not in keep_a)
+    if not summed:  # an outer or entrywise product
+        x = _reshaped(s1, batch + left, [n[c] for c in batch + left] + [1] * len(right))
+        y = _reshaped(s2, batch + right, [n[c] for c in batch] + [1] * len(left) + [n[c] for c in right])
+        return _ordered(lambda a, b: np.multiply(x(a), y(b)), batch + left + right, core)
+    if left and right and core == batch + right + left:  # (x yᵀ)ᵀ = y xᵀ comes out in core's order
+        y_rows, x_cols = _matrix(s2, batch, right, summed, n, False), _matrix(s1, batch, left, summed, n, True)
+        shape = [n[c] for c in core]
+        return lambda a, b: np.matmul(y_rows(b), x_cols(a)).reshape(shape)
+    x_rows, y_cols = _matrix(s1, batch, left, summed, n, False), _matrix(s2, batch, right, summed, n, True)
+    if not (batch or left or right):  # a dot product: numpy returns a scalar, not an array
+        return lambda a, b: np.asarray(np.matmul(x_rows(a), y_cols(b)))
+    shape = [n[c] for c in batch + left + right]
+    return _ordered(lambda a, b: np.matmul(x_rows(a), y_cols(b)).reshape(shape), batch + left + right, core)
+
+
+def _ordered(product: Kernel, order: Labels, core: Labels) -> Kernel:
+    """``product`` (labels ``order``) transposed to ``core``."""
+    if order == core:
+        return product
+    perm = [order.index(c) for c in core]
+    return lambda a, b: product(a, b).transpose(perm)
+
+
+def _embedder(core: Labels, s3: Labels, shape: Shape, dtype: np.dtype[Any]) -> Callable[[Array], Array]:
+    """Place a value with labels ``core`` into ``s3``: broadcast the missing labels, then
+    write repeated labels on their diagonal (zeros elsewhere).
+
+    ``core`` lists ``s3``'s present labels in order, so no transpose is needed.
+    """
+    unique = "".join(dict.fromkeys(s3))
+    size = dict(zip(s3, shape, strict=True))
+    expanded = [size[c] if c in core else 1 for c in unique]
+    full = [size[c] for c in unique]
+    if unique == s3:
+        return lambda value: np.broadcast_to(value.reshape(expanded), full)
+    c_strides = [dtype.itemsize * math.prod(shape[k + 1 :]) for k in range(len(shape))]
+    strides = [sum(s for c2, s in zip(s3, c_strides, strict=True) if c2 == c) for c in unique]
+
+    def embed(value: Array) -> Array:
+        out = np.zeros(shape, dtype=dtype)
+        as_strided(out, shape=full, strides=strides, writeable=True)[...] = value.reshape(expanded)
+        return out
+
+    return embed
+
+
+# ------------------------------------------------------------------ plans
+
+
+class Plan:
+    """``outputs`` as a flat list of kernel calls, fixed once for the inputs' shapes.
+
+    Building a plan does all the work that depends only on the DAG: the evaluation order,
+    every node's :func:`kernel`, and the point after which each intermediate is dropped.
+    Calling it only runs numpy. Constants are copied into the plan, so it computes with
+    the values they had when it was built.
+
+    >>> from tensorad.expr import Variable
+    >>> from tensorad.build import contract
+    >>> import numpy as np
+    >>> A, x = Variable("A", (2, 2)), Variable("x", (2,))
+    >>> plan = Plan([contract(A, "ij", x, "j", "i")], [A, x])
+    >>> plan([np.eye(2), np.array([1.0, 2.0])])[0]
+    array([1., 2.])
+    """
+
+    def __init__(self, outputs: Sequence[Node], inputs: Sequence[Variable]) -> None:
+        slots: dict[Node, int] = {x: k for k, x in enumerate(inputs)}
+        template: list[Array | None] = [None] * len(inputs)
+        calls: list[tuple[Kernel, tuple[int, ...], int]] = []
+        for node in toposort(outputs):
+            if node in slots:
+                continue
+            if isinstance(node, Variable):
+                raise TensoradError(f"no value given for variable {node.name!r} of shape {node.shape}")
+            slots[node] = len(template)
+            if isinstance(node, Constant):
+                template.append(np.array(node.value))
+            else:
+                template.append(None)
+                calls.append((kernel(node), tuple(slots[child] for child in children(node)), slots[node]))
+        self._template = template
+        self._outputs = [slots[node] for node in outputs]
+        self._leaf = [isinstance(node, (Variable, Constant)) for node in outputs]
+        kept = set(self._outputs) | set(range(len(inputs))) | {s for s, v in enumerate(template) if v is not None}
+        last_use: dict[int, int] = {}
+        for step, (_, operands, _) in enumerate(calls):
+            for slot in operands:
+                last_use[slot] = step
+        frees: list[list[int]] = [[] for _ in calls]
+        for slot, step in last_use.items():
+            if slot not in kept:
+                frees[step].append(slot)
+        self._steps = [(fn, operands, out, tuple(frees[k])) for k, (fn, operands, out) in enumerate(calls)]
+
+    def __call__(self, arrays: Sequence[Array]) -> list[Array]:
+        """The outputs' values, each an array the caller owns, for the inputs' ``arrays``."""
+        values = self._template.copy()
+        values[: len(arrays)] = arrays
+        for fn, operands, out, frees in self._steps:
+            values[out] = fn(*[values[k] for k in operands])
+            for k in frees:
+                values[k] = None
+        results: list[Array] = []
+        for slot, leaf in zip(self._outputs, self._leaf, strict=True):
+            value = values[slot]
+            assert value is not None
+            results.append(_owned(value, leaf or any(value is r for r in results)))
+        return results
