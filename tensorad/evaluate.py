@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import string
+import sys
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, assert_never
@@ -179,6 +180,8 @@ def _contraction_kernel(node: Contraction) -> Kernel:
     else:
         body = _product(node.s1, node.a.shape, node.s2, node.b.shape, core)
     embed = None if core == node.s3 else _embedder(core, node.s3, node.shape, dtype)
+    if scale != 1.0:
+        body, scale = _scaled(body, [child.size for child in children(node)], _size(core, node), scale)
     if scale == 1.0 and embed is None and np.result_type(*(c.dtype for c in children(node))) == dtype:
         return body
 
@@ -191,6 +194,24 @@ def _contraction_kernel(node: Contraction) -> Kernel:
         return value if embed is None else embed(value)
 
     return contraction
+
+
+def _size(labels: Labels, node: Contraction) -> int:
+    sizes = dict(zip(node.s3, node.shape, strict=True))
+    return math.prod(sizes[c] for c in labels)
+
+
+def _scaled(body: Kernel, operand_sizes: list[int], core_size: int, scale: float) -> tuple[Kernel, float]:
+    """Apply ``scale`` to the smallest operand when it is smaller than the result:
+    ``c·(A ⊗ B) = (c·A) ⊗ B`` costs the size of ``A``, not of ``A ⊗ B``."""
+    smallest = min(operand_sizes)
+    if smallest >= core_size:
+        return body, scale
+    if len(operand_sizes) == 1:
+        return (lambda a: body(a * scale)), 1.0
+    if operand_sizes[0] == smallest:
+        return (lambda a, b: body(a * scale, b)), 1.0
+    return (lambda a, b: body(a, b * scale)), 1.0
 
 
 def _same(a: Array) -> Array:
@@ -259,10 +280,10 @@ def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Label
     summed = "".join(c for c in keep_a if c in keep_b and c not in core)
     left = "".join(c for c in keep_a if c not in keep_b)
     right = "".join(c for c in keep_b if c not in keep_a)
-    if not summed:  # an outer or entrywise product
-        x = _reshaped(s1, batch + left, [n[c] for c in batch + left] + [1] * len(right))
-        y = _reshaped(s2, batch + right, [n[c] for c in batch] + [1] * len(left) + [n[c] for c in right])
-        return _ordered(lambda a, b: np.multiply(x(a), y(b)), batch + left + right, core)
+    if not summed:  # an outer or entrywise product, broadcast straight into core's order
+        x = _reshaped(s1, "".join(c for c in core if c in keep_a), [n[c] if c in keep_a else 1 for c in core])
+        y = _reshaped(s2, "".join(c for c in core if c in keep_b), [n[c] if c in keep_b else 1 for c in core])
+        return lambda a, b: np.multiply(x(a), y(b), order="C")
     if left and right and core == batch + right + left:  # (x yᵀ)ᵀ = y xᵀ comes out in core's order
         y_rows, x_cols = _matrix(s2, batch, right, summed, n, False), _matrix(s1, batch, left, summed, n, True)
         shape = [n[c] for c in core]
@@ -328,7 +349,7 @@ class Plan:
     def __init__(self, outputs: Sequence[Node], inputs: Sequence[Variable]) -> None:
         slots: dict[Node, int] = {x: k for k, x in enumerate(inputs)}
         template: list[Array | None] = [None] * len(inputs)
-        calls: list[tuple[Kernel, tuple[int, ...], int]] = []
+        calls: list[tuple[Kernel, tuple[int, ...], int, InPlace | None]] = []
         for node in toposort(outputs):
             if node in slots:
                 continue
@@ -339,32 +360,77 @@ class Plan:
                 template.append(np.array(node.value))
             else:
                 template.append(None)
-                calls.append((kernel(node), tuple(slots[child] for child in children(node)), slots[node]))
+                operands = tuple(slots[child] for child in children(node))
+                calls.append((kernel(node), operands, slots[node], _in_place(node)))
         self._template = template
         self._outputs = [slots[node] for node in outputs]
         self._leaf = [isinstance(node, (Variable, Constant)) for node in outputs]
         kept = set(self._outputs) | set(range(len(inputs))) | {s for s, v in enumerate(template) if v is not None}
         last_use: dict[int, int] = {}
-        for step, (_, operands, _) in enumerate(calls):
+        for step, (_, operands, _, _) in enumerate(calls):
             for slot in operands:
                 last_use[slot] = step
         frees: list[list[int]] = [[] for _ in calls]
         for slot, step in last_use.items():
             if slot not in kept:
                 frees[step].append(slot)
-        self._steps = [(fn, operands, out, tuple(frees[k])) for k, (fn, operands, out) in enumerate(calls)]
+        self._steps = []
+        for step, (fn, operands, out, in_place) in enumerate(calls):
+            # An operand that dies here may take the result, if nothing else holds it.
+            dying = tuple(k for k, slot in enumerate(operands) if slot in frees[step])
+            reuse = (dying, in_place) if in_place is not None and dying else None
+            self._steps.append((fn, operands, out, tuple(frees[step]), reuse))
 
     def __call__(self, arrays: Sequence[Array]) -> list[Array]:
         """The outputs' values, each an array the caller owns, for the inputs' ``arrays``."""
         values = self._template.copy()
         values[: len(arrays)] = arrays
-        for fn, operands, out, frees in self._steps:
-            values[out] = fn(*[values[k] for k in operands])
+        for fn, operands, out, frees, reuse in self._steps:
+            args = [values[k] for k in operands]
             for k in frees:
                 values[k] = None
+            if reuse is not None:
+                reused = next((k for k in reuse[0] if _alone(args, k)), None)
+                if reused is not None:
+                    values[out] = reuse[1](args, reused)
+                    continue
+            values[out] = fn(*args)
         results: list[Array] = []
         for slot, leaf in zip(self._outputs, self._leaf, strict=True):
             value = values[slot]
             assert value is not None
             results.append(_owned(value, leaf or any(value is r for r in results)))
         return results
+
+
+InPlace = Callable[[list[Any], int], Array]
+"""Computes a node into the buffer of its operand ``args[k]``."""
+
+
+def _in_place(node: Node) -> InPlace | None:
+    """How ``node`` can overwrite an operand it no longer needs: a sum, or a scaling."""
+    if any(child.dtype != node.dtype or child.shape != node.shape for child in children(node)):
+        return None
+    if isinstance(node, Add):
+        return lambda args, k: np.add(args[k], args[1 - k], out=args[k])
+    if isinstance(node, Contraction) and node.b is None and node.s1 == node.s3 and len(set(node.s3)) == node.ndim:
+        scale = node.scale
+        return lambda args, k: np.multiply(args[k], scale, out=args[k])
+    return None
+
+
+def _alone(args: list[Any], k: int) -> bool:
+    """True when ``args[k]`` is a writeable array that nothing but ``args`` refers to, not
+    even a view (a view holds a reference to the array it looks into)."""
+    if _references(args, k) > _ALONE:  # counted first: a local name would be one more
+        return False
+    value = args[k]
+    return isinstance(value, np.ndarray) and value.flags.writeable and value.flags.owndata
+
+
+def _references(args: list[Any], k: int) -> int:
+    return sys.getrefcount(args[k])
+
+
+_ALONE = _references([np.empty(1)], 0)
+"""What :func:`_references` counts for an array held by nothing but its list (calibrated)."""

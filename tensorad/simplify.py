@@ -17,7 +17,7 @@ Every rewrite preserves the value; the tests check each one by
 
 >>> import tensorad as ta
 >>> x = ta.Variable("x", (3,))
->>> simplify(x + 2.0 * x - x) is 2.0 * x
+>>> ta.simplify(x + 2.0 * x - x) is 2.0 * x
 True
 """
 
@@ -31,17 +31,41 @@ from tensorad.expr import Add, Constant, Contraction, Node, Variable, children, 
 
 
 def simplify(expr: Node) -> Node:
-    """``expr`` with constants folded and like terms collected (see the module docstring)."""
+    """``expr`` with constants folded and like terms collected (see the module docstring).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> x = ta.Variable("x", (3,))
+        >>> print(ta.simplify(x - 3.0 * x + x))
+        -x[i]
+        >>> print(ta.simplify(ta.exp(np.zeros(3)) * x))      # the constant is folded
+        x[i]*C1[i]
+    """
     return simplify_all([expr])[0]
 
 
 def simplify_all(outputs: Sequence[Node]) -> list[Node]:
-    """:func:`simplify` for several outputs sharing one DAG."""
+    """:func:`simplify` for several outputs sharing one DAG.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.simplify import simplify_all
+        >>> x = ta.Variable("x", (3,))
+        >>> [str(e) for e in simplify_all([x + x, x - x])]
+        ['2*x[i]', '0']
+    """
     new: dict[Node, Node] = {}
     constant: set[Node] = set()
-    for node in toposort(outputs):
+    order = toposort(outputs)
+    users: dict[Node, int] = {}
+    for node in order:
+        for child in children(node):
+            users[child] = users.get(child, 0) + 1
+    for node in order:
         operands = [new[child] for child in children(node)]
         rebuilt = build.rebuild(node, operands)
+        if isinstance(node, Contraction) and node.b is None and users[node.a] == 1:
+            rebuilt = fuse(rebuilt)
         if not isinstance(rebuilt, Variable) and all(child in constant for child in children(node)):
             constant.add(node)
             rebuilt = _fold(rebuilt)
@@ -49,6 +73,28 @@ def simplify_all(outputs: Sequence[Node]) -> list[Node]:
             rebuilt = collect_terms(rebuilt)
         new[node] = rebuilt
     return [new[node] for node in outputs]
+
+
+def fuse(outer: Node) -> Node:
+    """A scaling, transpose or sum of a product, as one product:
+    ``*(s1, ∅, s3; c)(*(p1, p2, p3; d)(A, B)) = *(r(p1), r(p2), s3; cd)(A, B)``.
+
+    ``r`` renames the product's output labels ``p3`` to ``s1`` position by position (a
+    label repeated in ``s1`` takes a diagonal) and its summed labels to fresh ones. Only
+    for a product whose output labels are distinct, and an ``outer`` that does not
+    broadcast or embed (those stay unary, to dissolve into their consumers). The caller
+    makes sure nothing else uses the product: fusing would compute it twice.
+    """
+    if not (isinstance(outer, Contraction) and outer.b is None and not outer.is_structural):
+        return outer
+    inner = outer.a
+    if not (isinstance(inner, Contraction) and inner.b is not None and len(set(inner.s3)) == inner.ndim):
+        return outer
+    rename = dict(zip(inner.s3, outer.s1, strict=True))
+    summed = "".join(dict.fromkeys(c for c in inner.s1 + inner.s2 if c not in rename))
+    rename.update(zip(summed, build.fresh_labels(len(summed), outer.s1 + outer.s3), strict=True))
+    s1, s2 = ("".join(rename[c] for c in labels) for labels in (inner.s1, inner.s2))
+    return build.contract(inner.a, s1, inner.b, s2, outer.s3, scale=inner.scale * outer.scale)
 
 
 def _fold(node: Node) -> Node:
@@ -63,7 +109,15 @@ def _fold(node: Node) -> Node:
 
 
 def collect_terms(total: Add) -> Node:
-    """A sum with its terms grouped by the node they multiply (``2x + 3x → 5x``)."""
+    """A sum with its terms grouped by the node they multiply (``2x + 3x → 5x``).
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.simplify import collect_terms
+        >>> x = ta.Variable("x", (3,))
+        >>> print(collect_terms(2.0 * x + 3.0 * x))
+        5*x[i]
+    """
     terms = build.flat_terms(total)
     if terms is None:
         return total
@@ -85,4 +139,3 @@ def _base(term: Node) -> tuple[Node, float]:
     if isinstance(term, Contraction) and term.b is None and term.s1 == term.s3 and len(set(term.s3)) == term.ndim:
         return term.a, term.scale
     return term, 1.0
-
