@@ -207,3 +207,18 @@ def test_a_plan_frees_intermediates() -> None:
         expected = np.tanh(expected) * 0.5
     np.testing.assert_allclose(out, expected, rtol=1e-15)
     assert peak <= 3 * x.nbytes, peak / x.nbytes
+
+
+def test_a_sum_never_overwrites_an_array_that_a_live_view_looks_into() -> None:
+    """``t = exp(A)`` dies at ``t + B`` while ``u = tᵀ``, a view of it, is still an output."""
+    from tensorad.build import contract
+    from tensorad.evaluate import Plan
+
+    A, B = ta.Variable("A", (2, 2)), ta.Variable("B", (2, 2))
+    t = ta.exp(A)
+    u = contract(t, "ij", None, "", "ji")
+    plan = Plan([u, t + B], [A, B])
+    a, b = np.array([[0.0, 1.0], [2.0, 3.0]]), np.ones((2, 2))
+    transposed, total = plan([a, b])
+    np.testing.assert_array_equal(transposed, np.exp(a).T)
+    np.testing.assert_array_equal(total, np.exp(a) + b)
