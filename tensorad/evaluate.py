@@ -171,15 +171,16 @@ def _bound(x: Variable, env: Mapping[Variable, Array]) -> Array:
 # ------------------------------------------------------------------ contractions
 
 
-def _contraction_kernel(node: Contraction) -> Kernel:
+def _contraction_kernel(node: Contraction, embedded: bool = True) -> Kernel:
     """``scale * einsum(s1, s2 -> s3)``: the core labels by one reduction or one (batched)
-    matrix product, then scaled, cast, and broadcast or diagonal-embedded into ``s3``."""
+    matrix product, then scaled, cast, and broadcast or diagonal-embedded into ``s3``
+    (or, ``embedded=False``, left as the core)."""
     core, scale, dtype = node.core, node.scale, node.dtype
     if node.b is None:
         body: Kernel = _reducer(node.s1, core) or _same
     else:
         body = _product(node.s1, node.a.shape, node.s2, node.b.shape, core)
-    embed = None if core == node.s3 else _embedder(core, node.s3, node.shape, dtype)
+    embed = None if core == node.s3 or not embedded else _embedder(core, node.s3, node.shape, dtype)
     if scale != 1.0:
         body, scale = _scaled(body, [child.size for child in children(node)], _size(core, node), scale)
     if scale == 1.0 and embed is None and np.result_type(*(c.dtype for c in children(node))) == dtype:
@@ -305,25 +306,55 @@ def _ordered(product: Kernel, order: Labels, core: Labels) -> Kernel:
 
 def _embedder(core: Labels, s3: Labels, shape: Shape, dtype: np.dtype[Any]) -> Callable[[Array], Array]:
     """Place a value with labels ``core`` into ``s3``: broadcast the missing labels, then
-    write repeated labels on their diagonal (zeros elsewhere).
+    write repeated labels on their diagonal (zeros elsewhere)."""
+    if len(set(s3)) == len(s3):
+        _, expanded = _diagonal(core, s3, shape)
+        return lambda value: np.broadcast_to(value.reshape(expanded), shape)
+    diagonal, expanded = _diagonal(core, s3, shape)
+
+    def embed(value: Array) -> Array:
+        out = np.zeros(shape, dtype=dtype)
+        diagonal(out)[...] = value.reshape(expanded)
+        return out
+
+    return embed
+
+
+def _diagonal(core: Labels, s3: Labels, shape: Shape) -> tuple[Callable[[Array], Array], list[int]]:
+    """The writeable view of an array with labels ``s3`` onto its diagonal (one axis per
+    distinct label), and the shape that broadcasts a value with labels ``core`` onto it.
 
     ``core`` lists ``s3``'s present labels in order, so no transpose is needed.
     """
     unique = "".join(dict.fromkeys(s3))
     size = dict(zip(s3, shape, strict=True))
-    expanded = [size[c] if c in core else 1 for c in unique]
+    groups = [[k for k, c2 in enumerate(s3) if c2 == c] for c in unique]
     full = [size[c] for c in unique]
-    if unique == s3:
-        return lambda value: np.broadcast_to(value.reshape(expanded), full)
-    c_strides = [dtype.itemsize * math.prod(shape[k + 1 :]) for k in range(len(shape))]
-    strides = [sum(s for c2, s in zip(s3, c_strides, strict=True) if c2 == c) for c in unique]
 
-    def embed(value: Array) -> Array:
-        out = np.zeros(shape, dtype=dtype)
-        as_strided(out, shape=full, strides=strides, writeable=True)[...] = value.reshape(expanded)
-        return out
+    def diagonal(out: Array) -> Array:
+        strides = [sum(out.strides[k] for k in group) for group in groups]
+        return as_strided(out, shape=full, strides=strides, writeable=True)
 
-    return embed
+    return diagonal, [size[c] if c in core else 1 for c in unique]
+
+
+def _add_into_diagonal(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace]:
+    """``acc + W(core)`` for a diagonal embedding ``W``: the core is added onto ``acc``'s
+    diagonal (in place when ``acc`` may be overwritten, else into a copy); the
+    embedding, mostly zeros, is never formed."""
+    diagonal, expanded = _diagonal(w.core, w.s3, w.shape)
+
+    def add_into(args: list[Any], k: int) -> Array:
+        view = diagonal(args[k])
+        view += args[1 - k].reshape(expanded)
+        return args[k]  # type: ignore[no-any-return]
+
+    def into_copy(*args: Array) -> Array:
+        copied = list(args)
+        copied[acc_position] = np.array(args[acc_position])
+        return add_into(copied, acc_position)
+
+    return into_copy, add_into
 
 
 # ------------------------------------------------------------------ plans
@@ -349,8 +380,10 @@ class Plan:
     def __init__(self, outputs: Sequence[Node], inputs: Sequence[Variable]) -> None:
         slots: dict[Node, int] = {x: k for k, x in enumerate(inputs)}
         template: list[Array | None] = [None] * len(inputs)
-        calls: list[tuple[Kernel, tuple[int, ...], int, InPlace | None]] = []
-        for node in toposort(outputs):
+        calls: list[tuple[Kernel, tuple[int, ...], int, InPlace | None, tuple[int, ...]]] = []
+        order = _schedule(outputs)
+        diagonal_terms = _diagonal_terms(order, outputs)
+        for node in order:
             if node in slots:
                 continue
             if isinstance(node, Variable):
@@ -358,26 +391,36 @@ class Plan:
             slots[node] = len(template)
             if isinstance(node, Constant):
                 template.append(np.array(node.value))
-            else:
-                template.append(None)
-                operands = tuple(slots[child] for child in children(node))
-                calls.append((kernel(node), operands, slots[node], _in_place(node)))
+                continue
+            template.append(None)
+            operands = tuple(slots[child] for child in children(node))
+            if isinstance(node, Contraction) and node in diagonal_terms:
+                calls.append((_contraction_kernel(node, embedded=False), operands, slots[node], None, ()))
+                continue
+            term = next((k for k, c in enumerate(children(node)) if c in diagonal_terms), None)
+            if term is not None:
+                w = children(node)[term]
+                assert isinstance(w, Contraction)
+                into_copy, into = _add_into_diagonal(1 - term, w)
+                calls.append((into_copy, operands, slots[node], into, (1 - term,)))
+                continue
+            calls.append((kernel(node), operands, slots[node], _in_place(node), tuple(range(len(operands)))))
         self._template = template
         self._outputs = [slots[node] for node in outputs]
         self._leaf = [isinstance(node, (Variable, Constant)) for node in outputs]
         kept = set(self._outputs) | set(range(len(inputs))) | {s for s, v in enumerate(template) if v is not None}
         last_use: dict[int, int] = {}
-        for step, (_, operands, _, _) in enumerate(calls):
+        for step, (_, operands, _, _, _) in enumerate(calls):
             for slot in operands:
                 last_use[slot] = step
         frees: list[list[int]] = [[] for _ in calls]
         for slot, step in last_use.items():
             if slot not in kept:
                 frees[step].append(slot)
-        self._steps = []
-        for step, (fn, operands, out, in_place) in enumerate(calls):
+        self._steps: list[tuple[Kernel, tuple[int, ...], int, tuple[int, ...], Reuse | None]] = []
+        for step, (fn, operands, out, in_place, reusable) in enumerate(calls):
             # An operand that dies here may take the result, if nothing else holds it.
-            dying = tuple(k for k, slot in enumerate(operands) if slot in frees[step])
+            dying = tuple(k for k in reusable if operands[k] in frees[step])
             reuse = (dying, in_place) if in_place is not None and dying else None
             self._steps.append((fn, operands, out, tuple(frees[step]), reuse))
 
@@ -403,8 +446,56 @@ class Plan:
         return results
 
 
+def _diagonal_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
+    """Diagonal embeddings ``W`` whose only use is one sum ``acc + W``: the plan adds their
+    core onto ``acc``'s diagonal instead of forming them (see :func:`_add_into_diagonal`)."""
+    users: dict[Node, list[Node]] = {}
+    for node in order:
+        for child in children(node):
+            users.setdefault(child, []).append(node)
+    terms: set[Node] = set()
+    for node in order:
+        if not isinstance(node, Add) or node.a is node.b:
+            continue
+        for w in (node.a, node.b):
+            if (
+                isinstance(w, Contraction)
+                and len(set(w.s3)) < w.ndim
+                and len(users[w]) == 1
+                and w not in outputs
+                and (w.shape, w.dtype) == (node.shape, node.dtype)
+            ):
+                terms.add(w)
+                break
+    return terms
+
+
+def _schedule(outputs: Sequence[Node]) -> list[Node]:
+    """An evaluation order that, at every node, first computes the operand needing the
+    most memory (Sethi–Ullman): then fewer finished operands wait while another runs.
+
+    ``need(n)`` estimates the peak number of elements alive while ``n`` is computed:
+    operands in the order ``c₁ … c_k`` need ``max_j (Σ_{i<j} size(cᵢ) + need(c_j))``,
+    least for ``need(c) − size(c)`` descending. Shared nodes make it an estimate.
+    """
+    need: dict[Node, int] = {}
+    ordered: dict[Node, list[Node]] = {}
+    for node in toposort(outputs):
+        operands = sorted(children(node), key=lambda c: need[c] - c.size, reverse=True)
+        held = peak = 0
+        for child in operands:
+            peak = max(peak, held + need[child])
+            held += child.size
+        need[node] = max(peak, held + node.size)
+        ordered[node] = operands
+    return toposort(outputs, ordered.__getitem__)
+
+
 InPlace = Callable[[list[Any], int], Array]
 """Computes a node into the buffer of its operand ``args[k]``."""
+
+Reuse = tuple[tuple[int, ...], InPlace]
+"""The operands a step may overwrite (they die there) and how it computes into one."""
 
 
 def _in_place(node: Node) -> InPlace | None:

@@ -19,7 +19,7 @@ smart constructors validate and simplify; the arithmetic operators on nodes defe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias, cast
 
@@ -45,17 +45,35 @@ class Expr:
 
     @property
     def ndim(self) -> int:
-        """Number of axes."""
+        """Number of axes.
+
+        Examples:
+            >>> import tensorad as ta
+            >>> ta.Variable("A", (2, 3)).ndim
+            2
+        """
         return len(self.shape)
 
     @property
     def size(self) -> int:
-        """Number of entries."""
+        """Number of entries.
+
+        Examples:
+            >>> import tensorad as ta
+            >>> ta.Variable("A", (2, 3)).size
+            6
+        """
         return int(np.prod(self.shape, dtype=np.int64))
 
     @property
     def T(self) -> Node:  # noqa: N802  (numpy's name)
-        """Axes reversed, as ``numpy.ndarray.T``."""
+        """Axes reversed, as ``numpy.ndarray.T``.
+
+        Examples:
+            >>> import tensorad as ta
+            >>> print(ta.Variable("A", (2, 3)).T)
+            A[j,i]
+        """
         from tensorad import ops
 
         return ops.transpose(self)
@@ -145,25 +163,49 @@ class Expr:
         return ops.getitem(self, index)
 
     def reshape(self, *shape: int | Sequence[int]) -> Node:
-        """Same entries, new shape (C order), as ``numpy.ndarray.reshape``."""
+        """Same entries, new shape (C order), as ``numpy.ndarray.reshape``.
+
+        Examples:
+            >>> import tensorad as ta
+            >>> ta.Variable("A", (2, 3)).reshape(3, -1).shape
+            (3, 2)
+        """
         from tensorad import ops
 
         return ops.reshape(self, *shape)
 
     def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Node:
-        """Drop size-1 axes, as ``numpy.ndarray.squeeze``."""
+        """Drop size-1 axes, as ``numpy.ndarray.squeeze``.
+
+        Examples:
+            >>> import tensorad as ta
+            >>> ta.Variable("A", (1, 3, 1)).squeeze().shape
+            (3,)
+        """
         from tensorad import ops
 
         return ops.squeeze(self, axis)
 
     def sum(self, axis: int | tuple[int, ...] | None = None) -> Node:
-        """Sum over axes, as ``numpy.ndarray.sum``."""
+        """Sum over axes, as ``numpy.ndarray.sum``.
+
+        Examples:
+            >>> import tensorad as ta
+            >>> print(ta.Variable("A", (2, 3)).sum(axis=1))
+            sum_j(A[i,j])
+        """
         from tensorad import ops
 
         return ops.sum(self, axis)
 
     def transpose(self, *axes: int) -> Node:
-        """Permute axes, as ``numpy.ndarray.transpose``."""
+        """Permute axes, as ``numpy.ndarray.transpose``.
+
+        Examples:
+            >>> import tensorad as ta
+            >>> ta.Variable("A", (2, 3, 4)).transpose(2, 0, 1).shape
+            (4, 2, 3)
+        """
         from tensorad import ops
 
         return ops.transpose(self, axes or None)
@@ -173,6 +215,12 @@ class Expr:
 
         Keys are the variables or their names; values are arrays (or nested lists and
         numbers) of the variables' shapes.
+
+        Examples:
+            >>> import numpy as np, tensorad as ta
+            >>> A, x = ta.Variable("A", (2, 2)), ta.Variable("x", (2,))
+            >>> (A @ x).evaluate({"A": np.eye(2), x: [3.0, 4.0]})
+            array([3., 4.])
         """
         from tensorad import evaluate
 
@@ -189,13 +237,32 @@ class Expr:
         return printing.index_notation(cast("Node", self))
 
     def to_latex(self) -> str:
-        """The expression in LaTeX index notation (``A_{ij} x_{j}``)."""
+        """The expression in LaTeX index notation (``A_{ij} x_{j}``).
+
+        Examples:
+            >>> import tensorad as ta
+            >>> x = ta.Variable("x", (3,))
+            >>> print(ta.sum(ta.exp(x)).to_latex())
+            \\sum_{i} \\exp\\left(x_{i}\\right)
+        """
         from tensorad import printing
 
         return printing.latex(cast("Node", self))
 
     def to_dot(self) -> str:
-        """The DAG as a Graphviz DOT digraph, shared nodes drawn once."""
+        """The DAG as a Graphviz DOT digraph, shared nodes drawn once.
+
+        Examples:
+            >>> import tensorad as ta
+            >>> x = ta.Variable("x", (3,))
+            >>> print(ta.exp(x).to_dot())
+            digraph tensorad {
+              node [shape=box, fontname="Helvetica"];
+              n0 [label="Variable x\\nshape=(3,)"];
+              n1 [label="Elementwise exp\\nshape=(3,)", peripheries=2];
+              n0 -> n1;
+            }
+        """
         from tensorad import printing
 
         return printing.dot(cast("Node", self))
@@ -205,9 +272,12 @@ class Expr:
 class Variable(Expr):
     """A named input tensor; derivatives are taken with respect to variables.
 
-    >>> x = Variable("x", (3,))
+    >>> import numpy as np, tensorad as ta
+    >>> x = ta.Variable("x", (3,))
     >>> x.shape, x.dtype
     ((3,), dtype('float64'))
+    >>> ta.Variable("y", (2, 2), np.float32)
+    <Variable y shape=(2, 2) dtype=float32>
     """
 
     name: str
@@ -221,7 +291,14 @@ class Variable(Expr):
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
 class Constant(Expr):
-    """A fixed array (read-only) inside an expression."""
+    """A fixed array (read-only) inside an expression.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> x = ta.Variable("x", (2,))
+        >>> (x @ np.array([1.0, 2.0])).b             # numpy arrays become constants
+        <Constant shape=(2,)>
+    """
 
     value: Array
     shape: Shape
@@ -235,6 +312,13 @@ class Contraction(Expr):
     Labels in ``s3`` absent from ``s1`` and ``s2`` are broadcast to the size ``shape``
     gives them; a label repeated in ``s3`` places the values on that diagonal (zeros off
     it). ``b is None`` (with ``s2 == ""``) makes the contraction unary.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
+        >>> y = A @ x
+        >>> type(y).__name__, (y.s1, y.s2, y.s3), y.shape
+        ('Contraction', ('ab', 'b', 'a'), (2,))
     """
 
     a: Node
@@ -248,19 +332,40 @@ class Contraction(Expr):
 
     @property
     def core(self) -> Labels:
-        """The labels ``s3`` computes by summation: unique, present in an operand."""
+        """The labels ``s3`` computes by summation, each once: those present in an operand.
+
+        Examples:
+            >>> import tensorad as ta
+            >>> from tensorad.build import contract
+            >>> spread = contract(ta.Variable("x", (3,)), "i", None, "", "ij", sizes={"j": 2})
+            >>> spread.s3, spread.core, spread.is_structural          # broadcast along b
+            ('ab', 'a', True)
+        """
         present = set(self.s1) | set(self.s2)
         return "".join(dict.fromkeys(label for label in self.s3 if label in present))
 
     @property
     def is_structural(self) -> bool:
-        """True when ``s3`` broadcasts or embeds a diagonal (it is not its own core)."""
+        """True when ``s3`` broadcasts or embeds a diagonal (it is not its own core).
+
+        Examples:
+            >>> import tensorad as ta
+            >>> ta.Variable("A", (2, 3)).T.is_structural
+            False
+        """
         return self.core != self.s3
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
 class Add(Expr):
-    """``a + b`` for operands of one shape."""
+    """``a + b`` for operands of one shape.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> x = ta.Variable("x", (3,))
+        >>> x + ta.exp(x)
+        <Add shape=(3,) : exp(x[i]) + x[i]>
+    """
 
     a: Node
     b: Node
@@ -270,7 +375,14 @@ class Add(Expr):
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
 class Elementwise(Expr):
-    """``fn(x)`` entry by entry; ``param`` is the constant of ``power`` and the like."""
+    """``fn(x)`` entry by entry; ``param`` is the constant of ``power`` and the like.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> x = ta.Variable("x", (3,))
+        >>> (x ** 3).fn, (x ** 3).param
+        ('power', 3.0)
+    """
 
     fn: str
     x: Node
@@ -281,7 +393,14 @@ class Elementwise(Expr):
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
 class GeneralUnary(Expr):
-    """``fn(x)`` for a tensor-to-tensor map; ``params`` are its static arguments."""
+    """``fn(x)`` for a tensor-to-tensor map; ``params`` are its static arguments.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> z = ta.softmax(ta.Variable("z", (2, 3)), axis=1)
+        >>> z.fn, z.params
+        ('softmax', ((1,),))
+    """
 
     fn: str
     x: Node
@@ -297,7 +416,15 @@ NODE_TYPES = (Variable, Constant, Contraction, Add, Elementwise, GeneralUnary)
 
 
 def children(node: Node) -> tuple[Node, ...]:
-    """The operands of ``node``, in order."""
+    """The operands of ``node``, in order.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.expr import children
+        >>> x = ta.Variable("x", (3,))
+        >>> children(ta.exp(x))
+        (<Variable x shape=(3,)>,)
+    """
     match node:
         case Variable() | Constant():
             return ()
@@ -309,24 +436,33 @@ def children(node: Node) -> tuple[Node, ...]:
             return (x,)
 
 
-def toposort(outputs: Iterable[Node]) -> list[Node]:
+def toposort(outputs: Iterable[Node], operands: Callable[[Node], Sequence[Node]] | None = None) -> list[Node]:
     """Every node reachable from ``outputs``, operands before their users.
 
-    Iterative depth-first search, so a chain of any length is fine.
+    Iterative depth-first search, so a chain of any length is fine. ``operands`` lists
+    a node's children in the order to visit them (default: :func:`children`).
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.expr import toposort
+        >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
+        >>> [type(node).__name__ for node in toposort([ta.exp(A @ x)])]
+        ['Variable', 'Variable', 'Contraction', 'Elementwise']
     """
+    visit = children if operands is None else operands
     order: list[Node] = []
     done: set[int] = set()
     for root in outputs:
         stack: list[tuple[Node, Iterator[Node]]] = []
         if id(root) not in done:
             done.add(id(root))
-            stack.append((root, iter(children(root))))
+            stack.append((root, iter(visit(root))))
         while stack:
             node, pending = stack[-1]
             for child in pending:
                 if id(child) not in done:
                     done.add(id(child))
-                    stack.append((child, iter(children(child))))
+                    stack.append((child, iter(visit(child))))
                     break
             else:
                 stack.pop()
@@ -335,5 +471,13 @@ def toposort(outputs: Iterable[Node]) -> list[Node]:
 
 
 def variables(outputs: Iterable[Node]) -> list[Variable]:
-    """The variables the outputs depend on, in topological order."""
+    """The variables the outputs depend on, in topological order.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.expr import variables
+        >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
+        >>> [v.name for v in variables([ta.exp(A @ x) + 1.0])]
+        ['A', 'x']
+    """
     return [node for node in toposort(outputs) if isinstance(node, Variable)]

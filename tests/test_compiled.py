@@ -222,3 +222,36 @@ def test_a_sum_never_overwrites_an_array_that_a_live_view_looks_into() -> None:
     transposed, total = plan([a, b])
     np.testing.assert_array_equal(transposed, np.exp(a).T)
     np.testing.assert_array_equal(total, np.exp(a) + b)
+
+
+def test_a_diagonal_term_of_a_sum_is_added_onto_the_diagonal_never_formed() -> None:
+    """``H = diag(6x) + 2·𝟙𝟙ᵀ`` for ``Σx³ + (Σx)²``: the diagonal goes straight onto the
+    broadcast's copy, so the peak is about one Hessian, not two."""
+    f = ta.jit(ta.hessian(lambda x: ta.sum(x**3) + ta.sum(x) ** 2))
+    x = np.linspace(-1.0, 1.0, 1500)
+    f(x)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        hessian = f(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_allclose(hessian, np.diag(6 * x) + 2.0, rtol=1e-14)
+    assert peak <= 1.5 * hessian.nbytes, peak / hessian.nbytes
+
+
+@pytest.mark.parametrize("acc_is_output", [False, True])
+def test_adding_onto_a_diagonal_keeps_a_shared_accumulator_intact(acc_is_output: bool) -> None:
+    from tensorad.build import contract
+    from tensorad.evaluate import Plan, evaluate
+
+    x, M = ta.Variable("x", (3,)), ta.Variable("M", (3, 3))
+    acc = ta.exp(M)
+    total = acc + contract(x, "i", None, "", "ii")  # exp(M) + diag(x)
+    outputs = [total, acc] if acc_is_output else [total]
+    values = [np.array([1.0, 2.0, 3.0]), np.arange(9.0).reshape(3, 3) / 9]
+    expected = evaluate(outputs, dict(zip([x, M], values, strict=True)))
+    for got, want in zip(Plan(outputs, [x, M])(values), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(expected[0], np.exp(values[1]) + np.diag(values[0]), rtol=1e-15)
