@@ -225,9 +225,10 @@ def test_a_sum_never_overwrites_an_array_that_a_live_view_looks_into() -> None:
 
 
 def test_a_diagonal_term_of_a_sum_is_added_onto_the_diagonal_never_formed() -> None:
-    """``H = diag(6x) + 2·𝟙𝟙ᵀ`` for ``Σx³ + (Σx)²``: the diagonal goes straight onto the
-    broadcast's copy, so the peak is about one Hessian, not two."""
-    f = ta.jit(ta.hessian(lambda x: ta.sum(x**3) + ta.sum(x) ** 2))
+    """``H = diag(6x) + 2aaᵀ`` for ``Σx³ + (a·x)²``: the diagonal goes straight onto the
+    outer product, so the peak is about one Hessian, not two."""
+    a = np.linspace(0.5, 1.5, 1500)
+    f = ta.jit(ta.hessian(lambda x: ta.sum(x**3) + (a @ x) ** 2))
     x = np.linspace(-1.0, 1.0, 1500)
     f(x)
     tracemalloc.start()
@@ -237,7 +238,7 @@ def test_a_diagonal_term_of_a_sum_is_added_onto_the_diagonal_never_formed() -> N
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    np.testing.assert_allclose(hessian, np.diag(6 * x) + 2.0, rtol=1e-14)
+    np.testing.assert_allclose(hessian, np.diag(6 * x) + 2 * np.outer(a, a), rtol=1e-14)
     assert peak <= 1.5 * hessian.nbytes, peak / hessian.nbytes
 
 
