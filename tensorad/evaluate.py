@@ -46,27 +46,16 @@ def evaluate(
     """The values of ``outputs`` with each variable bound by ``env``.
 
     ``memo`` holds values already known (say, the primal pass of a VJP) and receives
-    every value computed here; without it, an intermediate is dropped as soon as its
-    last user has run.
+    every value computed here. Without it, the outputs are computed by a :class:`Plan`,
+    which drops each intermediate after its last use and reuses dying buffers.
     """
-    keep = memo is not None
-    values: dict[Node, Array] = {} if memo is None else memo
-    order = [node for node in toposort(outputs) if node not in values]
-    users: dict[Node, int] = {}
-    for node in order:
-        for child in children(node):
-            users[child] = users.get(child, 0) + 1
-    wanted = set(outputs)
-    for node in order:
-        operands = children(node)
-        values[node] = np.asarray(_value(node, [values[child] for child in operands], env))
-        if keep:
-            continue
-        for child in operands:
-            users[child] -= 1
-            if users[child] == 0 and child not in wanted:
-                del values[child]
-    return [values[node] for node in outputs]
+    if memo is None:
+        inputs = variables(outputs)
+        return Plan(outputs, inputs, snapshot=False)([_bound(x, env) for x in inputs])
+    for node in toposort(outputs):
+        if node not in memo:
+            memo[node] = np.asarray(_value(node, [memo[child] for child in children(node)], env))
+    return [memo[node] for node in outputs]
 
 
 def evaluate_named(expr: Node, values: Mapping[Any, Any]) -> Array:
@@ -365,8 +354,8 @@ class Plan:
 
     Building a plan does all the work that depends only on the DAG: the evaluation order,
     every node's :func:`kernel`, and the point after which each intermediate is dropped.
-    Calling it only runs numpy. Constants are copied into the plan, so it computes with
-    the values they had when it was built.
+    Calling it only runs numpy. Constants are copied into the plan (unless ``snapshot``
+    is false), so it computes with the values they had when it was built.
 
     >>> from tensorad.expr import Variable
     >>> from tensorad.build import contract
@@ -377,7 +366,7 @@ class Plan:
     array([1., 2.])
     """
 
-    def __init__(self, outputs: Sequence[Node], inputs: Sequence[Variable]) -> None:
+    def __init__(self, outputs: Sequence[Node], inputs: Sequence[Variable], snapshot: bool = True) -> None:
         slots: dict[Node, int] = {x: k for k, x in enumerate(inputs)}
         template: list[Array | None] = [None] * len(inputs)
         calls: list[tuple[Kernel, tuple[int, ...], int, InPlace | None, tuple[int, ...]]] = []
@@ -390,7 +379,7 @@ class Plan:
                 raise TensoradError(f"no value given for variable {node.name!r} of shape {node.shape}")
             slots[node] = len(template)
             if isinstance(node, Constant):
-                template.append(np.array(node.value))
+                template.append(np.array(node.value) if snapshot else node.value)
                 continue
             template.append(None)
             operands = tuple(slots[child] for child in children(node))
