@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from tensorad import build
@@ -64,8 +65,9 @@ def simplify_all(outputs: Sequence[Node]) -> list[Node]:
     for node in order:
         operands = [new[child] for child in children(node)]
         rebuilt = build.rebuild(node, operands)
-        if isinstance(node, Contraction) and node.b is None and users[node.a] == 1:
-            rebuilt = fuse(rebuilt)
+        if isinstance(node, Contraction):
+            single_use = [users[child] == 1 for child in children(node)]
+            rebuilt = fuse(rebuilt, single_use[0]) if node.b is None else reassociate(rebuilt, single_use)
         if not isinstance(rebuilt, Variable) and all(child in constant for child in children(node)):
             constant.add(node)
             rebuilt = _fold(rebuilt)
@@ -75,26 +77,93 @@ def simplify_all(outputs: Sequence[Node]) -> list[Node]:
     return [new[node] for node in outputs]
 
 
-def fuse(outer: Node) -> Node:
+def fuse(outer: Node, single_use: bool) -> Node:
     """A scaling, transpose or sum of a product, as one product:
     ``*(s1, ∅, s3; c)(*(p1, p2, p3; d)(A, B)) = *(r(p1), r(p2), s3; cd)(A, B)``.
 
     ``r`` renames the product's output labels ``p3`` to ``s1`` position by position (a
     label repeated in ``s1`` takes a diagonal) and its summed labels to fresh ones. Only
     for a product whose output labels are distinct, and an ``outer`` that does not
-    broadcast or embed (those stay unary, to dissolve into their consumers). The caller
-    makes sure nothing else uses the product: fusing would compute it twice.
+    broadcast or embed (those stay unary, to dissolve into their consumers).
+
+    A product used elsewhere (``single_use`` false) is fused only when ``outer`` sums
+    labels away: the reduced product costs no more than the reduction it replaces. A
+    reducing ``outer`` also distributes over a sum, ``U(T₁ + T₂) = U(T₁) + U(T₂)``, so
+    that each term's reduction fuses into it (``Σₗ (xᵢₗ xⱼₗ)`` becomes one ``x xᵀ``).
     """
     if not (isinstance(outer, Contraction) and outer.b is None and not outer.is_structural):
         return outer
     inner = outer.a
-    if not (isinstance(inner, Contraction) and inner.b is not None and len(set(inner.s3)) == inner.ndim):
+    reducing = outer.size < inner.size
+    if isinstance(inner, Add) and reducing:
+        terms = build.flat_terms(inner)
+        if terms is None:
+            return outer
+        total: Node | None = None
+        for term in terms:
+            total = build.add(total, fuse(build.contract(term, outer.s1, None, "", outer.s3, scale=outer.scale), False))
+        assert total is not None
+        return total
+    if not (single_use or reducing) or not _distinct_product(inner):
         return outer
-    rename = dict(zip(inner.s3, outer.s1, strict=True))
-    summed = "".join(dict.fromkeys(c for c in inner.s1 + inner.s2 if c not in rename))
-    rename.update(zip(summed, build.fresh_labels(len(summed), outer.s1 + outer.s3), strict=True))
-    s1, s2 = ("".join(rename[c] for c in labels) for labels in (inner.s1, inner.s2))
+    assert isinstance(inner, Contraction) and inner.b is not None
+    (s1, s2), _ = _relabel(inner, outer.s1, outer.s1 + outer.s3)
     return build.contract(inner.a, s1, inner.b, s2, outer.s3, scale=inner.scale * outer.scale)
+
+
+def reassociate(node: Node, single_use: list[bool]) -> Node:
+    """A product of a product in its cheapest order:
+    ``*(s1, s2, s3)(*(p1, p2, p3)(A, B), C)`` becomes ``(A·C)·B`` or ``A·(B·C)`` when
+    that costs at most half as many multiplications (associativity, with the inner
+    product's labels renamed as in :func:`fuse`). The cost of a pairwise product is the
+    product of the sizes of all the labels it touches. Only for an inner product used
+    nowhere else, whose output labels are distinct.
+    """
+    if not (isinstance(node, Contraction) and node.b is not None):
+        return node
+    for k, (inner, labels) in enumerate(((node.a, node.s1), (node.b, node.s2))):
+        if not (single_use[k] and _distinct_product(inner)):
+            continue
+        assert isinstance(inner, Contraction) and inner.b is not None
+        other, other_labels = (node.b, node.s2) if k == 0 else (node.a, node.s1)
+        assert other is not None
+        (p1, p2), _ = _relabel(inner, labels, node.s1 + node.s2 + node.s3)
+        sizes = dict(zip(node.s3, node.shape, strict=True))
+        for operand, operand_labels in ((inner.a, p1), (inner.b, p2), (other, other_labels)):
+            sizes.update(zip(operand_labels, operand.shape, strict=True))
+        terms = [(inner.a, p1), (inner.b, p2), (other, other_labels)]
+        orders = [(terms[0], terms[1], terms[2]), (terms[0], terms[2], terms[1]), (terms[1], terms[2], terms[0])]
+        costs = [_pair_cost(x[1], y[1], z[1] + node.s3, sizes) for x, y, z in orders]
+        best = min(range(3), key=costs.__getitem__)
+        if 2 * costs[best] > costs[0]:
+            continue
+        (x, sx), (y, sy), (z, sz) = orders[best]
+        middle = "".join(dict.fromkeys(c for c in sx + sy if c in sz + node.s3))
+        first = build.contract(x, sx, y, sy, middle, sizes=sizes)
+        return build.contract(first, middle, z, sz, node.s3, sizes=sizes, scale=node.scale * inner.scale)
+    return node
+
+
+def _distinct_product(node: Node) -> bool:
+    return isinstance(node, Contraction) and node.b is not None and len(set(node.s3)) == node.ndim
+
+
+def _relabel(inner: Contraction, output: str, avoid: str) -> tuple[tuple[str, str], dict[str, str]]:
+    """``inner``'s operand labels with its output labels renamed to ``output`` (position by
+    position) and its summed labels to fresh ones not in ``avoid``."""
+    rename = dict(zip(inner.s3, output, strict=True))
+    summed = "".join(dict.fromkeys(c for c in inner.s1 + inner.s2 if c not in rename))
+    rename.update(zip(summed, build.fresh_labels(len(summed), avoid), strict=True))
+    s1, s2 = ("".join(rename[c] for c in labels) for labels in (inner.s1, inner.s2))
+    return (s1, s2), rename
+
+
+def _pair_cost(sx: str, sy: str, rest: str, sizes: dict[str, int]) -> int:
+    """Multiplications of ``x·y`` then ``(x·y)·z``, where ``rest`` holds ``z``'s and the output's labels."""
+    middle = {c for c in sx + sy if c in rest}
+    first = math.prod(sizes[c] for c in set(sx + sy))
+    second = math.prod(sizes[c] for c in middle | set(rest))
+    return first + second
 
 
 def _fold(node: Node) -> Node:
