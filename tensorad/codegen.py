@@ -5,6 +5,7 @@ with :func:`tensorad.define_elementwise` or :func:`tensorad.define_general_unary
 derivative found with tensorad can be pasted into code that does not depend on it.
 
 >>> import tensorad as ta
+>>> from tensorad.codegen import numpy_code
 >>> A, x = ta.Variable("A", (2, 2)), ta.Variable("x", (2,))
 >>> print(numpy_code(ta.exp(A @ x)))
 import numpy as np
@@ -76,7 +77,21 @@ def _embed(core, core_labels, labels, shape):
 
 
 def numpy_code(expr: Node, name: str = "f") -> str:
-    """Source of a Python function ``name(<variables>)`` computing ``expr`` with numpy."""
+    """Source of a Python function ``name(<variables>)`` computing ``expr`` with numpy.
+
+    The parameters are the expression's variables, in the order the DAG first reaches
+    them.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> from tensorad.codegen import numpy_code
+        >>> x = ta.Variable("x", (3,))
+        >>> source = numpy_code(ta.derivative(ta.sum(ta.exp(x) * x), x), name="grad_f")
+        >>> namespace = {}
+        >>> exec(source, namespace)
+        >>> namespace["grad_f"](np.array([0.0, 1.0, 2.0]))        # (1 + x) eˣ
+        array([ 1.        ,  5.43656366, 22.1671683 ])
+    """
     order = toposort([expr])
     params = [node.name for node in order if isinstance(node, Variable)]
     names: dict[Node, str] = {}

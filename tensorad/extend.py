@@ -37,7 +37,15 @@ Rule = Callable[[Node, Node, Node], Node]
 
 
 class DefinitionError(TensoradError, ValueError):
-    """A function cannot be defined: its name is taken or its rules are malformed."""
+    """A function cannot be defined: its name is taken or its rules are malformed.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.define_elementwise("exp", np.exp, ta.exp)
+        Traceback (most recent call last):
+          ...
+        tensorad.extend.DefinitionError: a function named 'exp' is already defined
+    """
 
 
 def define_elementwise(name: str, f: Callable[[Array], Array], df: Callable[..., Node]) -> Callable[..., Any]:
@@ -47,6 +55,21 @@ def define_elementwise(name: str, f: Callable[[Array], Array], df: Callable[...,
     ``f'(x)`` as an expression of the input's shape, so second derivatives work; it may
     use ``name`` itself. The returned function works on expressions while tracing and
     on numpy arrays directly.
+
+    Raises:
+        DefinitionError: ``name`` is not an identifier or is already defined, or ``df``
+            returns an expression of the wrong shape.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> logcosh = ta.define_elementwise("logcosh", lambda x: np.log(np.cosh(x)), lambda x: ta.tanh(x))
+        >>> logcosh(np.array([0.0, 1.0]))
+        array([0.        , 0.43378083])
+        >>> x = ta.Variable("x", (3,))
+        >>> print(ta.derivative(ta.sum(logcosh(x)), x))
+        tanh(x[i])
+        >>> print(ta.derivative(ta.derivative(ta.sum(logcosh(x)), x), x))
+        (1 - tanh(x[i])^2)*delta[i,j]
     """
     _check_free(name)
     takes_y = len(inspect.signature(df).parameters) >= 2
@@ -89,6 +112,40 @@ def define_general_unary(
 
     ``shape(x_shape)`` gives the output shape (default: the input's). Give ``jvp`` and
     ``vjp`` (structured rules), or ``jacobian`` (the simple, dense path), not both.
+
+    ``jvp(x, y, x_dot)`` returns ``ẏ``; ``x_dot`` has ``x``'s axes followed by the seed's
+    extra axes. ``vjp(x, y, y_bar)`` returns ``x̄``; ``y_bar`` has the seed's extra axes
+    followed by ``y``'s. ``jacobian(x, y)`` returns an expression of shape
+    ``y.shape + x.shape``. All three receive and return tensorad expressions.
+
+    Raises:
+        DefinitionError: ``name`` is not an identifier or is already defined, or the
+            rules are given in an invalid combination.
+
+    Examples:
+        Reversing a vector, with structured rules (``...`` stands for the seed's axes):
+
+        >>> import numpy as np, tensorad as ta
+        >>> flip = ta.define_general_unary(
+        ...     "flip",
+        ...     lambda x: x[::-1],
+        ...     jvp=lambda x, y, x_dot: x_dot[::-1],
+        ...     vjp=lambda x, y, y_bar: y_bar[..., ::-1],
+        ... )
+        >>> flip(np.array([1.0, 2.0, 3.0]))
+        array([3., 2., 1.])
+        >>> ta.jacrev(flip)(np.array([1.0, 2.0, 3.0]))
+        array([[0., 0., 1.],
+               [0., 1., 0.],
+               [1., 0., 0.]])
+
+        The same map from its Jacobian, a constant matrix here:
+
+        >>> flip_dense = ta.define_general_unary(
+        ...     "flip_dense", lambda x: x[::-1], jacobian=lambda x, y: np.eye(x.shape[0])[::-1]
+        ... )
+        >>> ta.grad(lambda x: flip_dense(x)[0])(np.array([1.0, 2.0, 3.0]))
+        array([0., 0., 1.])
     """
     _check_free(name)
     structured = jvp is not None and vjp is not None

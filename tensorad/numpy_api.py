@@ -23,7 +23,19 @@ def _unary(name: str) -> Any:
         return ops.elementwise(name, x)
 
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"``{name}(x)`` entry by entry."
+    function.__doc__ = f"""``{name}(x)`` entry by entry.
+
+    Its derivative is an expression (see :mod:`tensorad.functions`), so it differentiates
+    again; :func:`tensorad.testing.check_grads` confirms the first two orders here.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> from tensorad.testing import check_grads
+        >>> x = np.array([0.3, 0.6])
+        >>> ta.{name}(x).shape, ta.grad(lambda x: ta.sum(ta.{name}(x)))(x).shape
+        ((2,), (2,))
+        >>> check_grads(ta.{name}, (x,))
+    """
     return eager(function)
 
 
@@ -71,35 +83,98 @@ erf = _unary("erf")
 
 @eager
 def inv(x: object) -> Node:
-    """Matrix inverse over the last two axes; ``d inv(X) = −X⁻¹ dX X⁻¹``."""
+    """Matrix inverse over the last two axes; ``d inv(X) = −X⁻¹ dX X⁻¹``.
+
+    The derivative is applied as two matrix products, never as an ``n⁴`` tensor.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.inv(np.array([[2.0, 0.0], [0.0, 4.0]]))
+        array([[0.5 , 0.  ],
+               [0.  , 0.25]])
+        >>> X = ta.Variable("X", (3, 3))
+        >>> print(ta.derivative(ta.inv(X), X))
+        -inv(X)[i,k]*inv(X)[l,j]
+    """
     return _apply("inv", x)
 
 
 @eager
 def det(x: object) -> Node:
-    """Determinant over the last two axes; ``∂ det X = det(X) X⁻ᵀ``."""
+    """Determinant over the last two axes; ``∂ det X = det(X) X⁻ᵀ``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.det(np.array([[2.0, 0.0], [0.0, 3.0]]))
+        array(6.)
+        >>> X = ta.Variable("X", (3, 3))
+        >>> print(ta.derivative(ta.det(X), X))
+        inv(X)[j,i]*det(X)
+    """
     return _apply("det", x)
 
 
 @eager
 def logdet(x: object) -> Node:
-    """``log |det X|`` over the last two axes; ``∂ logdet X = X⁻ᵀ``."""
+    """``log |det X|`` over the last two axes; ``∂ logdet X = X⁻ᵀ``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.logdet(np.array([[-2.0, 0.0], [0.0, 0.5]]))       # log |−1|
+        array(0.)
+        >>> ta.grad(ta.logdet)(np.array([[2.0, 0.0], [1.0, 4.0]]))
+        array([[ 0.5  , -0.125],
+               [ 0.   ,  0.25 ]])
+    """
     return _apply("logdet", x)
 
 
 @eager
 def softmax(x: object, axis: Axes = -1) -> Node:
-    """``exp(x) / sum(exp(x), axis)``, computed stably."""
+    """``exp(x) / sum(exp(x), axis)``, computed stably.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.softmax(np.array([0.0, np.log(3.0)]))
+        array([0.25, 0.75])
+        >>> ta.softmax(np.array([[1000.0, 1000.0], [0.0, 0.0]]), axis=0)
+        array([[1., 1.],
+               [0., 0.]])
+        >>> z = ta.Variable("z", (3,))
+        >>> print(ta.derivative(ta.softmax(z), z))
+        softmax(z, axis=0)[i]*delta[i,j] - softmax(z, axis=0)[i]*softmax(z, axis=0)[j]
+    """
     return ops.general("softmax", x, axis)
 
 
 @eager
 def logsumexp(x: object, axis: Axes = None) -> Node:
-    """``log(sum(exp(x), axis))``, computed stably."""
+    """``log(sum(exp(x), axis))``, computed stably.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.logsumexp(np.array([1000.0, 1000.0]))           # 1000 + log 2, no overflow
+        array(1000.69314718)
+        >>> ta.logsumexp(np.zeros((2, 3)), axis=1)
+        array([1.09861229, 1.09861229])
+        >>> z = ta.Variable("z", (3,))
+        >>> print(ta.derivative(ta.logsumexp(z), z))
+        softmax(z, axis=0)[i]
+    """
     return ops.general("logsumexp", x, axis)
 
 
 @eager
 def norm(x: object, axis: Axes = None) -> Node:
-    """The 2-norm ``sqrt(sum(x², axis))`` (Frobenius for matrices with ``axis=None``)."""
+    """The 2-norm ``sqrt(sum(x², axis))`` (Frobenius for matrices with ``axis=None``).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.norm(np.array([3.0, 4.0]))
+        array(5.)
+        >>> ta.norm(np.array([[3.0, 4.0], [6.0, 8.0]]), axis=1)
+        array([ 5., 10.])
+        >>> ta.grad(ta.norm)(np.array([3.0, 4.0]))
+        array([0.6, 0.8])
+    """
     return ops.general("norm", x, axis)

@@ -58,7 +58,14 @@ def _broadcast_shape(*shapes: Shape) -> Shape:
 
 
 def add(x: object, y: object) -> Node:
-    """``x + y`` with broadcasting."""
+    """``x + y`` with broadcasting.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.add(np.array([[1.0], [2.0]]), np.array([10.0, 20.0]))
+        array([[11., 21.],
+               [12., 22.]])
+    """
     a, b = _pair(x, y)
     shape = _broadcast_shape(a.shape, b.shape)
     result = build.add(broadcast_to(a, shape), broadcast_to(b, shape))
@@ -67,13 +74,31 @@ def add(x: object, y: object) -> Node:
 
 
 def subtract(x: object, y: object) -> Node:
-    """``x - y`` with broadcasting."""
+    """``x - y`` with broadcasting.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.subtract(1.0, np.array([1.0, 2.0]))
+        array([ 0., -1.])
+    """
     a, b = _pair(x, y)
     return add(a, build.scale(b, -1.0))
 
 
 def multiply(x: object, y: object) -> Node:
-    """``x * y`` entry by entry, with broadcasting."""
+    """``x * y`` entry by entry, with broadcasting.
+
+    Between two tensors this is the product ``*(s, t, u)`` of their broadcast labels,
+    so it differentiates like any other contraction.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.multiply(np.array([[1.0], [2.0]]), np.array([1.0, 10.0]))
+        array([[ 1., 10.],
+               [ 2., 20.]])
+        >>> ta.grad(lambda x: ta.sum(ta.multiply(x, x)))(np.array([1.0, -3.0]))
+        array([ 2., -6.])
+    """
     if _is_number(x) and isinstance(y, NODE_TYPES):
         return build.scale(y, float(x))
     if _is_number(y) and isinstance(x, NODE_TYPES):
@@ -87,7 +112,15 @@ def multiply(x: object, y: object) -> Node:
 
 
 def divide(x: object, y: object) -> Node:
-    """``x / y`` with broadcasting."""
+    """``x / y`` with broadcasting.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.divide(np.array([1.0, 2.0]), 4.0)
+        array([0.25, 0.5 ])
+        >>> ta.grad(lambda y: ta.sum(ta.divide(1.0, y)))(np.array([1.0, 2.0]))   # −1/y²
+        array([-1.  , -0.25])
+    """
     if _is_number(y) and isinstance(x, NODE_TYPES):
         return build.scale(x, 1.0 / float(y))
     a, b = _pair(x, y)
@@ -98,7 +131,17 @@ _NAMED_POWERS = {2.0: "square", -1.0: "reciprocal", 0.5: "sqrt"}
 
 
 def power(x: object, y: object) -> Node:
-    """``x ** y``: a constant exponent gives ``power(x, c)``, else ``exp(y log x)``."""
+    """``x ** y``: a constant exponent gives ``power(x, c)``, else ``exp(y log x)``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.power(np.array([4.0, 9.0]), 0.5)
+        array([2., 3.])
+        >>> ta.power(2.0, np.array([1.0, 3.0]))
+        array([2., 8.])
+        >>> ta.grad(lambda x: ta.sum(ta.power(x, 3.0)))(np.array([1.0, 2.0]))
+        array([ 3., 12.])
+    """
     if _is_number(y):
         a, c = as_node(x), float(y)
         if c == 1.0:
@@ -118,8 +161,23 @@ def power(x: object, y: object) -> Node:
 def einsum(subscripts: str, *operands: object) -> Node:
     """``numpy.einsum(subscripts, *operands)`` as an expression (numpy's full semantics).
 
-    Size-1 axes broadcast against larger ones; several operands are contracted pairwise,
-    cheapest pair first.
+    Implicit and explicit output, repeated labels, ``...`` and size-1 broadcasting all
+    work as in numpy. Size-1 axes broadcast against larger ones; several operands are
+    contracted pairwise, cheapest pair first.
+
+    Raises:
+        SpecError: The subscripts are malformed or do not fit the operands' ranks.
+        ShapeError: A label has two different sizes (other than 1).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> A, x = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, -1.0])
+        >>> ta.einsum("ij,j->i", A, x)
+        array([-1., -1.])
+        >>> ta.einsum("ii", A)                              # implicit output: the trace
+        array(5.)
+        >>> ta.grad(lambda x: ta.einsum("i,ij,j->", x, A, x))(x)   # (A + Aᵀ) x
+        array([-3., -3.])
     """
     nodes = [as_node(op) for op in operands]
     spec = parse(subscripts, tuple(node.ndim for node in nodes))
@@ -166,7 +224,15 @@ def _contract_all(terms: list[tuple[Node, Labels]], out: Labels, sizes: dict[str
 
 
 def matmul(x: object, y: object) -> Node:
-    """``x @ y`` with numpy's rules (1-d operands, broadcast batch axes)."""
+    """``x @ y`` with numpy's rules (1-d operands, broadcast batch axes).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.matmul(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0]))
+        array([3., 7.])
+        >>> ta.matmul(np.ones((5, 2, 3)), np.ones((3, 4))).shape
+        (5, 2, 4)
+    """
     a, b = as_node(x), as_node(y)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: operands must not be 0-d (shapes {a.shape} and {b.shape})")
@@ -181,7 +247,15 @@ def matmul(x: object, y: object) -> Node:
 
 
 def dot(x: object, y: object) -> Node:
-    """``numpy.dot``: the last axis of ``x`` against the second-to-last of ``y``."""
+    """``numpy.dot``: the last axis of ``x`` against the second-to-last of ``y``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.dot(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0]))
+        array([3., 7.])
+        >>> ta.dot(np.ones((2, 3)), np.ones((4, 3, 5))).shape
+        (2, 4, 5)
+    """
     a, b = as_node(x), as_node(y)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)
@@ -192,7 +266,14 @@ def dot(x: object, y: object) -> Node:
 
 
 def outer(x: object, y: object) -> Node:
-    """``numpy.outer``: the flattened operands' outer product."""
+    """``numpy.outer``: the flattened operands' outer product.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.outer(np.array([1.0, 2.0]), np.array([1.0, 0.0, -1.0]))
+        array([[ 1.,  0., -1.],
+               [ 2.,  0., -2.]])
+    """
     a, b = reshape(as_node(x), -1), reshape(as_node(y), -1)
     return contract(a, "i", b, "j", "ij")
 
@@ -215,7 +296,17 @@ def _axes(axis: Axes, ndim: int) -> tuple[int, ...]:
 
 
 def transpose(x: object, axes: Sequence[int] | None = None) -> Node:
-    """``numpy.transpose``: reverse the axes, or permute them by ``axes``."""
+    """``numpy.transpose``: reverse the axes, or permute them by ``axes``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.transpose(np.array([[1.0, 2.0, 3.0]]))
+        array([[1.],
+               [2.],
+               [3.]])
+        >>> ta.transpose(np.zeros((2, 3, 4)), (1, 0, 2)).shape
+        (3, 2, 4)
+    """
     a = as_node(x)
     labels = fresh_labels(a.ndim)
     order = range(a.ndim - 1, -1, -1) if axes is None else [k % max(a.ndim, 1) for k in axes]
@@ -225,7 +316,16 @@ def transpose(x: object, axes: Sequence[int] | None = None) -> Node:
 
 
 def sum(x: object, axis: Axes = None, keepdims: bool = False) -> Node:  # noqa: A001
-    """``numpy.sum`` over ``axis`` (all axes by default)."""
+    """``numpy.sum`` over ``axis`` (all axes by default).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> M = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> ta.sum(M), ta.sum(M, axis=0), ta.sum(M, axis=1, keepdims=True).shape
+        (array(10.), array([4., 6.]), (2, 1))
+        >>> print(ta.sum(ta.Variable("x", (2, 3)), axis=0))
+        sum_j(x[j,i])
+    """
     a = as_node(x)
     axes = _axes(axis, a.ndim)
     labels = fresh_labels(a.ndim)
@@ -237,7 +337,15 @@ def sum(x: object, axis: Axes = None, keepdims: bool = False) -> Node:  # noqa: 
 
 
 def mean(x: object, axis: Axes = None, keepdims: bool = False) -> Node:
-    """``numpy.mean`` over ``axis``."""
+    """``numpy.mean`` over ``axis``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.mean(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+        array([1.5, 3.5])
+        >>> ta.grad(ta.mean)(np.zeros(4))
+        array([0.25, 0.25, 0.25, 0.25])
+    """
     a = as_node(x)
     count = math.prod(a.shape[k] for k in _axes(axis, a.ndim))
     return build.scale(sum(a, axis, keepdims), 1.0 / count if count else math.nan)
@@ -264,19 +372,43 @@ def _diagonal(x: object, offset: int, axis1: int, axis2: int) -> tuple[Node, Lab
 
 
 def trace(x: object, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
-    """``numpy.trace``: the sum of the diagonal of axes ``axis1``, ``axis2``."""
+    """``numpy.trace``: the sum of the diagonal of axes ``axis1``, ``axis2``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> M = np.arange(9.0).reshape(3, 3)
+        >>> ta.trace(M), ta.trace(M, offset=1)
+        (array(12.), array(6.))
+        >>> ta.grad(ta.trace)(M)                      # the identity, a diagonal embedding
+        array([[1., 0., 0.],
+               [0., 1., 0.],
+               [0., 0., 1.]])
+    """
     a, labels, rest, _ = _diagonal(x, offset, axis1, axis2)
     return contract(a, labels, None, "", rest)
 
 
 def diagonal(x: object, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
-    """``numpy.diagonal``: the diagonal of axes ``axis1``, ``axis2`` as the last axis."""
+    """``numpy.diagonal``: the diagonal of axes ``axis1``, ``axis2`` as the last axis.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.diagonal(np.arange(9.0).reshape(3, 3))
+        array([0., 4., 8.])
+    """
     a, labels, rest, diag = _diagonal(x, offset, axis1, axis2)
     return contract(a, labels, None, "", rest + diag)
 
 
 def reshape(x: object, *shape: int | Sequence[int]) -> Node:
-    """``numpy.reshape`` (C order; one ``-1`` is inferred)."""
+    """``numpy.reshape`` (C order; one ``-1`` is inferred).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.reshape(np.arange(6.0), (2, -1))
+        array([[0., 1., 2.],
+               [3., 4., 5.]])
+    """
     a = as_node(x)
     dims = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
     target = []
@@ -299,7 +431,13 @@ def reshape(x: object, *shape: int | Sequence[int]) -> Node:
 
 
 def squeeze(x: object, axis: Axes = None) -> Node:
-    """``numpy.squeeze``: drop size-1 axes (all of them, or those in ``axis``)."""
+    """``numpy.squeeze``: drop size-1 axes (all of them, or those in ``axis``).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.squeeze(np.ones((1, 3, 1))).shape, ta.squeeze(np.ones((1, 3, 1)), axis=0).shape
+        ((3,), (3, 1))
+    """
     a = as_node(x)
     axes = [k for k, n in enumerate(a.shape) if n == 1] if axis is None else _axes(axis, a.ndim)
     for k in axes:
@@ -310,7 +448,13 @@ def squeeze(x: object, axis: Axes = None) -> Node:
 
 
 def expand_dims(x: object, axis: int | tuple[int, ...]) -> Node:
-    """``numpy.expand_dims``: insert size-1 axes at ``axis``."""
+    """``numpy.expand_dims``: insert size-1 axes at ``axis``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.expand_dims(np.ones(3), 0).shape, ta.expand_dims(np.ones(3), (0, 2)).shape
+        ((1, 3), (1, 3, 1))
+    """
     a = as_node(x)
     axes = _axes(axis, a.ndim + (1 if isinstance(axis, int) else len(axis)))
     labels = iter(fresh_labels(a.ndim))

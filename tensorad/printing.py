@@ -514,6 +514,7 @@ def index_notation(expr: Node, limit: int = LIMIT) -> str:
     """``expr`` in index notation with Einstein summation (what ``str(expr)`` gives).
 
     >>> import tensorad as ta
+    >>> from tensorad.printing import index_notation
     >>> X = ta.Variable("X", (3, 3))
     >>> index_notation(ta.trace(X) - 2 * ta.logdet(X))
     'X[i,i] - 2*logdet(X)'
@@ -525,6 +526,7 @@ def latex(expr: Node, limit: int = LIMIT) -> str:
     r"""``expr`` in LaTeX index notation (what ``expr.to_latex()`` gives).
 
     >>> import tensorad as ta
+    >>> from tensorad.printing import latex
     >>> x = ta.Variable("x", (3,))
     >>> print(latex(ta.derivative(ta.sigmoid(x), x)))
     \sigma\left(x_{i}\right) \left(1 - \sigma\left(x_{i}\right)\right) \delta_{ij}
@@ -567,9 +569,12 @@ def summary(expr: Node, width: int = 120) -> str:
     """A one-line ``repr``: the node's kind and data, then its index notation, cut to ``width``.
 
     >>> import tensorad as ta
+    >>> from tensorad.printing import summary
     >>> A, x = ta.Variable("A", (3, 3)), ta.Variable("x", (3,))
     >>> summary(A @ x)
     '<Contraction ij,j->i shape=(3,) : A[i,j]*x[j]>'
+    >>> summary(A @ x, width=20)
+    '<Contraction ij,j-…>'
     """
     text = f"<{_head(expr)}"
     if not isinstance(expr, (Variable, Constant)):
@@ -582,6 +587,7 @@ def dot(expr: Node) -> str:
     from each operand to its user, labelled with the operand's index string.
 
     >>> import tensorad as ta
+    >>> from tensorad.printing import dot
     >>> x = ta.Variable("x", (3,))
     >>> print(dot(x @ x))
     digraph tensorad {

@@ -14,6 +14,7 @@ equality of finite expressions). :func:`check` verifies a proof three ways:
   so the test can fail.
 
 >>> import tensorad as ta
+>>> from tensorad.proof import Proof, Step, check
 >>> A, B = ta.Variable("A", (2, 3)), ta.Variable("B", (3, 2))
 >>> steps = [Step(ta.trace(A @ B), ta.einsum("ij,ji->", A, B), "definition of trace"),
 ...          Step(ta.einsum("ij,ji->", A, B), ta.trace(B @ A), "commutativity")]
@@ -39,6 +40,7 @@ from tensorad.expr import Node, Variable, variables
 class Indices:
     """Index strings of a theorem (``s1``, ``s2``, …) and a size for every label.
 
+    >>> from tensorad.proof import Indices
     >>> idx = Indices({"s1": "ij", "s2": "jk"}, {"i": 2, "j": 3, "k": 4})
     >>> idx.var("A", "s1").shape, idx.shape("s1 s2")
     ((2, 3), (2, 3, 3, 4))
@@ -48,27 +50,66 @@ class Indices:
     sizes: dict[str, int]
 
     def __getitem__(self, names: str) -> Labels:
-        """The concatenation of the named strings: ``idx["s2 s4"]`` is s2 followed by s4."""
+        """The concatenation of the named strings: ``idx["s2 s4"]`` is s2 followed by s4.
+
+        Examples:
+            >>> from tensorad.proof import Indices
+            >>> Indices({"s1": "ij", "s2": "k"}, {"i": 2, "j": 3, "k": 4})["s2 s1"]
+            'kij'
+        """
         return "".join(self.strings[name] for name in names.split())
 
     def shape(self, names: str) -> tuple[int, ...]:
-        """The shape of a tensor indexed by the named strings."""
+        """The shape of a tensor indexed by the named strings.
+
+        Examples:
+            >>> from tensorad.proof import Indices
+            >>> Indices({"s1": "ij", "s2": "k"}, {"i": 2, "j": 3, "k": 4}).shape("s1 s2")
+            (2, 3, 4)
+        """
         return tuple(self.sizes[label] for label in self[names])
 
     def var(self, name: str, names: str) -> Variable:
-        """A symbolic tensor called ``name`` indexed by the named strings."""
+        """A symbolic tensor called ``name`` indexed by the named strings.
+
+        Examples:
+            >>> from tensorad.proof import Indices
+            >>> Indices({"s1": "ij"}, {"i": 2, "j": 3}).var("A", "s1")
+            <Variable A shape=(2, 3)>
+        """
         return Variable(name, self.shape(names))
 
     def mul(self, a: Node, s1: str, b: Node, s2: str, s3: str) -> Node:
-        """``*(s1, s2, s3)(a, b)`` with each string given by names (``"s1 s4"``)."""
+        """``*(s1, s2, s3)(a, b)`` with each string given by names (``"s1 s4"``).
+
+        Examples:
+            >>> from tensorad.proof import Indices
+            >>> idx = Indices({"s1": "ij", "s2": "jk", "s3": "ik"}, {"i": 2, "j": 3, "k": 4})
+            >>> print(idx.mul(idx.var("A", "s1"), "s1", idx.var("B", "s2"), "s2", "s3"))
+            A[i,k]*B[k,j]
+        """
         return contract(a, self[s1], b, self[s2], self[s3], sizes=self.sizes)
 
     def sum(self, x: Node, names: str, out: str) -> Node:
-        """``Σ x``: the unary ``*(names, ∅, out)(x)``, summing the labels absent from ``out``."""
+        """``Σ x``: the unary ``*(names, ∅, out)(x)``, summing the labels absent from ``out``.
+
+        Examples:
+            >>> from tensorad.proof import Indices
+            >>> idx = Indices({"s1": "ij", "i": "i"}, {"i": 2, "j": 3})
+            >>> print(idx.sum(idx.var("A", "s1"), "s1", "i"))
+            sum_j(A[i,j])
+        """
         return contract(x, self[names], None, "", self[out], sizes=self.sizes)
 
     def dot(self, d: Node, outer: str, inner: str, h: Node) -> Node:
-        """``d ∘ h = *(outer inner, inner, outer)(d, h)``: the inner product over ``inner``."""
+        """``d ∘ h = *(outer inner, inner, outer)(d, h)``: the inner product over ``inner``.
+
+        Examples:
+            >>> from tensorad.proof import Indices
+            >>> idx = Indices({"s1": "i", "s2": "j"}, {"i": 2, "j": 3})
+            >>> print(idx.dot(idx.var("D", "s1 s2"), "s1", "s2", idx.var("h", "s2")))
+            D[i,j]*h[j]
+        """
         return self.mul(d, f"{outer} {inner}".strip(), h, inner, outer)
 
 
@@ -110,7 +151,16 @@ class Proof:
 
 
 def check(proof: Proof, rng: np.random.Generator | None = None) -> None:
-    """Check ``proof`` completely (chain, exact, numeric, limits); raise ProofError if not."""
+    """Check ``proof`` completely (chain, exact, numeric, limits); raise ProofError if not.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.proof import Limit, Proof, Step, check
+        >>> x = ta.Variable("x", (3,))
+        >>> lhs, rhs = ta.sum(x * x), x @ x
+        >>> check(Proof("x·x two ways", lhs, rhs, [Step(lhs, rhs, "definition of @")],
+        ...             [Limit(rhs, x, 2.0 * x, "d(x·x)/dx = 2x")]))
+    """
     check_chain(proof)
     for k, step in enumerate(proof.steps):
         if not equivalent(step.lhs, step.rhs):
@@ -126,6 +176,15 @@ def check_chain(proof: Proof) -> None:
 
     "Is" means the same node: nodes are hash-consed (:mod:`tensorad.build`), so building
     one expression twice from the same variables gives the same node.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.proof import Proof, Step, check_chain
+        >>> a, b, c = (ta.Variable(name, (2,)) for name in "abc")
+        >>> check_chain(Proof("gap", a, c, [Step(a, b, "first"), Step(b + b, c, "second")]))
+        Traceback (most recent call last):
+          ...
+        tensorad.proof.ProofError: gap: steps do not chain: the right side of step 1 (first) is not the left side ...
     """
     if not proof.steps:
         if not proof.limits:
@@ -144,7 +203,18 @@ def check_chain(proof: Proof) -> None:
 
 
 def check_numeric(proof: Proof, rng: np.random.Generator, rtol: float = 1e-9) -> None:
-    """Every step holds at one random value of all the variables (values in [-1, 1])."""
+    """Every step holds at one random value of all the variables (values in [-1, 1]).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> from tensorad.proof import Proof, Step, check_numeric
+        >>> x = ta.Variable("x", (3,))
+        >>> wrong = Proof("wrong", ta.sum(x), x @ x, [Step(ta.sum(x), x @ x, "no law at all")])
+        >>> check_numeric(wrong, np.random.default_rng(0))
+        Traceback (most recent call last):
+          ...
+        tensorad.proof.ProofError: wrong: step 1 (no law at all) fails numerically
+    """
     env = random_values([node for step in proof.steps for node in (step.lhs, step.rhs)], rng)
     for k, step in enumerate(proof.steps):
         left, right = evaluate([step.lhs, step.rhs], env)
@@ -154,7 +224,15 @@ def check_numeric(proof: Proof, rng: np.random.Generator, rtol: float = 1e-9) ->
 
 
 def random_values(nodes: Sequence[Node], rng: np.random.Generator) -> dict[Variable, Array]:
-    """A random array in [-1, 1] for every variable ``nodes`` depend on (in name order)."""
+    """A random array in [-1, 1] for every variable ``nodes`` depend on (in name order).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> from tensorad.proof import random_values
+        >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
+        >>> {v.name: a.shape for v, a in random_values([A @ x], np.random.default_rng(0)).items()}
+        {'A': (2, 3), 'x': (3,)}
+    """
     ordered = sorted(variables(nodes), key=lambda x: (x.name, x.shape))
     return {x: rng.uniform(-1.0, 1.0, x.shape) for x in ordered}
 
@@ -167,6 +245,17 @@ def check_limit(limit: Limit, rng: np.random.Generator) -> None:
     derivative term is visible, ``‖ε D∘h‖`` ten times the remainder at the smallest
     steps; a zero directional derivative (size-0 axes, a constant), or one that the
     second-order term cancels along this ``h``, leaves nothing for it to see.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> from tensorad.proof import Limit, check_limit
+        >>> x = ta.Variable("x", (3,))
+        >>> check_limit(Limit(ta.sin(x), x, ta.derivative(ta.sin(x), x), "d sin = cos"), np.random.default_rng(0))
+        >>> check_limit(Limit(ta.sum(ta.sin(x)), x, ta.sin(x), "d sin = sin?"), np.random.default_rng(0))
+        Traceback (most recent call last):
+          ...
+        tensorad.proof.ProofError: d sin = sin?: remainder converges at rate 1.00 < 1.9
+        ...
     """
     expected = limit.value.shape + limit.wrt.shape
     if limit.derivative.shape != expected:
@@ -213,7 +302,16 @@ class Taylor:
 
 
 def taylor_test(limit: Limit, rng: np.random.Generator) -> Taylor:
-    """Run the Taylor test of ``limit`` at random values along a random direction."""
+    """Run the Taylor test of ``limit`` at random values along a random direction.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> from tensorad.proof import Limit, taylor_test
+        >>> x = ta.Variable("x", (3,))
+        >>> result = taylor_test(Limit(ta.sum(ta.sin(x)), x, ta.cos(x), "d sin = cos"), np.random.default_rng(0))
+        >>> round(result.rate_with, 1), round(result.rate_without, 1)
+        (2.0, 1.0)
+    """
     x = limit.wrt
     env = random_values([limit.value, limit.derivative], rng)
     h = Variable("h", x.shape, x.dtype)

@@ -47,8 +47,11 @@ class OptionError(TensoradError, ValueError):
 def default_tolerance(dtype: Any) -> float:
     """The tolerance :func:`check_grads` uses for ``dtype``: about 1e-5 for float64, 2e-3 for float32.
 
-    >>> default_tolerance(np.float32), default_tolerance(np.complex128)
-    (0.002, 1e-05)
+    Examples:
+        >>> import numpy as np
+        >>> from tensorad.testing import default_tolerance
+        >>> default_tolerance(np.float32), default_tolerance(np.complex128)
+        (0.002, 1e-05)
     """
     resolution = float(np.finfo(dtype).eps)
     return 1e-5 if resolution < 1e-10 else 2e-3 if resolution < 1e-5 else 5e-2
@@ -119,9 +122,19 @@ def check_grads(
             differences by 2.4e+00 (tolerance 1.0e-05): ...``.
         OptionError: ``order`` or ``modes`` is invalid.
 
-    >>> import numpy as np, tensorad as ta
-    >>> check_grads(lambda x: ta.sum(ta.exp(x) * ta.sin(x)), (np.array([0.1, 0.7]),))
-    >>> check_grads(ta.inv, (np.array([[2.0, 1.0], [0.5, 3.0]], dtype=np.float32),), modes=("rev",))
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> from tensorad.testing import check_grads
+        >>> check_grads(lambda x: ta.sum(ta.exp(x) * ta.sin(x)), (np.array([0.1, 0.7]),))
+        >>> check_grads(ta.inv, (np.array([[2.0, 1.0], [0.5, 3.0]], dtype=np.float32),), modes=("rev",))
+
+        A wrong derivative (here ``d sin = −cos``) fails with the mode and the error:
+
+        >>> wrong_sin = ta.define_elementwise("wrong_sin", np.sin, lambda x: -ta.cos(x))
+        >>> check_grads(wrong_sin, (np.array([0.1, 0.7]),), modes=("fwd",))
+        Traceback (most recent call last):
+          ...
+        AssertionError: check_grads: fwd mode, order 1, argument 0: JVP differs from central differences by ...
     """
     if not isinstance(order, int) or order < 1:
         raise OptionError(f"order must be a positive integer, got {order!r}")
@@ -351,6 +364,13 @@ class TaylorResult:
     asked for). ``rates0[k]`` is the observed rate ``log(r_{k-1}/r_k) / log(ε_{k-1}/ε_k)``
     (``None`` for ``k = 0`` and where either residual is at rounding level, marked in
     ``rounding0``); :attr:`observed` gives the median rate of each residual.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> from tensorad.testing import taylor_test
+        >>> result = taylor_test(ta.norm, np.array([3.0, 4.0]), np.array([1.0, -1.0]))
+        >>> len(result.epsilons), [round(rate, 1) for rate in result.observed]
+        (12, [1.0, 2.0, 3.0])
     """
 
     epsilons: tuple[float, ...]
@@ -366,7 +386,7 @@ class TaylorResult:
 
     @property
     def observed(self) -> tuple[float | None, ...]:
-        """The median observed rate of each residual (None: no two consecutive residuals above rounding)."""
+        """The median observed rate of each residual, or None where no two consecutive residuals are above rounding."""
         columns = (self.rates0, self.rates1, self.rates2) if self.residuals2 else (self.rates0, self.rates1)
         return tuple(_median(rates) for rates in columns)
 
@@ -377,6 +397,14 @@ class TaylorResult:
         ``None`` skips a residual. A residual that is at rounding level at every step has
         no observed rate and fails: say ``None`` for it when that is expected (the
         second-order expansion of a quadratic is exact).
+
+        Examples:
+            >>> import numpy as np, tensorad as ta
+            >>> from tensorad.testing import taylor_test
+            >>> result = taylor_test(lambda x: ta.sum(x**2), np.array([1.0]), np.array([1.0]))
+            >>> result.observed[2] is None            # the third residual is exactly 0
+            True
+            >>> result.assert_rates((1, 2, None))
         """
         wanted = tuple(expected) if expected is not None else (1.0, 2.0, 3.0)[: len(self.observed)]
         if len(wanted) != len(self.observed):
@@ -439,11 +467,13 @@ def taylor_test(
         epsilons: The steps, by default ``2⁻⁴, 2⁻⁵, …, 2⁻¹⁵``.
         second_order: Also compute the Hessian term and the third residual.
 
-    >>> import numpy as np, tensorad as ta
-    >>> result = taylor_test(lambda x: ta.sum(ta.exp(x)), np.array([0.2, -0.4]), np.array([1.0, 0.5]))
-    >>> [round(rate, 1) for rate in result.observed]
-    [1.0, 2.0, 3.0]
-    >>> result.assert_rates()
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> from tensorad.testing import taylor_test
+        >>> result = taylor_test(lambda x: ta.sum(ta.exp(x)), np.array([0.2, -0.4]), np.array([1.0, 0.5]))
+        >>> [round(rate, 1) for rate in result.observed]
+        [1.0, 2.0, 3.0]
+        >>> result.assert_rates()
     """
     point = np.asarray(x)
     direction = np.asarray(dx, dtype=point.dtype)

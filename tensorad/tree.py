@@ -1,5 +1,6 @@
 """Pytrees: nested tuples, lists and dicts whose leaves are arrays (or nodes).
 
+>>> from tensorad.tree import flatten, unflatten
 >>> leaves, tree = flatten({"w": 1.0, "b": (2.0, 3.0)})
 >>> leaves
 [2.0, 3.0, 1.0]
@@ -16,7 +17,14 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Tree:
-    """The structure of a pytree: ``kind`` is "leaf", "tuple", "list", "dict" or "none"."""
+    """The structure of a pytree: ``kind`` is "leaf", "tuple", "list", "dict" or "none".
+
+    Examples:
+        >>> from tensorad.tree import flatten
+        >>> tree = flatten((1.0, {"a": 2.0}))[1]
+        >>> tree.kind, [child.kind for child in tree.children], tree.children[1].keys
+        ('tuple', ['leaf', 'dict'], ('a',))
+    """
 
     kind: str
     children: tuple[Tree, ...] = ()
@@ -24,11 +32,19 @@ class Tree:
 
     @property
     def num_leaves(self) -> int:
+        """The number of leaves in the tree."""
         return 1 if self.kind == "leaf" else sum(child.num_leaves for child in self.children)
 
 
 def flatten(obj: object) -> tuple[list[Any], Tree]:
-    """The leaves of ``obj`` (dicts in sorted key order) and its structure."""
+    """The leaves of ``obj`` (dicts in sorted key order) and its structure.
+
+    Examples:
+        >>> from tensorad.tree import flatten
+        >>> leaves, tree = flatten([1.0, {"b": 2.0, "a": (3.0, None)}])
+        >>> leaves, tree.num_leaves
+        ([1.0, 3.0, 2.0], 3)
+    """
     leaves: list[Any] = []
     return leaves, _flatten(obj, leaves)
 
@@ -46,7 +62,14 @@ def _flatten(obj: object, leaves: list[Any]) -> Tree:
 
 
 def unflatten(tree: Tree, leaves: list[Any]) -> Any:
-    """Rebuild a pytree of structure ``tree`` from ``leaves``."""
+    """Rebuild a pytree of structure ``tree`` from ``leaves``.
+
+    Examples:
+        >>> from tensorad.tree import flatten, unflatten
+        >>> _, tree = flatten([1.0, {"b": 2.0, "a": (3.0, None)}])
+        >>> unflatten(tree, ["x", "y", "z"])
+        ['x', {'a': ('y', None), 'b': 'z'}]
+    """
     return _unflatten(tree, iter(leaves))
 
 

@@ -1,0 +1,252 @@
+"""Check, time and measure one row (problem × task × system), and run the whole grid.
+
+For each row, in this order:
+
+1. **Warm-up and check.** One call, not timed (it is where ``jax.jit`` and ``ta.jit``
+   compile). Its result is compared with the numpy formula's, leaf by leaf:
+   ``|got − expected| ≤ atol + rtol·|expected|`` with ``rtol = 1e-7`` and
+   ``atol = 1e-9 · max|expected|``. A mismatch or an exception fails the row.
+2. **Timing.** Calls one after another with the garbage collector off, until
+   ``repeats`` calls or ``budget`` seconds, whichever comes first (at least one call):
+   slow rows get fewer repeats and report how many. Median, min and max are reported.
+3. **Memory.** For systems whose arrays numpy allocates (numpy, tensorad, autograd), the
+   ``tracemalloc`` peak of one more call, above what was allocated before it; numpy
+   reports its array buffers to ``tracemalloc``, so the peak includes every temporary
+   and the result itself. jax and torch allocate through their own C++ allocators,
+   which ``tracemalloc`` does not see: their peak is ``null`` (a max-RSS delta would
+   need a fresh process per row and would mostly measure compilation and the
+   allocators' caches). A row whose warm-up took over ``SLOW × budget`` seconds is not
+   measured (``null``, with a note): under ``tracemalloc`` such a call (autograd's
+   2000-row Jacobian, say) would take longer than the rest of its problem.
+
+The ratio is the row's median over the numpy formula's median; ``ratio_min`` divides the
+minimums, the steadier of the two on a machine shared with other work.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Literal
+
+import numpy as np
+
+from benchmarks.problems import Array, Problem, Size
+from benchmarks.systems import System, leaves
+
+Status = Literal["ok", "mismatch", "error", "skipped"]
+RTOL = 1e-7
+ATOL_SCALE = 1e-9
+SEED = 20240611
+SLOW = 5.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the grid is run."""
+
+    size: Size = "full"
+    repeats: int = 5
+    budget: float = 2.0
+    keep_going: bool = False
+    threads: int | None = None
+
+
+@dataclass
+class Row:
+    """One problem × task × system: its status, timings (seconds) and memory (bytes)."""
+
+    problem: str
+    task: str
+    system: str
+    label: str
+    status: Status = "ok"
+    times: list[float] = field(default_factory=list)
+    ratio: float | None = None
+    ratio_min: float | None = None
+    wall_seconds: float = 0.0
+    warmup_seconds: float | None = None
+    peak_bytes: int | None = None
+    result_bytes: int | None = None
+    max_error: float | None = None
+    reference: bool = False
+    note: str = ""
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.times else None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("mismatch", "error")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as the JSON report stores it."""
+        peak, result = self.peak_bytes, self.result_bytes
+        return {
+            "problem": self.problem,
+            "task": self.task,
+            "system": self.system,
+            "label": self.label,
+            "status": self.status,
+            "median_s": self.median,
+            "min_s": min(self.times) if self.times else None,
+            "max_s": max(self.times) if self.times else None,
+            "repeats": len(self.times),
+            "times_s": self.times,
+            "ratio_to_numpy": self.ratio,
+            "ratio_of_minimums": self.ratio_min,
+            "peak_bytes": peak,
+            "result_bytes": result,
+            "peak_over_result": peak / result if peak is not None and result else None,
+            "max_error": self.max_error,
+            "reference": self.reference,
+            "note": self.note,
+            "warmup_seconds": self.warmup_seconds,
+            "wall_seconds": round(self.wall_seconds, 3),
+        }
+
+
+def time_calls(call: Callable[[], Any], repeats: int, budget: float) -> list[float]:
+    """Wall times of successive calls: ``repeats`` of them, or fewer once ``budget`` s is spent."""
+    times: list[float] = []
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        while True:
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+            if len(times) >= repeats or sum(times) >= budget:
+                return times
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def traced_peak(call: Callable[[], Any]) -> int:
+    """The ``tracemalloc`` peak of one call, in bytes above the allocations before it."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        result = call()
+        peak = tracemalloc.get_traced_memory()[1] - before
+        del result
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+def max_error(expected: Sequence[Array], got: Sequence[Array]) -> tuple[float, bool]:
+    """The largest ``|got − expected|`` relative to each leaf's largest ``|expected|``, and
+    whether every leaf is within tolerance (see the module docstring)."""
+    if len(got) != len(expected):
+        return float("inf"), False
+    worst, ok = 0.0, True
+    for e, g in zip(expected, got, strict=True):
+        if e.shape != g.shape:
+            return float("inf"), False
+        scale = float(np.max(np.abs(e))) if e.size else 1.0
+        scale = scale or 1.0
+        if g.size:
+            worst = max(worst, float(np.max(np.abs(g - e))) / scale)
+        ok = ok and bool(np.allclose(g, e, rtol=RTOL, atol=ATOL_SCALE * scale))
+    return worst, ok
+
+
+def measure(
+    row: Row,
+    make_call: Callable[[], Callable[[], Any]],
+    expected: list[Array] | None,
+    settings: Settings,
+    traced_memory: bool,
+) -> list[Array] | None:
+    """Fill ``row`` by warming up, checking against ``expected`` (none: this is the
+    reference), timing and measuring the call; return the warm-up result's leaves."""
+    gc.collect()
+    try:
+        call = make_call()
+        start = time.perf_counter()
+        got = leaves(call())
+        warmup = row.warmup_seconds = time.perf_counter() - start
+    except Exception as error:  # any failure of a system is the row's failure, reported
+        row.status, row.note = "error", f"{type(error).__name__}: {error}"[:300]
+        return None
+    row.result_bytes = sum(leaf.nbytes for leaf in got)
+    if expected is not None:
+        row.max_error, ok = max_error(expected, got)
+        if not ok:
+            row.status = "mismatch"
+            row.note = f"differs from the numpy formula: max relative error {row.max_error:.3g}"
+    try:
+        row.times = time_calls(call, settings.repeats, settings.budget)
+        if traced_memory and warmup > SLOW * settings.budget:
+            row.note = row.note or f"memory not measured: one call takes {warmup:.0f} s"
+        elif traced_memory:
+            row.peak_bytes = traced_peak(call)
+    except Exception as error:
+        row.status, row.note = "error", f"{type(error).__name__}: {error}"[:300]
+    return got
+
+
+def progress(row: Row) -> None:
+    """One line on stderr per finished row."""
+    median = "" if row.median is None else f"{row.median:10.3e} s"
+    ratio = "" if row.ratio is None else f"  {row.ratio:7.2f}x"
+    print(f"  {row.problem:13} {row.task:8} {row.label:16}{median}{ratio}  {row.status} {row.note}", file=sys.stderr)
+
+
+def run(
+    problems: Sequence[Problem],
+    tasks: Sequence[str],
+    systems: Sequence[System],
+    settings: Settings,
+    report: Callable[[Row], None] = progress,
+) -> list[Row]:
+    """Every row of the grid, numpy first in each (problem, task). Without ``keep_going``
+    the run stops after the first failed row."""
+    rows: list[Row] = []
+    for problem in problems:
+        instance = problem.make(settings.size, np.random.default_rng(SEED))
+        for task in problem.tasks:
+            if task not in tasks:
+                continue
+            arguments = instance.arguments(task)
+            expected: list[Array] | None = None
+            reference: Row | None = None
+            for system in systems:
+                row = Row(problem.name, task, system.name, system.label, reference=task in problem.references)
+                if not system.supports(problem, task):
+                    if task not in system.unsupported:
+                        continue
+                    row.status, row.note = "skipped", system.unsupported[task]
+                elif system.name != "numpy" and expected is None:
+                    row.status, row.note = "error", "no numpy reference to check against"
+                else:
+                    start = time.perf_counter()
+                    got = measure(
+                        row,
+                        partial(system.call, problem, task, instance, tuple(map(system.convert, arguments))),
+                        expected,
+                        settings,
+                        system.traced_memory,
+                    )
+                    row.wall_seconds = time.perf_counter() - start
+                    if system.name == "numpy":
+                        expected, reference = got, row
+                if row.times and reference is not None and reference.times:
+                    row.ratio = statistics.median(row.times) / statistics.median(reference.times)
+                    row.ratio_min = min(row.times) / min(reference.times)
+                rows.append(row)
+                report(row)
+                if row.failed and not settings.keep_going:
+                    return rows
+    return rows

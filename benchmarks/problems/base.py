@@ -1,0 +1,88 @@
+"""The pieces every problem is made of: the model's functions (:class:`Ops`), its arrays
+(:class:`Instance`) and the problem itself (:class:`Problem`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.special
+
+Array = npt.NDArray[np.float64]
+Size = Literal["tiny", "full"]
+Formula = Callable[..., Any]
+
+TASKS = ("value", "grad", "jvp", "vjp", "hvp", "hessian", "jacfwd", "jacrev", "copy")
+
+
+@dataclass(frozen=True)
+class Ops:
+    """The array functions a model may call, under one name per system.
+
+    ``sum(x, axis=None)``, ``mean(x)``, ``exp(x)``, ``sigmoid(x) = 1/(1 + e⁻ˣ)``,
+    ``softplus(x) = log(1 + eˣ)``, ``softmax(x, axis) = exp(x) / Σ_axis exp(x)``.
+    """
+
+    exp: Callable[[Any], Any]
+    sum: Callable[..., Any]
+    mean: Callable[[Any], Any]
+    sigmoid: Callable[[Any], Any]
+    softplus: Callable[[Any], Any]
+    softmax: Callable[[Any, int], Any]
+
+
+NUMPY = Ops(
+    exp=np.exp,
+    sum=lambda x, axis=None: np.sum(x, axis=axis),
+    mean=np.mean,
+    sigmoid=scipy.special.expit,
+    softplus=lambda x: np.logaddexp(0.0, x),
+    softmax=lambda x, axis: scipy.special.softmax(x, axis=axis),
+)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A problem's arrays at one size: constants, primals, tangents (like the primals) and
+    a cotangent (like the output; only for ``vjp``)."""
+
+    data: tuple[Array, ...]
+    primals: tuple[Array, ...]
+    tangents: tuple[Array, ...] = ()
+    cotangent: Array | None = None
+
+    def arguments(self, task: str) -> tuple[Array, ...]:
+        """What a task's callable takes: ``data + primals + extras``."""
+        if task in ("jvp", "hvp"):
+            extras = self.tangents
+        elif task == "vjp":
+            assert self.cotangent is not None, "vjp needs a cotangent"
+            extras = (self.cotangent,)
+        else:
+            extras = ()
+        return self.data + self.primals + extras
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A model, how to build its arrays at a size, and one numpy formula per task."""
+
+    name: str
+    summary: str
+    model: Callable[..., Any]
+    make: Callable[[Size, np.random.Generator], Instance]
+    formulas: Mapping[str, Formula]
+    references: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """The tasks of this problem, in the suite's task order."""
+        return tuple(task for task in TASKS if task in self.formulas)
+
+
+def normal(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> Array:
+    """Standard normal entries times ``scale``."""
+    return scale * rng.standard_normal(shape)

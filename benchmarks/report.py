@@ -1,0 +1,288 @@
+"""The results as a table on stdout, a JSON file, a PNG chart and a reST table for the docs.
+
+The chart plots, per problem and task, each system's median time divided by the numpy
+formula's median time from the same run, on a log scale; bars grow from the numpy line
+at 1. It needs matplotlib (the ``bench`` extra) and is skipped with a note without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy
+
+from benchmarks.harness import ATOL_SCALE, RTOL, Row, Settings
+
+MEMORY_NOTE = (
+    "peak_bytes: tracemalloc peak of one call after the timed ones (numpy, tensorad, autograd: "
+    "numpy reports its buffers to tracemalloc); null for jax and torch, whose C++ allocators "
+    "tracemalloc does not see. result_bytes: the bytes of the result's own arrays."
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one run produced, with the context needed to read it later."""
+
+    rows: list[Row]
+    settings: Settings
+    versions: dict[str, str]
+    notes: list[str]
+    command: str
+    seconds: float
+    date: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document."""
+        return {
+            "command": self.command,
+            "date": self.date,
+            "wall_seconds": round(self.seconds, 2),
+            "machine": machine(),
+            "versions": self.versions,
+            "settings": {
+                "size": self.settings.size,
+                "max_repeats": self.settings.repeats,
+                "budget_seconds_per_row": self.settings.budget,
+                "keep_going": self.settings.keep_going,
+                "threads": self.settings.threads,
+                "check": {"rtol": RTOL, "atol": f"{ATOL_SCALE} * max|expected|"},
+                "warmup_calls": 1,
+            },
+            "memory": MEMORY_NOTE,
+            "notes": self.notes,
+            "over_target": over_target(self.rows) if self.settings.size == "full" else [],
+            "rows": [row.as_dict() for row in self.rows],
+        }
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def machine() -> dict[str, Any]:
+    """CPU count, platform and interpreter of this machine."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": usable,
+        "cpu": _cpu_model(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+# ------------------------------------------------------------------ targets
+
+
+def over_target(rows: Sequence[Row]) -> list[str]:
+    """tensorad rows past the issue's targets: ``grad``/``vjp`` above 1.3× the numpy formula,
+    ``hessian`` above 1.5× or with a peak above 2× the Hessian's bytes, ``jacfwd`` of the
+    linear map above 2× the time of ``A.copy()``."""
+    copy = {row.problem: row.median for row in rows if row.task == "copy" and row.median}
+    found = []
+    for row in rows:
+        if not row.system.startswith("tensorad") or row.ratio is None:
+            continue
+        where = f"{row.problem}/{row.task}/{row.label}"
+        if row.task in ("grad", "vjp") and row.ratio > 1.3:
+            found.append(f"{where}: {row.ratio:.2f}x the numpy formula (target 1.3x)")
+        if row.task == "hessian" and row.ratio > 1.5:
+            found.append(f"{where}: {row.ratio:.2f}x the numpy formula (target 1.5x)")
+        if row.task == "hessian" and row.peak_bytes and row.result_bytes and row.peak_bytes > 2 * row.result_bytes:
+            found.append(f"{where}: peak {row.peak_bytes / row.result_bytes:.2f}x the Hessian's bytes (target 2x)")
+        reference = copy.get(row.problem)
+        if row.task == "jacfwd" and row.median and reference and row.median > 2 * reference:
+            found.append(f"{where}: {row.median / reference:.2f}x the time of A.copy() (target 2x)")
+    return found
+
+
+# ------------------------------------------------------------------ the table
+
+
+def seconds(value: float | None) -> str:
+    """``value`` seconds in a readable unit: ``12.3 µs``, ``4.56 ms``, ``1.23 s``."""
+    if value is None:
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-9:.3g} ns"
+
+
+def mebibytes(value: int | None) -> str:
+    return "-" if value is None else f"{value / 2**20:.2f}"
+
+
+COLUMNS = (
+    "problem", "task", "system", "median", "min", "max", "n", "ratio", "ratio(min)", "peak MiB", "result MiB",
+    "peak/res", "status",
+)
+
+
+def cells(row: Row) -> list[str]:
+    """One table line's cells."""
+    data = row.as_dict()
+    ratio = "-" if row.ratio is None else f"{row.ratio:.2f}x"
+    ratio_min = "-" if row.ratio_min is None else f"{row.ratio_min:.2f}x"
+    over = data["peak_over_result"]
+    status = row.status if row.status in ("ok", "skipped") else row.status.upper()
+    return [
+        row.problem,
+        row.task + (" (ref)" if row.reference else ""),
+        row.label,
+        seconds(row.median),
+        seconds(data["min_s"]),
+        seconds(data["max_s"]),
+        str(len(row.times)),
+        ratio,
+        ratio_min,
+        mebibytes(row.peak_bytes),
+        mebibytes(row.result_bytes),
+        "-" if over is None else f"{over:.2f}",
+        status,
+    ]
+
+
+def table(report: Report) -> str:
+    """The aligned text table, then the notes and the rows past their targets."""
+    lines = [list(COLUMNS), *(cells(row) for row in report.rows)]
+    widths = [max(len(line[k]) for line in lines) for k in range(len(COLUMNS))]
+    numeric = set(range(3, 12))
+    text = []
+    for k, line in enumerate(lines):
+        pairs = enumerate(zip(line, widths, strict=True))
+        parts = [cell.rjust(width) if j in numeric else cell.ljust(width) for j, (cell, width) in pairs]
+        text.append("  ".join(parts).rstrip())
+        if k == 0:
+            text.append("  ".join("-" * w for w in widths))
+    text.append("")
+    text.append(f"command: {report.command}   ({report.seconds:.1f} s, {report.date})")
+    for row in report.rows:
+        if row.note:
+            text.append(f"{row.status.upper()}: {row.problem}/{row.task}/{row.label}: {row.note}")
+    text += [f"note: {note}" for note in report.notes]
+    if report.settings.size == "full":
+        targets = over_target(report.rows)
+        text.append("tensorad rows past their targets:" + ("" if targets else " none"))
+        text += [f"  {line}" for line in targets]
+    return "\n".join(text)
+
+
+# ------------------------------------------------------------------ files
+
+
+def write_json(report: Report, path: Path) -> None:
+    path.write_text(json.dumps(report.as_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_chart(rows: Sequence[Row], path: Path) -> str | None:
+    """Draw the ratio chart, one panel per problem; return why not when matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import Patch
+    except ImportError as error:
+        return f"no chart: matplotlib does not import ({error})"
+    plotted = [row for row in rows if row.system != "numpy" and row.ratio is not None and not row.failed]
+    ratio = {(row.problem, row.task, row.label): row.ratio for row in plotted if row.ratio is not None}
+    problems = list(dict.fromkeys(row.problem for row in plotted))
+    labels = list(dict.fromkeys(row.label for row in plotted))
+    columns = min(4, max(len(problems), 1))
+    panel_rows = max(1, -(-len(problems) // columns))
+    fig, axes = plt.subplots(panel_rows, columns, figsize=(4.2 * columns, 3.6 * panel_rows), sharey=True, squeeze=False)
+    colours = {label: f"C{k}" for k, label in enumerate(labels)}
+    width = 0.8 / max(len(labels), 1)
+    for ax, problem in zip(axes.flat, problems, strict=False):
+        tasks = list(dict.fromkeys(row.task for row in plotted if row.problem == problem))
+        for k, label in enumerate(labels):
+            keys = [(t, (problem, task, label)) for t, task in enumerate(tasks)]
+            points = [(t, ratio[key]) for t, key in keys if key in ratio]
+            xs = [t + (k - (len(labels) - 1) / 2) * width for t, _ in points]
+            ax.bar(xs, [y - 1.0 for _, y in points], width, bottom=1.0, color=colours[label], label=label)
+        ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(tasks)), tasks, fontsize=8)
+        ax.set_title(problem, fontsize=10)
+        ax.grid(axis="y", which="major", alpha=0.3)
+    for ax in axes.flat[len(problems) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("time / numpy formula")
+    handles = [Patch(color=colours[label]) for label in labels]
+    fig.legend(handles, labels, loc="lower right", fontsize=9, title="bars grow from the numpy formula (1)")
+    fig.suptitle("Median time relative to the hand-written numpy formula, log scale (lower is faster)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return None
+
+
+def _rst(text: str) -> str:
+    if text == "-":
+        return "—"  # a lone hyphen in a list-table cell would read as a nested bullet list
+    for char in "\\`*|_":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def write_docs(report: Report, chart: Path | None, root: Path) -> list[Path]:
+    """``docs/_generated/benchmarks_table.rst`` and ``docs/_static/benchmarks.png`` under ``root``."""
+    generated, static = root / "docs" / "_generated", root / "docs" / "_static"
+    generated.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    threads = "each library's own thread count" if report.settings.threads is None else (
+        f"{report.settings.threads} thread(s) per library"
+    )
+    peers = ", ".join(f"{name} {version}" for name, version in report.versions.items())
+    lines = [
+        ".. Generated by ``python -m benchmarks --docs``; do not edit by hand.",
+        "",
+        f"Measured {report.date} by ``{report.command}`` on {info['cpu_count']} CPUs ({_rst(info['cpu'])}), "
+        f"{_rst(info['platform'])}, Python {info['python']}; {_rst(peers)}. Times are medians of up to "
+        f"{report.settings.repeats} calls after one warm-up call, with {threads}; the ratio divides by "
+        "the numpy formula's median from the same run. Peak memory is the "
+        "tracemalloc peak of one call (not measured for jax and torch).",
+        "",
+        ".. list-table:: Benchmark results",
+        "   :header-rows: 1",
+        "",
+    ]
+    header = ["Problem", "Task", "System", "Median", "Min", "Max", "Calls", "Ratio", "Ratio of minimums",
+              "Peak MiB", "Result MiB", "Peak/result", "Status"]
+    for line in [header, *(cells(row) for row in report.rows)]:
+        lines.append(f"   * - {_rst(line[0])}")
+        lines += [f"     - {_rst(cell)}" for cell in line[1:]]
+    notes = [f"{row.problem}/{row.task}/{row.label}: {row.note}" for row in report.rows if row.note] + report.notes
+    if notes:
+        lines += ["", "Notes:", ""] + [f"- {_rst(note)}" for note in notes]
+    written = [generated / "benchmarks_table.rst"]
+    written[0].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if chart is not None and chart.exists():
+        static.mkdir(parents=True, exist_ok=True)
+        written.append(Path(shutil.copyfile(chart, static / "benchmarks.png")))
+    return written

@@ -1,0 +1,252 @@
+"""The systems compared: how each one spells the model's functions and the tasks' transforms.
+
+A :class:`System` turns ``(problem, task, instance)`` into a zero-argument call whose
+timing is the row's. Every system except ``numpy`` builds the task from the *same* model
+text (:mod:`benchmarks.problems`) with its own transforms; ``numpy`` calls the
+hand-written formula. For the compiled systems (``jax.jit``, ``ta.jit``) the data are
+arguments of the compiled function, not closed-over constants, so no compiler can
+precompute a result from them (``A + Aᵀ`` for the quadratic form's Hessian, say).
+
+Peers are imported only when asked for; one that fails to import is skipped with a note.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from benchmarks.problems import NUMPY, Array, Instance, Ops, Problem
+
+Builder = Callable[[Callable[..., Any], int], Callable[..., Any]]
+"""``builder(f, n_primals)``: the task's function of ``(*primals, *extras)`` for model ``f``."""
+
+
+@dataclass(frozen=True)
+class System:
+    """One way of computing every task, with what the harness needs to time and check it."""
+
+    name: str
+    label: str
+    version: str
+    ops: Ops
+    tasks: Mapping[str, Builder]
+    compile: Callable[[Callable[..., Any]], Callable[..., Any]] = lambda fun: fun
+    convert: Callable[[Array], Any] = lambda array: array
+    block: Callable[[Any], Any] = lambda result: result
+    traced_memory: bool = True
+    unsupported: Mapping[str, str] = field(default_factory=dict)
+    hand_written: bool = False
+
+    def supports(self, problem: Problem, task: str) -> bool:
+        """Whether this system has a row for ``task`` (reference tasks are numpy's alone)."""
+        if self.hand_written:
+            return task in problem.formulas
+        return task in self.tasks and task not in problem.references
+
+    def call(self, problem: Problem, task: str, instance: Instance, arguments: tuple[Any, ...]) -> Callable[[], Any]:
+        """The task as a zero-argument call that returns a finished (blocked) result."""
+        if self.hand_written:
+            formula = problem.formulas[task]
+            return lambda: formula(*arguments)
+        n_data, n_primals = len(instance.data), len(instance.primals)
+        builder = self.tasks[task]
+
+        def run(*args: Any) -> Any:
+            f = partial(problem.model, self.ops, *args[:n_data])
+            return builder(f, n_primals)(*args[n_data:])
+
+        compiled = self.compile(run)
+        return lambda: self.block(compiled(*arguments))
+
+
+def leaves(result: Any) -> list[Array]:
+    """A task's result as a flat list of numpy arrays (tuples walked in order)."""
+    if isinstance(result, (tuple, list)):
+        return [leaf for item in result for leaf in leaves(item)]
+    if hasattr(result, "detach"):  # a torch tensor
+        return [np.asarray(result.detach().numpy())]
+    return [np.asarray(result)]
+
+
+def _vjp_then_pull(vjp: Callable[..., Any], f: Callable[..., Any], n: int) -> Callable[..., Any]:
+    def run(*args: Any) -> Any:
+        out, pull = vjp(f, *args[:n])
+        return out, pull(args[n])
+
+    return run
+
+
+def jax_shaped(module: Any) -> dict[str, Builder]:
+    """The tasks from a module with JAX's transforms: ``grad jvp vjp jacfwd jacrev hessian``.
+
+    The Hessian-vector product is forward over reverse, ``jvp(grad(f), (x,), (v,))``.
+    """
+    return {
+        "value": lambda f, n: f,
+        "grad": lambda f, n: module.grad(f),
+        "jvp": lambda f, n: lambda *a: module.jvp(f, tuple(a[:n]), tuple(a[n:])),
+        "vjp": lambda f, n: _vjp_then_pull(module.vjp, f, n),
+        "hvp": lambda f, n: lambda x, v: module.jvp(module.grad(f), (x,), (v,))[1],
+        "hessian": lambda f, n: module.hessian(f),
+        "jacfwd": lambda f, n: module.jacfwd(f),
+        "jacrev": lambda f, n: module.jacrev(f),
+    }
+
+
+def numpy_system() -> System:
+    """The hand-written formulas of :mod:`benchmarks.problems`: the reference of every ratio."""
+    return System("numpy", "numpy", np.__version__, NUMPY, {}, hand_written=True)
+
+
+def tensorad_system(compiled: bool) -> System:
+    """tensorad's transforms, under ``ta.jit`` when ``compiled`` (the caller checks it exists)."""
+    import tensorad as ta
+
+    ops = Ops(
+        exp=ta.exp,
+        sum=lambda x, axis=None: ta.sum(x, axis),
+        mean=ta.mean,
+        sigmoid=ta.sigmoid,
+        softplus=ta.softplus,
+        softmax=lambda x, axis: ta.softmax(x, axis),
+    )
+    if compiled:
+        return System("tensorad", "tensorad[jit]", ta.__version__, ops, jax_shaped(ta), compile=ta.jit)
+    name = "tensorad" if getattr(ta, "jit", None) is None else "tensorad-eager"
+    return System(name, "tensorad[eager]", ta.__version__, ops, jax_shaped(ta))
+
+
+def jax_system() -> System:
+    """``jax.jit`` of JAX's transforms, float64 (``jax_enable_x64``), results blocked on."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    ops = Ops(
+        exp=jnp.exp,
+        sum=lambda x, axis=None: jnp.sum(x, axis=axis),
+        mean=jnp.mean,
+        sigmoid=jax.nn.sigmoid,
+        softplus=jax.nn.softplus,
+        softmax=lambda x, axis: jax.nn.softmax(x, axis=axis),
+    )
+    return System(
+        "jax",
+        "jax[jit]",
+        jax.__version__,
+        ops,
+        jax_shaped(jax),
+        compile=jax.jit,
+        convert=jnp.asarray,
+        block=jax.block_until_ready,
+        traced_memory=False,
+    )
+
+
+def torch_system() -> System:
+    """``torch.func``'s transforms on float64 CPU tensors (eager, no ``torch.compile``)."""
+    import torch
+    import torch.func
+
+    zero = torch.zeros((), dtype=torch.float64)
+    ops = Ops(
+        exp=torch.exp,
+        sum=lambda x, axis=None: torch.sum(x) if axis is None else torch.sum(x, dim=axis),
+        mean=torch.mean,
+        sigmoid=torch.sigmoid,
+        softplus=lambda x: torch.logaddexp(x, zero),  # F.softplus is linear past x = 20
+        softmax=lambda x, axis: torch.softmax(x, dim=axis),
+    )
+    return System(
+        "torch",
+        "torch.func",
+        torch.__version__,
+        ops,
+        jax_shaped(torch.func),
+        convert=torch.from_numpy,
+        traced_memory=False,
+    )
+
+
+def autograd_system() -> System:
+    """HIPS autograd: ``grad``, ``hessian``, ``jacobian`` (reverse), forward-mode ``make_jvp``,
+    ``make_vjp`` and ``hessian_tensor_product`` (reverse over reverse) for the HVP."""
+    import autograd
+    import autograd.numpy as anp
+    from autograd.differential_operators import hessian_tensor_product, make_jvp, make_vjp
+    from autograd.scipy.special import logsumexp
+
+    def argnum(n: int) -> int | tuple[int, ...]:
+        return 0 if n == 1 else tuple(range(n))
+
+    def jvp(f: Callable[..., Any], n: int) -> Callable[..., Any]:
+        return lambda *a: make_jvp(f, argnum(n))(*a[:n])(a[n] if n == 1 else tuple(a[n:]))
+
+    def vjp(f: Callable[..., Any], n: int) -> Callable[..., Any]:
+        def run(*a: Any) -> Any:
+            pull, out = make_vjp(f, argnum(n))(*a[:n])
+            return out, pull(a[n])
+
+        return run
+
+    ops = Ops(
+        exp=anp.exp,
+        sum=lambda x, axis=None: anp.sum(x, axis=axis),
+        mean=anp.mean,
+        sigmoid=lambda x: 0.5 * (anp.tanh(0.5 * x) + 1.0),
+        softplus=lambda x: anp.logaddexp(0.0, x),
+        softmax=lambda x, axis: anp.exp(x - logsumexp(x, axis=axis, keepdims=True)),
+    )
+    tasks: dict[str, Builder] = {
+        "value": lambda f, n: f,
+        "grad": lambda f, n: autograd.grad(f),
+        "jvp": jvp,
+        "vjp": vjp,
+        "hvp": lambda f, n: hessian_tensor_product(f),
+        "hessian": lambda f, n: autograd.hessian(f),
+        "jacrev": lambda f, n: autograd.jacobian(f),
+    }
+    return System(
+        "autograd",
+        "autograd",
+        importlib.metadata.version("autograd"),
+        ops,
+        tasks,
+        unsupported={"jacfwd": "autograd has no forward-mode Jacobian"},
+    )
+
+
+PEERS: dict[str, Callable[[], System]] = {"jax": jax_system, "torch": torch_system, "autograd": autograd_system}
+SYSTEM_NAMES = ("numpy", "tensorad", "tensorad-eager", *PEERS)
+
+
+def load(names: list[str]) -> tuple[list[System], list[str]]:
+    """The systems asked for (numpy always first) and notes on those skipped."""
+    import tensorad as ta
+
+    systems, notes = [numpy_system()], []
+    has_jit = getattr(ta, "jit", None) is not None
+    for name in names:
+        if name == "numpy":
+            continue
+        if name == "tensorad":
+            systems.append(tensorad_system(compiled=has_jit))
+            if not has_jit:
+                notes.append("tensorad: ta.jit is not available, so the tensorad rows are the eager transforms")
+        elif name == "tensorad-eager":
+            if has_jit:
+                systems.append(tensorad_system(compiled=False))
+            else:
+                notes.append("tensorad-eager: skipped, without ta.jit it is the tensorad row")
+        else:
+            try:
+                systems.append(PEERS[name]())
+            except Exception as error:  # an installed peer can fail in many ways at import
+                notes.append(f"{name}: skipped, it does not import ({type(error).__name__}: {error})")
+    return systems, notes

@@ -1,0 +1,217 @@
+"""The benchmark suite runs end to end, its hand-written formulas are right, and it fails loudly.
+
+The smoke test runs ``python -m benchmarks`` at tiny size with numpy and tensorad only (what
+CI has) and reads the JSON it writes; it asserts nothing about speed beyond times being
+finite and positive. The formula tests hold every numpy formula of
+:mod:`benchmarks.problems` to oracles that share no code with it: each value to a loop
+over the definition, first derivatives to central differences of the value, second
+derivatives to central differences of the (so checked) gradient formula.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from benchmarks.harness import Settings, run
+from benchmarks.problems import NUMPY, PROBLEMS, Array, Problem
+from benchmarks.systems import System, leaves, numpy_system
+
+ROOT = Path(__file__).resolve().parent.parent
+EPS = 1e-6
+
+
+# ------------------------------------------------------------------ end to end
+
+
+def importable(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+def test_benchmarks_run_end_to_end_at_tiny_size(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "benchmarks", "--size", "tiny", "--repeats", "1"]
+    command += ["--systems", "numpy,tensorad", "--out", str(tmp_path)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    report = json.loads((tmp_path / "benchmarks.json").read_text(encoding="utf-8"))
+    rows = {(row["problem"], row["task"], row["system"]): row for row in report["rows"]}
+    expected = {
+        (problem.name, task, system)
+        for problem in PROBLEMS.values()
+        for task in problem.tasks
+        for system in ("numpy", "tensorad")
+        if system == "numpy" or task not in problem.references
+    }
+    assert set(rows) == expected
+    for key, row in rows.items():
+        assert row["status"] == "ok", (key, row["note"])
+        assert math.isfinite(row["median_s"]) and row["median_s"] > 0, key
+        assert math.isfinite(row["ratio_to_numpy"]) and row["ratio_to_numpy"] > 0, key
+    assert report["command"].startswith("python -m benchmarks --size tiny")
+    assert report["machine"]["cpu_count"] >= 1
+    assert "ratio" in done.stdout.splitlines()[0]
+    if importable("matplotlib"):
+        assert (tmp_path / "benchmarks.png").stat().st_size > 0
+
+
+def test_a_wrong_result_fails_its_row_and_stops_the_run() -> None:
+    """A system whose value is off by one is a mismatch; without ``keep_going`` nothing runs after it."""
+
+    def off_by_one(f: Callable[..., Any], n: int) -> Callable[..., Any]:
+        return lambda *primals: f(*primals) + 1.0
+
+    broken = System("broken", "broken", "0", NUMPY, {"value": off_by_one, "grad": off_by_one})
+    systems = [numpy_system(), broken]
+    rows = run([PROBLEMS["quadratic"]], ["value", "grad"], systems, Settings("tiny", 1), report=lambda row: None)
+    assert [(row.task, row.system, row.status) for row in rows] == [
+        ("value", "numpy", "ok"),
+        ("value", "broken", "mismatch"),
+    ]
+    assert rows[-1].failed and "differs from the numpy formula" in rows[-1].note
+
+
+# ------------------------------------------------------------------ oracles written from the definitions
+
+
+def _sigmoid(t: float) -> float:
+    return 1.0 / (1.0 + math.exp(-t))
+
+
+def quadratic_loop(A: Array, x: Array) -> float:
+    n = len(x)
+    return sum(x[i] * A[i, j] * x[j] for i in range(n) for j in range(n))
+
+
+def logistic_loop(X: Array, y: Array, w: Array) -> float:
+    """Cross-entropy ``−y log p − (1 − y) log(1 − p)`` with ``p = σ(xₙ·w)``, averaged."""
+    total = 0.0
+    for x_n, y_n in zip(X, y, strict=True):
+        p = _sigmoid(sum(a * b for a, b in zip(x_n, w, strict=True)))
+        total -= y_n * math.log(p) + (1.0 - y_n) * math.log(1.0 - p)
+    return total / len(y)
+
+
+def factorization_loop(T: Array, V: Array, U: Array) -> float:
+    m, n = T.shape
+    return sum((T[i, j] - sum(U[i, a] * V[j, a] for a in range(U.shape[1]))) ** 2 for i in range(m) for j in range(n))
+
+
+def pairwise_loop(x: Array) -> float:
+    return sum(math.exp(-sum((a - b) ** 2 for a, b in zip(xi, xj, strict=True))) for xi in x for xj in x)
+
+
+def mlp_loop(X: Array, y: Array, w2: Array, W1: Array) -> float:
+    total = 0.0
+    for x_n, y_n in zip(X, y, strict=True):
+        hidden = [_sigmoid(sum(x_n[i] * W1[i, k] for i in range(len(x_n)))) for k in range(len(w2))]
+        total += (sum(h * w for h, w in zip(hidden, w2, strict=True)) - y_n) ** 2
+    return total / len(y)
+
+
+def attention_loop(Q: Array, K: Array, V: Array) -> Array:
+    out = np.zeros_like(V)
+    for i, q in enumerate(Q):
+        scores = [sum(a * b for a, b in zip(q, k, strict=True)) / math.sqrt(len(q)) for k in K]
+        weights = [math.exp(s - max(scores)) for s in scores]
+        for j, v in enumerate(V):
+            out[i] += weights[j] / sum(weights) * v
+    return out
+
+
+def linear_loop(A: Array, x: Array) -> Array:
+    return np.array([sum(a * b for a, b in zip(row, x, strict=True)) for row in A])
+
+
+LOOPS: dict[str, Callable[..., Any]] = {
+    "quadratic": quadratic_loop,
+    "logistic": logistic_loop,
+    "factorization": factorization_loop,
+    "pairwise": pairwise_loop,
+    "mlp": mlp_loop,
+    "attention": attention_loop,
+    "linear": linear_loop,
+}
+
+
+def directional(f: Callable[..., Any], primals: Sequence[Array], tangents: Sequence[Array]) -> Array:
+    """``(f(p + εt) − f(p − εt)) / 2ε``, all primals moved together."""
+    plus = f(*(p + EPS * t for p, t in zip(primals, tangents, strict=True)))
+    minus = f(*(p - EPS * t for p, t in zip(primals, tangents, strict=True)))
+    return np.asarray((np.asarray(plus) - np.asarray(minus)) / (2 * EPS))
+
+
+def jacobian(f: Callable[[Array], Any], x: Array) -> Array:
+    """Central differences along every coordinate: shape ``f(x).shape + x.shape``."""
+    columns = [directional(f, [x], [e.reshape(x.shape)]) for e in np.eye(x.size)]
+    return np.stack(columns, axis=-1).reshape(np.shape(f(x)) + x.shape)
+
+
+def finite_difference_oracle(problem: Problem, task: str) -> tuple[Any, Any]:
+    """``(formula's result, oracle)`` for ``task`` at tiny size."""
+    instance = problem.make("tiny", np.random.default_rng(7))
+    data, primals, tangents = instance.data, instance.primals, instance.tangents
+    result = problem.formulas[task](*instance.arguments(task))
+    value = partial(problem.formulas["value"], *data)
+    if task == "value":
+        return result, LOOPS[problem.name](*data, *primals)
+    if task == "grad":
+        return result, jacobian(value, primals[0])
+    if task == "jvp":
+        return result, (value(*primals), directional(value, primals, tangents))
+    if task == "vjp":
+        assert instance.cotangent is not None
+        cotangent = instance.cotangent
+
+        def pulled(k: int, p: Array) -> float:
+            moved = [p if j == k else q for j, q in enumerate(primals)]
+            return float(np.vdot(cotangent, value(*moved)))
+
+        return result, (value(*primals), tuple(jacobian(partial(pulled, k), p) for k, p in enumerate(primals)))
+    gradient = partial(problem.formulas["grad"], *data) if "grad" in problem.formulas else None
+    if task == "hvp":
+        assert gradient is not None
+        return result, directional(gradient, primals, tangents)
+    if task == "hessian":
+        assert gradient is not None
+        return result, jacobian(gradient, primals[0])
+    assert task in ("jacfwd", "jacrev", "copy"), task
+    return result, jacobian(value, primals[0])
+
+
+CASES = [(problem, task) for problem in PROBLEMS.values() for task in problem.tasks]
+
+
+@pytest.mark.parametrize(("problem", "task"), CASES, ids=[f"{problem.name}-{task}" for problem, task in CASES])
+def test_hand_formula_matches_its_oracle(problem: Problem, task: str) -> None:
+    result, oracle = finite_difference_oracle(problem, task)
+    got, expected = leaves(result), leaves(oracle)
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected, strict=True):
+        assert g.shape == e.shape
+        scale = max(1.0, float(np.max(np.abs(e))))
+        np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-7 * scale)
+
+
+@pytest.mark.parametrize("problem", [p for p in PROBLEMS.values() if "hessian" in p.tasks], ids=lambda p: p.name)
+def test_hessian_formula_is_symmetric_and_agrees_with_the_hvp(problem: Problem) -> None:
+    instance = problem.make("tiny", np.random.default_rng(3))
+    (x,), (v,) = instance.primals, instance.tangents
+    H = problem.formulas["hessian"](*instance.data, x)
+    square = H.reshape(x.size, x.size)
+    np.testing.assert_allclose(square, square.T, rtol=1e-12, atol=1e-12 * np.abs(square).max())
+    hvp = problem.formulas["hvp"](*instance.data, x, v)
+    np.testing.assert_allclose((square @ v.ravel()).reshape(x.shape), hvp, rtol=1e-10, atol=1e-12)

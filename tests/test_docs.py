@@ -1,0 +1,146 @@
+"""The documentation: every proof has its page, the math renders, the pictures are current.
+
+The source checks read ``docs/`` as text. The rendering checks build the HTML once for
+the module, into a temporary directory, with the same command as CI (warnings are
+errors); they are skipped when Sphinx is not installed (the ``docs`` extra installs it).
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import tensorad
+from tensorad.cli import main
+
+ROOT = Path(__file__).absolute().parent.parent
+DOCS = ROOT / "docs"
+PROOF_MODULES = sorted(f"proofs.{path.stem}" for path in (ROOT / "proofs").glob("proof_*.py"))
+DERIVATION_PAGES = sorted((DOCS / "derivations").glob("*.rst"))
+AUTOMODULE = re.compile(r"^\.\. automodule:: (\S+)\s*$", re.MULTILINE)
+
+
+def _figures() -> ModuleType:
+    """``docs/_ext/figures.py``, which knows the figures and how they are drawn."""
+    spec = importlib.util.spec_from_file_location("docs_figures", DOCS / "_ext" / "figures.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _page_modules(page: Path) -> list[str]:
+    return AUTOMODULE.findall(page.read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------ sources
+
+
+def test_every_proof_module_has_a_derivation_page() -> None:
+    documented = [module for page in DERIVATION_PAGES for module in _page_modules(page)]
+    assert PROOF_MODULES, "no proofs/proof_*.py found"
+    missing = sorted(set(PROOF_MODULES) - set(documented))
+    assert not missing, f"add a page under docs/derivations/ with `.. automodule::` for {missing}"
+    twice = sorted({module for module in documented if documented.count(module) > 1})
+    assert not twice, f"documented on more than one derivation page: {twice}"
+
+
+def test_each_derivation_page_is_in_the_derivations_index() -> None:
+    index = (DOCS / "derivations" / "index.rst").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^   (\w+)\s*$", index, re.MULTILINE))
+    pages = {page.stem for page in DERIVATION_PAGES if page.stem != "index"}
+    assert pages == listed
+
+
+def test_every_public_name_is_in_the_api_reference() -> None:
+    directive = re.compile(r"^\.\. auto(?:function|class|exception):: (\w+)\s*$", re.MULTILINE)
+    documented: set[str] = set()
+    for page in (DOCS / "api").glob("*.rst"):
+        text = page.read_text(encoding="utf-8")
+        if ".. currentmodule:: tensorad\n" in text:
+            documented |= set(directive.findall(text))
+    missing = sorted(set(tensorad.__all__) - documented)
+    assert not missing, f"document these under `.. currentmodule:: tensorad` in docs/api/: {missing}"
+
+
+def test_every_public_name_has_a_runnable_example() -> None:
+    missing = sorted(name for name in tensorad.__all__ if ">>>" not in (getattr(tensorad, name).__doc__ or ""))
+    assert not missing, f"add an Examples section (a doctest) to the docstrings of {missing}"
+
+
+def test_cli_reference_lists_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["derive", "--help"])
+    options = set(re.findall(r"--[a-z]+", capsys.readouterr().out)) - {"--help"}
+    reference = (DOCS / "cli.rst").read_text(encoding="utf-8")
+    assert options, "no options found in `tensorad derive --help`"
+    missing = sorted(option for option in options if f"``{option}" not in reference)
+    assert not missing, f"docs/cli.rst does not describe {missing}"
+
+
+def test_committed_figures_are_current() -> None:
+    """The committed DOT text is what the code draws now, and each SVG was drawn from it."""
+    figures = _figures()
+    redraw = "redraw with `python3 docs/_ext/figures.py` (needs Graphviz) and commit docs/_figures"
+    for name in figures.FIGURES:
+        dot_path, svg_path = figures.FIGURES_DIR / f"{name}.dot", figures.FIGURES_DIR / f"{name}.svg"
+        assert dot_path.exists() and svg_path.exists(), f"figure {name} is not committed; {redraw}"
+        committed = dot_path.read_text(encoding="utf-8")
+        assert committed == figures.dot_text(name), f"figure {name}: the DAG has changed; {redraw}"
+        svg = svg_path.read_text(encoding="utf-8")
+        assert figures.stamp(name, committed) in svg, f"figure {name}: the SVG is not drawn from the DOT; {redraw}"
+
+
+# ------------------------------------------------------------------ the built pages
+
+
+@pytest.fixture(scope="module")
+def built_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The HTML pages, built once with warnings as errors."""
+    pytest.importorskip("sphinx", reason="Sphinx is not installed (pip install -e '.[docs]')")
+    out = tmp_path_factory.mktemp("html")
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(DOCS), str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    assert result.returncode == 0, f"sphinx-build failed:\n{result.stdout}\n{result.stderr}"
+    return out
+
+
+def _visible_text(page: str) -> str:
+    """The page without scripts, styles and tags, entities decoded."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.DOTALL | re.IGNORECASE)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+@pytest.mark.parametrize("module", PROOF_MODULES)
+def test_derivation_page_renders_its_math(built_html: Path, module: str) -> None:
+    (page_source,) = [page for page in DERIVATION_PAGES if module in _page_modules(page)]
+    page = (built_html / "derivations" / f"{page_source.stem}.html").read_text(encoding="utf-8")
+    assert f'id="module-{module}"' in page, "the module docstring is not on the page"
+    assert re.search(r"<script\b[^>]*\bsrc=\"[^\"]*mathjax", page, re.IGNORECASE), "MathJax is not loaded"
+    assert 'class="math' in page, "no rendered math on the page"
+    text = _visible_text(page)
+    for part in ("Theorem.", "Proof.", "Checked:"):
+        assert part in text, f"{part!r} is missing"
+    raw = re.findall(r"\$[^$\n]+\$", text)
+    assert not raw, f"raw $…$ math left on the page: {raw[:3]}"
+    assert ":math:" not in text, "a :math: role was not rendered"
+
+
+def test_every_public_name_is_documented_under_its_public_name(built_html: Path) -> None:
+    pages = "".join(page.read_text(encoding="utf-8") for page in (built_html / "api").glob("*.html"))
+    missing = sorted(name for name in tensorad.__all__ if f'id="tensorad.{name}"' not in pages)
+    assert not missing, f"not documented as tensorad.<name>: {missing}"
+
+
+def test_how_it_works_shows_the_dag_pictures(built_html: Path) -> None:
+    page = (built_html / "how_it_works.html").read_text(encoding="utf-8")
+    assert re.search(r"(src|data)=\"[^\"]*\.svg\"", page), "no SVG picture on the page"
+    for name in _figures().FIGURES:
+        assert f"expression DAG: {name.replace('_', ' ')}" in page, f"figure {name} is missing"
