@@ -24,7 +24,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tensorad import build
 from tensorad.evaluate import evaluate
@@ -118,30 +118,81 @@ def reassociate(node: Node, single_use: list[bool]) -> Node:
     product's labels renamed as in :func:`fuse`). The cost of a pairwise product is the
     product of the sizes of all the labels it touches. Only for an inner product used
     nowhere else, whose output labels are distinct.
+
+    A product with a sum of products, ``(T₁ + T₂)·C``, distributes (``T₁·C + T₂·C``) when
+    reordering each term then costs at most half of forming the sum and multiplying:
+    ``Σᵢⱼ Kᵢⱼ (xᵢₖvⱼₖ + vᵢₖxⱼₖ)`` needs no ``n×n×3`` array.
     """
     if not (isinstance(node, Contraction) and node.b is not None):
         return node
-    for k, (inner, labels) in enumerate(((node.a, node.s1), (node.b, node.s2))):
-        if not (single_use[k] and _distinct_product(inner)):
+    for k in (0, 1):
+        if not single_use[k]:
             continue
-        assert isinstance(inner, Contraction) and inner.b is not None
-        other, other_labels = (node.b, node.s2) if k == 0 else (node.a, node.s1)
-        assert other is not None
-        (p1, p2), _ = _relabel(inner, labels, node.s1 + node.s2 + node.s3)
-        sizes = dict(zip(node.s3, node.shape, strict=True))
-        for operand, operand_labels in ((inner.a, p1), (inner.b, p2), (other, other_labels)):
-            sizes.update(zip(operand_labels, operand.shape, strict=True))
-        terms = [(inner.a, p1), (inner.b, p2), (other, other_labels)]
-        orders = [(terms[0], terms[1], terms[2]), (terms[0], terms[2], terms[1]), (terms[1], terms[2], terms[0])]
-        costs = [_pair_cost(x[1], y[1], z[1] + node.s3, sizes) for x, y, z in orders]
-        best = min(range(3), key=costs.__getitem__)
-        if 2 * costs[best] > costs[0]:
-            continue
-        (x, sx), (y, sy), (z, sz) = orders[best]
-        middle = "".join(dict.fromkeys(c for c in sx + sy if c in sz + node.s3))
+        best = _cheapest_order(node, k)
+        if best is not None and 2 * best[1] <= best[0]:
+            return best[2]()
+        distributed = _distributed(node, k)
+        if distributed is not None:
+            return distributed
+    return node
+
+
+Order = tuple[int, int, Callable[[], Node]]
+"""The cost of a product of a product as written, its cheapest cost, and how to build that."""
+
+
+def _cheapest_order(node: Contraction, k: int) -> Order | None:
+    """The three orders of ``node``'s operand ``k`` (a product) times the other operand."""
+    inner, labels = (node.a, node.s1) if k == 0 else (node.b, node.s2)
+    other, other_labels = (node.b, node.s2) if k == 0 else (node.a, node.s1)
+    if inner is None or other is None or not _distinct_product(inner):
+        return None
+    assert isinstance(inner, Contraction) and inner.b is not None
+    (p1, p2), _ = _relabel(inner, labels, node.s1 + node.s2 + node.s3)
+    sizes = dict(zip(node.s3, node.shape, strict=True))
+    terms = [(inner.a, p1), (inner.b, p2), (other, other_labels)]
+    for operand, operand_labels in terms:
+        sizes.update(zip(operand_labels, operand.shape, strict=True))
+    orders = [(terms[0], terms[1], terms[2]), (terms[0], terms[2], terms[1]), (terms[1], terms[2], terms[0])]
+    costs = [_pair_cost(x[1], y[1], z[1] + node.s3, sizes) for x, y, z in orders]
+    best = min(range(3), key=costs.__getitem__)
+    (x, sx), (y, sy), (z, sz) = orders[best]
+    middle = "".join(dict.fromkeys(c for c in sx + sy if c in sz + node.s3))
+
+    def rebuilt() -> Node:
         first = build.contract(x, sx, y, sy, middle, sizes=sizes)
         return build.contract(first, middle, z, sz, node.s3, sizes=sizes, scale=node.scale * inner.scale)
-    return node
+
+    return costs[0], costs[best], rebuilt
+
+
+def _distributed(node: Contraction, k: int) -> Node | None:
+    """``(T₁ + … + Tₙ)·C`` as ``Σ Tᵢ·C``, each in its cheapest order, when that halves the cost."""
+    total, labels = (node.a, node.s1) if k == 0 else (node.b, node.s2)
+    other, other_labels = (node.b, node.s2) if k == 0 else (node.a, node.s1)
+    if not isinstance(total, Add) or other is None:
+        return None
+    terms = build.flat_terms(total)
+    if terms is None or not all(_distinct_product(t) for t in terms):
+        return None
+    sizes = dict(zip(node.s3, node.shape, strict=True))
+    sizes.update(zip(node.s1, node.a.shape, strict=True))
+    sizes.update(zip(node.s2, other.shape if k == 0 else total.shape, strict=True))
+    now = sum(t.size for t in terms) * 2 + _pair_cost(labels, other_labels, node.s3, sizes)
+    parts = []
+    for term in terms:
+        a, b, s1, s2 = (term, other, labels, other_labels) if k == 0 else (other, term, other_labels, labels)
+        part = Contraction(a, b, s1, s2, node.s3, node.scale, node.shape, node.dtype)  # costed, not kept
+        order = _cheapest_order(part, k)
+        if order is None:
+            return None
+        parts.append(order)
+    if 2 * sum(cost for _, cost, _ in parts) > now:
+        return None
+    result: Node | None = None
+    for _, _, rebuilt in parts:
+        result = build.add(result, rebuilt())
+    return result
 
 
 def _distinct_product(node: Node) -> bool:

@@ -29,7 +29,18 @@ CASES = {
     "constant subexpression": ta.einsum("ij,jk->ik", C, C) @ x,
     "sum with cancelling terms": A @ x + y - A @ x,
     "delta relabel": ta.einsum("ij,j->i", build.identity((3,), x.dtype), x),
+    "scaled product": 2.0 * ta.einsum("ij,jk->ik", A, A),
+    "sum of a product": ta.sum(A @ A),
+    "reduction of a sum of products": ta.sum(ta.outer(x, y) + ta.outer(y, x), axis=1),
+    "product chain": ta.einsum("ij,jk,kl->il", A, A.T, A),
 }
+
+U, V = Variable("U", (30, 2)), Variable("V", (20, 2))
+K, P, Q = Variable("K", (6, 6)), Variable("P", (6, 3)), Variable("Q", (6, 3))
+
+
+def _largest(expr: Node) -> int:
+    return max(node.size for node in toposort([expr]))
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -102,3 +113,36 @@ def test_evaluate_refuses_an_ambiguous_name() -> None:
     other_x = Variable("x", (3,))
     with pytest.raises(ta.TensoradError, match="several variables are named 'x'"):
         (x + other_x).evaluate({"x": np.ones(3)})
+
+
+def test_a_scaling_or_sum_of_a_product_fuses_into_it() -> None:
+    for expr in (CASES["scaled product"], CASES["sum of a product"]):
+        simple = ta.simplify(expr)
+        assert isinstance(simple, Contraction) and simple.b is not None  # one product, nothing around it
+
+
+def test_a_reduction_distributes_over_a_sum_of_outer_products() -> None:
+    """``Σⱼ (xᵢyⱼ + yᵢxⱼ)``: each term's sum fuses into it; no 3×3 outer product is formed."""
+    expr = CASES["reduction of a sum of products"]
+    assert _largest(expr) == 9
+    assert _largest(ta.simplify(expr)) == 3
+
+
+def test_a_product_chain_is_reassociated_when_that_halves_the_work() -> None:
+    """``(UVᵀ)V`` (a 30×20 intermediate) becomes ``U(VᵀV)`` (2×2)."""
+    chain = ta.einsum("ik,jk,jl->il", U, V, V)  # the greedy lowering forms UVᵀ first
+    simple = ta.simplify((U @ V.T) @ V)
+    assert _largest(simple) == U.size
+    assert equivalent(simple, chain)
+    assert _same_value(simple, chain, np.random.default_rng(1))
+
+
+def test_a_product_with_a_sum_of_products_distributes_when_that_avoids_the_big_sum() -> None:
+    """``Σᵢⱼ Kᵢⱼ Σₖ (PᵢₖQⱼₖ + QᵢₖPⱼₖ)`` needs no 6×6×3 array once each term is reordered."""
+    inner = ta.einsum("ik,jk->ijk", P, Q) + ta.einsum("ik,jk->ijk", Q, P)
+    expr = ta.einsum("ij,ijk->", K, inner)
+    simple = ta.simplify(expr)
+    assert _largest(expr) == 6 * 6 * 3
+    assert _largest(simple) < 6 * 6 * 3
+    assert equivalent(simple, expr)
+    assert _same_value(simple, expr, np.random.default_rng(2))
