@@ -271,8 +271,7 @@ def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Label
     left = "".join(c for c in keep_a if c not in keep_b)
     right = "".join(c for c in keep_b if c not in keep_a)
     if not summed:  # an outer or entrywise product, broadcast straight into core's order
-        x = _reshaped(s1, "".join(c for c in core if c in keep_a), [n[c] if c in keep_a else 1 for c in core])
-        y = _reshaped(s2, "".join(c for c in core if c in keep_b), [n[c] if c in keep_b else 1 for c in core])
+        x, y = _broadcast_operands(s1, s2, core, n)
         return lambda a, b: np.multiply(x(a), y(b), order="C")
     if left and right and core == batch + right + left:  # (x yᵀ)ᵀ = y xᵀ comes out in core's order
         y_rows, x_cols = _matrix(s2, batch, right, summed, n, False), _matrix(s1, batch, left, summed, n, True)
@@ -283,6 +282,14 @@ def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Label
         return lambda a, b: np.asarray(np.matmul(x_rows(a), y_cols(b)))
     shape = [n[c] for c in batch + left + right]
     return _ordered(lambda a, b: np.matmul(x_rows(a), y_cols(b)).reshape(shape), batch + left + right, core)
+
+
+def _broadcast_operands(s1: Labels, s2: Labels, core: Labels, n: Sizes) -> tuple[Operand, Operand]:
+    """Both operands of a product that sums nothing, as views over ``core``'s axes in its
+    order (size 1 where an operand lacks a label), ready to broadcast against each other."""
+    x = _reshaped(s1, "".join(c for c in core if c in s1), [n[c] if c in s1 else 1 for c in core])
+    y = _reshaped(s2, "".join(c for c in core if c in s2), [n[c] if c in s2 else 1 for c in core])
+    return x, y
 
 
 def _ordered(product: Kernel, order: Labels, core: Labels) -> Kernel:
@@ -327,18 +334,53 @@ def _diagonal(core: Labels, s3: Labels, shape: Shape) -> tuple[Callable[[Array],
     return diagonal, [size[c] if c in core else 1 for c in unique]
 
 
-def _add_into_diagonal(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace]:
-    """``acc + W(core)`` for a diagonal embedding ``W``: the core is added onto ``acc``'s
-    diagonal (in place when ``acc`` may be overwritten, else into a copy); the
-    embedding, mostly zeros, is never formed."""
-    diagonal, expanded = _diagonal(w.core, w.s3, w.shape)
+def _deferred_kernel(w: Contraction) -> Callable[..., Any]:
+    """What a deferred term's step computes: a diagonal embedding's core, or a product's
+    two operands as broadcast views (the scale on the smaller one)."""
+    if _is_diagonal(w):
+        return _contraction_kernel(w, embedded=False)
+    assert w.b is not None
+    n = dict(zip(w.s1, w.a.shape, strict=True)) | dict(zip(w.s2, w.b.shape, strict=True))
+    x, y = _broadcast_operands(w.s1, w.s2, w.s3, n)
+    scale, smaller_first = w.scale, w.a.size <= w.b.size
+    if scale == 1.0:
+        return lambda a, b: (x(a), y(b))
+    if smaller_first:
+        return lambda a, b: (x(a) * scale, y(b))
+    return lambda a, b: (x(a), y(b) * scale)
 
-    def add_into(args: list[Any], k: int) -> Array:
-        view = diagonal(args[k])
-        view += args[1 - k].reshape(expanded)
-        return args[k]  # type: ignore[no-any-return]
 
-    def into_copy(*args: Array) -> Array:
+def _add_into(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace]:
+    """``acc + W`` with ``W`` never formed (in place when ``acc`` may be overwritten, else
+    into a copy of it):
+
+    * a diagonal embedding ``W``, mostly zeros: its core is added onto ``acc``'s diagonal;
+    * a product ``W = x ⊙ y`` that sums nothing: ``x ⊙ y`` is added a block of rows at a
+      time, through a buffer of one block (BLAS's ``C += AB``, for broadcasting).
+    """
+    if _is_diagonal(w):
+        diagonal, expanded = _diagonal(w.core, w.s3, w.shape)
+
+        def add_into(args: list[Any], k: int) -> Array:
+            diagonal(args[k])[...] += args[1 - k].reshape(expanded)
+            return args[k]  # type: ignore[no-any-return]
+
+    else:
+        rows = -(-w.shape[0] // 8)
+        buffer_shape = (rows, *w.shape[1:])
+
+        def add_into(args: list[Any], k: int) -> Array:
+            acc, (x, y) = args[k], args[1 - k]
+            buffer = np.empty(buffer_shape, dtype=acc.dtype)
+            for start in range(0, acc.shape[0], rows):
+                block = slice(start, start + rows)
+                xs, ys = (v[block] if v.shape[0] > 1 else v for v in (x, y))
+                part = buffer[: min(rows, acc.shape[0] - start)]
+                np.multiply(xs, ys, out=part)
+                acc[block] += part
+            return acc  # type: ignore[no-any-return]
+
+    def into_copy(*args: Any) -> Array:
         copied = list(args)
         copied[acc_position] = np.array(args[acc_position])
         return add_into(copied, acc_position)
@@ -369,9 +411,9 @@ class Plan:
     def __init__(self, outputs: Sequence[Node], inputs: Sequence[Variable], snapshot: bool = True) -> None:
         slots: dict[Node, int] = {x: k for k, x in enumerate(inputs)}
         template: list[Array | None] = [None] * len(inputs)
-        calls: list[tuple[Kernel, tuple[int, ...], int, InPlace | None, tuple[int, ...]]] = []
+        calls: list[tuple[Callable[..., Any], tuple[int, ...], int, InPlace | None, tuple[int, ...]]] = []
         order = _schedule(outputs)
-        diagonal_terms = _diagonal_terms(order, outputs)
+        deferred = _deferred_terms(order, outputs)
         for node in order:
             if node in slots:
                 continue
@@ -383,14 +425,14 @@ class Plan:
                 continue
             template.append(None)
             operands = tuple(slots[child] for child in children(node))
-            if isinstance(node, Contraction) and node in diagonal_terms:
-                calls.append((_contraction_kernel(node, embedded=False), operands, slots[node], None, ()))
+            if isinstance(node, Contraction) and node in deferred:
+                calls.append((_deferred_kernel(node), operands, slots[node], None, ()))
                 continue
-            term = next((k for k, c in enumerate(children(node)) if c in diagonal_terms), None)
+            term = next((k for k, c in enumerate(children(node)) if c in deferred), None)
             if term is not None:
                 w = children(node)[term]
                 assert isinstance(w, Contraction)
-                into_copy, into = _add_into_diagonal(1 - term, w)
+                into_copy, into = _add_into(1 - term, w)
                 calls.append((into_copy, operands, slots[node], into, (1 - term,)))
                 continue
             calls.append((kernel(node), operands, slots[node], _in_place(node), tuple(range(len(operands)))))
@@ -406,7 +448,7 @@ class Plan:
         for slot, step in last_use.items():
             if slot not in kept:
                 frees[step].append(slot)
-        self._steps: list[tuple[Kernel, tuple[int, ...], int, tuple[int, ...], Reuse | None]] = []
+        self._steps: list[tuple[Callable[..., Any], tuple[int, ...], int, tuple[int, ...], Reuse | None]] = []
         for step, (fn, operands, out, in_place, reusable) in enumerate(calls):
             # An operand that dies here may take the result, if nothing else holds it.
             dying = tuple(k for k in reusable if operands[k] in frees[step])
@@ -435,9 +477,14 @@ class Plan:
         return results
 
 
-def _diagonal_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
-    """Diagonal embeddings ``W`` whose only use is one sum ``acc + W``: the plan adds their
-    core onto ``acc``'s diagonal instead of forming them (see :func:`_add_into_diagonal`)."""
+DEFERRED_SIZE = 1 << 16
+"""Smallest product that a sum accumulates block by block instead of forming it."""
+
+
+def _deferred_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
+    """Terms ``W`` whose only use is one sum ``acc + W``, which the plan adds onto ``acc``
+    without forming ``W`` (see :func:`_add_into`): diagonal embeddings, and large
+    products that sum nothing (outer and entrywise products)."""
     users: dict[Node, list[Node]] = {}
     for node in order:
         for child in children(node):
@@ -449,7 +496,7 @@ def _diagonal_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
         for w in (node.a, node.b):
             if (
                 isinstance(w, Contraction)
-                and len(set(w.s3)) < w.ndim
+                and (_is_diagonal(w) or _is_broadcast_product(w))
                 and len(users[w]) == 1
                 and w not in outputs
                 and (w.shape, w.dtype) == (node.shape, node.dtype)
@@ -457,6 +504,22 @@ def _diagonal_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
                 terms.add(w)
                 break
     return terms
+
+
+def _is_diagonal(w: Contraction) -> bool:
+    return len(set(w.s3)) < w.ndim
+
+
+def _is_broadcast_product(w: Contraction) -> bool:
+    """A large product of two operands with distinct labels, all of them in the output."""
+    return (
+        w.b is not None
+        and w.size >= DEFERRED_SIZE
+        and w.ndim > 0
+        and set(w.s1) | set(w.s2) == set(w.s3)
+        and all(len(set(s)) == len(s) for s in (w.s1, w.s2, w.s3))
+        and np.result_type(w.a.dtype, w.b.dtype) == w.dtype
+    )
 
 
 def _schedule(outputs: Sequence[Node]) -> list[Node]:

@@ -55,6 +55,20 @@ def simplify_all(outputs: Sequence[Node]) -> list[Node]:
         >>> [str(e) for e in simplify_all([x + x, x - x])]
         ['2*x[i]', '0']
     """
+    for _ in range(PASSES):
+        simpler = _simplify_pass(outputs)
+        if all(a is b for a, b in zip(simpler, outputs, strict=True)):
+            break
+        outputs = simpler
+    return list(outputs)
+
+
+PASSES = 4
+"""Most passes :func:`simplify_all` makes: one rewrite can enable another (a product
+reordered in one pass is used only once in the next, and can absorb its scaling)."""
+
+
+def _simplify_pass(outputs: Sequence[Node]) -> list[Node]:
     new: dict[Node, Node] = {}
     constant: set[Node] = set()
     order = toposort(outputs)

@@ -256,3 +256,49 @@ def test_adding_onto_a_diagonal_keeps_a_shared_accumulator_intact(acc_is_output:
     for got, want in zip(Plan(outputs, [x, M])(values), expected, strict=True):
         np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(expected[0], np.exp(values[1]) + np.diag(values[0]), rtol=1e-15)
+
+
+def _outer_sums() -> tuple[list[Any], list[Any], list[np.ndarray], list[np.ndarray]]:
+    """``exp(M) + 3·p⊗q`` and ``exp(M) + (q⊗p)ᵀ``: large outer products that a sum accumulates
+    block by block (301 rows: the last block is short), and their closed forms."""
+    from tensorad.build import contract
+
+    p, q, M = ta.Variable("p", (301,)), ta.Variable("q", (250,)), ta.Variable("M", (301, 250))
+    acc = ta.exp(M)
+    outputs = [acc + contract(p, "i", q, "j", "ij", scale=3.0), acc + contract(q, "j", p, "i", "ij")]
+    values = [
+        np.linspace(-1.0, 1.0, 301),
+        np.linspace(0.0, 2.0, 250),
+        np.linspace(-1.0, 1.0, 301 * 250).reshape(301, 250),
+    ]
+    expected = [
+        np.exp(values[2]) + 3 * np.outer(values[0], values[1]),
+        np.exp(values[2]) + np.outer(values[0], values[1]),
+    ]
+    return outputs, [p, q, M], values, expected
+
+
+def test_a_large_outer_product_in_a_sum_is_accumulated_in_blocks() -> None:
+    from tensorad.evaluate import Plan
+
+    outputs, inputs, values, expected = _outer_sums()
+    for k in range(2):  # the accumulator alone (added in place) and shared by both sums (copied)
+        plan = Plan([outputs[k]] if k == 0 else outputs, inputs)
+        for got, want in zip(plan(values), expected[: k + 1], strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-14)  # (3p)q vs 3(pq): one rounding apart
+
+
+def test_accumulating_in_blocks_keeps_the_peak_near_one_result() -> None:
+    from tensorad.evaluate import Plan
+
+    outputs, inputs, values, expected = _outer_sums()
+    plan = Plan(outputs[:1], inputs)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        (total,) = plan(values)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_allclose(total, expected[0], rtol=1e-14)
+    assert peak <= 1.5 * total.nbytes, peak / total.nbytes
