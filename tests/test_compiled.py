@@ -285,7 +285,7 @@ def test_a_large_outer_product_in_a_sum_is_accumulated_in_blocks() -> None:
     for k in range(2):  # the accumulator alone (added in place) and shared by both sums (copied)
         plan = Plan([outputs[k]] if k == 0 else outputs, inputs)
         for got, want in zip(plan(values), expected[: k + 1], strict=True):
-            np.testing.assert_allclose(got, want, rtol=1e-14)  # (3p)q vs 3(pq): one rounding apart
+            assert_close(got, want, rtol=1e-14, atol=1e-14)  # (3p)q vs 3(pq): one rounding apart
 
 
 def test_accumulating_in_blocks_keeps_the_peak_near_one_result() -> None:
@@ -300,5 +300,5 @@ def test_accumulating_in_blocks_keeps_the_peak_near_one_result() -> None:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    np.testing.assert_allclose(total, expected[0], rtol=1e-14)
+    assert_close(total, expected[0], rtol=1e-14, atol=1e-14)
     assert peak <= 1.5 * total.nbytes, peak / total.nbytes
