@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -55,3 +56,18 @@ def invertible(shape: tuple[int, ...], negative_det: bool = False) -> Sampler:
     """``I + 0.3 N`` (well conditioned), optionally with its first column negated."""
     flip = np.diag([-1.0 if negative_det else 1.0] + [1.0] * (shape[-1] - 1))
     return lambda rng: (np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)) @ flip
+
+
+def peak_bytes(compute: Callable[[], Any]) -> tuple[Any, int]:
+    """``compute()`` and the peak number of bytes allocated while it ran."""
+    was_tracing = tracemalloc.is_tracing()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    baseline = tracemalloc.get_traced_memory()[0]
+    try:
+        result = compute()
+        peak = tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    return result, peak

@@ -9,13 +9,12 @@ values themselves.
 
 from __future__ import annotations
 
-import tracemalloc
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given
-from oracles import assert_close
+from oracles import assert_close, peak_bytes
 from strategies import NUMPY, TENSORAD, DagProgram, dag_cases
 
 import tensorad as ta
@@ -195,13 +194,7 @@ def test_a_plan_frees_intermediates() -> None:
     f = ta.jit(chain)
     x = np.linspace(-1.0, 1.0, 1_000_000)
     f(x)  # trace outside the measurement
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        out = f(x)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    out, peak = peak_bytes(lambda: f(x))
     expected = x
     for _ in range(20):
         expected = np.tanh(expected) * 0.5
@@ -231,13 +224,7 @@ def test_a_diagonal_term_of_a_sum_is_added_onto_the_diagonal_never_formed() -> N
     f = ta.jit(ta.hessian(lambda x: ta.sum(x**3) + (a @ x) ** 2))
     x = np.linspace(-1.0, 1.0, 1500)
     f(x)
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        hessian = f(x)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    hessian, peak = peak_bytes(lambda: f(x))
     np.testing.assert_allclose(hessian, np.diag(6 * x) + 2 * np.outer(a, a), rtol=1e-14)
     assert peak <= 1.5 * hessian.nbytes, peak / hessian.nbytes
 
@@ -293,12 +280,6 @@ def test_accumulating_in_blocks_keeps_the_peak_near_one_result() -> None:
 
     outputs, inputs, values, expected = _outer_sums()
     plan = Plan(outputs[:1], inputs)
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        (total,) = plan(values)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    (total,), peak = peak_bytes(lambda: plan(values))
     assert_close(total, expected[0], rtol=1e-14, atol=1e-14)
     assert peak <= 1.5 * total.nbytes, peak / total.nbytes

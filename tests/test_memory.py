@@ -8,12 +8,12 @@ are compared with their closed forms after it stops.
 
 from __future__ import annotations
 
-import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
+from oracles import peak_bytes
 
 import tensorad as ta
 from tensorad import functions
@@ -22,21 +22,6 @@ from tensorad.functions import ELEMENTWISE
 Array = np.ndarray
 
 BUDGET = 3  # allowed peak, in multiples of the bytes of the dense result
-
-
-def peak_bytes(compute: Callable[[], Array]) -> tuple[Array, int]:
-    """``compute()`` and the peak number of bytes allocated while it ran."""
-    was_tracing = tracemalloc.is_tracing()
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    baseline = tracemalloc.get_traced_memory()[0]
-    try:
-        result = compute()
-        peak = tracemalloc.get_traced_memory()[1] - baseline
-    finally:
-        if not was_tracing:
-            tracemalloc.stop()
-    return result, peak
 
 
 def assert_within_budget(peak: int, result_bytes: int) -> None:
