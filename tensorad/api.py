@@ -10,9 +10,10 @@ which is how transforms nest (``hessian = jacfwd(jacrev(f))``).
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeAlias
 
 import numpy as np
 
@@ -29,6 +30,12 @@ from tensorad.tree import Tree, flatten, unflatten
 
 ArgNums = int | Sequence[int]
 
+Tensor: TypeAlias = Node | Array
+"""What a numpy-named function returns: an expression when one of its arguments is an
+expression (while tracing), otherwise the computed array (see :func:`eager`)."""
+
+P = ParamSpec("P")
+
 
 @dataclass(frozen=True, slots=True)
 class _Input:
@@ -38,13 +45,15 @@ class _Input:
     value: Array | Node
 
 
-def _input(value: object, name: str) -> _Input:
+def _input(value: object, name: str, where: str) -> _Input:
+    """The leaf ``value`` as an input named ``name``; ``where`` says, for error messages,
+    which of the user's values it is ("argument 0", "argument 1, leaf 2", "cotangent 0")."""
     if isinstance(value, NODE_TYPES):
         return _Input(Variable(name, value.shape, value.dtype), value)
     array = np.asarray(value)
     if array.dtype.kind not in "fc":
         raise OperandTypeError(
-            f"argument {name} has dtype {array.dtype}; differentiation needs float (or complex) "
+            f"{where} has dtype {array.dtype}; differentiation needs float (or complex) "
             "inputs: pass e.g. np.asarray(x, dtype=float)"
         )
     return _Input(Variable(name, array.shape, array.dtype), array)
@@ -89,7 +98,13 @@ def _trace(fun: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int],
         if not -len(args) <= k < len(args):
             raise ShapeError(f"argnums {k} is out of range for {len(args)} positional arguments")
         leaves, tree = flatten(args[k])
-        ins = [_input(leaf, f"x{k}_{j}" if len(leaves) > 1 else f"x{k}") for j, leaf in enumerate(leaves)]
+        position = k % len(args)
+        ins = [
+            _input(leaf, f"x{k}_{j}", f"argument {position}, leaf {j}")
+            if len(leaves) > 1
+            else _input(leaf, f"x{k}", f"argument {position}")
+            for j, leaf in enumerate(leaves)
+        ]
         inputs += ins
         arg_trees.append(tree)
         call_args[k] = unflatten(tree, [i.variable for i in ins])
@@ -138,9 +153,10 @@ def _per_argument(trace: _Trace, argnums: ArgNums, leaves: list[Any]) -> Any:
 def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """``(fun(*primals), J·tangents)``: the Jacobian-vector product in one forward pass.
 
-    >>> import numpy as np, tensorad as ta
-    >>> ta.jvp(lambda x: ta.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
-    (array(9.), array(3.))
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.jvp(lambda x: ta.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
+        (array(9.), array(3.))
     """
     if len(primals) != len(tangents):
         raise ShapeError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
@@ -150,7 +166,7 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
         raise ShapeError(f"jvp: tangents have {len(tangent_leaves)} leaves, primals {len(trace.inputs)}")
     tangent_inputs = []
     for k, (i, t) in enumerate(zip(trace.inputs, tangent_leaves, strict=True)):
-        t_in = _input(t, f"t{k}")
+        t_in = _input(t, f"t{k}", f"tangent {k}")
         if t_in.variable.shape != i.variable.shape:
             raise ShapeError(
                 f"tangent {k} has shape {t_in.variable.shape} but its primal has shape {i.variable.shape}"
@@ -167,10 +183,11 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
 def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
     """``(fun(*primals), jvp_fun)`` where ``jvp_fun(*tangents)`` is the linear map J·t.
 
-    >>> import numpy as np, tensorad as ta
-    >>> out, f_jvp = ta.linearize(ta.sin, np.array(0.0))
-    >>> f_jvp(np.array(2.0))
-    array(2.)
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> out, f_jvp = ta.linearize(ta.sin, np.array(0.0))
+        >>> f_jvp(np.array(2.0))
+        array(2.)
     """
     out = jvp(fun, primals, primals)[0]
 
@@ -183,11 +200,12 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
 def jacfwd(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
     """The Jacobian by forward mode: seed δ on each input, shape ``out.shape + in.shape``.
 
-    >>> import numpy as np, tensorad as ta
-    >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
-    >>> ta.jacfwd(lambda x: A @ x)(np.ones(2))
-    array([[1., 2.],
-           [3., 4.]])
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> ta.jacfwd(lambda x: A @ x)(np.ones(2))
+        array([[1., 2.],
+               [3., 4.]])
     """
 
     @functools.wraps(fun)
@@ -210,10 +228,11 @@ def jacfwd(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False)
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """``(fun(*primals), vjp_fun)`` where ``vjp_fun(ct)`` returns ``ctᵀJ``, one per primal.
 
-    >>> import numpy as np, tensorad as ta
-    >>> out, f_vjp = ta.vjp(lambda x: 2.0 * x, np.array([1.0, 2.0]))
-    >>> f_vjp(np.array([1.0, 1.0]))
-    (array([2., 2.]),)
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> out, f_vjp = ta.vjp(lambda x: 2.0 * x, np.array([1.0, 2.0]))
+        >>> f_vjp(np.array([1.0, 1.0]))
+        (array([2., 2.]),)
     """
     trace = _trace(fun, primals, range(len(primals)), has_aux)
     memo: dict[Node, Array] = {}
@@ -228,7 +247,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
         leaves = flatten(cotangent)[0]
         if len(leaves) != len(trace.outputs):
             raise ShapeError(f"vjp_fun got {len(leaves)} cotangent leaves for {len(trace.outputs)} outputs")
-        ct_inputs = [_input(leaf, f"ct{k}") for k, leaf in enumerate(leaves)]
+        ct_inputs = [_input(leaf, f"ct{k}", f"cotangent {k}") for k, leaf in enumerate(leaves)]
         for k, (c, y) in enumerate(zip(ct_inputs, trace.outputs, strict=True)):
             if c.variable.shape != y.shape:
                 raise ShapeError(f"cotangent {k} has shape {c.variable.shape}, the output has shape {y.shape}")
@@ -265,9 +284,10 @@ def _gradient(fun: Callable[..., Any], argnums: ArgNums, has_aux: bool, args: Se
 def value_and_grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
     """``(fun(*args), ∇fun(*args))`` for a scalar-valued ``fun`` (reverse mode).
 
-    >>> import numpy as np, tensorad as ta
-    >>> ta.value_and_grad(lambda x: x @ x)(np.array([1.0, 2.0]))
-    (array(5.), array([2., 4.]))
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.value_and_grad(lambda x: x @ x)(np.array([1.0, 2.0]))
+        (array(5.), array([2., 4.]))
     """
 
     @functools.wraps(fun)
@@ -280,9 +300,10 @@ def value_and_grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool 
 def grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
     """The gradient of a scalar-valued ``fun`` with respect to ``args[argnums]``.
 
-    >>> import numpy as np, tensorad as ta
-    >>> ta.grad(lambda x: ta.sum(ta.exp(x)))(np.zeros(3))
-    array([1., 1., 1.])
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.grad(lambda x: ta.sum(ta.exp(x)))(np.zeros(3))
+        array([1., 1., 1.])
     """
 
     @functools.wraps(fun)
@@ -296,10 +317,11 @@ def grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -
 def jacrev(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
     """The Jacobian by reverse mode: seed δ on each output, shape ``out.shape + in.shape``.
 
-    >>> import numpy as np, tensorad as ta
-    >>> ta.jacrev(lambda x: x * x)(np.array([1.0, 2.0]))
-    array([[2., 0.],
-           [0., 4.]])
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.jacrev(lambda x: x * x)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
     """
 
     @functools.wraps(fun)
@@ -325,11 +347,12 @@ def _jacobian_result(trace: _Trace, argnums: ArgNums, blocks: list[list[Node]]) 
 def hessian(fun: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     """``jacfwd(jacrev(fun))``: shape ``out.shape + in.shape + in.shape``.
 
-    >>> import numpy as np, tensorad as ta
-    >>> A = np.array([[1.0, 2.0], [0.0, 1.0]])
-    >>> ta.hessian(lambda x: x @ A @ x)(np.ones(2))
-    array([[2., 2.],
-           [2., 2.]])
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> A = np.array([[1.0, 2.0], [0.0, 1.0]])
+        >>> ta.hessian(lambda x: x @ A @ x)(np.ones(2))
+        array([[2., 2.],
+               [2., 2.]])
     """
     return jacfwd(jacrev(fun, argnums), argnums)
 
@@ -345,11 +368,12 @@ def derivative(
     Reverse mode seeds δ on ``expr``, forward mode on ``wrt``; both give the same
     Jacobian. The result is simplified (:func:`tensorad.simplify`) unless asked not to.
 
-    >>> import numpy as np, tensorad as ta
-    >>> x, A = ta.Variable("x", (2,)), ta.Variable("A", (2, 2))
-    >>> g = ta.derivative(ta.einsum("i,ij,j->", x, A, x), x)
-    >>> g.evaluate({"x": np.array([1.0, 2.0]), "A": np.array([[1.0, 0.0], [3.0, 1.0]])})
-    array([8., 7.])
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> x, A = ta.Variable("x", (2,)), ta.Variable("A", (2, 2))
+        >>> g = ta.derivative(ta.einsum("i,ij,j->", x, A, x), x)
+        >>> g.evaluate({"x": np.array([1.0, 2.0]), "A": np.array([[1.0, 0.0], [3.0, 1.0]])})
+        array([8., 7.])
     """
     if mode == "forward":
         (d,) = pushforward([expr], {wrt: build.identity(wrt.shape, wrt.dtype)})
@@ -361,14 +385,38 @@ def derivative(
     return simplify(result) if simplified else result
 
 
-def eager(fn: Callable[..., Node]) -> Callable[..., Any]:
-    """``fn`` returning arrays when no argument is an expression (numpy-like use)."""
+def eager(fn: Callable[P, Node]) -> Callable[P, Any]:
+    """``fn`` returning arrays when no argument is an expression (numpy-like use).
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    The wrapper takes ``fn``'s name, docstring and parameters, with the return type
+    :data:`Tensor` (what ``inspect.signature``, ``help`` and the API reference show). It
+    keeps no ``__wrapped__`` link to ``fn``: documentation tools follow that link, and
+    would show ``fn``'s return type, a node, instead. To the type checker the result is
+    ``Any``: which of the two it is depends on the arguments' runtime types, and a union
+    would make every symbolic caller (``ta.sin(x)`` with ``x`` a node) narrow it.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> from tensorad import ops
+        >>> from tensorad.api import eager
+        >>> times = eager(ops.multiply)
+        >>> times(np.array([1.0, 2.0]), 3.0)                  # arrays in, an array out
+        array([3., 6.])
+        >>> print(times(ta.Variable("x", (2,)), 3.0))         # an expression in, one out
+        3*x[i]
+    """
+
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Tensor:
         node = fn(*args, **kwargs)
         if any(isinstance(a, NODE_TYPES) for a in (*args, *kwargs.values())):
             return node
         return owned(evaluate([node], {})[0], node)
 
+    for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(wrapper, attribute, getattr(fn, attribute))
+    signature = inspect.signature(fn, eval_str=True).replace(return_annotation=Tensor)
+    wrapper.__signature__ = signature  # type: ignore[attr-defined]  # read by inspect.signature
+    wrapper.__annotations__ = {  # read by typing.get_type_hints
+        name: parameter.annotation for name, parameter in signature.parameters.items()
+    } | {"return": Tensor}
     return wrapper

@@ -10,6 +10,7 @@ array([3., 4.])
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tensorad import functions, ops
@@ -18,7 +19,7 @@ from tensorad.expr import Node
 from tensorad.ops import Axes
 
 
-def _unary(name: str) -> Any:
+def _unary(name: str) -> Callable[[object], Any]:
     def function(x: object) -> Node:
         return ops.elementwise(name, x)
 

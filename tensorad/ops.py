@@ -1,9 +1,12 @@
 """The numpy-like front end: operators, ``einsum`` and friends, lowered to nodes.
 
-Everything here takes nodes, numpy arrays or Python numbers and returns a node.
-numpy's broadcasting rules apply; Python numbers are weakly typed (``2 * x`` keeps
-``x``'s dtype), numpy arrays become constants. A multi-operand ``einsum`` is lowered to
-binary contractions along a greedy order (cheapest pair first).
+Everything here takes nodes, numpy arrays or Python numbers and returns a node. The
+public names (``tensorad.add`` …, used in the examples below) wrap these functions with
+:func:`tensorad.api.eager`, which evaluates the node when no argument is an expression
+and so returns an array for arrays. numpy's broadcasting rules apply; Python numbers
+are weakly typed (``2 * x`` keeps ``x``'s dtype), numpy arrays become constants. A
+multi-operand ``einsum`` is lowered to binary contractions along a greedy order
+(cheapest pair first).
 """
 
 from __future__ import annotations

@@ -710,6 +710,29 @@ def test_non_float_differentiated_input_is_a_type_error(transform: Any, x: Any) 
     assert str(np.asarray(x).dtype) in str(info.value)
 
 
+INTS = np.array([1, 2, 3], dtype=np.int64)
+FLOAT_ADVICE = "; differentiation needs float (or complex) inputs: pass e.g. np.asarray(x, dtype=float)"
+
+
+@pytest.mark.parametrize(
+    ("call", "culprit"),
+    [
+        pytest.param(lambda: ta.grad(lambda x: ta.sum(x))(INTS), "argument 0", id="argument"),
+        pytest.param(lambda: ta.grad(lambda x, y: ta.sum(x * y), argnums=1)(X3, INTS), "argument 1", id="argnums"),
+        pytest.param(lambda: ta.grad(lambda x, y: ta.sum(x * y), argnums=-1)(X3, INTS), "argument 1",
+                     id="negative-argnums"),
+        pytest.param(lambda: ta.grad(lambda p: ta.sum(p["a"] * p["b"]))({"a": X3, "b": INTS}), "argument 0, leaf 1",
+                     id="pytree-leaf"),
+        pytest.param(lambda: ta.jvp(lambda x: x * 2.0, (X3,), (INTS,)), "tangent 0", id="tangent"),
+        pytest.param(lambda: ta.vjp(lambda x: x * 2.0, X3)[1](INTS), "cotangent 0", id="cotangent"),
+    ],
+)
+def test_non_float_input_message_names_the_users_value(call: Any, culprit: str) -> None:
+    with pytest.raises(ta.OperandTypeError) as info:
+        call()
+    assert str(info.value) == f"{culprit} has dtype int64{FLOAT_ADVICE}"
+
+
 # ------------------------------------------------------------------ errors
 
 
