@@ -12,7 +12,7 @@ array([4., 1.])
 
 The first call with a new *signature* calls ``fun`` on fresh variables (so every transform
 inside it builds its derivative DAG), simplifies the result and turns it into a flat
-:class:`~tensorad.evaluate.Plan` of numpy calls; later calls with that signature only run
+:class:`~tensorad.plan.Plan` of numpy calls; later calls with that signature only run
 the plan. The signature is the pytree structure of the arguments, the shape and dtype of
 every array leaf, and the values of the static arguments: any change traces again, and
 nothing is reused across signatures.
@@ -36,9 +36,9 @@ import numpy as np
 from tensorad import build
 from tensorad._types import Array
 from tensorad.errors import OperandTypeError
-from tensorad.evaluate import Plan
 from tensorad.expr import NODE_TYPES, Node, Variable, variables
 from tensorad.ops import as_node
+from tensorad.plan import Plan
 from tensorad.simplify import simplify_all
 from tensorad.tree import Tree, flatten, unflatten
 

@@ -1,0 +1,257 @@
+"""Kernels: the numpy function computing one node from its operands' values.
+
+All the work that depends only on shapes — the label analysis of a contraction, its
+transposes and matrix shapes — happens once per node when its kernel is made; running a
+kernel only calls numpy.
+
+>>> import numpy as np
+>>> from tensorad.expr import Variable
+>>> from tensorad.build import contract
+>>> A, x = Variable("A", (2, 3)), Variable("x", (3,))
+>>> kernel(contract(A, "ij", x, "j", "i"))(np.ones((2, 3)), np.arange(3.0))
+array([3., 3.])
+"""
+
+from __future__ import annotations
+
+import math
+import string
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, assert_never
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from tensorad._types import Array, Labels, Shape
+from tensorad.errors import ShapeError, TensoradError
+from tensorad.expr import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, children
+from tensorad.functions import ELEMENTWISE, GENERAL_UNARY
+
+Kernel = Callable[..., Array]
+Sizes = Mapping[str, int]
+Operand = Callable[[Array], Array]
+_KERNELS: weakref.WeakKeyDictionary[Node, Kernel] = weakref.WeakKeyDictionary()
+
+
+def kernel(node: Node) -> Kernel:
+    """The numpy function that computes ``node`` from its operands' values.
+
+    Everything that depends only on shapes (the label analysis of a contraction, its
+    transposes and matrix shapes) is worked out here once per node, so evaluating a
+    node again, or running a :class:`~tensorad.plan.Plan`, only calls numpy. A kernel holds no
+    reference to its node.
+    """
+    found = _KERNELS.get(node)
+    if found is None:
+        found = _KERNELS[node] = _make_kernel(node)
+    return found
+
+
+def _make_kernel(node: Node) -> Kernel:
+    match node:
+        case Variable():
+            raise TensoradError(f"variable {node.name!r} is bound by the caller, it has no kernel")
+        case Constant(value=value):
+            return lambda: value
+        case Contraction():
+            return contraction_kernel(node)
+        case Add():
+            return np.add
+        case Elementwise(fn=fn, param=param):
+            return _function_kernel(fn, ELEMENTWISE[fn].impl, param, node.shape, node.dtype)
+        case GeneralUnary(fn=fn, params=params):
+            return _function_kernel(fn, GENERAL_UNARY[fn].impl, params, node.shape, node.dtype)
+        case _:
+            assert_never(node)
+
+
+def _function_kernel(
+    fn: str, impl: Callable[[Array, Any], Any], param: Any, shape: Shape, dtype: np.dtype[Any]
+) -> Kernel:
+    """``impl(a, param)``, cast to the node's dtype and refused if it broke the declared shape."""
+
+    def call(a: Array) -> Array:
+        value = np.asarray(impl(a, param))
+        if value.shape != shape:
+            raise ShapeError(f"the implementation of {fn!r} returned shape {value.shape}, declared {shape}")
+        return value if value.dtype == dtype else value.astype(dtype)
+
+    return call
+
+
+# ------------------------------------------------------------------ contractions
+
+
+def contraction_kernel(node: Contraction, embedded: bool = True) -> Kernel:
+    """``scale * einsum(s1, s2 -> s3)``: the core labels by one reduction or one (batched)
+    matrix product, then scaled, cast, and broadcast or diagonal-embedded into ``s3``
+    (or, ``embedded=False``, left as the core)."""
+    core, scale, dtype = node.core, node.scale, node.dtype
+    if node.b is None:
+        body: Kernel = _reducer(node.s1, core) or _same
+    else:
+        body = _product(node.s1, node.a.shape, node.s2, node.b.shape, core)
+    embed = None if core == node.s3 or not embedded else _embedder(core, node.s3, node.shape, dtype)
+    if scale != 1.0:
+        body, scale = _scaled(body, [child.size for child in children(node)], _size(core, node), scale)
+    if scale == 1.0 and embed is None and np.result_type(*(c.dtype for c in children(node))) == dtype:
+        return body
+
+    def contraction(*operands: Array) -> Array:
+        value = body(*operands)
+        if scale != 1.0:
+            value = value * scale  # a Python float is weakly typed: float32 stays float32
+        if value.dtype != dtype:
+            value = value.astype(dtype)
+        return value if embed is None else embed(value)
+
+    return contraction
+
+
+def _size(labels: Labels, node: Contraction) -> int:
+    sizes = dict(zip(node.s3, node.shape, strict=True))
+    return math.prod(sizes[c] for c in labels)
+
+
+def _scaled(body: Kernel, operand_sizes: list[int], core_size: int, scale: float) -> tuple[Kernel, float]:
+    """Apply ``scale`` to the smallest operand when it is smaller than the result:
+    ``c·(A ⊗ B) = (c·A) ⊗ B`` costs the size of ``A``, not of ``A ⊗ B``."""
+    smallest = min(operand_sizes)
+    if smallest >= core_size:
+        return body, scale
+    if len(operand_sizes) == 1:
+        return (lambda a: body(a * scale)), 1.0
+    if operand_sizes[0] == smallest:
+        return (lambda a, b: body(a * scale, b)), 1.0
+    return (lambda a, b: body(a, b * scale)), 1.0
+
+
+def _same(a: Array) -> Array:
+    return a
+
+
+def _reducer(labels: Labels, out: Labels) -> Callable[[Array], Array] | None:
+    """``einsum(labels -> out)`` for one operand (``out``: unique labels, all in ``labels``);
+    ``None`` when it is the identity."""
+    if labels == out:
+        return None
+    if len(set(labels)) == len(labels):
+        if len(out) == len(labels):
+            perm = [labels.index(label) for label in out]
+            return lambda a: a.transpose(perm)
+        if "".join(label for label in labels if label in out) == out:
+            axes = tuple(k for k, label in enumerate(labels) if label not in out)
+            return lambda a: a.sum(axis=axes)
+    ascii_ = dict(zip(dict.fromkeys(labels), string.ascii_letters, strict=False))
+    if len(ascii_) < len(set(labels)):
+        raise TensoradError(f"an operand with {len(set(labels))} distinct labels; numpy's einsum allows 52")
+    equation = "".join(ascii_[c] for c in labels) + "->" + "".join(ascii_[c] for c in out)
+    return lambda a: np.asarray(np.einsum(equation, a))
+
+
+def _reshaped(labels: Labels, out: Labels, shape: Sequence[int]) -> Callable[[Array], Array]:
+    """``einsum(labels -> out)`` reshaped to ``shape``."""
+    reduce = _reducer(labels, out)
+    if reduce is None:
+        return lambda a: a.reshape(shape)
+    return lambda a: reduce(a).reshape(shape)
+
+
+def _matrix(labels: Labels, batch: Labels, rows: Labels, inner: Labels, n: Sizes, flip: bool) -> Operand:
+    """The operand as a stack of matrices ``[batch] × rows × inner`` (``flip``: ``× inner × rows``);
+    as a vector ``inner`` when it has neither batch nor rows.
+
+    Whichever of the two layouts the operand is stored in is reshaped for free and, if it
+    is not the one asked for, handed over as a transposed view, which BLAS reads as is.
+    """
+    lead = [math.prod(n[c] for c in batch)] if batch else []
+    n_rows, n_inner = math.prod(n[c] for c in rows), math.prod(n[c] for c in inner)
+    if not (batch or rows):
+        return _reshaped(labels, inner, [n_inner])
+    stored = "".join(dict.fromkeys(c for c in labels if c in batch + rows + inner))
+    as_stored = stored == batch + inner + rows if stored in (batch + rows + inner, batch + inner + rows) else flip
+    order, shape = (
+        (batch + inner + rows, [*lead, n_inner, n_rows])
+        if as_stored
+        else (batch + rows + inner, [*lead, n_rows, n_inner])
+    )
+    matrices = _reshaped(labels, order, shape)
+    if as_stored == flip:
+        return matrices
+    return lambda a: matrices(a).swapaxes(-1, -2)
+
+
+def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Labels) -> Kernel:
+    """``einsum(s1, s2 -> core)`` as one (batched) matrix product (BLAS), or a broadcasting
+    multiply when nothing is summed. Labels are first reduced away where neither the
+    other operand nor the output needs them."""
+    n = dict(zip(s1, shape_a, strict=True)) | dict(zip(s2, shape_b, strict=True))
+    keep_a = "".join(dict.fromkeys(c for c in s1 if c in s2 or c in core))
+    keep_b = "".join(dict.fromkeys(c for c in s2 if c in s1 or c in core))
+    batch = "".join(c for c in keep_a if c in keep_b and c in core)
+    summed = "".join(c for c in keep_a if c in keep_b and c not in core)
+    left = "".join(c for c in keep_a if c not in keep_b)
+    right = "".join(c for c in keep_b if c not in keep_a)
+    if not summed:  # an outer or entrywise product, broadcast straight into core's order
+        x, y = broadcast_operands(s1, s2, core, n)
+        return lambda a, b: np.multiply(x(a), y(b), order="C")
+    if left and right and core == batch + right + left:  # (x yᵀ)ᵀ = y xᵀ comes out in core's order
+        y_rows, x_cols = _matrix(s2, batch, right, summed, n, False), _matrix(s1, batch, left, summed, n, True)
+        shape = [n[c] for c in core]
+        return lambda a, b: np.matmul(y_rows(b), x_cols(a)).reshape(shape)
+    x_rows, y_cols = _matrix(s1, batch, left, summed, n, False), _matrix(s2, batch, right, summed, n, True)
+    if not (batch or left or right):  # a dot product: numpy returns a scalar, not an array
+        return lambda a, b: np.asarray(np.matmul(x_rows(a), y_cols(b)))
+    shape = [n[c] for c in batch + left + right]
+    return _ordered(lambda a, b: np.matmul(x_rows(a), y_cols(b)).reshape(shape), batch + left + right, core)
+
+
+def broadcast_operands(s1: Labels, s2: Labels, core: Labels, n: Sizes) -> tuple[Operand, Operand]:
+    """Both operands of a product that sums nothing, as views over ``core``'s axes in its
+    order (size 1 where an operand lacks a label), ready to broadcast against each other."""
+    x = _reshaped(s1, "".join(c for c in core if c in s1), [n[c] if c in s1 else 1 for c in core])
+    y = _reshaped(s2, "".join(c for c in core if c in s2), [n[c] if c in s2 else 1 for c in core])
+    return x, y
+
+
+def _ordered(product: Kernel, order: Labels, core: Labels) -> Kernel:
+    """``product`` (labels ``order``) transposed to ``core``."""
+    if order == core:
+        return product
+    perm = [order.index(c) for c in core]
+    return lambda a, b: product(a, b).transpose(perm)
+
+
+def _embedder(core: Labels, s3: Labels, shape: Shape, dtype: np.dtype[Any]) -> Callable[[Array], Array]:
+    """Place a value with labels ``core`` into ``s3``: broadcast the missing labels, then
+    write repeated labels on their diagonal (zeros elsewhere)."""
+    if len(set(s3)) == len(s3):
+        _, expanded = diagonal_view(core, s3, shape)
+        return lambda value: np.broadcast_to(value.reshape(expanded), shape)
+    diagonal, expanded = diagonal_view(core, s3, shape)
+
+    def embed(value: Array) -> Array:
+        out = np.zeros(shape, dtype=dtype)
+        diagonal(out)[...] = value.reshape(expanded)
+        return out
+
+    return embed
+
+
+def diagonal_view(core: Labels, s3: Labels, shape: Shape) -> tuple[Callable[[Array], Array], list[int]]:
+    """The writeable view of an array with labels ``s3`` onto its diagonal (one axis per
+    distinct label), and the shape that broadcasts a value with labels ``core`` onto it.
+
+    ``core`` lists ``s3``'s present labels in order, so no transpose is needed.
+    """
+    unique = "".join(dict.fromkeys(s3))
+    size = dict(zip(s3, shape, strict=True))
+    groups = [[k for k, c2 in enumerate(s3) if c2 == c] for c in unique]
+    full = [size[c] for c in unique]
+
+    def diagonal(out: Array) -> Array:
+        strides = [sum(out.strides[k] for k in group) for group in groups]
+        return as_strided(out, shape=full, strides=strides, writeable=True)
+
+    return diagonal, [size[c] if c in core else 1 for c in unique]

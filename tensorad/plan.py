@@ -1,0 +1,270 @@
+"""Plans: a DAG as a flat list of kernel calls, fixed once for its shapes.
+
+>>> from tensorad.expr import Variable
+>>> from tensorad.build import contract
+>>> import numpy as np
+>>> A, x = Variable("A", (2, 2)), Variable("x", (2,))
+>>> plan = Plan([contract(A, "ij", x, "j", "i")], [A, x])
+>>> plan([np.eye(2), np.array([1.0, 2.0])])[0]
+array([1., 2.])
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from tensorad._types import Array
+from tensorad.errors import TensoradError
+from tensorad.expr import Add, Constant, Contraction, Node, Variable, children, toposort
+from tensorad.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel
+
+
+def _deferred_kernel(w: Contraction) -> Callable[..., Any]:
+    """What a deferred term's step computes: a diagonal embedding's core, or a product's
+    two operands as broadcast views (the scale on the smaller one)."""
+    if _isdiagonal_view(w):
+        return contraction_kernel(w, embedded=False)
+    assert w.b is not None
+    n = dict(zip(w.s1, w.a.shape, strict=True)) | dict(zip(w.s2, w.b.shape, strict=True))
+    x, y = broadcast_operands(w.s1, w.s2, w.s3, n)
+    scale, smaller_first = w.scale, w.a.size <= w.b.size
+    if scale == 1.0:
+        return lambda a, b: (x(a), y(b))
+    if smaller_first:
+        return lambda a, b: (x(a) * scale, y(b))
+    return lambda a, b: (x(a), y(b) * scale)
+
+
+def _add_into(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace]:
+    """``acc + W`` with ``W`` never formed (in place when ``acc`` may be overwritten, else
+    into a copy of it):
+
+    * a diagonal embedding ``W``, mostly zeros: its core is added onto ``acc``'s diagonal;
+    * a product ``W = x ⊙ y`` that sums nothing: ``x ⊙ y`` is added a block of rows at a
+      time, through a buffer of one block (BLAS's ``C += AB``, for broadcasting).
+    """
+    if _isdiagonal_view(w):
+        diagonal, expanded = diagonal_view(w.core, w.s3, w.shape)
+
+        def add_into(args: list[Any], k: int) -> Array:
+            diagonal(args[k])[...] += args[1 - k].reshape(expanded)
+            return args[k]  # type: ignore[no-any-return]
+
+    else:
+        rows = -(-w.shape[0] // 8)
+        buffer_shape = (rows, *w.shape[1:])
+
+        def add_into(args: list[Any], k: int) -> Array:
+            acc, (x, y) = args[k], args[1 - k]
+            buffer = np.empty(buffer_shape, dtype=acc.dtype)
+            for start in range(0, acc.shape[0], rows):
+                block = slice(start, start + rows)
+                xs, ys = (v[block] if v.shape[0] > 1 else v for v in (x, y))
+                part = buffer[: min(rows, acc.shape[0] - start)]
+                np.multiply(xs, ys, out=part)
+                acc[block] += part
+            return acc  # type: ignore[no-any-return]
+
+    def into_copy(*args: Any) -> Array:
+        copied = list(args)
+        copied[acc_position] = np.array(args[acc_position])
+        return add_into(copied, acc_position)
+
+    return into_copy, add_into
+
+
+class Plan:
+    """``outputs`` as a flat list of kernel calls, fixed once for the inputs' shapes.
+
+    Building a plan does all the work that depends only on the DAG: the evaluation order,
+    every node's :func:`kernel`, and the point after which each intermediate is dropped.
+    Calling it only runs numpy. Constants are copied into the plan (unless ``snapshot``
+    is false), so it computes with the values they had when it was built.
+
+    >>> from tensorad.expr import Variable
+    >>> from tensorad.build import contract
+    >>> import numpy as np
+    >>> A, x = Variable("A", (2, 2)), Variable("x", (2,))
+    >>> plan = Plan([contract(A, "ij", x, "j", "i")], [A, x])
+    >>> plan([np.eye(2), np.array([1.0, 2.0])])[0]
+    array([1., 2.])
+    """
+
+    def __init__(self, outputs: Sequence[Node], inputs: Sequence[Variable], snapshot: bool = True) -> None:
+        slots: dict[Node, int] = {x: k for k, x in enumerate(inputs)}
+        template: list[Array | None] = [None] * len(inputs)
+        calls: list[tuple[Callable[..., Any], tuple[int, ...], int, InPlace | None, tuple[int, ...]]] = []
+        order = _schedule(outputs)
+        deferred = _deferred_terms(order, outputs)
+        for node in order:
+            if node in slots:
+                continue
+            if isinstance(node, Variable):
+                raise TensoradError(f"no value given for variable {node.name!r} of shape {node.shape}")
+            slots[node] = len(template)
+            if isinstance(node, Constant):
+                template.append(np.array(node.value) if snapshot else node.value)
+                continue
+            template.append(None)
+            operands = tuple(slots[child] for child in children(node))
+            if isinstance(node, Contraction) and node in deferred:
+                calls.append((_deferred_kernel(node), operands, slots[node], None, ()))
+                continue
+            term = next((k for k, c in enumerate(children(node)) if c in deferred), None)
+            if term is not None:
+                w = children(node)[term]
+                assert isinstance(w, Contraction)
+                into_copy, into = _add_into(1 - term, w)
+                calls.append((into_copy, operands, slots[node], into, (1 - term,)))
+                continue
+            calls.append((kernel(node), operands, slots[node], _in_place(node), tuple(range(len(operands)))))
+        self._template = template
+        self._outputs = [slots[node] for node in outputs]
+        self._leaf = [isinstance(node, (Variable, Constant)) for node in outputs]
+        kept = set(self._outputs) | set(range(len(inputs))) | {s for s, v in enumerate(template) if v is not None}
+        last_use: dict[int, int] = {}
+        for step, (_, operands, _, _, _) in enumerate(calls):
+            for slot in operands:
+                last_use[slot] = step
+        frees: list[list[int]] = [[] for _ in calls]
+        for slot, step in last_use.items():
+            if slot not in kept:
+                frees[step].append(slot)
+        self._steps: list[tuple[Callable[..., Any], tuple[int, ...], int, tuple[int, ...], Reuse | None]] = []
+        for step, (fn, operands, out, in_place, reusable) in enumerate(calls):
+            # An operand that dies here may take the result, if nothing else holds it.
+            dying = tuple(k for k in reusable if operands[k] in frees[step])
+            reuse = (dying, in_place) if in_place is not None and dying else None
+            self._steps.append((fn, operands, out, tuple(frees[step]), reuse))
+
+    def __call__(self, arrays: Sequence[Array]) -> list[Array]:
+        """The outputs' values, each an array the caller owns, for the inputs' ``arrays``."""
+        values = self._template.copy()
+        values[: len(arrays)] = arrays
+        for fn, operands, out, frees, reuse in self._steps:
+            args = [values[k] for k in operands]
+            for k in frees:
+                values[k] = None
+            if reuse is not None:
+                reused = next((k for k in reuse[0] if _alone(args, k)), None)
+                if reused is not None:
+                    values[out] = reuse[1](args, reused)
+                    continue
+            values[out] = fn(*args)
+        results: list[Array] = []
+        for slot, leaf in zip(self._outputs, self._leaf, strict=True):
+            value = values[slot]
+            assert value is not None
+            results.append(owned_array(value, leaf or any(value is r for r in results)))
+        return results
+
+
+DEFERRED_SIZE = 1 << 16
+"""Smallest product that a sum accumulates block by block instead of forming it."""
+
+
+def _deferred_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
+    """Terms ``W`` whose only use is one sum ``acc + W``, which the plan adds onto ``acc``
+    without forming ``W`` (see :func:`_add_into`): diagonal embeddings, and large
+    products that sum nothing (outer and entrywise products)."""
+    users: dict[Node, list[Node]] = {}
+    for node in order:
+        for child in children(node):
+            users.setdefault(child, []).append(node)
+    terms: set[Node] = set()
+    for node in order:
+        if not isinstance(node, Add) or node.a is node.b:
+            continue
+        for w in (node.a, node.b):
+            if (
+                isinstance(w, Contraction)
+                and (_isdiagonal_view(w) or _is_broadcast_product(w))
+                and len(users[w]) == 1
+                and w not in outputs
+                and (w.shape, w.dtype) == (node.shape, node.dtype)
+            ):
+                terms.add(w)
+                break
+    return terms
+
+
+def _isdiagonal_view(w: Contraction) -> bool:
+    return len(set(w.s3)) < w.ndim
+
+
+def _is_broadcast_product(w: Contraction) -> bool:
+    """A large product of two operands with distinct labels, all of them in the output."""
+    return (
+        w.b is not None
+        and w.size >= DEFERRED_SIZE
+        and w.ndim > 0
+        and set(w.s1) | set(w.s2) == set(w.s3)
+        and all(len(set(s)) == len(s) for s in (w.s1, w.s2, w.s3))
+        and np.result_type(w.a.dtype, w.b.dtype) == w.dtype
+    )
+
+
+def _schedule(outputs: Sequence[Node]) -> list[Node]:
+    """An evaluation order that, at every node, first computes the operand needing the
+    most memory (Sethi–Ullman): then fewer finished operands wait while another runs.
+
+    ``need(n)`` estimates the peak number of elements alive while ``n`` is computed:
+    operands in the order ``c₁ … c_k`` need ``max_j (Σ_{i<j} size(cᵢ) + need(c_j))``,
+    least for ``need(c) − size(c)`` descending. Shared nodes make it an estimate.
+    """
+    need: dict[Node, int] = {}
+    ordered: dict[Node, list[Node]] = {}
+    for node in toposort(outputs):
+        operands = sorted(children(node), key=lambda c: need[c] - c.size, reverse=True)
+        held = peak = 0
+        for child in operands:
+            peak = max(peak, held + need[child])
+            held += child.size
+        need[node] = max(peak, held + node.size)
+        ordered[node] = operands
+    return toposort(outputs, ordered.__getitem__)
+
+
+InPlace = Callable[[list[Any], int], Array]
+"""Computes a node into the buffer of its operand ``args[k]``."""
+
+Reuse = tuple[tuple[int, ...], InPlace]
+"""The operands a step may overwrite (they die there) and how it computes into one."""
+
+
+def _in_place(node: Node) -> InPlace | None:
+    """How ``node`` can overwrite an operand it no longer needs: a sum, or a scaling."""
+    if any(child.dtype != node.dtype or child.shape != node.shape for child in children(node)):
+        return None
+    if isinstance(node, Add):
+        return lambda args, k: np.add(args[k], args[1 - k], out=args[k])
+    if isinstance(node, Contraction) and node.b is None and node.s1 == node.s3 and len(set(node.s3)) == node.ndim:
+        scale = node.scale
+        return lambda args, k: np.multiply(args[k], scale, out=args[k])
+    return None
+
+
+def _alone(args: list[Any], k: int) -> bool:
+    """True when ``args[k]`` is a writeable array that nothing but ``args`` refers to, not
+    even a view (a view holds a reference to the array it looks into)."""
+    if _references(args, k) > _ALONE:  # counted first: a local name would be one more
+        return False
+    value = args[k]
+    return isinstance(value, np.ndarray) and value.flags.writeable and value.flags.owndata
+
+
+def _references(args: list[Any], k: int) -> int:
+    return sys.getrefcount(args[k])
+
+
+_ALONE = _references([np.empty(1)], 0)
+"""What :func:`_references` counts for an array held by nothing but its list (calibrated)."""
+
+
+def owned_array(value: Array, leaf: bool) -> Array:
+    """``value``, copied when it is a leaf's array (``leaf``), a view, or read-only."""
+    return np.array(value) if leaf or not value.flags.owndata or not value.flags.writeable else value
