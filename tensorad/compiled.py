@@ -148,8 +148,8 @@ def _array(leaf: object, k: int) -> Array:
     array = np.asarray(leaf)
     if array.dtype.kind not in "biufc":
         raise OperandTypeError(
-            f"argument leaf {k} has dtype {array.dtype}: a compiled function takes arrays and numbers; "
-            "pass other values through static_argnums"
+            f"leaf {k} of the arguments (flattened in order) has dtype {array.dtype}: a compiled function "
+            "takes arrays and numbers; pass other values through static_argnums"
         )
     return array
 

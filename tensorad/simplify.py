@@ -10,10 +10,17 @@ subexpressions. :func:`simplify` adds what needs a view of the whole DAG:
   symbolic so that it keeps dissolving) or folding would store more numbers than its
   constant inputs hold;
 * **like terms**: a sum's terms that are multiples of one node are collected
-  (``x + x → 2x``, ``x − x → 0``), and terms that cancel disappear.
+  (``x + x → 2x``, ``x − x → 0``), and terms that cancel disappear;
+* **fusion** (:func:`fuse`): a scaling, transpose or sum of a product becomes part of
+  the product, and a sum over labels distributes over a sum of products, so each term
+  reduces as it multiplies (``Σₗ xᵢₗxⱼₗ`` is one ``x xᵀ``, not an ``n×n×l`` array);
+* **reassociation** (:func:`reassociate`): a product of products is taken in its
+  cheapest order when that halves the multiplications (``(U̇Vᵀ)V → U̇(VᵀV)``), also
+  after distributing it over a sum of products.
 
-Every rewrite preserves the value; the tests check each one by
-:func:`tensorad.algebra.equivalent` and numerically.
+Passes repeat until nothing changes (one rewrite can enable another). Every rewrite
+preserves the value; the tests check each one by :func:`tensorad.algebra.equivalent` and
+numerically.
 
 >>> import tensorad as ta
 >>> x = ta.Variable("x", (3,))
