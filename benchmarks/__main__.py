@@ -51,14 +51,22 @@ def parser(systems: Sequence[str], problems: Sequence[str], tasks: Sequence[str]
     p.add_argument("--size", choices=("tiny", "full"), default="full", help="problem sizes (default: full)")
     p.add_argument("--repeats", type=int, default=5, help="most timed calls per row (default: 5)")
     p.add_argument("--budget", type=float, default=2.0, help="stop timing a row after this many seconds (default: 2)")
-    p.add_argument("--systems", type=names(systems), default=list(systems),
-                   help=f"comma-separated, from {','.join(systems)} (numpy always runs)")
-    p.add_argument("--problems", type=names(problems), default=list(problems),
-                   help=f"comma-separated, from {','.join(problems)}")
+    p.add_argument(
+        "--systems",
+        type=names(systems),
+        default=list(systems),
+        help=f"comma-separated, from {','.join(systems)} (numpy always runs)",
+    )
+    p.add_argument(
+        "--problems", type=names(problems), default=list(problems), help=f"comma-separated, from {','.join(problems)}"
+    )
     p.add_argument("--tasks", type=names(tasks), default=list(tasks), help=f"comma-separated, from {','.join(tasks)}")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="output directory")
-    p.add_argument("--docs", action="store_true",
-                   help="also write docs/_generated/benchmarks_table.rst and docs/_static/benchmarks.png")
+    p.add_argument(
+        "--docs",
+        action="store_true",
+        help="also write docs/_generated/benchmarks_table.rst and docs/_static/benchmarks.png",
+    )
     p.add_argument("--keep-going", action="store_true", help="run every row and exit 0 even when some fail")
     p.add_argument("--threads", type=int, help="threads per library (default: the libraries' own choice)")
     return p

@@ -137,6 +137,7 @@ def linear_loop(A: Array, x: Array) -> Array:
 
 
 LOOPS: dict[str, Callable[..., Any]] = {
+    "overhead": quadratic_loop,
     "quadratic": quadratic_loop,
     "logistic": logistic_loop,
     "factorization": factorization_loop,

@@ -60,6 +60,20 @@ QUADRATIC = Problem(
 )
 
 
+def _make_small_quadratic(size: Size, rng: np.random.Generator) -> Instance:
+    n = {"tiny": 4, "full": 10}[size]
+    return Instance((normal(rng, n, n),), (normal(rng, n),), (normal(rng, n),))
+
+
+SMALL_QUADRATIC = Problem(
+    "overhead",
+    "xᵀAx, n=10: the cost of one call, where numpy's own work is a microsecond",
+    quadratic,
+    _make_small_quadratic,
+    {"value": partial(quadratic, NUMPY), "grad": quadratic_grad},
+)
+
+
 # ------------------------------------------------------------------ logistic regression
 
 
