@@ -18,6 +18,9 @@ import numpy as np
 import pytest
 
 import tensorad as ta
+from tensorad.errors import ShapeError
+from tensorad.expr import Elementwise, toposort
+from tensorad.tree import flatten
 
 Array = np.ndarray
 Shape = tuple[int, ...]
@@ -426,6 +429,22 @@ def test_linearize_is_the_jacobian_applied() -> None:
     for seed in (3, 4):
         tx, ty = positive((2, 3), seed), positive((3,), seed + 10)
         assert_close(f_jvp(tx, ty), contract_tangent(jx, tx) + contract_tangent(jy, ty))
+
+
+def test_linearize_fixes_the_primals_and_computes_their_factors_once() -> None:
+    """J·t for sin at x is cos(x)·t: cos(x) is folded when jvp_fun first runs, and the
+    primal is the one given to linearize, whatever happens to that array later."""
+    x = np.array([0.0, 1.0, 2.0])
+    _, f_jvp = ta.linearize(lambda x: ta.sin(x), x)
+    expected = np.cos(x.copy())
+    x[:] = 5.0
+    t = np.array([1.0, -1.0, 0.5])
+    np.testing.assert_allclose(f_jvp(t), expected * t, rtol=1e-15)
+    np.testing.assert_allclose(f_jvp(2 * t), expected * 2 * t, rtol=1e-15)
+    (linear,) = flatten(f_jvp.trace(t))[0]
+    assert not any(isinstance(node, Elementwise) for node in toposort([linear]))  # no sin/cos left to run
+    with pytest.raises(ShapeError, match="tangent 0 has shape"):
+        f_jvp(np.ones(4))
 
 
 def test_vjp_fun_returns_one_entry_per_primal() -> None:
