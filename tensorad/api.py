@@ -245,7 +245,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
         out_values = _apply(trace.outputs, trace.inputs)
     else:
         raw = evaluate(trace.outputs, primal_env, memo)
-        out_values = [owned(v, n) for v, n in zip(raw, trace.outputs, strict=True)]
+        out_values = [np.array(v) for v in raw]  # the caller's copy: vjp_fun reads memo's
 
     def vjp_fun(cotangent: Any) -> tuple[Any, ...]:
         leaves = flatten(cotangent)[0]

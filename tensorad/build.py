@@ -477,7 +477,13 @@ def broadcast_to(x: Node, shape: Shape) -> Node:
 
 
 def elementwise(fn: str, x: Node, param: float | None = None) -> Node:
-    """``fn(x)`` entry by entry (``fn`` must be in the elementwise registry)."""
+    """``fn(x)`` entry by entry (``fn`` must be in the elementwise registry).
+
+    ``log(softmax(z))`` is built as ``log_softmax(z)``: equal where both are finite, and
+    finite (with a finite derivative) where a softmax entry underflows to 0.
+    """
+    if fn == "log" and isinstance(x, GeneralUnary) and x.fn == "softmax":
+        return general_unary("log_softmax", x.x, x.params, x.shape)
     dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
     return _interned(("f", fn, id(x), param), lambda: Elementwise(fn, x, param, x.shape, dtype))
 

@@ -53,6 +53,7 @@ _GENERAL = {
     "det": "np.linalg.det({x})",
     "logdet": "np.linalg.slogdet({x})[1]",
     "softmax": "scipy.special.softmax({x}, axis={axes})",
+    "log_softmax": "scipy.special.log_softmax({x}, axis={axes})",
     "logsumexp": "scipy.special.logsumexp({x}, axis={axes})",
     "norm": "np.sqrt(np.sum(np.square({x}), axis={axes}))",
     "reshape": "np.reshape({x}, {axes})",

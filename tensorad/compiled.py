@@ -17,6 +17,12 @@ the plan. The signature is the pytree structure of the arguments, the shape and 
 every array leaf, and the values of the static arguments: any change traces again, and
 nothing is reused across signatures.
 
+Python numbers among the arguments are not traced: like static arguments, each value is
+part of the signature and reaches ``fun`` as it is, so it keeps its weak type (``x * 2.0``
+stays float32 for a float32 ``x``). Pass ``np.asarray(v)`` to trace a value instead.
+Integer and boolean arrays are traced as float64, as they are when they appear as
+constants.
+
 Arrays that ``fun`` closes over (``A`` above) are constants of the trace, as in
 ``jax.jit``: the compiled function keeps a copy taken when it traced, and later changes to
 the closed-over array are not seen. Pass an array as an argument when it varies. Python
@@ -63,10 +69,10 @@ class Compiled:
         self._static = tuple(static_argnums)
         self._cache: dict[Hashable, tuple[Plan, _Traced]] = {}
         self._arrays_only: dict[Hashable, tuple[Plan, _Traced]] = {}  # calls on positional arrays only
-        functools.update_wrapper(self, fun)
+        functools.update_wrapper(self, fun, updated=())  # not __dict__: fun may be a Compiled itself
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and not self._static and all(type(a) is np.ndarray for a in args):
+        if not kwargs and not self._static and all(_float_array(a) for a in args):
             known = self._arrays_only.get(tuple((a.shape, a.dtype) for a in args))
             if known is not None:  # the common case, checked without flattening
                 return _output(known[1], known[0](args))
@@ -74,26 +80,26 @@ class Compiled:
         leaves, tree = flatten(([a for k, a in enumerate(args) if k not in static], kwargs))
         if any(isinstance(leaf, NODE_TYPES) for leaf in leaves):
             return self._fun(*args, **kwargs)  # inside an enclosing trace: trace through
-        arrays = [_array(leaf, k) for k, leaf in enumerate(leaves)]
+        numbers_, arrays = _split(leaves)
         signature = tuple((a.shape, a.dtype) for a in arrays)
-        key = (tree, _static_key(args, static), signature)
+        key = (tree, _static_key(args, static), numbers_, signature)
         entry = self._cache.get(key)
         if entry is None:
-            traced = self._trace(args, static, tree, arrays)
+            traced = self._trace(args, static, tree, leaves, arrays)
             if not set(variables(traced.outputs)) <= set(traced.variables):
                 return self._closed_over(traced, arrays)
             entry = self._cache[key] = (Plan(traced.outputs, traced.variables), traced)
-        if not kwargs and not static and all(type(a) is np.ndarray for a in args):
+        if not kwargs and not static and all(_float_array(a) for a in args):
             self._arrays_only[signature] = entry
         plan, traced = entry
         return _output(traced, plan(arrays))
 
     def trace(self, *args: Any, **kwargs: Any) -> Any:
         """The simplified expressions the compiled function evaluates for these arguments,
-        in ``fun``'s output structure, with variables ``a0, a1, …`` for the argument leaves."""
+        in ``fun``'s output structure, with variables ``a0, a1, …`` for the array leaves."""
         static = self._static_positions(len(args))
         leaves, tree = flatten(([a for k, a in enumerate(args) if k not in static], kwargs))
-        traced = self._trace(args, static, tree, [_array(leaf, k) for k, leaf in enumerate(leaves)])
+        traced = self._trace(args, static, tree, leaves, _split(leaves)[1])
         return _output(traced, traced.outputs)
 
     def cache_size(self) -> int:
@@ -108,9 +114,12 @@ class Compiled:
             positions.add(k % n)
         return positions
 
-    def _trace(self, args: Sequence[Any], static: set[int], tree: Tree, arrays: list[Array]) -> _Traced:
+    def _trace(
+        self, args: Sequence[Any], static: set[int], tree: Tree, leaves: list[Any], arrays: list[Array]
+    ) -> _Traced:
         xs = [Variable(f"a{k}", a.shape, a.dtype) for k, a in enumerate(arrays)]
-        dynamic, kwargs = unflatten(tree, list(xs))
+        variables_ = iter(xs)
+        dynamic, kwargs = unflatten(tree, [leaf if _is_number(leaf) else next(variables_) for leaf in leaves])
         dynamic_args = iter(dynamic)
         call_args = [a if k in static else next(dynamic_args) for k, a in enumerate(args)]
         out_leaves, out_tree = flatten(self._fun(*call_args, **kwargs))
@@ -144,14 +153,32 @@ def _is_tensor(x: object) -> bool:
     return isinstance(x, (*NODE_TYPES, np.ndarray, np.generic, numbers.Number))
 
 
-def _array(leaf: object, k: int) -> Array:
-    array = np.asarray(leaf)
-    if array.dtype.kind not in "biufc":
-        raise OperandTypeError(
-            f"leaf {k} of the arguments (flattened in order) has dtype {array.dtype}: a compiled function "
-            "takes arrays and numbers; pass other values through static_argnums"
-        )
-    return array
+def _is_number(x: object) -> bool:
+    """A Python number (not a numpy scalar): passed to ``fun`` as it is, like a static argument."""
+    return isinstance(x, numbers.Number) and not isinstance(x, np.generic)
+
+
+def _float_array(x: object) -> bool:
+    return type(x) is np.ndarray and x.dtype.kind in "fc"
+
+
+def _split(leaves: list[Any]) -> tuple[tuple[tuple[type, Any], ...], list[Array]]:
+    """The Python numbers among the argument leaves (with their types, so that ``1``,
+    ``1.0`` and ``True`` differ) and the others as arrays: integer and boolean arrays
+    become float64, as they do as constants of an expression."""
+    numbers_ = tuple((type(leaf), leaf) for leaf in leaves if _is_number(leaf))
+    arrays = []
+    for k, leaf in enumerate(leaves):
+        if _is_number(leaf):
+            continue
+        array = np.asarray(leaf)
+        if array.dtype.kind not in "biufc":
+            raise OperandTypeError(
+                f"leaf {k} of the arguments (flattened in order) has dtype {array.dtype}: a compiled function "
+                "takes arrays and numbers; pass other values through static_argnums"
+            )
+        arrays.append(array if array.dtype.kind in "fc" else array.astype(np.float64))
+    return numbers_, arrays
 
 
 def _static_key(args: Sequence[Any], static: set[int]) -> tuple[Any, ...]:
@@ -164,7 +191,7 @@ def _static_key(args: Sequence[Any], static: set[int]) -> tuple[Any, ...]:
 
 
 def _output(traced: _Traced, values: Sequence[Any]) -> Any:
-    if traced.out_tree.kind == "leaf":
+    if traced.out_tree.kind == "leaf" and traced.node_positions:
         return values[0]
     leaves = list(traced.out_leaves)
     for k, value in zip(traced.node_positions, values, strict=True):

@@ -228,6 +228,23 @@ def _softmax_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node
     return contract(y_bar, e + own, y, own, e + own) + contract(s, e + kept, y, own, e + own, scale=-1.0)
 
 
+def _log_softmax_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """``Ċ = Ȧ − Σ_axis(p ⊙ Ȧ)``, the sum broadcast back along the axes, ``p = softmax(A)``."""
+    own, kept = _axes_labels(x, params)
+    e = fresh_labels(x_dot.ndim - x.ndim, own)
+    sizes = dict(zip(own + e, x_dot.shape, strict=True))
+    s = contract(apply("softmax", x, params), own, x_dot, own + e, kept + e)
+    return x_dot + contract(s, kept + e, None, "", own + e, sizes=sizes, scale=-1.0)
+
+
+def _log_softmax_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā = C̄ − p ⊙ Σ_axis(C̄)``, ``p = softmax(A)``."""
+    own, kept = _axes_labels(x, params)
+    e = fresh_labels(y_bar.ndim - y.ndim, own)
+    s = contract(y_bar, e + own, None, "", e + kept)
+    return y_bar + contract(s, e + kept, apply("softmax", x, params), own, e + own, scale=-1.0)
+
+
 def _logsumexp_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
     """``Ċ = Σ_axis softmax(A) ⊙ Ȧ``."""
     own, kept = _axes_labels(x, params)
@@ -284,6 +301,13 @@ _general("inv", lambda x, _: np.linalg.inv(x), _square_shape("inv"), _inv_jvp, _
 _general("det", lambda x, _: np.linalg.det(x), _square_shape("det"), _det_jvp, _det_vjp)
 _general("logdet", _logdet_impl, _square_shape("logdet"), _logdet_jvp, _logdet_vjp)
 _general("softmax", _softmax_impl, lambda x, _: x, _softmax_jvp, _softmax_vjp)
+_general(
+    "log_softmax",
+    lambda x, p: np.asarray(scipy.special.log_softmax(x, axis=p[0])),
+    lambda x, _: x,
+    _log_softmax_jvp,
+    _log_softmax_vjp,
+)
 _general(
     "logsumexp",
     lambda x, p: np.reshape(scipy.special.logsumexp(x, axis=p[0]), _reduce_shape(x.shape, p)),

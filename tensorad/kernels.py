@@ -94,7 +94,7 @@ def contraction_kernel(node: Contraction, embedded: bool = True) -> Kernel:
         body = _product(node.s1, node.a.shape, node.s2, node.b.shape, core)
     embed = None if core == node.s3 or not embedded else _embedder(core, node.s3, node.shape, dtype)
     if scale != 1.0:
-        body, scale = _scaled(body, [child.size for child in children(node)], _size(core, node), scale)
+        body, scale = _scaled(body, list(children(node)), _size(core, node), scale, dtype)
     if scale == 1.0 and embed is None and np.result_type(*(c.dtype for c in children(node))) == dtype:
         return body
 
@@ -114,17 +114,19 @@ def _size(labels: Labels, node: Contraction) -> int:
     return math.prod(sizes[c] for c in labels)
 
 
-def _scaled(body: Kernel, operand_sizes: list[int], core_size: int, scale: float) -> tuple[Kernel, float]:
-    """Apply ``scale`` to the smallest operand when it is smaller than the result:
-    ``c·(A ⊗ B) = (c·A) ⊗ B`` costs the size of ``A``, not of ``A ⊗ B``."""
-    smallest = min(operand_sizes)
-    if smallest >= core_size:
+def _scaled(
+    body: Kernel, operands: list[Node], core_size: int, scale: float, dtype: np.dtype[Any]
+) -> tuple[Kernel, float]:
+    """Apply ``scale`` to the smaller operand of a product when it is smaller than the
+    result: ``c·(A ⊗ B) = (c·A) ⊗ B`` costs the size of ``A``, not of ``A ⊗ B``. The scale
+    is a scalar of the result's dtype, so it never widens the operand's (numpy 1.x would
+    promote a float32 0-d array times a Python float to float64)."""
+    if len(operands) < 2 or min(x.size for x in operands) >= core_size:  # a reduction is never bigger
         return body, scale
-    if len(operand_sizes) == 1:
-        return (lambda a: body(a * scale)), 1.0
-    if operand_sizes[0] == smallest:
-        return (lambda a, b: body(a * scale, b)), 1.0
-    return (lambda a, b: body(a, b * scale)), 1.0
+    c = dtype.type(scale)
+    if operands[0].size <= operands[1].size:
+        return (lambda a, b: body(a * c, b)), 1.0
+    return (lambda a, b: body(a, b * c)), 1.0
 
 
 def _same(a: Array) -> Array:

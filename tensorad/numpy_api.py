@@ -149,6 +149,26 @@ def softmax(x: object, axis: Axes = -1) -> Node:
 
 
 @eager
+def log_softmax(x: object, axis: Axes = -1) -> Node:
+    """``x - logsumexp(x, axis)``: the log of :func:`softmax`, finite where softmax underflows.
+
+    ``ta.log(ta.softmax(z))`` on a traced ``z`` builds this function too (on arrays, each
+    call evaluates at once, so call ``log_softmax`` itself).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.log_softmax(np.array([0.0, -800.0]))
+        array([   0., -800.])
+        >>> ta.grad(lambda z: -ta.log(ta.softmax(z))[0])(np.array([0.0, -800.0]))
+        array([0., 0.])
+        >>> z = ta.Variable("z", (3,))
+        >>> ta.log(ta.softmax(z)) is ta.log_softmax(z)
+        True
+    """
+    return ops.general("log_softmax", x, axis)
+
+
+@eager
 def logsumexp(x: object, axis: Axes = None) -> Node:
     """``log(sum(exp(x), axis))``, computed stably.
 

@@ -185,7 +185,7 @@ def _deferred_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
                 and (_isdiagonal_view(w) or _is_broadcast_product(w))
                 and len(users[w]) == 1
                 and w not in outputs
-                and (w.shape, w.dtype) == (node.shape, node.dtype)
+                and all((term.shape, term.dtype) == (node.shape, node.dtype) for term in (node.a, node.b))
             ):
                 terms.add(w)
                 break

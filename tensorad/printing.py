@@ -49,7 +49,7 @@ MAX_STEPS = 100_000
 """Nodes visited by one printout before the rest is elided."""
 
 _LETTERS = "ijklmnopqrstuvwxyzabcdefgh"
-_AXIS_PARAMS = ("softmax", "logsumexp", "norm")
+_AXIS_PARAMS = ("softmax", "log_softmax", "logsumexp", "norm")
 
 
 def _index_names() -> Iterator[str]:

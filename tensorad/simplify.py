@@ -79,7 +79,7 @@ def _simplify_pass(outputs: Sequence[Node]) -> list[Node]:
     new: dict[Node, Node] = {}
     constant: set[Node] = set()
     order = toposort(outputs)
-    users: dict[Node, int] = {}
+    users: dict[Node, int] = dict.fromkeys(outputs, 1)  # an output is used by the caller
     for node in order:
         for child in children(node):
             users[child] = users.get(child, 0) + 1

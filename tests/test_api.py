@@ -996,3 +996,10 @@ def test_identity_jacobian_is_not_shared_between_calls() -> None:
         first = jacobian(identity)(x)
         first[...] = 7.0
         assert_close(jacobian(identity)(x), np.eye(3))
+
+
+def test_the_primal_output_of_vjp_is_the_callers_own() -> None:
+    out, pullback = ta.vjp(ta.exp, np.array([0.0, 1.0]))
+    out[...] = 100.0
+    (x_bar,) = pullback(np.ones(2))
+    np.testing.assert_allclose(x_bar, np.exp([0.0, 1.0]), rtol=1e-15)

@@ -284,3 +284,53 @@ def test_accumulating_in_blocks_keeps_the_peak_near_one_result() -> None:
     (total,), peak = peak_bytes(lambda: plan(values))
     assert_close(total, expected[0], rtol=1e-14, atol=1e-14)
     assert peak <= 1.5 * total.nbytes, peak / total.nbytes
+
+
+# ------------------------------------------------------------------ regressions (review of the compiled form)
+
+
+def test_a_sum_keeps_numpys_dtype_when_a_term_is_added_without_being_formed() -> None:
+    """float32 + float64 is float64, float64 + complex is complex, also for deferred terms."""
+    A32, x = np.ones((3, 3), np.float32), np.array([0.1, 0.2, 0.3])
+    f = ta.jit(lambda A, x: A * 2 + ta.jacfwd(ta.exp)(x))
+    out = f(A32, x)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, 2.0 + np.diag(np.exp(x)), rtol=1e-15)
+    z = x * (1 + 1j)
+    np.testing.assert_allclose(f(A32.astype(np.float64), z), 2.0 + np.diag(np.exp(z)), rtol=1e-15)
+    rng = np.random.default_rng(0)
+    B, u, v = rng.standard_normal((300, 250)).astype(np.float32), rng.standard_normal(300), rng.standard_normal(250)
+    outer = ta.jit(lambda B, u, v: B + ta.outer(u, v))(B, u, v)
+    assert outer.dtype == np.float64
+    np.testing.assert_allclose(outer, B.astype(np.float64) + np.outer(u, v), rtol=1e-15)
+
+
+def test_numbers_and_integer_arrays_mean_what_they_mean_eagerly() -> None:
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(ta.jit(ta.grad(lambda x, n: ta.sum(x * x) / n))(x, 2), x, rtol=1e-15)
+    assert ta.jit(lambda x, n: ta.sum(x) + n * 0.5)(x, 3) == 7.5
+    np.testing.assert_allclose(ta.jit(lambda n: n + 0.5)(np.array([2, 3])), [2.5, 3.5])
+    assert ta.jit(lambda a: ta.mean(a))(np.arange(4)) == 1.5
+    np.testing.assert_allclose(ta.jit(lambda n: n**1.5)(np.array([2, 3])), [2**1.5, 3**1.5], rtol=1e-15)
+    assert ta.jit(lambda x, k: x * k)(x.astype(np.float32), 2.0).dtype == np.float32  # a number stays weak
+    f = ta.jit(lambda x, k: x * k)
+    f(x, 1), f(x, 1.0), f(x, True)
+    assert f.cache_size() == 3  # 1, 1.0 and True are different signatures
+
+
+def test_a_compiled_transform_of_a_compiled_function_is_that_transform() -> None:
+    f = lambda x: ta.sum(ta.exp(x))  # noqa: E731
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(ta.jit(ta.grad(ta.jit(f)))(x), np.exp(x), rtol=1e-15)
+    np.testing.assert_allclose(ta.jit(ta.hessian(ta.jit(lambda x: ta.sum(x**3))))(x), np.diag(6 * x), rtol=1e-15)
+
+
+def test_a_lone_non_tensor_output_comes_back_as_it_is() -> None:
+    assert ta.jit(lambda x: "hello")(np.ones(3)) == "hello"
+
+
+def test_a_scaled_float32_product_stays_float32() -> None:
+    s, x = np.array(3.0, np.float32), np.array([1.0, 2.0], np.float32)
+    out = ta.jit(lambda s, x: 2.5 * ta.einsum(",i->i", s, x))(s, x)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [7.5, 15.0])

@@ -70,6 +70,10 @@ def softmax_oracle(x: Array, params: tuple[Any, ...]) -> Array:
     return e / np.sum(e, axis=params[0], keepdims=True)
 
 
+def log_softmax_oracle(x: Array, params: tuple[Any, ...]) -> Array:
+    return np.log(softmax_oracle(x, params))
+
+
 def logsumexp_oracle(x: Array, params: tuple[Any, ...]) -> Array:
     return np.log(np.sum(np.exp(x), axis=params[0]))
 
@@ -117,6 +121,7 @@ GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
         for shape, negative in [((3, 3), False), ((3, 3), True), ((2, 3, 3), True)]
     ],
     "softmax": [(softmax_oracle, between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
+    "log_softmax": [(log_softmax_oracle, between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
     "logsumexp": [(logsumexp_oracle, between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
     "norm": [
         (lambda x, p: np.sqrt(np.sum(x * x, axis=p[0])), between(-2, 2, shape), (axes,))
@@ -305,3 +310,15 @@ def test_softmax_and_logsumexp_are_shift_stable(shift: float) -> None:
     assert_close(soft, softmax_oracle(x, ((1,),)), rtol=1e-12, atol=1e-15)
     assert_close(lse, logsumexp_oracle(x, ((1,),)) + shift, rtol=1e-14, atol=0)
     assert_close(lse_grad, softmax_oracle(x, ((1,),)), rtol=1e-12, atol=1e-15)
+
+
+def test_log_of_softmax_is_log_softmax_and_stays_finite_where_softmax_underflows() -> None:
+    """``−log softmax(z)₀`` at ``z = (0, −800)``: softmax(z)₁ underflows to 0, so the naive
+    derivative ``p · (1/p)`` would be 0·∞; log_softmax's is ``p − e₀ = (0, 0)`` exactly."""
+    z = np.array([0.0, -800.0])
+    np.testing.assert_array_equal(ta.jit(lambda z: ta.log(ta.softmax(z)))(z), [0.0, -800.0])  # traced: rewritten
+    gradient = ta.grad(lambda z: -ta.sum(np.array([1.0, 0.0]) * ta.log(ta.softmax(z))))(z)
+    np.testing.assert_array_equal(gradient, [0.0, 0.0])
+    moderate = np.array([0.3, -1.2, 2.0])
+    expected = softmax_oracle(moderate, ((0,),)) - np.array([1.0, 0.0, 0.0])  # ∇(−log pₒ) = p − e₀
+    assert_close(ta.grad(lambda z: -ta.log(ta.softmax(z))[0])(moderate), expected, rtol=1e-14, atol=1e-15)

@@ -61,6 +61,7 @@ GENERAL_DOMAINS: dict[str, list[tuple[Sampler, tuple[Any, ...]]]] = {
     "det": [(invertible((3, 3)), ()), (invertible((2, 3, 3), negative_det=True), ())],
     "logdet": [(invertible((3, 3)), ()), (invertible((2, 3, 3), negative_det=True), ())],
     "softmax": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
+    "log_softmax": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
     "logsumexp": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
     "norm": [(between(-2, 2, (4,)), ((0,),)), (between(-2, 2, (3, 4)), ((0,),)), (between(-2, 2, (3, 4)), ((0, 1),))],
     "reshape": [(between(-2, 2, (3, 4)), (shape,)) for shape in [(2, 6), (12,), (4, 1, 3)]],
