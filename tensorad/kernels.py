@@ -91,7 +91,7 @@ def contraction_kernel(node: Contraction, embedded: bool = True) -> Kernel:
     if node.b is None:
         body: Kernel = _reducer(node.s1, core) or _same
     else:
-        body = _product(node.s1, node.a.shape, node.s2, node.b.shape, core)
+        body = _product(node.s1, node.a.shape, node.s2, node.b.shape, core, dtype)
     embed = None if core == node.s3 or not embedded else _embedder(core, node.s3, node.shape, dtype)
     if scale != 1.0:
         body, scale = _scaled(body, list(children(node)), _size(core, node), scale, dtype)
@@ -184,7 +184,7 @@ def _matrix(labels: Labels, batch: Labels, rows: Labels, inner: Labels, n: Sizes
     return lambda a: matrices(a).swapaxes(-1, -2)
 
 
-def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Labels) -> Kernel:
+def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Labels, dtype: np.dtype[Any]) -> Kernel:
     """``einsum(s1, s2 -> core)`` as one (batched) matrix product (BLAS), or a broadcasting
     multiply when nothing is summed. Labels are first reduced away where neither the
     other operand nor the output needs them."""
@@ -200,13 +200,30 @@ def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Label
         return lambda a, b: np.multiply(x(a), y(b), order="C")
     if left and right and core == batch + right + left:  # (x yᵀ)ᵀ = y xᵀ comes out in core's order
         y_rows, x_cols = _matrix(s2, batch, right, summed, n, False), _matrix(s1, batch, left, summed, n, True)
-        shape = [n[c] for c in core]
-        return lambda a, b: np.matmul(y_rows(b), x_cols(a)).reshape(shape)
+        product = _matmul(y_rows, x_cols, batch, right, left, n, dtype)
+        return lambda a, b: product(b, a)
     x_rows, y_cols = _matrix(s1, batch, left, summed, n, False), _matrix(s2, batch, right, summed, n, True)
     if not (batch or left or right):  # a dot product: numpy returns a scalar, not an array
         return lambda a, b: np.asarray(np.matmul(x_rows(a), y_cols(b)))
-    shape = [n[c] for c in batch + left + right]
-    return _ordered(lambda a, b: np.matmul(x_rows(a), y_cols(b)).reshape(shape), batch + left + right, core)
+    return _ordered(_matmul(x_rows, y_cols, batch, left, right, n, dtype), batch + left + right, core)
+
+
+def _matmul(
+    first: Operand, second: Operand, batch: Labels, rows: Labels, cols: Labels, n: Sizes, dtype: np.dtype[Any]
+) -> Kernel:
+    """``first(a) @ second(b)``, labels ``batch + rows + cols``, written straight into an
+    array of that shape: an array owning its memory (not a reshaped view), so the plan
+    neither copies it for the caller nor refuses to reuse its buffer."""
+    shape = [n[c] for c in batch + rows + cols]
+    lead = [math.prod(n[c] for c in batch)] if batch else []
+    matrix_shape = [*lead, *[math.prod(n[c] for c in group) for group in (rows, cols) if batch or group]]
+
+    def product(a: Array, b: Array) -> Array:
+        out = np.empty(shape, dtype=dtype)
+        np.matmul(first(a), second(b), out=out.reshape(matrix_shape))
+        return out
+
+    return product
 
 
 def broadcast_operands(s1: Labels, s2: Labels, core: Labels, n: Sizes) -> tuple[Operand, Operand]:
