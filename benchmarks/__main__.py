@@ -8,6 +8,8 @@ errs or disagrees (the run stops there, and the files hold the rows run so far);
 and jax's ``XLA_FLAGS`` before numpy or any peer is imported (so only from the command
 line): on a machine whose cores other work is using, multi-threaded BLAS calls wait for
 descheduled threads and their times jump to multiples of the scheduler tick.
+``OMP_WAIT_POLICY`` is ``PASSIVE`` unless set: idle OpenMP threads sleep instead of
+spinning, so one system's thread pool does not slow the rows that follow it.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     early.add_argument("--threads", type=int)
     threads = early.parse_known_args(arguments)[0].threads
     thread_settings = limit_threads(threads) if threads else {}
+    # Idle OpenMP threads (torch's) otherwise spin after each call, slowing whatever the
+    # next row runs on the same cores.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
     from benchmarks import report
     from benchmarks.harness import Settings, run

@@ -6,9 +6,11 @@ For each row, in this order:
    compile). Its result is compared with the numpy formula's, leaf by leaf:
    ``|got − expected| ≤ atol + rtol·|expected|`` with ``rtol = 1e-7`` and
    ``atol = 1e-9 · max|expected|``. A mismatch or an exception fails the row.
-2. **Timing.** Calls one after another with the garbage collector off, until
-   ``repeats`` calls or ``budget`` seconds, whichever comes first (at least one call):
-   slow rows get fewer repeats and report how many. Median, min and max are reported.
+2. **Timing.** Samples one after another with the garbage collector off, until
+   ``repeats`` samples or ``budget`` seconds, whichever comes first (at least one):
+   slow rows get fewer repeats and report how many. A sample is one call, or a loop of
+   calls lasting at least :data:`MIN_SAMPLE` for fast ones, divided by their number.
+   Median, min and max of the per-call times are reported.
 3. **Memory.** For systems whose arrays numpy allocates (numpy, tensorad, autograd), the
    ``tracemalloc`` peak of one more call, above what was allocated before it; numpy
    reports its array buffers to ``tracemalloc``, so the peak includes every temporary
@@ -26,6 +28,7 @@ minimums, the steadier of the two on a machine shared with other work.
 from __future__ import annotations
 
 import gc
+import math
 import statistics
 import sys
 import time
@@ -113,18 +116,34 @@ class Row:
         }
 
 
+MIN_SAMPLE = 0.005
+"""Shortest sample, in seconds: a faster call is timed over a loop of calls, so that the
+timer's resolution and one stray interruption do not decide a microsecond row."""
+
+
 def time_calls(call: Callable[[], Any], repeats: int, budget: float) -> list[float]:
-    """Wall times of successive calls: ``repeats`` of them, or fewer once ``budget`` s is spent."""
-    times: list[float] = []
+    """Per-call wall times of ``repeats`` samples, or fewer once ``budget`` s is spent.
+
+    One timed call first sets how many calls a sample loops over (enough to last
+    :data:`MIN_SAMPLE`); each sample's time is divided by that number.
+    """
     enabled = gc.isenabled()
     gc.disable()
     try:
-        while True:
+        start = time.perf_counter()
+        call()
+        first = time.perf_counter() - start
+        number = 1 if first >= MIN_SAMPLE else min(10_000, math.ceil(MIN_SAMPLE / max(first, 1e-7)))
+        times: list[float] = [first] if number == 1 else []
+        spent = first
+        while len(times) < repeats and spent < budget:
             start = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - start)
-            if len(times) >= repeats or sum(times) >= budget:
-                return times
+            for _ in range(number):
+                call()
+            sample = time.perf_counter() - start
+            spent += sample
+            times.append(sample / number)
+        return times
     finally:
         if enabled:
             gc.enable()
@@ -212,41 +231,53 @@ def run(
     report: Callable[[Row], None] = progress,
 ) -> list[Row]:
     """Every row of the grid, numpy first in each (problem, task). Without ``keep_going``
-    the run stops after the first failed row."""
+    the run stops after the first failed row.
+
+    numpy and tensorad run first, over the whole grid, and the peers after them: a
+    peer's thread pools, once started, share the cores with whatever runs next, so the
+    rows that the targets are about are measured before any of them has run.
+    """
+    own = [s for s in systems if s.name in ("numpy", "tensorad")]
+    peers = [s for s in systems if s.name not in ("numpy", "tensorad")]
     rows: list[Row] = []
-    for problem in problems:
-        instance = problem.make(settings.size, np.random.default_rng(SEED))
-        for task in problem.tasks:
-            if task not in tasks:
-                continue
-            arguments = instance.arguments(task)
-            expected: list[Array] | None = None
-            reference: Row | None = None
-            for system in systems:
-                row = Row(problem.name, task, system.name, system.label, reference=task in problem.references)
-                if not system.supports(problem, task):
-                    if task not in system.unsupported:
-                        continue
-                    row.status, row.note = "skipped", system.unsupported[task]
-                elif system.name != "numpy" and expected is None:
-                    row.status, row.note = "error", "no numpy reference to check against"
-                else:
-                    start = time.perf_counter()
-                    got = measure(
-                        row,
-                        partial(system.call, problem, task, instance, tuple(map(system.convert, arguments))),
-                        expected,
-                        settings,
-                        system.traced_memory,
-                    )
-                    row.wall_seconds = time.perf_counter() - start
-                    if system.name == "numpy":
-                        expected, reference = got, row
-                if row.times and reference is not None and reference.times:
-                    row.ratio = statistics.median(row.times) / statistics.median(reference.times)
-                    row.ratio_min = min(row.times) / min(reference.times)
-                rows.append(row)
-                report(row)
-                if row.failed and not settings.keep_going:
-                    return rows
-    return rows
+    references: dict[tuple[str, str], tuple[list[Array] | None, Row | None]] = {}
+    for group in (own, peers):
+        for problem in problems:
+            instance = problem.make(settings.size, np.random.default_rng(SEED))
+            for task in problem.tasks:
+                if task not in tasks:
+                    continue
+                arguments = instance.arguments(task)
+                expected, reference = references.get((problem.name, task), (None, None))
+                for system in group:
+                    row = Row(problem.name, task, system.name, system.label, reference=task in problem.references)
+                    if not system.supports(problem, task):
+                        if task not in system.unsupported:
+                            continue
+                        row.status, row.note = "skipped", system.unsupported[task]
+                    elif system.name != "numpy" and expected is None:
+                        row.status, row.note = "error", "no numpy reference to check against"
+                    else:
+                        start = time.perf_counter()
+                        call = partial(system.call, problem, task, instance, tuple(map(system.convert, arguments)))
+                        got = measure(row, call, expected, settings, system.traced_memory)
+                        row.wall_seconds = time.perf_counter() - start
+                        if system.name == "numpy":
+                            expected, reference = got, row
+                            references[problem.name, task] = (expected, reference)
+                    if row.times and reference is not None and reference.times:
+                        row.ratio = statistics.median(row.times) / statistics.median(reference.times)
+                        row.ratio_min = min(row.times) / min(reference.times)
+                    rows.append(row)
+                    report(row)
+                    if row.failed and not settings.keep_going:
+                        return _in_grid_order(rows, problems, systems)
+    return _in_grid_order(rows, problems, systems)
+
+
+def _in_grid_order(rows: list[Row], problems: Sequence[Problem], systems: Sequence[System]) -> list[Row]:
+    """Rows by problem, then task (in the problem's order), then system."""
+    problem_rank = {p.name: k for k, p in enumerate(problems)}
+    task_rank = {(p.name, t): k for p in problems for k, t in enumerate(p.tasks)}
+    system_rank = {s.label: k for k, s in enumerate(systems)}
+    return sorted(rows, key=lambda r: (problem_rank[r.problem], task_rank[r.problem, r.task], system_rank[r.label]))
