@@ -479,11 +479,14 @@ def broadcast_to(x: Node, shape: Shape) -> Node:
 def elementwise(fn: str, x: Node, param: float | None = None) -> Node:
     """``fn(x)`` entry by entry (``fn`` must be in the elementwise registry).
 
-    ``log(softmax(z))`` is built as ``log_softmax(z)``: equal where both are finite, and
-    finite (with a finite derivative) where a softmax entry underflows to 0.
+    ``log(softmax(z))`` is built as ``log_softmax(z)`` and ``log(sigmoid(z))`` as
+    ``−softplus(−z)``: equal where both are finite, and finite (with a finite
+    derivative) where the softmax or sigmoid underflows to 0.
     """
     if fn == "log" and isinstance(x, GeneralUnary) and x.fn == "softmax":
         return general_unary("log_softmax", x.x, x.params, x.shape)
+    if fn == "log" and isinstance(x, Elementwise) and x.fn == "sigmoid":
+        return scale(elementwise("softplus", scale(x.x, -1.0)), -1.0)
     dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
     return _interned(("f", fn, id(x), param), lambda: Elementwise(fn, x, param, x.shape, dtype))
 

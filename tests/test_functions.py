@@ -322,3 +322,13 @@ def test_log_of_softmax_is_log_softmax_and_stays_finite_where_softmax_underflows
     moderate = np.array([0.3, -1.2, 2.0])
     expected = softmax_oracle(moderate, ((0,),)) - np.array([1.0, 0.0, 0.0])  # ∇(−log pₒ) = p − e₀
     assert_close(ta.grad(lambda z: -ta.log(ta.softmax(z))[0])(moderate), expected, rtol=1e-14, atol=1e-15)
+
+
+def test_log_of_sigmoid_is_minus_softplus_and_stays_finite_where_sigmoid_underflows() -> None:
+    """``log σ(z) = −softplus(−z)``: at ``z = −800`` σ underflows to 0, but the value is
+    −800 and the derivative ``1 − σ(z) = 1``."""
+    z = np.array([-800.0, 0.0, 3.0])
+    log_sigmoid = ta.jit(lambda z: ta.log(ta.sigmoid(z)))
+    np.testing.assert_allclose(log_sigmoid(z), -np.logaddexp(0.0, -z), rtol=1e-15)
+    gradient = ta.grad(lambda z: ta.sum(ta.log(ta.sigmoid(z))))(z)
+    np.testing.assert_allclose(gradient, 1.0 - sigmoid_oracle(z), rtol=1e-14)  # σ(−z) vs 1 − σ(z)
