@@ -67,11 +67,15 @@ def constant(value: object) -> Constant:
     array = np.asarray(value)
     if array.dtype.kind not in "biufc":
         raise OperandTypeError(f"cannot use an array of dtype {array.dtype} as a tensorad constant")
-    if array.dtype.kind in "biu":
-        array = array.astype(np.float64)
-    view = array.view()
+    view = as_float(array).view()
     view.flags.writeable = False
     return Constant(view, view.shape, view.dtype)
+
+
+def as_float(array: Array) -> Array:
+    """``array``, as float64 when its dtype is boolean or integer (as a constant or a
+    compiled function's argument is: tensorad computes in floating point)."""
+    return array.astype(np.float64) if array.dtype.kind in "biu" else array
 
 
 @functools.lru_cache(maxsize=256)
@@ -230,9 +234,7 @@ def _merge_structure(terms: list[Node]) -> list[Node]:
         first = out[merged[key]]
         assert isinstance(first, Contraction) and isinstance(term, Contraction)
         pattern = key[0]
-        union = "".join(
-            label for label in dict.fromkeys(pattern) if label in _carried(first) | _carried(term)
-        )
+        union = "".join(label for label in dict.fromkeys(pattern) if label in _carried(first) | _carried(term))
         if union == pattern:  # the sum is dense anyway: nothing to factor
             out.append(term)
             continue
@@ -510,9 +512,7 @@ def identity(shape: Shape, dtype: np.dtype[Any]) -> Node:
     repeats every label, so it dissolves into any contraction that consumes it.
     """
     labels = fresh_labels(len(shape))
-    return contract(
-        scalar(1.0, dtype), "", None, "", labels + labels, sizes=dict(zip(labels, shape, strict=True))
-    )
+    return contract(scalar(1.0, dtype), "", None, "", labels + labels, sizes=dict(zip(labels, shape, strict=True)))
 
 
 def value_of(node: Node) -> Array | None:

@@ -72,12 +72,12 @@ class Compiled:
         functools.update_wrapper(self, fun, updated=())  # not __dict__: fun may be a Compiled itself
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and not self._static and all(_float_array(a) for a in args):
+        arrays_only = not kwargs and not self._static and all(_float_array(a) for a in args)
+        if arrays_only:
             known = self._arrays_only.get(tuple((a.shape, a.dtype) for a in args))
             if known is not None:  # the common case, checked without flattening
                 return _output(known[1], known[0](args))
-        static = self._static_positions(len(args))
-        leaves, tree = flatten(([a for k, a in enumerate(args) if k not in static], kwargs))
+        static, leaves, tree = self._arguments(args, kwargs)
         if any(isinstance(leaf, NODE_TYPES) for leaf in leaves):
             return self._fun(*args, **kwargs)  # inside an enclosing trace: trace through
         numbers_, arrays = _split(leaves)
@@ -89,7 +89,7 @@ class Compiled:
             if not set(variables(traced.outputs)) <= set(traced.variables):
                 return self._closed_over(traced, arrays)
             entry = self._cache[key] = (Plan(traced.outputs, traced.variables), traced)
-        if not kwargs and not static and all(_float_array(a) for a in args):
+        if arrays_only:
             self._arrays_only[signature] = entry
         plan, traced = entry
         return _output(traced, plan(arrays))
@@ -97,8 +97,7 @@ class Compiled:
     def trace(self, *args: Any, **kwargs: Any) -> Any:
         """The simplified expressions the compiled function evaluates for these arguments,
         in ``fun``'s output structure, with variables ``a0, a1, …`` for the array leaves."""
-        static = self._static_positions(len(args))
-        leaves, tree = flatten(([a for k, a in enumerate(args) if k not in static], kwargs))
+        static, leaves, tree = self._arguments(args, kwargs)
         traced = self._trace(args, static, tree, leaves, _split(leaves)[1])
         return _output(traced, traced.outputs)
 
@@ -106,13 +105,15 @@ class Compiled:
         """How many signatures have been compiled."""
         return len(self._cache)
 
-    def _static_positions(self, n: int) -> set[int]:
-        positions = set()
+    def _arguments(self, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[set[int], list[Any], Tree]:
+        """The positions of the static arguments, and the leaves and structure of the others."""
+        static = set()
         for k in self._static:
-            if not -n <= k < n:
-                raise OperandTypeError(f"static_argnums {k} is out of range for {n} positional arguments")
-            positions.add(k % n)
-        return positions
+            if not -len(args) <= k < len(args):
+                raise OperandTypeError(f"static_argnums {k} is out of range for {len(args)} positional arguments")
+            static.add(k % len(args))
+        leaves, tree = flatten(([a for k, a in enumerate(args) if k not in static], kwargs))
+        return static, leaves, tree
 
     def _trace(
         self, args: Sequence[Any], static: set[int], tree: Tree, leaves: list[Any], arrays: list[Array]
@@ -177,7 +178,7 @@ def _split(leaves: list[Any]) -> tuple[tuple[tuple[type, Any], ...], list[Array]
                 f"leaf {k} of the arguments (flattened in order) has dtype {array.dtype}: a compiled function "
                 "takes arrays and numbers; pass other values through static_argnums"
             )
-        arrays.append(array if array.dtype.kind in "fc" else array.astype(np.float64))
+        arrays.append(build.as_float(array))
     return numbers_, arrays
 
 

@@ -470,6 +470,27 @@ def toposort(outputs: Iterable[Node], operands: Callable[[Node], Sequence[Node]]
     return order
 
 
+def use_counts(order: Iterable[Node], outputs: Iterable[Node]) -> dict[Node, int]:
+    """How often each node of ``order`` (a :func:`toposort` of ``outputs``) is used: once
+    per operand slot that holds it, and once for each time it is an output.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.expr import toposort, use_counts
+        >>> x = ta.Variable("x", (3,))
+        >>> y = ta.exp(x)
+        >>> use_counts(toposort([y * y]), [y * y])[y]
+        2
+    """
+    counts: dict[Node, int] = {}
+    for node in outputs:
+        counts[node] = counts.get(node, 0) + 1
+    for node in order:
+        for child in children(node):
+            counts[child] = counts.get(child, 0) + 1
+    return counts
+
+
 def variables(outputs: Iterable[Node]) -> list[Variable]:
     """The variables the outputs depend on, in topological order.
 

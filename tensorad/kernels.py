@@ -18,7 +18,7 @@ import math
 import string
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, assert_never
+from typing import Any, TypeVar, assert_never
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -29,6 +29,7 @@ from tensorad.expr import Add, Constant, Contraction, Elementwise, GeneralUnary,
 from tensorad.functions import ELEMENTWISE, GENERAL_UNARY
 
 Kernel = Callable[..., Array]
+T = TypeVar("T")
 Sizes = Mapping[str, int]
 Operand = Callable[[Array], Array]
 _KERNELS: weakref.WeakKeyDictionary[Node, Kernel] = weakref.WeakKeyDictionary()
@@ -93,8 +94,8 @@ def contraction_kernel(node: Contraction, embedded: bool = True) -> Kernel:
     else:
         body = _product(node.s1, node.a.shape, node.s2, node.b.shape, core, dtype)
     embed = None if core == node.s3 or not embedded else _embedder(core, node.s3, node.shape, dtype)
-    if scale != 1.0:
-        body, scale = _scaled(body, list(children(node)), _size(core, node), scale, dtype)
+    if scale != 1.0 and node.b is not None and min(node.a.size, node.b.size) < _size(core, node):
+        body, scale = scale_smaller(body, node.a, node.b, scale, dtype), 1.0
     if scale == 1.0 and embed is None and np.result_type(*(c.dtype for c in children(node))) == dtype:
         return body
 
@@ -114,19 +115,17 @@ def _size(labels: Labels, node: Contraction) -> int:
     return math.prod(sizes[c] for c in labels)
 
 
-def _scaled(
-    body: Kernel, operands: list[Node], core_size: int, scale: float, dtype: np.dtype[Any]
-) -> tuple[Kernel, float]:
-    """Apply ``scale`` to the smaller operand of a product when it is smaller than the
-    result: ``c·(A ⊗ B) = (c·A) ⊗ B`` costs the size of ``A``, not of ``A ⊗ B``. The scale
-    is a scalar of the result's dtype, so it never widens the operand's (numpy 1.x would
+def scale_smaller(
+    body: Callable[[Array, Array], T], a: Node, b: Node, scale: float, dtype: np.dtype[Any]
+) -> Callable[[Array, Array], T]:
+    """``body`` with ``scale`` applied first to the smaller of its operands ``a``, ``b``:
+    ``c·(A ⊗ B) = (c·A) ⊗ B`` costs the size of ``A``, not of ``A ⊗ B``. The scale is a
+    scalar of the result's ``dtype``, so it never widens an operand (numpy 1.x would
     promote a float32 0-d array times a Python float to float64)."""
-    if len(operands) < 2 or min(x.size for x in operands) >= core_size:  # a reduction is never bigger
-        return body, scale
     c = dtype.type(scale)
-    if operands[0].size <= operands[1].size:
-        return (lambda a, b: body(a * c, b)), 1.0
-    return (lambda a, b: body(a, b * c)), 1.0
+    if a.size <= b.size:
+        return lambda x, y: body(x * c, y)
+    return lambda x, y: body(x, y * c)
 
 
 def _same(a: Array) -> Array:

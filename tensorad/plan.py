@@ -19,24 +19,23 @@ import numpy as np
 
 from tensorad._types import Array
 from tensorad.errors import TensoradError
-from tensorad.expr import Add, Constant, Contraction, Node, Variable, children, toposort
-from tensorad.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel
+from tensorad.expr import Add, Constant, Contraction, Node, Variable, children, toposort, use_counts
+from tensorad.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel, scale_smaller
 
 
 def _deferred_kernel(w: Contraction) -> Callable[..., Any]:
     """What a deferred term's step computes: a diagonal embedding's core, or a product's
     two operands as broadcast views (the scale on the smaller one)."""
-    if _isdiagonal_view(w):
+    if _is_diagonal(w):
         return contraction_kernel(w, embedded=False)
     assert w.b is not None
     n = dict(zip(w.s1, w.a.shape, strict=True)) | dict(zip(w.s2, w.b.shape, strict=True))
     x, y = broadcast_operands(w.s1, w.s2, w.s3, n)
-    scale, smaller_first = w.scale, w.a.size <= w.b.size
-    if scale == 1.0:
-        return lambda a, b: (x(a), y(b))
-    if smaller_first:
-        return lambda a, b: (x(a) * scale, y(b))
-    return lambda a, b: (x(a), y(b) * scale)
+
+    def operands(a: Array, b: Array) -> tuple[Array, Array]:
+        return x(a), y(b)
+
+    return operands if w.scale == 1.0 else scale_smaller(operands, w.a, w.b, w.scale, w.dtype)
 
 
 def _add_into(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace]:
@@ -47,7 +46,7 @@ def _add_into(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace]:
     * a product ``W = x ⊙ y`` that sums nothing: ``x ⊙ y`` is added a block of rows at a
       time, through a buffer of one block (BLAS's ``C += AB``, for broadcasting).
     """
-    if _isdiagonal_view(w):
+    if _is_diagonal(w):
         diagonal, expanded = diagonal_view(w.core, w.s3, w.shape)
 
         def add_into(args: list[Any], k: int) -> Array:
@@ -83,15 +82,8 @@ class Plan:
     Building a plan does all the work that depends only on the DAG: the evaluation order,
     every node's :func:`kernel`, and the point after which each intermediate is dropped.
     Calling it only runs numpy. Constants are copied into the plan (unless ``snapshot``
-    is false), so it computes with the values they had when it was built.
-
-    >>> from tensorad.expr import Variable
-    >>> from tensorad.build import contract
-    >>> import numpy as np
-    >>> A, x = Variable("A", (2, 2)), Variable("x", (2,))
-    >>> plan = Plan([contract(A, "ij", x, "j", "i")], [A, x])
-    >>> plan([np.eye(2), np.array([1.0, 2.0])])[0]
-    array([1., 2.])
+    is false), so it computes with the values they had when it was built. (An example is
+    in the module's docstring.)
     """
 
     def __init__(self, outputs: Sequence[Node], inputs: Sequence[Variable], snapshot: bool = True) -> None:
@@ -171,10 +163,7 @@ def _deferred_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
     """Terms ``W`` whose only use is one sum ``acc + W``, which the plan adds onto ``acc``
     without forming ``W`` (see :func:`_add_into`): diagonal embeddings, and large
     products that sum nothing (outer and entrywise products)."""
-    users: dict[Node, list[Node]] = {}
-    for node in order:
-        for child in children(node):
-            users.setdefault(child, []).append(node)
+    uses = use_counts(order, outputs)
     terms: set[Node] = set()
     for node in order:
         if not isinstance(node, Add) or node.a is node.b:
@@ -182,9 +171,8 @@ def _deferred_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
         for w in (node.a, node.b):
             if (
                 isinstance(w, Contraction)
-                and (_isdiagonal_view(w) or _is_broadcast_product(w))
-                and len(users[w]) == 1
-                and w not in outputs
+                and (_is_diagonal(w) or _is_broadcast_product(w))
+                and uses[w] == 1  # only by this sum (an output counts as a use)
                 and all((term.shape, term.dtype) == (node.shape, node.dtype) for term in (node.a, node.b))
             ):
                 terms.add(w)
@@ -192,7 +180,7 @@ def _deferred_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
     return terms
 
 
-def _isdiagonal_view(w: Contraction) -> bool:
+def _is_diagonal(w: Contraction) -> bool:
     return len(set(w.s3)) < w.ndim
 
 

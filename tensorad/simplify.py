@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 
 from tensorad import build
 from tensorad.evaluate import evaluate
-from tensorad.expr import Add, Constant, Contraction, Node, Variable, children, toposort
+from tensorad.expr import Add, Constant, Contraction, Node, Variable, children, toposort, use_counts
 
 
 def simplify(expr: Node) -> Node:
@@ -79,10 +79,7 @@ def _simplify_pass(outputs: Sequence[Node]) -> list[Node]:
     new: dict[Node, Node] = {}
     constant: set[Node] = set()
     order = toposort(outputs)
-    users: dict[Node, int] = dict.fromkeys(outputs, 1)  # an output is used by the caller
-    for node in order:
-        for child in children(node):
-            users[child] = users.get(child, 0) + 1
+    users = use_counts(order, outputs)  # an output is used by the caller
     for node in order:
         operands = [new[child] for child in children(node)]
         rebuilt = build.rebuild(node, operands)
@@ -128,7 +125,7 @@ def fuse(outer: Node, single_use: bool) -> Node:
     if not (single_use or reducing) or not _distinct_product(inner):
         return outer
     assert isinstance(inner, Contraction) and inner.b is not None
-    (s1, s2), _ = _relabel(inner, outer.s1, outer.s1 + outer.s3)
+    s1, s2 = _relabel(inner, outer.s1, outer.s1 + outer.s3)
     return build.contract(inner.a, s1, inner.b, s2, outer.s3, scale=inner.scale * outer.scale)
 
 
@@ -164,12 +161,11 @@ Order = tuple[int, int, Callable[[], Node]]
 
 def _cheapest_order(node: Contraction, k: int) -> Order | None:
     """The three orders of ``node``'s operand ``k`` (a product) times the other operand."""
-    inner, labels = (node.a, node.s1) if k == 0 else (node.b, node.s2)
-    other, other_labels = (node.b, node.s2) if k == 0 else (node.a, node.s1)
+    (inner, labels), (other, other_labels) = _split_at(node, k)
     if inner is None or other is None or not _distinct_product(inner):
         return None
     assert isinstance(inner, Contraction) and inner.b is not None
-    (p1, p2), _ = _relabel(inner, labels, node.s1 + node.s2 + node.s3)
+    p1, p2 = _relabel(inner, labels, node.s1 + node.s2 + node.s3)
     sizes = dict(zip(node.s3, node.shape, strict=True))
     terms = [(inner.a, p1), (inner.b, p2), (other, other_labels)]
     for operand, operand_labels in terms:
@@ -189,8 +185,7 @@ def _cheapest_order(node: Contraction, k: int) -> Order | None:
 
 def _distributed(node: Contraction, k: int) -> Node | None:
     """``(T₁ + … + Tₙ)·C`` as ``Σ Tᵢ·C``, each in its cheapest order, when that halves the cost."""
-    total, labels = (node.a, node.s1) if k == 0 else (node.b, node.s2)
-    other, other_labels = (node.b, node.s2) if k == 0 else (node.a, node.s1)
+    (total, labels), (other, other_labels) = _split_at(node, k)
     if not isinstance(total, Add) or other is None:
         return None
     terms = build.flat_terms(total)
@@ -216,18 +211,24 @@ def _distributed(node: Contraction, k: int) -> Node | None:
     return result
 
 
+def _split_at(node: Contraction, k: int) -> tuple[tuple[Node | None, str], tuple[Node | None, str]]:
+    """``node``'s operand ``k`` with its labels, and the other operand with its labels."""
+    pairs = ((node.a, node.s1), (node.b, node.s2))
+    return pairs[k], pairs[1 - k]
+
+
 def _distinct_product(node: Node) -> bool:
     return isinstance(node, Contraction) and node.b is not None and len(set(node.s3)) == node.ndim
 
 
-def _relabel(inner: Contraction, output: str, avoid: str) -> tuple[tuple[str, str], dict[str, str]]:
+def _relabel(inner: Contraction, output: str, avoid: str) -> tuple[str, str]:
     """``inner``'s operand labels with its output labels renamed to ``output`` (position by
     position) and its summed labels to fresh ones not in ``avoid``."""
     rename = dict(zip(inner.s3, output, strict=True))
     summed = "".join(dict.fromkeys(c for c in inner.s1 + inner.s2 if c not in rename))
     rename.update(zip(summed, build.fresh_labels(len(summed), avoid), strict=True))
     s1, s2 = ("".join(rename[c] for c in labels) for labels in (inner.s1, inner.s2))
-    return (s1, s2), rename
+    return s1, s2
 
 
 def _pair_cost(sx: str, sy: str, rest: str, sizes: dict[str, int]) -> int:
@@ -245,8 +246,8 @@ def _fold(node: Node) -> Node:
     inputs = [child.size for child in toposort([node]) if isinstance(child, Constant)]
     if node.size > max(inputs, default=1):
         return node
-    (value,) = evaluate([node], {})
-    return build.constant(value.copy())
+    (value,) = evaluate([node], {})  # an array of its own (a plan's output)
+    return build.constant(value)
 
 
 def collect_terms(total: Add) -> Node:
