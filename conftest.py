@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from tensorad import functions
+from tensorad.library import registry
 
 settings.register_profile("ci", derandomize=True, database=None, max_examples=30, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
 @pytest.fixture
 def restore_registries() -> Iterator[None]:
     """Functions a test defines leave the global registries when it ends."""
-    elementwise, general = dict(functions.ELEMENTWISE), dict(functions.GENERAL_UNARY)
+    elementwise, general = dict(registry.ELEMENTWISE), dict(registry.GENERAL_UNARY)
     yield
-    functions.ELEMENTWISE.clear()
-    functions.ELEMENTWISE.update(elementwise)
-    functions.GENERAL_UNARY.clear()
-    functions.GENERAL_UNARY.update(general)
+    registry.ELEMENTWISE.clear()
+    registry.ELEMENTWISE.update(elementwise)
+    registry.GENERAL_UNARY.clear()
+    registry.GENERAL_UNARY.update(general)

@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tensorad as ta
-from tensorad import build
-from tensorad.expr import Node, Variable
-from tensorad.forward import pushforward
+from tensorad.ad.forward import pushforward
+from tensorad.ad.reverse import pullback
+from tensorad.ir import build
+from tensorad.ir.nodes import Node, Variable
 from tensorad.proof import Indices, Proof, check
-from tensorad.reverse import pullback
 
 
 def smooth(idx: Indices, names: str, x: Variable, x_names: str, tag: str) -> Node:

@@ -16,14 +16,14 @@ unary functions (the pullback of §5.1–5.2 is the transpose of the pushforward
 
 **Proof.**
 
-1. By the **definition** of :math:`\dot C` (:func:`tensorad.rules.jvp_contraction`) and
+1. By the **definition** of :math:`\dot C` (:func:`tensorad.ad.rules.jvp_contraction`) and
    **distributivity**, :math:`\langle \bar C, \dot C\rangle = \langle \bar C, *(s_1,s_2,s_3)(\dot A, B)\rangle
    + \langle \bar C, *(s_1,s_2,s_3)(A, \dot B)\rangle`.
 2. By **associativity** and **commutativity** each term regroups around the tangent:
    :math:`\langle \bar C, *(s_1,s_2,s_3)(\dot A, B)\rangle = \langle *(s_3, s_2, s_1)(\bar C, B), \dot A\rangle`,
    and likewise for :math:`\dot B`.
 3. The regrouped factors are :math:`\bar A` and :math:`\bar B` by the **definition** of
-   the pullback (:func:`tensorad.rules.vjp_contraction`).
+   the pullback (:func:`tensorad.ad.rules.vjp_contraction`).
 4. *Over a DAG* (**induction** over a reverse topological order, summing step 1–3 over
    the nodes): :math:`\langle \bar u, \mathrm{JVP}(h)\rangle = \langle \mathrm{VJP}(\bar u), h\rangle`.
 
@@ -39,11 +39,11 @@ from hypothesis import strategies as st
 from strategies import TENSORAD, DagProgram, indices, random_dags
 
 from proofs._common import theorem_test
-from tensorad import build
-from tensorad.expr import Node, Variable
-from tensorad.forward import pushforward
+from tensorad.ad.forward import pushforward
+from tensorad.ad.reverse import pullback
+from tensorad.ir import build
+from tensorad.ir.nodes import Node, Variable
 from tensorad.proof import Indices, Proof, Step, check
-from tensorad.reverse import pullback
 
 
 def proof(idx: Indices) -> Proof:
@@ -67,9 +67,9 @@ def proof(idx: Indices) -> Proof:
     )
     rhs = inner(A_bar, A_dot, "s1") + inner(B_bar, B_dot, "s2")
     steps = [
-        Step(lhs, expanded, "definition of Ċ (tensorad.rules.jvp_contraction); distributivity"),
+        Step(lhs, expanded, "definition of Ċ (tensorad.ad.rules.jvp_contraction); distributivity"),
         Step(expanded, regrouped, "associativity; commutativity"),
-        Step(regrouped, rhs, "definition of Ā, B̄ (tensorad.rules.vjp_contraction)"),
+        Step(regrouped, rhs, "definition of Ā, B̄ (tensorad.ad.rules.vjp_contraction)"),
     ]
     return Proof("adjoint identity, multiplication", lhs, rhs, steps)
 

@@ -36,7 +36,7 @@ sum :math:`\sum_{w \setminus s_3} A_{s_1} B_{s_2 s_4} C_{s_4}`:
    the outer product, which gives the right side.
 
 Where a flattening sums nothing and keeps the label order, its two sides are one node
-(:func:`tensorad.build.contract` returns an identity relabelling's operand itself): the
+(:func:`tensorad.ir.build.contract` returns an identity relabelling's operand itself): the
 step is then the identity it states.
 
 The side condition is needed: with :math:`s_1 = s_4 = i` and :math:`s_2 = s_3 = \emptyset`
@@ -57,9 +57,9 @@ from strategies import indices
 
 from proofs._common import theorem_test
 from tensorad.algebra import equivalent
-from tensorad.evaluate import evaluate
-from tensorad.expr import Node
+from tensorad.ir.nodes import Node
 from tensorad.proof import Indices, Proof, Step, random_values
+from tensorad.run.evaluate import evaluate
 
 
 def sides(idx: Indices, A: Node, B: Node, C: Node) -> tuple[Node, Node]:

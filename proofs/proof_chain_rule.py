@@ -36,9 +36,9 @@ from hypothesis import strategies as st
 from strategies import TENSORAD, DagProgram, random_dags
 
 from proofs._common import jacobian
-from tensorad import build
-from tensorad.expr import Variable, toposort
-from tensorad.forward import pushforward
+from tensorad.ad.forward import pushforward
+from tensorad.ir import build
+from tensorad.ir.nodes import Variable, toposort
 from tensorad.proof import Limit, Proof, check
 
 

@@ -23,7 +23,7 @@ same labels in reverse order.
 3. By the **definition** of :math:`*(s_2, s_1, s_3)`, read backwards, that is the right
    side.
 
-:func:`tensorad.build.contract` stores a product with its operands in one canonical
+:func:`tensorad.ir.build.contract` stores a product with its operands in one canonical
 order, so the theorem's two sides are one node *by construction*; the steps still go
 through the distinct flattened sums. Where nothing is summed or reordered a flattening
 and the product are one node, and when :math:`u = u'` (at most one label) so are the sums

@@ -22,7 +22,7 @@ r"""Distributivity of multiplication over addition (seed §2.1).
    side.
 
 Where :math:`u = s_3` (nothing summed, same order) a flattening and the product are one
-node (:func:`tensorad.build.contract` returns an identity relabelling's operand itself):
+node (:func:`tensorad.ir.build.contract` returns an identity relabelling's operand itself):
 steps 1 and 4 are then the identities they state.
 
 *Checked:* steps 1–4 exactly and numerically for random index strings, sizes 0–4 and

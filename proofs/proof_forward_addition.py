@@ -18,7 +18,7 @@ of :math:`C` is
 2. By **distributivity** of :math:`\circ` over :math:`+`,
    :math:`*(s_1 s_4, s_4, s_1)(\dot A, h) + *(s_1 s_4, s_4, s_1)(\dot B, h) =
    *(s_1 s_4, s_4, s_1)(\dot A + \dot B, h) = \dot C \circ h`, where :math:`\dot C` is
-   what :func:`tensorad.rules.jvp_add` builds (**definition**).
+   what :func:`tensorad.ad.rules.jvp_add` builds (**definition**).
 3. Hence :math:`\|C(x + h) - C(x) - \dot C \circ h\| / \|h\| \le
    \|A(x + h) - A(x) - \dot A \circ h\| / \|h\| + \|B(x + h) - B(x) - \dot B \circ h\| / \|h\|
    \to 0` (**triangle inequality**; **definition of the derivative**, checked by the
@@ -33,7 +33,7 @@ from __future__ import annotations
 from strategies import indices
 
 from proofs._common import jacobian, smooth, theorem_test
-from tensorad.forward import pushforward
+from tensorad.ad.forward import pushforward
 from tensorad.proof import Indices, Limit, Proof, Step
 
 
@@ -51,7 +51,7 @@ def proof(idx: Indices) -> Proof:
     pushed = idx.dot(C_dot, "s1", "s4", h)
     steps = [
         Step(change, first_order, "associativity and commutativity of +"),
-        Step(first_order, pushed, "distributivity; definition of Ċ (tensorad.rules.jvp_add)"),
+        Step(first_order, pushed, "distributivity; definition of Ċ (tensorad.ad.rules.jvp_add)"),
     ]
     x = idx.var("x", "s4")
     C_of_x = smooth(idx, "s1", x, "s4", "A") + smooth(idx, "s1", x, "s4", "B")

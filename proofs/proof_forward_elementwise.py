@@ -24,7 +24,7 @@ first-order change of :math:`A` along a direction :math:`h`, and :math:`F = f'(A
    :math:`F` indexed :math:`s_1`,
    :math:`*(s_1, s_1, s_1)(F, *(s_1 s_4, s_4, s_1)(\dot A, h)) =
    *(s_1 s_4, s_4, s_1)(*(s_1, s_1 s_4, s_1 s_4)(F, \dot A), h) = \dot C \circ h`.
-3. :func:`tensorad.rules.jvp_elementwise` builds :math:`\dot C` as
+3. :func:`tensorad.ad.rules.jvp_elementwise` builds :math:`\dot C` as
    :math:`*(s_1, s_1 s_4, s_1 s_4)(f'(A), \dot A)` with :math:`f'(A)` the registry's
    expression (**definition**): step 2 with :math:`F = f'(A)` (for :math:`f = \tanh`; the
    rule treats every registered :math:`f` alike) ends at the pushforward the driver
@@ -46,9 +46,9 @@ from collections.abc import Callable
 from strategies import indices
 
 from proofs._common import jacobian, smooth, theorem_test
-from tensorad.expr import Node
-from tensorad.forward import pushforward
-from tensorad.functions import ELEMENTWISE, call
+from tensorad.ad.forward import pushforward
+from tensorad.ir.nodes import Node
+from tensorad.library.registry import ELEMENTWISE, call
 from tensorad.proof import Indices, Limit, Proof, Step
 
 FUNCTIONS: dict[str, Callable[[Node], Node]] = {
@@ -89,7 +89,7 @@ def proof_rule(idx: Indices) -> Proof:
     (C_dot,) = pushforward([C], {A: A_dot})  # the rule, as the driver applies it
     assert C_dot is not None
     pushed = idx.dot(C_dot, "s1", "s4", h)
-    steps = [Step(first_order, pushed, "associativity; definition of Ċ (tensorad.rules.jvp_elementwise)")]
+    steps = [Step(first_order, pushed, "associativity; definition of Ċ (tensorad.ad.rules.jvp_elementwise)")]
     return Proof("forward mode, elementwise function: the rule", first_order, pushed, steps)
 
 

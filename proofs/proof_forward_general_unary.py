@@ -21,7 +21,7 @@ first-order change of :math:`A` along a direction :math:`h`, and :math:`F = f'(A
    :math:`s_1 \cup s_2`), for any tensor :math:`F` indexed :math:`s_2 s_1`,
    :math:`*(s_2 s_1, s_1, s_2)(F, *(s_1 s_4, s_4, s_1)(\dot A, h)) =
    *(s_2 s_4, s_4, s_2)(*(s_2 s_1, s_1 s_4, s_2 s_4)(F, \dot A), h) = \dot C \circ h`.
-3. :func:`tensorad.rules.jvp_general_unary` applies :math:`F` through its structure,
+3. :func:`tensorad.ad.rules.jvp_general_unary` applies :math:`F` through its structure,
    never forming it (**definition**), and by **distributivity** and **associativity**
    that is :math:`*(s_2 s_1, s_1 s_4, s_2 s_4)(F, \dot A)` for the dense :math:`F`:
 
@@ -55,10 +55,10 @@ from hypothesis import strategies as st
 from strategies import indices
 
 from proofs._common import jacobian, smooth, theorem_test
-from tensorad import build
-from tensorad.expr import Node, Variable
-from tensorad.forward import pushforward
-from tensorad.functions import apply
+from tensorad.ad.forward import pushforward
+from tensorad.ir import build
+from tensorad.ir.nodes import Node, Variable
+from tensorad.library.registry import apply
 from tensorad.proof import Indices, Limit, Proof, Step
 
 
@@ -126,7 +126,7 @@ def proof_instance(idx: Indices, name: str, F: Node, A: Variable, C: Node) -> Pr
     pushed = idx.dot(C_dot, "s2", "s4", h)
     steps = [
         Step(first_order, dense, "associativity"),
-        Step(dense, pushed, f"definition of Ċ (tensorad.rules.jvp_general_unary, {name}); "
+        Step(dense, pushed, f"definition of Ċ (tensorad.ad.rules.jvp_general_unary, {name}); "
              "distributivity; associativity"),
     ]
     return Proof(f"forward mode, general unary function: {name}", first_order, pushed, steps)

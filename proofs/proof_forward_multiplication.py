@@ -18,7 +18,7 @@ and have pushforwards :math:`\dot A` and :math:`\dot B`. Then the pushforward of
    *(s_3 s_4, s_4, s_3)(*(s_1, s_2 s_4, s_3 s_4)(A, \dot B), h)`, and the same for
    :math:`dA`.
 3. By **distributivity**, the sum of the two is :math:`*(s_3 s_4, s_4, s_3)(\dot C, h) =
-   \dot C \circ h`, where :math:`\dot C` is what :func:`tensorad.rules.jvp_contraction`
+   \dot C \circ h`, where :math:`\dot C` is what :func:`tensorad.ad.rules.jvp_contraction`
    builds (**definition**).
 4. The part left out, :math:`*(s_1,s_2,s_3)(dA, dB)`, is bilinear in :math:`h`, so
    :math:`\|C(x + h) - C(x) - \dot C \circ h\| / \|h\| \to 0`: :math:`\dot C` is the
@@ -34,7 +34,7 @@ from __future__ import annotations
 from strategies import indices
 
 from proofs._common import jacobian, smooth, theorem_test
-from tensorad.forward import pushforward
+from tensorad.ad.forward import pushforward
 from tensorad.proof import Indices, Limit, Proof, Step
 
 
@@ -56,7 +56,7 @@ def proof(idx: Indices) -> Proof:
     steps = [
         Step(change, first_order, "distributivity"),
         Step(first_order, reassociated, "associativity"),
-        Step(reassociated, pushed, "distributivity; definition of Ċ (tensorad.rules.jvp_contraction)"),
+        Step(reassociated, pushed, "distributivity; definition of Ċ (tensorad.ad.rules.jvp_contraction)"),
     ]
     x = idx.var("x", "s4")
     C_of_x = idx.mul(smooth(idx, "s1", x, "s4", "A"), "s1", smooth(idx, "s2", x, "s4", "B"), "s2", "s3")

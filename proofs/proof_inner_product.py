@@ -38,7 +38,7 @@ from __future__ import annotations
 from strategies import indices
 
 from proofs._common import jacobian, smooth, theorem_test
-from tensorad.forward import pushforward
+from tensorad.ad.forward import pushforward
 from tensorad.proof import Indices, Limit, Proof, Step
 
 

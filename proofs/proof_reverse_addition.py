@@ -21,7 +21,7 @@ indexed :math:`s_4 s_1`. Then the contributions of :math:`C` to the pullbacks of
 2. By **distributivity**, :math:`*(s_4 s_1, s_1, s_4)(\bar C, h_A + h_B) =
    *(s_4 s_1, s_1, s_4)(\bar C, h_A) + *(s_4 s_1, s_1, s_4)(\bar C, h_B)
    = \bar A \circ h_A + \bar B \circ h_B`, where :math:`\bar A = \bar B = \bar C` is what
-   :func:`tensorad.rules.vjp_add` builds (**definition**).
+   :func:`tensorad.ad.rules.vjp_add` builds (**definition**).
 3. Hence, for :math:`Y = g(C)` with :math:`\bar C` the derivative of :math:`g` at
    :math:`C`, :math:`\bar A` and :math:`\bar B` are the derivatives of :math:`Y` with
    respect to :math:`A` and :math:`B` (**definition of the derivative**, checked by the
@@ -38,9 +38,9 @@ from __future__ import annotations
 from strategies import indices
 
 from proofs._common import jacobian, smooth, theorem_test
-from tensorad.functions import call
+from tensorad.ad.reverse import pullback
+from tensorad.library.registry import call
 from tensorad.proof import Indices, Limit, Proof, Step
-from tensorad.reverse import pullback
 
 
 def proof(idx: Indices) -> Proof:
@@ -55,7 +55,7 @@ def proof(idx: Indices) -> Proof:
     pulled = idx.dot(A_bar, "s4", "s1", h_A) + idx.dot(B_bar, "s4", "s1", h_B)
     steps = [
         Step(change, linear, "associativity and commutativity of +"),
-        Step(linear, pulled, "distributivity; definition of Ā, B̄ (tensorad.rules.vjp_add)"),
+        Step(linear, pulled, "distributivity; definition of Ā, B̄ (tensorad.ad.rules.vjp_add)"),
     ]
     x = idx.var("x", "s5")
     C_of_x = smooth(idx, "s1", x, "s5", "A") + smooth(idx, "s1", x, "s5", "B")

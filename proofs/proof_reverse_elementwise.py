@@ -26,7 +26,7 @@ product over the axes :math:`s` of :math:`Y`. Write :math:`F = f'(A)`.
    :math:`*(s_4 s_1, s_1, s_4)(\bar C, *(s_1, s_1, s_1)(F, h)) =
    *(s_4 s_1, s_1, s_4)(*(s_4 s_1, s_1, s_4 s_1)(\bar C, F), h)`: the adjoint relation
    holds for every :math:`h` with :math:`\bar A = *(s_4 s_1, s_1, s_4 s_1)(\bar C, F)`.
-3. :func:`tensorad.rules.vjp_elementwise` builds :math:`\bar A` as
+3. :func:`tensorad.ad.rules.vjp_elementwise` builds :math:`\bar A` as
    :math:`*(s_4 s_1, s_1, s_4 s_1)(\bar C, f'(A))` with :math:`f'(A)` the registry's
    expression (**definition**): step 2 with :math:`F = f'(A)` (for :math:`f = \tanh`; the
    rule treats every registered :math:`f` alike) ends at the pullback the driver builds.
@@ -49,9 +49,9 @@ from strategies import indices
 
 from proofs._common import jacobian, smooth, theorem_test
 from proofs.proof_forward_elementwise import FUNCTIONS
-from tensorad.functions import ELEMENTWISE, call
+from tensorad.ad.reverse import pullback
+from tensorad.library.registry import ELEMENTWISE, call
 from tensorad.proof import Indices, Limit, Proof, Step
-from tensorad.reverse import pullback
 
 
 def proof(idx: Indices) -> Proof:
@@ -80,7 +80,7 @@ def proof_rule(idx: Indices) -> Proof:
     (A_bar,) = pullback([C], [C_bar], [A])  # the rule, as the driver applies it
     assert A_bar is not None
     pulled = idx.dot(A_bar, "s4", "s1", h)
-    steps = [Step(adjoint, pulled, "associativity; definition of Ā (tensorad.rules.vjp_elementwise)")]
+    steps = [Step(adjoint, pulled, "associativity; definition of Ā (tensorad.ad.rules.vjp_elementwise)")]
     return Proof("reverse mode, elementwise function: the rule", adjoint, pulled, steps)
 
 

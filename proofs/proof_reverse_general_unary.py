@@ -24,7 +24,7 @@ product over the axes :math:`s` of :math:`Y`. Write :math:`F = f'(A)`.
    *(s_4 s_1, s_1, s_4)(*(s_4 s_2, s_2 s_1, s_4 s_1)(\bar C, F), h)`: the adjoint
    relation holds for every :math:`h` with :math:`\bar A = *(s_4 s_2, s_2 s_1, s_4 s_1)
    (\bar C, F)`.
-3. :func:`tensorad.rules.vjp_general_unary` applies :math:`F` through its structure,
+3. :func:`tensorad.ad.rules.vjp_general_unary` applies :math:`F` through its structure,
    never forming it (**definition**), and by **distributivity** and **associativity**
    that is :math:`*(s_4 s_2, s_2 s_1, s_4 s_1)(\bar C, F)` for the dense :math:`F` of
    :mod:`proofs.proof_forward_general_unary`:
@@ -62,11 +62,11 @@ from strategies import indices
 
 from proofs._common import jacobian, smooth, theorem_test
 from proofs.proof_forward_general_unary import inv_derivative, same_range, softmax_derivative, square, well_conditioned
-from tensorad import build
-from tensorad.expr import Node, Variable
-from tensorad.functions import apply, call
+from tensorad.ad.reverse import pullback
+from tensorad.ir import build
+from tensorad.ir.nodes import Node, Variable
+from tensorad.library.registry import apply, call
 from tensorad.proof import Indices, Limit, Proof, Step
-from tensorad.reverse import pullback
 
 
 def observe(idx: Indices, C: Node, tag: str) -> Node:
@@ -108,7 +108,7 @@ def proof_instance(idx: Indices, name: str, F: Node, A: Variable, C: Node) -> Pr
     pulled = idx.dot(A_bar, "s4", "s1", h)
     steps = [
         Step(adjoint, dense, "associativity"),
-        Step(dense, pulled, f"definition of Ā (tensorad.rules.vjp_general_unary, {name}); "
+        Step(dense, pulled, f"definition of Ā (tensorad.ad.rules.vjp_general_unary, {name}); "
              "distributivity; associativity"),
     ]
     return Proof(f"reverse mode, general unary function: {name}", adjoint, pulled, steps)

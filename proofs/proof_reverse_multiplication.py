@@ -35,7 +35,7 @@ entries, also where :math:`s_1`, :math:`s_2` or :math:`s_3` repeat a label).
    other labels), :math:`*(s_4 s_3, s_3, s_4)(\bar C, *(s_1, s_2, s_3)(h_A, B)) =
    *(s_4 s_1, s_1, s_4)(*(s_4 s_3, s_2, s_4 s_1)(\bar C, B), h_A)`, and the same for
    :math:`h_B`: the sum is :math:`\bar A \circ h_A + \bar B \circ h_B` with
-   :math:`\bar A`, :math:`\bar B` what :func:`tensorad.rules.vjp_contraction` builds
+   :math:`\bar A`, :math:`\bar B` what :func:`tensorad.ad.rules.vjp_contraction` builds
    (**definition**).
 4. The part left out, :math:`\bar C \circ *(h_A, h_B)`, is bilinear in the changes, so
    for :math:`Y = g(C)` with :math:`\bar C` the derivative of :math:`g` at :math:`C`,
@@ -59,11 +59,11 @@ from strategies import indices
 
 from proofs._common import jacobian, theorem_test
 from proofs.proof_reverse_general_unary import observe
-from tensorad import build
-from tensorad.expr import Node, Variable
-from tensorad.functions import call
+from tensorad.ad.reverse import pullback
+from tensorad.ir import build
+from tensorad.ir.nodes import Node, Variable
+from tensorad.library.registry import call
 from tensorad.proof import Indices, Limit, Proof, Step, check
-from tensorad.reverse import pullback
 
 
 def inner(idx: Indices, X: Node, outer: str, Y: Node) -> Node:
@@ -98,7 +98,7 @@ def proof(idx: Indices) -> Proof:
     steps = [
         Step(adjoint, first_order, "distributivity"),
         Step(first_order, split, "distributivity"),
-        Step(split, pulled, "associativity; definition of Ā, B̄ (tensorad.rules.vjp_contraction)"),
+        Step(split, pulled, "associativity; definition of Ā, B̄ (tensorad.ad.rules.vjp_contraction)"),
     ]
     x = idx.var("x", "s5")
     C_of_x = idx.mul(generic(A.shape, x, "A"), "s1", generic(B.shape, x, "B"), "s2", "s3")

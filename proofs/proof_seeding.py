@@ -40,11 +40,11 @@ from hypothesis import strategies as st
 from strategies import TENSORAD, DagProgram, random_dags
 
 from proofs._common import jacobian
-from tensorad import build
-from tensorad.expr import Node, Variable
-from tensorad.forward import pushforward
+from tensorad.ad.forward import pushforward
+from tensorad.ad.reverse import pullback
+from tensorad.ir import build
+from tensorad.ir.nodes import Node, Variable
 from tensorad.proof import Proof, Step, check
-from tensorad.reverse import pullback
 
 
 def proofs(dag: DagProgram, batch: int) -> list[Proof]:

@@ -6,12 +6,15 @@
 array([5., 7.])
 """
 
-from tensorad.api import derivative, grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp
-from tensorad.compiled import jit
+from tensorad import algebra as algebra
+from tensorad import proof as proof
+from tensorad import testing as testing
+from tensorad.ad.api import derivative, grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp
+from tensorad.ad.jit import jit
 from tensorad.errors import OperandTypeError, ShapeError, SpecError, TensoradError, UnsupportedError
-from tensorad.expr import Variable
 from tensorad.extend import DefinitionError, define_elementwise, define_general_unary
-from tensorad.numpy_api import (
+from tensorad.ir.nodes import Variable
+from tensorad.numpy.functions import (
     abs,  # noqa: A004  (numpy's name)
     add,
     cos,
@@ -55,7 +58,7 @@ from tensorad.numpy_api import (
     trace,
     transpose,
 )
-from tensorad.simplify import simplify
+from tensorad.symbolic.simplify import simplify
 
 __version__ = "0.1.0"
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tensorad.algebra import equivalent
-from tensorad.api import derivative
-from tensorad.codegen import numpy_code
+from tensorad.ad.api import derivative
 from tensorad.errors import TensoradError
-from tensorad.expr import Node, Variable
+from tensorad.ir.nodes import Node, Variable
 from tensorad.language import Parsed, parse, parse_dims
-from tensorad.proof import Limit, random_values, taylor_test
+from tensorad.symbolic.algebra import equivalent
+from tensorad.symbolic.codegen import numpy_code
+from tensorad.symbolic.proof import Limit, random_values, taylor_test
 
 
 def main(argv: Sequence[str] | None = None) -> int:

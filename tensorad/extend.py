@@ -25,13 +25,13 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from tensorad import functions
 from tensorad._types import Array, Shape
-from tensorad.api import eager
-from tensorad.build import contract, fresh_labels
 from tensorad.errors import ShapeError, TensoradError
-from tensorad.expr import Node, Variable
-from tensorad.ops import as_node
+from tensorad.ir.build import as_node, contract
+from tensorad.ir.labels import fresh_labels
+from tensorad.ir.nodes import Node, Variable
+from tensorad.library import registry
+from tensorad.numpy.eager import eager
 
 Rule = Callable[[Node, Node, Node], Node]
 
@@ -77,22 +77,22 @@ def define_elementwise(name: str, f: Callable[[Array], Array], df: Callable[...,
     def derivative(x: Node, y: Node, _: float | None) -> Node:
         return as_node(df(x, y) if takes_y else df(x))
 
-    functions.ELEMENTWISE[name] = functions.ElementwiseFunction(name, lambda x, _: f(x), derivative)
+    registry.register_elementwise(name, lambda x, _: f(x), derivative)
     probe = Variable("x", (2, 3))  # registered first: df may use the function itself
     try:
-        shape = derivative(probe, functions.call(name, probe), None).shape
+        shape = derivative(probe, registry.call(name, probe), None).shape
     except Exception:
-        del functions.ELEMENTWISE[name]
+        del registry.ELEMENTWISE[name]
         raise
     if shape != probe.shape:
-        del functions.ELEMENTWISE[name]
+        del registry.ELEMENTWISE[name]
         raise DefinitionError(
             f"the derivative of {name!r} has shape {shape} for an input of shape {probe.shape}; "
             "an elementwise derivative has the input's shape"
         )
 
     def apply(x: object) -> Node:
-        return functions.call(name, as_node(x))
+        return registry.call(name, as_node(x))
 
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = f"``{name}(x)``, user-defined elementwise function."
@@ -156,7 +156,7 @@ def define_general_unary(
         jvp, vjp = _rules_from_jacobian(jacobian)
     assert jvp is not None and vjp is not None
     forward, reverse = jvp, vjp
-    functions.GENERAL_UNARY[name] = functions.GeneralUnaryFunction(
+    registry.register_general(
         name,
         lambda x, _: f(x),
         lambda s, _: tuple(out_shape(s)),
@@ -167,7 +167,7 @@ def define_general_unary(
     )
 
     def apply(x: object) -> Node:
-        return functions.apply(name, as_node(x))
+        return registry.apply(name, as_node(x))
 
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = f"``{name}(x)``, user-defined general unary function."
@@ -200,5 +200,5 @@ def _checked(name: str, rule: str, result: object, expected: Shape) -> Node:
 def _check_free(name: str) -> None:
     if not name.isidentifier():
         raise DefinitionError(f"{name!r} is not a valid function name")
-    if name in functions.ELEMENTWISE or name in functions.GENERAL_UNARY:
+    if name in registry.ELEMENTWISE or name in registry.GENERAL_UNARY:
         raise DefinitionError(f"a function named {name!r} is already defined")

@@ -19,7 +19,7 @@ import pytest
 
 import tensorad as ta
 from tensorad.errors import ShapeError
-from tensorad.expr import Elementwise, toposort
+from tensorad.ir.nodes import Elementwise, toposort
 from tensorad.tree import flatten
 
 Array = np.ndarray

@@ -10,8 +10,8 @@ import pytest
 
 import tensorad as ta
 from tensorad import cli
-from tensorad.codegen import numpy_code
 from tensorad.language import parse, parse_dims
+from tensorad.symbolic.codegen import numpy_code
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -204,8 +204,8 @@ def test_a_plan_frees_intermediates() -> None:
 
 def test_a_sum_never_overwrites_an_array_that_a_live_view_looks_into() -> None:
     """``t = exp(A)`` dies at ``t + B`` while ``u = tᵀ``, a view of it, is still an output."""
-    from tensorad.build import contract
-    from tensorad.plan import Plan
+    from tensorad.ir.build import contract
+    from tensorad.run.plan import Plan
 
     A, B = ta.Variable("A", (2, 2)), ta.Variable("B", (2, 2))
     t = ta.exp(A)
@@ -231,9 +231,9 @@ def test_a_diagonal_term_of_a_sum_is_added_onto_the_diagonal_never_formed() -> N
 
 @pytest.mark.parametrize("acc_is_output", [False, True])
 def test_adding_onto_a_diagonal_keeps_a_shared_accumulator_intact(acc_is_output: bool) -> None:
-    from tensorad.build import contract
-    from tensorad.evaluate import evaluate
-    from tensorad.plan import Plan
+    from tensorad.ir.build import contract
+    from tensorad.run.evaluate import evaluate
+    from tensorad.run.plan import Plan
 
     x, M = ta.Variable("x", (3,)), ta.Variable("M", (3, 3))
     acc = ta.exp(M)
@@ -249,7 +249,7 @@ def test_adding_onto_a_diagonal_keeps_a_shared_accumulator_intact(acc_is_output:
 def _outer_sums() -> tuple[list[Any], list[Any], list[np.ndarray], list[np.ndarray]]:
     """``exp(M) + 3·p⊗q`` and ``exp(M) + (q⊗p)ᵀ``: large outer products that a sum accumulates
     block by block (301 rows: the last block is short), and their closed forms."""
-    from tensorad.build import contract
+    from tensorad.ir.build import contract
 
     p, q, M = ta.Variable("p", (301,)), ta.Variable("q", (250,)), ta.Variable("M", (301, 250))
     acc = ta.exp(M)
@@ -267,7 +267,7 @@ def _outer_sums() -> tuple[list[Any], list[Any], list[np.ndarray], list[np.ndarr
 
 
 def test_a_large_outer_product_in_a_sum_is_accumulated_in_blocks() -> None:
-    from tensorad.plan import Plan
+    from tensorad.run.plan import Plan
 
     outputs, inputs, values, expected = _outer_sums()
     for k in range(2):  # the accumulator alone (added in place) and shared by both sums (copied)
@@ -277,7 +277,7 @@ def test_a_large_outer_product_in_a_sum_is_accumulated_in_blocks() -> None:
 
 
 def test_accumulating_in_blocks_keeps_the_peak_near_one_result() -> None:
-    from tensorad.plan import Plan
+    from tensorad.run.plan import Plan
 
     outputs, inputs, values, expected = _outer_sums()
     plan = Plan(outputs[:1], inputs)

@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from strategies import einsum_cases, einsum_equations
 
 import tensorad as ta
-from tensorad.build import identity
-from tensorad.evaluate import evaluate
-from tensorad.forward import pushforward
-from tensorad.reverse import pullback
+from tensorad.ad.forward import pushforward
+from tensorad.ad.reverse import pullback
+from tensorad.ir.build import identity
+from tensorad.run.evaluate import evaluate
 
 Arrays = tuple[np.ndarray, ...]
 Case = tuple[str, Arrays]

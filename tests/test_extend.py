@@ -19,7 +19,7 @@ import scipy.linalg
 from oracles import unique
 
 import tensorad as ta
-from tensorad import functions
+from tensorad.library import registry
 from tensorad.testing import check_grads
 
 EPS = 1e-6
@@ -94,7 +94,7 @@ def test_a_derivative_written_with_the_output_and_the_function_itself(request: p
     myexp = ta.define_elementwise(name, np.exp, lambda x, y: y)
     x = np.array([0.0, 0.5, 1.0])
     np.testing.assert_allclose(ta.hessian(lambda v: ta.sum(myexp(v)))(x), np.diag(np.exp(x)), rtol=1e-12)
-    twice = ta.define_elementwise(unique(request, "e2"), lambda v: np.exp(2 * v), lambda v: 2.0 * functions.call(
+    twice = ta.define_elementwise(unique(request, "e2"), lambda v: np.exp(2 * v), lambda v: 2.0 * registry.call(
         unique(request, "e2"), v))
     np.testing.assert_allclose(ta.grad(lambda v: ta.sum(twice(v)))(x), 2 * np.exp(2 * x), rtol=1e-12)
 
@@ -336,7 +336,7 @@ def test_an_elementwise_derivative_of_the_wrong_shape_is_refused_at_definition(r
     name = unique(request, "summed")
     with pytest.raises(ta.DefinitionError, match=rf"derivative of '{name}' has shape \(\) for an input of shape"):
         ta.define_elementwise(name, np.sin, lambda x: ta.sum(ta.cos(x)))
-    assert name not in functions.ELEMENTWISE
+    assert name not in registry.ELEMENTWISE
     ta.define_elementwise(name, np.sin, ta.cos)  # the name is still free
 
 
@@ -346,7 +346,7 @@ def test_rules_and_a_jacobian_are_exclusive(request: pytest.FixtureRequest) -> N
     for options in ({**rules, "jacobian": normalize_jacobian}, {"jvp": normalize_jvp}, {"vjp": normalize_vjp}, {}):
         with pytest.raises(ta.DefinitionError, match="jvp= and vjp=, or with jacobian= alone"):
             ta.define_general_unary(name, numpy_normalize, **options)
-    assert name not in functions.GENERAL_UNARY
+    assert name not in registry.GENERAL_UNARY
 
 
 def test_a_rule_of_the_wrong_shape_is_reported_at_trace_time(request: pytest.FixtureRequest) -> None:

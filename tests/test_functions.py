@@ -1,6 +1,6 @@
 """Every registered function against numpy/scipy, finite differences and the adjoint identity.
 
-The cases are generated from ``tensorad.functions.ELEMENTWISE`` and ``GENERAL_UNARY``:
+The cases are generated from ``tensorad.library.registry.ELEMENTWISE`` and ``GENERAL_UNARY``:
 a newly registered function is picked up automatically, and
 :func:`test_every_registered_function_has_an_oracle` fails until an oracle and an input
 domain for it are added below. Oracles are plain numpy/scipy (or :mod:`math`); derivatives
@@ -21,8 +21,8 @@ import pytest
 from oracles import Sampler, away_from_zero, between, invertible
 
 import tensorad as ta
-from tensorad import functions
-from tensorad.functions import ELEMENTWISE, GENERAL_UNARY
+from tensorad.library import registry
+from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY
 
 Array = np.ndarray
 Oracle = Callable[[Array, Any], Array]
@@ -150,8 +150,8 @@ class Case:
     def node(self, x: Any) -> Any:
         """The function applied to a traced value through the registry."""
         if self.general:
-            return functions.apply(self.name, x, self.param)
-        return functions.call(self.name, x, self.param)
+            return registry.apply(self.name, x, self.param)
+        return registry.call(self.name, x, self.param)
 
     def public(self, x: Array) -> Array:
         """The function applied to an array through its public wrapper ``ta.<name>``."""

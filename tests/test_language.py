@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 import tensorad as ta
 from tensorad.errors import SpecError, TensoradError
-from tensorad.evaluate import evaluate
 from tensorad.language import Parsed, ParseError, parse, parse_dims
+from tensorad.run.evaluate import evaluate
 
 Array = np.ndarray
 Env = Mapping[str, Array]

@@ -16,8 +16,8 @@ import pytest
 from oracles import peak_bytes
 
 import tensorad as ta
-from tensorad import functions
-from tensorad.functions import ELEMENTWISE
+from tensorad.library import registry
+from tensorad.library.registry import ELEMENTWISE
 
 Array = np.ndarray
 
@@ -95,7 +95,7 @@ PARAMS = {"power": 2.5}
 
 def traced(name: str) -> Callable[[Any], Any]:
     """``name`` from the registry applied to a traced value."""
-    return lambda x: functions.call(name, x, PARAMS.get(name))
+    return lambda x: registry.call(name, x, PARAMS.get(name))
 
 
 def numpy_impl(name: str) -> Callable[[Array], Array]:

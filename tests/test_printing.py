@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from strategies import TENSORAD, DagProgram, random_dags
 
 import tensorad as ta
-from tensorad import build
-from tensorad.expr import Node, children, toposort
-from tensorad.printing import LIMIT
+from tensorad.ir import build
+from tensorad.ir.nodes import Node, children, toposort
+from tensorad.symbolic.printing import LIMIT
 
 F64 = np.dtype(np.float64)
 x, y, z = ta.Variable("x", (3,)), ta.Variable("y", (3,)), ta.Variable("z", (3,))

@@ -23,10 +23,10 @@ from strategies import indices
 
 from proofs import proof_associativity
 from proofs._common import jacobian, smooth
+from tensorad.ad.forward import pushforward
 from tensorad.algebra import equivalent
-from tensorad.build import canonical_labels
-from tensorad.expr import Node, Variable
-from tensorad.forward import pushforward
+from tensorad.ir.build import canonical_labels
+from tensorad.ir.nodes import Node, Variable
 from tensorad.proof import (
     Indices,
     Limit,

@@ -1,4 +1,4 @@
-"""Tests of tensorad.spec, checked against numpy.einsum."""
+"""Tests of tensorad.ir.spec, checked against numpy.einsum."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from strategies import einsum_problems
 
-import tensorad.spec
+import tensorad.ir.spec
 from tensorad.errors import ShapeError, SpecError, TensoradError
-from tensorad.spec import EinsumSpec, ellipsis_label, label_sizes, parse
+from tensorad.ir.spec import EinsumSpec, ellipsis_label, label_sizes, parse
 
 Shape = tuple[int, ...]
 
@@ -212,7 +212,7 @@ def test_label_sizes_broadcasts_size_one() -> None:
 
 
 def test_doctests() -> None:
-    assert doctest.testmod(tensorad.spec).failed == 0
+    assert doctest.testmod(tensorad.ir.spec).failed == 0
 
 
 def assert_family(error: BaseException, kind: type[Exception]) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 import tensorad as ta
-from tensorad import build
-from tensorad.evaluate import evaluate
-from tensorad.expr import Add, Constant, Contraction, Node, Variable, toposort
-from tensorad.forward import pushforward
-from tensorad.reverse import pullback
+from tensorad.ad.forward import pushforward
+from tensorad.ad.reverse import pullback
+from tensorad.ir import build
+from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable, toposort
+from tensorad.run.evaluate import evaluate
 
 
 def _nodes(root: Node) -> list[Node]:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import tensorad as ta
-from tensorad import build
 from tensorad.algebra import equivalent
-from tensorad.expr import Constant, Contraction, Node, Variable, toposort
+from tensorad.ir import build
+from tensorad.ir.nodes import Constant, Contraction, Node, Variable, toposort
 
 
 def _same_value(a: Node, b: Node, rng: np.random.Generator) -> bool:

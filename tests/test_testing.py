@@ -1,8 +1,8 @@
 """tensorad.testing: check_grads and taylor_test pass what is right and catch what is wrong.
 
 Every built-in function of the registries goes through ``check_grads`` at order 2 in both
-modes and both float dtypes: the cases are generated from ``functions.ELEMENTWISE`` and
-``functions.GENERAL_UNARY``, so a new built-in is checked automatically (on a default
+modes and both float dtypes: the cases are generated from ``registry.ELEMENTWISE`` and
+``registry.GENERAL_UNARY``, so a new built-in is checked automatically (on a default
 domain until it gets an entry in the domain tables below). Deliberately wrong derivatives,
 defined through the extension API, must be caught in every mode; their correct twins must
 pass.
@@ -19,8 +19,9 @@ import pytest
 from oracles import Sampler, away_from_zero, between, invertible, unique
 
 import tensorad as ta
-from tensorad import extend, functions
-from tensorad.ops import as_node
+from tensorad import extend
+from tensorad.ir.build import as_node
+from tensorad.library import registry
 from tensorad.testing import OptionError, TaylorResult, check_grads, default_tolerance, taylor_test
 
 pytestmark = pytest.mark.usefixtures("restore_registries")
@@ -84,14 +85,14 @@ class Case:
     def function(self, x: Any) -> Any:
         """The function through its registry entry (a constant expression on arrays)."""
         if self.general:
-            return functions.apply(self.name, as_node(x), self.param)
-        return functions.call(self.name, as_node(x), self.param)
+            return registry.apply(self.name, as_node(x), self.param)
+        return registry.call(self.name, as_node(x), self.param)
 
     def point(self, dtype: type) -> np.ndarray:
         return self.sample(np.random.default_rng(0)).astype(dtype)
 
 
-def is_builtin(entry: functions.ElementwiseFunction | functions.GeneralUnaryFunction) -> bool:
+def is_builtin(entry: registry.ElementwiseFunction | registry.GeneralUnaryFunction) -> bool:
     """Registered by tensorad itself: functions defined through the extension API (by
     tests, at any time) are not built-ins and are checked by the tests that define them."""
     return entry.impl.__module__ != extend.__name__
@@ -99,11 +100,11 @@ def is_builtin(entry: functions.ElementwiseFunction | functions.GeneralUnaryFunc
 
 def registry_cases() -> list[Case]:
     cases = []
-    for name, entry in sorted(functions.ELEMENTWISE.items()):
+    for name, entry in sorted(registry.ELEMENTWISE.items()):
         if is_builtin(entry):
             sample, params = ELEMENTWISE_DOMAINS.get(name, DEFAULT_ELEMENTWISE)
             cases += [Case(name, False, sample, param) for param in params]
-    for name, general in sorted(functions.GENERAL_UNARY.items()):
+    for name, general in sorted(registry.GENERAL_UNARY.items()):
         if is_builtin(general):
             cases += [Case(name, True, sample, p) for sample, p in GENERAL_DOMAINS.get(name, DEFAULT_GENERAL)]
     return cases
@@ -119,8 +120,8 @@ def test_check_grads_passes_on_every_builtin_at_order_2(case: Case, dtype: type)
 
 
 def test_the_domain_tables_name_only_registered_functions() -> None:
-    stale = sorted(set(ELEMENTWISE_DOMAINS) - set(functions.ELEMENTWISE))
-    stale += sorted(set(GENERAL_DOMAINS) - set(functions.GENERAL_UNARY))
+    stale = sorted(set(ELEMENTWISE_DOMAINS) - set(registry.ELEMENTWISE))
+    stale += sorted(set(GENERAL_DOMAINS) - set(registry.GENERAL_UNARY))
     assert not stale, f"domain entries for functions that are not registered: {stale}"
 
 
@@ -128,14 +129,14 @@ def test_a_new_builtin_without_a_domain_is_checked_on_the_default_domain(monkeyp
     def double_jvp(x: Any, y: Any, x_dot: Any, params: Any) -> Any:
         return 2.0 * x_dot
 
-    new_elementwise = functions.ElementwiseFunction(
-        "cube_new_builtin", lambda x, _: x**3, lambda x, y, _: 3.0 * functions.call("square", x)
+    new_elementwise = registry.ElementwiseFunction(
+        "cube_new_builtin", lambda x, _: x**3, lambda x, y, _: 3.0 * registry.call("square", x)
     )
-    new_general = functions.GeneralUnaryFunction(
+    new_general = registry.GeneralUnaryFunction(
         "double_new_builtin", lambda x, _: 2.0 * x, lambda s, _: s, double_jvp, double_jvp
     )
-    monkeypatch.setitem(functions.ELEMENTWISE, "cube_new_builtin", new_elementwise)
-    monkeypatch.setitem(functions.GENERAL_UNARY, "double_new_builtin", new_general)
+    monkeypatch.setitem(registry.ELEMENTWISE, "cube_new_builtin", new_elementwise)
+    monkeypatch.setitem(registry.GENERAL_UNARY, "double_new_builtin", new_general)
     cases = {case.name: case for case in registry_cases()}
     assert cases["cube_new_builtin"].sample is DEFAULT_ELEMENTWISE[0]
     assert cases["double_new_builtin"].sample is DEFAULT_GENERAL[0][0]

@@ -1,7 +1,7 @@
 """The expression DAGs the documentation draws, and the files committed for them.
 
 Each figure is a small, real expression built with the public API; its picture is the
-Graphviz DOT text that :meth:`tensorad.expr.Expr.to_dot` gives for it *now*.
+Graphviz DOT text that :meth:`tensorad.ir.nodes.Expr.to_dot` gives for it *now*.
 ``docs/_figures`` holds that text (``<name>.dot``) and its rendering (``<name>.svg``)
 for machines without Graphviz; each SVG carries the SHA-256 of the DOT text it was drawn
 from. ``tests/test_docs.py`` fails when either is stale. After a change that alters one

@@ -1,8 +1,8 @@
 """The functional transforms, shaped like JAX's: trace, transform the DAG, then apply.
 
-Each transform calls ``fun`` on fresh :class:`~tensorad.expr.Variable` nodes, builds the
-derivative DAG with :func:`~tensorad.forward.pushforward` or
-:func:`~tensorad.reverse.pullback`, and then *applies* it to the actual arguments: it
+Each transform calls ``fun`` on fresh :class:`~tensorad.ir.nodes.Variable` nodes, builds the
+derivative DAG with :func:`~tensorad.ad.forward.pushforward` or
+:func:`~tensorad.ad.reverse.pullback`, and then *applies* it to the actual arguments: it
 evaluates when they are arrays, and substitutes when they are expressions themselves,
 which is how transforms nest (``hessian = jacfwd(jacrev(f))``).
 """
@@ -10,32 +10,26 @@ which is how transforms nest (``hessian = jacfwd(jacrev(f))``).
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, ParamSpec, TypeAlias
+from typing import Any, Literal
 
 import numpy as np
 
-from tensorad import build
 from tensorad._types import Array
-from tensorad.compiled import jit
+from tensorad.ad.forward import pushforward
+from tensorad.ad.jit import jit
+from tensorad.ad.reverse import pullback
 from tensorad.errors import OperandTypeError, ShapeError
-from tensorad.evaluate import evaluate, owned
-from tensorad.expr import NODE_TYPES, Node, Variable, variables
-from tensorad.forward import pushforward
-from tensorad.ops import as_node
-from tensorad.reverse import pullback
-from tensorad.simplify import simplify
+from tensorad.ir import build
+from tensorad.ir.build import as_node
+from tensorad.ir.nodes import NODE_TYPES, Node, Variable, variables
+from tensorad.ir.substitute import substitute
+from tensorad.run.evaluate import evaluate, owned
+from tensorad.symbolic.simplify import simplify
 from tensorad.tree import Tree, flatten, unflatten
 
 ArgNums = int | Sequence[int]
-
-Tensor: TypeAlias = Node | Array
-"""What a numpy-named function returns: an expression when one of its arguments is an
-expression (while tracing), otherwise the computed array (see :func:`eager`)."""
-
-P = ParamSpec("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +61,7 @@ def _apply(nodes: list[Node], inputs: Sequence[_Input]) -> list[Any]:
         values = evaluate(nodes, env)
         return [owned(value, node) for value, node in zip(values, nodes, strict=True)]
     mapping: dict[Node, Node] = {i.variable: as_node(i.value) for i in inputs}
-    return build.substitute(nodes, mapping)
+    return substitute(nodes, mapping)
 
 
 def _concrete(nodes: Sequence[Node], inputs: Sequence[_Input]) -> dict[Variable, Array] | None:
@@ -387,40 +381,3 @@ def derivative(
         raise ShapeError(f"mode must be 'reverse' or 'forward', got {mode!r}")
     result = _block(d, expr, wrt)
     return simplify(result) if simplified else result
-
-
-def eager(fn: Callable[P, Node]) -> Callable[P, Any]:
-    """``fn`` returning arrays when no argument is an expression (numpy-like use).
-
-    The wrapper takes ``fn``'s name, docstring and parameters, with the return type
-    :data:`Tensor` (what ``inspect.signature``, ``help`` and the API reference show). It
-    keeps no ``__wrapped__`` link to ``fn``: documentation tools follow that link, and
-    would show ``fn``'s return type, a node, instead. To the type checker the result is
-    ``Any``: which of the two it is depends on the arguments' runtime types, and a union
-    would make every symbolic caller (``ta.sin(x)`` with ``x`` a node) narrow it.
-
-    Examples:
-        >>> import numpy as np, tensorad as ta
-        >>> from tensorad import ops
-        >>> from tensorad.api import eager
-        >>> times = eager(ops.multiply)
-        >>> times(np.array([1.0, 2.0]), 3.0)                  # arrays in, an array out
-        array([3., 6.])
-        >>> print(times(ta.Variable("x", (2,)), 3.0))         # an expression in, one out
-        3*x[i]
-    """
-
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Tensor:
-        node = fn(*args, **kwargs)
-        if any(isinstance(a, NODE_TYPES) for a in (*args, *kwargs.values())):
-            return node
-        return owned(evaluate([node], {})[0], node)
-
-    for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
-        setattr(wrapper, attribute, getattr(fn, attribute))
-    signature = inspect.signature(fn, eval_str=True).replace(return_annotation=Tensor)
-    wrapper.__signature__ = signature  # type: ignore[attr-defined]  # read by inspect.signature
-    wrapper.__annotations__ = {  # read by typing.get_type_hints
-        name: parameter.annotation for name, parameter in signature.parameters.items()
-    } | {"return": Tensor}
-    return wrapper

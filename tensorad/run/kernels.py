@@ -5,8 +5,8 @@ transposes and matrix shapes — happens once per node when its kernel is made; 
 kernel only calls numpy.
 
 >>> import numpy as np
->>> from tensorad.expr import Variable
->>> from tensorad.build import contract
+>>> from tensorad.ir.nodes import Variable
+>>> from tensorad.ir.build import contract
 >>> A, x = Variable("A", (2, 3)), Variable("x", (3,))
 >>> kernel(contract(A, "ij", x, "j", "i"))(np.ones((2, 3)), np.arange(3.0))
 array([3., 3.])
@@ -25,8 +25,8 @@ from numpy.lib.stride_tricks import as_strided
 
 from tensorad._types import Array, Labels, Shape
 from tensorad.errors import ShapeError, TensoradError
-from tensorad.expr import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, children
-from tensorad.functions import ELEMENTWISE, GENERAL_UNARY
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, children
+from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY
 
 Kernel = Callable[..., Array]
 T = TypeVar("T")
@@ -40,7 +40,7 @@ def kernel(node: Node) -> Kernel:
 
     Everything that depends only on shapes (the label analysis of a contraction, its
     transposes and matrix shapes) is worked out here once per node, so evaluating a
-    node again, or running a :class:`~tensorad.plan.Plan`, only calls numpy. A kernel holds no
+    node again, or running a :class:`~tensorad.run.plan.Plan`, only calls numpy. A kernel holds no
     reference to its node.
     """
     found = _KERNELS.get(node)

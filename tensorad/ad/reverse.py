@@ -1,9 +1,9 @@
 """Reverse mode: pullbacks accumulated from the outputs back to the variables.
 
 >>> import numpy as np
->>> from tensorad.expr import Variable
->>> from tensorad.build import contract, scalar
->>> from tensorad.evaluate import evaluate
+>>> from tensorad.ir.nodes import Variable
+>>> from tensorad.ir.build import contract, scalar
+>>> from tensorad.run.evaluate import evaluate
 >>> x = Variable("x", (2,))
 >>> y = contract(x, "i", x, "i", "")            # y = x·x
 >>> (x_bar,) = pullback([y], [scalar(1.0, y.dtype)], [x])   # x̄ = 2x
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tensorad.build import add
-from tensorad.expr import Node, Variable, children, toposort
-from tensorad.rules import vjp
+from tensorad.ad.rules import vjp
+from tensorad.ir.build import add
+from tensorad.ir.nodes import Node, Variable, children, toposort
 
 
 def pullback(outputs: Sequence[Node], cotangents: Sequence[Node], wrt: Sequence[Variable]) -> list[Node | None]:

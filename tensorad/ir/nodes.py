@@ -13,15 +13,15 @@ A tensorad expression is a directed acyclic graph of frozen nodes:
 * :class:`GeneralUnary` ``f(A)`` for a registered tensor-to-tensor map (``inv``, ``det`` …).
 
 Nodes compare and hash by identity (``eq=False``): a DAG is never hashed or compared
-recursively by accident. Building nodes goes through :mod:`tensorad.build`, whose
-smart constructors validate and simplify; the arithmetic operators on nodes defer to it.
+recursively by accident. Building nodes goes through :mod:`tensorad.ir.build`, whose
+smart constructors validate and simplify.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
@@ -31,10 +31,13 @@ FLOAT64: np.dtype[Any] = np.dtype(np.float64)
 
 
 class Expr:
-    """Array-like behaviour shared by every node: operators, ``.T``, ``.ndim`` …
+    """What every node shares: ``.shape``, ``.dtype``, ``.ndim``, ``.size``.
 
-    The operators are front-end sugar implemented by :mod:`tensorad.ops`, the layer
-    above; each imports it where it is used, so imports still flow one way.
+    The array-like behaviour (operators, ``.T``, ``.sum()``, ``.evaluate()``, ``str``,
+    ``.to_latex()`` …) belongs to the layers above: :mod:`tensorad.numpy.methods`
+    installs it on this class when :mod:`tensorad` is imported, as JAX's numpy layer
+    installs its tracer's operators, so the IR never imports upward. The declarations
+    below tell the type checker what will be there.
     """
 
     __slots__ = ()
@@ -65,19 +68,6 @@ class Expr:
         """
         return int(np.prod(self.shape, dtype=np.int64))
 
-    @property
-    def T(self) -> Node:  # noqa: N802  (numpy's name)
-        """Axes reversed, as ``numpy.ndarray.T``.
-
-        Examples:
-            >>> import tensorad as ta
-            >>> print(ta.Variable("A", (2, 3)).T)
-            A[j,i]
-        """
-        from tensorad import ops
-
-        return ops.transpose(self)
-
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a 0-d tensorad expression")
@@ -89,183 +79,33 @@ class Expr:
             "use numpy values outside the differentiated function for control flow"
         )
 
-    def __add__(self, other: object) -> Node:
-        from tensorad import ops
+    if TYPE_CHECKING:  # installed by tensorad.numpy.methods
 
-        return ops.add(self, other)
+        @property
+        def T(self) -> Node: ...  # noqa: N802  (numpy's name)
 
-    def __radd__(self, other: object) -> Node:
-        from tensorad import ops
-
-        return ops.add(other, self)
-
-    def __sub__(self, other: object) -> Node:
-        from tensorad import ops
-
-        return ops.subtract(self, other)
-
-    def __rsub__(self, other: object) -> Node:
-        from tensorad import ops
-
-        return ops.subtract(other, self)
-
-    def __mul__(self, other: object) -> Node:
-        from tensorad import ops
-
-        return ops.multiply(self, other)
-
-    def __rmul__(self, other: object) -> Node:
-        from tensorad import ops
-
-        return ops.multiply(other, self)
-
-    def __truediv__(self, other: object) -> Node:
-        from tensorad import ops
-
-        return ops.divide(self, other)
-
-    def __rtruediv__(self, other: object) -> Node:
-        from tensorad import ops
-
-        return ops.divide(other, self)
-
-    def __pow__(self, other: object) -> Node:
-        from tensorad import ops
-
-        return ops.power(self, other)
-
-    def __rpow__(self, other: object) -> Node:
-        from tensorad import ops
-
-        return ops.power(other, self)
-
-    def __matmul__(self, other: object) -> Node:
-        from tensorad import ops
-
-        return ops.matmul(self, other)
-
-    def __rmatmul__(self, other: object) -> Node:
-        from tensorad import ops
-
-        return ops.matmul(other, self)
-
-    def __neg__(self) -> Node:
-        from tensorad import ops
-
-        return ops.multiply(-1.0, self)
-
-    def __pos__(self) -> Node:
-        return cast("Node", self)
-
-    def __getitem__(self, index: object) -> Node:
-        from tensorad import ops
-
-        return ops.getitem(self, index)
-
-    def reshape(self, *shape: int | Sequence[int]) -> Node:
-        """Same entries, new shape (C order), as ``numpy.ndarray.reshape``.
-
-        Examples:
-            >>> import tensorad as ta
-            >>> ta.Variable("A", (2, 3)).reshape(3, -1).shape
-            (3, 2)
-        """
-        from tensorad import ops
-
-        return ops.reshape(self, *shape)
-
-    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Node:
-        """Drop size-1 axes, as ``numpy.ndarray.squeeze``.
-
-        Examples:
-            >>> import tensorad as ta
-            >>> ta.Variable("A", (1, 3, 1)).squeeze().shape
-            (3,)
-        """
-        from tensorad import ops
-
-        return ops.squeeze(self, axis)
-
-    def sum(self, axis: int | tuple[int, ...] | None = None) -> Node:
-        """Sum over axes, as ``numpy.ndarray.sum``.
-
-        Examples:
-            >>> import tensorad as ta
-            >>> print(ta.Variable("A", (2, 3)).sum(axis=1))
-            sum_j(A[i,j])
-        """
-        from tensorad import ops
-
-        return ops.sum(self, axis)
-
-    def transpose(self, *axes: int) -> Node:
-        """Permute axes, as ``numpy.ndarray.transpose``.
-
-        Examples:
-            >>> import tensorad as ta
-            >>> ta.Variable("A", (2, 3, 4)).transpose(2, 0, 1).shape
-            (4, 2, 3)
-        """
-        from tensorad import ops
-
-        return ops.transpose(self, axes or None)
-
-    def evaluate(self, values: Mapping[Any, Any] | None = None) -> Array:
-        """The value of this expression, with each variable bound by ``values``.
-
-        Keys are the variables or their names; values are arrays (or nested lists and
-        numbers) of the variables' shapes.
-
-        Examples:
-            >>> import numpy as np, tensorad as ta
-            >>> A, x = ta.Variable("A", (2, 2)), ta.Variable("x", (2,))
-            >>> (A @ x).evaluate({"A": np.eye(2), x: [3.0, 4.0]})
-            array([3., 4.])
-        """
-        from tensorad import evaluate
-
-        return evaluate.evaluate_named(cast("Node", self), values or {})
-
-    def __repr__(self) -> str:
-        from tensorad import printing
-
-        return printing.summary(cast("Node", self))
-
-    def __str__(self) -> str:
-        from tensorad import printing
-
-        return printing.index_notation(cast("Node", self))
-
-    def to_latex(self) -> str:
-        """The expression in LaTeX index notation (``A_{ij} x_{j}``).
-
-        Examples:
-            >>> import tensorad as ta
-            >>> x = ta.Variable("x", (3,))
-            >>> print(ta.sum(ta.exp(x)).to_latex())
-            \\sum_{i} \\exp\\left(x_{i}\\right)
-        """
-        from tensorad import printing
-
-        return printing.latex(cast("Node", self))
-
-    def to_dot(self) -> str:
-        """The DAG as a Graphviz DOT digraph, shared nodes drawn once.
-
-        Examples:
-            >>> import tensorad as ta
-            >>> x = ta.Variable("x", (3,))
-            >>> print(ta.exp(x).to_dot())
-            digraph tensorad {
-              node [shape=box, fontname="Helvetica"];
-              n0 [label="Variable x\\nshape=(3,)"];
-              n1 [label="Elementwise exp\\nshape=(3,)", peripheries=2];
-              n0 -> n1;
-            }
-        """
-        from tensorad import printing
-
-        return printing.dot(cast("Node", self))
+        def __add__(self, other: object) -> Node: ...
+        def __radd__(self, other: object) -> Node: ...
+        def __sub__(self, other: object) -> Node: ...
+        def __rsub__(self, other: object) -> Node: ...
+        def __mul__(self, other: object) -> Node: ...
+        def __rmul__(self, other: object) -> Node: ...
+        def __truediv__(self, other: object) -> Node: ...
+        def __rtruediv__(self, other: object) -> Node: ...
+        def __pow__(self, other: object) -> Node: ...
+        def __rpow__(self, other: object) -> Node: ...
+        def __matmul__(self, other: object) -> Node: ...
+        def __rmatmul__(self, other: object) -> Node: ...
+        def __neg__(self) -> Node: ...
+        def __pos__(self) -> Node: ...
+        def __getitem__(self, index: object) -> Node: ...
+        def reshape(self, *shape: int | Sequence[int]) -> Node: ...
+        def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Node: ...
+        def sum(self, axis: int | tuple[int, ...] | None = None) -> Node: ...
+        def transpose(self, *axes: int) -> Node: ...
+        def evaluate(self, values: Mapping[Any, Any] | None = None) -> Array: ...
+        def to_latex(self) -> str: ...
+        def to_dot(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
@@ -336,7 +176,7 @@ class Contraction(Expr):
 
         Examples:
             >>> import tensorad as ta
-            >>> from tensorad.build import contract
+            >>> from tensorad.ir.build import contract
             >>> spread = contract(ta.Variable("x", (3,)), "i", None, "", "ij", sizes={"j": 2})
             >>> spread.s3, spread.core, spread.is_structural          # broadcast along b
             ('ab', 'a', True)
@@ -420,7 +260,7 @@ def children(node: Node) -> tuple[Node, ...]:
 
     Examples:
         >>> import tensorad as ta
-        >>> from tensorad.expr import children
+        >>> from tensorad.ir.nodes import children
         >>> x = ta.Variable("x", (3,))
         >>> children(ta.exp(x))
         (<Variable x shape=(3,)>,)
@@ -444,7 +284,7 @@ def toposort(outputs: Iterable[Node], operands: Callable[[Node], Sequence[Node]]
 
     Examples:
         >>> import tensorad as ta
-        >>> from tensorad.expr import toposort
+        >>> from tensorad.ir.nodes import toposort
         >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
         >>> [type(node).__name__ for node in toposort([ta.exp(A @ x)])]
         ['Variable', 'Variable', 'Contraction', 'Elementwise']
@@ -476,7 +316,7 @@ def use_counts(order: Iterable[Node], outputs: Iterable[Node]) -> dict[Node, int
 
     Examples:
         >>> import tensorad as ta
-        >>> from tensorad.expr import toposort, use_counts
+        >>> from tensorad.ir.nodes import toposort, use_counts
         >>> x = ta.Variable("x", (3,))
         >>> y = ta.exp(x)
         >>> use_counts(toposort([y * y]), [y * y])[y]
@@ -496,7 +336,7 @@ def variables(outputs: Iterable[Node]) -> list[Variable]:
 
     Examples:
         >>> import tensorad as ta
-        >>> from tensorad.expr import variables
+        >>> from tensorad.ir.nodes import variables
         >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
         >>> [v.name for v in variables([ta.exp(A @ x) + 1.0])]
         ['A', 'x']

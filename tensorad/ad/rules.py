@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from tensorad.build import add, contract, fresh_labels
-from tensorad.expr import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable
-from tensorad.functions import ELEMENTWISE, GENERAL_UNARY
+from tensorad.ir.build import add, contract
+from tensorad.ir.labels import fresh_labels
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable
+from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY
 
 
 def _sizes(node: Contraction, s4: str, s4_shape: tuple[int, ...]) -> dict[str, int]:

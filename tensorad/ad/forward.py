@@ -1,9 +1,9 @@
 """Forward mode: the pushforward of every node, operands first.
 
 >>> import numpy as np
->>> from tensorad.expr import Variable
->>> from tensorad.build import contract
->>> from tensorad.evaluate import evaluate
+>>> from tensorad.ir.nodes import Variable
+>>> from tensorad.ir.build import contract
+>>> from tensorad.run.evaluate import evaluate
 >>> x, v = Variable("x", (2,)), Variable("v", (2,))
 >>> y = contract(x, "i", x, "i", "")            # y = x·x
 >>> (y_dot,) = pushforward([y], {x: v})         # ẏ = 2 x·v
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from tensorad.expr import Constant, Node, Variable, children, toposort
-from tensorad.rules import jvp
+from tensorad.ad.rules import jvp
+from tensorad.ir.nodes import Constant, Node, Variable, children, toposort
 
 
 def pushforward(outputs: Sequence[Node], seeds: Mapping[Variable, Node]) -> list[Node | None]:

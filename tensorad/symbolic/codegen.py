@@ -5,7 +5,7 @@ with :func:`tensorad.define_elementwise` or :func:`tensorad.define_general_unary
 derivative found with tensorad can be pasted into code that does not depend on it.
 
 >>> import tensorad as ta
->>> from tensorad.codegen import numpy_code
+>>> from tensorad.symbolic.codegen import numpy_code
 >>> A, x = ta.Variable("A", (2, 2)), ta.Variable("x", (2,))
 >>> print(numpy_code(ta.exp(A @ x)))
 import numpy as np
@@ -25,7 +25,7 @@ from typing import assert_never
 
 import numpy as np
 
-from tensorad.expr import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, children, toposort
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, children, toposort
 
 _ELEMENTWISE = {
     "exp": "np.exp({})",
@@ -85,7 +85,7 @@ def numpy_code(expr: Node, name: str = "f") -> str:
 
     Examples:
         >>> import numpy as np, tensorad as ta
-        >>> from tensorad.codegen import numpy_code
+        >>> from tensorad.symbolic.codegen import numpy_code
         >>> x = ta.Variable("x", (3,))
         >>> source = numpy_code(ta.derivative(ta.sum(ta.exp(x) * x), x), name="grad_f")
         >>> namespace = {}

@@ -12,7 +12,7 @@ array([4., 1.])
 
 The first call with a new *signature* calls ``fun`` on fresh variables (so every transform
 inside it builds its derivative DAG), simplifies the result and turns it into a flat
-:class:`~tensorad.plan.Plan` of numpy calls; later calls with that signature only run
+:class:`~tensorad.run.plan.Plan` of numpy calls; later calls with that signature only run
 the plan. The signature is the pytree structure of the arguments, the shape and dtype of
 every array leaf, and the values of the static arguments: any change traces again, and
 nothing is reused across signatures.
@@ -39,13 +39,14 @@ from typing import Any
 
 import numpy as np
 
-from tensorad import build
 from tensorad._types import Array
 from tensorad.errors import OperandTypeError
-from tensorad.expr import NODE_TYPES, Node, Variable, variables
-from tensorad.ops import as_node
-from tensorad.plan import Plan
-from tensorad.simplify import simplify_all
+from tensorad.ir import build
+from tensorad.ir.build import as_node
+from tensorad.ir.nodes import NODE_TYPES, Node, Variable, variables
+from tensorad.ir.substitute import substitute
+from tensorad.run.plan import Plan
+from tensorad.symbolic.simplify import simplify_all
 from tensorad.tree import Tree, flatten, unflatten
 
 
@@ -132,7 +133,7 @@ class Compiled:
         """``fun`` closes over an enclosing transform's variable: its result is an expression
         of it, with this call's arrays in place of the arguments (not cached)."""
         mapping: dict[Node, Node] = {x: build.constant(a) for x, a in zip(traced.variables, arrays, strict=True)}
-        return _output(traced, build.substitute(traced.outputs, mapping))
+        return _output(traced, substitute(traced.outputs, mapping))
 
 
 def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = ()) -> Compiled:
@@ -140,7 +141,7 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = ()) -> Co
 
     Positional arguments listed in ``static_argnums`` are passed to ``fun`` as they are
     and must be hashable; their values are part of the signature. All other arguments
-    (and keyword arguments) are pytrees of arrays or numbers. See :mod:`tensorad.compiled`.
+    (and keyword arguments) are pytrees of arrays or numbers. See :mod:`tensorad.ad.jit`.
 
     >>> import numpy as np, tensorad as ta
     >>> f = ta.jit(lambda x, n: ta.sum(x**n), static_argnums=1)

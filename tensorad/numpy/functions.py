@@ -13,20 +13,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tensorad import functions, ops
-from tensorad.api import eager
-from tensorad.expr import Node
-from tensorad.ops import Axes
+from tensorad.ir.build import as_node
+from tensorad.ir.nodes import Node
+from tensorad.library.registry import apply, call
+from tensorad.numpy import arithmetic, axes, products
+from tensorad.numpy.axes import Axes, normalize_axes
+from tensorad.numpy.eager import eager
+
+
+def elementwise(name: str, x: object, param: float | None = None) -> Node:
+    """``name(x)`` for an elementwise function of the registry."""
+    return call(name, as_node(x), param)
+
+
+def general(name: str, x: object, axis: Axes = None) -> Node:
+    """``name(x)`` for a general unary function that takes an ``axis`` argument."""
+    a = as_node(x)
+    return apply(name, a, (normalize_axes(axis, a.ndim),))
 
 
 def _unary(name: str) -> Callable[[object], Any]:
     def function(x: object) -> Node:
-        return ops.elementwise(name, x)
+        return elementwise(name, x)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"""``{name}(x)`` entry by entry.
 
-    Its derivative is an expression (see :mod:`tensorad.functions`), so it differentiates
+    Its derivative is an expression (see :mod:`tensorad.library.elementwise`), so it differentiates
     again; :func:`tensorad.testing.check_grads` confirms the first two orders here.
 
     Examples:
@@ -41,26 +54,26 @@ def _unary(name: str) -> Callable[[object], Any]:
 
 
 def _apply(name: str, x: object) -> Node:
-    return functions.apply(name, ops.as_node(x))
+    return apply(name, as_node(x))
 
 
-einsum = eager(ops.einsum)
-matmul = eager(ops.matmul)
-dot = eager(ops.dot)
-outer = eager(ops.outer)
-add = eager(ops.add)
-subtract = eager(ops.subtract)
-multiply = eager(ops.multiply)
-divide = eager(ops.divide)
-power = eager(ops.power)
-sum = eager(ops.sum)  # noqa: A001
-mean = eager(ops.mean)
-transpose = eager(ops.transpose)
-trace = eager(ops.trace)
-diagonal = eager(ops.diagonal)
-reshape = eager(ops.reshape)
-squeeze = eager(ops.squeeze)
-expand_dims = eager(ops.expand_dims)
+einsum = eager(products.einsum)
+matmul = eager(products.matmul)
+dot = eager(products.dot)
+outer = eager(products.outer)
+add = eager(arithmetic.add)
+subtract = eager(arithmetic.subtract)
+multiply = eager(arithmetic.multiply)
+divide = eager(arithmetic.divide)
+power = eager(arithmetic.power)
+sum = eager(axes.sum)  # noqa: A001
+mean = eager(axes.mean)
+transpose = eager(axes.transpose)
+trace = eager(axes.trace)
+diagonal = eager(axes.diagonal)
+reshape = eager(axes.reshape)
+squeeze = eager(axes.squeeze)
+expand_dims = eager(axes.expand_dims)
 
 exp = _unary("exp")
 log = _unary("log")
@@ -145,7 +158,7 @@ def softmax(x: object, axis: Axes = -1) -> Node:
         >>> print(ta.derivative(ta.softmax(z), z))
         softmax(z, axis=0)[i]*delta[i,j] - softmax(z, axis=0)[i]*softmax(z, axis=0)[j]
     """
-    return ops.general("softmax", x, axis)
+    return general("softmax", x, axis)
 
 
 @eager
@@ -165,7 +178,7 @@ def log_softmax(x: object, axis: Axes = -1) -> Node:
         >>> ta.log(ta.softmax(z)) is ta.log_softmax(z)
         True
     """
-    return ops.general("log_softmax", x, axis)
+    return general("log_softmax", x, axis)
 
 
 @eager
@@ -182,7 +195,7 @@ def logsumexp(x: object, axis: Axes = None) -> Node:
         >>> print(ta.derivative(ta.logsumexp(z), z))
         softmax(z, axis=0)[i]
     """
-    return ops.general("logsumexp", x, axis)
+    return general("logsumexp", x, axis)
 
 
 @eager
@@ -198,4 +211,4 @@ def norm(x: object, axis: Axes = None) -> Node:
         >>> ta.grad(ta.norm)(np.array([3.0, 4.0]))
         array([0.6, 0.8])
     """
-    return ops.general("norm", x, axis)
+    return general("norm", x, axis)

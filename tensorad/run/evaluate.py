@@ -1,7 +1,7 @@
-"""Evaluate a DAG on arrays: through a :class:`~tensorad.plan.Plan`, or node by node into a memo.
+"""Evaluate a DAG on arrays: through a :class:`~tensorad.run.plan.Plan`, or node by node into a memo.
 
->>> from tensorad.expr import Variable
->>> from tensorad.build import contract
+>>> from tensorad.ir.nodes import Variable
+>>> from tensorad.ir.build import contract
 >>> import numpy as np
 >>> A, x = Variable("A", (2, 2)), Variable("x", (2,))
 >>> y = contract(A, "ij", x, "j", "i")
@@ -18,9 +18,9 @@ import numpy as np
 
 from tensorad._types import Array
 from tensorad.errors import OperandTypeError, ShapeError, TensoradError
-from tensorad.expr import Constant, Node, Variable, children, toposort, variables
-from tensorad.kernels import kernel
-from tensorad.plan import Plan, owned_array
+from tensorad.ir.nodes import Constant, Node, Variable, children, toposort, variables
+from tensorad.run.kernels import kernel
+from tensorad.run.plan import Plan, owned_array
 
 
 def evaluate(

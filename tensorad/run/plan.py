@@ -1,7 +1,7 @@
 """Plans: a DAG as a flat list of kernel calls, fixed once for its shapes.
 
->>> from tensorad.expr import Variable
->>> from tensorad.build import contract
+>>> from tensorad.ir.nodes import Variable
+>>> from tensorad.ir.build import contract
 >>> import numpy as np
 >>> A, x = Variable("A", (2, 2)), Variable("x", (2,))
 >>> plan = Plan([contract(A, "ij", x, "j", "i")], [A, x])
@@ -19,8 +19,8 @@ import numpy as np
 
 from tensorad._types import Array
 from tensorad.errors import TensoradError
-from tensorad.expr import Add, Constant, Contraction, Node, Variable, children, toposort, use_counts
-from tensorad.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel, scale_smaller
+from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable, children, toposort, use_counts
+from tensorad.run.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel, scale_smaller
 
 
 def _deferred_kernel(w: Contraction) -> Callable[..., Any]:

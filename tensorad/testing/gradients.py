@@ -1,21 +1,4 @@
-"""Check derivatives the way the project does: :func:`check_grads` and :func:`taylor_test`.
-
-Both work on plain Python functions built from tensorad operations, user-defined ones
-(:func:`tensorad.define_elementwise`, :func:`tensorad.define_general_unary`) included,
-and use oracles independent of the derivative under test:
-
-* :func:`check_grads` compares forward mode with **central differences** along a random
-  direction and reverse mode through the **adjoint identity** ``⟨u, J v⟩ = ⟨Jᵀu, v⟩``
-  (``J v`` again by central differences), then recurses on the derivative functions for
-  higher orders;
-* :func:`taylor_test` measures how fast the remainders of the Taylor expansion of a
-  scalar function shrink over a halving sequence of steps: rates 1, 2, 3 when the value,
-  gradient and Hessian agree, rate ≈ 1 as soon as the gradient is wrong.
-
->>> import numpy as np, tensorad as ta
->>> from tensorad.testing import check_grads
->>> check_grads(lambda A, x: ta.tanh(A @ x), (np.eye(2), np.array([0.5, -1.0])))
-"""
+"""``check_grads``: forward mode against central differences, reverse mode by the adjoint identity."""
 
 from __future__ import annotations
 
@@ -25,19 +8,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from tensorad.api import grad, jvp, vjp
+from tensorad.ad.api import jvp, vjp
 from tensorad.errors import OperandTypeError, TensoradError
-from tensorad.evaluate import evaluate
-from tensorad.expr import NODE_TYPES
+from tensorad.ir.nodes import NODE_TYPES
+from tensorad.run.evaluate import evaluate
 from tensorad.tree import Tree, flatten, unflatten
-
-__all__ = ["OptionError", "TaylorResult", "check_grads", "default_tolerance", "taylor_test"]
 
 Mode = Literal["fwd", "rev"]
 Leaves = list[np.ndarray[Any, Any]]
-
-ROUNDING = 500.0
-"""A residual within ``ROUNDING · machine ε`` of the magnitudes it subtracts is at rounding level."""
 
 
 class OptionError(TensoradError, ValueError):
@@ -163,7 +141,7 @@ def _check(
                 derivatives.append((_jvp_function(f, _directions(args, rng)), mode))
         else:
             _check_vjp(f, args, settings, where, rng)
-            u = _like(*_values(f(*args)), rng) if order > 1 else None
+            u = _like(*values(f(*args)), rng) if order > 1 else None
             if u is not None:
                 derivatives.append((_vjp_function(f, u), mode))
     for derivative, mode in derivatives:
@@ -194,7 +172,7 @@ def _check_jvp(
             continue
         tangents = tuple(v if j == k else _zeros(a) for j, a in enumerate(args))
         _, out_dot = jvp(f, args, tangents)
-        computed, numeric = _values(out_dot)[0], _central_difference(f, args, k, v, settings.eps)
+        computed, numeric = values(out_dot)[0], _central_difference(f, args, k, v, settings.eps)
         shapes = [x.shape for x in computed], [x.shape for x in numeric]
         if shapes[0] != shapes[1]:
             raise AssertionError(
@@ -215,7 +193,7 @@ def _check_vjp(
 ) -> None:
     """``⟨Jᵀu, v⟩`` from :func:`tensorad.vjp` against ``⟨u, J v⟩`` by central differences."""
     out, f_vjp = vjp(f, *args)
-    outputs, out_tree = _values(out)
+    outputs, out_tree = values(out)
     u = _like(outputs, out_tree, rng)
     if u is None:
         return
@@ -225,7 +203,7 @@ def _check_vjp(
         if v is None:
             continue
         numeric = _central_difference(f, args, k, v, settings.eps)
-        adjoint, _ = _values(cotangents[k])
+        adjoint, _ = values(cotangents[k])
         via_vjp, via_jvp = _inner(adjoint, _leaves(v)), _inner(_leaves(u), numeric)
         error = abs(via_vjp - via_jvp)
         scale = max(_norm(adjoint), _norm(numeric))  # ‖u‖ = ‖v‖ = 1: the Cauchy–Schwarz bound
@@ -249,7 +227,7 @@ def _central_difference(f: Callable[..., Any], args: tuple[Any, ...], k: int, v:
     def at(sign: float) -> Leaves:
         moved = [x + sign * step * d for x, d in zip(leaves, directions, strict=True)]
         shifted = tuple(unflatten(tree, moved) if j == k else a for j, a in enumerate(args))
-        return _values(f(*shifted))[0]
+        return values(f(*shifted))[0]
 
     return [(plus - minus) / (2 * step) for plus, minus in zip(at(1.0), at(-1.0), strict=True)]
 
@@ -266,7 +244,7 @@ def _as_arrays(arg: Any, k: int) -> Any:
     return unflatten(tree, arrays)
 
 
-def _values(result: Any) -> tuple[Leaves, Tree]:
+def values(result: Any) -> tuple[Leaves, Tree]:
     """The leaves of ``f``'s result as arrays (constant expressions evaluated) and its structure."""
     leaves, tree = flatten(result)
     nodes = [leaf for leaf in leaves if isinstance(leaf, NODE_TYPES)]
@@ -350,187 +328,3 @@ def _tolerance(settings: _Settings, leaves: Leaves, scale: float) -> float:
     atol = default if settings.atol is None else settings.atol
     rtol = default if settings.rtol is None else settings.rtol
     return atol + rtol * scale
-
-
-# --------------------------------------------------------------------------- taylor_test
-
-
-@dataclass(frozen=True, slots=True)
-class TaylorResult:
-    """Residuals of a Taylor test over a halving sequence of steps, and observed rates.
-
-    ``residuals0[k] = |f(x + ε_k dx) − f(x)|``, ``residuals1[k] = |… − ε_k ⟨∇f, dx⟩|``,
-    ``residuals2[k] = |… − ½ε_k² ⟨dx, H dx⟩|`` (empty when the second-order term was not
-    asked for). ``rates0[k]`` is the observed rate ``log(r_{k-1}/r_k) / log(ε_{k-1}/ε_k)``
-    (``None`` for ``k = 0`` and where either residual is at rounding level, marked in
-    ``rounding0``); :attr:`observed` gives the median rate of each residual.
-
-    Examples:
-        >>> import numpy as np, tensorad as ta
-        >>> from tensorad.testing import taylor_test
-        >>> result = taylor_test(ta.norm, np.array([3.0, 4.0]), np.array([1.0, -1.0]))
-        >>> len(result.epsilons), [round(rate, 1) for rate in result.observed]
-        (12, [1.0, 2.0, 3.0])
-    """
-
-    epsilons: tuple[float, ...]
-    residuals0: tuple[float, ...]
-    residuals1: tuple[float, ...]
-    residuals2: tuple[float, ...]
-    rates0: tuple[float | None, ...]
-    rates1: tuple[float | None, ...]
-    rates2: tuple[float | None, ...]
-    rounding0: tuple[bool, ...]
-    rounding1: tuple[bool, ...]
-    rounding2: tuple[bool, ...]
-
-    @property
-    def observed(self) -> tuple[float | None, ...]:
-        """The median observed rate of each residual, or None where no two consecutive residuals are above rounding."""
-        columns = (self.rates0, self.rates1, self.rates2) if self.residuals2 else (self.rates0, self.rates1)
-        return tuple(_median(rates) for rates in columns)
-
-    def assert_rates(self, expected: Sequence[float | None] | None = None, tolerance: float = 0.2) -> None:
-        """Raise AssertionError (with the table) unless each observed rate is within ``tolerance``.
-
-        ``expected`` defaults to ``(1, 2, 3)`` (``(1, 2)`` without the second-order term);
-        ``None`` skips a residual. A residual that is at rounding level at every step has
-        no observed rate and fails: say ``None`` for it when that is expected (the
-        second-order expansion of a quadratic is exact).
-
-        Examples:
-            >>> import numpy as np, tensorad as ta
-            >>> from tensorad.testing import taylor_test
-            >>> result = taylor_test(lambda x: ta.sum(x**2), np.array([1.0]), np.array([1.0]))
-            >>> result.observed[2] is None            # the third residual is exactly 0
-            True
-            >>> result.assert_rates((1, 2, None))
-        """
-        wanted = tuple(expected) if expected is not None else (1.0, 2.0, 3.0)[: len(self.observed)]
-        if len(wanted) != len(self.observed):
-            raise OptionError(f"expected has {len(wanted)} rates, the test measured {len(self.observed)}")
-        for k, (rate, want) in enumerate(zip(self.observed, wanted, strict=True)):
-            if want is None:
-                continue
-            if rate is None:
-                raise AssertionError(
-                    f"taylor_test: residual {k} has too few values above rounding level to "
-                    f"measure a rate (expected {want:g})\n{self}"
-                )
-            if abs(rate - want) > tolerance:
-                raise AssertionError(
-                    f"taylor_test: residual {k} converges at rate {rate:.2f}, expected {want:g} ± {tolerance:g}\n{self}"
-                )
-
-    def __str__(self) -> str:
-        columns = [
-            ("0: |f(x+εdx) − f(x)|", self.residuals0, self.rates0, self.rounding0),
-            ("1: |… − ε⟨∇f,dx⟩|", self.residuals1, self.rates1, self.rounding1),
-        ]
-        if self.residuals2:
-            columns.append(("2: |… − ½ε²⟨dx,H dx⟩|", self.residuals2, self.rates2, self.rounding2))
-        rows = [f"{'ε':>10}" + "".join(f" {title:>23} {'rate':>5}" for title, *_ in columns)]
-        for k, eps in enumerate(self.epsilons):
-            cells = []
-            for _, residuals, rates, rounding in columns:
-                residual = f"{residuals[k]:.3e}{'*' if rounding[k] else ' '}"
-                rate = "" if rates[k] is None else f"{rates[k]:.2f}"
-                cells.append(f" {residual:>23} {rate:>5}")
-            rows.append(f"{eps:10.3e}" + "".join(cells))
-        observed = ", ".join("-" if r is None else f"{r:.2f}" for r in self.observed)
-        rows.append(f"observed rates (median): {observed}")
-        left_out = ", ".join(f"residual {k}: {sum(rounding)}" for k, (*_, rounding) in enumerate(columns))
-        rows.append(f"* at rounding level, left out of the rates: {left_out} (of {len(self.epsilons)})")
-        return "\n".join(rows)
-
-
-def taylor_test(
-    f: Callable[[Any], Any],
-    x: Any,
-    dx: Any,
-    *,
-    epsilons: Sequence[float] | None = None,
-    second_order: bool = True,
-) -> TaylorResult:
-    """The Taylor test of a scalar function ``f`` at ``x`` along ``dx``.
-
-    The gradient comes from :func:`tensorad.grad`, the Hessian-vector product from
-    ``jvp(grad(f))``. With correct derivatives the three residuals shrink at rates 1, 2
-    and 3 as ε halves; a wrong gradient leaves the second (and third) at rate ≈ 1. A
-    residual within ``ROUNDING · machine ε`` of the magnitudes it subtracts is at
-    rounding level: the table marks it with ``*`` and the rates leave it out.
-
-    Args:
-        f: A function of one array returning a scalar.
-        x: The point.
-        dx: The direction, at the scale of ``x``.
-        epsilons: The steps, by default ``2⁻⁴, 2⁻⁵, …, 2⁻¹⁵``.
-        second_order: Also compute the Hessian term and the third residual.
-
-    Examples:
-        >>> import numpy as np, tensorad as ta
-        >>> from tensorad.testing import taylor_test
-        >>> result = taylor_test(lambda x: ta.sum(ta.exp(x)), np.array([0.2, -0.4]), np.array([1.0, 0.5]))
-        >>> [round(rate, 1) for rate in result.observed]
-        [1.0, 2.0, 3.0]
-        >>> result.assert_rates()
-    """
-    point = np.asarray(x)
-    direction = np.asarray(dx, dtype=point.dtype)
-    if point.dtype.kind != "f":
-        raise OperandTypeError(f"taylor_test needs a real float point, got dtype {point.dtype}")
-    steps = tuple(float(e) for e in (epsilons if epsilons is not None else [2.0**-k for k in range(4, 16)]))
-    if len(steps) < 2:
-        raise OptionError("taylor_test needs at least two epsilons")
-    value = _scalar(f(point))
-    slope = float(np.sum(np.asarray(grad(f)(point)) * direction))
-    curvature = 0.0
-    if second_order:
-        curvature = float(np.sum(direction * np.asarray(jvp(grad(f), (point,), (direction,))[1])))
-    rounding = ROUNDING * float(np.finfo(point.dtype).eps)
-    r0, r1, r2, m0, m1, m2 = [], [], [], [], [], []
-    for eps in steps:
-        moved = _scalar(f(point + eps * direction))
-        terms = [abs(moved), abs(value), abs(eps * slope), abs(0.5 * eps**2 * curvature)]
-        r0.append(abs(moved - value))
-        r1.append(abs(moved - value - eps * slope))
-        m0.append(r0[-1] <= rounding * sum(terms[:2]))
-        m1.append(r1[-1] <= rounding * sum(terms[:3]))
-        if second_order:
-            r2.append(abs(moved - value - eps * slope - 0.5 * eps**2 * curvature))
-            m2.append(r2[-1] <= rounding * sum(terms))
-    return TaylorResult(
-        steps,
-        tuple(r0),
-        tuple(r1),
-        tuple(r2),
-        _rates(steps, r0, m0),
-        _rates(steps, r1, m1),
-        _rates(steps, r2, m2) if second_order else (),
-        tuple(m0),
-        tuple(m1),
-        tuple(m2),
-    )
-
-
-def _scalar(result: Any) -> float:
-    (value,), _ = _values(result)
-    if value.shape != ():
-        raise OperandTypeError(f"taylor_test needs a scalar-valued function; it returned shape {value.shape}")
-    return float(value)
-
-
-def _rates(epsilons: tuple[float, ...], residuals: list[float], rounding: list[bool]) -> tuple[float | None, ...]:
-    rates: list[float | None] = [None]
-    for k in range(1, len(residuals)):
-        if rounding[k - 1] or rounding[k]:
-            rates.append(None)
-        else:
-            ratio = np.log(residuals[k - 1] / residuals[k]) / np.log(epsilons[k - 1] / epsilons[k])
-            rates.append(float(ratio))
-    return tuple(rates)
-
-
-def _median(rates: tuple[float | None, ...]) -> float | None:
-    measured = [r for r in rates if r is not None]
-    return float(np.median(measured)) if measured else None

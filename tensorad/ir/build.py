@@ -22,44 +22,17 @@ from __future__ import annotations
 
 import functools
 import math
-import string
+import numbers
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from tensorad._types import Array, Labels, Shape
 from tensorad.errors import OperandTypeError, ShapeError
-from tensorad.expr import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, children, toposort
-
-_ALPHABET = string.ascii_letters + "".join(chr(c) for c in range(0x100, 0x17F))
-
-
-def fresh_labels(n: int, avoid: Iterable[str] = ()) -> Labels:
-    """``n`` distinct labels not in ``avoid``.
-
-    >>> fresh_labels(3, "ab")
-    'cde'
-    """
-    taken = set(avoid)
-    out: list[str] = []
-    if n == 0:
-        return ""
-    for label in _label_stream():
-        if label not in taken:
-            out.append(label)
-            if len(out) == n:
-                break
-    return "".join(out)
-
-
-def _label_stream() -> Iterator[str]:
-    yield from _ALPHABET
-    code = 0x400
-    while True:
-        yield chr(code)
-        code += 1
+from tensorad.ir.labels import LabelMerge, aligned_labels, canonical_labels, fresh_labels, rename_into
+from tensorad.ir.nodes import NODE_TYPES, Add, Constant, Contraction, Elementwise, GeneralUnary, Node
 
 
 def constant(value: object) -> Constant:
@@ -76,6 +49,15 @@ def as_float(array: Array) -> Array:
     """``array``, as float64 when its dtype is boolean or integer (as a constant or a
     compiled function's argument is: tensorad computes in floating point)."""
     return array.astype(np.float64) if array.dtype.kind in "biu" else array
+
+
+def as_node(x: object) -> Node:
+    """``x`` as a node: nodes pass through, arrays and numbers become constants."""
+    if isinstance(x, NODE_TYPES):
+        return x
+    if isinstance(x, (np.ndarray, np.generic, numbers.Number, list, tuple)):
+        return constant(x)
+    raise OperandTypeError(f"cannot use an object of type {type(x).__name__} as a tensor")
 
 
 @functools.lru_cache(maxsize=256)
@@ -101,7 +83,7 @@ def contract(
     broadcast). Pass ``b=None`` and ``s2=""`` for a unary contraction. ``depth`` counts
     nested distributions over sums (internal; see :func:`_sparse_terms`).
 
-    >>> from tensorad.expr import Variable
+    >>> from tensorad.ir.nodes import Variable
     >>> A, x = Variable("A", (2, 3)), Variable("x", (3,))
     >>> contract(A, "ij", x, "j", "i").shape
     (2,)
@@ -271,30 +253,6 @@ def _dissolve(
     return x.a, "".join(rename[label] for label in x.s1)
 
 
-def rename_into(
-    inner_out: Labels, outer: Labels, inner_labels: Iterable[str], merge: LabelMerge, used: set[str]
-) -> dict[str, str]:
-    """How an inner expression's labels read in the outer expression that uses it.
-
-    The inner result, labelled ``inner_out``, appears outside as ``outer``: the label at
-    position k becomes ``outer[k]``; where ``inner_out`` repeats a label, the outer labels
-    at those positions are identified (``merge``); the inner summed labels become fresh
-    labels (added to ``used``). This is associativity with its side condition met by
-    renaming: ``*(…)(*(t1, t2, t)(P, Q), B) = *(…)(P, Q, B)`` over one label namespace.
-    """
-    rename: dict[str, str] = {}
-    for t_label, u_label in zip(inner_out, outer, strict=True):
-        if t_label in rename:
-            merge.union(rename[t_label], u_label)
-        else:
-            rename[t_label] = u_label
-    internal = [label for label in dict.fromkeys(inner_labels) if label not in rename]
-    for label, new in zip(internal, fresh_labels(len(internal), used), strict=True):
-        rename[label] = new
-        used.add(new)
-    return rename
-
-
 def _make(
     operands: list[tuple[Node, Labels]],
     out: Labels,
@@ -332,19 +290,6 @@ def _interned(key: tuple[Any, ...], make: Callable[[], Node]) -> Node:
     return node
 
 
-def canonical_labels(*strings: Labels) -> tuple[Labels, ...]:
-    """The strings with labels renamed ``a, b, c, …`` in order of first appearance.
-
-    >>> canonical_labels("ji", "ik", "jk")
-    ('ab', 'bc', 'ac')
-    """
-    rename: dict[str, str] = {}
-    for label in "".join(strings):
-        if label not in rename:
-            rename[label] = _ALPHABET[len(rename)] if len(rename) < len(_ALPHABET) else chr(0x400 + len(rename))
-    return tuple("".join(rename[label] for label in s) for s in strings)
-
-
 def _contraction(
     a: Node, b: Node | None, s1: Labels, s2: Labels, s3: Labels, scale: float, shape: Shape, dtype: np.dtype[Any]
 ) -> Node:
@@ -380,34 +325,9 @@ def _check_labels(
     return size
 
 
-class LabelMerge:
-    """Label identification: ``union(p, q)`` says label p and label q are one label."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, label: str) -> str:
-        while (parent := self.parent.get(label, label)) != label:
-            label = parent
-        return label
-
-    def union(self, p: str, q: str) -> None:
-        p, q = self.find(p), self.find(q)
-        if p != q:
-            self.parent[q] = p
-
-    def apply(self, labels: Labels) -> Labels:
-        return "".join(self.find(label) for label in labels)
-
-
-def labels_for(node: Node) -> Labels:
-    """The labels ``a, b, c, …`` for ``node``'s axes (local to one contraction)."""
-    return fresh_labels(node.ndim)
-
-
 def scale(x: Node, c: float) -> Node:
     """``c * x`` for a Python number ``c``."""
-    labels = labels_for(x)
+    labels = fresh_labels(x.ndim)
     return contract(x, labels, None, "", labels, scale=c)
 
 
@@ -441,31 +361,10 @@ def _add_pair(a: Node, b: Node) -> Node:
     return _interned(key, lambda: Add(a, b, a.shape, dtype))
 
 
-def aligned_labels(shape: Shape, target: Shape, out: Labels, avoid: Iterable[str]) -> Labels:
-    """Labels for an operand of ``shape`` broadcast (numpy's rules) to ``target`` labelled ``out``.
-
-    Matching axes take ``out``'s label; a size-1 axis against a larger size takes a fresh
-    label (not in ``avoid``), so a contraction sums it away and broadcasts.
-    """
-    lead = len(target) - len(shape)
-    if lead < 0:
-        raise ShapeError(f"cannot broadcast shape {shape} to {target}")
-    spare = iter(fresh_labels(len(shape), avoid))
-    labels = ""
-    for axis, n in enumerate(shape):
-        if n == target[lead + axis]:
-            labels += out[lead + axis]
-        elif n == 1:
-            labels += next(spare)
-        else:
-            raise ShapeError(f"cannot broadcast shape {shape} to {target} (axis {axis})")
-    return labels
-
-
 def broadcast_to(x: Node, shape: Shape) -> Node:
     """``x`` broadcast to ``shape`` by numpy's rules (a unary contraction, no copy).
 
-    >>> from tensorad.expr import Variable
+    >>> from tensorad.ir.nodes import Variable
     >>> broadcast_to(Variable("x", (3, 1)), (2, 3, 4)).shape
     (2, 3, 4)
     """
@@ -515,39 +414,3 @@ def identity(shape: Shape, dtype: np.dtype[Any]) -> Node:
     return contract(scalar(1.0, dtype), "", None, "", labels + labels, sizes=dict(zip(labels, shape, strict=True)))
 
 
-def value_of(node: Node) -> Array | None:
-    """The array of a constant node, else ``None``."""
-    return node.value if isinstance(node, Constant) else None
-
-
-def substitute(outputs: list[Node], mapping: Mapping[Node, Node]) -> list[Node]:
-    """``outputs`` with each key of ``mapping`` replaced by its value, rebuilt bottom-up.
-
-    Nodes whose operands do not change are kept as they are (shared, not copied).
-    """
-    new: dict[Node, Node] = dict(mapping)
-    for node in toposort(outputs):
-        if node not in new:
-            new[node] = rebuild(node, [new[child] for child in children(node)])
-    return [new[node] for node in outputs]
-
-
-def rebuild(node: Node, operands: list[Node]) -> Node:
-    """``node`` with new operands, through the smart constructors (``node`` if unchanged)."""
-    if all(new is old for new, old in zip(operands, children(node), strict=True)):
-        return node
-    match node:
-        case Contraction(s1=s1, s2=s2, s3=s3, scale=c):
-            sizes = dict(zip(s3, node.shape, strict=True))
-            b = operands[1] if len(operands) > 1 else None
-            return contract(operands[0], s1, b, s2, s3, sizes=sizes, scale=c)
-        case Add():
-            total = add(operands[0], operands[1])
-            assert total is not None
-            return total
-        case Elementwise(fn=fn, param=param):
-            return elementwise(fn, operands[0], param)
-        case GeneralUnary(fn=fn, params=params):
-            return general_unary(fn, operands[0], params, node.shape)
-        case _:
-            raise AssertionError(f"a leaf has no operands to replace: {node!r}")

@@ -1,6 +1,6 @@
 """Simplification: rewrite a DAG into a smaller one of equal value.
 
-Most rewrites happen as nodes are built (:mod:`tensorad.build`): symbolic zeros are never
+Most rewrites happen as nodes are built (:mod:`tensorad.ir.build`): symbolic zeros are never
 built, unary contractions (transposes, scalings, δ) dissolve into their consumers so
 double transposes and products with 1 vanish, and hash-consing shares common
 subexpressions. :func:`simplify` adds what needs a view of the whole DAG:
@@ -19,7 +19,7 @@ subexpressions. :func:`simplify` adds what needs a view of the whole DAG:
   after distributing it over a sum of products.
 
 Passes repeat until nothing changes (one rewrite can enable another). Every rewrite
-preserves the value; the tests check each one by :func:`tensorad.algebra.equivalent` and
+preserves the value; the tests check each one by :func:`tensorad.symbolic.algebra.equivalent` and
 numerically.
 
 >>> import tensorad as ta
@@ -33,9 +33,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from tensorad import build
-from tensorad.evaluate import evaluate
-from tensorad.expr import Add, Constant, Contraction, Node, Variable, children, toposort, use_counts
+from tensorad.ir import build
+from tensorad.ir.labels import fresh_labels
+from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable, children, toposort, use_counts
+from tensorad.ir.substitute import rebuild
+from tensorad.run.evaluate import evaluate
 
 
 def simplify(expr: Node) -> Node:
@@ -57,7 +59,7 @@ def simplify_all(outputs: Sequence[Node]) -> list[Node]:
 
     Examples:
         >>> import tensorad as ta
-        >>> from tensorad.simplify import simplify_all
+        >>> from tensorad.symbolic.simplify import simplify_all
         >>> x = ta.Variable("x", (3,))
         >>> [str(e) for e in simplify_all([x + x, x - x])]
         ['2*x[i]', '0']
@@ -82,7 +84,7 @@ def _simplify_pass(outputs: Sequence[Node]) -> list[Node]:
     users = use_counts(order, outputs)  # an output is used by the caller
     for node in order:
         operands = [new[child] for child in children(node)]
-        rebuilt = build.rebuild(node, operands)
+        rebuilt = rebuild(node, operands)
         if isinstance(node, Contraction):
             single_use = [users[child] == 1 for child in children(node)]
             rebuilt = fuse(rebuilt, single_use[0]) if node.b is None else reassociate(rebuilt, single_use)
@@ -226,7 +228,7 @@ def _relabel(inner: Contraction, output: str, avoid: str) -> tuple[str, str]:
     position) and its summed labels to fresh ones not in ``avoid``."""
     rename = dict(zip(inner.s3, output, strict=True))
     summed = "".join(dict.fromkeys(c for c in inner.s1 + inner.s2 if c not in rename))
-    rename.update(zip(summed, build.fresh_labels(len(summed), avoid), strict=True))
+    rename.update(zip(summed, fresh_labels(len(summed), avoid), strict=True))
     s1, s2 = ("".join(rename[c] for c in labels) for labels in (inner.s1, inner.s2))
     return s1, s2
 
@@ -255,7 +257,7 @@ def collect_terms(total: Add) -> Node:
 
     Examples:
         >>> import tensorad as ta
-        >>> from tensorad.simplify import collect_terms
+        >>> from tensorad.symbolic.simplify import collect_terms
         >>> x = ta.Variable("x", (3,))
         >>> print(collect_terms(2.0 * x + 3.0 * x))
         5*x[i]

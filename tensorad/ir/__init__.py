@@ -1,0 +1,4 @@
+"""The IR: einsum specs (:mod:`~tensorad.ir.spec`), node types (:mod:`~tensorad.ir.nodes`),
+labels (:mod:`~tensorad.ir.labels`), the smart constructors that make every node
+(:mod:`~tensorad.ir.build`) and substitution (:mod:`~tensorad.ir.substitute`).
+Imports nothing of tensorad but :mod:`tensorad.errors` and the shared aliases."""

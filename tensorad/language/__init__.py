@@ -1,0 +1,185 @@
+"""An index-notation expression language, parsed without ``eval``.
+
+``parse`` turns a line such as ``"x[i] A[i,j] x[j]"`` into a tensorad expression over
+:class:`~tensorad.ir.nodes.Variable` leaves (shapes from ``dims``) and reports the output labels:
+
+>>> import numpy as np
+>>> from tensorad.run.evaluate import evaluate
+>>> p = parse("x[i] A[i,j] x[j]", dims={"i": 2, "j": 2})
+>>> p.output, {name: v.shape for name, v in p.variables.items()}
+('', {'x': (2,), 'A': (2, 2)})
+>>> evaluate([p.expr], {p.variables["x"]: np.array([1.0, 2.0]), p.variables["A"]: np.eye(2)})[0]
+array(5.)
+>>> parse("A[i,j] + B[j,i]").output, parse("out[j,i] = A[i,j]").output
+('ij', 'ji')
+
+Grammar (a tokenizer and a recursive-descent parser; ``^`` is right-associative and binds
+tighter than unary minus, which binds tighter than products)::
+
+    statement := [NAME ['[' [labels] ']'] '='] expr
+    expr      := term (('+' | '-') term)*
+    term      := unary (('*' | '/') unary | power)*      # juxtaposition is a product
+    unary     := ('-' | '+') unary | power
+    power     := atom [('^' | '**') unary]               # the exponent must be a constant
+    atom      := NUMBER | NAME ['[' [labels] ']'] | group ['[' [labels] ']']
+    group     := '(' expr ')' | FUNCTION '(' expr (',' labels)* ')'   # sum_ij(e) is sum(e, i, j)
+    labels    := LABEL (',' LABEL)*                      # A[i,j], or run together: A[ij]
+
+Labels are single ASCII letters, sized by ``dims`` or ``default_size``; a variable's shape
+follows the labels it is written with, and every use of it must agree. A name without
+brackets is the whole variable: it takes the labels of its bracketed use, is a scalar
+when it has none, and is a ``default_size`` square matrix as the argument of ``det`` or
+``logdet``. A name followed by ``(`` is always a call: write ``a * (…)`` to scale.
+
+Semantics:
+
+* **Products** (juxtaposition or ``*``) are Einstein sums, built as one ``einsum`` over all
+  their factors: a label written twice is summed, once is free (``A[i,i]`` alone is the
+  trace); three times is an error. Free labels keep their order of first appearance.
+* **Scopes.** A parenthesised expression and a function argument are closed: their free
+  labels are what the enclosing product sees. ``sum_i(e)``, ``softmax(e, i)`` (any call
+  naming a label) and ``out[i] = e`` *bind* ``i`` inside ``e``: products keep a bound label
+  free however often it occurs, so ``sum_n(log(1 + exp(-y[n] X[n,j] w[j])))`` is the
+  logistic loss, ``out[i] = x[i] y[i]`` the elementwise product and ``d[i] = A[i,i]`` the
+  diagonal.
+* **Division** ``a / b`` is elementwise, left to right (``a / b c`` is ``(a / b) c``): the
+  product so far is contracted, then divided by ``b`` aligned by label; labels of ``b``
+  not in it are broadcast (``1 / (1 + exp(-z[n]))`` has free label ``n``).
+* **Sums** ``+``/``-`` need the same set of free labels on both sides and align them by
+  name (``A[i,j] + B[j,i]`` is ``A + Bᵀ``, output ``ij``); a side without free labels
+  (a number, a scalar, a full contraction) is broadcast.
+* **Calls.** Elementwise functions (``exp``, ``log``, ``tanh``, ``sigmoid`` … every entry
+  of the registry but ``power``) keep the argument's free labels. ``inv``, ``det`` and
+  ``logdet`` treat the last two free labels as the (square) matrix and earlier ones as a
+  batch; ``inv`` keeps the labels, ``det`` and ``logdet`` drop the two. ``sum``,
+  ``softmax``, ``logsumexp`` and ``norm`` act over the labels named after the argument,
+  or, with none named, over every free label that no enclosing scope binds.
+* **Relabelling.** Labels after a parenthesised expression or a call rename its free
+  labels, in their order; the result is a factor like a variable: ``inv(X[i,j])[j,i]`` is
+  ``X⁻ᵀ`` and ``inv(X[i,j])[k,k]`` its trace.
+* ``out[…] = e`` (any name) fixes the output order; its labels must be a permutation of
+  the free labels of ``e``. Numbers fold: ``2^-1`` is ``0.5``.
+
+Errors are :class:`ParseError` (a :class:`~tensorad.errors.SpecError`, hence a
+``ValueError``) whose ``column`` is the 0-based index of the offending character:
+
+>>> parse("x[i] + y[j]")
+Traceback (most recent call last):
+  ...
+tensorad.language.syntax.ParseError: cannot add terms with free labels (i) and (j): + and - need the same free labels
+  x[i] + y[j]
+       ^
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+import string
+from collections.abc import Mapping
+
+import numpy as np
+
+from tensorad.errors import ShapeError, SpecError
+from tensorad.ir.build import as_node
+from tensorad.ir.nodes import Variable
+from tensorad.language.semantics import Builder, Parsed
+from tensorad.language.syntax import ParseError, Parser
+from tensorad.numpy.products import einsum
+
+__all__ = ["ParseError", "Parsed", "parse", "parse_dims"]
+
+
+def parse(
+    text: str,
+    dims: Mapping[str, int] | None = None,
+    default_size: int = 3,
+    variables: Mapping[str, Variable] | None = None,
+) -> Parsed:
+    """The expression ``text`` over variables shaped by ``dims`` (``default_size`` otherwise).
+
+    ``variables`` are reused by name instead of new ones (say, to parse a second
+    expression over the first one's variables); each must fit the labels it is used with.
+
+    >>> p = parse("sum_i(exp(x[i]))", dims={"i": 4})
+    >>> p.variables["x"].shape, p.expr.shape, p.output
+    ((4,), (), '')
+    >>> parse("d[i] = A[i,i]").output
+    'i'
+    """
+    for label in dims or {}:
+        if len(label) != 1 or label not in string.ascii_letters:
+            raise SpecError(f"dims label {label!r} must be a single ASCII letter")
+    given = [*((f"label {label}", n) for label, n in (dims or {}).items()), ("default_size", default_size)]
+    for what, n in given:
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+            raise ShapeError(f"the size of {what} must be a positive integer, got {n!r}")
+    sizes = {label: int(n) for label, n in (dims or {}).items()}
+    default_size = int(default_size)
+    try:
+        out, ast = Parser(text).statement()
+        builder = Builder(text, ast, sizes, default_size, variables or {})
+        value = builder.value(ast, frozenset(out[0] if out else ""))
+    except RecursionError:
+        raise ParseError("expression nested too deeply", text, 0) from None
+    labels = value.labels
+    if out is not None:
+        for k, (label, column) in enumerate(zip(out[0], out[1], strict=True)):
+            if label in out[0][:k]:
+                raise ParseError(f"label {label} appears twice in the output", text, column)
+            if label not in value.labels:
+                raise ParseError(f"output label {label} is not a free label of the expression "
+                                 f"(free labels: ({value.labels}))", text, column)
+        for label, column in zip(value.labels, value.columns, strict=True):
+            if label not in out[0]:
+                raise ParseError(f"free label {label} is missing from the output labels ({out[0]})", text, column)
+        labels = out[0]
+    if value.node is None:
+        node = as_node(np.float64(value.scale))
+    else:
+        node = value.dense()
+        if labels != value.labels:
+            node = einsum(f"{value.labels}->{labels}", node)
+    return Parsed(node, builder.variables, labels)
+
+
+_NAME, _SIZE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*"), re.compile(r"[0-9]+")
+
+
+def _skip_space(text: str, pos: int) -> int:
+    return len(text) - len(text[pos:].lstrip())
+
+
+def parse_dims(text: str) -> dict[str, int]:
+    """``"i=3,j=4"`` as ``{"i": 3, "j": 4}`` (the ``--dims`` option); the empty text is ``{}``.
+
+    >>> parse_dims("i=3, j=4")
+    {'i': 3, 'j': 4}
+    """
+    sizes: dict[str, int] = {}
+    if not text.strip():
+        return sizes
+    end = -1
+    for item in text.split(","):
+        start = _skip_space(text, end + 1)
+        end += len(item) + 1
+        label = _NAME.match(text, start, end)
+        if label is None:
+            raise ParseError("expected label=size", text, start)
+        name = label.group()
+        if len(name) != 1 or name not in string.ascii_letters:
+            raise ParseError(f"{name!r} is not a label: labels are single letters", text, start)
+        equals = _skip_space(text, label.end())
+        if not text.startswith("=", equals, end):
+            raise ParseError(f"expected '=' after the label {name}", text, equals)
+        size = _SIZE.match(text, _skip_space(text, equals + 1), end)
+        if size is None:
+            raise ParseError(f"expected the size of {name} (a positive integer)", text, _skip_space(text, equals + 1))
+        if _skip_space(text[:end], size.end()) != end:
+            raise ParseError("expected ',' or the end of the text", text, _skip_space(text, size.end()))
+        if int(size.group()) < 1:
+            raise ParseError(f"the size of {name} must be positive", text, size.start())
+        if name in sizes:
+            raise ParseError(f"label {name} is given twice", text, start)
+        sizes[name] = int(size.group())
+    return sizes

@@ -1,0 +1,298 @@
+"""The expression language's meaning: a syntax tree elaborated into tensorad nodes.
+
+Products become one ``einsum`` over their factors, sums align their free labels by name,
+calls bind labels; the rules are in :mod:`tensorad.language`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import assert_never
+
+import numpy as np
+
+from tensorad._types import Labels
+from tensorad.ir.nodes import Node, Variable
+from tensorad.language.syntax import (
+    MATRIX,
+    REDUCING,
+    Ast,
+    Call,
+    Neg,
+    Num,
+    ParseError,
+    Power,
+    Product,
+    Relabel,
+    Sum,
+    Var,
+)
+from tensorad.library.registry import ELEMENTWISE, apply
+from tensorad.numpy import arithmetic, axes, products
+from tensorad.numpy.functions import elementwise, general
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed expression, its variables by name (first appearance first), its output labels."""
+
+    expr: Node
+    variables: dict[str, Variable]
+    output: Labels
+
+
+@dataclass(frozen=True, slots=True)
+class _Value:
+    """``scale * node`` with free ``labels`` (first seen at ``columns``); a number when ``node`` is None."""
+
+    node: Node | None
+    labels: Labels
+    columns: tuple[int, ...]
+    scale: float = 1.0
+
+    def dense(self) -> Node:
+        assert self.node is not None
+        return self.node if self.scale == 1.0 else arithmetic.multiply(self.scale, self.node)
+
+
+def _occurrences(ast: Ast, call: str | None = None) -> Iterator[tuple[Var, str | None]]:
+    """Variable uses in text order, each with the function it is the direct argument of."""
+    match ast:
+        case Num():
+            pass
+        case Var():
+            yield ast, call
+        case Call(name=name, arg=arg):
+            yield from _occurrences(arg, name)
+        case Neg(arg=arg) | Relabel(arg=arg):
+            yield from _occurrences(arg)
+        case Power(base=base, exponent=exponent):
+            yield from _occurrences(base)
+            yield from _occurrences(exponent)
+        case Product(factors=parts) | Sum(terms=parts):
+            for part in parts:
+                yield from _occurrences(part)
+        case _:
+            assert_never(ast)
+
+
+class Builder:
+    """Elaborates the syntax tree into tensorad nodes; ``bound`` labels are kept free by products."""
+
+    def __init__(
+        self, text: str, ast: Ast, sizes: dict[str, int], default_size: int, given: Mapping[str, Variable]
+    ) -> None:
+        self.text, self.sizes, self.default_size = text, sizes, default_size
+        self.variables: dict[str, Variable] = {}
+        self.labels: dict[str, tuple[Labels, tuple[int, ...]] | None] = {}  # None: anonymous matrix axes
+        uses = list(_occurrences(ast))
+        for use, _ in uses:
+            if use.labels is not None and self.labels.get(use.name) is None:
+                self.labels[use.name] = (use.labels, use.columns)
+        for use, call in uses:
+            if use.name not in self.labels:  # written without brackets everywhere
+                self.labels[use.name] = None if call in ("det", "logdet") else ("", ())
+            first = self.labels[use.name]
+            if use.name not in self.variables:
+                shape = (default_size,) * 2 if first is None else tuple(self.size(label) for label in first[0])
+                known = given.get(use.name)
+                self.variables[use.name] = Variable(use.name, shape) if known is None else known
+            self.check(use, first)
+
+    def check(self, use: Var, first: tuple[Labels, tuple[int, ...]] | None) -> None:
+        """The variable's shape fits this use: its rank, and each label's size."""
+        name, shape = use.name, self.variables[use.name].shape
+        if use.labels is None:
+            fits = len(shape) == 2 and shape[0] == shape[1] if first is None else len(shape) == len(first[0])
+            if not fits:
+                raise self.fail(use.column, f"{name} has shape {shape}: write it with labels, e.g. {name}[i,j]")
+            return
+        if len(use.labels) != len(shape):
+            raise self.fail(use.column, f"{name} has {len(shape)} axes (shape {shape}) but {len(use.labels)} "
+                            "labels here")
+        for k, (label, column, n) in enumerate(zip(use.labels, use.columns, shape, strict=True)):
+            if self.size(label) != n:
+                raise self.fail(column, f"label {label} has size {self.size(label)}, but axis {k} of {name} "
+                                f"has size {n}")
+
+    def fail(self, column: int, description: str) -> ParseError:
+        return ParseError(description, self.text, column)
+
+    def size(self, label: str) -> int:
+        return self.sizes.get(label, self.default_size)
+
+    def value(self, ast: Ast, bound: frozenset[str]) -> _Value:
+        match ast:
+            case Num(value=value):
+                return _Value(None, "", (), value)
+            case Var() | Relabel():
+                return self.contract([self.factor(ast, bound)], bound)
+            case Call():
+                return self.call(ast, bound)
+            case Neg(arg=arg):
+                inner = self.value(arg, bound)
+                return _Value(inner.node, inner.labels, inner.columns, -inner.scale)
+            case Power():
+                return self.power(ast, bound)
+            case Product():
+                return self.product(ast, bound)
+            case Sum():
+                return self.sum(ast, bound)
+            case _:
+                assert_never(ast)
+
+    def factor(self, ast: Ast, bound: frozenset[str]) -> _Value:
+        """A factor of a product: a variable keeps its written labels, repeats included."""
+        if isinstance(ast, Relabel):
+            return self.relabel(ast, bound)
+        if not isinstance(ast, Var):
+            return self.value(ast, bound)
+        variable, first = self.variables[ast.name], self.labels[ast.name]
+        if ast.labels is not None:
+            return _Value(variable, ast.labels, ast.columns)
+        if first is None:
+            raise self.fail(ast.column, f"{ast.name} is a matrix without labels: write {ast.name}[i,j]")
+        return _Value(variable, first[0], (ast.column,) * len(first[0]))
+
+    def relabel(self, ast: Relabel, bound: frozenset[str]) -> _Value:
+        """``(e)[a,b]``: the free labels of ``e``, in their order, renamed ``a``, ``b``."""
+        inner = self.value(ast.arg, bound)
+        if len(ast.labels) != len(inner.labels):
+            raise self.fail(ast.column, f"the expression has {len(inner.labels)} free labels ({inner.labels}), "
+                            f"but {len(ast.labels)} are given")
+        for old, new, column in zip(inner.labels, ast.labels, ast.columns, strict=True):
+            if self.size(old) != self.size(new):
+                raise self.fail(column, f"label {new} has size {self.size(new)}, but the axis it names "
+                                f"(label {old}) has size {self.size(old)}")
+        return _Value(inner.node, ast.labels, ast.columns, inner.scale)
+
+    def contract(self, factors: list[_Value], bound: frozenset[str]) -> _Value:
+        """One einsum over ``factors``: labels seen twice are summed unless bound."""
+        count: dict[str, int] = {}
+        first: dict[str, int] = {}
+        for factor in factors:
+            for label, column in zip(factor.labels, factor.columns, strict=True):
+                count[label] = count.get(label, 0) + 1
+                first.setdefault(label, column)
+                if count[label] == 3 and label not in bound:
+                    raise self.fail(column, f"label {label} appears 3 times in one product: at most twice "
+                                    f"(once free, twice summed), unless bound by sum_{label}(…) or out[…] =")
+        out = "".join(label for label in count if count[label] == 1 or label in bound)
+        scale = math.prod(factor.scale for factor in factors)
+        tensors = [factor for factor in factors if factor.node is not None]
+        if not tensors:
+            return _Value(None, "", (), scale)
+        if len(tensors) == 1 and tensors[0].labels == out:
+            node = tensors[0].node
+        else:
+            equation = ",".join(factor.labels for factor in tensors) + "->" + out
+            node = products.einsum(equation, *(factor.node for factor in tensors))
+        return _Value(node, out, tuple(first[label] for label in out), scale)
+
+    def product(self, ast: Product, bound: frozenset[str]) -> _Value:
+        group: list[_Value] = []
+        for factor, divides, column in zip(ast.factors, ast.divides, ast.columns, strict=True):
+            if not divides:
+                group.append(self.factor(factor, bound))
+                continue
+            divisor = self.value(factor, bound)
+            if divisor.node is None and divisor.scale == 0.0:
+                raise self.fail(column, "division by zero")
+            if divisor.node is None:
+                group.append(_Value(None, "", (), 1.0 / divisor.scale))
+                continue
+            numerator = self.contract(group, bound)
+            inverse = elementwise("reciprocal", divisor.node)
+            new = "".join(label for label in divisor.labels if label not in numerator.labels)
+            columns = numerator.columns + tuple(c for label, c in zip(divisor.labels, divisor.columns,
+                                                                      strict=True) if label in new)
+            node = inverse if numerator.node is None else products.einsum(
+                f"{numerator.labels},{divisor.labels}->{numerator.labels}{new}", numerator.node, inverse)
+            group = [_Value(node, numerator.labels + new, columns, numerator.scale / divisor.scale)]
+        return self.contract(group, bound)
+
+    def sum(self, ast: Sum, bound: frozenset[str]) -> _Value:
+        total = self.value(ast.terms[0], bound)
+        for term, sign, column in zip(ast.terms[1:], ast.signs[1:], ast.columns[1:], strict=True):
+            other = self.value(term, bound)
+            other = _Value(other.node, other.labels, other.columns, sign * other.scale)
+            if total.labels and other.labels and set(total.labels) != set(other.labels):
+                raise self.fail(column, f"cannot {'add' if sign > 0 else 'subtract'} terms with free labels "
+                                f"({total.labels}) and ({other.labels}): + and - need the same free labels")
+            if total.node is None and other.node is None:
+                total = _Value(None, "", (), total.scale + other.scale)
+                continue
+            if total.node is None or other.node is None:
+                tensor, number = (other, total) if total.node is None else (total, other)
+                total = _Value(arithmetic.add(tensor.dense(), number.scale), tensor.labels, tensor.columns)
+                continue
+            b = other.dense()
+            if total.labels and other.labels and other.labels != total.labels:
+                b = products.einsum(f"{other.labels}->{total.labels}", b)
+            wide = total if total.labels or not other.labels else other
+            total = _Value(arithmetic.add(total.dense(), b), wide.labels, wide.columns)
+        return total
+
+    def power(self, ast: Power, bound: frozenset[str]) -> _Value:
+        base, exponent = self.value(ast.base, bound), self.value(ast.exponent, bound)
+        if exponent.node is not None:
+            raise self.fail(ast.column, "the exponent must be a numeric constant")
+        if base.node is not None:
+            return _Value(arithmetic.power(base.dense(), exponent.scale), base.labels, base.columns)
+        try:
+            return _Value(None, "", (), math.pow(base.scale, exponent.scale))
+        except (ValueError, OverflowError):
+            raise self.fail(ast.column, f"({base.scale:g})^{exponent.scale:g} is not a finite real number") from None
+
+    def call(self, ast: Call, bound: frozenset[str]) -> _Value:
+        name = ast.name
+        if name in MATRIX:
+            return self.matrix(ast, bound)
+        arg = self.value(ast.arg, bound | set(ast.labels))
+        if name in ELEMENTWISE:
+            if arg.node is None:
+                impl = ELEMENTWISE[name].impl
+                return _Value(None, "", (), float(impl(np.asarray(arg.scale), None)))
+            return _Value(elementwise(name, arg.dense()), arg.labels, arg.columns)
+        for k, (label, column) in enumerate(zip(ast.labels, ast.columns, strict=True)):
+            if label in ast.labels[:k]:
+                raise self.fail(column, f"label {label} is named twice")
+            if label not in arg.labels:
+                raise self.fail(column, f"{label} is not a free label of the argument of {name} "
+                                f"(free labels: ({arg.labels}))")
+        over = ast.labels or "".join(label for label in arg.labels if label not in bound)
+        if not over and name == "sum":
+            return arg
+        if not over or arg.node is None:
+            raise self.fail(ast.column, f"{name}: the argument has no free label to act over")
+        reduce = tuple(k for k, label in enumerate(arg.labels) if label in over)
+        kept = [(label, c) for label, c in zip(arg.labels, arg.columns, strict=True) if label not in over]
+        if name == "sum":
+            node, scale = axes.sum(arg.node, axis=reduce), arg.scale
+        else:
+            node, scale = general(name, arg.dense(), reduce), 1.0
+        if name not in REDUCING:
+            return _Value(node, arg.labels, arg.columns)
+        return _Value(node, "".join(label for label, _ in kept), tuple(c for _, c in kept), scale)
+
+    def matrix(self, ast: Call, bound: frozenset[str]) -> _Value:
+        """``inv``, ``det``, ``logdet`` over the last two free labels (a bare name: its own axes)."""
+        if isinstance(ast.arg, Var) and ast.arg.labels is None:
+            name = ast.arg.name
+            if self.labels[name] is None:
+                return _Value(apply(ast.name, self.variables[name]), "", ())
+            if self.labels[name] == ("", ()):
+                raise self.fail(ast.arg.column, f"{name} has no labels: write {ast.name}({name}[i,j])")
+        arg = self.value(ast.arg, bound)
+        if len(arg.labels) < 2 or arg.node is None:
+            raise self.fail(ast.column, f"{ast.name} needs a matrix: its argument has free labels ({arg.labels})")
+        i, j = arg.labels[-2], arg.labels[-1]
+        if self.size(i) != self.size(j):
+            raise self.fail(ast.column, f"{ast.name} needs a square matrix: labels {i} and {j} have sizes "
+                            f"{self.size(i)} and {self.size(j)}")
+        node = apply(ast.name, arg.dense())
+        if ast.name == "inv":
+            return _Value(node, arg.labels, arg.columns)
+        return _Value(node, arg.labels[:-2], arg.columns[:-2])

@@ -1,0 +1,282 @@
+"""The expression language's syntax: tokens, the syntax tree, a recursive-descent parser.
+
+The grammar is in :mod:`tensorad.language`; the syntax tree is turned into nodes by
+:mod:`tensorad.language.semantics`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from typing import NamedTuple, TypeAlias
+
+from tensorad._types import Labels
+from tensorad.errors import SpecError
+from tensorad.library.registry import ELEMENTWISE as ELEMENTWISE_REGISTRY
+
+ELEMENTWISE = frozenset(name for name in ELEMENTWISE_REGISTRY if name != "power")
+MATRIX = frozenset({"inv", "det", "logdet"})
+AXIS = frozenset({"sum", "softmax", "logsumexp", "norm"})
+REDUCING = frozenset({"sum", "logsumexp", "norm"})
+FUNCTIONS = ELEMENTWISE | MATRIX | AXIS
+
+
+class ParseError(SpecError):
+    """A malformed expression: the message shows the text with a caret under ``column``."""
+
+    def __init__(self, description: str, text: str, column: int) -> None:
+        self.description, self.text, self.column = description, text, column
+        shown = re.sub(r"\s", " ", text)
+        super().__init__(f"{description}\n  {shown}\n  {' ' * column}^")
+
+
+class Token(NamedTuple):
+    kind: str  # "number", "name", "end", or the operator itself ("+", "(", "**" …)
+    text: str
+    column: int
+
+
+_TOKEN = re.compile(
+    r"(\s+)"  # space, skipped
+    r"|((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"  # number
+    r"|([A-Za-z_][A-Za-z0-9_]*)"  # name
+    r"|(\*\*|[-+*/^()\[\],=])"  # operator
+)
+
+
+def _tokens(text: str) -> list[Token]:
+    tokens, column = [], 0
+    while column < len(text):
+        match = _TOKEN.match(text, column)
+        if match is None:
+            raise ParseError(f"unexpected character {text[column]!r}", text, column)
+        kind = ("", "number", "name", match.group())[(match.lastindex or 1) - 1]
+        if kind:
+            tokens.append(Token(kind, match.group(), column))
+        column = match.end()
+    return [*tokens, Token("end", "end of input", len(text))]
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    value: float
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    name: str
+    labels: Labels | None  # None: written without brackets
+    columns: tuple[int, ...]
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str
+    arg: Ast
+    labels: Labels
+    columns: tuple[int, ...]
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Neg:
+    arg: Ast
+
+
+@dataclass(frozen=True, slots=True)
+class Power:
+    base: Ast
+    exponent: Ast
+    column: int  # of the exponent
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    factors: tuple[Ast, ...]
+    divides: tuple[bool, ...]  # per factor: True after '/'
+    columns: tuple[int, ...]  # per factor: its operator's column
+
+
+@dataclass(frozen=True, slots=True)
+class Sum:
+    terms: tuple[Ast, ...]
+    signs: tuple[float, ...]
+    columns: tuple[int, ...]  # per term: its operator's column
+
+
+@dataclass(frozen=True, slots=True)
+class Relabel:
+    arg: Ast
+    labels: Labels  # new names for the argument's free labels, in their order
+    columns: tuple[int, ...]
+    column: int  # of the '['
+
+
+Ast: TypeAlias = Num | Var | Call | Neg | Power | Product | Sum | Relabel
+
+
+class Parser:
+    """Recursive descent over the token list; one method per grammar rule."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.tokens, self.pos = text, _tokens(text), 0
+
+    def fail(self, column: int, description: str) -> ParseError:
+        return ParseError(description, self.text, column)
+
+    def peek(self) -> Token:
+        return self.tokens[self.pos]
+
+    def next(self) -> Token:
+        token = self.tokens[self.pos]
+        self.pos += min(1, len(self.tokens) - 1 - self.pos)
+        return token
+
+    def close(self, kind: str, opener: Token) -> None:
+        token = self.next()
+        if token.kind == "end":
+            raise self.fail(opener.column, f"unclosed {opener.text!r}")
+        if token.kind != kind:
+            raise self.fail(token.column, f"expected {kind!r} to close the {opener.text!r} at column "
+                            f"{opener.column}, got {token.text!r}")
+
+    def statement(self) -> tuple[tuple[Labels, tuple[int, ...]] | None, Ast]:
+        out = None
+        if any(token.kind == "=" for token in self.tokens):
+            name = self.next()
+            if name.kind != "name":
+                raise self.fail(name.column, f"expected the output's name before '=', got {name.text!r}")
+            out = self.bracket() if self.peek().kind == "[" else ("", ())
+            token = self.next()
+            if token.kind != "=":
+                raise self.fail(token.column, f"expected '=' after the output {name.text}[…], got {token.text!r}")
+        ast = self.expr()
+        token = self.peek()
+        if token.kind in (")", "]"):
+            raise self.fail(token.column, f"unbalanced {token.text!r}: nothing to close")
+        if token.kind != "end":
+            raise self.fail(token.column, f"unexpected {token.text!r}")
+        return out, ast
+
+    def expr(self) -> Ast:
+        column = self.peek().column
+        terms, signs, columns = [self.term()], [1.0], [column]
+        while self.peek().kind in ("+", "-"):
+            token = self.next()
+            signs.append(1.0 if token.kind == "+" else -1.0)
+            columns.append(token.column)
+            terms.append(self.term())
+        return terms[0] if len(terms) == 1 else Sum(tuple(terms), tuple(signs), tuple(columns))
+
+    def term(self) -> Ast:
+        column = self.peek().column
+        factors, divides, columns = [self.unary()], [False], [column]
+        while True:
+            token = self.peek()
+            if token.kind in ("*", "/"):
+                self.next()
+                factors.append(self.unary())
+            elif token.kind in ("number", "name", "("):
+                factors.append(self.power())
+            else:
+                break
+            divides.append(token.kind == "/")
+            columns.append(token.column)
+        return factors[0] if len(factors) == 1 else Product(tuple(factors), tuple(divides), tuple(columns))
+
+    def unary(self) -> Ast:
+        if self.peek().kind == "-":
+            self.next()
+            return Neg(self.unary())
+        if self.peek().kind == "+":
+            self.next()
+            return self.unary()
+        return self.power()
+
+    def power(self) -> Ast:
+        base = self.atom()
+        if self.peek().kind not in ("^", "**"):
+            return base
+        self.next()
+        column = self.peek().column
+        return Power(base, self.unary(), column)
+
+    def atom(self) -> Ast:
+        token = self.next()
+        if token.kind == "number":
+            return Num(float(token.text), token.column)
+        if token.kind == "(":
+            ast = self.expr()
+            self.close(")", token)
+            return self.relabel(ast)
+        if token.kind != "name":
+            got = "end of input" if token.kind == "end" else repr(token.text)
+            raise self.fail(token.column, f"expected a number, a variable, a call or '(', got {got}")
+        if self.peek().kind == "(":
+            return self.relabel(self.call(token))
+        if token.text in FUNCTIONS or token.text.startswith("sum_"):
+            raise self.fail(token.column, f"{token.text!r} is a function: call it as {token.text}(…)")
+        if self.peek().kind != "[":
+            return Var(token.text, None, (), token.column)
+        labels, columns = self.bracket()
+        return Var(token.text, labels, columns, token.column)
+
+    def relabel(self, ast: Ast) -> Ast:
+        if self.peek().kind != "[":
+            return ast
+        column = self.peek().column
+        labels, columns = self.bracket()
+        return Relabel(ast, labels, columns, column)
+
+    def call(self, name: Token) -> Ast:
+        function, labels = name.text, ""
+        columns: tuple[int, ...] = ()
+        if function.startswith("sum_"):
+            function = "sum"
+            labels, columns = self.letters(Token("name", name.text[4:], name.column + 4))
+        elif function not in FUNCTIONS:
+            raise self.fail(name.column, f"unknown function {function!r} (known: {', '.join(sorted(FUNCTIONS))}; "
+                            f"to multiply by a parenthesised expression write {function} * (…))")
+        opener = self.next()
+        arg = self.expr()
+        while self.peek().kind == ",":
+            self.next()
+            more, where = self.letters(self.next())
+            labels, columns = labels + more, columns + where
+        if labels and function not in AXIS:
+            raise self.fail(columns[0], f"{function} takes one argument: only {', '.join(sorted(AXIS))} take labels")
+        self.close(")", opener)
+        return Call(function, arg, labels, columns, name.column)
+
+    def bracket(self) -> tuple[Labels, tuple[int, ...]]:
+        opener = self.next()
+        labels = ""
+        columns: tuple[int, ...] = ()
+        if self.peek().kind == "]":
+            self.next()
+            return labels, columns
+        while True:
+            token = self.next()
+            if token.kind == "end":
+                raise self.fail(opener.column, "unclosed '['")
+            more, where = self.letters(token)
+            labels, columns = labels + more, columns + where
+            token = self.next()
+            if token.kind == "]":
+                return labels, columns
+            if token.kind == "end":
+                raise self.fail(opener.column, "unclosed '['")
+            if token.kind != ",":
+                raise self.fail(token.column, f"expected ',' or ']' after a label, got {token.text!r}")
+
+    def letters(self, token: Token) -> tuple[Labels, tuple[int, ...]]:
+        if token.kind != "name" or not token.text:
+            got = "end of input" if token.kind == "end" else repr(token.text)
+            raise self.fail(token.column, f"expected a label (a letter), got {got}")
+        for k, letter in enumerate(token.text):
+            if letter not in string.ascii_letters:
+                raise self.fail(token.column + k, f"labels are single letters; {token.text!r} is not a list of them")
+        return token.text, tuple(token.column + k for k in range(len(token.text)))

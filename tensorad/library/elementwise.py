@@ -1,0 +1,67 @@
+"""Elementwise functions: one line each, the derivative written with ``y = f(x)``.
+
+Each entry is ``name, numpy implementation, f'(x, y)``; ``f'`` is built from tensorad
+operations (``None`` is zero), so it differentiates again. The rules that use it are
+:func:`tensorad.ad.rules.jvp_elementwise` and :func:`tensorad.ad.rules.vjp_elementwise`
+(proofs ``forward_elementwise`` and ``reverse_elementwise``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.special
+
+from tensorad._types import Array
+from tensorad.ir.build import broadcast_to, scalar, scale
+from tensorad.ir.nodes import Node
+from tensorad.library.registry import call, register_elementwise
+
+
+def _sigmoid(x: Array, _: float | None) -> Array:
+    return np.asarray(scipy.special.expit(x))
+
+
+_SQRT_PI_INV = 2.0 / math.sqrt(math.pi)
+
+# name, numpy implementation, derivative f'(x) written with y = f(x)
+register_elementwise("exp", lambda x, _: np.exp(x), lambda x, y, _: y)
+register_elementwise("log", lambda x, _: np.log(x), lambda x, y, _: call("reciprocal", x))
+register_elementwise("log1p", lambda x, _: np.log1p(x), lambda x, y, _: call("reciprocal", 1.0 + x))
+register_elementwise("expm1", lambda x, _: np.expm1(x), lambda x, y, _: y + 1.0)
+register_elementwise("sin", lambda x, _: np.sin(x), lambda x, y, _: call("cos", x))
+register_elementwise("cos", lambda x, _: np.cos(x), lambda x, y, _: -call("sin", x))
+register_elementwise("tan", lambda x, _: np.tan(x), lambda x, y, _: 1.0 + call("square", y))
+register_elementwise("tanh", lambda x, _: np.tanh(x), lambda x, y, _: 1.0 - call("square", y))
+register_elementwise("sinh", lambda x, _: np.sinh(x), lambda x, y, _: call("cosh", x))
+register_elementwise("cosh", lambda x, _: np.cosh(x), lambda x, y, _: call("sinh", x))
+register_elementwise("sigmoid", _sigmoid, lambda x, y, _: y * (1.0 - y))
+register_elementwise("softplus", lambda x, _: np.logaddexp(0.0, x), lambda x, y, _: call("sigmoid", x))
+register_elementwise("sqrt", lambda x, _: np.sqrt(x), lambda x, y, _: 0.5 * call("reciprocal", y))
+register_elementwise("square", lambda x, _: np.square(x), lambda x, y, _: scale(x, 2.0))
+register_elementwise("reciprocal", lambda x, _: np.reciprocal(x), lambda x, y, _: -call("square", y))
+register_elementwise("abs", lambda x, _: np.abs(x), lambda x, y, _: call("sign", x))
+register_elementwise("sign", lambda x, _: np.sign(x), lambda x, y, _: None)
+register_elementwise(
+    "erf",
+    lambda x, _: scipy.special.erf(x),
+    lambda x, y, _: _SQRT_PI_INV * call("exp", -call("square", x)),
+)
+
+
+def _power_impl(x: Array, c: float | None) -> Array:
+    assert c is not None
+    return np.power(x, np.asarray(c, dtype=x.dtype))
+
+
+def _power_derivative(x: Node, y: Node, c: float | None) -> Node | None:
+    assert c is not None
+    if c == 0.0:
+        return None
+    if c == 1.0:
+        return broadcast_to(scalar(1.0, x.dtype), x.shape)
+    return c * call("power", x, c - 1.0)
+
+
+register_elementwise("power", _power_impl, _power_derivative)

@@ -1,0 +1,83 @@
+"""Linear algebra: ``inv``, ``det``, ``logdet`` over the last two axes (batched in front).
+
+Each rule applies ``f'(A)`` through its structure, as matrix products: the derivative of
+the inverse is ``−C Ȧ C``, never the ``n⁴`` tensor (proofs ``forward_general_unary`` and
+``reverse_general_unary``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tensorad._types import Array, Shape
+from tensorad.errors import ShapeError
+from tensorad.ir.build import contract
+from tensorad.ir.nodes import Node
+from tensorad.library.registry import apply, register_general, seed_labels
+
+
+def _square_shape(name: str) -> Callable[[Shape, tuple[Any, ...]], Shape]:
+    def shape(x: Shape, params: tuple[Any, ...]) -> Shape:
+        if len(x) < 2 or x[-1] != x[-2]:
+            raise ShapeError(f"{name} needs square matrices in the last two axes, got shape {x}")
+        return x if name == "inv" else x[:-2]
+
+    return shape
+
+
+def _inv_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """``Ċ = −C Ȧ C``: ``Ċ_{ij s4} = −C_{ik} Ȧ_{kl s4} C_{lj}``."""
+    b, e = seed_labels(y, x_dot, "ijkl")
+    b = b[:-2]
+    t = contract(x_dot, b + "kl" + e, y, b + "lj", b + "kj" + e)
+    return contract(y, b + "ik", t, b + "kj" + e, b + "ij" + e, scale=-1.0)
+
+
+def _inv_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā = −Cᵀ C̄ Cᵀ``: ``Ā_{s4 kl} = −C_{ik} C̄_{s4 ij} C_{lj}``."""
+    b, e = seed_labels(y, y_bar, "ijkl")
+    b = b[:-2]
+    t = contract(y_bar, e + b + "ij", y, b + "lj", e + b + "il")
+    return contract(y, b + "ik", t, e + b + "il", e + b + "kl", scale=-1.0)
+
+
+register_general("inv", lambda x, _: np.linalg.inv(x), _square_shape("inv"), _inv_jvp, _inv_vjp)
+
+
+def _logdet_impl(x: Array, params: tuple[Any, ...]) -> Array:
+    return np.asarray(np.linalg.slogdet(x)[1])
+
+
+def _logdet_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """``Ċ_{s4} = A⁻¹_{ji} Ȧ_{ij s4}`` (Jacobi's formula)."""
+    b, e = seed_labels(x, x_dot, "ij")
+    b = b[:-2]
+    return contract(apply("inv", x), b + "ji", x_dot, b + "ij" + e, b + e)
+
+
+def _logdet_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā_{s4 ij} = C̄_{s4} A⁻¹_{ji}``: the gradient of log|det A| is A⁻ᵀ."""
+    b, e = seed_labels(y, y_bar, "ij")
+    return contract(y_bar, e + b, apply("inv", x), b + "ji", e + b + "ij")
+
+
+register_general("logdet", _logdet_impl, _square_shape("logdet"), _logdet_jvp, _logdet_vjp)
+
+
+def _det_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """``Ċ_{s4} = det(A) A⁻¹_{ji} Ȧ_{ij s4}``."""
+    b, e = seed_labels(y, x_dot, "ij")
+    e = e[2:]
+    return contract(y, b, _logdet_jvp(x, y, x_dot, params), b + e, b + e)
+
+
+def _det_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā_{s4 ij} = C̄_{s4} det(A) A⁻¹_{ji}``."""
+    b, e = seed_labels(y, y_bar, "ij")
+    return _logdet_vjp(x, y, contract(y_bar, e + b, y, b, e + b), params)
+
+
+register_general("det", lambda x, _: np.linalg.det(x), _square_shape("det"), _det_jvp, _det_vjp)

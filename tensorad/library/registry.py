@@ -1,0 +1,108 @@
+"""The function registries: one entry per function, implementation beside its rules.
+
+Elementwise functions carry their derivative ``f'`` as an *expression* of the input
+``x`` and the output ``y = f(x)``, so derivatives differentiate again. General unary
+functions (tensor-to-tensor maps) carry a forward rule and a reverse rule built from
+tensorad operations; neither ever forms a dense Jacobian.
+
+For a general unary ``C = f(A)`` with ``f: s1 → s2``, the rules implement (see
+:mod:`tensorad.ad.rules` and the proofs of §4.1 and §5.1)::
+
+    Ċ = *(s2 s1, s1 s4, s2 s4)(f'(A), Ȧ)        Ā = *(s4 s2, s2 s1, s4 s1)(C̄, f'(A))
+
+with ``f'(A)`` applied through its structure (``inv``: ``Ċ = −C Ȧ C``) instead of
+materialized. ``Ȧ`` carries ``s4`` as trailing axes, ``C̄`` as leading axes.
+
+The entries live in one module per family (:mod:`~tensorad.library.elementwise`,
+:mod:`~tensorad.library.linalg`, :mod:`~tensorad.library.reductions`,
+:mod:`~tensorad.library.shape`); importing :mod:`tensorad.library` fills the registries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tensorad._types import Array, Labels, Shape
+from tensorad.errors import TensoradError
+from tensorad.ir.build import elementwise, general_unary
+from tensorad.ir.labels import fresh_labels
+from tensorad.ir.nodes import Node
+
+Derivative = Callable[[Node, Node, float | None], Node | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ElementwiseFunction:
+    """``impl(x, param)`` on arrays; ``derivative(x, y, param)`` as an expression (None = 0)."""
+
+    name: str
+    impl: Callable[[Array, float | None], Array]
+    derivative: Derivative
+
+
+ELEMENTWISE: dict[str, ElementwiseFunction] = {}
+
+
+def register_elementwise(
+    name: str, impl: Callable[[Array, float | None], Array], derivative: Derivative
+) -> None:
+    """Add (or replace) the elementwise entry ``name``."""
+    ELEMENTWISE[name] = ElementwiseFunction(name, impl, derivative)
+
+
+def call(name: str, x: Node, param: float | None = None) -> Node:
+    """``name(x)`` as a node (the registry entry must exist)."""
+    if name not in ELEMENTWISE:
+        raise TensoradError(f"unknown elementwise function {name!r}; known: {sorted(ELEMENTWISE)}")
+    return elementwise(name, x, param)
+
+
+# --------------------------------------------------------------------------- general unary
+
+Rule = Callable[[Node, Node, Node, tuple[Any, ...]], Node]
+
+
+@dataclass(frozen=True, slots=True)
+class GeneralUnaryFunction:
+    """A tensor-to-tensor map ``y = f(x; params)``.
+
+    ``shape(x_shape, params)`` validates and gives ``y``'s shape; ``jvp(x, y, x_dot,
+    params)`` returns ``ẏ`` (``x_dot`` has trailing s4 axes); ``vjp(x, y, y_bar,
+    params)`` returns ``x̄`` (``y_bar`` has leading s4 axes).
+    """
+
+    name: str
+    impl: Callable[[Array, tuple[Any, ...]], Array]
+    shape: Callable[[Shape, tuple[Any, ...]], Shape]
+    jvp: Rule
+    vjp: Rule
+
+
+GENERAL_UNARY: dict[str, GeneralUnaryFunction] = {}
+
+
+def apply(name: str, x: Node, params: tuple[Any, ...] = ()) -> Node:
+    """``name(x; params)`` as a node, its shape checked by the registry entry."""
+    if name not in GENERAL_UNARY:
+        raise TensoradError(f"unknown general unary function {name!r}; known: {sorted(GENERAL_UNARY)}")
+    return general_unary(name, x, params, GENERAL_UNARY[name].shape(x.shape, params))
+
+
+def register_general(
+    name: str,
+    impl: Callable[[Array, tuple[Any, ...]], Array],
+    shape: Callable[[Shape, tuple[Any, ...]], Shape],
+    jvp: Rule,
+    vjp: Rule,
+) -> None:
+    """Add (or replace) the general unary entry ``name``."""
+    GENERAL_UNARY[name] = GeneralUnaryFunction(name, impl, shape, jvp, vjp)
+
+
+def seed_labels(x: Node, extra: Node, reserved: str = "") -> tuple[Labels, Labels]:
+    """Labels for ``x``'s axes and for the s4 axes that ``extra`` (a tangent or a
+    cotangent) has beyond ``x``, none of them in ``reserved``."""
+    own = fresh_labels(x.ndim, reserved)
+    return own, fresh_labels(extra.ndim - x.ndim, own + reserved)

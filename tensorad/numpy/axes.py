@@ -1,0 +1,206 @@
+"""Functions of axes: ``transpose``, ``sum``, ``mean``, ``trace``, ``diagonal``, reshaping.
+
+Each is a unary contraction (a relabelling, a sum, a diagonal, a broadcast of size-1
+axes) or the general unary ``reshape``, so each dissolves into the products around it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from tensorad._types import Labels
+from tensorad.errors import ShapeError
+from tensorad.ir import build
+from tensorad.ir.build import as_node, contract
+from tensorad.ir.labels import fresh_labels
+from tensorad.ir.nodes import GeneralUnary, Node
+from tensorad.library.registry import apply
+from tensorad.numpy.indexing import getitem
+
+Axes = int | tuple[int, ...] | None
+"""An ``axis`` argument: one axis, several, or ``None`` for all."""
+
+
+def normalize_axes(axis: Axes, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    normalized = []
+    for k in axes:
+        if not -ndim <= k < ndim:
+            raise ShapeError(f"axis {k} is out of bounds for an array of dimension {ndim}")
+        normalized.append(k % ndim)
+    if len(set(normalized)) != len(normalized):
+        raise ShapeError(f"repeated axis in {axis}")
+    return tuple(sorted(normalized))
+
+
+def transpose(x: object, axes: Sequence[int] | None = None) -> Node:
+    """``numpy.transpose``: reverse the axes, or permute them by ``axes``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.transpose(np.array([[1.0, 2.0, 3.0]]))
+        array([[1.],
+               [2.],
+               [3.]])
+        >>> ta.transpose(np.zeros((2, 3, 4)), (1, 0, 2)).shape
+        (3, 2, 4)
+    """
+    a = as_node(x)
+    labels = fresh_labels(a.ndim)
+    order = range(a.ndim - 1, -1, -1) if axes is None else [k % max(a.ndim, 1) for k in axes]
+    if sorted(order) != list(range(a.ndim)):
+        raise ShapeError(f"axes {tuple(axes or ())} are not a permutation of {a.ndim} axes")
+    return contract(a, labels, None, "", "".join(labels[k] for k in order))
+
+
+def sum(x: object, axis: Axes = None, keepdims: bool = False) -> Node:  # noqa: A001
+    """``numpy.sum`` over ``axis`` (all axes by default).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> M = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> ta.sum(M), ta.sum(M, axis=0), ta.sum(M, axis=1, keepdims=True).shape
+        (array(10.), array([4., 6.]), (2, 1))
+        >>> print(ta.sum(ta.Variable("x", (2, 3)), axis=0))
+        sum_j(x[j,i])
+    """
+    a = as_node(x)
+    axes = normalize_axes(axis, a.ndim)
+    labels = fresh_labels(a.ndim)
+    if not keepdims:
+        return contract(a, labels, None, "", "".join(label for k, label in enumerate(labels) if k not in axes))
+    ones = fresh_labels(a.ndim, labels)
+    out = "".join(ones[k] if k in axes else label for k, label in enumerate(labels))
+    return contract(a, labels, None, "", out, sizes=dict.fromkeys(ones, 1))
+
+
+def mean(x: object, axis: Axes = None, keepdims: bool = False) -> Node:
+    """``numpy.mean`` over ``axis``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.mean(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+        array([1.5, 3.5])
+        >>> ta.grad(ta.mean)(np.zeros(4))
+        array([0.25, 0.25, 0.25, 0.25])
+    """
+    a = as_node(x)
+    count = math.prod(a.shape[k] for k in normalize_axes(axis, a.ndim))
+    return build.scale(sum(a, axis, keepdims), 1.0 / count if count else math.nan)
+
+
+def _diagonal(x: object, offset: int, axis1: int, axis2: int) -> tuple[Node, Labels, Labels, str]:
+    """``a[…, i, …, i + offset, …]`` as labels: the operand (cut square), its labels with
+    ``axis1`` and ``axis2`` sharing one label, the other labels, and that label."""
+    a = as_node(x)
+    if a.ndim < 2:
+        raise ShapeError(f"diagonal needs at least 2 dimensions, got shape {a.shape}")
+    normalize_axes((axis1, axis2), a.ndim)  # validates: in range, distinct
+    i, j = axis1 % a.ndim, axis2 % a.ndim
+    start_i, start_j = max(-offset, 0), max(offset, 0)
+    n = max(min(a.shape[i] - start_i, a.shape[j] - start_j), 0)
+    cut: list[object] = [slice(None)] * a.ndim
+    cut[i], cut[j] = slice(start_i, start_i + n), slice(start_j, start_j + n)
+    if any(s != slice(0, m) for s, m in zip((cut[i], cut[j]), (a.shape[i], a.shape[j]), strict=True)):
+        a = getitem(a, tuple(cut))
+    labels = list(fresh_labels(a.ndim))
+    labels[j] = labels[i]
+    rest = "".join(label for k, label in enumerate(labels) if k not in (i, j))
+    return a, "".join(labels), rest, labels[i]
+
+
+def trace(x: object, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
+    """``numpy.trace``: the sum of the diagonal of axes ``axis1``, ``axis2``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> M = np.arange(9.0).reshape(3, 3)
+        >>> ta.trace(M), ta.trace(M, offset=1)
+        (array(12.), array(6.))
+        >>> ta.grad(ta.trace)(M)                      # the identity, a diagonal embedding
+        array([[1., 0., 0.],
+               [0., 1., 0.],
+               [0., 0., 1.]])
+    """
+    a, labels, rest, _ = _diagonal(x, offset, axis1, axis2)
+    return contract(a, labels, None, "", rest)
+
+
+def diagonal(x: object, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
+    """``numpy.diagonal``: the diagonal of axes ``axis1``, ``axis2`` as the last axis.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.diagonal(np.arange(9.0).reshape(3, 3))
+        array([0., 4., 8.])
+    """
+    a, labels, rest, diag = _diagonal(x, offset, axis1, axis2)
+    return contract(a, labels, None, "", rest + diag)
+
+
+def reshape(x: object, *shape: int | Sequence[int]) -> Node:
+    """``numpy.reshape`` (C order; one ``-1`` is inferred).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.reshape(np.arange(6.0), (2, -1))
+        array([[0., 1., 2.],
+               [3., 4., 5.]])
+    """
+    a = as_node(x)
+    dims = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+    target = []
+    for n in dims:
+        if not isinstance(n, (int, np.integer)):
+            raise ShapeError(f"reshape sizes must be integers, got {n!r}")
+        target.append(int(n))
+    if target.count(-1) > 1:
+        raise ShapeError(f"can only specify one unknown dimension, got {tuple(target)}")
+    if -1 in target:
+        known = math.prod(n for n in target if n != -1)
+        if known == 0 or a.size % known:
+            raise ShapeError(f"cannot reshape an array of shape {a.shape} into shape {tuple(target)}")
+        target[target.index(-1)] = a.size // known
+    if isinstance(a, GeneralUnary) and a.fn == "reshape":
+        a = a.x  # a reshape of a reshape is one reshape
+    if tuple(target) == a.shape:
+        return a
+    return apply("reshape", a, (tuple(target),))
+
+
+def squeeze(x: object, axis: Axes = None) -> Node:
+    """``numpy.squeeze``: drop size-1 axes (all of them, or those in ``axis``).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.squeeze(np.ones((1, 3, 1))).shape, ta.squeeze(np.ones((1, 3, 1)), axis=0).shape
+        ((3,), (3, 1))
+    """
+    a = as_node(x)
+    axes = [k for k, n in enumerate(a.shape) if n == 1] if axis is None else normalize_axes(axis, a.ndim)
+    for k in axes:
+        if a.shape[k] != 1:
+            raise ShapeError(f"cannot squeeze axis {k} of size {a.shape[k]} (shape {a.shape})")
+    labels = fresh_labels(a.ndim)
+    return contract(a, labels, None, "", "".join(label for k, label in enumerate(labels) if k not in axes))
+
+
+def expand_dims(x: object, axis: int | tuple[int, ...]) -> Node:
+    """``numpy.expand_dims``: insert size-1 axes at ``axis``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.expand_dims(np.ones(3), 0).shape, ta.expand_dims(np.ones(3), (0, 2)).shape
+        ((1, 3), (1, 3, 1))
+    """
+    a = as_node(x)
+    axes = normalize_axes(axis, a.ndim + (1 if isinstance(axis, int) else len(axis)))
+    labels = iter(fresh_labels(a.ndim))
+    new = fresh_labels(len(axes), "".join(fresh_labels(a.ndim)))
+    out = "".join(new[axes.index(k)] if k in axes else next(labels) for k in range(a.ndim + len(axes)))
+    return contract(a, fresh_labels(a.ndim), None, "", out, sizes=dict.fromkeys(new, 1))
