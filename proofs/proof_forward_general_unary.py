@@ -56,7 +56,7 @@ from strategies import indices
 
 from proofs._common import jacobian, smooth, theorem_test
 from tensorad.ad.forward import pushforward
-from tensorad.ir import build
+from tensorad.ir import build, constants
 from tensorad.ir.nodes import Node, Variable
 from tensorad.library.registry import apply
 from tensorad.proof import Indices, Limit, Proof, Step
@@ -83,7 +83,7 @@ def well_conditioned(idx: Indices, x: Variable, x_names: str) -> Node:
     its rounding floor.)
     """
     n = idx.sizes["I"]
-    return build.constant(2.0 * np.eye(n)) + 0.4 * smooth(idx, "s1", x, x_names, "A")
+    return constants.constant(2.0 * np.eye(n)) + 0.4 * smooth(idx, "s1", x, x_names, "A")
 
 
 def softmax_derivative(idx: Indices, p: Node) -> Node:

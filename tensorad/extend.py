@@ -27,7 +27,8 @@ from typing import Any
 
 from tensorad._types import Array, Shape
 from tensorad.errors import ShapeError, TensoradError
-from tensorad.ir.build import as_node, contract
+from tensorad.ir.build import contract
+from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node, Variable
 from tensorad.library import registry

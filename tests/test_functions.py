@@ -109,8 +109,11 @@ ELEMENTWISE_ORACLES: dict[str, tuple[Oracle, Sampler]] = {
     "sign": (lambda x, _: np.sign(x), away_from_zero()),
     "erf": (lambda x, _: np.vectorize(math.erf)(x), between(-2, 2)),
     "power": (lambda x, c: x**c, between(0.5, 2)),
+    "rpow": (lambda x, c: np.exp(x * math.log(c)), between(-2, 2)),
 }
-ELEMENTWISE_PARAMS: dict[str, tuple[float, ...]] = {"power": (3.0, 2.5, -1.5, 1.0, 0.0)}
+ELEMENTWISE_PARAMS: dict[str, tuple[float, ...]] = {"power": (3.0, 2.5, -1.5, 1.0, 0.0), "rpow": (2.0, 0.5, 3.0)}
+PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {"rpow": lambda x, c: ta.power(c, x)}
+"""How the public API reaches an entry that has no ``ta.<name>`` of its own."""
 
 # name -> [(oracle(x, params), domain sampler, params), ...]
 GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
@@ -155,6 +158,8 @@ class Case:
 
     def public(self, x: Array) -> Array:
         """The function applied to an array through its public wrapper ``ta.<name>``."""
+        if self.name in PUBLIC_CALLS:
+            return PUBLIC_CALLS[self.name](x, self.param)
         extra = self.param if self.general else () if self.param is None else (self.param,)
         return getattr(ta, self.name)(x, *extra)
 

@@ -90,7 +90,7 @@ def test_hessian_of_matrix_factorization(make_loss: Callable[[Array, Array], Cal
 # ------------------------------------------------------------------ elementwise functions
 
 
-PARAMS = {"power": 2.5}
+PARAMS = {"power": 2.5, "rpow": 1.5}
 
 
 def traced(name: str) -> Callable[[Any], Any]:

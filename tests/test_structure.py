@@ -12,7 +12,7 @@ import numpy as np
 import tensorad as ta
 from tensorad.ad.forward import pushforward
 from tensorad.ad.reverse import pullback
-from tensorad.ir import build
+from tensorad.ir import build, constants
 from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable, toposort
 from tensorad.run.evaluate import evaluate
 
@@ -27,7 +27,7 @@ def test_branches_independent_of_the_variable_build_no_derivative_nodes() -> Non
     unrelated = ta.exp(A) @ ta.sin(A)  # does not depend on x
     y = ta.sum(x * x) + ta.sum(unrelated)
     (forward,) = pushforward([y], {x: Variable("v", (3,))})
-    (reverse,) = pullback([y], [build.scalar(1.0, y.dtype)], [x])
+    (reverse,) = pullback([y], [constants.scalar(1.0, y.dtype)], [x])
     for derivative in (forward, reverse):
         assert derivative is not None
         assert unrelated not in _nodes(derivative)
@@ -38,7 +38,7 @@ def test_a_variable_that_is_not_used_has_a_symbolic_zero_derivative() -> None:
     x, z = Variable("x", (2,)), Variable("z", (2,))
     y = ta.sum(x * x)
     assert pushforward([y], {z: Variable("v", (2,))}) == [None]
-    assert pullback([y], [build.scalar(1.0, y.dtype)], [z]) == [None]
+    assert pullback([y], [constants.scalar(1.0, y.dtype)], [z]) == [None]
 
 
 def test_jacobian_of_a_linear_map_is_a_relabelling_of_the_matrix() -> None:
@@ -63,7 +63,7 @@ def test_no_dense_identity_constant_appears_in_a_hessian_graph() -> None:
     U = Variable("U", (5, 2))
     T, V = np.ones((5, 4)), np.arange(8.0).reshape(4, 2)
     loss = ta.sum(ta.square(T - U @ V.T))
-    (grad,) = pullback([loss], [build.scalar(1.0, loss.dtype)], [U])
+    (grad,) = pullback([loss], [constants.scalar(1.0, loss.dtype)], [U])
     assert grad is not None
     (hess,) = pushforward([grad], {U: build.identity(U.shape, U.dtype)})
     assert hess is not None

@@ -55,10 +55,19 @@ def test_simplify_preserves_value(name: str) -> None:
 
 def test_like_terms_are_collected() -> None:
     assert ta.simplify(x + 2.0 * x - x) is 2.0 * x
+    assert str(ta.simplify(A @ x + y - A @ x)) == "0*A[i,j]*x[j] + y[i]"  # 0·Ax: nan where Ax is not finite
+
+
+def test_cancelled_terms_keep_ieee_semantics() -> None:
+    """``x − x`` is ``0·x``: zero where ``x`` is finite, nan where it is infinite or nan,
+    in the simplified expression, under jit and eagerly alike (IEEE arithmetic)."""
     zero = ta.simplify(x - x)
-    assert all(not isinstance(n, Variable) for n in toposort([zero]))  # no trace of x left
-    np.testing.assert_array_equal(zero.evaluate(), np.zeros(3))
-    assert ta.simplify(A @ x + y - A @ x) is y
+    assert zero is 0.0 * x
+    values = np.array([1.0, np.inf, np.nan])
+    expected = values - values  # numpy: [0, nan, nan]
+    np.testing.assert_array_equal(zero.evaluate({x: values}), expected)
+    np.testing.assert_array_equal(ta.jit(lambda v: v - v)(values), expected)
+    np.testing.assert_array_equal(ta.subtract(values, values), expected)
 
 
 def test_double_transpose_and_unit_factors_vanish_at_construction() -> None:

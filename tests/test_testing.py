@@ -20,7 +20,7 @@ from oracles import Sampler, away_from_zero, between, invertible, unique
 
 import tensorad as ta
 from tensorad import extend
-from tensorad.ir.build import as_node
+from tensorad.ir.constants import as_node
 from tensorad.library import registry
 from tensorad.testing import OptionError, TaylorResult, check_grads, default_tolerance, taylor_test
 
@@ -53,6 +53,7 @@ ELEMENTWISE_DOMAINS: dict[str, tuple[Sampler, tuple[float | None, ...]]] = {
     "sign": (away_from_zero(), (None,)),
     "erf": (between(-2, 2), (None,)),
     "power": (between(0.5, 2), (3.0, 2.5, -1.5, 1.0, 0.0)),
+    "rpow": (between(-2, 2), (2.0, 0.5)),
 }
 DEFAULT_ELEMENTWISE = (between(0.5, 1.5), (None,))
 

@@ -21,8 +21,8 @@ from tensorad.ad.forward import pushforward
 from tensorad.ad.jit import jit
 from tensorad.ad.reverse import pullback
 from tensorad.errors import OperandTypeError, ShapeError
-from tensorad.ir import build
-from tensorad.ir.build import as_node
+from tensorad.ir import build, constants
+from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import NODE_TYPES, Node, Variable, variables
 from tensorad.ir.substitute import substitute
 from tensorad.run.evaluate import evaluate, owned
@@ -45,7 +45,7 @@ def _input(value: object, name: str, where: str) -> _Input:
     which of the user's values it is ("argument 0", "argument 1, leaf 2", "cotangent 0")."""
     if isinstance(value, NODE_TYPES):
         return _Input(Variable(name, value.shape, value.dtype), value)
-    array = np.asarray(value)
+    array = constants.as_array(value, where)
     if array.dtype.kind not in "fc":
         raise OperandTypeError(
             f"{where} has dtype {array.dtype}; differentiation needs float (or complex) "
@@ -75,10 +75,14 @@ def _concrete(nodes: Sequence[Node], inputs: Sequence[_Input]) -> dict[Variable,
 
 @dataclass(frozen=True, slots=True)
 class _Trace:
-    """``fun`` called on variables: its inputs, outputs (as nodes) and their structures."""
+    """``fun`` called on variables: its inputs, outputs (as nodes) and their structures.
+
+    ``arg_groups`` holds, per requested argnum, its structure and the index of its first
+    leaf in ``inputs`` (an argnum given twice shares its inputs).
+    """
 
     inputs: list[_Input]
-    arg_trees: list[Tree]
+    arg_groups: list[tuple[Tree, int]]
     outputs: list[Node]
     out_tree: Tree
     has_aux: bool
@@ -88,21 +92,26 @@ class _Trace:
 def _trace(fun: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int], has_aux: bool) -> _Trace:
     call_args = list(args)
     inputs: list[_Input] = []
-    arg_trees = []
+    groups: list[tuple[Tree, int]] = []
+    first: dict[int, tuple[Tree, int]] = {}
     for k in argnums:
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+            raise OperandTypeError(f"argnums must be integers, got {k!r}")
         if not -len(args) <= k < len(args):
             raise ShapeError(f"argnums {k} is out of range for {len(args)} positional arguments")
-        leaves, tree = flatten(args[k])
-        position = k % len(args)
-        ins = [
-            _input(leaf, f"x{k}_{j}", f"argument {position}, leaf {j}")
-            if len(leaves) > 1
-            else _input(leaf, f"x{k}", f"argument {position}")
-            for j, leaf in enumerate(leaves)
-        ]
-        inputs += ins
-        arg_trees.append(tree)
-        call_args[k] = unflatten(tree, [i.variable for i in ins])
+        position = int(k) % len(args)
+        if position not in first:
+            leaves, tree = flatten(args[position])
+            first[position] = (tree, len(inputs))
+            ins = [
+                _input(leaf, f"x{position}_{j}", f"argument {position}, leaf {j}")
+                if len(leaves) > 1
+                else _input(leaf, f"x{position}", f"argument {position}")
+                for j, leaf in enumerate(leaves)
+            ]
+            inputs += ins
+            call_args[position] = unflatten(tree, [i.variable for i in ins])
+        groups.append(first[position])
     result = fun(*call_args)
     aux = None
     if has_aux:
@@ -110,7 +119,7 @@ def _trace(fun: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int],
             raise OperandTypeError("has_aux=True needs fun to return a pair (output, aux)")
         result, aux = result
     leaves, out_tree = flatten(result)
-    return _Trace(inputs, arg_trees, [as_node(leaf) for leaf in leaves], out_tree, has_aux, aux)
+    return _Trace(inputs, groups, [as_node(leaf) for leaf in leaves], out_tree, has_aux, aux)
 
 
 def _finish_aux(trace: _Trace) -> Any:
@@ -120,8 +129,19 @@ def _finish_aux(trace: _Trace) -> Any:
     return unflatten(tree, [next(values) if isinstance(leaf, NODE_TYPES) else leaf for leaf in leaves])
 
 
+def _snapshot(tree: Any) -> Any:
+    """``tree`` with every array leaf copied: the values as they are now."""
+    leaves, structure = flatten(tree)
+    return unflatten(structure, [np.array(leaf) if isinstance(leaf, np.ndarray) else leaf for leaf in leaves])
+
+
 def _argnums(argnums: ArgNums) -> tuple[int, ...]:
-    return (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if isinstance(argnums, (int, np.integer)):
+        return (int(argnums),)
+    try:
+        return tuple(argnums)
+    except TypeError:
+        raise OperandTypeError(f"argnums must be an integer or a sequence of them, got {argnums!r}") from None
 
 
 def _or_zeros(node: Node | None, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Node:
@@ -135,11 +155,8 @@ def _block(d: Node | None, y: Node, x: Variable) -> Node:
 
 def _per_argument(trace: _Trace, argnums: ArgNums, leaves: list[Any]) -> Any:
     """Group per-input-leaf results back into the argnums / argument structure."""
-    groups, start = [], 0
-    for tree in trace.arg_trees:
-        groups.append(unflatten(tree, leaves[start : start + tree.num_leaves]))
-        start += tree.num_leaves
-    return groups[0] if isinstance(argnums, int) else tuple(groups)
+    groups = tuple(unflatten(tree, leaves[start : start + tree.num_leaves]) for tree, start in trace.arg_groups)
+    return groups[0] if isinstance(argnums, (int, np.integer)) else groups
 
 
 # ------------------------------------------------------------------ forward mode
@@ -188,8 +205,7 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
         array(2.)
     """
     out = jvp(fun, primals, primals)[0]
-    leaves, tree = flatten(primals)
-    fixed = unflatten(tree, [np.array(leaf) if isinstance(leaf, np.ndarray) else leaf for leaf in leaves])
+    fixed = _snapshot(primals)
     # Compiled once per tangent signature: every factor that depends only on the primals
     # (the residuals, like cos x for sin) is folded into a constant when it first traces.
     return out, jit(lambda *tangents: jvp(fun, fixed, tangents)[1])
@@ -232,6 +248,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
         >>> f_vjp(np.array([1.0, 1.0]))
         (array([2., 2.]),)
     """
+    primals = _snapshot(primals)  # the pullback reads them later: an in-place update must not reach it
     trace = _trace(fun, primals, range(len(primals)), has_aux)
     memo: dict[Node, Array] = {}
     primal_env = _concrete(trace.outputs, trace.inputs)
@@ -271,7 +288,7 @@ def _gradient(fun: Callable[..., Any], argnums: ArgNums, has_aux: bool, args: Se
         shapes = [y.shape for y in trace.outputs]
         raise OperandTypeError(f"grad requires a scalar output; fun returned shapes {shapes}")
     (y,) = trace.outputs
-    bars = pullback([y], [build.scalar(1.0, y.dtype)], [i.variable for i in trace.inputs])
+    bars = pullback([y], [constants.scalar(1.0, y.dtype)], [i.variable for i in trace.inputs])
     nodes = [_or_zeros(b, i.variable.shape, i.variable.dtype) for b, i in zip(bars, trace.inputs, strict=True)]
     value, *grads = _apply([y, *nodes], trace.inputs)
     if has_aux:

@@ -41,8 +41,8 @@ import numpy as np
 
 from tensorad._types import Array
 from tensorad.errors import OperandTypeError
-from tensorad.ir import build
-from tensorad.ir.build import as_node
+from tensorad.ir import constants
+from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import NODE_TYPES, Node, Variable, variables
 from tensorad.ir.substitute import substitute
 from tensorad.run.plan import Plan
@@ -132,7 +132,7 @@ class Compiled:
     def _closed_over(self, traced: _Traced, arrays: list[Array]) -> Any:
         """``fun`` closes over an enclosing transform's variable: its result is an expression
         of it, with this call's arrays in place of the arguments (not cached)."""
-        mapping: dict[Node, Node] = {x: build.constant(a) for x, a in zip(traced.variables, arrays, strict=True)}
+        mapping: dict[Node, Node] = {x: constants.constant(a) for x, a in zip(traced.variables, arrays, strict=True)}
         return _output(traced, substitute(traced.outputs, mapping))
 
 
@@ -173,13 +173,10 @@ def _split(leaves: list[Any]) -> tuple[tuple[tuple[type, Any], ...], list[Array]
     for k, leaf in enumerate(leaves):
         if _is_number(leaf):
             continue
-        array = np.asarray(leaf)
-        if array.dtype.kind not in "biufc":
-            raise OperandTypeError(
-                f"leaf {k} of the arguments (flattened in order) has dtype {array.dtype}: a compiled function "
-                "takes arrays and numbers; pass other values through static_argnums"
-            )
-        arrays.append(build.as_float(array))
+        what = f"leaf {k} of the arguments (flattened in order)"
+        hint = "a compiled function takes arrays and numbers; pass other values through static_argnums"
+        array = constants.as_array(leaf, what, hint)
+        arrays.append(constants.as_float(array))
     return numbers_, arrays
 
 

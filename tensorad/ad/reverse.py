@@ -2,7 +2,8 @@
 
 >>> import numpy as np
 >>> from tensorad.ir.nodes import Variable
->>> from tensorad.ir.build import contract, scalar
+>>> from tensorad.ir.build import contract
+>>> from tensorad.ir.constants import scalar
 >>> from tensorad.run.evaluate import evaluate
 >>> x = Variable("x", (2,))
 >>> y = contract(x, "i", x, "i", "")            # y = x·x

@@ -1,4 +1,5 @@
 """The IR: einsum specs (:mod:`~tensorad.ir.spec`), node types (:mod:`~tensorad.ir.nodes`),
-labels (:mod:`~tensorad.ir.labels`), the smart constructors that make every node
+labels (:mod:`~tensorad.ir.labels`), the user's values as arrays and constants
+(:mod:`~tensorad.ir.constants`), the smart constructors that make every other node
 (:mod:`~tensorad.ir.build`) and substitution (:mod:`~tensorad.ir.substitute`).
 Imports nothing of tensorad but :mod:`tensorad.errors` and the shared aliases."""

@@ -20,50 +20,19 @@ small by two rewrites that never change a value:
 
 from __future__ import annotations
 
-import functools
 import math
-import numbers
 import weakref
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from tensorad._types import Array, Labels, Shape
-from tensorad.errors import OperandTypeError, ShapeError
+from tensorad._types import Labels, Shape
+from tensorad.errors import ShapeError
+from tensorad.ir.constants import scalar
 from tensorad.ir.labels import LabelMerge, aligned_labels, canonical_labels, fresh_labels, rename_into
-from tensorad.ir.nodes import NODE_TYPES, Add, Constant, Contraction, Elementwise, GeneralUnary, Node
-
-
-def constant(value: object) -> Constant:
-    """A read-only constant node holding ``value`` (no copy when it is an array)."""
-    array = np.asarray(value)
-    if array.dtype.kind not in "biufc":
-        raise OperandTypeError(f"cannot use an array of dtype {array.dtype} as a tensorad constant")
-    view = as_float(array).view()
-    view.flags.writeable = False
-    return Constant(view, view.shape, view.dtype)
-
-
-def as_float(array: Array) -> Array:
-    """``array``, as float64 when its dtype is boolean or integer (as a constant or a
-    compiled function's argument is: tensorad computes in floating point)."""
-    return array.astype(np.float64) if array.dtype.kind in "biu" else array
-
-
-def as_node(x: object) -> Node:
-    """``x`` as a node: nodes pass through, arrays and numbers become constants."""
-    if isinstance(x, NODE_TYPES):
-        return x
-    if isinstance(x, (np.ndarray, np.generic, numbers.Number, list, tuple)):
-        return constant(x)
-    raise OperandTypeError(f"cannot use an object of type {type(x).__name__} as a tensor")
-
-
-@functools.lru_cache(maxsize=256)
-def scalar(value: float, dtype: np.dtype[Any]) -> Constant:
-    """A 0-d constant of the given dtype (one node per value and dtype)."""
-    return constant(np.asarray(value, dtype=dtype))
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node
 
 
 def contract(
@@ -96,11 +65,12 @@ def contract(
     for node, labels in ((a, s1), (b, s2)):
         if node is None:
             continue
-        if isinstance(node, Contraction) and node.b is None:
-            scale *= node.scale
+        if isinstance(node, Contraction) and node.b is None and (folded := fold_scales(scale, node.scale, dtype)):
+            scale = folded.value
             node, labels = _dissolve(node, labels, merge, used, size)
-        if isinstance(node, Constant) and node.shape == () and node.dtype.kind in "fi":
-            scale *= float(node.value)
+        value = node.value if isinstance(node, Constant) and node.shape == () and node.dtype.kind in "fi" else None
+        if value is not None and (folded := fold_scales(scale, float(value), dtype)):
+            scale = folded.value
             continue
         operands.append((node, labels))
     operands = [(node, merge.apply(labels)) for node, labels in operands]
@@ -113,6 +83,37 @@ def contract(
         return distributed
     shape = tuple(size[label] for label in s3)
     return _make(operands, out, scale, shape, dtype, size)
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A product of two scales that is safe to apply as one (see :func:`fold_scales`)."""
+
+    value: float
+
+
+def fold_scales(a: float, b: float, dtype: np.dtype[Any]) -> Folded | None:
+    """``a·b`` as one scale, or ``None`` when applying it at once could overflow or
+    underflow in ``dtype`` where applying ``a`` and ``b`` one after the other would not.
+
+    Folding ``(x·a)·b`` into ``x·(ab)`` is exact up to rounding while ``ab`` is a normal
+    number of ``dtype``; past that (``1e-200·1e-200`` in float64, ``1e-30·1e-30`` in
+    float32) the scales stay apart. A zero, infinite or nan factor folds: IEEE arithmetic
+    gives the same result in either order.
+
+    >>> import numpy as np
+    >>> fold_scales(2.0, 3.0, np.dtype(np.float64))
+    Folded(value=6.0)
+    >>> fold_scales(1e-200, 1e-200, np.dtype(np.float64)) is None
+    True
+    >>> fold_scales(1e-30, 1e-30, np.dtype(np.float32)) is None
+    True
+    """
+    product = a * b
+    if a == 0.0 or b == 0.0 or not (math.isfinite(a) and math.isfinite(b)):
+        return Folded(product)
+    info = np.finfo(dtype if dtype.kind in "fc" else np.float64)
+    return Folded(product) if float(info.tiny) <= abs(product) <= float(info.max) else None
 
 
 def _distribute(
@@ -323,6 +324,14 @@ def _check_labels(
                 raise ShapeError(f"output label {label!r} is in no operand and has no size")
             size[label] = int(sizes[label])
     return size
+
+
+def astype(x: Node, dtype: np.dtype[Any]) -> Node:
+    """``x`` converted to ``dtype`` (a unary contraction that casts; ``x`` if already so)."""
+    if x.dtype == dtype:
+        return x
+    labels = fresh_labels(x.ndim)
+    return _contraction(x, None, labels, "", labels, 1.0, x.shape, np.dtype(dtype))
 
 
 def scale(x: Node, c: float) -> Node:

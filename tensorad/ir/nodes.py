@@ -19,6 +19,7 @@ smart constructors validate and simplify.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -66,7 +67,7 @@ class Expr:
             >>> ta.Variable("A", (2, 3)).size
             6
         """
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     def __len__(self) -> int:
         if not self.shape:

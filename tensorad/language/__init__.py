@@ -81,7 +81,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from tensorad.errors import ShapeError, SpecError
-from tensorad.ir.build import as_node
+from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Variable
 from tensorad.language.semantics import Builder, Parsed
 from tensorad.language.syntax import ParseError, Parser

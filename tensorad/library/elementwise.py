@@ -14,7 +14,8 @@ import numpy as np
 import scipy.special
 
 from tensorad._types import Array
-from tensorad.ir.build import broadcast_to, scalar, scale
+from tensorad.ir.build import broadcast_to, scale
+from tensorad.ir.constants import scalar
 from tensorad.ir.nodes import Node
 from tensorad.library.registry import call, register_elementwise
 
@@ -65,3 +66,20 @@ def _power_derivative(x: Node, y: Node, c: float | None) -> Node | None:
 
 
 register_elementwise("power", _power_impl, _power_derivative)
+
+
+def _rpow_impl(x: Array, c: float | None) -> Array:
+    assert c is not None
+    return np.power(np.asarray(c, dtype=x.dtype), x)
+
+
+def _rpow_derivative(x: Node, y: Node, c: float | None) -> Node | None:
+    """``d cˣ = cˣ log c``; ``0`` for ``c = 0``, where ``0ˣ`` is differentiable (``x ≠ 0``),
+    as in JAX; ``nan`` for ``c < 0``, where ``cˣ`` is real only at integers."""
+    assert c is not None
+    if c == 0.0:
+        return None
+    return scale(y, math.log(c) if c > 0 else math.nan)
+
+
+register_elementwise("rpow", _rpow_impl, _rpow_derivative)  # c ** x for a constant base c

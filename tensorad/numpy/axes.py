@@ -7,14 +7,16 @@ axes) or the general unary ``reshape``, so each dissolves into the products arou
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
 
 from tensorad._types import Labels
-from tensorad.errors import ShapeError
+from tensorad.errors import OperandTypeError, ShapeError
 from tensorad.ir import build
-from tensorad.ir.build import as_node, contract
+from tensorad.ir.build import contract
+from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import GeneralUnary, Node
 from tensorad.library.registry import apply
@@ -24,12 +26,34 @@ Axes = int | tuple[int, ...] | None
 """An ``axis`` argument: one axis, several, or ``None`` for all."""
 
 
+def _integer(k: object, what: str) -> int:
+    """``k`` as an int: Python and numpy integers (not booleans); else an error naming ``what``."""
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (numbers.Integral, np.integer)):
+        raise OperandTypeError(f"{what} must be integers, got {k!r} of type {type(k).__name__}")
+    return int(k)
+
+
+def _axis_list(axis: object) -> list[int]:
+    if isinstance(axis, (numbers.Integral, np.integer)) and not isinstance(axis, (bool, np.bool_)):
+        return [int(axis)]
+    try:
+        items = list(axis)  # type: ignore[call-overload]  # any iterable of integers
+    except TypeError:
+        raise OperandTypeError(f"axis must be an integer, a tuple of integers or None, got {axis!r}") from None
+    return [_integer(k, "axes") for k in items]
+
+
 def normalize_axes(axis: Axes, ndim: int) -> tuple[int, ...]:
+    """``axis`` as sorted non-negative axes of an ``ndim``-dimensional array (all for ``None``).
+
+    >>> import numpy as np
+    >>> normalize_axes(np.int64(-1), 3), normalize_axes((0, 2), 3), normalize_axes(None, 2)
+    ((2,), (0, 2), (0, 1))
+    """
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
     normalized = []
-    for k in axes:
+    for k in _axis_list(axis):
         if not -ndim <= k < ndim:
             raise ShapeError(f"axis {k} is out of bounds for an array of dimension {ndim}")
         normalized.append(k % ndim)
@@ -52,10 +76,10 @@ def transpose(x: object, axes: Sequence[int] | None = None) -> Node:
     """
     a = as_node(x)
     labels = fresh_labels(a.ndim)
-    order = range(a.ndim - 1, -1, -1) if axes is None else [k % max(a.ndim, 1) for k in axes]
-    if sorted(order) != list(range(a.ndim)):
+    order = range(a.ndim - 1, -1, -1) if axes is None else _axis_list(axes)
+    if sorted(k % a.ndim if -a.ndim <= k < a.ndim else k for k in order) != list(range(a.ndim)):
         raise ShapeError(f"axes {tuple(axes or ())} are not a permutation of {a.ndim} axes")
-    return contract(a, labels, None, "", "".join(labels[k] for k in order))
+    return contract(a, labels, None, "", "".join(labels[k % a.ndim] for k in order))
 
 
 def sum(x: object, axis: Axes = None, keepdims: bool = False) -> Node:  # noqa: A001
@@ -153,12 +177,9 @@ def reshape(x: object, *shape: int | Sequence[int]) -> Node:
                [3., 4., 5.]])
     """
     a = as_node(x)
-    dims = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
-    target = []
-    for n in dims:
-        if not isinstance(n, (int, np.integer)):
-            raise ShapeError(f"reshape sizes must be integers, got {n!r}")
-        target.append(int(n))
+    target = _axis_list(shape[0] if len(shape) == 1 else shape)
+    if any(n < -1 for n in target):
+        raise ShapeError(f"negative dimensions are not allowed, got {tuple(target)}")
     if target.count(-1) > 1:
         raise ShapeError(f"can only specify one unknown dimension, got {tuple(target)}")
     if -1 in target:
@@ -199,7 +220,7 @@ def expand_dims(x: object, axis: int | tuple[int, ...]) -> Node:
         ((1, 3), (1, 3, 1))
     """
     a = as_node(x)
-    axes = normalize_axes(axis, a.ndim + (1 if isinstance(axis, int) else len(axis)))
+    axes = normalize_axes(axis, a.ndim + len(_axis_list(axis)))
     labels = iter(fresh_labels(a.ndim))
     new = fresh_labels(len(axes), "".join(fresh_labels(a.ndim)))
     out = "".join(new[axes.index(k)] if k in axes else next(labels) for k in range(a.ndim + len(axes)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tensorad.ir.build import as_node
+from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Node
 from tensorad.library.registry import apply, call
 from tensorad.numpy import arithmetic, axes, products

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from tensorad.errors import ShapeError, UnsupportedError
-from tensorad.ir import build
-from tensorad.ir.build import as_node, contract
+from tensorad.ir import constants
+from tensorad.ir.build import contract
+from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
 
@@ -77,7 +78,7 @@ def _select(a: Node, items: list[object]) -> Node:
     current = labels
     for matrix, mlabels in factors:
         target = "".join(label for label in current if label != mlabels[-1]) + mlabels[:-1]
-        result = contract(result, current, build.constant(matrix), mlabels, target)
+        result = contract(result, current, constants.constant(matrix), mlabels, target)
         current = target
     order = "".join(label for label in out)
     return contract(result, current, None, "", order, sizes=sizes)

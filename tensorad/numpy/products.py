@@ -6,24 +6,27 @@ A multi-operand ``einsum`` is lowered to binary contractions along a greedy orde
 
 from __future__ import annotations
 
-import math
+import numpy as np
 
 from tensorad._types import Labels
-from tensorad.errors import ShapeError
-from tensorad.ir.build import as_node, contract
+from tensorad.errors import ShapeError, SpecError
+from tensorad.ir.build import contract
+from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
+from tensorad.ir.paths import greedy_path
 from tensorad.ir.spec import label_sizes, parse
 from tensorad.numpy.arithmetic import multiply
 from tensorad.numpy.axes import reshape
 
 
-def einsum(subscripts: str, *operands: object) -> Node:
+def einsum(subscripts: object, *operands: object) -> Node:
     """``numpy.einsum(subscripts, *operands)`` as an expression (numpy's full semantics).
 
     Implicit and explicit output, repeated labels, ``...`` and size-1 broadcasting all
-    work as in numpy. Size-1 axes broadcast against larger ones; several operands are
-    contracted pairwise, cheapest pair first.
+    work as in numpy, and so does numpy's sublist form ``einsum(a, [0, 1], b, [1, 2],
+    [0, 2])`` (labels are integers 0–51 or ``...``). Size-1 axes broadcast against larger
+    ones; several operands are contracted pairwise, cheapest pair first.
 
     Raises:
         SpecError: The subscripts are malformed or do not fit the operands' ranks.
@@ -38,7 +41,11 @@ def einsum(subscripts: str, *operands: object) -> Node:
         array(5.)
         >>> ta.grad(lambda x: ta.einsum("i,ij,j->", x, A, x))(x)   # (A + Aᵀ) x
         array([-3., -3.])
+        >>> ta.einsum(A, [0, 1], x, [1], [0])              # the sublist form
+        array([-1., -1.])
     """
+    if not isinstance(subscripts, str):
+        subscripts, operands = _from_sublists(subscripts, operands)
     nodes = [as_node(op) for op in operands]
     spec = parse(subscripts, tuple(node.ndim for node in nodes))
     sizes = label_sizes(spec, tuple(node.shape for node in nodes))
@@ -59,27 +66,19 @@ def einsum(subscripts: str, *operands: object) -> Node:
 
 
 def _contract_all(terms: list[tuple[Node, Labels]], out: Labels, sizes: dict[str, int]) -> Node:
+    """The product of all ``terms`` with output ``out``, pairwise in the greedy order."""
     if not terms:
         raise ShapeError("einsum needs at least one operand")
-    while len(terms) > 2:
-        best: tuple[int, int, int, int] | None = None
-        for i in range(len(terms)):
-            for j in range(i + 1, len(terms)):
-                labels = set(terms[i][1]) | set(terms[j][1])
-                cost = math.prod(sizes[label] for label in labels)
-                if best is None or cost < best[0]:
-                    best = (cost, 0, i, j)
-        assert best is not None
-        _, _, i, j = best
-        (a, la), (b, lb) = terms[i], terms[j]
-        rest = [term for k, term in enumerate(terms) if k not in (i, j)]
-        needed = set(out).union(*(set(labels) for _, labels in rest))
-        keep = "".join(dict.fromkeys(label for label in la + lb if label in needed))
-        terms = [*rest, (contract(a, la, b, lb, keep), keep)]
-    if len(terms) == 1:
-        (a, la), = terms
+    live = dict(enumerate(terms))
+    new = len(terms)
+    for i, j, keep in greedy_path([labels for _, labels in terms], out, sizes):
+        (a, la), (b, lb) = live.pop(i), live.pop(j)
+        live[new] = (contract(a, la, b, lb, keep), keep)
+        new += 1
+    if len(live) == 1:
+        ((a, la),) = live.values()
         return contract(a, la, None, "", out, sizes=sizes)
-    (a, la), (b, lb) = terms
+    (a, la), (b, lb) = (live[t] for t in sorted(live))
     return contract(a, la, b, lb, out, sizes=sizes)
 
 
@@ -136,3 +135,46 @@ def outer(x: object, y: object) -> Node:
     """
     a, b = reshape(as_node(x), -1), reshape(as_node(y), -1)
     return contract(a, "i", b, "j", "ij")
+
+
+def _from_sublists(first: object, rest: tuple[object, ...]) -> tuple[str, tuple[object, ...]]:
+    """numpy's ``einsum(op0, sublist0, op1, sublist1, …, [sublist_out])`` as a subscript
+    string and the operands (label ``k`` is ``A``–``Z`` for 0–25, ``a``–``z`` for 26–51,
+    so the implicit output is ordered as numpy orders it)."""
+    items = (first, *rest)
+    if len(items) < 2 or not _is_sublist(items[1]):
+        raise SpecError(
+            f"einsum's subscripts must be a string, got {type(first).__name__}; "
+            "or use the sublist form einsum(a, [0, 1], b, [1, 2], [0, 2])"
+        )
+    operands, terms = items[0::2], [_sublist_term(items[k], k // 2) for k in range(1, len(items), 2)]
+    if len(items) % 2:  # an output sublist ends the arguments
+        *operands, out = operands  # type: ignore[assignment]  # a sublist, checked below
+        if not _is_sublist(out):
+            raise SpecError(f"einsum: operand {len(operands)} has no sublist of labels")
+        return ",".join(terms) + "->" + _sublist_term(out, -1), tuple(operands)
+    return ",".join(terms), tuple(operands)
+
+
+def _is_sublist(item: object) -> bool:
+    return isinstance(item, (list, tuple)) and all(
+        label is Ellipsis or (isinstance(label, (int, np.integer)) and not isinstance(label, bool)) for label in item
+    )
+
+
+def _sublist_term(item: object, k: int) -> str:
+    where = "the output" if k < 0 else f"operand {k}"
+    if not _is_sublist(item):
+        raise SpecError(f"einsum: the sublist of {where} must list integers 0-51 or ..., got {item!r}")
+    assert isinstance(item, (list, tuple))
+    term = ""
+    for label in item:
+        if label is Ellipsis:
+            term += "..."
+        elif 0 <= label < 26:
+            term += chr(ord("A") + label)
+        elif 26 <= label < 52:
+            term += chr(ord("a") + label - 26)
+        else:
+            raise SpecError(f"einsum: label {label} in the sublist of {where} is not in 0-51")
+    return term

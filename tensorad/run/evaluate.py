@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from tensorad._types import Array
-from tensorad.errors import OperandTypeError, ShapeError, TensoradError
+from tensorad.errors import ShapeError, TensoradError
+from tensorad.ir.constants import as_array
 from tensorad.ir.nodes import Constant, Node, Variable, children, toposort, variables
 from tensorad.run.kernels import kernel
 from tensorad.run.plan import Plan, owned_array
@@ -51,7 +52,7 @@ def evaluate_named(expr: Node, values: Mapping[Any, Any]) -> Array:
     env: dict[Variable, Array] = {}
     for key, value in values.items():
         if isinstance(key, Variable):
-            env[key] = np.asarray(value)
+            env[key] = as_array(value, f"the value of {key.name!r}")
             continue
         matches = by_name.get(str(key), [])
         if len(matches) > 1:
@@ -59,7 +60,7 @@ def evaluate_named(expr: Node, values: Mapping[Any, Any]) -> Array:
         if not matches:
             known = sorted(by_name)
             raise TensoradError(f"the expression has no variable named {key!r}; its variables: {known}")
-        env[matches[0]] = np.asarray(value)
+        env[matches[0]] = as_array(value, f"the value of {key!r}")
     (result,) = evaluate([expr], env)
     return owned(result, expr)
 
@@ -78,9 +79,7 @@ def _value(node: Node, operands: list[Array], env: Mapping[Variable, Array]) -> 
 def _bound(x: Variable, env: Mapping[Variable, Array]) -> Array:
     if x not in env:
         raise TensoradError(f"no value given for variable {x.name!r} of shape {x.shape}")
-    value = np.asarray(env[x])
+    value = as_array(env[x], f"the value of variable {x.name!r}")
     if value.shape != x.shape:
         raise ShapeError(f"variable {x.name!r} has shape {x.shape} but its value has shape {value.shape}")
-    if value.dtype.kind not in "biufc":
-        raise OperandTypeError(f"variable {x.name!r} got a value of dtype {value.dtype}")
     return value

@@ -15,7 +15,6 @@ array([3., 3.])
 from __future__ import annotations
 
 import math
-import string
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, assert_never
@@ -134,21 +133,30 @@ def _same(a: Array) -> Array:
 
 def _reducer(labels: Labels, out: Labels) -> Callable[[Array], Array] | None:
     """``einsum(labels -> out)`` for one operand (``out``: unique labels, all in ``labels``);
-    ``None`` when it is the identity."""
+    ``None`` when it is the identity. A repeated label reads its diagonal through a strided
+    view; then the labels not in ``out`` are summed and the rest transposed into place, so
+    any number of labels works (numpy's einsum stops at 52)."""
     if labels == out:
         return None
-    if len(set(labels)) == len(labels):
-        if len(out) == len(labels):
-            perm = [labels.index(label) for label in out]
-            return lambda a: a.transpose(perm)
-        if "".join(label for label in labels if label in out) == out:
-            axes = tuple(k for k, label in enumerate(labels) if label not in out)
-            return lambda a: a.sum(axis=axes)
-    ascii_ = dict(zip(dict.fromkeys(labels), string.ascii_letters, strict=False))
-    if len(ascii_) < len(set(labels)):
-        raise TensoradError(f"an operand with {len(set(labels))} distinct labels; numpy's einsum allows 52")
-    equation = "".join(ascii_[c] for c in labels) + "->" + "".join(ascii_[c] for c in out)
-    return lambda a: np.asarray(np.einsum(equation, a))
+    unique = "".join(dict.fromkeys(labels))
+    if unique != labels:
+        groups = [[k for k, label in enumerate(labels) if label == c] for c in unique]
+        rest = _reducer(unique, out)
+
+        def diagonal(a: Array) -> Array:
+            shape = [a.shape[group[0]] for group in groups]
+            view = as_strided(a, shape=shape, strides=[sum(a.strides[k] for k in group) for group in groups])
+            return view if rest is None else rest(view)
+
+        return diagonal
+    axes = tuple(k for k, label in enumerate(labels) if label not in out)
+    kept = "".join(label for label in labels if label in out)
+    perm = [kept.index(label) for label in out]
+    if not axes:
+        return lambda a: a.transpose(perm)
+    if kept == out:
+        return lambda a: a.sum(axis=axes)
+    return lambda a: a.sum(axis=axes).transpose(perm)
 
 
 def _reshaped(labels: Labels, out: Labels, shape: Sequence[int]) -> Callable[[Array], Array]:

@@ -126,6 +126,8 @@ def _expression(node: Node, args: list[str]) -> str:
             return f"{args[0]} + {args[1]}"
         case Elementwise(fn="power", param=param):
             return f"np.power({args[0]}, {param!r})"
+        case Elementwise(fn="rpow", param=param):
+            return f"np.power({param!r}, {args[0]})"
         case Elementwise(fn=fn):  # a user-defined function is called by its name
             return _ELEMENTWISE.get(fn, fn + "({})").format(args[0])
         case GeneralUnary(fn=fn, params=params):

@@ -32,6 +32,7 @@ parentheses) the text stops with ``…``, so a DAG of any size prints quickly.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Iterator, Sequence
 
@@ -252,6 +253,9 @@ class _Printer:
             exponent = format_number(2.0 if param is None else param)
             base = arg if simple else f"({arg})"
             return f"{base}^{exponent}" if not exponent.startswith("-") else f"{base}^({exponent})"
+        if fn == "rpow":
+            base = format_number(math.nan if param is None else param)
+            return f"{base if not base.startswith('-') else f'({base})'}^{arg if simple else f'({arg})'}"
         return f"{fn}({arg})"
 
     def general(self, fn: str, arg: str, params: tuple[object, ...], name: bool) -> str:
@@ -314,6 +318,9 @@ class _Latex(_Printer):
         if fn in ("power", "square"):
             base = arg if simple else self.paren(arg)
             return f"{{{base}}}^{{{format_number(2.0 if param is None else param)}}}"
+        if fn == "rpow":
+            base = format_number(math.nan if param is None else param)
+            return f"{{{base if not base.startswith('-') else self.paren(base)}}}^{{{arg}}}"
         if fn == "sqrt":
             return rf"\sqrt{{{arg}}}"
         if fn == "abs":

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from tensorad.ir import build
+from tensorad.ir import build, constants
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable, children, toposort, use_counts
 from tensorad.ir.substitute import rebuild
@@ -61,8 +61,8 @@ def simplify_all(outputs: Sequence[Node]) -> list[Node]:
         >>> import tensorad as ta
         >>> from tensorad.symbolic.simplify import simplify_all
         >>> x = ta.Variable("x", (3,))
-        >>> [str(e) for e in simplify_all([x + x, x - x])]
-        ['2*x[i]', '0']
+        >>> [str(e) for e in simplify_all([x + x, x + 2.0 * x])]
+        ['2*x[i]', '3*x[i]']
     """
     for _ in range(PASSES):
         simpler = _simplify_pass(outputs)
@@ -127,8 +127,11 @@ def fuse(outer: Node, single_use: bool) -> Node:
     if not (single_use or reducing) or not _distinct_product(inner):
         return outer
     assert isinstance(inner, Contraction) and inner.b is not None
+    folded = build.fold_scales(inner.scale, outer.scale, outer.dtype)
+    if folded is None:
+        return outer
     s1, s2 = _relabel(inner, outer.s1, outer.s1 + outer.s3)
-    return build.contract(inner.a, s1, inner.b, s2, outer.s3, scale=inner.scale * outer.scale)
+    return build.contract(inner.a, s1, inner.b, s2, outer.s3, scale=folded.value)
 
 
 def reassociate(node: Node, single_use: list[bool]) -> Node:
@@ -167,6 +170,9 @@ def _cheapest_order(node: Contraction, k: int) -> Order | None:
     if inner is None or other is None or not _distinct_product(inner):
         return None
     assert isinstance(inner, Contraction) and inner.b is not None
+    folded = build.fold_scales(node.scale, inner.scale, node.dtype)
+    if folded is None:
+        return None
     p1, p2 = _relabel(inner, labels, node.s1 + node.s2 + node.s3)
     sizes = dict(zip(node.s3, node.shape, strict=True))
     terms = [(inner.a, p1), (inner.b, p2), (other, other_labels)]
@@ -180,7 +186,7 @@ def _cheapest_order(node: Contraction, k: int) -> Order | None:
 
     def rebuilt() -> Node:
         first = build.contract(x, sx, y, sy, middle, sizes=sizes)
-        return build.contract(first, middle, z, sz, node.s3, sizes=sizes, scale=node.scale * inner.scale)
+        return build.contract(first, middle, z, sz, node.s3, sizes=sizes, scale=folded.value)
 
     return costs[0], costs[best], rebuilt
 
@@ -249,11 +255,15 @@ def _fold(node: Node) -> Node:
     if node.size > max(inputs, default=1):
         return node
     (value,) = evaluate([node], {})  # an array of its own (a plan's output)
-    return build.constant(value)
+    return constants.constant(value)
 
 
 def collect_terms(total: Add) -> Node:
     """A sum with its terms grouped by the node they multiply (``2x + 3x → 5x``).
+
+    Terms that cancel leave ``0·x``, not nothing: IEEE arithmetic makes ``x − x`` nan
+    where ``x`` is infinite or nan, and the compiled form computes what the expression
+    says. A base whose summed coefficient would overflow stays as its separate terms.
 
     Examples:
         >>> import tensorad as ta
@@ -261,21 +271,28 @@ def collect_terms(total: Add) -> Node:
         >>> x = ta.Variable("x", (3,))
         >>> print(collect_terms(2.0 * x + 3.0 * x))
         5*x[i]
+        >>> print(collect_terms(x - x))
+        0*x[i]
     """
     terms = build.flat_terms(total)
     if terms is None:
         return total
-    coefficients: dict[Node, float] = {}
+    groups: dict[Node, list[tuple[Node, float]]] = {}
     for term in terms:
         base, c = _base(term)
-        coefficients[base] = coefficients.get(base, 0.0) + c
-    if len(coefficients) == len(terms):
+        groups.setdefault(base, []).append((term, c))
+    if len(groups) == len(terms):
         return total
     result: Node | None = None
-    for base, c in coefficients.items():
-        if c != 0.0:
+    for base, group in groups.items():
+        c = math.fsum(coefficient for _, coefficient in group)
+        if math.isfinite(c) or not all(math.isfinite(coefficient) for _, coefficient in group):
             result = build.add(result, build.scale(base, c))
-    return build.zeros(total.shape, total.dtype) if result is None else result
+        else:  # the coefficients overflow when summed: keep the terms
+            for term, _ in group:
+                result = build.add(result, term)
+    assert result is not None
+    return result
 
 
 def _base(term: Node) -> tuple[Node, float]:

@@ -1,0 +1,73 @@
+"""Leaves: the user's values as arrays, and the constant nodes that hold them.
+
+Every array that enters tensorad (an argument, a closed-over constant, a value bound to a
+variable) passes :func:`as_array`, which refuses what numpy would silently misread.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from typing import Any
+
+import numpy as np
+
+from tensorad._types import Array
+from tensorad.errors import OperandTypeError
+from tensorad.ir.nodes import NODE_TYPES, Constant, Node
+
+
+def as_array(value: object, what: str, hint: str = "") -> np.ndarray[Any, Any]:
+    """``value`` as a numpy array of numbers; ``what`` names it in the error ("argument 0"),
+    ``hint`` (if any) ends the message of a non-numeric dtype.
+
+    Masked arrays are refused (numpy would drop their mask, and every result would
+    silently include the masked entries), as are arrays of non-numeric dtype.
+
+    >>> import numpy as np
+    >>> as_array(np.ma.array([1.0, 2.0], mask=[0, 1]), "argument 0")
+    Traceback (most recent call last):
+      ...
+    tensorad.errors.OperandTypeError: argument 0 is a masked array; tensorad would ignore its mask: ...
+    """
+    if isinstance(value, np.ma.MaskedArray):
+        raise OperandTypeError(
+            f"{what} is a masked array; tensorad would ignore its mask: "
+            "pass np.ma.filled(x, fill_value) or the unmasked entries x.compressed()"
+        )
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise OperandTypeError(f"{what} cannot be read as an array of numbers: {error}") from None
+    if array.dtype.kind not in "biufc":
+        raise OperandTypeError(f"{what} has dtype {array.dtype}; {hint or 'tensorad needs numbers'}")
+    return array
+
+
+def constant(value: object) -> Constant:
+    """A read-only constant node holding ``value`` (no copy when it is an array)."""
+    array = as_array(value, "a constant")
+    view = as_float(array).view()
+    view.flags.writeable = False
+    return Constant(view, view.shape, view.dtype)
+
+
+def as_float(array: Array) -> Array:
+    """``array``, as float64 when its dtype is boolean or integer (as a constant or a
+    compiled function's argument is: tensorad computes in floating point)."""
+    return array.astype(np.float64) if array.dtype.kind in "biu" else array
+
+
+def as_node(x: object) -> Node:
+    """``x`` as a node: nodes pass through, arrays and numbers become constants."""
+    if isinstance(x, NODE_TYPES):
+        return x
+    if isinstance(x, (np.ndarray, np.generic, numbers.Number, list, tuple)):
+        return constant(x)
+    raise OperandTypeError(f"cannot use an object of type {type(x).__name__} as a tensor")
+
+
+@functools.lru_cache(maxsize=256)
+def scalar(value: float, dtype: np.dtype[Any]) -> Constant:
+    """A 0-d constant of the given dtype (one node per value and dtype)."""
+    return constant(np.asarray(value, dtype=dtype))
