@@ -58,12 +58,14 @@ from tensorad.numpy.functions import (
     trace,
     transpose,
 )
+from tensorad.run.budget import MemoryBudgetError, memory_budget, set_memory_budget
 from tensorad.symbolic.simplify import simplify
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DefinitionError",
+    "MemoryBudgetError",
     "OperandTypeError",
     "ShapeError",
     "SpecError",
@@ -101,12 +103,14 @@ __all__ = [
     "logsumexp",
     "matmul",
     "mean",
+    "memory_budget",
     "multiply",
     "norm",
     "outer",
     "power",
     "reciprocal",
     "reshape",
+    "set_memory_budget",
     "sigmoid",
     "sign",
     "simplify",

@@ -13,11 +13,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
+from tensorad._types import Array
 from tensorad.ad.api import derivative
 from tensorad.errors import TensoradError
+from tensorad.ir.build import contract
+from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node, Variable
 from tensorad.language import Parsed, parse, parse_dims
 from tensorad.symbolic.algebra import equivalent
@@ -38,22 +42,67 @@ def main(argv: Sequence[str] | None = None) -> int:
         0
     """
     parser = _parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(_expression_last(list(sys.argv[1:] if argv is None else argv)))
         if args.command == "derive":
             return _derive(args)
         return _demo()
+    except _UsageError as error:
+        print(f"tensorad: error: {error}", file=sys.stderr)
+        return 2
     except TensoradError as error:
         first_line, *rest = str(error).splitlines() or [""]
         print(f"tensorad: error: {first_line}", file=sys.stderr)
         for line in rest:  # a parse error's caret lines
             print(f"  {line.strip(chr(10))}", file=sys.stderr)
         return 2
+    except (MemoryError, RecursionError) as error:  # too large an input for this machine
+        print(f"tensorad: error: {type(error).__name__}: {_first_line(error)}", file=sys.stderr)
+        return 2
+    except Exception as error:  # a bug: still one line, no traceback
+        print(f"tensorad: internal error, please report: {type(error).__name__}: {_first_line(error)}", file=sys.stderr)
+        return 2
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [""])[0][:300]
+
+
+class _UsageError(Exception):
+    """A malformed command line (argparse's complaint, as one line)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{message} (see 'tensorad {self.prog.split()[-1]} --help')")
+
+
+_VALUED = {"--wrt", "--order", "--mode", "--format", "--dims"}
+"""The options of ``derive`` that take a value."""
+
+
+def _expression_last(argv: list[str]) -> list[str]:
+    """``argv`` with the expression of ``derive`` moved behind ``--``, so that one starting
+    with ``-`` (``"-x[i] y[i]"``) is not read as an option."""
+    if not argv or argv[0] != "derive":
+        return argv
+    k = 1
+    while k < len(argv):
+        word = argv[k]
+        if word == "--":
+            return argv
+        if word in _VALUED:
+            k += 2
+        elif word.split("=", 1)[0] in _VALUED or word in ("--check", "-h", "--help"):
+            k += 1
+        else:
+            return [*argv[:k], *argv[k + 1 :], "--", word]
+    return argv
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tensorad", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="tensorad", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     derive = commands.add_parser("derive", help="print the derivative of an expression")
     derive.add_argument("expr", help='index notation, e.g. "x[i] A[i,j] x[j]"')
     derive.add_argument("--wrt", required=True, help="the variable to differentiate with respect to")
@@ -134,6 +183,10 @@ class CheckReport:
 def check_derivative(value: Node, x: Variable, d: Node, seed: int = 0) -> CheckReport:
     """Taylor rates and the relative gap between ``d∘h`` and central differences.
 
+    The point is drawn in [-1, 1]; where the value or the derivative is not finite there
+    (``log``, ``sqrt``, a singular matrix), it is drawn inside the usual domains instead
+    (positive entries, diagonally dominant matrices: see :func:`random_values`).
+
     Examples:
         >>> import tensorad as ta
         >>> from tensorad.cli import check_derivative
@@ -142,20 +195,37 @@ def check_derivative(value: Node, x: Variable, d: Node, seed: int = 0) -> CheckR
         True
         >>> check_derivative(ta.sum(ta.exp(x)), x, 2.0 * ta.exp(x)).ok
         False
+        >>> check_derivative(ta.sum(ta.log(x)), x, 1.0 / x).ok        # drawn where log is defined
+        True
     """
-    rng = np.random.default_rng(seed)
-    taylor = taylor_test(Limit(value, x, d, "derivative"), rng)
-    env = random_values([value, d], np.random.default_rng(seed + 1))
+    direction = Variable("h", x.shape, x.dtype)
+    s, s4 = fresh_labels(value.ndim), fresh_labels(x.ndim, fresh_labels(value.ndim))
+    d_h = contract(d, s + s4, direction, s4, s)  # d∘h: the derivative is never formed whole
     h = np.random.default_rng(seed + 2).uniform(-1.0, 1.0, x.shape)
+    env = _point([value, d_h, x], {direction: h}, seed)
+    taylor = taylor_test(Limit(value, x, d, "derivative"), np.random.default_rng(seed), env)
     eps = 1e-6
     plus = value.evaluate({**env, x: env[x] + eps * h})
     minus = value.evaluate({**env, x: env[x] - eps * h})
-    jac = d.evaluate(env)
-    directional = np.tensordot(jac, h, axes=x.ndim) if x.ndim else jac * h
+    directional = d_h.evaluate({**env, direction: h})
     fd = (plus - minus) / (2 * eps)
     scale = max(1.0, float(np.max(np.abs(fd), initial=0.0)))
     gap = float(np.max(np.abs(directional - fd), initial=0.0)) / scale
     return CheckReport(taylor.rate_with, taylor.rate_without, gap)
+
+
+def _point(nodes: list[Node], given: dict[Variable, Array], seed: int) -> dict[Variable, Array]:
+    """Random values for the variables of ``nodes`` (but those ``given``) at which the first
+    two are finite, if the symmetric draw or the in-domain one gives such a point (else the
+    in-domain one)."""
+    for positive in (False, True):
+        drawn = random_values(nodes, np.random.default_rng(seed + 1), positive)
+        env = {x: v for x, v in drawn.items() if x not in given}
+        with np.errstate(all="ignore"):
+            finite = all(np.all(np.isfinite(node.evaluate({**env, **given}))) for node in nodes[:2])
+        if finite:
+            break
+    return env
 
 
 # ------------------------------------------------------------------ demo

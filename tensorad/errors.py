@@ -14,9 +14,28 @@ ShapeError | label 'j' has size 3 in operand 0 but size 4 in operand 1; sizes mu
 (True, True)
 """
 
+import numpy as np
+
+MAX_MESSAGE = 1000
+"""Characters of an error message kept: a longer one (a huge subscript string, say) is elided."""
+
+
+def elide(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text``, or its start and end around `` … `` when it is longer than ``limit``.
+
+    >>> elide("ab" * 10, 9)
+    'aba … bab'
+    """
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 3, 2)
+    return text[: (keep + 1) // 2] + " … " + text[len(text) - keep // 2 :]
+
 
 class TensoradError(Exception):
     """Base class of every error tensorad raises on bad input.
+
+    A message longer than :data:`MAX_MESSAGE` characters is elided in the middle.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -26,6 +45,11 @@ class TensoradError(Exception):
         ...     print(error)
         axis 1 is out of bounds for an array of dimension 1
     """
+
+    def __init__(self, *args: object) -> None:
+        if len(args) == 1 and isinstance(args[0], str):
+            args = (elide(args[0]),)
+        super().__init__(*args)
 
 
 class SpecError(TensoradError, ValueError):
@@ -73,4 +97,16 @@ class UnsupportedError(TensoradError, NotImplementedError):
         Traceback (most recent call last):
           ...
         tensorad.errors.UnsupportedError: index array([0, 2]) is not supported: ...
+    """
+
+
+class LinAlgError(TensoradError, np.linalg.LinAlgError):
+    """A linear-algebra function failed on its matrix (a singular one, say).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.inv(np.zeros((2, 2)))
+        Traceback (most recent call last):
+          ...
+        tensorad.errors.LinAlgError: inv of an array of shape (2, 2): Singular matrix
     """

@@ -73,7 +73,8 @@ def define_elementwise(name: str, f: Callable[[Array], Array], df: Callable[...,
         (1 - tanh(x[i])^2)*delta[i,j]
     """
     _check_free(name)
-    takes_y = len(inspect.signature(df).parameters) >= 2
+    _check_callable(name, f=f, df=df)
+    takes_y = _arity(df) >= 2
 
     def derivative(x: Node, y: Node, _: float | None) -> Node:
         return as_node(df(x, y) if takes_y else df(x))
@@ -82,9 +83,15 @@ def define_elementwise(name: str, f: Callable[[Array], Array], df: Callable[...,
     probe = Variable("x", (2, 3))  # registered first: df may use the function itself
     try:
         shape = derivative(probe, registry.call(name, probe), None).shape
-    except Exception:
+    except TensoradError:
         del registry.ELEMENTWISE[name]
         raise
+    except Exception as error:  # the user's df failed on a traced value
+        del registry.ELEMENTWISE[name]
+        raise DefinitionError(
+            f"the derivative of {name!r} failed on a traced value ({type(error).__name__}: {error}); "
+            "write it with tensorad operations (ta.exp, ta.cos, +, * …), which work on expressions"
+        ) from error
     if shape != probe.shape:
         del registry.ELEMENTWISE[name]
         raise DefinitionError(
@@ -198,7 +205,27 @@ def _checked(name: str, rule: str, result: object, expected: Shape) -> Node:
     return node
 
 
+def _check_callable(name: str, **functions: object) -> None:
+    for role, function in functions.items():
+        if function is not None and not callable(function):
+            raise DefinitionError(f"{role} of {name!r} must be callable, got {type(function).__name__}")
+
+
+def _arity(function: Callable[..., object]) -> int:
+    """How many positional arguments ``function`` takes (2 when it cannot be told)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return 2
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return 2
+    return sum(p.kind in kinds for p in parameters)
+
+
 def _check_free(name: str) -> None:
+    if not isinstance(name, str):
+        raise DefinitionError(f"a function's name must be a string, got {name!r}")
     if not name.isidentifier():
         raise DefinitionError(f"{name!r} is not a valid function name")
     if name in registry.ELEMENTWISE or name in registry.GENERAL_UNARY:

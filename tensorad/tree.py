@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from tensorad.errors import OperandTypeError
+
 
 @dataclass(frozen=True, slots=True)
 class Tree:
@@ -55,7 +57,14 @@ def _flatten(obj: object, leaves: list[Any]) -> Tree:
     if isinstance(obj, (tuple, list)):
         return Tree(type(obj).__name__, tuple(_flatten(item, leaves) for item in obj))
     if isinstance(obj, dict):
-        keys = tuple(sorted(obj))
+        try:
+            keys = tuple(sorted(obj))
+        except TypeError:
+            kinds = sorted({type(key).__name__ for key in obj})
+            raise OperandTypeError(
+                f"a dict in a pytree needs keys that sort together (its leaves are ordered by key); "
+                f"this one mixes keys of types {', '.join(kinds)}"
+            ) from None
         return Tree("dict", tuple(_flatten(obj[key], leaves) for key in keys), keys)
     leaves.append(obj)
     return Tree("leaf")

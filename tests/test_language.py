@@ -259,9 +259,15 @@ def test_malformed_input_raises_with_a_caret_at_the_column(
     assert caret == "  " + " " * column + "^"
 
 
-def test_deep_nesting_is_a_parse_error_not_a_crash() -> None:
-    with pytest.raises(ParseError, match="nested too deeply"):
-        parse("(" * 5000 + "x" + ")" * 5000)
+def test_deep_nesting_reads_thousands_of_levels_and_refuses_more() -> None:
+    deep = parse("(" * 4000 + "x" + ")" * 4000)
+    assert deep.expr is deep.variables["x"]
+    p = parse("exp(" * 3000 + "x[i]" + ")" * 3000)
+    assert p.expr.shape == (3,) and p.output == "i"
+    with pytest.raises(ParseError, match="nested more than 5000 levels"):
+        parse("(" * 6000 + "x" + ")" * 6000)
+    with pytest.raises(ParseError, match="nested more than 5000 levels"):
+        parse("-" * 6000 + "x")
 
 
 def test_bad_dims_mapping() -> None:

@@ -23,14 +23,13 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from tensorad._types import Labels, Shape
 from tensorad.errors import ShapeError
-from tensorad.ir.constants import scalar
+from tensorad.ir.constants import fold_scales, scalar
 from tensorad.ir.labels import LabelMerge, aligned_labels, canonical_labels, fresh_labels, rename_into
 from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node
 
@@ -75,6 +74,8 @@ def contract(
         operands.append((node, labels))
     operands = [(node, merge.apply(labels)) for node, labels in operands]
     out = merge.apply(s3)
+    if len(operands) == 1 and (fused := _fuse_reduction(*operands[0], out, scale, dtype, merge, used, size)):
+        operands, scale = fused
     present = {label for _, labels in operands for label in labels}
     for label in {merge.find(label) for label in set(s1) | set(s2)} - present - set(out):
         scale *= size[label]  # a label summed where nothing depends on it
@@ -85,35 +86,37 @@ def contract(
     return _make(operands, out, scale, shape, dtype, size)
 
 
-@dataclass(frozen=True, slots=True)
-class Folded:
-    """A product of two scales that is safe to apply as one (see :func:`fold_scales`)."""
+def _fuse_reduction(
+    inner: Node,
+    labels: Labels,
+    out: Labels,
+    scale: float,
+    dtype: np.dtype[Any],
+    merge: LabelMerge,
+    used: set[str],
+    size: dict[str, int],
+) -> tuple[list[tuple[Node, Labels]], float] | None:
+    """A sum over a product, as one product that never forms the unreduced one.
 
-    value: float
-
-
-def fold_scales(a: float, b: float, dtype: np.dtype[Any]) -> Folded | None:
-    """``a·b`` as one scale, or ``None`` when applying it at once could overflow or
-    underflow in ``dtype`` where applying ``a`` and ``b`` one after the other would not.
-
-    Folding ``(x·a)·b`` into ``x·(ab)`` is exact up to rounding while ``ab`` is a normal
-    number of ``dtype``; past that (``1e-200·1e-200`` in float64, ``1e-30·1e-30`` in
-    float32) the scales stay apart. A zero, infinite or nan factor folds: IEEE arithmetic
-    gives the same result in either order.
-
-    >>> import numpy as np
-    >>> fold_scales(2.0, 3.0, np.dtype(np.float64))
-    Folded(value=6.0)
-    >>> fold_scales(1e-200, 1e-200, np.dtype(np.float64)) is None
-    True
-    >>> fold_scales(1e-30, 1e-30, np.dtype(np.float32)) is None
-    True
+    ``Σ *(p1, p2, p3)(A, B)`` over some of ``p3`` is ``*(r(p1), r(p2), out)(A, B)``, where
+    ``r`` renames ``p3`` to the consumer's ``labels`` and the product's summed labels to
+    fresh ones (associativity): ``sum(outer(x, x))`` costs ``2n``, not an ``n × n`` array.
+    Only for a binary product with distinct output labels whose reduction is smaller.
     """
-    product = a * b
-    if a == 0.0 or b == 0.0 or not (math.isfinite(a) and math.isfinite(b)):
-        return Folded(product)
-    info = np.finfo(dtype if dtype.kind in "fc" else np.float64)
-    return Folded(product) if float(info.tiny) <= abs(product) <= float(info.max) else None
+    if not (isinstance(inner, Contraction) and inner.b is not None and len(set(inner.s3)) == inner.ndim):
+        return None
+    if math.prod(size[label] for label in set(out) & set(labels)) >= inner.size:
+        return None
+    folded = fold_scales(scale, inner.scale, dtype)
+    if folded is None:
+        return None
+    rename = rename_into(inner.s3, labels, inner.s1 + inner.s2, merge, used)
+    operands = []
+    for node, own in ((inner.a, inner.s1), (inner.b, inner.s2)):
+        for label, n in zip(own, node.shape, strict=True):
+            size.setdefault(rename[label], n)
+        operands.append((node, "".join(rename[label] for label in own)))
+    return operands, folded.value
 
 
 def _distribute(
@@ -386,8 +389,9 @@ def broadcast_to(x: Node, shape: Shape) -> Node:
     return contract(x, labels, None, "", out, sizes=sizes)
 
 
-def elementwise(fn: str, x: Node, param: float | None = None) -> Node:
-    """``fn(x)`` entry by entry (``fn`` must be in the elementwise registry).
+def elementwise(fn: str, x: Node, param: float | None = None, real: bool = False) -> Node:
+    """``fn(x)`` entry by entry (``fn`` must be in the elementwise registry); ``real``: the
+    result of a complex ``x`` is real (``abs``), of the matching precision.
 
     ``log(softmax(z))`` is built as ``log_softmax(z)`` and ``log(sigmoid(z))`` as
     ``−softplus(−z)``: equal where both are finite, and finite (with a finite
@@ -398,7 +402,9 @@ def elementwise(fn: str, x: Node, param: float | None = None) -> Node:
     if fn == "log" and isinstance(x, Elementwise) and x.fn == "sigmoid":
         return scale(elementwise("softplus", scale(x.x, -1.0)), -1.0)
     dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
-    return _interned(("f", fn, id(x), param), lambda: Elementwise(fn, x, param, x.shape, dtype))
+    if real and dtype.kind == "c":
+        dtype = np.dtype(np.finfo(dtype).dtype)
+    return _interned(("f", fn, id(x), param, real), lambda: Elementwise(fn, x, param, x.shape, dtype))
 
 
 def general_unary(fn: str, x: Node, params: tuple[Any, ...], shape: Shape) -> Node:

@@ -1,4 +1,4 @@
-"""Leaves: the user's values as arrays, and the constant nodes that hold them.
+"""Leaves: the user's values as arrays, the constant nodes that hold them, and scales.
 
 Every array that enters tensorad (an argument, a closed-over constant, a value bound to a
 variable) passes :func:`as_array`, which refuses what numpy would silently misread.
@@ -7,7 +7,9 @@ variable) passes :func:`as_array`, which refuses what numpy would silently misre
 from __future__ import annotations
 
 import functools
+import math
 import numbers
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -71,3 +73,34 @@ def as_node(x: object) -> Node:
 def scalar(value: float, dtype: np.dtype[Any]) -> Constant:
     """A 0-d constant of the given dtype (one node per value and dtype)."""
     return constant(np.asarray(value, dtype=dtype))
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A product of two scales that is safe to apply as one (see :func:`fold_scales`)."""
+
+    value: float
+
+
+def fold_scales(a: float, b: float, dtype: np.dtype[Any]) -> Folded | None:
+    """``a·b`` as one scale, or ``None`` when applying it at once could overflow or
+    underflow in ``dtype`` where applying ``a`` and ``b`` one after the other would not.
+
+    Folding ``(x·a)·b`` into ``x·(ab)`` is exact up to rounding while ``ab`` is a normal
+    number of ``dtype``; past that (``1e-200·1e-200`` in float64, ``1e-30·1e-30`` in
+    float32) the scales stay apart. A zero, infinite or nan factor folds: IEEE arithmetic
+    gives the same result in either order.
+
+    >>> import numpy as np
+    >>> fold_scales(2.0, 3.0, np.dtype(np.float64))
+    Folded(value=6.0)
+    >>> fold_scales(1e-200, 1e-200, np.dtype(np.float64)) is None
+    True
+    >>> fold_scales(1e-30, 1e-30, np.dtype(np.float32)) is None
+    True
+    """
+    product = a * b
+    if a == 0.0 or b == 0.0 or not (math.isfinite(a) and math.isfinite(b)):
+        return Folded(product)
+    info = np.finfo(dtype if dtype.kind in "fc" else np.float64)
+    return Folded(product) if float(info.tiny) <= abs(product) <= float(info.max) else None

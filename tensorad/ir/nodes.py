@@ -20,6 +20,7 @@ smart constructors validate and simplify.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 
 from tensorad._types import Array, Labels, Shape
+from tensorad.errors import OperandTypeError, ShapeError
 
 FLOAT64: np.dtype[Any] = np.dtype(np.float64)
 
@@ -126,8 +128,14 @@ class Variable(Expr):
     dtype: np.dtype[Any] = FLOAT64
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "shape", tuple(int(n) for n in self.shape))
-        object.__setattr__(self, "dtype", np.dtype(self.dtype))
+        object.__setattr__(self, "shape", checked_shape(self.shape, f"variable {self.name!r}"))
+        try:
+            dtype = np.dtype(self.dtype)
+        except TypeError:
+            raise OperandTypeError(f"variable {self.name!r}: {self.dtype!r} is not a dtype") from None
+        if dtype.kind not in "fc":
+            raise OperandTypeError(f"variable {self.name!r} has dtype {dtype}; variables are float or complex")
+        object.__setattr__(self, "dtype", dtype)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
@@ -248,6 +256,31 @@ class GeneralUnary(Expr):
     params: tuple[Any, ...]
     shape: Shape
     dtype: np.dtype[Any]
+
+
+MAX_ELEMENTS = int(np.iinfo(np.intp).max)
+"""The most entries an array can have (numpy's index type)."""
+
+
+def checked_shape(shape: object, what: str) -> Shape:
+    """``shape`` as a tuple of non-negative ints that numpy can index, else a ShapeError naming ``what``.
+
+    >>> checked_shape([2, 3], "x")
+    (2, 3)
+    >>> checked_shape((10**20,), "x")
+    Traceback (most recent call last):
+      ...
+    tensorad.errors.ShapeError: x: shape (100000000000000000000,) has more entries than numpy can index
+    """
+    try:
+        dims = tuple(operator.index(n) for n in shape)  # type: ignore[attr-defined]  # any iterable
+    except TypeError:
+        raise ShapeError(f"{what}: a shape is a tuple of integers, got {shape!r}") from None
+    if any(n < 0 for n in dims):
+        raise ShapeError(f"{what}: negative dimensions are not allowed, got {dims}")
+    if math.prod(dims) > MAX_ELEMENTS or any(n > MAX_ELEMENTS for n in dims):
+        raise ShapeError(f"{what}: shape {dims} has more entries than numpy can index")
+    return dims
 
 
 Node: TypeAlias = Variable | Constant | Contraction | Add | Elementwise | GeneralUnary

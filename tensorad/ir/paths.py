@@ -12,8 +12,8 @@ and then only with the :data:`PARTNERS` smallest operands carrying that label; w
 candidate is left, every operand's candidates are found again, and when operands share
 no label at all, the two smallest are multiplied. A thousand operands take milliseconds.
 
->>> greedy_path(["ij", "jk", "kl"], "il", {"i": 100, "j": 2, "k": 100, "l": 2})
-[(0, 1, 'ik')]
+>>> greedy_path(["ij", "jk", "kl"], "il", {"i": 100, "j": 2, "k": 100, "l": 2})   # (jk·kl) first
+[(1, 2, 'jl')]
 """
 
 from __future__ import annotations

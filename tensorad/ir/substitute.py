@@ -38,7 +38,7 @@ def rebuild(node: Node, operands: list[Node]) -> Node:
             assert total is not None
             return total
         case Elementwise(fn=fn, param=param):
-            return elementwise(fn, operands[0], param)
+            return elementwise(fn, operands[0], param, real=node.dtype.kind != "c" and node.x.dtype.kind == "c")
         case GeneralUnary(fn=fn, params=params):
             return general_unary(fn, operands[0], params, node.shape)
         case _:

@@ -73,10 +73,12 @@ tensorad.language.syntax.ParseError: cannot add terms with free labels (i) and (
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import re
 import string
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -117,9 +119,10 @@ def parse(
     sizes = {label: int(n) for label, n in (dims or {}).items()}
     default_size = int(default_size)
     try:
-        out, ast = Parser(text).statement()
-        builder = Builder(text, ast, sizes, default_size, variables or {})
-        value = builder.value(ast, frozenset(out[0] if out else ""))
+        with _nesting_allowed(text):
+            out, ast = Parser(text).statement()
+            builder = Builder(text, ast, sizes, default_size, variables or {})
+            value = builder.value(ast, frozenset(out[0] if out else ""))
     except RecursionError:
         raise ParseError("expression nested too deeply", text, 0) from None
     labels = value.labels
@@ -141,6 +144,37 @@ def parse(
         if labels != value.labels:
             node = einsum(f"{value.labels}->{labels}", node)
     return Parsed(node, builder.variables, labels)
+
+
+MAX_NESTING = 5000
+"""Deepest nesting of parentheses, calls and signs that :func:`parse` reads."""
+
+FRAMES_PER_LEVEL = 12
+"""Python frames the parser and the elaboration use per level of nesting (with room to spare)."""
+
+
+@contextlib.contextmanager
+def _nesting_allowed(text: str) -> Iterator[None]:
+    """Refuse text nested past :data:`MAX_NESTING`; allow the recursion its nesting needs.
+
+    The nesting counted is that of parentheses, plus the longest run of signs and the
+    number of powers (each nests the parser one level deeper).
+    """
+    depth, deepest = 0, 0
+    for column, char in enumerate(text):
+        depth += (char == "(") - (char == ")")
+        if depth > MAX_NESTING:
+            raise ParseError(f"expression nested more than {MAX_NESTING} levels deep", text, column)
+        deepest = max(deepest, depth)
+    deepest += max((len(run) for run in re.findall(r"[-+\s]+", text)), default=0) + text.count("^")
+    if deepest > MAX_NESTING:
+        raise ParseError(f"expression nested more than {MAX_NESTING} levels deep", text, 0)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, FRAMES_PER_LEVEL * deepest + 1000))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 _NAME, _SIZE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*"), re.compile(r"[0-9]+")

@@ -57,25 +57,26 @@ class _Value:
         return self.node if self.scale == 1.0 else arithmetic.multiply(self.scale, self.node)
 
 
-def _occurrences(ast: Ast, call: str | None = None) -> Iterator[tuple[Var, str | None]]:
+def _occurrences(ast: Ast) -> Iterator[tuple[Var, str | None]]:
     """Variable uses in text order, each with the function it is the direct argument of."""
-    match ast:
-        case Num():
-            pass
-        case Var():
-            yield ast, call
-        case Call(name=name, arg=arg):
-            yield from _occurrences(arg, name)
-        case Neg(arg=arg) | Relabel(arg=arg):
-            yield from _occurrences(arg)
-        case Power(base=base, exponent=exponent):
-            yield from _occurrences(base)
-            yield from _occurrences(exponent)
-        case Product(factors=parts) | Sum(terms=parts):
-            for part in parts:
-                yield from _occurrences(part)
-        case _:
-            assert_never(ast)
+    pending: list[tuple[Ast, str | None]] = [(ast, None)]
+    while pending:
+        node, call = pending.pop()
+        match node:
+            case Num():
+                pass
+            case Var():
+                yield node, call
+            case Call(name=name, arg=arg):
+                pending.append((arg, name))
+            case Neg(arg=arg) | Relabel(arg=arg):
+                pending.append((arg, None))
+            case Power(base=base, exponent=exponent):
+                pending += [(exponent, None), (base, None)]
+            case Product(factors=parts) | Sum(terms=parts):
+                pending += [(part, None) for part in reversed(parts)]
+            case _:
+                assert_never(node)
 
 
 class Builder:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, TypeAlias
 
 from tensorad._types import Labels
-from tensorad.errors import SpecError
+from tensorad.errors import SpecError, elide
 from tensorad.library.registry import ELEMENTWISE as ELEMENTWISE_REGISTRY
 
 ELEMENTWISE = frozenset(name for name in ELEMENTWISE_REGISTRY if name != "power")
@@ -25,10 +25,19 @@ FUNCTIONS = ELEMENTWISE | MATRIX | AXIS
 class ParseError(SpecError):
     """A malformed expression: the message shows the text with a caret under ``column``."""
 
+    WINDOW = 70
+    """Characters of the text shown around the caret (a long text is cut with ``…``)."""
+
     def __init__(self, description: str, text: str, column: int) -> None:
         self.description, self.text, self.column = description, text, column
-        shown = re.sub(r"\s", " ", text)
-        super().__init__(f"{description}\n  {shown}\n  {' ' * column}^")
+        start = max(0, min(column - self.WINDOW // 2, len(text) - self.WINDOW))
+        shown = re.sub(r"\s", " ", text[start : start + self.WINDOW])
+        before, after = ("…" if start else ""), ("…" if start + self.WINDOW < len(text) else "")
+        caret = " " * (len(before) + column - start)
+        super().__init__(f"{elide(description, 300)}\n  {before}{shown}{after}\n  {caret}^")
+
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str, int]]:
+        return type(self), (self.description, self.text, self.column)
 
 
 class Token(NamedTuple):

@@ -19,6 +19,12 @@ from tensorad.ir.nodes import Node
 from tensorad.library.registry import apply, register_general, seed_labels
 
 
+def _upcast_half(impl: Callable[[Array], Array]) -> Callable[[Array, tuple[Any, ...]], Array]:
+    """``impl`` computed in float32 for float16 input (numpy's linalg has no float16; the
+    kernel casts the result back)."""
+    return lambda x, _: impl(x.astype(np.float32) if x.dtype == np.float16 else x)
+
+
 def _square_shape(name: str) -> Callable[[Shape, tuple[Any, ...]], Shape]:
     def shape(x: Shape, params: tuple[Any, ...]) -> Shape:
         if len(x) < 2 or x[-1] != x[-2]:
@@ -44,10 +50,10 @@ def _inv_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     return contract(y, b + "ik", t, e + b + "il", e + b + "kl", scale=-1.0)
 
 
-register_general("inv", lambda x, _: np.linalg.inv(x), _square_shape("inv"), _inv_jvp, _inv_vjp)
+register_general("inv", _upcast_half(np.linalg.inv), _square_shape("inv"), _inv_jvp, _inv_vjp)
 
 
-def _logdet_impl(x: Array, params: tuple[Any, ...]) -> Array:
+def _logdet(x: Array) -> Array:
     return np.asarray(np.linalg.slogdet(x)[1])
 
 
@@ -64,7 +70,7 @@ def _logdet_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     return contract(y_bar, e + b, apply("inv", x), b + "ji", e + b + "ij")
 
 
-register_general("logdet", _logdet_impl, _square_shape("logdet"), _logdet_jvp, _logdet_vjp)
+register_general("logdet", _upcast_half(_logdet), _square_shape("logdet"), _logdet_jvp, _logdet_vjp)
 
 
 def _det_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
@@ -80,4 +86,4 @@ def _det_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     return _logdet_vjp(x, y, contract(y_bar, e + b, y, b, e + b), params)
 
 
-register_general("det", lambda x, _: np.linalg.det(x), _square_shape("det"), _det_jvp, _det_vjp)
+register_general("det", _upcast_half(np.linalg.det), _square_shape("det"), _det_jvp, _det_vjp)

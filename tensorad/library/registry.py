@@ -40,23 +40,25 @@ class ElementwiseFunction:
     name: str
     impl: Callable[[Array, float | None], Array]
     derivative: Derivative
+    real: bool = False  # real values for complex input (abs)
 
 
 ELEMENTWISE: dict[str, ElementwiseFunction] = {}
 
 
 def register_elementwise(
-    name: str, impl: Callable[[Array, float | None], Array], derivative: Derivative
+    name: str, impl: Callable[[Array, float | None], Array], derivative: Derivative, real: bool = False
 ) -> None:
-    """Add (or replace) the elementwise entry ``name``."""
-    ELEMENTWISE[name] = ElementwiseFunction(name, impl, derivative)
+    """Add (or replace) the elementwise entry ``name``; ``real``: its values are real for
+    complex input (its derivative then decides what it supports)."""
+    ELEMENTWISE[name] = ElementwiseFunction(name, impl, derivative, real)
 
 
 def call(name: str, x: Node, param: float | None = None) -> Node:
     """``name(x)`` as a node (the registry entry must exist)."""
     if name not in ELEMENTWISE:
         raise TensoradError(f"unknown elementwise function {name!r}; known: {sorted(ELEMENTWISE)}")
-    return elementwise(name, x, param)
+    return elementwise(name, x, param, ELEMENTWISE[name].real)
 
 
 # --------------------------------------------------------------------------- general unary

@@ -21,7 +21,7 @@ from tensorad.errors import ShapeError, TensoradError
 from tensorad.ir.constants import as_array
 from tensorad.ir.nodes import Constant, Node, Variable, children, toposort, variables
 from tensorad.run.kernels import kernel
-from tensorad.run.plan import Plan, owned_array
+from tensorad.run.plan import Plan, check_formed, owned_array
 
 
 def evaluate(
@@ -38,9 +38,10 @@ def evaluate(
     if memo is None:
         inputs = variables(outputs)
         return Plan(outputs, inputs, snapshot=False)([_bound(x, env) for x in inputs])
-    for node in toposort(outputs):
-        if node not in memo:
-            memo[node] = np.asarray(_value(node, [memo[child] for child in children(node)], env))
+    order = [node for node in toposort(outputs) if node not in memo]
+    check_formed(order, [node for node in outputs if node not in memo])
+    for node in order:
+        memo[node] = np.asarray(_value(node, [memo[child] for child in children(node)], env))
     return [memo[node] for node in outputs]
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from tensorad._types import Array, Labels, Shape
-from tensorad.errors import ShapeError, TensoradError
+from tensorad.errors import LinAlgError, OperandTypeError, ShapeError, TensoradError
 from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, children
 from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY
 
@@ -72,7 +72,12 @@ def _function_kernel(
     """``impl(a, param)``, cast to the node's dtype and refused if it broke the declared shape."""
 
     def call(a: Array) -> Array:
-        value = np.asarray(impl(a, param))
+        try:
+            value = np.asarray(impl(a, param))
+        except np.linalg.LinAlgError as error:
+            raise LinAlgError(f"{fn} of an array of shape {a.shape}: {error}") from None
+        except TypeError as error:  # numpy or scipy has no loop for this dtype
+            raise OperandTypeError(f"{fn} does not support arrays of dtype {a.dtype}: {error}") from None
         if value.shape != shape:
             raise ShapeError(f"the implementation of {fn!r} returned shape {value.shape}, declared {shape}")
         return value if value.dtype == dtype else value.astype(dtype)

@@ -12,7 +12,7 @@ array([1., 2.])
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ import numpy as np
 from tensorad._types import Array
 from tensorad.errors import TensoradError
 from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable, children, toposort, use_counts
+from tensorad.run import budget
 from tensorad.run.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel, scale_smaller
 
 
@@ -92,6 +93,7 @@ class Plan:
         calls: list[tuple[Callable[..., Any], tuple[int, ...], int, InPlace | None, tuple[int, ...]]] = []
         order = _schedule(outputs)
         deferred = _deferred_terms(order, outputs)
+        check_formed(order, outputs, deferred)
         for node in order:
             if node in slots:
                 continue
@@ -153,6 +155,23 @@ class Plan:
             assert value is not None
             results.append(owned_array(value, leaf or any(value is r for r in results)))
         return results
+
+
+def check_formed(order: Sequence[Node], outputs: Sequence[Node], deferred: Collection[Node] = ()) -> None:
+    """Check every array that evaluating ``order`` forms against the memory budget, before
+    any is allocated (:mod:`tensorad.run.budget`): each output at its full size, each
+    other node unless it is a view (a transpose, a broadcast) or never formed (a
+    deferred term), where only its core counts."""
+    for k, node in enumerate(outputs):
+        budget.check(f"output {k}", node.shape, node.dtype)
+    for node in order:
+        if isinstance(node, (Variable, Constant)):
+            continue
+        shape = node.shape
+        if isinstance(node, Contraction) and (node in deferred or (node.b is None and len(set(node.s3)) == node.ndim)):
+            sizes = dict(zip(node.s3, node.shape, strict=True))
+            shape = tuple(sizes[label] for label in node.core)  # a view, or a term added in place
+        budget.check(f"an intermediate {type(node).__name__}", shape, node.dtype)
 
 
 DEFERRED_SIZE = 1 << 16

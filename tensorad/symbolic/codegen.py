@@ -20,6 +20,7 @@ def f(A, x):
 
 from __future__ import annotations
 
+import math
 import string
 from typing import assert_never
 
@@ -102,7 +103,7 @@ def numpy_code(expr: Node, name: str = "f") -> str:
             names[node] = node.name
             continue
         if isinstance(node, Constant) and node.ndim == 0:
-            names[node] = repr(float(node.value))
+            names[node] = _number(node.value.item())
             continue
         target = f"t{len(lines)}"
         lines.append(f"    {target} = {_expression(node, [names[c] for c in children(node)])}")
@@ -119,15 +120,15 @@ def _expression(node: Node, args: list[str]) -> str:
         case Variable():
             raise AssertionError("variables are parameters")
         case Constant(value=value):
-            return f"np.array({np.asarray(value).tolist()!r})"
+            return f"np.array({_nested(np.asarray(value).tolist())}, dtype=np.{value.dtype})"
         case Contraction():
             return _contraction(node, args)
         case Add():
             return f"{args[0]} + {args[1]}"
         case Elementwise(fn="power", param=param):
-            return f"np.power({args[0]}, {param!r})"
+            return f"np.power({args[0]}, {_number(param)})"
         case Elementwise(fn="rpow", param=param):
-            return f"np.power({param!r}, {args[0]})"
+            return f"np.power({_number(param)}, {args[0]})"
         case Elementwise(fn=fn):  # a user-defined function is called by its name
             return _ELEMENTWISE.get(fn, fn + "({})").format(args[0])
         case GeneralUnary(fn=fn, params=params):
@@ -149,7 +150,32 @@ def _contraction(node: Contraction, args: list[str]) -> str:
     else:
         value = f'np.einsum("{inputs}->{ascii_(core)}", {", ".join(args)})'
     if node.scale != 1.0:
-        value = f"{node.scale!r} * {value}"
+        value = f"{_number(node.scale)} * {value}"
     if core != node.s3:
         value = f'_embed({value}, "{ascii_(core)}", "{ascii_(node.s3)}", {node.shape})'
     return value
+
+
+def _number(value: object) -> str:
+    """A Python literal for a number, ``np.inf`` and ``np.nan`` included, complex as ``complex(re, im)``.
+
+    >>> _number(float("-inf")), _number(complex(1.0, float("nan"))), _number(0.5)
+    ('-np.inf', 'complex(1.0, np.nan)', '0.5')
+    """
+    if isinstance(value, complex):
+        return f"complex({_number(value.real)}, {_number(value.imag)})"
+    if not isinstance(value, (int, float)):
+        raise TypeError(f"not a number: {value!r}")
+    number = float(value)
+    if math.isnan(number):
+        return "np.nan"
+    if math.isinf(number):
+        return "np.inf" if number > 0 else "-np.inf"
+    return repr(number)
+
+
+def _nested(items: object) -> str:
+    """``numpy.ndarray.tolist()`` output as a literal, every number through :func:`_number`."""
+    if isinstance(items, list):
+        return "[" + ", ".join(_nested(item) for item in items) + "]"
+    return _number(items)

@@ -224,8 +224,12 @@ def check_numeric(proof: Proof, rng: np.random.Generator, rtol: float = 1e-9) ->
             raise ProofError(f"{proof.name}: step {k + 1} ({step.why}) fails numerically")
 
 
-def random_values(nodes: Sequence[Node], rng: np.random.Generator) -> dict[Variable, Array]:
+def random_values(nodes: Sequence[Node], rng: np.random.Generator, positive: bool = False) -> dict[Variable, Array]:
     """A random array in [-1, 1] for every variable ``nodes`` depend on (in name order).
+
+    ``positive`` draws in [0.5, 1.5] instead and adds ``n·I`` to every array whose last two
+    axes are an ``n × n`` matrix, so logarithms, roots and reciprocals are defined and
+    matrices are invertible with a positive determinant.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -233,9 +237,20 @@ def random_values(nodes: Sequence[Node], rng: np.random.Generator) -> dict[Varia
         >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
         >>> {v.name: a.shape for v, a in random_values([A @ x], np.random.default_rng(0)).items()}
         {'A': (2, 3), 'x': (3,)}
+        >>> X = ta.Variable("X", (3, 3))
+        >>> bool(np.linalg.det(random_values([X], np.random.default_rng(0), positive=True)[X]) > 0)
+        True
     """
     ordered = sorted(variables(nodes), key=lambda x: (x.name, x.shape))
-    return {x: rng.uniform(-1.0, 1.0, x.shape) for x in ordered}
+    if not positive:
+        return {x: rng.uniform(-1.0, 1.0, x.shape) for x in ordered}
+    values: dict[Variable, Array] = {}
+    for x in ordered:
+        value = rng.uniform(0.5, 1.5, x.shape)
+        if x.ndim >= 2 and x.shape[-1] == x.shape[-2]:
+            value = value + x.shape[-1] * np.eye(x.shape[-1])
+        values[x] = value
+    return values
 
 
 def check_limit(limit: Limit, rng: np.random.Generator) -> None:
@@ -303,8 +318,8 @@ class Taylor:
         return "\n".join(rows)
 
 
-def taylor_test(limit: Limit, rng: np.random.Generator) -> Taylor:
-    """Run the Taylor test of ``limit`` at random values along a random direction.
+def taylor_test(limit: Limit, rng: np.random.Generator, point: dict[Variable, Array] | None = None) -> Taylor:
+    """Run the Taylor test of ``limit`` at random values (or at ``point``) along a random direction.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -315,7 +330,7 @@ def taylor_test(limit: Limit, rng: np.random.Generator) -> Taylor:
         (2.0, 1.0)
     """
     x = limit.wrt
-    env = random_values([limit.value, limit.derivative], rng)
+    env = dict(point) if point is not None else random_values([limit.value, limit.derivative, x], rng)
     h = Variable("h", x.shape, x.dtype)
     s = fresh_labels(limit.value.ndim)
     s4 = fresh_labels(x.ndim, s)

@@ -127,7 +127,7 @@ def fuse(outer: Node, single_use: bool) -> Node:
     if not (single_use or reducing) or not _distinct_product(inner):
         return outer
     assert isinstance(inner, Contraction) and inner.b is not None
-    folded = build.fold_scales(inner.scale, outer.scale, outer.dtype)
+    folded = constants.fold_scales(inner.scale, outer.scale, outer.dtype)
     if folded is None:
         return outer
     s1, s2 = _relabel(inner, outer.s1, outer.s1 + outer.s3)
@@ -170,7 +170,7 @@ def _cheapest_order(node: Contraction, k: int) -> Order | None:
     if inner is None or other is None or not _distinct_product(inner):
         return None
     assert isinstance(inner, Contraction) and inner.b is not None
-    folded = build.fold_scales(node.scale, inner.scale, node.dtype)
+    folded = constants.fold_scales(node.scale, inner.scale, node.dtype)
     if folded is None:
         return None
     p1, p2 = _relabel(inner, labels, node.s1 + node.s2 + node.s3)
