@@ -14,14 +14,17 @@ The first call with a new *signature* calls ``fun`` on fresh variables (so every
 inside it builds its derivative DAG), simplifies the result and turns it into a flat
 :class:`~tensorad.run.plan.Plan` of numpy calls; later calls with that signature only run
 the plan. The signature is the pytree structure of the arguments, the shape and dtype of
-every array leaf, and the values of the static arguments: any change traces again, and
-nothing is reused across signatures.
+every array leaf, and the values of the static arguments: any change traces again. The
+compiled signatures are kept up to ``max_cache_size`` (least recently used dropped).
 
-Python numbers among the arguments are not traced: like static arguments, each value is
-part of the signature and reaches ``fun`` as it is, so it keeps its weak type (``x * 2.0``
-stays float32 for a float32 ``x``). Pass ``np.asarray(v)`` to trace a value instead.
+Python ``float`` and ``complex`` arguments are traced, weakly typed as in JAX: a new value
+does not trace again, and the value keeps the other operand's dtype (``x * c`` stays
+float32 for a float32 ``x``). Used as an exponent, a traced ``c`` makes ``x ** c`` the
+general power ``exp(c log x)``, defined for ``x > 0``: list it in ``static_argnums`` for
+the exact power of any ``x``. Python ``int`` and ``bool`` arguments are static: each
+value is part of the signature and reaches ``fun`` as it is (``range(n)``, ``x ** n``).
 Integer and boolean arrays are traced as float64, as they are when they appear as
-constants.
+constants. Static values are told apart as ``fun`` could: ``0.0`` and ``-0.0`` differ.
 
 Arrays that ``fun`` closes over (``A`` above) are constants of the trace, as in
 ``jax.jit``: the compiled function keeps a copy taken when it traced, and later changes to
@@ -33,6 +36,9 @@ from __future__ import annotations
 
 import functools
 import numbers
+import struct
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,12 +71,25 @@ class _Traced:
 class Compiled:
     """``fun`` compiled per signature (see the module docstring); made by :func:`jit`."""
 
-    def __init__(self, fun: Callable[..., Any], static_argnums: Sequence[int]) -> None:
+    def __init__(self, fun: Callable[..., Any], static_argnums: Sequence[int], max_cache_size: int) -> None:
+        if not callable(fun):
+            raise OperandTypeError(f"jit needs a function, got {type(fun).__name__}")
+        if isinstance(max_cache_size, bool) or not isinstance(max_cache_size, int) or max_cache_size < 1:
+            raise OperandTypeError(f"max_cache_size must be a positive integer, got {max_cache_size!r}")
+        for k in static_argnums:
+            if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+                raise OperandTypeError(f"static_argnums must be integers, got {k!r}")
         self._fun = fun
-        self._static = tuple(static_argnums)
-        self._cache: dict[Hashable, tuple[Plan, _Traced]] = {}
-        self._arrays_only: dict[Hashable, tuple[Plan, _Traced]] = {}  # calls on positional arrays only
+        self._static = tuple(int(k) for k in static_argnums)
+        self._max = max_cache_size
+        self._cache: OrderedDict[Hashable, tuple[Plan, _Traced]] = OrderedDict()
+        self._arrays_only: OrderedDict[Hashable, tuple[Plan, _Traced]] = OrderedDict()  # positional arrays only
+        self._lock = threading.Lock()
         functools.update_wrapper(self, fun, updated=())  # not __dict__: fun may be a Compiled itself
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its function and options: a copy traces again when first called."""
+        return Compiled, (self._fun, self._static, self._max)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         arrays_only = not kwargs and not self._static and all(_float_array(a) for a in args)
@@ -81,30 +100,47 @@ class Compiled:
         static, leaves, tree = self._arguments(args, kwargs)
         if any(isinstance(leaf, NODE_TYPES) for leaf in leaves):
             return self._fun(*args, **kwargs)  # inside an enclosing trace: trace through
-        numbers_, arrays = _split(leaves)
-        signature = tuple((a.shape, a.dtype) for a in arrays)
-        key = (tree, _static_key(args, static), numbers_, signature)
-        entry = self._cache.get(key)
+        fixed, arrays, weak = _split(leaves)
+        signature = tuple((a.shape, a.dtype, w) for a, w in zip(arrays, weak, strict=True))
+        key = (tree, _static_key(tuple(args[k] for k in sorted(static))), fixed, signature)
+        entry = self._lookup(self._cache, key)
         if entry is None:
-            traced = self._trace(args, static, tree, leaves, arrays)
+            traced = self._trace(args, static, tree, leaves, arrays, weak)
             if not set(variables(traced.outputs)) <= set(traced.variables):
                 return self._closed_over(traced, arrays)
-            entry = self._cache[key] = (Plan(traced.outputs, traced.variables), traced)
+            entry = self._store(self._cache, key, (Plan(traced.outputs, traced.variables), traced))
         if arrays_only:
-            self._arrays_only[signature] = entry
+            self._store(self._arrays_only, tuple((a.shape, a.dtype) for a in arrays), entry)
         plan, traced = entry
         return _output(traced, plan(arrays))
 
     def trace(self, *args: Any, **kwargs: Any) -> Any:
         """The simplified expressions the compiled function evaluates for these arguments,
-        in ``fun``'s output structure, with variables ``a0, a1, …`` for the array leaves."""
+        in ``fun``'s output structure, with variables ``a0, a1, …`` for the traced leaves."""
         static, leaves, tree = self._arguments(args, kwargs)
-        traced = self._trace(args, static, tree, leaves, _split(leaves)[1])
+        _, arrays, weak = _split(leaves)
+        traced = self._trace(args, static, tree, leaves, arrays, weak)
         return _output(traced, traced.outputs)
 
     def cache_size(self) -> int:
-        """How many signatures have been compiled."""
+        """How many signatures are compiled now (at most ``max_cache_size``)."""
         return len(self._cache)
+
+    def _lookup(self, cache: OrderedDict[Hashable, Any], key: Hashable) -> Any:
+        with self._lock:
+            entry = cache.get(key)
+            if entry is not None:
+                cache.move_to_end(key)
+            return entry
+
+    def _store(self, cache: OrderedDict[Hashable, Any], key: Hashable, entry: Any) -> Any:
+        """Keep ``entry`` under ``key``, dropping the least recently used beyond the limit."""
+        with self._lock:
+            cache[key] = entry
+            cache.move_to_end(key)
+            while len(cache) > self._max:
+                cache.popitem(last=False)
+        return entry
 
     def _arguments(self, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[set[int], list[Any], Tree]:
         """The positions of the static arguments, and the leaves and structure of the others."""
@@ -117,11 +153,17 @@ class Compiled:
         return static, leaves, tree
 
     def _trace(
-        self, args: Sequence[Any], static: set[int], tree: Tree, leaves: list[Any], arrays: list[Array]
+        self,
+        args: Sequence[Any],
+        static: set[int],
+        tree: Tree,
+        leaves: list[Any],
+        arrays: list[Array],
+        weak: list[bool],
     ) -> _Traced:
-        xs = [Variable(f"a{k}", a.shape, a.dtype) for k, a in enumerate(arrays)]
+        xs = [Variable(f"a{k}", a.shape, a.dtype, w) for k, (a, w) in enumerate(zip(arrays, weak, strict=True))]
         variables_ = iter(xs)
-        dynamic, kwargs = unflatten(tree, [leaf if _is_number(leaf) else next(variables_) for leaf in leaves])
+        dynamic, kwargs = unflatten(tree, [leaf if _is_fixed(leaf) else next(variables_) for leaf in leaves])
         dynamic_args = iter(dynamic)
         call_args = [a if k in static else next(dynamic_args) for k, a in enumerate(args)]
         out_leaves, out_tree = flatten(self._fun(*call_args, **kwargs))
@@ -136,57 +178,70 @@ class Compiled:
         return _output(traced, substitute(traced.outputs, mapping))
 
 
-def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = ()) -> Compiled:
+def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (), *, max_cache_size: int = 128) -> Compiled:
     """``fun`` traced, transformed and simplified once per signature, then only evaluated.
 
     Positional arguments listed in ``static_argnums`` are passed to ``fun`` as they are
     and must be hashable; their values are part of the signature. All other arguments
-    (and keyword arguments) are pytrees of arrays or numbers. See :mod:`tensorad.ad.jit`.
+    (and keyword arguments) are pytrees of arrays or numbers. At most ``max_cache_size``
+    signatures stay compiled; the least recently used is dropped first. See
+    :mod:`tensorad.ad.jit`.
 
     >>> import numpy as np, tensorad as ta
     >>> f = ta.jit(lambda x, n: ta.sum(x**n), static_argnums=1)
     >>> f(np.array([1.0, 2.0]), 3)
     array(9.)
     """
-    return Compiled(fun, (static_argnums,) if isinstance(static_argnums, int) else static_argnums)
+    return Compiled(fun, (static_argnums,) if isinstance(static_argnums, int) else static_argnums, max_cache_size)
 
 
 def _is_tensor(x: object) -> bool:
     return isinstance(x, (*NODE_TYPES, np.ndarray, np.generic, numbers.Number))
 
 
-def _is_number(x: object) -> bool:
-    """A Python number (not a numpy scalar): passed to ``fun`` as it is, like a static argument."""
-    return isinstance(x, numbers.Number) and not isinstance(x, np.generic)
+def _is_fixed(x: object) -> bool:
+    """A Python ``int`` or ``bool``: passed to ``fun`` as it is, its value part of the signature."""
+    return isinstance(x, (int, bool)) and not isinstance(x, np.generic)
+
+
+def _is_weak(x: object) -> bool:
+    """A Python ``float`` or ``complex``: traced as a weakly typed scalar, as in JAX."""
+    return isinstance(x, (float, complex)) and not isinstance(x, np.generic)
 
 
 def _float_array(x: object) -> bool:
     return type(x) is np.ndarray and x.dtype.kind in "fc"
 
 
-def _split(leaves: list[Any]) -> tuple[tuple[tuple[type, Any], ...], list[Array]]:
-    """The Python numbers among the argument leaves (with their types, so that ``1``,
-    ``1.0`` and ``True`` differ) and the others as arrays: integer and boolean arrays
-    become float64, as they do as constants of an expression."""
-    numbers_ = tuple((type(leaf), leaf) for leaf in leaves if _is_number(leaf))
-    arrays = []
+def _split(leaves: list[Any]) -> tuple[tuple[tuple[type, Any], ...], list[Array], list[bool]]:
+    """The Python ints and bools among the argument leaves (with their types, so that ``1``
+    and ``True`` differ), and the traced leaves as arrays with their weakness: Python
+    floats and complex numbers as weak 0-d arrays, integer and boolean arrays as float64
+    (as they are as constants of an expression)."""
+    fixed = tuple((type(leaf), leaf) for leaf in leaves if _is_fixed(leaf))
+    arrays, weak = [], []
     for k, leaf in enumerate(leaves):
-        if _is_number(leaf):
+        if _is_fixed(leaf):
             continue
         what = f"leaf {k} of the arguments (flattened in order)"
         hint = "a compiled function takes arrays and numbers; pass other values through static_argnums"
-        array = constants.as_array(leaf, what, hint)
-        arrays.append(constants.as_float(array))
-    return numbers_, arrays
+        arrays.append(constants.as_float(constants.as_array(leaf, what, hint)))
+        weak.append(_is_weak(leaf))
+    return fixed, arrays, weak
 
 
-def _static_key(args: Sequence[Any], static: set[int]) -> tuple[Any, ...]:
-    key = tuple(args[k] for k in sorted(static))
+def _static_key(values: Any) -> Any:
+    """A hashable key that tells apart the static values ``fun`` could tell apart: a float
+    by its bits (``0.0`` and ``-0.0`` differ, a nan equals itself), inside tuples too."""
+    if isinstance(values, float):
+        return (float, struct.pack("<d", values))
+    if isinstance(values, tuple):
+        return (tuple, *(_static_key(v) for v in values))
     try:
-        hash(key)
+        hash(values)
     except TypeError:
-        raise OperandTypeError(f"static arguments must be hashable, got {[type(v).__name__ for v in key]}") from None
-    return key
+        raise OperandTypeError(f"static arguments must be hashable, got a {type(values).__name__}") from None
+    return (type(values), values)
 
 
 def _output(traced: _Traced, values: Sequence[Any]) -> Any:

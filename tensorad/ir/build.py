@@ -29,7 +29,7 @@ import numpy as np
 
 from tensorad._types import Labels, Shape
 from tensorad.errors import ShapeError
-from tensorad.ir.constants import fold_scales, scalar
+from tensorad.ir.constants import fold_scales, promote, scalar
 from tensorad.ir.labels import LabelMerge, aligned_labels, canonical_labels, fresh_labels, rename_into
 from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node
 
@@ -57,7 +57,7 @@ def contract(
     (2,)
     """
     size = _check_labels(a, s1, b, s2, s3, sizes)
-    dtype = a.dtype if b is None else np.result_type(a.dtype, b.dtype)
+    dtype, weak = (a.dtype, a.weak) if b is None else promote(a, b)
     merge = LabelMerge()
     operands: list[tuple[Node, Labels]] = []
     used = set(s1) | set(s2) | set(s3)
@@ -83,7 +83,7 @@ def contract(
     if distributed is not None:
         return distributed
     shape = tuple(size[label] for label in s3)
-    return _make(operands, out, scale, shape, dtype, size)
+    return _make(operands, out, scale, shape, dtype, size, weak)
 
 
 def _fuse_reduction(
@@ -227,7 +227,7 @@ def _merge_structure(terms: list[Node]) -> list[Node]:
         size = dict(zip(pattern, term.shape, strict=True))
         total = _add_pair(*(_core_on(w, union, size) for w in (first, term)))
         # Built directly: distributing this wrapper over ``total`` would split it again.
-        out[merged[key]] = _contraction(total, None, union, "", pattern, 1.0, term.shape, total.dtype)
+        out[merged[key]] = _contraction(total, None, union, "", pattern, 1.0, term.shape, total.dtype, total.weak)
     return out
 
 
@@ -264,22 +264,23 @@ def _make(
     shape: Shape,
     dtype: np.dtype[Any],
     size: Mapping[str, int],
+    weak: bool = False,
 ) -> Node:
     if not operands:
-        return _contraction(scalar(scale, dtype), None, "", "", out, 1.0, shape, dtype)
+        return _contraction(scalar(scale, dtype, weak), None, "", "", out, 1.0, shape, dtype, weak)
     (a, s1), *rest = operands
     if not rest:
-        if s1 == out and len(set(out)) == len(out) and scale == 1.0 and a.dtype == dtype:
+        if s1 == out and len(set(out)) == len(out) and scale == 1.0 and (a.dtype, a.weak) == (dtype, weak):
             return a  # the identity relabelling
-        return _contraction(a, None, s1, "", out, scale, shape, dtype)
+        return _contraction(a, None, s1, "", out, scale, shape, dtype, weak)
     ((b, s2),) = rest
     present = set(s1) | set(s2)
     core = "".join(dict.fromkeys(label for label in out if label in present))
     if core == out:
-        return _contraction(a, b, s1, s2, out, scale, shape, dtype)
+        return _contraction(a, b, s1, s2, out, scale, shape, dtype, weak)
     core_shape = tuple(size[label] for label in core)
-    inner = _contraction(a, b, s1, s2, core, scale, core_shape, dtype)
-    return _contraction(inner, None, core, "", out, 1.0, shape, dtype)
+    inner = _contraction(a, b, s1, s2, core, scale, core_shape, dtype, weak)
+    return _contraction(inner, None, core, "", out, 1.0, shape, dtype, weak)
 
 
 _INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Node] = weakref.WeakValueDictionary()
@@ -295,16 +296,24 @@ def _interned(key: tuple[Any, ...], make: Callable[[], Node]) -> Node:
 
 
 def _contraction(
-    a: Node, b: Node | None, s1: Labels, s2: Labels, s3: Labels, scale: float, shape: Shape, dtype: np.dtype[Any]
+    a: Node,
+    b: Node | None,
+    s1: Labels,
+    s2: Labels,
+    s3: Labels,
+    scale: float,
+    shape: Shape,
+    dtype: np.dtype[Any],
+    weak: bool = False,
 ) -> Node:
     s1, s2, s3 = canonical_labels(s1, s2, s3)
     # Commutativity: the key is the same for either operand order (the node keeps the
     # order it was first built with, so printing is reproducible).
     if b is not None and id(b) < id(a):
-        key = ("*", id(b), id(a), *canonical_labels(s2, s1, s3), scale, shape, dtype.str)
+        key = ("*", id(b), id(a), *canonical_labels(s2, s1, s3), scale, shape, dtype.str, weak)
     else:
-        key = ("*", id(a), id(b), s1, s2, s3, scale, shape, dtype.str)
-    return _interned(key, lambda: Contraction(a, b, s1, s2, s3, scale, shape, dtype))
+        key = ("*", id(a), id(b), s1, s2, s3, scale, shape, dtype.str, weak)
+    return _interned(key, lambda: Contraction(a, b, s1, s2, s3, scale, shape, dtype, weak))
 
 
 def _check_labels(
@@ -368,9 +377,9 @@ def add(a: Node | None, b: Node | None) -> Node | None:
 
 
 def _add_pair(a: Node, b: Node) -> Node:
-    dtype = np.result_type(a.dtype, b.dtype)
+    dtype, weak = promote(a, b)
     key = ("+", min(id(a), id(b)), max(id(a), id(b)))  # either order: one node
-    return _interned(key, lambda: Add(a, b, a.shape, dtype))
+    return _interned((*key, dtype.str, weak), lambda: Add(a, b, a.shape, dtype, weak))
 
 
 def broadcast_to(x: Node, shape: Shape) -> Node:
@@ -404,13 +413,13 @@ def elementwise(fn: str, x: Node, param: float | None = None, real: bool = False
     dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
     if real and dtype.kind == "c":
         dtype = np.dtype(np.finfo(dtype).dtype)
-    return _interned(("f", fn, id(x), param, real), lambda: Elementwise(fn, x, param, x.shape, dtype))
+    return _interned(("f", fn, id(x), param, real), lambda: Elementwise(fn, x, param, x.shape, dtype, x.weak))
 
 
 def general_unary(fn: str, x: Node, params: tuple[Any, ...], shape: Shape) -> Node:
     """``fn(x)`` for a tensor-to-tensor map of the general-unary registry."""
     dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
-    return _interned(("F", fn, id(x), params), lambda: GeneralUnary(fn, x, params, tuple(shape), dtype))
+    return _interned(("F", fn, id(x), params), lambda: GeneralUnary(fn, x, params, tuple(shape), dtype, x.weak))
 
 
 def zeros(shape: Shape, dtype: np.dtype[Any]) -> Node:

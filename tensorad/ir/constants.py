@@ -46,12 +46,12 @@ def as_array(value: object, what: str, hint: str = "") -> np.ndarray[Any, Any]:
     return array
 
 
-def constant(value: object) -> Constant:
+def constant(value: object, weak: bool = False) -> Constant:
     """A read-only constant node holding ``value`` (no copy when it is an array)."""
     array = as_array(value, "a constant")
     view = as_float(array).view()
     view.flags.writeable = False
-    return Constant(view, view.shape, view.dtype)
+    return Constant(view, view.shape, view.dtype, weak)
 
 
 def as_float(array: Array) -> Array:
@@ -70,9 +70,28 @@ def as_node(x: object) -> Node:
 
 
 @functools.lru_cache(maxsize=256)
-def scalar(value: float, dtype: np.dtype[Any]) -> Constant:
-    """A 0-d constant of the given dtype (one node per value and dtype)."""
-    return constant(np.asarray(value, dtype=dtype))
+def scalar(value: float, dtype: np.dtype[Any], weak: bool = False) -> Constant:
+    """A 0-d constant of the given dtype (one node per value, dtype and weakness)."""
+    return constant(np.asarray(value, dtype=dtype), weak)
+
+
+_PYTHON_SCALARS: dict[str, complex] = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
+
+
+def promote(a: Node, b: Node) -> tuple[np.dtype[Any], bool]:
+    """The dtype and weakness of a binary operation's result: numpy's promotion, where a
+    weak operand (a traced Python number) counts as a Python scalar of its kind, as in JAX.
+
+    >>> import numpy as np
+    >>> from tensorad.ir.nodes import Variable
+    >>> x, c = Variable("x", (2,), np.float32), Variable("c", (), np.float64, weak=True)
+    >>> promote(x, c), promote(c, c)
+    ((dtype('float32'), False), (dtype('float64'), True))
+    """
+    if a.weak == b.weak:
+        return np.result_type(a.dtype, b.dtype), a.weak
+    strong, weak = (b, a) if a.weak else (a, b)
+    return np.result_type(strong.dtype, _PYTHON_SCALARS[weak.dtype.kind]), False
 
 
 @dataclass(frozen=True, slots=True)

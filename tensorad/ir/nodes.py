@@ -48,6 +48,10 @@ class Expr:
 
     shape: Shape
     dtype: np.dtype[Any]
+    weak: bool
+    """Weakly typed, as a Python number is: in a binary operation with a node that is not
+    weak, the result takes the other node's dtype (``x32 * c`` stays float32 for a
+    traced Python float ``c``). Only values computed from weak leaves alone are weak."""
 
     @property
     def ndim(self) -> int:
@@ -126,6 +130,7 @@ class Variable(Expr):
     name: str
     shape: Shape
     dtype: np.dtype[Any] = FLOAT64
+    weak: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", checked_shape(self.shape, f"variable {self.name!r}"))
@@ -152,6 +157,17 @@ class Constant(Expr):
     value: Array
     shape: Shape
     dtype: np.dtype[Any]
+    weak: bool = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its array, which is read-only again once unpickled."""
+        return _read_only_constant, (self.value, self.shape, self.dtype, self.weak)
+
+
+def _read_only_constant(value: Array, shape: Shape, dtype: np.dtype[Any], weak: bool) -> Constant:
+    value = np.array(value)
+    value.flags.writeable = False
+    return Constant(value, shape, dtype, weak)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
@@ -178,6 +194,7 @@ class Contraction(Expr):
     scale: float
     shape: Shape
     dtype: np.dtype[Any]
+    weak: bool = False
 
     @property
     def core(self) -> Labels:
@@ -220,6 +237,7 @@ class Add(Expr):
     b: Node
     shape: Shape
     dtype: np.dtype[Any]
+    weak: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
@@ -238,6 +256,7 @@ class Elementwise(Expr):
     param: float | None
     shape: Shape
     dtype: np.dtype[Any]
+    weak: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
@@ -256,6 +275,7 @@ class GeneralUnary(Expr):
     params: tuple[Any, ...]
     shape: Shape
     dtype: np.dtype[Any]
+    weak: bool = False
 
 
 MAX_ELEMENTS = int(np.iinfo(np.intp).max)

@@ -125,10 +125,11 @@ def available_memory() -> int:
         return 1 << 34
 
 
-def check(what: str, shape: tuple[int, ...], dtype: np.dtype[np.generic]) -> None:
-    """Raise :class:`MemoryBudgetError` when an array of ``shape`` and ``dtype`` would not fit."""
+def check(what: str, shape: tuple[int, ...], dtype: np.dtype[np.generic], budget: int | None = None) -> None:
+    """Raise :class:`MemoryBudgetError` when an array of ``shape`` and ``dtype`` would not
+    fit in ``budget`` bytes (default: :func:`current_budget`)."""
     nbytes = _elements(shape) * dtype.itemsize
-    budget = current_budget()
+    budget = current_budget() if budget is None else budget
     if nbytes > budget:
         raise MemoryBudgetError(
             f"{what} of shape {shape} {dtype} needs {_human(nbytes)}, over the memory budget of {_human(budget)}; "

@@ -56,8 +56,10 @@ def _make_kernel(node: Node) -> Kernel:
             return lambda: value
         case Contraction():
             return contraction_kernel(node)
-        case Add():
-            return np.add
+        case Add(dtype=dtype):
+            if node.a.dtype == node.b.dtype == dtype:
+                return np.add
+            return lambda a, b: np.add(a, b).astype(dtype, copy=False)  # a weak operand: the other's dtype
         case Elementwise(fn=fn, param=param):
             return _function_kernel(fn, ELEMENTWISE[fn].impl, param, node.shape, node.dtype)
         case GeneralUnary(fn=fn, params=params):

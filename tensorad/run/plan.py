@@ -162,8 +162,9 @@ def check_formed(order: Sequence[Node], outputs: Sequence[Node], deferred: Colle
     any is allocated (:mod:`tensorad.run.budget`): each output at its full size, each
     other node unless it is a view (a transpose, a broadcast) or never formed (a
     deferred term), where only its core counts."""
+    limit = budget.current_budget()
     for k, node in enumerate(outputs):
-        budget.check(f"output {k}", node.shape, node.dtype)
+        budget.check(f"output {k}", node.shape, node.dtype, limit)
     for node in order:
         if isinstance(node, (Variable, Constant)):
             continue
@@ -171,7 +172,7 @@ def check_formed(order: Sequence[Node], outputs: Sequence[Node], deferred: Colle
         if isinstance(node, Contraction) and (node in deferred or (node.b is None and len(set(node.s3)) == node.ndim)):
             sizes = dict(zip(node.s3, node.shape, strict=True))
             shape = tuple(sizes[label] for label in node.core)  # a view, or a term added in place
-        budget.check(f"an intermediate {type(node).__name__}", shape, node.dtype)
+        budget.check(f"an intermediate {type(node).__name__}", shape, node.dtype, limit)
 
 
 DEFERRED_SIZE = 1 << 16
