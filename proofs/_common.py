@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import tensorad as ta
 from tensorad.ad.forward import pushforward
 from tensorad.ad.reverse import pullback
-from tensorad.ir import build
+from tensorad.ir import seeds
 from tensorad.ir.nodes import Node, Variable
 from tensorad.proof import Indices, Proof, check
 
@@ -29,10 +29,10 @@ def smooth(idx: Indices, names: str, x: Variable, x_names: str, tag: str) -> Nod
 def jacobian(value: Node, x: Variable, mode: str = "forward") -> Node:
     """``∂value/∂x`` by the rules: forward with the seed δ, or reverse with δ on ``value``."""
     if mode == "forward":
-        (d,) = pushforward([value], {x: build.identity(x.shape, x.dtype)})
+        (d,) = pushforward([value], {x: seeds.identity(x.shape, x.dtype)})
     else:
-        (d,) = pullback([value], [build.identity(value.shape, value.dtype)], [x])
-    return d if d is not None else build.zeros(value.shape + x.shape, value.dtype)
+        (d,) = pullback([value], [seeds.identity(value.shape, value.dtype)], [x])
+    return d if d is not None else seeds.zeros(value.shape + x.shape, value.dtype)
 
 
 def theorem_test(make: Callable[[Indices], Proof], cases: st.SearchStrategy[Indices]) -> Callable[..., None]:

@@ -41,7 +41,7 @@ from strategies import TENSORAD, DagProgram, indices, random_dags
 from proofs._common import theorem_test
 from tensorad.ad.forward import pushforward
 from tensorad.ad.reverse import pullback
-from tensorad.ir import build
+from tensorad.ir import build, seeds
 from tensorad.ir.nodes import Node, Variable
 from tensorad.proof import Indices, Proof, Step, check
 
@@ -81,7 +81,7 @@ def dag_proof(dag: DagProgram) -> Proof:
     h, u = Variable("h", x.shape), Variable("ū", y.shape)
     (y_dot,) = pushforward([y], {x: h})
     (x_bar,) = pullback([y], [u], [x])
-    zero = build.zeros((), y.dtype)
+    zero = seeds.zeros((), y.dtype)
     sy, sx = build.fresh_labels(y.ndim), build.fresh_labels(x.ndim)
     lhs = zero if y_dot is None else build.contract(u, sy, y_dot, sy, "")
     rhs = zero if x_bar is None else build.contract(x_bar, sx, h, sx, "")

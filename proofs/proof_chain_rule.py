@@ -37,7 +37,7 @@ from strategies import TENSORAD, DagProgram, random_dags
 
 from proofs._common import jacobian
 from tensorad.ad.forward import pushforward
-from tensorad.ir import build
+from tensorad.ir import seeds
 from tensorad.ir.nodes import Variable, toposort
 from tensorad.proof import Limit, Proof, check
 
@@ -47,7 +47,7 @@ def proof(dag: DagProgram) -> Proof:
     x = Variable("x", dag.input_shape)
     y = dag.function(TENSORAD)(x)
     nodes = [v for v in toposort([y]) if v is not x]
-    dots = pushforward(nodes, {x: build.identity(x.shape, x.dtype)})  # one forward pass
+    dots = pushforward(nodes, {x: seeds.identity(x.shape, x.dtype)})  # one forward pass
     limits = [
         Limit(v, x, v_dot, f"induction step at node {k} ({type(v).__name__})")
         for k, (v, v_dot) in enumerate(zip(nodes, dots, strict=True))

@@ -56,7 +56,7 @@ from strategies import indices
 
 from proofs._common import jacobian, smooth, theorem_test
 from tensorad.ad.forward import pushforward
-from tensorad.ir import build, constants
+from tensorad.ir import constants, seeds
 from tensorad.ir.nodes import Node, Variable
 from tensorad.library.registry import apply
 from tensorad.proof import Indices, Limit, Proof, Step
@@ -88,7 +88,7 @@ def well_conditioned(idx: Indices, x: Variable, x_names: str) -> Node:
 
 def softmax_derivative(idx: Indices, p: Node) -> Node:
     """``F = *(s2, s2 s1, s2 s1)(p, δ) − *(s2, s1, s2 s1)(p, p)``: softmax's dense derivative."""
-    delta = build.identity(p.shape, p.dtype)
+    delta = seeds.identity(p.shape, p.dtype)
     return idx.mul(p, "s2", delta, "s2 s1", "s2 s1") - idx.mul(p, "s2", p, "s1", "s2 s1")
 
 

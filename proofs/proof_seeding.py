@@ -42,7 +42,7 @@ from strategies import TENSORAD, DagProgram, random_dags
 from proofs._common import jacobian
 from tensorad.ad.forward import pushforward
 from tensorad.ad.reverse import pullback
-from tensorad.ir import build
+from tensorad.ir import build, seeds
 from tensorad.ir.nodes import Node, Variable
 from tensorad.proof import Proof, Step, check
 
@@ -59,11 +59,11 @@ def proofs(dag: DagProgram, batch: int) -> list[Proof]:
 
     def forward(seed: Node, extra: tuple[int, ...]) -> Node:
         (d,) = pushforward([y], {x: seed})
-        return d if d is not None else build.zeros(y.shape + extra, y.dtype)
+        return d if d is not None else seeds.zeros(y.shape + extra, y.dtype)
 
     def reverse(seed: Node, extra: tuple[int, ...]) -> Node:
         (d,) = pullback([y], [seed], [x])
-        return d if d is not None else build.zeros(extra + x.shape, y.dtype)
+        return d if d is not None else seeds.zeros(extra + x.shape, y.dtype)
 
     sizes = dict(zip("b", (batch,), strict=True))
     identities = [

@@ -156,6 +156,7 @@ def define_general_unary(
         array([0., 0., 1.])
     """
     _check_free(name)
+    _check_callable(name, f=f, shape=shape, jvp=jvp, vjp=vjp, jacobian=jacobian)
     structured = jvp is not None and vjp is not None
     if (jacobian is None) != structured or (jacobian is not None and (jvp is not None or vjp is not None)):
         raise DefinitionError(f"define {name!r} with both jvp= and vjp=, or with jacobian= alone")
@@ -168,9 +169,11 @@ def define_general_unary(
         name,
         lambda x, _: f(x),
         lambda s, _: tuple(out_shape(s)),
-        lambda x, y, x_dot, _: _checked(name, "jvp", forward(x, y, x_dot), y.shape + x_dot.shape[x.ndim :]),
+        lambda x, y, x_dot, _: _checked(
+            name, "jvp", lambda: forward(x, y, x_dot), y.shape + x_dot.shape[x.ndim :]
+        ),
         lambda x, y, y_bar, _: _checked(
-            name, "vjp", reverse(x, y, y_bar), y_bar.shape[: y_bar.ndim - y.ndim] + x.shape
+            name, "vjp", lambda: reverse(x, y, y_bar), y_bar.shape[: y_bar.ndim - y.ndim] + x.shape
         ),
     )
 
@@ -198,7 +201,17 @@ def _rules_from_jacobian(jacobian: Callable[[Node, Node], Node]) -> tuple[Rule, 
     return jvp, vjp
 
 
-def _checked(name: str, rule: str, result: object, expected: Shape) -> Node:
+def _checked(name: str, rule: str, compute: Callable[[], object], expected: Shape) -> Node:
+    """The user's ``rule`` of ``name``, run by ``compute``, as a node of the ``expected`` shape."""
+    try:
+        result = compute()
+    except TensoradError:
+        raise
+    except Exception as error:
+        raise DefinitionError(
+            f"the {rule} rule of {name!r} failed ({type(error).__name__}: {error}); "
+            "write it with tensorad operations, which work on expressions"
+        ) from error
     node = as_node(result)
     if node.shape != expected:
         raise ShapeError(f"the {rule} rule of {name!r} returned shape {node.shape}, expected {expected}")

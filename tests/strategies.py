@@ -669,3 +669,37 @@ def indices(
     labels = sorted(set("".join(strings.values())))
     sizes = {label: draw(st.integers(0, max_size)) for label in labels}
     return Indices(strings, sizes)
+
+
+# ------------------------------------------------------------------ fuzzing: any text, valid or not
+
+SUBSCRIPT_TOKENS = ("i", "j", "k", "A", "Z", "z", " ", ",", "->", "...", ".", "-", ">", "é", "1", "ii", "ij")
+
+
+@st.composite
+def fuzzed_einsum(draw: st.DrawFn) -> tuple[str, list[Shape]]:
+    """Subscript text assembled from valid and invalid tokens, with 1–3 small operand shapes."""
+    text = "".join(draw(st.lists(st.sampled_from(SUBSCRIPT_TOKENS), max_size=10)))
+    shape = st.lists(st.integers(0, 3), max_size=4).map(tuple)
+    return text, draw(st.lists(shape, min_size=1, max_size=3))
+
+
+EXPRESSION_TOKENS = (
+    "x[i]", "x[j]", "A[i,j]", "A[j,i]", "y[j]", "X[i,j]", "s", "sum_i(", "sum_j(", "exp(", "log(", "tanh(",
+    "sqrt(", "sigmoid(", "inv(", "det(", "logdet(", "softmax(", "norm(", "(", ")", ")[j,i]", "+", "-", "*", "/",
+    "^", "**", "2", "0", "0.5", "1e309", ",", " i", "[", "]", " ", "out[i] =", "out[i,j] =", "@", "x[i,i]", "A[ij]",
+)
+CLI_OPTIONS = (
+    ("--order", "1"), ("--order", "2"), ("--mode", "forward"), ("--format", "latex"), ("--format", "dot"),
+    ("--format", "numpy"), ("--dims", "i=2,j=3"), ("--dims", "i=1"), ("--dims", "i=0"), ("--dims", "q"),
+    ("--check",), ("--wrt", "A"), ("--wrt", "X"), ("--wrt", "nope"),
+)
+
+
+@st.composite
+def cli_arguments(draw: st.DrawFn) -> list[str]:
+    """``tensorad derive`` arguments: an expression from the language's tokens (often
+    malformed) and a few options, some of them bad."""
+    expression = "".join(draw(st.lists(st.sampled_from(EXPRESSION_TOKENS), min_size=1, max_size=12)))
+    options = [word for option in draw(st.lists(st.sampled_from(CLI_OPTIONS), max_size=3)) for word in option]
+    return ["derive", expression, "--wrt", "x", *options]

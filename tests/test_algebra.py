@@ -50,7 +50,7 @@ from hypothesis import strategies as st
 
 import tensorad as ta
 from tensorad.algebra import equivalent
-from tensorad.ir import build, constants
+from tensorad.ir import build, constants, seeds
 from tensorad.ir.nodes import Node, Variable, variables
 from tensorad.numpy import arithmetic, axes, products
 from tensorad.numpy.functions import elementwise
@@ -161,7 +161,7 @@ class Builder:
             case "const":
                 return constants.constant(const_value(e.data, e.shape))
             case "delta":
-                return build.identity(e.data, F64)
+                return seeds.identity(e.data, F64)
             case "einsum":
                 ins, out = e.data
                 return products.einsum(f"{','.join(ins)}->{out}", *args)
@@ -1137,7 +1137,7 @@ def test_trace_identities() -> None:
 
 def test_delta_contractions() -> None:
     n = 3
-    eye = build.identity((n,), F64)
+    eye = seeds.identity((n,), F64)
     x, A, s = _v("x", n), _v("A", n, 4), _v("s")
     assert equivalent(ta.einsum("ij,j->i", eye, x), x)  # δ relabels
     assert equivalent(ta.einsum("ij,i->j", eye, x), x)
@@ -1149,7 +1149,7 @@ def test_delta_contractions() -> None:
     assert equivalent(ta.einsum("ij,j,k->ik", eye, x, x), ta.einsum("i,k->ik", x, x))
     assert equivalent(ta.einsum("ij->ji", eye), eye)  # δ is symmetric
     assert not equivalent(ta.einsum("ii->", eye), constants.constant(float(n + 1)))
-    J = build.identity((2, 3), F64)  # a δ over two axes
+    J = seeds.identity((2, 3), F64)  # a δ over two axes
     X = _v("X", 2, 3)
     assert equivalent(ta.einsum("abcd,cd->ab", J, X), X)
     assert equivalent(ta.einsum("abab->", J), constants.constant(6.0))
@@ -1173,8 +1173,8 @@ def test_x_plus_x_and_zero_times_x() -> None:
     assert equivalent(x + x, 2.0 * x)
     assert equivalent(x + x + x, 3.0 * x)
     assert equivalent(0.5 * x + 0.5 * x, x)
-    assert equivalent(0.0 * x, build.zeros((3,), F64))
-    assert equivalent(x - x, build.zeros((3,), F64))
+    assert equivalent(0.0 * x, seeds.zeros((3,), F64))
+    assert equivalent(x - x, seeds.zeros((3,), F64))
     assert equivalent(0.0 * x + y, y)
     assert equivalent(x - x + y, y)
     assert equivalent(ta.einsum("i,i->i", x, y) - ta.einsum("i,i->i", y, x), 0.0 * y)
@@ -1198,7 +1198,7 @@ def test_size_one_axes_connect_nothing() -> None:
     C = _v("C", 3, 1)
     assert equivalent(A, A.T)
     assert equivalent(ta.einsum("ij,kj->ik", C, C), ta.einsum("ij,kl->ik", C, C))
-    assert equivalent(build.identity((1,), F64), build.broadcast_to(constants.constant(np.array(1.0)), (1, 1)))
+    assert equivalent(seeds.identity((1,), F64), build.broadcast_to(constants.constant(np.array(1.0)), (1, 1)))
     assert equivalent(build.contract(y, "i", None, "", "ii"), build.contract(y, "i", None, "", "ij", sizes={"j": 1}))
     assert not equivalent(C @ C.T, 2.0 * (C @ C.T))
 
@@ -1236,7 +1236,7 @@ def test_different_shapes_are_not_equivalent() -> None:
     A = _v("A", 2, 3)
     assert not equivalent(A, A.T.reshape(2, 3))
     assert not equivalent(ta.sum(A, axis=0), ta.sum(A.T, axis=0))  # (3,) vs (2,)
-    assert not equivalent(build.identity((2,), F64), build.identity((3,), F64))
+    assert not equivalent(seeds.identity((2,), F64), seeds.identity((3,), F64))
 
 
 def test_different_variables_are_not_equivalent() -> None:
@@ -1339,7 +1339,7 @@ def test_function_atoms_of_different_shapes_are_not_confused() -> None:
     zero2, zero3 = ta.sum(ta.exp(0.0 * x)), ta.sum(ta.exp(0.0 * y))  # 2.0 and 3.0
     assert not numerically_equal(zero2, zero3)
     assert not equivalent(zero2, zero3)
-    I2, I3 = build.identity((2,), F64), build.identity((3,), F64)
+    I2, I3 = seeds.identity((2,), F64), seeds.identity((3,), F64)
     assert not equivalent(ta.sum(ta.exp(I2)), ta.sum(ta.exp(I3)))  # 2e + 2 vs 3e + 6
     small = ta.sum(ta.sin(build.broadcast_to(x, (2, 2))))
     large = ta.sum(ta.sin(build.broadcast_to(x, (5, 2))))

@@ -27,7 +27,7 @@ from strategies import einsum_cases, einsum_equations
 import tensorad as ta
 from tensorad.ad.forward import pushforward
 from tensorad.ad.reverse import pullback
-from tensorad.ir.build import identity
+from tensorad.ir.seeds import identity
 from tensorad.run.evaluate import evaluate
 
 Arrays = tuple[np.ndarray, ...]

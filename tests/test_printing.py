@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from strategies import TENSORAD, DagProgram, random_dags
 
 import tensorad as ta
-from tensorad.ir import build
+from tensorad.ir import build, seeds
 from tensorad.ir.nodes import Node, children, toposort
 from tensorad.symbolic.printing import LIMIT
 
@@ -54,8 +54,8 @@ EXACT: dict[str, tuple[Callable[[], Node], str]] = {
     "A@x": (lambda: A @ x, "A[i,j]*x[j]"),
     "trace": (lambda: ta.trace(A), "A[i,i]"),
     "transpose": (lambda: A.T, "A[j,i]"),
-    "delta": (lambda: build.identity((3,), F64), "delta[i,j]"),
-    "delta of a matrix": (lambda: build.identity((2, 3), F64), "delta[i,k]*delta[j,l]"),
+    "delta": (lambda: seeds.identity((3,), F64), "delta[i,j]"),
+    "delta of a matrix": (lambda: seeds.identity((2, 3), F64), "delta[i,k]*delta[j,l]"),
     "dx/dx": (lambda: ta.derivative(x, x), "delta[i,j]"),
     "diagonal embedding": (lambda: build.contract(A, "ij", None, "", "iij"), "A[i,k]*delta[i,j]"),
     "broadcast": (lambda: build.broadcast_to(x, (4, 3)), "x[j]"),
@@ -69,7 +69,7 @@ EXACT: dict[str, tuple[Callable[[], Node], str]] = {
     "twice": (lambda: 2 * A, "2*A[i,j]"),
     "negation": (lambda: -x, "-x[i]"),
     "half": (lambda: 0.5 * x, "0.5*x[i]"),
-    "zero": (lambda: build.zeros((2,), F64), "0"),
+    "zero": (lambda: seeds.zeros((2,), F64), "0"),
     "sum of entries": (lambda: ta.sum(x), "sum_i(x[i])"),
     "row sums": (lambda: ta.sum(A, axis=1), "sum_j(A[i,j])"),
     "scaled total": (lambda: 3 * ta.sum(A), "3*sum_ij(A[i,j])"),

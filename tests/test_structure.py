@@ -12,7 +12,7 @@ import numpy as np
 import tensorad as ta
 from tensorad.ad.forward import pushforward
 from tensorad.ad.reverse import pullback
-from tensorad.ir import build, constants
+from tensorad.ir import build, constants, seeds
 from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable, toposort
 from tensorad.run.evaluate import evaluate
 
@@ -43,15 +43,15 @@ def test_a_variable_that_is_not_used_has_a_symbolic_zero_derivative() -> None:
 
 def test_jacobian_of_a_linear_map_is_a_relabelling_of_the_matrix() -> None:
     A, x = Variable("A", (4, 5)), Variable("x", (5,))
-    (jac_fwd,) = pushforward([A @ x], {x: build.identity(x.shape, x.dtype)})
-    (jac_rev,) = pullback([A @ x], [build.identity((4,), x.dtype)], [x])
+    (jac_fwd,) = pushforward([A @ x], {x: seeds.identity(x.shape, x.dtype)})
+    (jac_rev,) = pullback([A @ x], [seeds.identity((4,), x.dtype)], [x])
     for jac in (jac_fwd, jac_rev):
         assert jac is A  # δ dissolved into a relabelling: no contraction left at all
 
 
 def test_identity_seed_meets_an_elementwise_function_as_a_diagonal_embedding() -> None:
     x = Variable("x", (6,))
-    (jac,) = pushforward([ta.sin(x)], {x: build.identity(x.shape, x.dtype)})
+    (jac,) = pushforward([ta.sin(x)], {x: seeds.identity(x.shape, x.dtype)})
     assert isinstance(jac, Contraction) and jac.b is None
     assert jac.s3[0] == jac.s3[1] and jac.a.shape == (6,)  # diag(cos x), never a dense δ
     value = np.linspace(0.0, 1.0, 6)
@@ -65,7 +65,7 @@ def test_no_dense_identity_constant_appears_in_a_hessian_graph() -> None:
     loss = ta.sum(ta.square(T - U @ V.T))
     (grad,) = pullback([loss], [constants.scalar(1.0, loss.dtype)], [U])
     assert grad is not None
-    (hess,) = pushforward([grad], {U: build.identity(U.shape, U.dtype)})
+    (hess,) = pushforward([grad], {U: seeds.identity(U.shape, U.dtype)})
     assert hess is not None
     for node in _nodes(hess):
         if isinstance(node, Constant) and node.shape:  # only the user's arrays, no δ

@@ -21,7 +21,7 @@ from tensorad.ad.forward import pushforward
 from tensorad.ad.jit import jit
 from tensorad.ad.reverse import pullback
 from tensorad.errors import OperandTypeError, ShapeError
-from tensorad.ir import build, constants
+from tensorad.ir import constants, seeds
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import NODE_TYPES, Node, Variable, variables
 from tensorad.ir.substitute import substitute
@@ -145,7 +145,7 @@ def _argnums(argnums: ArgNums) -> tuple[int, ...]:
 
 
 def _or_zeros(node: Node | None, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Node:
-    return build.zeros(shape, dtype) if node is None else node
+    return seeds.zeros(shape, dtype) if node is None else node
 
 
 def _block(d: Node | None, y: Node, x: Variable) -> Node:
@@ -228,7 +228,7 @@ def jacfwd(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False)
         blocks: list[list[Node]] = [[] for _ in trace.outputs]
         for i in trace.inputs:
             x = i.variable
-            dots = pushforward(trace.outputs, {x: build.identity(x.shape, x.dtype)})
+            dots = pushforward(trace.outputs, {x: seeds.identity(x.shape, x.dtype)})
             for block, d, y in zip(blocks, dots, trace.outputs, strict=True):
                 block.append(_block(d, y, x))
         return _jacobian_result(trace, argnums, blocks)
@@ -345,7 +345,7 @@ def jacrev(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False)
         wrt = [i.variable for i in trace.inputs]
         blocks: list[list[Node]] = []
         for y in trace.outputs:
-            bars = pullback([y], [build.identity(y.shape, y.dtype)], wrt)
+            bars = pullback([y], [seeds.identity(y.shape, y.dtype)], wrt)
             blocks.append([_block(b, y, x) for b, x in zip(bars, wrt, strict=True)])
         return _jacobian_result(trace, argnums, blocks)
 
@@ -391,9 +391,9 @@ def derivative(
         array([8., 7.])
     """
     if mode == "forward":
-        (d,) = pushforward([expr], {wrt: build.identity(wrt.shape, wrt.dtype)})
+        (d,) = pushforward([expr], {wrt: seeds.identity(wrt.shape, wrt.dtype)})
     elif mode == "reverse":
-        (d,) = pullback([expr], [build.identity(expr.shape, expr.dtype)], [wrt])
+        (d,) = pullback([expr], [seeds.identity(expr.shape, expr.dtype)], [wrt])
     else:
         raise ShapeError(f"mode must be 'reverse' or 'forward', got {mode!r}")
     result = _block(d, expr, wrt)

@@ -58,6 +58,8 @@ def contract(
     """
     size = _check_labels(a, s1, b, s2, s3, sizes)
     dtype, weak = (a.dtype, a.weak) if b is None else promote(a, b)
+    if b is not None and _plain(a) and _plain(b):  # nothing dissolves, folds or distributes
+        return _make([(a, s1), (b, s2)], s3, scale, tuple(size[label] for label in s3), dtype, size, weak)
     merge = LabelMerge()
     operands: list[tuple[Node, Labels]] = []
     used = set(s1) | set(s2) | set(s3)
@@ -84,6 +86,17 @@ def contract(
         return distributed
     shape = tuple(size[label] for label in s3)
     return _make(operands, out, scale, shape, dtype, size, weak)
+
+
+def _plain(node: Node) -> bool:
+    """True when no rewrite of :func:`contract` applies to ``node`` as an operand: it is not
+    a unary contraction (which dissolves), a scalar constant (which folds into the scale)
+    or a sum (which may be distributed over)."""
+    if isinstance(node, Contraction):
+        return node.b is not None
+    if isinstance(node, Constant):
+        return node.ndim > 0
+    return not isinstance(node, Add)
 
 
 def _fuse_reduction(
@@ -420,21 +433,5 @@ def general_unary(fn: str, x: Node, params: tuple[Any, ...], shape: Shape) -> No
     """``fn(x)`` for a tensor-to-tensor map of the general-unary registry."""
     dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
     return _interned(("F", fn, id(x), params), lambda: GeneralUnary(fn, x, params, tuple(shape), dtype, x.weak))
-
-
-def zeros(shape: Shape, dtype: np.dtype[Any]) -> Node:
-    """An all-zero tensor (a broadcast scalar; materialized only if needed)."""
-    labels = fresh_labels(len(shape))
-    return contract(scalar(0.0, dtype), "", None, "", labels, sizes=dict(zip(labels, shape, strict=True)))
-
-
-def identity(shape: Shape, dtype: np.dtype[Any]) -> Node:
-    """δ with ``δ[i…, j…] = 1`` iff ``i… == j…``: shape ``shape + shape``.
-
-    The seed of a full Jacobian. It is a unary contraction of the scalar 1 whose output
-    repeats every label, so it dissolves into any contraction that consumes it.
-    """
-    labels = fresh_labels(len(shape))
-    return contract(scalar(1.0, dtype), "", None, "", labels + labels, sizes=dict(zip(labels, shape, strict=True)))
 
 

@@ -27,6 +27,7 @@ def as_array(value: object, what: str, hint: str = "") -> np.ndarray[Any, Any]:
     silently include the masked entries), as are arrays of non-numeric dtype.
 
     >>> import numpy as np
+    >>> from tensorad.ir.constants import as_array
     >>> as_array(np.ma.array([1.0, 2.0], mask=[0, 1]), "argument 0")
     Traceback (most recent call last):
       ...
@@ -111,6 +112,7 @@ def fold_scales(a: float, b: float, dtype: np.dtype[Any]) -> Folded | None:
     gives the same result in either order.
 
     >>> import numpy as np
+    >>> from tensorad.ir.constants import fold_scales
     >>> fold_scales(2.0, 3.0, np.dtype(np.float64))
     Folded(value=6.0)
     >>> fold_scales(1e-200, 1e-200, np.dtype(np.float64)) is None

@@ -5,6 +5,7 @@ Everything here works on index strings only (one character per axis), no nodes.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Iterable, Iterator
 
@@ -20,7 +21,17 @@ def fresh_labels(n: int, avoid: Iterable[str] = ()) -> Labels:
     >>> fresh_labels(3, "ab")
     'cde'
     """
-    taken = set(avoid)
+    if isinstance(avoid, str):
+        return _fresh_avoiding(n, avoid)
+    return _fresh(n, set(avoid))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fresh_avoiding(n: int, avoid: str) -> Labels:
+    return _fresh(n, set(avoid))
+
+
+def _fresh(n: int, taken: set[str]) -> Labels:
     out: list[str] = []
     if n == 0:
         return ""
@@ -40,6 +51,7 @@ def _label_stream() -> Iterator[str]:
         code += 1
 
 
+@functools.lru_cache(maxsize=16384)
 def canonical_labels(*strings: Labels) -> tuple[Labels, ...]:
     """The strings with labels renamed ``a, b, c, …`` in order of first appearance.
 

@@ -319,15 +319,22 @@ def children(node: Node) -> tuple[Node, ...]:
         >>> children(ta.exp(x))
         (<Variable x shape=(3,)>,)
     """
-    match node:
-        case Variable() | Constant():
-            return ()
-        case Contraction(a=a, b=b):
-            return (a,) if b is None else (a, b)
-        case Add(a=a, b=b):
-            return (a, b)
-        case Elementwise(x=x) | GeneralUnary(x=x):
-            return (x,)
+    return _OPERANDS[type(node)](node)  # a table by type: the hottest function of every traversal
+
+
+def _leaf(node: Any) -> tuple[Node, ...]:
+    return ()
+
+
+_OPERANDS: dict[type, Callable[[Any], tuple[Node, ...]]] = {
+    Variable: _leaf,
+    Constant: _leaf,
+    Contraction: lambda node: (node.a,) if node.b is None else (node.a, node.b),
+    Add: lambda node: (node.a, node.b),
+    Elementwise: lambda node: (node.x,),
+    GeneralUnary: lambda node: (node.x,),
+}
+assert set(_OPERANDS) == set(NODE_TYPES), "every node kind lists its operands"
 
 
 def toposort(outputs: Iterable[Node], operands: Callable[[Node], Sequence[Node]] | None = None) -> list[Node]:

@@ -14,8 +14,8 @@ array([3., 3.])
 
 from __future__ import annotations
 
+import functools
 import math
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, assert_never
 
@@ -24,14 +24,15 @@ from numpy.lib.stride_tricks import as_strided
 
 from tensorad._types import Array, Labels, Shape
 from tensorad.errors import LinAlgError, OperandTypeError, ShapeError, TensoradError
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, children
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable
 from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY
 
 Kernel = Callable[..., Array]
 T = TypeVar("T")
 Sizes = Mapping[str, int]
 Operand = Callable[[Array], Array]
-_KERNELS: weakref.WeakKeyDictionary[Node, Kernel] = weakref.WeakKeyDictionary()
+CACHED = 4096
+"""Kernels kept per signature (least recently used dropped)."""
 
 
 def kernel(node: Node) -> Kernel:
@@ -39,16 +40,11 @@ def kernel(node: Node) -> Kernel:
 
     Everything that depends only on shapes (the label analysis of a contraction, its
     transposes and matrix shapes) is worked out here once per node, so evaluating a
-    node again, or running a :class:`~tensorad.run.plan.Plan`, only calls numpy. A kernel holds no
+    node again, or running a :class:`~tensorad.run.plan.Plan`, only calls numpy. Nodes of
+    one signature (kind, labels, shapes, dtypes, static data) share one kernel, so a deep
+    DAG of repeated layers works out each layer's kernels once. A kernel holds no
     reference to its node.
     """
-    found = _KERNELS.get(node)
-    if found is None:
-        found = _KERNELS[node] = _make_kernel(node)
-    return found
-
-
-def _make_kernel(node: Node) -> Kernel:
     match node:
         case Variable():
             raise TensoradError(f"variable {node.name!r} is bound by the caller, it has no kernel")
@@ -56,10 +52,8 @@ def _make_kernel(node: Node) -> Kernel:
             return lambda: value
         case Contraction():
             return contraction_kernel(node)
-        case Add(dtype=dtype):
-            if node.a.dtype == node.b.dtype == dtype:
-                return np.add
-            return lambda a, b: np.add(a, b).astype(dtype, copy=False)  # a weak operand: the other's dtype
+        case Add(a=a, b=b, dtype=dtype):
+            return _add_kernel(a.dtype, b.dtype, dtype)
         case Elementwise(fn=fn, param=param):
             return _function_kernel(fn, ELEMENTWISE[fn].impl, param, node.shape, node.dtype)
         case GeneralUnary(fn=fn, params=params):
@@ -68,6 +62,13 @@ def _make_kernel(node: Node) -> Kernel:
             assert_never(node)
 
 
+def _add_kernel(a: np.dtype[Any], b: np.dtype[Any], dtype: np.dtype[Any]) -> Kernel:
+    if a == b == dtype:
+        return np.add
+    return lambda x, y: np.add(x, y).astype(dtype, copy=False)  # a weak operand: the other's dtype
+
+
+@functools.lru_cache(maxsize=CACHED)
 def _function_kernel(
     fn: str, impl: Callable[[Array, Any], Any], param: Any, shape: Shape, dtype: np.dtype[Any]
 ) -> Kernel:
@@ -94,15 +95,40 @@ def contraction_kernel(node: Contraction, embedded: bool = True) -> Kernel:
     """``scale * einsum(s1, s2 -> s3)``: the core labels by one reduction or one (batched)
     matrix product, then scaled, cast, and broadcast or diagonal-embedded into ``s3``
     (or, ``embedded=False``, left as the core)."""
-    core, scale, dtype = node.core, node.scale, node.dtype
-    if node.b is None:
-        body: Kernel = _reducer(node.s1, core) or _same
+    b_shape, b_dtype = (None, None) if node.b is None else (node.b.shape, node.b.dtype)
+    return _contraction_kernel(
+        node.s1, node.s2, node.s3, node.a.shape, b_shape, node.shape, node.scale, node.dtype, node.a.dtype, b_dtype,
+        embedded,
+    )
+
+
+@functools.lru_cache(maxsize=CACHED)
+def _contraction_kernel(
+    s1: Labels,
+    s2: Labels,
+    s3: Labels,
+    a_shape: Shape,
+    b_shape: Shape | None,
+    shape: Shape,
+    scale: float,
+    dtype: np.dtype[Any],
+    a_dtype: np.dtype[Any],
+    b_dtype: np.dtype[Any] | None,
+    embedded: bool,
+) -> Kernel:
+    present = set(s1) | set(s2)
+    core = "".join(dict.fromkeys(label for label in s3 if label in present))
+    if b_shape is None:
+        body: Kernel = _reducer(s1, core) or _same
     else:
-        body = _product(node.s1, node.a.shape, node.s2, node.b.shape, core, dtype)
-    embed = None if core == node.s3 or not embedded else _embedder(core, node.s3, node.shape, dtype)
-    if scale != 1.0 and node.b is not None and min(node.a.size, node.b.size) < _size(core, node):
-        body, scale = scale_smaller(body, node.a, node.b, scale, dtype), 1.0
-    if scale == 1.0 and embed is None and np.result_type(*(c.dtype for c in children(node))) == dtype:
+        body = _product(s1, a_shape, s2, b_shape, core, dtype)
+    embed = None if core == s3 or not embedded else _embedder(core, s3, shape, dtype)
+    sizes = dict(zip(s3, shape, strict=True))
+    if scale != 1.0 and b_shape is not None and min(math.prod(a_shape), math.prod(b_shape)) < math.prod(
+        sizes[c] for c in core
+    ):
+        body, scale = scale_smaller(body, math.prod(a_shape), math.prod(b_shape), scale, dtype), 1.0
+    if scale == 1.0 and embed is None and np.result_type(a_dtype, *([] if b_dtype is None else [b_dtype])) == dtype:
         return body
 
     def contraction(*operands: Array) -> Array:
@@ -116,20 +142,15 @@ def contraction_kernel(node: Contraction, embedded: bool = True) -> Kernel:
     return contraction
 
 
-def _size(labels: Labels, node: Contraction) -> int:
-    sizes = dict(zip(node.s3, node.shape, strict=True))
-    return math.prod(sizes[c] for c in labels)
-
-
 def scale_smaller(
-    body: Callable[[Array, Array], T], a: Node, b: Node, scale: float, dtype: np.dtype[Any]
+    body: Callable[[Array, Array], T], a_size: int, b_size: int, scale: float, dtype: np.dtype[Any]
 ) -> Callable[[Array, Array], T]:
-    """``body`` with ``scale`` applied first to the smaller of its operands ``a``, ``b``:
-    ``c·(A ⊗ B) = (c·A) ⊗ B`` costs the size of ``A``, not of ``A ⊗ B``. The scale is a
-    scalar of the result's ``dtype``, so it never widens an operand (numpy 1.x would
-    promote a float32 0-d array times a Python float to float64)."""
+    """``body`` with ``scale`` applied first to the smaller of its operands (of sizes
+    ``a_size`` and ``b_size``): ``c·(A ⊗ B) = (c·A) ⊗ B`` costs the size of ``A``, not of
+    ``A ⊗ B``. The scale is a scalar of the result's ``dtype``, so it never widens an
+    operand (numpy 1.x would promote a float32 0-d array times a Python float to float64)."""
     c = dtype.type(scale)
-    if a.size <= b.size:
+    if a_size <= b_size:
         return lambda x, y: body(x * c, y)
     return lambda x, y: body(x, y * c)
 

@@ -36,7 +36,7 @@ def _deferred_kernel(w: Contraction) -> Callable[..., Any]:
     def operands(a: Array, b: Array) -> tuple[Array, Array]:
         return x(a), y(b)
 
-    return operands if w.scale == 1.0 else scale_smaller(operands, w.a, w.b, w.scale, w.dtype)
+    return operands if w.scale == 1.0 else scale_smaller(operands, w.a.size, w.b.size, w.scale, w.dtype)
 
 
 def _add_into(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace]:
@@ -104,18 +104,21 @@ class Plan:
                 template.append(np.array(node.value) if snapshot else node.value)
                 continue
             template.append(None)
-            operands = tuple(slots[child] for child in children(node))
-            if isinstance(node, Contraction) and node in deferred:
-                calls.append((_deferred_kernel(node), operands, slots[node], None, ()))
-                continue
-            term = next((k for k, c in enumerate(children(node)) if c in deferred), None)
-            if term is not None:
-                w = children(node)[term]
-                assert isinstance(w, Contraction)
-                into_copy, into = _add_into(1 - term, w)
-                calls.append((into_copy, operands, slots[node], into, (1 - term,)))
-                continue
-            calls.append((kernel(node), operands, slots[node], _in_place(node), tuple(range(len(operands)))))
+            kids = children(node)
+            operands = tuple([slots[child] for child in kids])
+            if deferred:
+                if node in deferred:
+                    assert isinstance(node, Contraction)
+                    calls.append((_deferred_kernel(node), operands, slots[node], None, ()))
+                    continue
+                term = next((k for k, c in enumerate(kids) if c in deferred), None)
+                if term is not None:
+                    w = kids[term]
+                    assert isinstance(w, Contraction)
+                    into_copy, into = _add_into(1 - term, w)
+                    calls.append((into_copy, operands, slots[node], into, (1 - term,)))
+                    continue
+            calls.append((kernel(node), operands, slots[node], _in_place(node), _ALL[len(operands)]))
         self._template = template
         self._outputs = [slots[node] for node in outputs]
         self._leaf = [isinstance(node, (Variable, Constant)) for node in outputs]
@@ -131,8 +134,8 @@ class Plan:
         self._steps: list[tuple[Callable[..., Any], tuple[int, ...], int, tuple[int, ...], Reuse | None]] = []
         for step, (fn, operands, out, in_place, reusable) in enumerate(calls):
             # An operand that dies here may take the result, if nothing else holds it.
-            dying = tuple(k for k in reusable if operands[k] in frees[step])
-            reuse = (dying, in_place) if in_place is not None and dying else None
+            dying = tuple([k for k in reusable if operands[k] in frees[step]]) if in_place is not None else ()
+            reuse = (dying, in_place) if dying and in_place is not None else None
             self._steps.append((fn, operands, out, tuple(frees[step]), reuse))
 
     def __call__(self, arrays: Sequence[Array]) -> list[Array]:
@@ -166,14 +169,17 @@ def check_formed(order: Sequence[Node], outputs: Sequence[Node], deferred: Colle
     for k, node in enumerate(outputs):
         budget.check(f"output {k}", node.shape, node.dtype, limit)
     for node in order:
-        if isinstance(node, (Variable, Constant)):
-            continue
+        if node.size * node.dtype.itemsize <= limit or isinstance(node, (Variable, Constant)):
+            continue  # fits even whole (most nodes): nothing to work out
         shape = node.shape
         if isinstance(node, Contraction) and (node in deferred or (node.b is None and len(set(node.s3)) == node.ndim)):
             sizes = dict(zip(node.s3, node.shape, strict=True))
             shape = tuple(sizes[label] for label in node.core)  # a view, or a term added in place
         budget.check(f"an intermediate {type(node).__name__}", shape, node.dtype, limit)
 
+
+_ALL = [tuple(range(n)) for n in range(3)]
+"""The operand positions of a node with n operands: those a step may overwrite."""
 
 DEFERRED_SIZE = 1 << 16
 """Smallest product that a sum accumulates block by block instead of forming it."""
@@ -183,6 +189,8 @@ def _deferred_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
     """Terms ``W`` whose only use is one sum ``acc + W``, which the plan adds onto ``acc``
     without forming ``W`` (see :func:`_add_into`): diagonal embeddings, and large
     products that sum nothing (outer and entrywise products)."""
+    if not any(type(node) is Add for node in order):
+        return set()
     uses = use_counts(order, outputs)
     terms: set[Node] = set()
     for node in order:
@@ -225,16 +233,22 @@ def _schedule(outputs: Sequence[Node]) -> list[Node]:
     least for ``need(c) − size(c)`` descending. Shared nodes make it an estimate.
     """
     need: dict[Node, int] = {}
-    ordered: dict[Node, list[Node]] = {}
-    for node in toposort(outputs):
-        operands = sorted(children(node), key=lambda c: need[c] - c.size, reverse=True)
+    ordered: dict[Node, tuple[Node, ...]] = {}
+    order = toposort(outputs)
+    reordered = False
+    for node in order:
+        operands = children(node)
+        if len(operands) > 1:
+            first = sorted(operands, key=lambda c: need[c] - c.size, reverse=True)
+            reordered = reordered or first[0] is not operands[0]
+            operands = tuple(first)
         held = peak = 0
         for child in operands:
             peak = max(peak, held + need[child])
             held += child.size
         need[node] = max(peak, held + node.size)
         ordered[node] = operands
-    return toposort(outputs, ordered.__getitem__)
+    return toposort(outputs, ordered.__getitem__) if reordered else order
 
 
 InPlace = Callable[[list[Any], int], Array]
@@ -246,11 +260,13 @@ Reuse = tuple[tuple[int, ...], InPlace]
 
 def _in_place(node: Node) -> InPlace | None:
     """How ``node`` can overwrite an operand it no longer needs: a sum, or a scaling."""
-    if any(child.dtype != node.dtype or child.shape != node.shape for child in children(node)):
-        return None
     if isinstance(node, Add):
+        if not (node.a.dtype == node.b.dtype == node.dtype and node.a.shape == node.b.shape):
+            return None
         return lambda args, k: np.add(args[k], args[1 - k], out=args[k])
     if isinstance(node, Contraction) and node.b is None and node.s1 == node.s3 and len(set(node.s3)) == node.ndim:
+        if node.a.dtype != node.dtype:
+            return None
         scale = node.scale
         return lambda args, k: np.multiply(args[k], scale, out=args[k])
     return None
