@@ -38,7 +38,8 @@ from strategies import TENSORAD, DagProgram, random_dags
 from proofs._common import jacobian
 from tensorad.ad.forward import pushforward
 from tensorad.ir import seeds
-from tensorad.ir.nodes import Variable, toposort
+from tensorad.ir.graph import toposort
+from tensorad.ir.nodes import Variable
 from tensorad.proof import Limit, Proof, check
 
 

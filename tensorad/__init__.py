@@ -7,7 +7,9 @@ array([5., 7.])
 """
 
 from tensorad import algebra as algebra
+from tensorad import numpy as numpy
 from tensorad import proof as proof
+from tensorad import scipy as scipy
 from tensorad import testing as testing
 from tensorad.ad.api import derivative, grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp
 from tensorad.ad.jit import jit
@@ -15,48 +17,59 @@ from tensorad.errors import OperandTypeError, ShapeError, SpecError, TensoradErr
 from tensorad.extend import DefinitionError, define_elementwise, define_general_unary
 from tensorad.ir.nodes import Variable
 from tensorad.numpy.functions import (
-    abs,  # noqa: A004  (numpy's name)
-    add,
-    cos,
-    cosh,
     det,
     diagonal,
-    divide,
     dot,
     einsum,
-    erf,
-    exp,
     expand_dims,
-    expm1,
     inv,
-    log,
-    log1p,
     log_softmax,
     logdet,
     logsumexp,
-    matmul,
+    max,  # noqa: A004  (numpy's names)
     mean,
-    multiply,
+    min,  # noqa: A004
     norm,
     outer,
+    reshape,
+    softmax,
+    squeeze,
+    sum,  # noqa: A004
+    trace,
+    transpose,
+)
+from tensorad.numpy.ufuncs import (
+    abs,  # noqa: A004
+    add,
+    cos,
+    cosh,
+    divide,
+    equal,
+    erf,
+    exp,
+    expm1,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    log1p,
+    matmul,
+    multiply,
+    not_equal,
     power,
     reciprocal,
-    reshape,
     sigmoid,
     sign,
     sin,
     sinh,
-    softmax,
     softplus,
     sqrt,
     square,
-    squeeze,
     subtract,
-    sum,  # noqa: A004  (numpy's name)
     tan,
     tanh,
-    trace,
-    transpose,
+    where,
 )
 from tensorad.run.budget import MemoryBudgetError, memory_budget, set_memory_budget
 from tensorad.symbolic.simplify import simplify
@@ -84,17 +97,22 @@ __all__ = [
     "divide",
     "dot",
     "einsum",
+    "equal",
     "erf",
     "exp",
     "expand_dims",
     "expm1",
     "grad",
+    "greater",
+    "greater_equal",
     "hessian",
     "inv",
     "jacfwd",
     "jacrev",
     "jit",
     "jvp",
+    "less",
+    "less_equal",
     "linearize",
     "log",
     "log1p",
@@ -102,10 +120,13 @@ __all__ = [
     "logdet",
     "logsumexp",
     "matmul",
+    "max",
     "mean",
     "memory_budget",
+    "min",
     "multiply",
     "norm",
+    "not_equal",
     "outer",
     "power",
     "reciprocal",
@@ -129,4 +150,5 @@ __all__ = [
     "transpose",
     "value_and_grad",
     "vjp",
+    "where",
 ]

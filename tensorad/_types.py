@@ -13,3 +13,6 @@ Shape: TypeAlias = tuple[int, ...]
 
 Array: TypeAlias = npt.NDArray[np.inexact]
 """A numpy array of floats (or complex numbers)."""
+
+DTypeArg: TypeAlias = npt.DTypeLike | None
+"""numpy's ``dtype=`` argument: anything ``numpy.dtype`` takes, or ``None`` (keep the dtype)."""

@@ -76,6 +76,19 @@ class ShapeError(TensoradError, ValueError):
     """
 
 
+class OutOfBoundsError(ShapeError, IndexError):
+    """An index past the end of an axis; an ``IndexError`` too, so that ``for row in x``,
+    ``a, b = x`` and ``sum(x)`` end where they should.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.Variable("x", (2,))[2]
+        Traceback (most recent call last):
+          ...
+        tensorad.errors.OutOfBoundsError: index 2 is out of bounds for axis 0 with size 2
+    """
+
+
 class OperandTypeError(TensoradError, TypeError):
     """An operand has a type tensorad cannot use (e.g. an integer array to differentiate).
 

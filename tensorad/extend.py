@@ -225,7 +225,8 @@ def _check_callable(name: str, **functions: object) -> None:
 
 
 def _arity(function: Callable[..., object]) -> int:
-    """How many positional arguments ``function`` takes (2 when it cannot be told)."""
+    """How many positional arguments ``function`` needs (``ta.cos`` needs one: its ``out``
+    has a default); 2 for ``*args`` or when it cannot be told."""
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
@@ -233,7 +234,7 @@ def _arity(function: Callable[..., object]) -> int:
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
         return 2
-    return sum(p.kind in kinds for p in parameters)
+    return sum(p.kind in kinds and p.default is inspect.Parameter.empty for p in parameters)
 
 
 def _check_free(name: str) -> None:

@@ -19,7 +19,8 @@ import pytest
 
 import tensorad as ta
 from tensorad.errors import ShapeError
-from tensorad.ir.nodes import Elementwise, toposort
+from tensorad.ir.graph import toposort
+from tensorad.ir.nodes import Elementwise
 from tensorad.tree import flatten
 
 Array = np.ndarray

@@ -133,6 +133,8 @@ GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
     "reshape": [
         (lambda x, p: np.reshape(x, p[0]), between(-2, 2, (3, 4)), (shape,)) for shape in [(2, 6), (12,), (4, 1, 3)]
     ],
+    "max": [(lambda x, p: np.max(x, axis=p[0]), between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
+    "min": [(lambda x, p: np.min(x, axis=p[0]), between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
 }
 
 

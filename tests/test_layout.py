@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "tensorad.symbolic": 4,
     "tensorad.ad": 5,
     "tensorad.numpy": 6,
+    "tensorad.scipy": 7,
     "tensorad.language": 7,
     "tensorad.extend": 7,
     "tensorad.testing": 7,
@@ -153,7 +154,7 @@ def test_imports_only_go_down_the_layers() -> None:
 
 def test_every_layer_is_a_directory_or_a_foundation_module() -> None:
     assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()} == {
-        "ir", "library", "run", "symbolic", "ad", "numpy", "language", "testing"
+        "ir", "library", "run", "symbolic", "ad", "numpy", "scipy", "language", "testing"
     }
 
 

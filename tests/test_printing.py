@@ -19,7 +19,8 @@ from strategies import TENSORAD, DagProgram, random_dags
 
 import tensorad as ta
 from tensorad.ir import build, seeds
-from tensorad.ir.nodes import Node, children, toposort
+from tensorad.ir.graph import children, toposort
+from tensorad.ir.nodes import Node
 from tensorad.symbolic.printing import LIMIT
 
 F64 = np.dtype(np.float64)

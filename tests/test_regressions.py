@@ -184,8 +184,8 @@ def test_define_functions_refuses_bad_definitions_with_its_own_error() -> None:
 
     with pytest.raises(ta.DefinitionError, match="failed on a traced value"):
         ta.define_elementwise("raising_df", np.sin, raising)
-    with pytest.raises(ta.DefinitionError, match="failed on a traced value"):
-        ta.define_elementwise("numpy_df", np.sin, np.cos)  # numpy cannot take an expression
+    with pytest.raises(ta.UnsupportedError, match=r"numpy\.sort is not supported"):
+        ta.define_elementwise("sorting_df", np.sin, np.sort)  # numpy's sort has no tensorad counterpart
     assert "raising_df" not in dir(ta)
 
 
@@ -345,3 +345,97 @@ def test_jitted_functions_pickle_and_unpickled_constants_stay_read_only() -> Non
     assert not node.value.flags.writeable
     with pytest.raises(ValueError, match="read-only"):
         node.value[0] = 1.0
+
+
+# ------------------------------------------------------------------ found by the review of the fixes above
+
+X32 = np.array([1.0, -2.0, 3.0], dtype=np.float32)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda v: v * np.float64(1e60),
+        lambda v: v * np.float64(1e-50),
+        lambda v: v / np.float64(1e-60),
+        lambda v: v * np.float64(1e30) * 1e30,
+        lambda v: v * np.array(1e60),
+        lambda v: v + v * np.float64(0.1),
+        lambda v: v * np.float64(0.1) + v * 2.0,
+    ],
+)
+def test_a_float64_constant_promotes_a_float32_array_before_it_scales(f: Callable[[Any], Any]) -> None:
+    expected = f(X32)  # numpy: float64, computed in float64
+    for result in (f(ta.Variable("x", (3,), np.float32)).evaluate({"x": X32}), ta.jit(f)(X32)):
+        assert result.dtype == expected.dtype
+        np.testing.assert_allclose(result, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [lambda v: 3.0 * v - 2.0 * v, lambda v: v + v - v, lambda v: 1.0 / (v - v), lambda v: v * 1e39 * 1e-39],
+    ids=["3x-2x", "x+x-x", "1/(x-x)", "x*1e39*1e-39"],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_collected_terms_and_folded_scales_keep_ieee_values(f: Callable[[Any], Any], dtype: type) -> None:
+    """(``1e39`` overflows float32 by itself, so those scales stay apart; folding two
+    float64 scales may still avoid an overflow of the written order, e.g. at 1e308.)"""
+    big = 1e30 if f(np.float64(1e300)) == np.inf else 1e308  # (x·1e39·1e-39 overflows at 1e300 as written)
+    x = np.array([np.inf, -np.inf, big, -1.0, -0.0, 0.0, np.nan], dtype=dtype)
+    with np.errstate(all="ignore"):
+        expected = f(x)
+        np.testing.assert_array_equal(ta.jit(f)(x), expected)
+        np.testing.assert_array_equal(1.0 / ta.jit(f)(x), 1.0 / expected)  # the sign of zero too
+
+
+def test_zero_and_negative_zero_are_never_one_cache_entry() -> None:
+    y = np.array([-1.0, 3.0])
+    with np.errstate(all="ignore"):
+        for _ in range(2):  # the second round finds everything cached
+            positive, negative = ta.jit(lambda v: (ta.power(0.0, v), ta.power(-0.0, v)))(y)
+            np.testing.assert_array_equal(positive, np.power(0.0, y))
+            np.testing.assert_array_equal(negative, np.power(-0.0, y))
+            np.testing.assert_array_equal(ta.power(-0.0, y), np.power(-0.0, y))
+            a, b = ta.jit(lambda v: (1 / (v * 0.0), 1 / (v * -0.0)))(np.array([1.0]))
+            np.testing.assert_array_equal([a, b], [[np.inf], [-np.inf]])
+
+
+def test_python_bool_and_complex_numbers_are_weakly_typed_like_numpys() -> None:
+    x = np.array([-2.0, 0.5, 3.0], dtype=np.float32)
+    for f in (lambda v: v**True, lambda v: v**False, lambda v: v * 1j, lambda v: v + 1j, lambda v: v * True):
+        expected = f(x)
+        for result in (f(ta.Variable("x", (3,), np.float32)).evaluate({"x": x}), ta.jit(f)(x)):
+            assert result.dtype == expected.dtype, f
+            np.testing.assert_allclose(result, expected)
+    assert ta.power(2.0, np.float32(3.0)).dtype == (2.0 ** np.float32(3.0)).dtype
+    assert ta.multiply(x, 1j).dtype == (x * 1j).dtype
+
+
+def test_traced_python_floats_stay_weak_through_arithmetic() -> None:
+    x = np.ones(2, dtype=np.float32)
+    weak_sums = (lambda v, c: v + (c + 1.0), lambda v, c: v + 1.0 / c, lambda v, c: v + (1.0 - c))
+    for f in (*weak_sums, lambda v, c: v * (c - 1)):
+        assert ta.jit(f)(x, 2.0).dtype == np.float32  # (c - 1 folds into a constant: a weak one)
+    g = ta.value_and_grad(lambda v, c: ta.sum(ta.exp(c * v) * c + c**2 * v), argnums=(0, 1))
+    value, (gx, gc) = g(x, 2.0)
+    assert value.dtype == gx.dtype == gc.dtype == np.float32  # JAX: a Python float argument is weak
+    assert ta.vjp(lambda v, c: ta.sum(v * c), x, 2.0)[0].dtype == np.float32
+
+
+def test_a_traced_base_and_exponent_power_is_numpys_everywhere() -> None:
+    x, e = np.array([-2.0, -2.0, 0.0, 0.0, 3.0]), np.array([2.0, 3.0, 0.0, 2.0, 0.5])
+    np.testing.assert_array_equal(ta.jit(lambda a, b: a**b)(x, e), x**e)
+    np.testing.assert_array_equal(ta.jit(lambda a, b: b**a)(e, -2.0), (-2.0) ** e)  # a traced float base
+    grad = ta.grad(lambda a, b: ta.sum(a**b), argnums=(0, 1))(np.array([2.0, 0.0]), np.array([3.0, 2.0]))
+    np.testing.assert_allclose(grad[0], [3 * 4.0, 0.0])
+    np.testing.assert_allclose(grad[1], [8 * math.log(2.0), 0.0])  # ∂/∂b of 0ᵇ taken as 0, as in JAX
+
+
+def test_the_budget_covers_constant_arithmetic_copies_of_constants_and_slices() -> None:
+    with ta.memory_budget("1M"):
+        with pytest.raises(ta.MemoryBudgetError):
+            ta.power(np.ones((3000, 1)), np.ones((1, 3000)))
+        with pytest.raises(ta.MemoryBudgetError, match="a copy of a constant"):
+            ta.jit(lambda v: ta.sum(v * np.ones((1000, 1000))))(np.ones(1000))
+        with pytest.raises(ta.MemoryBudgetError, match="selection matrix"):
+            ta.Variable("x", (100_000,))[::2]

@@ -67,6 +67,8 @@ GENERAL_DOMAINS: dict[str, list[tuple[Sampler, tuple[Any, ...]]]] = {
     "logsumexp": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
     "norm": [(between(-2, 2, (4,)), ((0,),)), (between(-2, 2, (3, 4)), ((0,),)), (between(-2, 2, (3, 4)), ((0, 1),))],
     "reshape": [(between(-2, 2, (3, 4)), (shape,)) for shape in [(2, 6), (12,), (4, 1, 3)]],
+    "max": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
+    "min": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
 }
 DEFAULT_GENERAL = [(invertible((3, 3)), ())]
 

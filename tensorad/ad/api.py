@@ -23,7 +23,8 @@ from tensorad.ad.reverse import pullback
 from tensorad.errors import OperandTypeError, ShapeError
 from tensorad.ir import constants, seeds
 from tensorad.ir.constants import as_node
-from tensorad.ir.nodes import NODE_TYPES, Node, Variable, variables
+from tensorad.ir.graph import variables
+from tensorad.ir.nodes import NODE_TYPES, Node, Variable
 from tensorad.ir.substitute import substitute
 from tensorad.run.evaluate import evaluate, owned
 from tensorad.symbolic.simplify import simplify
@@ -44,14 +45,17 @@ def _input(value: object, name: str, where: str) -> _Input:
     """The leaf ``value`` as an input named ``name``; ``where`` says, for error messages,
     which of the user's values it is ("argument 0", "argument 1, leaf 2", "cotangent 0")."""
     if isinstance(value, NODE_TYPES):
-        return _Input(Variable(name, value.shape, value.dtype), value)
+        if value.dtype.kind not in "fc":
+            raise OperandTypeError(f"{where} has dtype {value.dtype}; differentiation needs float (or complex) inputs")
+        return _Input(Variable(name, value.shape, value.dtype, value.weak), value)
     array = constants.as_array(value, where)
     if array.dtype.kind not in "fc":
         raise OperandTypeError(
             f"{where} has dtype {array.dtype}; differentiation needs float (or complex) "
             "inputs: pass e.g. np.asarray(x, dtype=float)"
         )
-    return _Input(Variable(name, array.shape, array.dtype), array)
+    weak = isinstance(value, (float, complex)) and not isinstance(value, np.generic)  # a Python number, as in JAX
+    return _Input(Variable(name, array.shape, array.dtype, weak), array)
 
 
 def _apply(nodes: list[Node], inputs: Sequence[_Input]) -> list[Any]:

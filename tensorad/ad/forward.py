@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from tensorad.ad.rules import jvp
-from tensorad.ir.nodes import Constant, Node, Variable, children, toposort
+from tensorad.ir.graph import children, toposort
+from tensorad.ir.nodes import Constant, Node, Variable
 
 
 def pushforward(outputs: Sequence[Node], seeds: Mapping[Variable, Node]) -> list[Node | None]:

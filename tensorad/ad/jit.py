@@ -49,7 +49,8 @@ from tensorad._types import Array
 from tensorad.errors import OperandTypeError
 from tensorad.ir import constants
 from tensorad.ir.constants import as_node
-from tensorad.ir.nodes import NODE_TYPES, Node, Variable, variables
+from tensorad.ir.graph import variables
+from tensorad.ir.nodes import NODE_TYPES, Node, Variable
 from tensorad.ir.substitute import substitute
 from tensorad.run.plan import Plan
 from tensorad.symbolic.simplify import simplify_all
@@ -174,7 +175,9 @@ class Compiled:
     def _closed_over(self, traced: _Traced, arrays: list[Array]) -> Any:
         """``fun`` closes over an enclosing transform's variable: its result is an expression
         of it, with this call's arrays in place of the arguments (not cached)."""
-        mapping: dict[Node, Node] = {x: constants.constant(a) for x, a in zip(traced.variables, arrays, strict=True)}
+        mapping: dict[Node, Node] = {
+            x: constants.constant(a, x.weak) for x, a in zip(traced.variables, arrays, strict=True)
+        }
         return _output(traced, substitute(traced.outputs, mapping))
 
 

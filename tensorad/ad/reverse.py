@@ -18,7 +18,8 @@ from collections.abc import Sequence
 
 from tensorad.ad.rules import vjp
 from tensorad.ir.build import add
-from tensorad.ir.nodes import Node, Variable, children, toposort
+from tensorad.ir.graph import children, toposort
+from tensorad.ir.nodes import Node, Variable
 
 
 def pullback(outputs: Sequence[Node], cotangents: Sequence[Node], wrt: Sequence[Variable]) -> list[Node | None]:

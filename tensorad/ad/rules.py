@@ -19,8 +19,8 @@ from typing import assert_never
 
 from tensorad.ir.build import add, contract
 from tensorad.ir.labels import fresh_labels
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable
-from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
+from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY, POINTWISE
 
 
 def _sizes(node: Contraction, s4: str, s4_shape: tuple[int, ...]) -> dict[str, int]:
@@ -123,6 +123,38 @@ def vjp_general_unary(node: GeneralUnary, c_bar: Node) -> Node | None:
     return GENERAL_UNARY[node.fn].vjp(node.x, node, c_bar, node.params)
 
 
+# ------------------------------------------------------------------ pointwise (several operands)
+
+
+def jvp_pointwise(node: Pointwise, dots: list[Node | None]) -> Node | None:
+    """``Ċ = Σₖ *(s1, s1 s4, s1 s4)(∂f/∂Aₖ, Ȧₖ)``, or the function's own rule  (proofs.forward_pointwise)."""
+    entry = POINTWISE[node.fn]
+    if entry.jvp is not None:
+        return entry.jvp(node.args, node, tuple(dots), node.param)
+    partials = entry.partials(node.args, node, node.param)
+    c_dot = None
+    for partial, a_dot in zip(partials, dots, strict=True):
+        if partial is not None and a_dot is not None:
+            s1 = fresh_labels(node.ndim)
+            s4 = fresh_labels(a_dot.ndim - node.ndim, s1)
+            c_dot = add(c_dot, contract(partial, s1, a_dot, s1 + s4, s1 + s4))
+    return c_dot
+
+
+def vjp_pointwise(node: Pointwise, c_bar: Node, needs: tuple[bool, ...]) -> tuple[Node | None, ...]:
+    """``Āₖ = *(s4 s1, s1, s4 s1)(C̄, ∂f/∂Aₖ)``, or the function's own rule  (proofs.reverse_pointwise)."""
+    entry = POINTWISE[node.fn]
+    if entry.vjp is not None:
+        return entry.vjp(node.args, node, c_bar, needs, node.param)
+    partials = entry.partials(node.args, node, node.param)
+    s1 = fresh_labels(node.ndim)
+    s4 = fresh_labels(c_bar.ndim - node.ndim, s1)
+    return tuple(
+        contract(c_bar, s4 + s1, partial, s1, s4 + s1) if need and partial is not None else None
+        for partial, need in zip(partials, needs, strict=True)
+    )
+
+
 # ------------------------------------------------------------------ dispatch
 
 
@@ -139,6 +171,8 @@ def jvp(node: Node, dots: list[Node | None]) -> Node | None:
             return jvp_elementwise(node, dots[0])
         case GeneralUnary():
             return jvp_general_unary(node, dots[0])
+        case Pointwise():
+            return jvp_pointwise(node, dots)
         case _:
             assert_never(node)
 
@@ -156,5 +190,7 @@ def vjp(node: Node, c_bar: Node, needs: tuple[bool, ...]) -> tuple[Node | None, 
             return (vjp_elementwise(node, c_bar),)
         case GeneralUnary():
             return (vjp_general_unary(node, c_bar),)
+        case Pointwise():
+            return vjp_pointwise(node, c_bar, needs)
         case _:
             assert_never(node)

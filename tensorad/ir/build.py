@@ -21,17 +21,17 @@ small by two rewrites that never change a value:
 from __future__ import annotations
 
 import math
-import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from tensorad._types import Labels, Shape
 from tensorad.errors import ShapeError
-from tensorad.ir.constants import fold_scales, promote, scalar
+from tensorad.ir.constants import float_key, fold_scales, promote, scalar
+from tensorad.ir.interning import interned
 from tensorad.ir.labels import LabelMerge, aligned_labels, canonical_labels, fresh_labels, rename_into
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node
+from tensorad.ir.nodes import Add, Constant, Contraction, Node
 
 
 def contract(
@@ -296,18 +296,6 @@ def _make(
     return _contraction(inner, None, core, "", out, 1.0, shape, dtype, weak)
 
 
-_INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Node] = weakref.WeakValueDictionary()
-"""Hash-consing: one node per (kind, operands by identity, static data) while it lives."""
-
-
-def _interned(key: tuple[Any, ...], make: Callable[[], Node]) -> Node:
-    node = _INTERNED.get(key)
-    if node is None:
-        node = make()
-        _INTERNED[key] = node
-    return node
-
-
 def _contraction(
     a: Node,
     b: Node | None,
@@ -323,10 +311,10 @@ def _contraction(
     # Commutativity: the key is the same for either operand order (the node keeps the
     # order it was first built with, so printing is reproducible).
     if b is not None and id(b) < id(a):
-        key = ("*", id(b), id(a), *canonical_labels(s2, s1, s3), scale, shape, dtype.str, weak)
+        key = ("*", id(b), id(a), *canonical_labels(s2, s1, s3), float_key(scale), shape, dtype.str, weak)
     else:
-        key = ("*", id(a), id(b), s1, s2, s3, scale, shape, dtype.str, weak)
-    return _interned(key, lambda: Contraction(a, b, s1, s2, s3, scale, shape, dtype, weak))
+        key = ("*", id(a), id(b), s1, s2, s3, float_key(scale), shape, dtype.str, weak)
+    return interned(key, lambda: Contraction(a, b, s1, s2, s3, scale, shape, dtype, weak))
 
 
 def _check_labels(
@@ -392,7 +380,7 @@ def add(a: Node | None, b: Node | None) -> Node | None:
 def _add_pair(a: Node, b: Node) -> Node:
     dtype, weak = promote(a, b)
     key = ("+", min(id(a), id(b)), max(id(a), id(b)))  # either order: one node
-    return _interned((*key, dtype.str, weak), lambda: Add(a, b, a.shape, dtype, weak))
+    return interned((*key, dtype.str, weak), lambda: Add(a, b, a.shape, dtype, weak))
 
 
 def broadcast_to(x: Node, shape: Shape) -> Node:
@@ -409,29 +397,5 @@ def broadcast_to(x: Node, shape: Shape) -> Node:
     labels = aligned_labels(x.shape, shape, out, out)
     sizes = dict(zip(out, shape, strict=True))
     return contract(x, labels, None, "", out, sizes=sizes)
-
-
-def elementwise(fn: str, x: Node, param: float | None = None, real: bool = False) -> Node:
-    """``fn(x)`` entry by entry (``fn`` must be in the elementwise registry); ``real``: the
-    result of a complex ``x`` is real (``abs``), of the matching precision.
-
-    ``log(softmax(z))`` is built as ``log_softmax(z)`` and ``log(sigmoid(z))`` as
-    ``−softplus(−z)``: equal where both are finite, and finite (with a finite
-    derivative) where the softmax or sigmoid underflows to 0.
-    """
-    if fn == "log" and isinstance(x, GeneralUnary) and x.fn == "softmax":
-        return general_unary("log_softmax", x.x, x.params, x.shape)
-    if fn == "log" and isinstance(x, Elementwise) and x.fn == "sigmoid":
-        return scale(elementwise("softplus", scale(x.x, -1.0)), -1.0)
-    dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
-    if real and dtype.kind == "c":
-        dtype = np.dtype(np.finfo(dtype).dtype)
-    return _interned(("f", fn, id(x), param, real), lambda: Elementwise(fn, x, param, x.shape, dtype, x.weak))
-
-
-def general_unary(fn: str, x: Node, params: tuple[Any, ...], shape: Shape) -> Node:
-    """``fn(x)`` for a tensor-to-tensor map of the general-unary registry."""
-    dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
-    return _interned(("F", fn, id(x), params), lambda: GeneralUnary(fn, x, params, tuple(shape), dtype, x.weak))
 
 

@@ -10,7 +10,7 @@ import functools
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeAlias
 
 import numpy as np
 
@@ -70,16 +70,47 @@ def as_node(x: object) -> Node:
     raise OperandTypeError(f"cannot use an object of type {type(x).__name__} as a tensor")
 
 
+FloatKey: TypeAlias = tuple[Any, float]
+"""A value with the sign of its zero: keys of caches that must tell ``0.0`` from ``-0.0``."""
+
+
+def float_key(value: Any) -> FloatKey:
+    """``value`` keyed so that ``-0.0`` differs from ``0.0`` (``==`` says they are equal).
+
+    >>> float_key(-0.0) == float_key(0.0), float_key(None)
+    (False, (None, 1.0))
+    """
+    if isinstance(value, float):
+        return value, math.copysign(1.0, value)
+    if isinstance(value, complex):
+        return value, math.copysign(1.0, value.real) + 2.0 * math.copysign(1.0, value.imag)
+    return value, 1.0
+
+
+def scalar(value: complex, dtype: np.dtype[Any], weak: bool = False) -> Constant:
+    """A 0-d constant of the given dtype (one node per value, its sign, dtype and weakness)."""
+    return _scalar(float_key(value), np.dtype(dtype), weak)
+
+
 @functools.lru_cache(maxsize=256)
-def scalar(value: float, dtype: np.dtype[Any], weak: bool = False) -> Constant:
-    """A 0-d constant of the given dtype (one node per value, dtype and weakness)."""
-    return constant(np.asarray(value, dtype=dtype), weak)
+def _scalar(key: FloatKey, dtype: np.dtype[Any], weak: bool) -> Constant:
+    return constant(np.asarray(key[0], dtype=dtype), weak)
 
 
 _PYTHON_SCALARS: dict[str, complex] = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
 
 
-def promote(a: Node, b: Node) -> tuple[np.dtype[Any], bool]:
+class Typed(Protocol):
+    """Anything with a dtype and a weakness: a node, or a running promotion."""
+
+    @property
+    def dtype(self) -> np.dtype[Any]: ...
+
+    @property
+    def weak(self) -> bool: ...
+
+
+def promote(a: Typed, b: Typed) -> tuple[np.dtype[Any], bool]:
     """The dtype and weakness of a binary operation's result: numpy's promotion, where a
     weak operand (a traced Python number) counts as a Python scalar of its kind, as in JAX.
 
@@ -107,9 +138,12 @@ def fold_scales(a: float, b: float, dtype: np.dtype[Any]) -> Folded | None:
     underflow in ``dtype`` where applying ``a`` and ``b`` one after the other would not.
 
     Folding ``(x·a)·b`` into ``x·(ab)`` is exact up to rounding while ``ab`` is a normal
-    number of ``dtype``; past that (``1e-200·1e-200`` in float64, ``1e-30·1e-30`` in
-    float32) the scales stay apart. A zero, infinite or nan factor folds: IEEE arithmetic
-    gives the same result in either order.
+    number of ``dtype``, and so are ``a`` and ``b``; past that (``1e-200·1e-200`` in
+    float64, ``1e-30·1e-30`` or ``1e200·1e-200`` in float32) the scales stay apart. A
+    zero, infinite or nan factor folds: IEEE arithmetic gives the same result in either
+    order. Folding can still spare an overflow that the written order meets for some data
+    (``x·1e200·1e-200`` at ``x = 1e300`` is ``1e300``, where numpy's order gives ``inf``):
+    it is exact up to rounding, not an emulation of intermediate overflow.
 
     >>> import numpy as np
     >>> from tensorad.ir.constants import fold_scales
@@ -119,9 +153,12 @@ def fold_scales(a: float, b: float, dtype: np.dtype[Any]) -> Folded | None:
     True
     >>> fold_scales(1e-30, 1e-30, np.dtype(np.float32)) is None
     True
+    >>> fold_scales(1e200, 1e-200, np.dtype(np.float32)) is None   # 1e200 alone overflows float32
+    True
     """
     product = a * b
     if a == 0.0 or b == 0.0 or not (math.isfinite(a) and math.isfinite(b)):
         return Folded(product)
     info = np.finfo(dtype if dtype.kind in "fc" else np.float64)
-    return Folded(product) if float(info.tiny) <= abs(product) <= float(info.max) else None
+    tiny, huge = float(info.tiny), float(info.max)
+    return Folded(product) if all(tiny <= abs(v) <= huge for v in (a, b, product)) else None

@@ -1,4 +1,4 @@
-"""The expression DAG: four node kinds over two kinds of leaf.
+"""The expression DAG: five node kinds over two kinds of leaf.
 
 A tensorad expression is a directed acyclic graph of frozen nodes:
 
@@ -10,10 +10,13 @@ A tensorad expression is a directed acyclic graph of frozen nodes:
   trace, diagonal, broadcast, scaling by ``scale``);
 * :class:`Add` ``A + B`` of equal shapes;
 * :class:`Elementwise` ``f(A)`` for a registered scalar function ``f``;
-* :class:`GeneralUnary` ``f(A)`` for a registered tensor-to-tensor map (``inv``, ``det`` …).
+* :class:`GeneralUnary` ``f(A)`` for a registered tensor-to-tensor map (``inv``, ``det`` …);
+* :class:`Pointwise` ``f(A₁, …, Aₙ)`` entry by entry for a registered function of several
+  operands (``x ** y``, ``maximum``, the comparisons, whose values are boolean masks).
 
-Nodes compare and hash by identity (``eq=False``): a DAG is never hashed or compared
-recursively by accident. Building nodes goes through :mod:`tensorad.ir.build`, whose
+Nodes hash by identity (``eq=False``): a DAG is never hashed or compared recursively by
+accident. (``==`` on nodes is numpy's comparison, installed by :mod:`tensorad.numpy`;
+code that needs identity uses ``is``.) Building nodes goes through :mod:`tensorad.ir.build`, whose
 smart constructors validate and simplify.
 """
 
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -90,6 +93,12 @@ class Expr:
 
         @property
         def T(self) -> Node: ...  # noqa: N802  (numpy's name)
+        @property
+        def mT(self) -> Node: ...  # noqa: N802
+        @property
+        def real(self) -> Node: ...
+        @property
+        def imag(self) -> Node: ...
 
         def __add__(self, other: object) -> Node: ...
         def __radd__(self, other: object) -> Node: ...
@@ -103,13 +112,32 @@ class Expr:
         def __rpow__(self, other: object) -> Node: ...
         def __matmul__(self, other: object) -> Node: ...
         def __rmatmul__(self, other: object) -> Node: ...
+        def __lt__(self, other: object) -> Node: ...
+        def __le__(self, other: object) -> Node: ...
+        def __gt__(self, other: object) -> Node: ...
+        def __ge__(self, other: object) -> Node: ...
         def __neg__(self) -> Node: ...
         def __pos__(self) -> Node: ...
+        def __abs__(self) -> Node: ...
         def __getitem__(self, index: object) -> Node: ...
-        def reshape(self, *shape: int | Sequence[int]) -> Node: ...
+        def __iter__(self) -> Iterator[Node]: ...
+        def reshape(self, *shape: int | Sequence[int], order: str = "C") -> Node: ...
+        def flatten(self, order: str = "C") -> Node: ...
+        def ravel(self, order: str = "C") -> Node: ...
         def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Node: ...
-        def sum(self, axis: int | tuple[int, ...] | None = None) -> Node: ...
-        def transpose(self, *axes: int) -> Node: ...
+        def swapaxes(self, axis1: int, axis2: int) -> Node: ...
+        def transpose(self, *axes: int | Sequence[int]) -> Node: ...
+        def astype(self, dtype: Any, order: str = "K", casting: str = "unsafe", copy: bool = True) -> Node: ...
+        def copy(self) -> Node: ...
+        def conj(self) -> Node: ...
+        def conjugate(self) -> Node: ...
+        def sum(self, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Node: ...
+        def mean(self, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Node: ...
+        def max(self, axis: Any = None, out: None = None, keepdims: bool = False) -> Node: ...
+        def min(self, axis: Any = None, out: None = None, keepdims: bool = False) -> Node: ...
+        def dot(self, b: object, out: None = None) -> Node: ...
+        def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node: ...
+        def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node: ...
         def evaluate(self, values: Mapping[Any, Any] | None = None) -> Array: ...
         def to_latex(self) -> str: ...
         def to_dot(self) -> str: ...
@@ -278,6 +306,28 @@ class GeneralUnary(Expr):
     weak: bool = False
 
 
+@dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
+class Pointwise(Expr):
+    """``fn(x₁, …, xₙ)`` entry by entry, for operands of one shape (``n ≥ 2``; a function of
+    one operand is an :class:`Elementwise`); ``param`` is a static constant, if any.
+
+    A comparison is a pointwise function with boolean values and no derivative: a mask.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> x, y = ta.Variable("x", (3,)), ta.Variable("y", (3,))
+        >>> (x > y).fn, (x > y).dtype, len((x > y).args)
+        ('greater', dtype('bool'), 2)
+    """
+
+    fn: str
+    args: tuple[Node, ...]
+    param: float | None
+    shape: Shape
+    dtype: np.dtype[Any]
+    weak: bool = False
+
+
 MAX_ELEMENTS = int(np.iinfo(np.intp).max)
 """The most entries an array can have (numpy's index type)."""
 
@@ -303,103 +353,7 @@ def checked_shape(shape: object, what: str) -> Shape:
     return dims
 
 
-Node: TypeAlias = Variable | Constant | Contraction | Add | Elementwise | GeneralUnary
+Node: TypeAlias = Variable | Constant | Contraction | Add | Elementwise | GeneralUnary | Pointwise
 """Any expression node."""
 
-NODE_TYPES = (Variable, Constant, Contraction, Add, Elementwise, GeneralUnary)
-
-
-def children(node: Node) -> tuple[Node, ...]:
-    """The operands of ``node``, in order.
-
-    Examples:
-        >>> import tensorad as ta
-        >>> from tensorad.ir.nodes import children
-        >>> x = ta.Variable("x", (3,))
-        >>> children(ta.exp(x))
-        (<Variable x shape=(3,)>,)
-    """
-    return _OPERANDS[type(node)](node)  # a table by type: the hottest function of every traversal
-
-
-def _leaf(node: Any) -> tuple[Node, ...]:
-    return ()
-
-
-_OPERANDS: dict[type, Callable[[Any], tuple[Node, ...]]] = {
-    Variable: _leaf,
-    Constant: _leaf,
-    Contraction: lambda node: (node.a,) if node.b is None else (node.a, node.b),
-    Add: lambda node: (node.a, node.b),
-    Elementwise: lambda node: (node.x,),
-    GeneralUnary: lambda node: (node.x,),
-}
-assert set(_OPERANDS) == set(NODE_TYPES), "every node kind lists its operands"
-
-
-def toposort(outputs: Iterable[Node], operands: Callable[[Node], Sequence[Node]] | None = None) -> list[Node]:
-    """Every node reachable from ``outputs``, operands before their users.
-
-    Iterative depth-first search, so a chain of any length is fine. ``operands`` lists
-    a node's children in the order to visit them (default: :func:`children`).
-
-    Examples:
-        >>> import tensorad as ta
-        >>> from tensorad.ir.nodes import toposort
-        >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
-        >>> [type(node).__name__ for node in toposort([ta.exp(A @ x)])]
-        ['Variable', 'Variable', 'Contraction', 'Elementwise']
-    """
-    visit = children if operands is None else operands
-    order: list[Node] = []
-    done: set[int] = set()
-    for root in outputs:
-        stack: list[tuple[Node, Iterator[Node]]] = []
-        if id(root) not in done:
-            done.add(id(root))
-            stack.append((root, iter(visit(root))))
-        while stack:
-            node, pending = stack[-1]
-            for child in pending:
-                if id(child) not in done:
-                    done.add(id(child))
-                    stack.append((child, iter(visit(child))))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
-
-
-def use_counts(order: Iterable[Node], outputs: Iterable[Node]) -> dict[Node, int]:
-    """How often each node of ``order`` (a :func:`toposort` of ``outputs``) is used: once
-    per operand slot that holds it, and once for each time it is an output.
-
-    Examples:
-        >>> import tensorad as ta
-        >>> from tensorad.ir.nodes import toposort, use_counts
-        >>> x = ta.Variable("x", (3,))
-        >>> y = ta.exp(x)
-        >>> use_counts(toposort([y * y]), [y * y])[y]
-        2
-    """
-    counts: dict[Node, int] = {}
-    for node in outputs:
-        counts[node] = counts.get(node, 0) + 1
-    for node in order:
-        for child in children(node):
-            counts[child] = counts.get(child, 0) + 1
-    return counts
-
-
-def variables(outputs: Iterable[Node]) -> list[Variable]:
-    """The variables the outputs depend on, in topological order.
-
-    Examples:
-        >>> import tensorad as ta
-        >>> from tensorad.ir.nodes import variables
-        >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
-        >>> [v.name for v in variables([ta.exp(A @ x) + 1.0])]
-        ['A', 'x']
-    """
-    return [node for node in toposort(outputs) if isinstance(node, Variable)]
+NODE_TYPES = (Variable, Constant, Contraction, Add, Elementwise, GeneralUnary, Pointwise)

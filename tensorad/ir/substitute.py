@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tensorad.ir.build import add, contract, elementwise, general_unary
-from tensorad.ir.nodes import Add, Contraction, Elementwise, GeneralUnary, Node, children, toposort
+from tensorad.ir.build import add, astype, contract
+from tensorad.ir.constants import promote
+from tensorad.ir.functions import elementwise, general_unary, pointwise
+from tensorad.ir.graph import children, toposort
+from tensorad.ir.nodes import Add, Contraction, Elementwise, GeneralUnary, Node, Pointwise
 
 
 def substitute(outputs: list[Node], mapping: Mapping[Node, Node]) -> list[Node]:
@@ -32,14 +35,23 @@ def rebuild(node: Node, operands: list[Node]) -> Node:
         case Contraction(s1=s1, s2=s2, s3=s3, scale=c):
             sizes = dict(zip(s3, node.shape, strict=True))
             b = operands[1] if len(operands) > 1 else None
-            return contract(operands[0], s1, b, s2, s3, sizes=sizes, scale=c)
+            product = contract(operands[0], s1, b, s2, s3, sizes=sizes, scale=c)
+            promoted = node.a.dtype if node.b is None else promote(node.a, node.b)[0]
+            return product if node.dtype == promoted else astype(product, node.dtype)  # it casts too
         case Add():
             total = add(operands[0], operands[1])
             assert total is not None
             return total
         case Elementwise(fn=fn, param=param):
-            return elementwise(fn, operands[0], param, real=node.dtype.kind != "c" and node.x.dtype.kind == "c")
+            return elementwise(fn, operands[0], param, real=_made_real(node))
         case GeneralUnary(fn=fn, params=params):
-            return general_unary(fn, operands[0], params, node.shape)
+            return general_unary(fn, operands[0], params, node.shape, real=_made_real(node))
+        case Pointwise(fn=fn, param=param):
+            return pointwise(fn, tuple(operands), param, mask=node.dtype.kind == "b")
         case _:
             raise AssertionError(f"a leaf has no operands to replace: {node!r}")
+
+
+def _made_real(node: Elementwise | GeneralUnary) -> bool:
+    """True for a function with real values of a complex operand (``abs``, ``norm``)."""
+    return node.dtype.kind != "c" and node.x.dtype.kind == "c"

@@ -29,9 +29,9 @@ from tensorad.language.syntax import (
     Sum,
     Var,
 )
-from tensorad.library.registry import ELEMENTWISE, apply
-from tensorad.numpy import arithmetic, axes, products
-from tensorad.numpy.functions import elementwise, general
+from tensorad.library.registry import ELEMENTWISE, apply, call
+from tensorad.numpy import arithmetic, products, reductions
+from tensorad.numpy.functions import general
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,9 @@ class Builder:
         for use, _ in uses:
             if use.labels is not None and self.labels.get(use.name) is None:
                 self.labels[use.name] = (use.labels, use.columns)
-        for use, call in uses:
+        for use, caller in uses:
             if use.name not in self.labels:  # written without brackets everywhere
-                self.labels[use.name] = None if call in ("det", "logdet") else ("", ())
+                self.labels[use.name] = None if caller in ("det", "logdet") else ("", ())
             first = self.labels[use.name]
             if use.name not in self.variables:
                 shape = (default_size,) * 2 if first is None else tuple(self.size(label) for label in first[0])
@@ -205,7 +205,7 @@ class Builder:
                 group.append(_Value(None, "", (), 1.0 / divisor.scale))
                 continue
             numerator = self.contract(group, bound)
-            inverse = elementwise("reciprocal", divisor.node)
+            inverse = call("reciprocal", divisor.node)
             new = "".join(label for label in divisor.labels if label not in numerator.labels)
             columns = numerator.columns + tuple(c for label, c in zip(divisor.labels, divisor.columns,
                                                                       strict=True) if label in new)
@@ -256,7 +256,7 @@ class Builder:
             if arg.node is None:
                 impl = ELEMENTWISE[name].impl
                 return _Value(None, "", (), float(impl(np.asarray(arg.scale), None)))
-            return _Value(elementwise(name, arg.dense()), arg.labels, arg.columns)
+            return _Value(call(name, arg.dense()), arg.labels, arg.columns)
         for k, (label, column) in enumerate(zip(ast.labels, ast.columns, strict=True)):
             if label in ast.labels[:k]:
                 raise self.fail(column, f"label {label} is named twice")
@@ -271,7 +271,7 @@ class Builder:
         reduce = tuple(k for k, label in enumerate(arg.labels) if label in over)
         kept = [(label, c) for label, c in zip(arg.labels, arg.columns, strict=True) if label not in over]
         if name == "sum":
-            node, scale = axes.sum(arg.node, axis=reduce), arg.scale
+            node, scale = reductions.sum(arg.node, axis=reduce), arg.scale
         else:
             node, scale = general(name, arg.dense(), reduce), 1.0
         if name not in REDUCING:

@@ -1,4 +1,5 @@
-"""Reductions and normalizations along axes: ``softmax``, ``log_softmax``, ``logsumexp``, ``norm``.
+"""Reductions and normalizations along axes: ``softmax``, ``log_softmax``, ``logsumexp``, ``norm``,
+``max``, ``min``.
 
 ``params[0]`` is the tuple of axes; each rule applies the Jacobian as sums and products
 along them (proofs ``forward_general_unary`` and ``reverse_general_unary``).
@@ -12,10 +13,11 @@ import numpy as np
 import scipy.special
 
 from tensorad._types import Array, Labels, Shape
-from tensorad.ir.build import contract
+from tensorad.errors import UnsupportedError
+from tensorad.ir.build import astype, contract
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
-from tensorad.library.registry import apply, call, register_general
+from tensorad.library.registry import apply, call, pointwise, register_general
 
 
 def _axes_labels(x: Node, params: tuple[Any, ...]) -> tuple[Labels, Labels]:
@@ -105,6 +107,7 @@ register_general(
 
 def _norm_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
     """``Ċ = Σ_axis A ⊙ Ȧ / C``."""
+    _real_input("norm", x)
     own, kept = _axes_labels(x, params)
     e = fresh_labels(x_dot.ndim - x.ndim, own)
     t = contract(x, own, x_dot, own + e, kept + e)
@@ -113,12 +116,58 @@ def _norm_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
 
 def _norm_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     """``Ā = (C̄ / C) ⊗ A``."""
+    _real_input("norm", x)
     own, kept = _axes_labels(x, params)
     e = fresh_labels(y_bar.ndim - y.ndim, own)
     t = contract(y_bar, e + kept, call("reciprocal", y), kept, e + kept)
     return contract(t, e + kept, x, own, e + own)
 
 
-register_general(
-    "norm", lambda x, p: np.sqrt(np.sum(np.square(x), axis=p[0])), _reduce_shape, _norm_jvp, _norm_vjp
-)
+def _real_input(name: str, x: Node) -> None:
+    if x.dtype.kind == "c":
+        raise UnsupportedError(
+            f"{name} of a complex array has no complex derivative (|z| is not holomorphic); "
+            "differentiate a real function of the real and imaginary parts instead"
+        )
+
+
+def _norm(x: Array, params: tuple[Any, ...]) -> Array:
+    """The 2-norm: ``sqrt(Σ |x|²)``, real for complex ``x`` (the conjugate is in ``|x|²``)."""
+    return np.asarray(np.sqrt(np.sum(np.square(np.abs(x)), axis=params[0])))
+
+
+register_general("norm", _norm, _reduce_shape, _norm_jvp, _norm_vjp, real=True)
+
+
+# ------------------------------------------------------------------ max and min
+
+
+def _arg_extreme(x: Node, y: Node, params: tuple[Any, ...]) -> Node:
+    """``w = m / Σ_axis m`` with the mask ``m = (x == y)`` along the reduced axes: the weight
+    of each entry in the derivative of its max (or min), split equally among ties as JAX
+    does. ``m`` has no derivative, so neither has ``w``: the second derivative is 0."""
+    own, kept = _axes_labels(x, params)
+    sizes = dict(zip(own, x.shape, strict=True))
+    mask = astype(pointwise("equal", (x, contract(y, kept, None, "", own, sizes=sizes))), x.dtype)
+    count = contract(mask, own, None, "", kept)
+    return contract(mask, own, call("reciprocal", count), kept, own)
+
+
+def _extreme_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """``Ċ = Σ_axis w ⊙ Ȧ``, ``w`` the arg-extremum weights (:func:`_arg_extreme`)."""
+    _real_input("max and min", x)
+    own, kept = _axes_labels(x, params)
+    e = fresh_labels(x_dot.ndim - x.ndim, own)
+    return contract(_arg_extreme(x, y, params), own, x_dot, own + e, kept + e)
+
+
+def _extreme_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā = C̄ ⊗ w``: the cotangent goes to the extremum (ties share it)."""
+    _real_input("max and min", x)
+    own, kept = _axes_labels(x, params)
+    e = fresh_labels(y_bar.ndim - y.ndim, own)
+    return contract(y_bar, e + kept, _arg_extreme(x, y, params), own, e + own)
+
+
+register_general("max", lambda x, p: np.max(x, axis=p[0]), _reduce_shape, _extreme_jvp, _extreme_vjp)
+register_general("min", lambda x, p: np.min(x, axis=p[0]), _reduce_shape, _extreme_jvp, _extreme_vjp)

@@ -26,7 +26,8 @@ from typing import Any
 
 from tensorad._types import Array, Labels, Shape
 from tensorad.errors import TensoradError
-from tensorad.ir.build import elementwise, general_unary
+from tensorad.ir.functions import elementwise, general_unary
+from tensorad.ir.functions import pointwise as build_pointwise
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
 
@@ -80,6 +81,7 @@ class GeneralUnaryFunction:
     shape: Callable[[Shape, tuple[Any, ...]], Shape]
     jvp: Rule
     vjp: Rule
+    real: bool = False  # real values for complex input (norm)
 
 
 GENERAL_UNARY: dict[str, GeneralUnaryFunction] = {}
@@ -89,7 +91,8 @@ def apply(name: str, x: Node, params: tuple[Any, ...] = ()) -> Node:
     """``name(x; params)`` as a node, its shape checked by the registry entry."""
     if name not in GENERAL_UNARY:
         raise TensoradError(f"unknown general unary function {name!r}; known: {sorted(GENERAL_UNARY)}")
-    return general_unary(name, x, params, GENERAL_UNARY[name].shape(x.shape, params))
+    entry = GENERAL_UNARY[name]
+    return general_unary(name, x, params, entry.shape(x.shape, params), entry.real)
 
 
 def register_general(
@@ -98,9 +101,11 @@ def register_general(
     shape: Callable[[Shape, tuple[Any, ...]], Shape],
     jvp: Rule,
     vjp: Rule,
+    real: bool = False,
 ) -> None:
-    """Add (or replace) the general unary entry ``name``."""
-    GENERAL_UNARY[name] = GeneralUnaryFunction(name, impl, shape, jvp, vjp)
+    """Add (or replace) the general unary entry ``name``; ``real``: its values are real for
+    complex input."""
+    GENERAL_UNARY[name] = GeneralUnaryFunction(name, impl, shape, jvp, vjp, real)
 
 
 def seed_labels(x: Node, extra: Node, reserved: str = "") -> tuple[Labels, Labels]:
@@ -108,3 +113,52 @@ def seed_labels(x: Node, extra: Node, reserved: str = "") -> tuple[Labels, Label
     cotangent) has beyond ``x``, none of them in ``reserved``."""
     own = fresh_labels(x.ndim, reserved)
     return own, fresh_labels(extra.ndim - x.ndim, own + reserved)
+
+
+# --------------------------------------------------------------------------- pointwise (several operands)
+
+Partials = Callable[[tuple[Node, ...], Node, float | None], tuple[Node | None, ...]]
+"""``partials(args, y, param)``: ``∂y/∂argₖ`` for each operand, an expression (None = 0)."""
+
+PointwiseJvp = Callable[[tuple[Node, ...], Node, tuple[Node | None, ...], float | None], Node | None]
+"""``jvp(args, y, dots, param)``: ``ẏ`` from the operands' tangents (trailing s4 axes)."""
+
+PointwiseVjp = Callable[[tuple[Node, ...], Node, Node, tuple[bool, ...], float | None], tuple[Node | None, ...]]
+"""``vjp(args, y, y_bar, needs, param)``: each needed operand's cotangent (leading s4 axes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PointwiseFunction:
+    """``y = f(x₁, …, xₙ)`` entry by entry: ``impl(*arrays, param)`` on arrays.
+
+    Its derivative is given by ``partials`` (the rules then multiply each partial with
+    its operand's tangent or the cotangent), or by ``jvp`` and ``vjp`` of its own where
+    a product would not do (``where`` selects, so an infinite tangent in the branch not
+    taken stays out). A ``mask`` (a comparison) has boolean values and no derivative.
+    """
+
+    name: str
+    impl: Callable[..., Array]
+    arity: int
+    partials: Partials
+    jvp: PointwiseJvp | None = None
+    vjp: PointwiseVjp | None = None
+    mask: bool = False
+
+
+POINTWISE: dict[str, PointwiseFunction] = {}
+
+
+def register_pointwise(entry: PointwiseFunction) -> None:
+    """Add (or replace) the pointwise entry ``entry.name``."""
+    POINTWISE[entry.name] = entry
+
+
+def pointwise(name: str, args: tuple[Node, ...], param: float | None = None) -> Node:
+    """``name(args…)`` as a node, for operands of one shape (the registry entry must exist)."""
+    entry = POINTWISE.get(name)
+    if entry is None:
+        raise TensoradError(f"unknown pointwise function {name!r}; known: {sorted(POINTWISE)}")
+    if len(args) != entry.arity:
+        raise TensoradError(f"{name} takes {entry.arity} operands, got {len(args)}")
+    return build_pointwise(name, args, param, entry.mask)

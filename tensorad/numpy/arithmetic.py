@@ -1,4 +1,4 @@
-"""Arithmetic on traced values with numpy's broadcasting: ``+ - * / **``.
+"""Arithmetic on traced values with numpy's broadcasting: ``+ - * / **``, comparisons, ``where``.
 
 Everything here takes nodes, numpy arrays or Python numbers and returns a node. Python
 numbers are weakly typed (``2 * x`` keeps ``x``'s dtype); numpy arrays become constants.
@@ -21,19 +21,31 @@ from tensorad.ir import build, constants
 from tensorad.ir.build import broadcast_to, contract
 from tensorad.ir.constants import as_node, scalar
 from tensorad.ir.labels import aligned_labels, fresh_labels
-from tensorad.ir.nodes import NODE_TYPES, Constant, Node
-from tensorad.library.registry import call
+from tensorad.ir.nodes import NODE_TYPES, Node
+from tensorad.library.registry import call, pointwise
+from tensorad.run import budget
 
 
-def _is_number(x: object) -> TypeGuard[float]:
-    """A Python real number (weakly typed: it takes the other operand's dtype)."""
-    return isinstance(x, numbers.Real) and not isinstance(x, (np.ndarray, np.generic, bool))
+def _is_number(x: object) -> TypeGuard[complex]:
+    """A Python number, ``bool`` to ``complex`` (weakly typed: it takes the other operand's
+    dtype, as numpy's promotion treats Python scalars)."""
+    return isinstance(x, numbers.Number) and not isinstance(x, (np.ndarray, np.generic))
+
+
+def _real_number(x: object) -> TypeGuard[float]:
+    return _is_number(x) and isinstance(x, numbers.Real)
+
+
+def _scales(number: object, x: Node) -> TypeGuard[float]:
+    """True when ``number · x`` is a scaling of ``x``: a real Python number and a float or
+    complex ``x`` (a mask times a number is promoted instead, as numpy does)."""
+    return _real_number(number) and x.dtype.kind in "fc"
 
 
 def _constant_scalar(x: object) -> tuple[float, np.dtype[Any] | None] | None:
     """``(value, dtype)`` of a real constant scalar: a Python number (dtype ``None``: weak),
     a numpy scalar or a 0-d array (its dtype takes part in numpy's promotion); else ``None``."""
-    if _is_number(x):
+    if _real_number(x):
         return float(x), None
     if isinstance(x, (np.generic, np.ndarray)) and np.ndim(x) == 0 and np.asarray(x).dtype.kind in "biuf":
         array = np.asarray(x)
@@ -42,12 +54,20 @@ def _constant_scalar(x: object) -> tuple[float, np.dtype[Any] | None] | None:
 
 
 def _pair(x: object, y: object) -> tuple[Node, Node]:
-    """Two operands as nodes; a Python number takes the other operand's dtype."""
-    if _is_number(x) and isinstance(y, NODE_TYPES):
-        return scalar(float(x), y.dtype), y
-    if _is_number(y) and isinstance(x, NODE_TYPES):
-        return x, scalar(float(y), x.dtype)
+    """Two operands as nodes; a Python number takes the other operand's dtype (as numpy's
+    promotion gives it: a float with a boolean mask is float64)."""
+    if _is_number(x) and not _is_number(y):
+        other = as_node(y)
+        return _python_number(x, other), other
+    if _is_number(y) and not _is_number(x):
+        other = as_node(x)
+        return other, _python_number(y, other)
     return as_node(x), as_node(y)
+
+
+def _python_number(value: complex, other: Node) -> Node:
+    number = value if isinstance(value, complex) else float(value)
+    return scalar(number, np.result_type(other.dtype, number), other.weak)
 
 
 def _broadcast_shape(*shapes: Shape) -> Shape:
@@ -102,11 +122,11 @@ def multiply(x: object, y: object) -> Node:
         >>> ta.grad(lambda x: ta.sum(ta.multiply(x, x)))(np.array([1.0, -3.0]))
         array([ 2., -6.])
     """
-    if _is_number(x) and isinstance(y, NODE_TYPES):
-        return build.scale(y, float(x))
-    if _is_number(y) and isinstance(x, NODE_TYPES):
-        return build.scale(x, float(y))
-    a, b = as_node(x), as_node(y)
+    a, b = _pair(x, y)
+    if _scales(x, b):
+        return build.scale(b, float(x))
+    if _scales(y, a):
+        return build.scale(a, float(y))
     shape = _broadcast_shape(a.shape, b.shape)
     out = fresh_labels(len(shape))
     la = aligned_labels(a.shape, shape, out, out)
@@ -124,10 +144,10 @@ def divide(x: object, y: object) -> Node:
         >>> ta.grad(lambda y: ta.sum(ta.divide(1.0, y)))(np.array([1.0, 2.0]))   # −1/y²
         array([-1.  , -0.25])
     """
-    if _is_number(y) and isinstance(x, NODE_TYPES):
-        c = float(y)  # x / ±0.0 is ±inf, nan at 0, as in numpy
-        return build.scale(x, 1.0 / c if c else math.copysign(math.inf, c))
     a, b = _pair(x, y)
+    if _scales(y, a):
+        c = float(y)  # x / ±0.0 is ±inf, nan at 0, as in numpy
+        return build.scale(a, 1.0 / c if c else math.copysign(math.inf, c))
     return multiply(a, call("reciprocal", b))
 
 
@@ -140,10 +160,10 @@ def power(x: object, y: object) -> Node:
     A constant scalar exponent ``c`` (a Python number, a numpy scalar, a 0-d array) gives
     ``power(x, c)``, defined for every ``x`` (``(-2) ** 3 = -8``); a constant scalar base
     ``c`` gives ``c ** y`` (``rpow``), with ``0 ** y`` and ``(-c) ** y`` as in numpy. A
-    tensor base and a tensor exponent give ``exp(y log x)``, which is defined for ``x > 0``
-    only: entries with ``x ≤ 0`` are ``nan`` there (numpy gives ``(-2) ** 2 = 4``), so keep
-    such bases positive or make the exponent a constant scalar. Two constants are
-    computed at once by ``numpy.power``.
+    tensor base and a tensor exponent give the pointwise ``power(x, y)`` with numpy's
+    values everywhere; its derivative in ``y`` is ``xʸ log x``, taken as 0 at ``x = 0``
+    (as JAX does) and nan for ``x < 0``. Two constants are computed at once by
+    ``numpy.power``.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -156,6 +176,11 @@ def power(x: object, y: object) -> Node:
         >>> ta.grad(lambda x: ta.sum(ta.power(x, 3.0)))(np.array([1.0, 2.0]))
         array([ 3., 12.])
     """
+    if not isinstance(x, NODE_TYPES) and not isinstance(y, NODE_TYPES):  # two constants: numpy's own power
+        a, b = as_node(x), as_node(y)
+        numbers_: tuple[Any, Any] = (x, y)  # numpy's own types: a Python scalar stays weak
+        budget.check("power", _broadcast_shape(a.shape, b.shape), np.result_type(*numbers_))
+        return constants.constant(np.power(*numbers_))
     exponent, base = _constant_scalar(y), _constant_scalar(x)
     if exponent is not None:
         c, dtype = exponent
@@ -173,7 +198,51 @@ def power(x: object, y: object) -> Node:
         if dtype is not None:
             b = build.astype(b, np.result_type(b.dtype, np.asarray(x)))
         return call("rpow", b, c)
+    return _pointwise("power", *_pair(x, y))
+
+
+# ------------------------------------------------------------------ comparisons and where
+
+
+def _pointwise(name: str, *operands: object) -> Node:
+    """``name(operands…)`` entry by entry, the operands broadcast to one shape first."""
+    nodes = [as_node(x) for x in operands]
+    if len(nodes) == 2:
+        nodes = list(_pair(*operands))
+    shape = _broadcast_shape(*(node.shape for node in nodes))
+    return pointwise(name, tuple(broadcast_to(node, shape) for node in nodes))
+
+
+def compare(name: str, x: object, y: object) -> Node:
+    """``x <op> y`` by numpy's comparison ``name`` (``"greater"`` …): a boolean mask whose
+    derivative is zero, as in JAX.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.grad(lambda x: ta.sum(x * (x != 0)))(np.array([1.0, 0.0, -2.0]))
+        array([1., 0., 1.])
+    """
+    return _pointwise(name, x, y)
+
+
+def where(condition: object, x: object, y: object) -> Node:
+    """``numpy.where(condition, x, y)``: ``x`` where the condition holds, else ``y``.
+
+    The derivative follows the branch taken: where the condition holds, ``y`` gets none,
+    even an infinite one (``where(x > 0, sqrt(x), 0)`` has a finite forward derivative at
+    0, as in JAX; a reverse pass multiplies the cotangent 0 by ``sqrt'(0) = inf``, as JAX
+    does too).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.where(np.array([True, False]), np.array([1.0, 2.0]), 0.0)
+        array([1., 0.])
+        >>> ta.grad(lambda x: ta.sum(ta.where(x > 1.0, x * x, -x)))(np.array([0.5, 2.0]))
+        array([-1.,  4.])
+    """
+    c = as_node(condition)
+    if c.dtype.kind != "b":
+        c = _pointwise("not_equal", c, 0.0)
     a, b = _pair(x, y)
-    if isinstance(a, Constant) and isinstance(b, Constant):
-        return constants.constant(np.power(a.value, b.value))
-    return call("exp", multiply(b, call("log", a)))
+    shape = _broadcast_shape(c.shape, a.shape, b.shape)
+    return pointwise("where", tuple(broadcast_to(node, shape) for node in (c, a, b)))

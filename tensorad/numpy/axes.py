@@ -12,14 +12,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tensorad._types import Labels
-from tensorad.errors import OperandTypeError, ShapeError
-from tensorad.ir import build
+from tensorad._types import DTypeArg, Labels
+from tensorad.errors import OperandTypeError, ShapeError, UnsupportedError
 from tensorad.ir.build import contract
 from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import GeneralUnary, Node
 from tensorad.library.registry import apply
+from tensorad.numpy.eager import cast, refuse
 from tensorad.numpy.indexing import getitem
 
 Axes = int | tuple[int, ...] | None
@@ -82,42 +82,6 @@ def transpose(x: object, axes: Sequence[int] | None = None) -> Node:
     return contract(a, labels, None, "", "".join(labels[k % a.ndim] for k in order))
 
 
-def sum(x: object, axis: Axes = None, keepdims: bool = False) -> Node:  # noqa: A001
-    """``numpy.sum`` over ``axis`` (all axes by default).
-
-    Examples:
-        >>> import numpy as np, tensorad as ta
-        >>> M = np.array([[1.0, 2.0], [3.0, 4.0]])
-        >>> ta.sum(M), ta.sum(M, axis=0), ta.sum(M, axis=1, keepdims=True).shape
-        (array(10.), array([4., 6.]), (2, 1))
-        >>> print(ta.sum(ta.Variable("x", (2, 3)), axis=0))
-        sum_j(x[j,i])
-    """
-    a = as_node(x)
-    axes = normalize_axes(axis, a.ndim)
-    labels = fresh_labels(a.ndim)
-    if not keepdims:
-        return contract(a, labels, None, "", "".join(label for k, label in enumerate(labels) if k not in axes))
-    ones = fresh_labels(a.ndim, labels)
-    out = "".join(ones[k] if k in axes else label for k, label in enumerate(labels))
-    return contract(a, labels, None, "", out, sizes=dict.fromkeys(ones, 1))
-
-
-def mean(x: object, axis: Axes = None, keepdims: bool = False) -> Node:
-    """``numpy.mean`` over ``axis``.
-
-    Examples:
-        >>> import numpy as np, tensorad as ta
-        >>> ta.mean(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=1)
-        array([1.5, 3.5])
-        >>> ta.grad(ta.mean)(np.zeros(4))
-        array([0.25, 0.25, 0.25, 0.25])
-    """
-    a = as_node(x)
-    count = math.prod(a.shape[k] for k in normalize_axes(axis, a.ndim))
-    return build.scale(sum(a, axis, keepdims), 1.0 / count if count else math.nan)
-
-
 def _diagonal(x: object, offset: int, axis1: int, axis2: int) -> tuple[Node, Labels, Labels, str]:
     """``a[…, i, …, i + offset, …]`` as labels: the operand (cut square), its labels with
     ``axis1`` and ``axis2`` sharing one label, the other labels, and that label."""
@@ -138,7 +102,9 @@ def _diagonal(x: object, offset: int, axis1: int, axis2: int) -> tuple[Node, Lab
     return a, "".join(labels), rest, labels[i]
 
 
-def trace(x: object, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
+def trace(
+    a: object, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: DTypeArg = None, out: None = None
+) -> Node:
     """``numpy.trace``: the sum of the diagonal of axes ``axis1``, ``axis2``.
 
     Examples:
@@ -151,8 +117,9 @@ def trace(x: object, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
                [0., 1., 0.],
                [0., 0., 1.]])
     """
-    a, labels, rest, _ = _diagonal(x, offset, axis1, axis2)
-    return contract(a, labels, None, "", rest)
+    refuse("trace", out)
+    x, labels, rest, _ = _diagonal(cast(as_node(a), dtype), offset, axis1, axis2)
+    return contract(x, labels, None, "", rest)
 
 
 def diagonal(x: object, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
@@ -167,7 +134,7 @@ def diagonal(x: object, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node
     return contract(a, labels, None, "", rest + diag)
 
 
-def reshape(x: object, *shape: int | Sequence[int]) -> Node:
+def reshape(x: object, *shape: int | Sequence[int], order: str = "C") -> Node:
     """``numpy.reshape`` (C order; one ``-1`` is inferred).
 
     Examples:
@@ -176,6 +143,8 @@ def reshape(x: object, *shape: int | Sequence[int]) -> Node:
         array([[0., 1., 2.],
                [3., 4., 5.]])
     """
+    if order != "C":
+        raise UnsupportedError(f"reshape: order={order!r} is not supported, only 'C'")
     a = as_node(x)
     target = _axis_list(shape[0] if len(shape) == 1 else shape)
     if any(n < -1 for n in target):
@@ -225,3 +194,51 @@ def expand_dims(x: object, axis: int | tuple[int, ...]) -> Node:
     new = fresh_labels(len(axes), "".join(fresh_labels(a.ndim)))
     out = "".join(new[axes.index(k)] if k in axes else next(labels) for k in range(a.ndim + len(axes)))
     return contract(a, fresh_labels(a.ndim), None, "", out, sizes=dict.fromkeys(new, 1))
+
+
+def swapaxes(a: object, axis1: int, axis2: int) -> Node:
+    """``numpy.swapaxes``: exchange two axes.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.swapaxes(np.zeros((2, 3, 4)), 0, 2).shape
+        (4, 3, 2)
+    """
+    x = as_node(a)
+    i, j = (normalize_axes(k, x.ndim)[0] for k in (axis1, axis2))
+    order = list(range(x.ndim))
+    order[i], order[j] = order[j], order[i]
+    return transpose(x, order)
+
+
+def moveaxis(a: object, source: int | Sequence[int], destination: int | Sequence[int]) -> Node:
+    """``numpy.moveaxis``: move axes to new positions, the others keeping their order.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.moveaxis(np.zeros((2, 3, 4)), 0, -1).shape
+        (3, 4, 2)
+    """
+    x = as_node(a)
+    sources = [normalize_axes(k, x.ndim)[0] for k in _axis_list(source)]
+    targets = [normalize_axes(k, x.ndim)[0] for k in _axis_list(destination)]
+    if len(sources) != len(targets):
+        raise ShapeError("moveaxis: source and destination must have the same number of axes")
+    order = [k for k in range(x.ndim) if k not in sources]
+    for target, k in sorted(zip(targets, sources, strict=True)):
+        order.insert(target, k)
+    return transpose(x, order)
+
+
+def ravel(a: object, order: str = "C") -> Node:
+    """``numpy.ravel``: the entries as one axis (C order).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.ravel(np.arange(6.0).reshape(2, 3))
+        array([0., 1., 2., 3., 4., 5.])
+    """
+    return reshape(a, -1, order=order)

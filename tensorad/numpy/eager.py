@@ -13,7 +13,11 @@ import inspect
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeAlias
 
-from tensorad._types import Array
+import numpy as np
+
+from tensorad._types import Array, DTypeArg
+from tensorad.errors import OperandTypeError, UnsupportedError
+from tensorad.ir.build import astype
 from tensorad.ir.nodes import NODE_TYPES, Node
 from tensorad.run.evaluate import evaluate, owned
 
@@ -47,7 +51,7 @@ def eager(fn: Callable[P, Node]) -> Callable[P, Any]:
 
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Tensor:
         node = fn(*args, **kwargs)
-        if any(isinstance(a, NODE_TYPES) for a in (*args, *kwargs.values())):
+        if any(_traced(a) for a in (*args, *kwargs.values())):
             return node
         return owned(evaluate([node], {})[0], node)
 
@@ -59,3 +63,46 @@ def eager(fn: Callable[P, Node]) -> Callable[P, Any]:
         name: parameter.annotation for name, parameter in signature.parameters.items()
     } | {"return": Tensor}
     return wrapper
+
+
+def values(nodes: list[Node]) -> list[Array]:
+    """The values of expressions of constants, as arrays the caller owns."""
+    return [owned(value, node) for value, node in zip(evaluate(nodes, {}), nodes, strict=True)]
+
+
+def _traced(value: object) -> bool:
+    """An expression, or a list or tuple holding one (``einsum``'s sublists, ``stack``'s arrays)."""
+    if isinstance(value, NODE_TYPES):
+        return True
+    return isinstance(value, (list, tuple)) and any(_traced(item) for item in value)
+
+
+def refuse(name: str, out: object = None, **unsupported: object) -> None:
+    """Refuse numpy keyword arguments that tensorad does not support, naming them.
+
+    >>> from tensorad.numpy.eager import refuse
+    >>> refuse("exp", out=None)
+    >>> refuse("exp", casting="unsafe")
+    Traceback (most recent call last):
+      ...
+    tensorad.errors.UnsupportedError: exp: casting= is not supported
+    """
+    if out is not None:
+        raise UnsupportedError(f"{name}: out= is not supported (tensorad values are immutable): use the result")
+    if unsupported:
+        given = ", ".join(f"{key}=" for key in unsupported)
+        raise UnsupportedError(f"{name}: {given} {'are' if len(unsupported) > 1 else 'is'} not supported")
+
+
+def cast(node: Node, dtype: DTypeArg) -> Node:
+    """``node`` as ``dtype`` (numpy's ``dtype=`` argument; ``None`` keeps it): a float or
+    complex dtype, since an integer result would have no derivative."""
+    if dtype is None:
+        return node
+    try:
+        target = np.dtype(dtype)
+    except TypeError:
+        raise OperandTypeError(f"{dtype!r} is not a dtype") from None
+    if target.kind not in "fc":
+        raise OperandTypeError(f"dtype={target} is not supported: tensorad computes in float or complex dtypes")
+    return astype(node, target)

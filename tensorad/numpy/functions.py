@@ -1,7 +1,11 @@
-"""numpy-named functions for use inside differentiated code (and on plain arrays).
+"""numpy's routines on traced values and arrays, and tensorad's own functions beside them.
 
 Each works on expressions while tracing and on numpy arrays directly, where it returns
-an array (``tensorad.exp(np.zeros(2))`` is ``array([1., 1.])``).
+an array (``tensorad.exp(np.zeros(2))`` is ``array([1., 1.])``). The functions numpy
+has keep numpy's names and arguments (:mod:`tensorad.numpy` lists them); ``inv``,
+``det``, ``logdet``, ``softmax``, ``log_softmax``, ``logsumexp`` and ``norm`` are
+tensorad's (numpy's and scipy's places for them are :mod:`tensorad.numpy.linalg` and
+:mod:`tensorad.scipy.special`).
 
 >>> import numpy as np, tensorad as ta
 >>> ta.einsum("ij,j->i", np.eye(2), np.array([3.0, 4.0]))
@@ -10,20 +14,12 @@ array([3., 4.])
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Node
-from tensorad.library.registry import apply, call
-from tensorad.numpy import arithmetic, axes, products
+from tensorad.library.registry import apply
+from tensorad.numpy import axes, creation, indexing, products, reductions
 from tensorad.numpy.axes import Axes, normalize_axes
 from tensorad.numpy.eager import eager
-
-
-def elementwise(name: str, x: object, param: float | None = None) -> Node:
-    """``name(x)`` for an elementwise function of the registry."""
-    return call(name, as_node(x), param)
 
 
 def general(name: str, x: object, axis: Axes = None) -> Node:
@@ -32,67 +28,37 @@ def general(name: str, x: object, axis: Axes = None) -> Node:
     return apply(name, a, (normalize_axes(axis, a.ndim),))
 
 
-def _unary(name: str) -> Callable[[object], Any]:
-    def function(x: object) -> Node:
-        return elementwise(name, x)
-
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"""``{name}(x)`` entry by entry.
-
-    Its derivative is an expression (see :mod:`tensorad.library.elementwise`), so it differentiates
-    again; :func:`tensorad.testing.check_grads` confirms the first two orders here.
-
-    Examples:
-        >>> import numpy as np, tensorad as ta
-        >>> from tensorad.testing import check_grads
-        >>> x = np.array([0.3, 0.6])
-        >>> ta.{name}(x).shape, ta.grad(lambda x: ta.sum(ta.{name}(x)))(x).shape
-        ((2,), (2,))
-        >>> check_grads(ta.{name}, (x,))
-    """
-    return eager(function)
-
-
 def _apply(name: str, x: object) -> Node:
     return apply(name, as_node(x))
 
 
 einsum = eager(products.einsum)
-matmul = eager(products.matmul)
 dot = eager(products.dot)
+inner = eager(products.inner)
 outer = eager(products.outer)
-add = eager(arithmetic.add)
-subtract = eager(arithmetic.subtract)
-multiply = eager(arithmetic.multiply)
-divide = eager(arithmetic.divide)
-power = eager(arithmetic.power)
-sum = eager(axes.sum)  # noqa: A001
-mean = eager(axes.mean)
+vdot = eager(products.vdot)
+tensordot = eager(products.tensordot)
+sum = eager(reductions.sum)  # noqa: A001  (numpy's name)
+mean = eager(reductions.mean)
+max = eager(reductions.max)  # noqa: A001
+min = eager(reductions.min)  # noqa: A001
+amax, amin = max, min
 transpose = eager(axes.transpose)
+swapaxes = eager(axes.swapaxes)
+moveaxis = eager(axes.moveaxis)
 trace = eager(axes.trace)
 diagonal = eager(axes.diagonal)
 reshape = eager(axes.reshape)
+ravel = eager(axes.ravel)
 squeeze = eager(axes.squeeze)
 expand_dims = eager(axes.expand_dims)
-
-exp = _unary("exp")
-log = _unary("log")
-log1p = _unary("log1p")
-expm1 = _unary("expm1")
-sin = _unary("sin")
-cos = _unary("cos")
-tan = _unary("tan")
-tanh = _unary("tanh")
-sinh = _unary("sinh")
-cosh = _unary("cosh")
-sigmoid = _unary("sigmoid")
-softplus = _unary("softplus")
-sqrt = _unary("sqrt")
-square = _unary("square")
-reciprocal = _unary("reciprocal")
-abs = _unary("abs")  # noqa: A001
-sign = _unary("sign")
-erf = _unary("erf")
+getitem = eager(indexing.getitem)
+asarray = eager(creation.asarray)
+array = eager(creation.array)
+copy = eager(creation.copy)
+zeros_like = eager(creation.zeros_like)
+ones_like = eager(creation.ones_like)
+full_like = eager(creation.full_like)
 
 
 @eager
@@ -200,7 +166,8 @@ def logsumexp(x: object, axis: Axes = None) -> Node:
 
 @eager
 def norm(x: object, axis: Axes = None) -> Node:
-    """The 2-norm ``sqrt(sum(x², axis))`` (Frobenius for matrices with ``axis=None``).
+    """The 2-norm ``sqrt(sum(|x|², axis))`` (Frobenius for matrices with ``axis=None``);
+    real for complex ``x``, whose derivative it refuses (``|z|`` is not holomorphic).
 
     Examples:
         >>> import numpy as np, tensorad as ta

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tensorad.errors import ShapeError, UnsupportedError
+from tensorad.errors import OutOfBoundsError, ShapeError, UnsupportedError
 from tensorad.ir import constants
 from tensorad.ir.build import contract
 from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
+from tensorad.run import budget
 
 
 def getitem(x: object, index: object) -> Node:
@@ -69,8 +70,9 @@ def _select(a: Node, items: list[object]) -> Node:
             assert isinstance(item, (int, np.integer))
             k = int(item)
             if not -n <= k < n:
-                raise ShapeError(f"index {k} is out of bounds for axis {axis - 1} with size {n}")
+                raise OutOfBoundsError(f"index {k} is out of bounds for axis {axis - 1} with size {n}")
             picks, new = range(k % n, k % n + 1), ""
+        budget.check(f"the selection matrix of index {item!r}", (len(picks), n), a.dtype)
         matrix = np.zeros((len(picks), n), dtype=a.dtype)
         matrix[np.arange(len(picks)), list(picks)] = 1.0
         factors.append((matrix if new else matrix[0], new + label))

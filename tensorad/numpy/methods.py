@@ -1,11 +1,11 @@
 """The array-like behaviour of nodes, installed on :class:`~tensorad.ir.nodes.Expr`.
 
-Operators (``+ - * / ** @``, unary ``-``, indexing), ``.T`` and the numpy-named methods
-build nodes through this front end; ``str``, ``repr``, ``.to_latex()`` and ``.to_dot()``
-print them (:mod:`tensorad.symbolic`); ``.evaluate()`` runs them (:mod:`tensorad.run`).
-:func:`install` puts them on the node classes when :mod:`tensorad.numpy` is imported,
-as JAX's numpy layer installs its tracer's operators: the IR itself never imports a
-layer above it.
+Operators (``+ - * / ** @``, unary ``-``, ``abs()``, the six comparisons, indexing,
+iteration), numpy's array methods (``.sum``, ``.mean``, ``.max``, ``.reshape``, ``.T`` …),
+numpy dispatch (``np.exp(x)``: :mod:`tensorad.numpy.dispatch`), printing (``str``,
+``repr``, ``.to_latex()``, ``.to_dot()``) and ``.evaluate()``. :func:`install` puts them on
+the node classes when :mod:`tensorad.numpy` is imported, as JAX's numpy layer installs its
+tracer's operators: the IR itself never imports a layer above it.
 
 >>> import numpy as np, tensorad as ta
 >>> A, x = ta.Variable("A", (2, 2)), ta.Variable("x", (2,))
@@ -17,12 +17,14 @@ array([3., 4.])
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NoReturn, cast
 
-from tensorad._types import Array
+from tensorad._types import Array, DTypeArg
+from tensorad.errors import TensoradError, UnsupportedError
 from tensorad.ir.nodes import Expr, Node
-from tensorad.numpy import arithmetic, axes, indexing, products
+from tensorad.numpy import arithmetic, axes, dispatch, indexing, products, reductions, ufuncs
+from tensorad.numpy.eager import cast as cast_dtype
 from tensorad.run.evaluate import evaluate_named
 from tensorad.symbolic import dot, printing
 
@@ -42,7 +44,23 @@ def T(self: Expr) -> Node:  # noqa: N802  (numpy's name)
     return axes.transpose(self)
 
 
-def reshape(self: Expr, *shape: int | Sequence[int]) -> Node:
+def real(self: Expr) -> Node:
+    """The real part, as ``numpy.ndarray.real`` (see :func:`tensorad.numpy.real`).
+
+    Examples:
+        >>> import tensorad as ta
+        >>> print(ta.Variable("x", (2,)).real)
+        x[i]
+    """
+    return cast("Node", ufuncs.real(self))  # a node for a node
+
+
+def imag(self: Expr) -> Node:
+    """The imaginary part, as ``numpy.ndarray.imag`` (zero for a real value)."""
+    return cast("Node", ufuncs.imag(self))
+
+
+def reshape(self: Expr, *shape: int | Sequence[int], order: str = "C") -> Node:
     """Same entries, new shape (C order), as ``numpy.ndarray.reshape``.
 
     Examples:
@@ -50,40 +68,42 @@ def reshape(self: Expr, *shape: int | Sequence[int]) -> Node:
         >>> ta.Variable("A", (2, 3)).reshape(3, -1).shape
         (3, 2)
     """
-    return axes.reshape(self, *shape)
+    return axes.reshape(self, *shape, order=order)
 
 
-def squeeze(self: Expr, axis: int | tuple[int, ...] | None = None) -> Node:
-    """Drop size-1 axes, as ``numpy.ndarray.squeeze``.
-
-    Examples:
-        >>> import tensorad as ta
-        >>> ta.Variable("A", (1, 3, 1)).squeeze().shape
-        (3,)
-    """
-    return axes.squeeze(self, axis)
-
-
-def sum(self: Expr, axis: int | tuple[int, ...] | None = None) -> Node:  # noqa: A001  (numpy's name)
-    """Sum over axes, as ``numpy.ndarray.sum``.
+def flatten(self: Expr, order: str = "C") -> Node:
+    """The entries as one axis, as ``numpy.ndarray.flatten`` (and ``.ravel``).
 
     Examples:
         >>> import tensorad as ta
-        >>> print(ta.Variable("A", (2, 3)).sum(axis=1))
-        sum_j(A[i,j])
+        >>> ta.Variable("A", (2, 3)).flatten().shape
+        (6,)
     """
-    return axes.sum(self, axis)
+    return axes.ravel(self, order)
 
 
-def transpose(self: Expr, *order: int) -> Node:
-    """Permute axes, as ``numpy.ndarray.transpose``.
+def transpose(self: Expr, *order: int | Sequence[int]) -> Node:
+    """Permute axes, as ``numpy.ndarray.transpose`` (``x.transpose(1, 0)`` or ``((1, 0))``).
 
     Examples:
         >>> import tensorad as ta
         >>> ta.Variable("A", (2, 3, 4)).transpose(2, 0, 1).shape
         (4, 2, 3)
     """
-    return axes.transpose(self, order or None)
+    if len(order) == 1 and not isinstance(order[0], int):
+        return axes.transpose(self, order[0])
+    return axes.transpose(self, cast("tuple[int, ...]", order) or None)
+
+
+def astype(self: Expr, dtype: DTypeArg, order: str = "K", casting: str = "unsafe", copy: bool = True) -> Node:
+    """The value as ``dtype`` (a float or complex dtype), as ``numpy.ndarray.astype``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.Variable("x", (2,)).astype(np.float32).dtype
+        dtype('float32')
+    """
+    return cast_dtype(_node(self), dtype)
 
 
 def evaluate(self: Expr, values: Mapping[Any, Any] | None = None) -> Array:
@@ -130,18 +150,82 @@ def to_dot(self: Expr) -> str:
     return dot.dot(_node(self))
 
 
+def iterate(self: Expr) -> Iterator[Node]:
+    """The subarrays along the first axis, as iterating over an array gives them."""
+    if not self.shape:
+        raise TypeError("iteration over a 0-d tensorad expression")
+    for k in range(self.shape[0]):
+        yield indexing.getitem(self, k)
+
+
+def immutable(self: Expr, index: object, value: object) -> NoReturn:
+    raise UnsupportedError(
+        "tensorad expressions are immutable: build the new value instead, e.g. "
+        "ta.where(mask, value, x) for a masked update"
+    )
+
+
+def no_array(self: Expr, dtype: object = None, copy: object = None) -> NoReturn:
+    raise UnsupportedError(
+        "a traced tensorad expression has no values yet, so numpy cannot turn it into an array: "
+        "call numpy's functions on it (they dispatch to tensorad.numpy) instead of np.asarray or np.array"
+    )
+
+
+def _concrete(kind: str) -> Callable[[Expr], NoReturn]:
+    def refuse(self: Expr) -> NoReturn:
+        raise TensoradError(
+            f"cannot convert a traced tensorad expression to a Python {kind} while tracing: it has no value "
+            "yet. Use tensorad.numpy functions (where, maximum …) instead of Python control flow, or pass the "
+            "value as a static argument (jit's static_argnums)"
+        )
+
+    return refuse
+
+
 def _binary(op: Callable[[object, object], Node], reflected: bool) -> Callable[[Expr, object], Node]:
     if reflected:
         return lambda self, other: op(other, self)
     return lambda self, other: op(self, other)
 
 
+def _comparison(name: str) -> Callable[[Expr, object], Node]:
+    return lambda self, other: arithmetic.compare(name, self, other)
+
+
+def _method(function: Callable[..., Node]) -> Callable[..., Node]:
+    """``function(self, …)`` as a method, with its name and docstring."""
+
+    def method(self: Expr, *args: Any, **kwargs: Any) -> Node:
+        return function(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = function.__name__
+    method.__doc__ = function.__doc__
+    return method
+
+
 METHODS: dict[str, Any] = {
     "T": property(T),
+    "mT": property(lambda self: axes.swapaxes(self, -1, -2)),
+    "real": property(real),
+    "imag": property(imag),
     "reshape": reshape,
-    "squeeze": squeeze,
-    "sum": sum,
+    "flatten": flatten,
+    "ravel": flatten,
     "transpose": transpose,
+    "astype": astype,
+    "copy": _node,
+    "conj": _method(ufuncs.conj),
+    "conjugate": _method(ufuncs.conj),
+    "sum": _method(reductions.sum),
+    "mean": _method(reductions.mean),
+    "max": _method(reductions.max),
+    "min": _method(reductions.min),
+    "dot": _method(products.dot),
+    "swapaxes": _method(axes.swapaxes),
+    "squeeze": _method(axes.squeeze),
+    "trace": _method(axes.trace),
+    "diagonal": _method(axes.diagonal),
     "evaluate": evaluate,
     "to_latex": to_latex,
     "to_dot": to_dot,
@@ -149,7 +233,17 @@ METHODS: dict[str, Any] = {
     "__str__": lambda self: printing.index_notation(_node(self)),
     "__neg__": lambda self: arithmetic.multiply(-1.0, self),
     "__pos__": _node,
+    "__abs__": lambda self: ufuncs.abs(self),
     "__getitem__": lambda self, index: indexing.getitem(self, index),
+    "__iter__": iterate,
+    "__setitem__": immutable,
+    "__array__": no_array,
+    "__array_ufunc__": dispatch.array_ufunc,
+    "__array_function__": dispatch.array_function,
+    "__float__": _concrete("float"),
+    "__int__": _concrete("int"),
+    "__complex__": _concrete("complex"),
+    "__index__": _concrete("integer"),
 }
 """What :func:`install` puts on :class:`~tensorad.ir.nodes.Expr`, besides the binary operators."""
 
@@ -163,6 +257,16 @@ OPERATORS: dict[str, Callable[[object, object], Node]] = {
 }
 """The binary operators, each installed as ``__op__`` and reflected ``__rop__``."""
 
+COMPARISONS = {
+    "eq": "equal",
+    "ne": "not_equal",
+    "lt": "less",
+    "le": "less_equal",
+    "gt": "greater",
+    "ge": "greater_equal",
+}
+"""The comparisons, each a mask (Python tries the reflected one itself)."""
+
 
 def install() -> None:
     """Put the methods and operators on the node classes (idempotent)."""
@@ -171,3 +275,6 @@ def install() -> None:
     for name, op in OPERATORS.items():
         setattr(Expr, f"__{name}__", _binary(op, reflected=False))
         setattr(Expr, f"__r{name}__", _binary(op, reflected=True))
+    for name, ufunc in COMPARISONS.items():
+        setattr(Expr, f"__{name}__", _comparison(ufunc))
+    Expr.__hash__ = object.__hash__  # type: ignore[method-assign]  # by identity, though == compares values

@@ -6,10 +6,12 @@ A multi-operand ``einsum`` is lowered to binary contractions along a greedy orde
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from tensorad._types import Labels
-from tensorad.errors import ShapeError, SpecError
+from tensorad._types import DTypeArg, Labels
+from tensorad.errors import ShapeError, SpecError, UnsupportedError
 from tensorad.ir.build import contract
 from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
@@ -17,16 +19,27 @@ from tensorad.ir.nodes import Node
 from tensorad.ir.paths import greedy_path
 from tensorad.ir.spec import label_sizes, parse
 from tensorad.numpy.arithmetic import multiply
-from tensorad.numpy.axes import reshape
+from tensorad.numpy.axes import normalize_axes, reshape
+from tensorad.numpy.eager import cast, refuse
 
 
-def einsum(subscripts: object, *operands: object) -> Node:
+def einsum(
+    subscripts: object,
+    *operands: object,
+    out: None = None,
+    dtype: DTypeArg = None,
+    order: str = "K",
+    casting: str = "safe",
+    optimize: object = False,
+) -> Node:
     """``numpy.einsum(subscripts, *operands)`` as an expression (numpy's full semantics).
 
     Implicit and explicit output, repeated labels, ``...`` and size-1 broadcasting all
     work as in numpy, and so does numpy's sublist form ``einsum(a, [0, 1], b, [1, 2],
     [0, 2])`` (labels are integers 0–51 or ``...``). Size-1 axes broadcast against larger
-    ones; several operands are contracted pairwise, cheapest pair first.
+    ones; several operands are contracted pairwise, cheapest pair first (``optimize`` is
+    accepted and ignored: tensorad chooses the order itself; ``order`` and ``casting``
+    concern memory layout and integer casts, which tensorad does not have).
 
     Raises:
         SpecError: The subscripts are malformed or do not fit the operands' ranks.
@@ -44,9 +57,10 @@ def einsum(subscripts: object, *operands: object) -> Node:
         >>> ta.einsum(A, [0, 1], x, [1], [0])              # the sublist form
         array([-1., -1.])
     """
+    refuse("einsum", out)
     if not isinstance(subscripts, str):
         subscripts, operands = _from_sublists(subscripts, operands)
-    nodes = [as_node(op) for op in operands]
+    nodes = [cast(as_node(op), dtype) for op in operands]
     spec = parse(subscripts, tuple(node.ndim for node in nodes))
     sizes = label_sizes(spec, tuple(node.shape for node in nodes))
     terms: list[tuple[Node, Labels]] = []
@@ -105,7 +119,7 @@ def matmul(x: object, y: object) -> Node:
     return einsum(equation, a, b)
 
 
-def dot(x: object, y: object) -> Node:
+def dot(x: object, y: object, out: None = None) -> Node:
     """``numpy.dot``: the last axis of ``x`` against the second-to-last of ``y``.
 
     Examples:
@@ -115,6 +129,7 @@ def dot(x: object, y: object) -> Node:
         >>> ta.dot(np.ones((2, 3)), np.ones((4, 3, 5))).shape
         (2, 4, 5)
     """
+    refuse("dot", out)
     a, b = as_node(x), as_node(y)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)
@@ -124,7 +139,7 @@ def dot(x: object, y: object) -> Node:
     return contract(a, la, b, lb, la[:-1] + lb.replace("z", ""))
 
 
-def outer(x: object, y: object) -> Node:
+def outer(x: object, y: object, out: None = None) -> Node:
     """``numpy.outer``: the flattened operands' outer product.
 
     Examples:
@@ -133,8 +148,81 @@ def outer(x: object, y: object) -> Node:
         array([[ 1.,  0., -1.],
                [ 2.,  0., -2.]])
     """
+    refuse("outer", out)
     a, b = reshape(as_node(x), -1), reshape(as_node(y), -1)
     return contract(a, "i", b, "j", "ij")
+
+
+def inner(a: object, b: object) -> Node:
+    """``numpy.inner``: the last axes of ``a`` and ``b`` contracted.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.inner(np.ones((2, 3)), np.arange(3.0))
+        array([3., 3.])
+    """
+    x, y = as_node(a), as_node(b)
+    if x.ndim == 0 or y.ndim == 0:
+        return multiply(x, y)
+    return tensordot(x, y, ([x.ndim - 1], [y.ndim - 1]))
+
+
+def vdot(a: object, b: object) -> Node:
+    """``numpy.vdot``: the flattened arrays' dot product (real arrays; the conjugate of a
+    complex ``a`` is not differentiable, see :func:`tensorad.conj`).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.vdot(np.ones((2, 2)), np.arange(4.0))
+        array(6.)
+    """
+    x, y = as_node(a), as_node(b)
+    if x.dtype.kind == "c":
+        raise UnsupportedError("vdot of a complex array conjugates it, which is not holomorphic: use sum(a * b)")
+    if x.size != y.size:
+        raise ShapeError(f"vdot: the arrays have {x.size} and {y.size} entries")
+    return contract(reshape(x, -1), "i", reshape(y, -1), "i", "")
+
+
+def tensordot(a: object, b: object, axes: int | Sequence[Sequence[int]] | Sequence[int] = 2) -> Node:
+    """``numpy.tensordot``: sum over the last ``axes`` axes of ``a`` and the first of ``b``,
+    or over the pairs of axes given as two lists.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.tensordot(np.ones((2, 3, 4)), np.ones((3, 4, 5))).shape
+        (2, 5)
+        >>> tnp.tensordot(np.ones((2, 3)), np.ones((3, 2)), axes=([0, 1], [1, 0]))
+        array(6.)
+    """
+    x, y = as_node(a), as_node(b)
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        if not 0 <= n <= min(x.ndim, y.ndim):
+            raise ShapeError(f"tensordot: axes={n} for operands of {x.ndim} and {y.ndim} axes")
+        first, second = list(range(x.ndim - n, x.ndim)), list(range(n))
+    else:
+        try:
+            pair_a, pair_b = axes
+        except (TypeError, ValueError):
+            raise ShapeError(f"tensordot: axes must be an integer or two lists of axes, got {axes!r}") from None
+        first = [normalize_axes(int(k), x.ndim)[0] for k in np.atleast_1d(pair_a)]
+        second = [normalize_axes(int(k), y.ndim)[0] for k in np.atleast_1d(pair_b)]
+    if len(first) != len(second):
+        raise ShapeError("tensordot: the two lists of axes differ in length")
+    la = fresh_labels(x.ndim)
+    lb = list(fresh_labels(y.ndim, la))
+    for i, j in zip(first, second, strict=True):
+        if x.shape[i] != y.shape[j]:
+            raise ShapeError(f"tensordot: axis {i} of size {x.shape[i]} against axis {j} of size {y.shape[j]}")
+        lb[j] = la[i]
+    kept = "".join(c for k, c in enumerate(la) if k not in first) + "".join(
+        c for k, c in enumerate(lb) if k not in second
+    )
+    return contract(x, la, y, "".join(lb), kept)
 
 
 def _from_sublists(first: object, rest: tuple[object, ...]) -> tuple[str, tuple[object, ...]]:

@@ -19,7 +19,8 @@ import numpy as np
 from tensorad._types import Array
 from tensorad.errors import ShapeError, TensoradError
 from tensorad.ir.constants import as_array
-from tensorad.ir.nodes import Constant, Node, Variable, children, toposort, variables
+from tensorad.ir.graph import children, toposort, variables
+from tensorad.ir.nodes import Constant, Node, Variable
 from tensorad.run.kernels import kernel
 from tensorad.run.plan import Plan, check_formed, owned_array
 

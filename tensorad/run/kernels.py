@@ -24,8 +24,9 @@ from numpy.lib.stride_tricks import as_strided
 
 from tensorad._types import Array, Labels, Shape
 from tensorad.errors import LinAlgError, OperandTypeError, ShapeError, TensoradError
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable
-from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY
+from tensorad.ir.constants import FloatKey, float_key
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
+from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY, POINTWISE
 
 Kernel = Callable[..., Array]
 T = TypeVar("T")
@@ -55,9 +56,11 @@ def kernel(node: Node) -> Kernel:
         case Add(a=a, b=b, dtype=dtype):
             return _add_kernel(a.dtype, b.dtype, dtype)
         case Elementwise(fn=fn, param=param):
-            return _function_kernel(fn, ELEMENTWISE[fn].impl, param, node.shape, node.dtype)
+            return _function_kernel(fn, ELEMENTWISE[fn].impl, float_key(param), node.shape, node.dtype)
         case GeneralUnary(fn=fn, params=params):
-            return _function_kernel(fn, GENERAL_UNARY[fn].impl, params, node.shape, node.dtype)
+            return _function_kernel(fn, GENERAL_UNARY[fn].impl, (params, None), node.shape, node.dtype)
+        case Pointwise(fn=fn, param=param):
+            return _pointwise_kernel(fn, POINTWISE[fn].impl, float_key(param), node.shape, node.dtype)
         case _:
             assert_never(node)
 
@@ -70,9 +73,11 @@ def _add_kernel(a: np.dtype[Any], b: np.dtype[Any], dtype: np.dtype[Any]) -> Ker
 
 @functools.lru_cache(maxsize=CACHED)
 def _function_kernel(
-    fn: str, impl: Callable[[Array, Any], Any], param: Any, shape: Shape, dtype: np.dtype[Any]
+    fn: str, impl: Callable[[Array, Any], Any], param_key: tuple[Any, Any], shape: Shape, dtype: np.dtype[Any]
 ) -> Kernel:
-    """``impl(a, param)``, cast to the node's dtype and refused if it broke the declared shape."""
+    """``impl(a, param)``, cast to the node's dtype and refused if it broke the declared shape
+    (``param_key``: the parameter and its sign, so that 0.0 and -0.0 get kernels of their own)."""
+    param = param_key[0]
 
     def call(a: Array) -> Array:
         try:
@@ -81,6 +86,26 @@ def _function_kernel(
             raise LinAlgError(f"{fn} of an array of shape {a.shape}: {error}") from None
         except TypeError as error:  # numpy or scipy has no loop for this dtype
             raise OperandTypeError(f"{fn} does not support arrays of dtype {a.dtype}: {error}") from None
+        if value.shape != shape:
+            raise ShapeError(f"the implementation of {fn!r} returned shape {value.shape}, declared {shape}")
+        return value if value.dtype == dtype else value.astype(dtype)
+
+    return call
+
+
+@functools.lru_cache(maxsize=CACHED)
+def _pointwise_kernel(
+    fn: str, impl: Callable[..., Any], param_key: FloatKey, shape: Shape, dtype: np.dtype[Any]
+) -> Kernel:
+    """``impl(*arrays, param)``, cast to the node's dtype."""
+    param = param_key[0]
+
+    def call(*arrays: Array) -> Array:
+        try:
+            value = np.asarray(impl(*arrays, param))
+        except TypeError as error:
+            dtypes = [str(a.dtype) for a in arrays]
+            raise OperandTypeError(f"{fn} does not support arrays of dtypes {dtypes}: {error}") from None
         if value.shape != shape:
             raise ShapeError(f"the implementation of {fn!r} returned shape {value.shape}, declared {shape}")
         return value if value.dtype == dtype else value.astype(dtype)
@@ -97,8 +122,8 @@ def contraction_kernel(node: Contraction, embedded: bool = True) -> Kernel:
     (or, ``embedded=False``, left as the core)."""
     b_shape, b_dtype = (None, None) if node.b is None else (node.b.shape, node.b.dtype)
     return _contraction_kernel(
-        node.s1, node.s2, node.s3, node.a.shape, b_shape, node.shape, node.scale, node.dtype, node.a.dtype, b_dtype,
-        embedded,
+        node.s1, node.s2, node.s3, node.a.shape, b_shape, node.shape, float_key(node.scale), node.dtype, node.a.dtype,
+        b_dtype, embedded,
     )
 
 
@@ -110,12 +135,13 @@ def _contraction_kernel(
     a_shape: Shape,
     b_shape: Shape | None,
     shape: Shape,
-    scale: float,
+    scale_key: FloatKey,
     dtype: np.dtype[Any],
     a_dtype: np.dtype[Any],
     b_dtype: np.dtype[Any] | None,
     embedded: bool,
 ) -> Kernel:
+    scale = scale_key[0]
     present = set(s1) | set(s2)
     core = "".join(dict.fromkeys(label for label in s3 if label in present))
     if b_shape is None:
@@ -131,12 +157,14 @@ def _contraction_kernel(
     if scale == 1.0 and embed is None and np.result_type(a_dtype, *([] if b_dtype is None else [b_dtype])) == dtype:
         return body
 
+    factor = dtype.type(scale)  # the scale as the node's dtype: numpy's promotion already happened
+
     def contraction(*operands: Array) -> Array:
         value = body(*operands)
-        if scale != 1.0:
-            value = value * scale  # a Python float is weakly typed: float32 stays float32
-        if value.dtype != dtype:
+        if value.dtype != dtype:  # widened first, so the scale applies at the result's precision
             value = value.astype(dtype)
+        if scale != 1.0:
+            value = value * factor
         return value if embed is None else embed(value)
 
     return contraction

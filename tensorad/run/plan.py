@@ -11,6 +11,7 @@ array([1., 2.])
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
@@ -19,7 +20,8 @@ import numpy as np
 
 from tensorad._types import Array
 from tensorad.errors import TensoradError
-from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable, children, toposort, use_counts
+from tensorad.ir.graph import children, toposort, use_counts
+from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable
 from tensorad.run import budget
 from tensorad.run.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel, scale_smaller
 
@@ -93,7 +95,7 @@ class Plan:
         calls: list[tuple[Callable[..., Any], tuple[int, ...], int, InPlace | None, tuple[int, ...]]] = []
         order = _schedule(outputs)
         deferred = _deferred_terms(order, outputs)
-        check_formed(order, outputs, deferred)
+        check_formed(order, outputs, deferred, constants=snapshot)
         for node in order:
             if node in slots:
                 continue
@@ -118,7 +120,7 @@ class Plan:
                     into_copy, into = _add_into(1 - term, w)
                     calls.append((into_copy, operands, slots[node], into, (1 - term,)))
                     continue
-            calls.append((kernel(node), operands, slots[node], _in_place(node), _ALL[len(operands)]))
+            calls.append((kernel(node), operands, slots[node], _in_place(node), _positions(len(operands))))
         self._template = template
         self._outputs = [slots[node] for node in outputs]
         self._leaf = [isinstance(node, (Variable, Constant)) for node in outputs]
@@ -160,17 +162,24 @@ class Plan:
         return results
 
 
-def check_formed(order: Sequence[Node], outputs: Sequence[Node], deferred: Collection[Node] = ()) -> None:
+def check_formed(
+    order: Sequence[Node], outputs: Sequence[Node], deferred: Collection[Node] = (), constants: bool = False
+) -> None:
     """Check every array that evaluating ``order`` forms against the memory budget, before
     any is allocated (:mod:`tensorad.run.budget`): each output at its full size, each
     other node unless it is a view (a transpose, a broadcast) or never formed (a
-    deferred term), where only its core counts."""
+    deferred term), where only its core counts; with ``constants``, the copies of the
+    constants a plan keeps."""
     limit = budget.current_budget()
     for k, node in enumerate(outputs):
         budget.check(f"output {k}", node.shape, node.dtype, limit)
     for node in order:
-        if node.size * node.dtype.itemsize <= limit or isinstance(node, (Variable, Constant)):
+        if node.size * node.dtype.itemsize <= limit or isinstance(node, Variable):
             continue  # fits even whole (most nodes): nothing to work out
+        if isinstance(node, Constant):
+            if constants:
+                budget.check("a copy of a constant", node.shape, node.dtype, limit)
+            continue
         shape = node.shape
         if isinstance(node, Contraction) and (node in deferred or (node.b is None and len(set(node.s3)) == node.ndim)):
             sizes = dict(zip(node.s3, node.shape, strict=True))
@@ -178,8 +187,10 @@ def check_formed(order: Sequence[Node], outputs: Sequence[Node], deferred: Colle
         budget.check(f"an intermediate {type(node).__name__}", shape, node.dtype, limit)
 
 
-_ALL = [tuple(range(n)) for n in range(3)]
-"""The operand positions of a node with n operands: those a step may overwrite."""
+@functools.lru_cache(maxsize=16)
+def _positions(n: int) -> tuple[int, ...]:
+    """The operand positions of a node with ``n`` operands: those a step may overwrite."""
+    return tuple(range(n))
 
 DEFERRED_SIZE = 1 << 16
 """Smallest product that a sum accumulates block by block instead of forming it."""

@@ -40,8 +40,9 @@ from typing import assert_never
 import numpy as np
 
 from tensorad._types import Labels
+from tensorad.ir.graph import toposort
 from tensorad.ir.labels import LabelMerge, fresh_labels, rename_into
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, toposort
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -143,6 +144,9 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
             return _reshape(forms[x], x.shape, node.shape)
         case GeneralUnary(fn=fn, x=x, params=params):
             return _atom(f"{fn}({params}; {x.shape}: {arguments.name(forms[x])})", node.shape)
+        case Pointwise(fn=fn, args=args, param=param):
+            names = ", ".join(arguments.name(forms[arg]) for arg in args)
+            return _atom(f"{fn}({param}; {node.shape}: {names})", node.shape)
         case _:
             assert_never(node)
 

@@ -26,7 +26,8 @@ from typing import assert_never
 
 import numpy as np
 
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, children, toposort
+from tensorad.ir.graph import children, toposort
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
 
 _ELEMENTWISE = {
     "exp": "np.exp({})",
@@ -133,6 +134,8 @@ def _expression(node: Node, args: list[str]) -> str:
             return _ELEMENTWISE.get(fn, fn + "({})").format(args[0])
         case GeneralUnary(fn=fn, params=params):
             return _GENERAL.get(fn, fn + "({x})").format(x=args[0], axes=params[0] if params else None)
+        case Pointwise(fn=fn):  # numpy's own names
+            return f"np.{fn}({', '.join(args)})"
         case _:
             assert_never(node)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, children, toposort
+from tensorad.ir.graph import children, toposort
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
 from tensorad.symbolic.printing import format_number, index_names, index_notation, static_arguments
 
 
@@ -31,6 +32,8 @@ def _head(node: Node) -> str:
             head = "Add"
         case Elementwise(fn=fn, param=param):
             head = f"Elementwise {fn}" + ("" if param is None else f" {format_number(param)}")
+        case Pointwise(fn=fn, param=param):
+            head = f"Pointwise {fn}" + ("" if param is None else f" {format_number(param)}")
         case GeneralUnary(fn=fn, params=params):
             head = " ".join([f"GeneralUnary {fn}", *(f"{k}={v}" if k else v for k, v in static_arguments(fn, params))])
     dtype = "" if node.dtype.name == "float64" else f" dtype={node.dtype}"

@@ -36,7 +36,8 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Variable, toposort
+from tensorad.ir.graph import toposort
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
 from tensorad.symbolic.products import Item, explicit_sums, flatten_product, reading_order
 
 LIMIT = 5000
@@ -138,6 +139,12 @@ class _Printer:
                     negative, arg = self.expression(x, own, set(own) | self.reserved, depth + 1)
                     arg = self.negate(arg) if negative else arg
                 return self.indexed(self.general(self.emit(fn), arg, params, isinstance(x, Variable)), names)
+            case Pointwise(fn=fn, args=operands):
+                texts = []
+                for operand in operands:
+                    negative, text = self.expression(operand, names, taken, depth + 1)
+                    texts.append(self.negate(text) if negative else text)
+                return self.pointwise(self.emit(fn), texts)
             case Add():
                 return self.sum_of(node, names, taken, depth)
             case _:
@@ -262,6 +269,14 @@ class _Printer:
         extra = [f"{key}={value}" if key else value for key, value in static_arguments(fn, params)]
         return f"{fn}({', '.join([arg, *extra])})"
 
+    def pointwise(self, fn: str, args: list[str]) -> str:
+        if fn in _INFIX:
+            return self.paren(f" {_INFIX[fn][self.latex]} ".join(args))
+        if fn == "power":
+            base, exponent = args
+            return f"{self.paren(base)}^{self.paren(exponent)}"
+        return f"{fn}({', '.join(args)})"
+
 
 def static_arguments(fn: str, params: tuple[object, ...]) -> list[tuple[str, str]]:
     """A general unary function's static arguments as ``(keyword, value)`` pairs."""
@@ -272,6 +287,16 @@ def static_arguments(fn: str, params: tuple[object, ...]) -> list[tuple[str, str
         return [("shape", str(params[0]))]
     return [("", repr(p)) for p in params]
 
+
+_INFIX = {
+    "equal": ("==", "="),
+    "not_equal": ("!=", r"\neq"),
+    "less": ("<", "<"),
+    "less_equal": ("<=", r"\leq"),
+    "greater": (">", ">"),
+    "greater_equal": (">=", r"\geq"),
+}
+"""The comparisons, printed between their operands (plain text, LaTeX)."""
 
 _LATEX_FUNCTIONS = {
     **{fn: f"\\{fn}" for fn in ("exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "det")},
@@ -328,6 +353,14 @@ class _Latex(_Printer):
         if fn == "reciprocal":
             return rf"\frac{{1}}{{{arg}}}"
         return _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{fn}}}") + self.paren(arg)
+
+    def pointwise(self, fn: str, args: list[str]) -> str:
+        if fn == "power":
+            base, exponent = args
+            return f"{{{self.paren(base)}}}^{{{exponent}}}"
+        if fn in _INFIX:
+            return super().pointwise(fn, args)
+        return rf"\operatorname{{{fn}}}" + self.paren(", ".join(args))
 
     def general(self, fn: str, arg: str, params: tuple[object, ...], name: bool) -> str:
         head = _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{fn}}}")

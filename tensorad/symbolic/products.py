@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tensorad.ir.nodes import Constant, Contraction, Elementwise, GeneralUnary, Node, Variable
+from tensorad.ir.nodes import Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
 
 
 @dataclass(slots=True)
@@ -93,7 +93,7 @@ def _tie_key(item: Item) -> tuple[int, str]:
     match item.node:
         case Variable(name=name):
             return (0, name)
-        case Elementwise(fn=fn) | GeneralUnary(fn=fn):
+        case Elementwise(fn=fn) | GeneralUnary(fn=fn) | Pointwise(fn=fn):
             return (2, fn)
         case None:
             return (4, "")

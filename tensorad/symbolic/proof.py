@@ -30,8 +30,10 @@ import numpy as np
 
 from tensorad._types import Array, Labels
 from tensorad.ir.build import contract
+from tensorad.ir.graph import variables
 from tensorad.ir.labels import fresh_labels
-from tensorad.ir.nodes import Node, Variable, variables
+from tensorad.ir.nodes import Node, Variable
+from tensorad.run import budget
 from tensorad.run.evaluate import evaluate
 from tensorad.symbolic.algebra import equivalent
 from tensorad.symbolic.taylor import halving, remainders
@@ -242,6 +244,8 @@ def random_values(nodes: Sequence[Node], rng: np.random.Generator, positive: boo
         True
     """
     ordered = sorted(variables(nodes), key=lambda x: (x.name, x.shape))
+    for x in ordered:
+        budget.check(f"a random value of {x.name!r}", x.shape, np.dtype(np.float64))
     if not positive:
         return {x: rng.uniform(-1.0, 1.0, x.shape) for x in ordered}
     values: dict[Variable, Array] = {}

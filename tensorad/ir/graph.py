@@ -1,0 +1,118 @@
+"""Walking a DAG: each node's operands, a topological order, use counts, the variables.
+
+Every traversal is iterative, so a chain of any length is fine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from tensorad.ir.nodes import (
+    NODE_TYPES,
+    Add,
+    Constant,
+    Contraction,
+    Elementwise,
+    GeneralUnary,
+    Node,
+    Pointwise,
+    Variable,
+)
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The operands of ``node``, in order.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.ir.graph import children
+        >>> x = ta.Variable("x", (3,))
+        >>> children(ta.exp(x))
+        (<Variable x shape=(3,)>,)
+    """
+    return _OPERANDS[type(node)](node)  # a table by type: the hottest function of every traversal
+
+
+def _leaf(node: Any) -> tuple[Node, ...]:
+    return ()
+
+
+_OPERANDS: dict[type, Callable[[Any], tuple[Node, ...]]] = {
+    Variable: _leaf,
+    Constant: _leaf,
+    Contraction: lambda node: (node.a,) if node.b is None else (node.a, node.b),
+    Add: lambda node: (node.a, node.b),
+    Elementwise: lambda node: (node.x,),
+    GeneralUnary: lambda node: (node.x,),
+    Pointwise: lambda node: node.args,
+}
+assert set(_OPERANDS) == set(NODE_TYPES), "every node kind lists its operands"
+
+
+def toposort(outputs: Iterable[Node], operands: Callable[[Node], Sequence[Node]] | None = None) -> list[Node]:
+    """Every node reachable from ``outputs``, operands before their users.
+
+    Iterative depth-first search, so a chain of any length is fine. ``operands`` lists
+    a node's children in the order to visit them (default: :func:`children`).
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.ir.graph import toposort
+        >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
+        >>> [type(node).__name__ for node in toposort([ta.exp(A @ x)])]
+        ['Variable', 'Variable', 'Contraction', 'Elementwise']
+    """
+    visit = children if operands is None else operands
+    order: list[Node] = []
+    done: set[int] = set()
+    for root in outputs:
+        stack: list[tuple[Node, Iterator[Node]]] = []
+        if id(root) not in done:
+            done.add(id(root))
+            stack.append((root, iter(visit(root))))
+        while stack:
+            node, pending = stack[-1]
+            for child in pending:
+                if id(child) not in done:
+                    done.add(id(child))
+                    stack.append((child, iter(visit(child))))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def use_counts(order: Iterable[Node], outputs: Iterable[Node]) -> dict[Node, int]:
+    """How often each node of ``order`` (a :func:`toposort` of ``outputs``) is used: once
+    per operand slot that holds it, and once for each time it is an output.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.ir.graph import toposort, use_counts
+        >>> x = ta.Variable("x", (3,))
+        >>> y = ta.exp(x)
+        >>> use_counts(toposort([y * y]), [y * y])[y]
+        2
+    """
+    counts: dict[Node, int] = {}
+    for node in outputs:
+        counts[node] = counts.get(node, 0) + 1
+    for node in order:
+        for child in children(node):
+            counts[child] = counts.get(child, 0) + 1
+    return counts
+
+
+def variables(outputs: Iterable[Node]) -> list[Variable]:
+    """The variables the outputs depend on, in topological order.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.ir.graph import variables
+        >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
+        >>> [v.name for v in variables([ta.exp(A @ x) + 1.0])]
+        ['A', 'x']
+    """
+    return [node for node in toposort(outputs) if isinstance(node, Variable)]

@@ -1,0 +1,107 @@
+"""Pointwise functions of several operands: comparisons (masks), ``where``, ``power``.
+
+Each entry is ``name, numpy implementation, arity`` and the partial derivatives
+``∂y/∂argₖ`` as expressions of the operands and ``y`` (proofs ``forward_pointwise`` and
+``reverse_pointwise``), or, for ``where``, forward and reverse rules of its own that
+select instead of multiply (so an infinite tangent in the branch not taken stays out,
+as in JAX). The comparisons are masks: boolean values, derivative zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tensorad._types import Array
+from tensorad.ir.build import add, broadcast_to, contract
+from tensorad.ir.constants import scalar
+from tensorad.ir.labels import fresh_labels
+from tensorad.ir.nodes import Node
+from tensorad.ir.seeds import zeros
+from tensorad.library.registry import PointwiseFunction, call, pointwise, register_pointwise
+
+
+def _no_derivative(args: tuple[Node, ...], y: Node, param: float | None) -> tuple[Node | None, ...]:
+    return (None,) * len(args)
+
+
+COMPARISONS = {
+    "equal": np.equal,
+    "not_equal": np.not_equal,
+    "less": np.less,
+    "less_equal": np.less_equal,
+    "greater": np.greater,
+    "greater_equal": np.greater_equal,
+}
+"""The comparisons, by numpy's names: masks with zero derivative."""
+
+for _name, _ufunc in COMPARISONS.items():
+    register_pointwise(
+        PointwiseFunction(_name, lambda a, b, _, ufunc=_ufunc: ufunc(a, b), 2, _no_derivative, mask=True)
+    )
+
+
+# ------------------------------------------------------------------ where
+
+
+def _spread(c: Node, like: Node, leading: bool) -> Node:
+    """The condition ``c`` broadcast along the s4 axes that ``like`` has beyond it
+    (trailing for a tangent, leading for a cotangent)."""
+    own = fresh_labels(c.ndim)
+    extra = fresh_labels(like.ndim - c.ndim, own)
+    labels = extra + own if leading else own + extra
+    return contract(c, own, None, "", labels, sizes=dict(zip(labels, like.shape, strict=True)))
+
+
+def _where_jvp(args: tuple[Node, ...], y: Node, dots: tuple[Node | None, ...], param: float | None) -> Node | None:
+    """``ẏ = where(c, ȧ, ḃ)``: the tangent of the branch taken (the condition has none)."""
+    _, a_dot, b_dot = dots
+    like = a_dot if a_dot is not None else b_dot
+    if like is None:
+        return None
+    c = _spread(args[0], like, leading=False)
+    picked = (d if d is not None else zeros(like.shape, like.dtype) for d in (a_dot, b_dot))
+    return pointwise("where", (c, *picked))
+
+
+def _where_vjp(
+    args: tuple[Node, ...], y: Node, y_bar: Node, needs: tuple[bool, ...], param: float | None
+) -> tuple[Node | None, ...]:
+    """``ā = where(c, ȳ, 0)``, ``b̄ = where(c, 0, ȳ)``."""
+    c, none = _spread(args[0], y_bar, leading=True), zeros(y_bar.shape, y_bar.dtype)
+    a_bar = pointwise("where", (c, y_bar, none)) if needs[1] else None
+    b_bar = pointwise("where", (c, none, y_bar)) if needs[2] else None
+    return None, a_bar, b_bar
+
+
+def _where(c: Array, a: Array, b: Array, param: float | None) -> Array:
+    return np.asarray(np.where(c, a, b))
+
+
+register_pointwise(PointwiseFunction("where", _where, 3, _no_derivative, _where_jvp, _where_vjp))
+
+
+# ------------------------------------------------------------------ power
+
+
+def _filled(x: Node, value: float) -> Node:
+    return broadcast_to(scalar(value, x.dtype), x.shape)
+
+
+def _power_partials(args: tuple[Node, ...], y: Node, _: float | None) -> tuple[Node | None, ...]:
+    """``∂xʸ/∂x = y xʸ⁻¹``; ``∂xʸ/∂y = xʸ log x``, taken as 0 where ``x = 0`` (JAX's
+    convention: ``0ʸ`` is flat in ``y`` for ``y > 0``) and nan where ``x < 0``."""
+    x, e = args
+    labels = fresh_labels(y.ndim)
+    lowered = add(e, _filled(e, -1.0))
+    assert lowered is not None
+    d_base = contract(e, labels, pointwise("power", (x, lowered)), labels, labels)
+    nonzero = pointwise("where", (pointwise("equal", (x, _filled(x, 0.0))), _filled(x, 1.0), x))
+    d_exponent = contract(y, labels, call("log", nonzero), labels, labels)
+    return d_base, d_exponent
+
+
+def _power(x: Array, e: Array, _: float | None) -> Array:
+    return np.asarray(np.power(x, e))
+
+
+register_pointwise(PointwiseFunction("power", _power, 2, _power_partials))

@@ -1,0 +1,126 @@
+"""numpy dispatch: ``np.exp(x)``, ``np.sum(x, axis=0)``, ``A @ x`` on traced values.
+
+A traced value implements numpy's two protocols: ``__array_ufunc__`` (NEP 13) for the
+universal functions (``np.exp``, ``np.add``, ``np.greater``, ``scipy.special.expit`` …)
+and ``__array_function__`` (NEP 18) for the other public functions (``np.einsum``,
+``np.sum``, ``np.linalg.inv`` …). Each numpy function with a tensorad counterpart
+(:data:`UFUNCS`, :data:`FUNCTIONS`) builds the same node as the ``tensorad.numpy``
+function of that name; any other raises :class:`~tensorad.errors.UnsupportedError`
+naming it, never an unrelated error.
+
+>>> import numpy as np, tensorad as ta
+>>> ta.grad(lambda x: np.sum(np.exp(x)))(np.zeros(2))
+array([1., 1.])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.special
+
+from tensorad.errors import UnsupportedError
+from tensorad.numpy import functions, linalg, ufuncs
+
+UFUNCS: dict[Any, Callable[..., Any]] = {
+    np.add: ufuncs.add,
+    np.subtract: ufuncs.subtract,
+    np.multiply: ufuncs.multiply,
+    np.divide: ufuncs.divide,
+    np.power: ufuncs.power,
+    np.float_power: ufuncs.power,
+    np.negative: ufuncs.negative,
+    np.positive: ufuncs.positive,
+    np.matmul: ufuncs.matmul,
+    np.exp: ufuncs.exp,
+    np.log: ufuncs.log,
+    np.log1p: ufuncs.log1p,
+    np.expm1: ufuncs.expm1,
+    np.sin: ufuncs.sin,
+    np.cos: ufuncs.cos,
+    np.tan: ufuncs.tan,
+    np.sinh: ufuncs.sinh,
+    np.cosh: ufuncs.cosh,
+    np.tanh: ufuncs.tanh,
+    np.sqrt: ufuncs.sqrt,
+    np.square: ufuncs.square,
+    np.reciprocal: ufuncs.reciprocal,
+    np.absolute: ufuncs.absolute,
+    np.sign: ufuncs.sign,
+    np.conjugate: ufuncs.conj,
+    np.equal: ufuncs.equal,
+    np.not_equal: ufuncs.not_equal,
+    np.less: ufuncs.less,
+    np.less_equal: ufuncs.less_equal,
+    np.greater: ufuncs.greater,
+    np.greater_equal: ufuncs.greater_equal,
+    scipy.special.expit: ufuncs.sigmoid,
+    scipy.special.erf: ufuncs.erf,
+}
+"""numpy's (and scipy's) universal functions that tensorad computes on traced values."""
+
+FUNCTIONS: dict[Any, Callable[..., Any]] = {
+    np.einsum: functions.einsum,
+    np.dot: functions.dot,
+    np.inner: functions.inner,
+    np.outer: functions.outer,
+    np.vdot: functions.vdot,
+    np.tensordot: functions.tensordot,
+    np.sum: functions.sum,
+    np.mean: functions.mean,
+    np.max: functions.max,
+    np.min: functions.min,
+    np.amax: functions.max,
+    np.amin: functions.min,
+    np.transpose: functions.transpose,
+    np.swapaxes: functions.swapaxes,
+    np.moveaxis: functions.moveaxis,
+    np.trace: functions.trace,
+    np.diagonal: functions.diagonal,
+    np.reshape: functions.reshape,
+    np.ravel: functions.ravel,
+    np.squeeze: functions.squeeze,
+    np.expand_dims: functions.expand_dims,
+    np.where: ufuncs.where,
+    np.real: ufuncs.real,
+    np.imag: ufuncs.imag,
+    np.copy: functions.copy,
+    np.zeros_like: functions.zeros_like,
+    np.ones_like: functions.ones_like,
+    np.full_like: functions.full_like,
+    np.shape: lambda a: a.shape,
+    np.ndim: lambda a: a.ndim,
+    np.size: lambda a, axis=None: a.size if axis is None else a.shape[axis],
+    np.linalg.inv: linalg.inv,
+    np.linalg.det: linalg.det,
+    np.linalg.slogdet: linalg.slogdet,
+    np.linalg.norm: linalg.norm,
+}
+"""numpy's other public functions that tensorad computes on traced values."""
+
+
+def array_ufunc(self: object, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    """NEP 13: numpy's universal function ``ufunc`` called with a traced value among ``inputs``."""
+    function = UFUNCS.get(ufunc)
+    if function is None or method != "__call__":
+        called = getattr(ufunc, "__name__", repr(ufunc)) + ("" if method == "__call__" else f".{method}")
+        raise UnsupportedError(
+            f"numpy.{called} is not supported on traced values; the supported functions are those of "
+            "tensorad.numpy (see tensorad.numpy.dispatch.UFUNCS and FUNCTIONS)"
+        )
+    return function(*inputs, **kwargs)
+
+
+def array_function(self: object, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+    """NEP 18: numpy's function ``func`` called with a traced value among its arguments."""
+    function = FUNCTIONS.get(func)
+    if function is None:
+        module = getattr(func, "__module__", "numpy") or "numpy"
+        name = f"{'numpy.linalg' if module.endswith('linalg') else 'numpy'}.{getattr(func, '__name__', func)}"
+        raise UnsupportedError(
+            f"{name} is not supported on traced values; the supported functions are those of "
+            "tensorad.numpy (see tensorad.numpy.dispatch.FUNCTIONS)"
+        )
+    return function(*args, **kwargs)

@@ -1,0 +1,149 @@
+"""Reductions along axes: ``sum``, ``mean``, ``max``, ``min``, with numpy's arguments.
+
+``sum`` and ``mean`` are unary contractions (they dissolve into the products around
+them); ``max`` and ``min`` are general unary functions whose derivative goes to the
+extremum, split equally among ties as in JAX (:mod:`tensorad.library.reductions`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from tensorad._types import DTypeArg
+from tensorad.errors import UnsupportedError
+from tensorad.ir import build
+from tensorad.ir.build import broadcast_to, contract
+from tensorad.ir.constants import as_node, scalar
+from tensorad.ir.labels import fresh_labels
+from tensorad.ir.nodes import Node
+from tensorad.library.registry import apply
+from tensorad.numpy.arithmetic import add, compare, divide, multiply
+from tensorad.numpy.arithmetic import where as where_
+from tensorad.numpy.axes import Axes, expand_dims, normalize_axes
+from tensorad.numpy.eager import cast, refuse
+
+
+def sum(  # noqa: A001  (numpy's name)
+    a: object,
+    axis: Axes = None,
+    dtype: DTypeArg = None,
+    out: None = None,
+    keepdims: bool = False,
+    initial: float | None = None,
+    where: object = None,
+) -> Node:
+    """``numpy.sum`` over ``axis`` (all axes by default).
+
+    ``initial`` is added to each sum and ``where`` (a mask) leaves entries out, as in numpy.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> M = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> ta.sum(M), ta.sum(M, axis=0), ta.sum(M, axis=1, keepdims=True).shape
+        (array(10.), array([4., 6.]), (2, 1))
+        >>> ta.sum(M, where=M > 1.5, initial=10.0)
+        array(19.)
+        >>> print(ta.sum(ta.Variable("x", (2, 3)), axis=0))
+        sum_j(x[j,i])
+    """
+    refuse("sum", out)
+    x = cast(as_node(a), dtype)
+    if where is not None:
+        x = multiply(x, where)
+    axes = normalize_axes(axis, x.ndim)
+    labels = fresh_labels(x.ndim)
+    if not keepdims:
+        total = contract(x, labels, None, "", "".join(label for k, label in enumerate(labels) if k not in axes))
+    else:
+        ones = fresh_labels(x.ndim, labels)
+        kept = "".join(ones[k] if k in axes else label for k, label in enumerate(labels))
+        total = contract(x, labels, None, "", kept, sizes=dict.fromkeys(ones, 1))
+    return total if initial is None else add(total, initial)
+
+
+def mean(
+    a: object,
+    axis: Axes = None,
+    dtype: DTypeArg = None,
+    out: None = None,
+    keepdims: bool = False,
+    *,
+    where: object = None,
+) -> Node:
+    """``numpy.mean`` over ``axis``; with ``where``, the mean of the entries it keeps.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.mean(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+        array([1.5, 3.5])
+        >>> ta.grad(ta.mean)(np.zeros(4))
+        array([0.25, 0.25, 0.25, 0.25])
+    """
+    refuse("mean", out)
+    x = cast(as_node(a), dtype)
+    if where is not None:
+        mask = multiply(where, broadcast_to(scalar(1.0, x.dtype), x.shape))
+        return divide(sum(x, axis, keepdims=keepdims, where=mask), sum(mask, axis, keepdims=keepdims))
+    count = math.prod(x.shape[k] for k in normalize_axes(axis, x.ndim))
+    return build.scale(sum(x, axis, keepdims=keepdims), 1.0 / count if count else math.nan)
+
+
+def _extreme(name: str, a: object, axis: Axes, out: None, keepdims: bool, initial: float | None, where: object) -> Node:
+    refuse(name, out)
+    x = as_node(a)
+    if where is not None:
+        if initial is None:
+            raise UnsupportedError(f"{name} with where= needs initial= (as in numpy)")
+        x = where_(where, x, initial)
+    axes = normalize_axes(axis, x.ndim)
+    if any(x.shape[k] == 0 for k in axes) and initial is None:
+        raise UnsupportedError(f"{name} of an empty axis has no value: pass initial= (as in numpy)")
+    result = apply(name, x, (axes,)) if axes else x
+    if initial is not None:
+        bound = broadcast_to(scalar(float(initial), result.dtype), result.shape)
+        result = where_(_compare(name, result, bound), result, bound)
+    return expand_dims(result, axes) if keepdims and axes else result
+
+
+def _compare(name: str, result: Node, bound: Node) -> Node:
+    return compare("greater" if name == "max" else "less", result, bound)
+
+
+def max(  # noqa: A001  (numpy's name)
+    a: object,
+    axis: Axes = None,
+    out: None = None,
+    keepdims: bool = False,
+    initial: float | None = None,
+    where: object = None,
+) -> Node:
+    """``numpy.max`` over ``axis`` (all axes by default).
+
+    The derivative goes to the maximal entry, split equally among ties (as in JAX).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.max(np.array([[1.0, 5.0], [7.0, 2.0]]), axis=1)
+        array([5., 7.])
+        >>> ta.grad(lambda x: ta.max(x))(np.array([1.0, 3.0, 3.0]))
+        array([0. , 0.5, 0.5])
+    """
+    return _extreme("max", a, axis, out, keepdims, initial, where)
+
+
+def min(  # noqa: A001  (numpy's name)
+    a: object,
+    axis: Axes = None,
+    out: None = None,
+    keepdims: bool = False,
+    initial: float | None = None,
+    where: object = None,
+) -> Node:
+    """``numpy.min`` over ``axis`` (all axes by default); the derivative as for :func:`max`.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.min(np.array([[1.0, 5.0], [7.0, 2.0]]), axis=0, keepdims=True)
+        array([[1., 2.]])
+    """
+    return _extreme("min", a, axis, out, keepdims, initial, where)

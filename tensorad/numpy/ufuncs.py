@@ -1,0 +1,223 @@
+"""numpy's universal functions on traced values and arrays, with numpy's signatures.
+
+Each takes ``out=None`` and ``dtype=`` as numpy's ufuncs do (``out`` must stay ``None``:
+tensorad values are immutable) and refuses numpy's other ufunc arguments by name. On
+arrays each returns an array; on an expression, an expression.
+
+>>> import numpy as np, tensorad as ta
+>>> ta.exp(np.zeros(2)), ta.greater(np.array([1.0, -1.0]), 0.0)
+(array([1., 1.]), array([ True, False]))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tensorad._types import DTypeArg
+from tensorad.errors import UnsupportedError
+from tensorad.ir.constants import as_node
+from tensorad.ir.nodes import Node
+from tensorad.library.registry import call
+from tensorad.numpy import arithmetic, creation, products
+from tensorad.numpy.eager import cast, eager, refuse
+
+# ------------------------------------------------------------------ one operand
+
+
+def _unary(name: str, registered: str | None = None) -> Callable[..., Any]:
+    """The ufunc ``name``, the registry's elementwise function ``registered`` (default: ``name``)."""
+    entry = registered or name
+
+    def function(x: object, /, out: None = None, *, dtype: DTypeArg = None, **unsupported: Any) -> Node:
+        refuse(name, out, **unsupported)
+        return cast(call(entry, as_node(x)), dtype)
+
+    space = "tnp" if hasattr(np, name) else "ta"  # numpy's names live in tensorad.numpy
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"""``{name}(x)`` entry by entry.
+
+    Its derivative is an expression (see :mod:`tensorad.library.elementwise`), so it differentiates
+    again; :func:`tensorad.testing.check_grads` confirms the first two orders here.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.numpy as tnp
+        >>> from tensorad.testing import check_grads
+        >>> x = np.array([0.3, 0.6])
+        >>> {space}.{name}(x).shape, ta.grad(lambda x: ta.sum({space}.{name}(x)))(x).shape
+        ((2,), (2,))
+        >>> check_grads({space}.{name}, (x,))
+    """
+    return eager(function)
+
+
+exp = _unary("exp")
+log = _unary("log")
+log1p = _unary("log1p")
+expm1 = _unary("expm1")
+sin = _unary("sin")
+cos = _unary("cos")
+tan = _unary("tan")
+tanh = _unary("tanh")
+sinh = _unary("sinh")
+cosh = _unary("cosh")
+sqrt = _unary("sqrt")
+square = _unary("square")
+reciprocal = _unary("reciprocal")
+abs = _unary("abs")  # noqa: A001  (numpy's name)
+absolute = _unary("absolute", "abs")
+sign = _unary("sign")
+sigmoid = _unary("sigmoid")
+softplus = _unary("softplus")
+erf = _unary("erf")
+
+
+@eager
+def negative(x: object, /, out: None = None, *, dtype: DTypeArg = None, **unsupported: Any) -> Node:
+    """``-x``.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.negative(np.array([1.0, -2.0]))
+        array([-1.,  2.])
+    """
+    refuse("negative", out, **unsupported)
+    return cast(arithmetic.multiply(-1.0, as_node(x)), dtype)
+
+
+@eager
+def positive(x: object, /, out: None = None, *, dtype: DTypeArg = None, **unsupported: Any) -> Node:
+    """``+x``: ``x`` itself.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.positive(np.array([1.0, -2.0]))
+        array([ 1., -2.])
+    """
+    refuse("positive", out, **unsupported)
+    return cast(as_node(x), dtype)
+
+
+def _real_only(name: str, x: object) -> Node:
+    a = as_node(x)
+    if a.dtype.kind == "c":
+        raise UnsupportedError(
+            f"{name} of a complex array: tensorad differentiates holomorphic functions of complex arrays, "
+            f"and {name} is not holomorphic"
+        )
+    return a
+
+
+@eager
+def conj(x: object, /, out: None = None, **unsupported: Any) -> Node:
+    """The complex conjugate: ``x`` itself for real ``x``; refused for complex ``x``.
+
+    tensorad differentiates holomorphic functions of complex arrays (their derivative is
+    a complex-linear map); the conjugate is not one, so it is refused rather than given a
+    convention.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.conj(np.array([1.0, -2.0]))
+        array([ 1., -2.])
+    """
+    refuse("conj", out, **unsupported)
+    return _real_only("conj", x)
+
+
+conjugate = conj
+
+
+@eager
+def real(val: object) -> Node:
+    """The real part: ``x`` itself for real ``x``; refused for complex ``x`` (see :func:`conj`).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.real(np.array([1.0, -2.0]))
+        array([ 1., -2.])
+    """
+    return _real_only("real", val)
+
+
+@eager
+def imag(val: object) -> Node:
+    """The imaginary part: zeros for real ``x``; refused for complex ``x`` (see :func:`conj`).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.imag(np.array([1.0, -2.0]))
+        array([0., 0.])
+    """
+    return creation.zeros_like(_real_only("imag", val))
+
+
+# ------------------------------------------------------------------ two operands
+
+
+def _binary(name: str, build: Callable[[object, object], Node], doc: str) -> Callable[..., Any]:
+    def function(x1: object, x2: object, /, out: None = None, *, dtype: DTypeArg = None, **unsupported: Any) -> Node:
+        refuse(name, out, **unsupported)
+        return cast(build(x1, x2), dtype)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return eager(function)
+
+
+add = _binary("add", arithmetic.add, arithmetic.add.__doc__ or "")
+subtract = _binary("subtract", arithmetic.subtract, arithmetic.subtract.__doc__ or "")
+multiply = _binary("multiply", arithmetic.multiply, arithmetic.multiply.__doc__ or "")
+divide = _binary("divide", arithmetic.divide, arithmetic.divide.__doc__ or "")
+true_divide = divide
+power = _binary("power", arithmetic.power, arithmetic.power.__doc__ or "")
+matmul = _binary("matmul", products.matmul, products.matmul.__doc__ or "")
+
+
+def _comparison(name: str, symbol: str) -> Callable[..., Any]:
+    example = np.array([1.0, 2.0, 3.0])
+    return _binary(
+        name,
+        lambda x1, x2: arithmetic.compare(name, x1, x2),
+        f"""``x1 {symbol} x2`` entry by entry: a boolean mask, whose derivative is zero.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.{name}(np.array([1.0, 2.0, 3.0]), 2.0)
+        {getattr(np, name)(example, 2.0)!r}
+    """,
+    )
+
+
+equal = _comparison("equal", "==")
+not_equal = _comparison("not_equal", "!=")
+less = _comparison("less", "<")
+less_equal = _comparison("less_equal", "<=")
+greater = _comparison("greater", ">")
+greater_equal = _comparison("greater_equal", ">=")
+
+
+@eager
+def where(condition: object, x: object = None, y: object = None, /) -> Node:
+    """``numpy.where(condition, x, y)``: ``x`` where the condition holds, ``y`` elsewhere.
+
+    The derivative follows the branch taken (see :func:`tensorad.numpy.arithmetic.where`).
+    The one-argument form (the indices where the condition holds) is not differentiable
+    and not supported on traced values.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.where(np.array([1.0, -1.0]) > 0, 1.0, np.array([5.0, 6.0]))
+        array([1., 6.])
+    """
+    if x is None or y is None:
+        raise UnsupportedError("where(condition) with one argument (indices) is not supported: pass x and y")
+    return arithmetic.where(condition, x, y)
