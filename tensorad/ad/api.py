@@ -93,7 +93,15 @@ class _Trace:
     aux: Any
 
 
-def _trace(fun: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int], has_aux: bool) -> _Trace:
+def _trace(
+    fun: Callable[..., Any],
+    args: Sequence[Any],
+    argnums: Sequence[int],
+    has_aux: bool,
+    kwargs: dict[str, Any] | None = None,
+) -> _Trace:
+    """``fun(*args, **kwargs)`` on variables for the arguments ``argnums`` (the keyword
+    arguments pass through undifferentiated, as in JAX)."""
     call_args = list(args)
     inputs: list[_Input] = []
     groups: list[tuple[Tree, int]] = []
@@ -116,7 +124,7 @@ def _trace(fun: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int],
             inputs += ins
             call_args[position] = unflatten(tree, [i.variable for i in ins])
         groups.append(first[position])
-    result = fun(*call_args)
+    result = fun(*call_args, **(kwargs or {}))
     aux = None
     if has_aux:
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
@@ -174,6 +182,12 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
         >>> ta.jvp(lambda x: ta.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
         (array(9.), array(3.))
     """
+    for name, value in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(value, (tuple, list)):
+            raise OperandTypeError(
+                f"jvp takes its {name} as a tuple (or list) of arguments, got a {type(value).__name__}: "
+                "write jvp(f, (x,), (v,))"
+            )
     if len(primals) != len(tangents):
         raise ShapeError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
     trace = _trace(fun, primals, range(len(primals)), has_aux=False)
@@ -227,8 +241,8 @@ def jacfwd(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False)
     """
 
     @functools.wraps(fun)
-    def jac(*args: Any) -> Any:
-        trace = _trace(fun, args, _argnums(argnums), has_aux)
+    def jac(*args: Any, **kwargs: Any) -> Any:
+        trace = _trace(fun, args, _argnums(argnums), has_aux, kwargs)
         blocks: list[list[Node]] = [[] for _ in trace.outputs]
         for i in trace.inputs:
             x = i.variable
@@ -286,8 +300,10 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     return out, vjp_fun
 
 
-def _gradient(fun: Callable[..., Any], argnums: ArgNums, has_aux: bool, args: Sequence[Any]) -> tuple[Any, Any]:
-    trace = _trace(fun, args, _argnums(argnums), has_aux)
+def _gradient(
+    fun: Callable[..., Any], argnums: ArgNums, has_aux: bool, args: Sequence[Any], kwargs: dict[str, Any]
+) -> tuple[Any, Any]:
+    trace = _trace(fun, args, _argnums(argnums), has_aux, kwargs)
     if len(trace.outputs) != 1 or trace.outputs[0].shape != ():
         shapes = [y.shape for y in trace.outputs]
         raise OperandTypeError(f"grad requires a scalar output; fun returned shapes {shapes}")
@@ -310,8 +326,8 @@ def value_and_grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool 
     """
 
     @functools.wraps(fun)
-    def value_and_gradient(*args: Any) -> tuple[Any, Any]:
-        return _gradient(fun, argnums, has_aux, args)
+    def value_and_gradient(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        return _gradient(fun, argnums, has_aux, args, kwargs)
 
     return value_and_gradient
 
@@ -326,8 +342,8 @@ def grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -
     """
 
     @functools.wraps(fun)
-    def gradient(*args: Any) -> Any:
-        value, grads = _gradient(fun, argnums, has_aux, args)
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        value, grads = _gradient(fun, argnums, has_aux, args, kwargs)
         return (grads, value[1]) if has_aux else grads
 
     return gradient
@@ -344,8 +360,8 @@ def jacrev(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False)
     """
 
     @functools.wraps(fun)
-    def jac(*args: Any) -> Any:
-        trace = _trace(fun, args, _argnums(argnums), has_aux)
+    def jac(*args: Any, **kwargs: Any) -> Any:
+        trace = _trace(fun, args, _argnums(argnums), has_aux, kwargs)
         wrt = [i.variable for i in trace.inputs]
         blocks: list[list[Node]] = []
         for y in trace.outputs:
@@ -363,8 +379,9 @@ def _jacobian_result(trace: _Trace, argnums: ArgNums, blocks: list[list[Node]]) 
     return (result, _finish_aux(trace)) if trace.has_aux else result
 
 
-def hessian(fun: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
-    """``jacfwd(jacrev(fun))``: shape ``out.shape + in.shape + in.shape``.
+def hessian(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """``jacfwd(jacrev(fun))``: shape ``out.shape + in.shape + in.shape``; with ``has_aux``,
+    ``fun`` returns ``(output, aux)`` and the Hessian comes with ``aux``.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -373,7 +390,7 @@ def hessian(fun: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]
         array([[2., 2.],
                [2., 2.]])
     """
-    return jacfwd(jacrev(fun, argnums), argnums)
+    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
 
 
 # ------------------------------------------------------------------ symbolic

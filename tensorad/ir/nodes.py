@@ -47,7 +47,7 @@ class Expr:
     """
 
     __slots__ = ()
-    __array_ufunc__ = None  # numpy defers to our reflected operators (``A @ x``)
+    pytree_leaf = True  # a leaf of a pytree, though a dataclass (tensorad.tree)
 
     shape: Shape
     dtype: np.dtype[Any]

@@ -199,8 +199,8 @@ def _method(function: Callable[..., Node]) -> Callable[..., Node]:
     def method(self: Expr, *args: Any, **kwargs: Any) -> Node:
         return function(self, *args, **kwargs)
 
-    method.__name__ = method.__qualname__ = function.__name__
-    method.__doc__ = function.__doc__
+    method.__name__, method.__qualname__ = function.__name__, f"Expr.{function.__name__}"
+    method.__module__, method.__doc__ = Expr.__module__, function.__doc__
     return method
 
 
