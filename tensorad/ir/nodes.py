@@ -80,13 +80,14 @@ class Expr:
 
     def __len__(self) -> int:
         if not self.shape:
-            raise TypeError("len() of a 0-d tensorad expression")
+            raise OperandTypeError("len() of a 0-d tensorad expression")
         return self.shape[0]
 
     def __bool__(self) -> bool:
-        raise TypeError(
-            "the truth value of a traced tensorad expression is unknown while tracing; "
-            "use numpy values outside the differentiated function for control flow"
+        raise OperandTypeError(
+            "the truth value of a traced tensorad expression is unknown while tracing: "
+            "select with where(condition, x, y), or branch on numpy values outside the "
+            "differentiated function (or on jit's static arguments)"
         )
 
     if TYPE_CHECKING:  # installed by tensorad.numpy.methods

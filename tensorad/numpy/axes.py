@@ -135,16 +135,25 @@ def diagonal(x: object, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node
 
 
 def reshape(x: object, *shape: int | Sequence[int], order: str = "C") -> Node:
-    """``numpy.reshape`` (C order; one ``-1`` is inferred).
+    """``numpy.reshape``; one ``-1`` is inferred.
+
+    ``order="F"`` reads and writes the entries with the first index fastest: it is the C
+    reshape of the transpose, transposed back.
 
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> ta.reshape(np.arange(6.0), (2, -1))
         array([[0., 1., 2.],
                [3., 4., 5.]])
+        >>> ta.reshape(np.arange(6.0), (2, 3), order="F")
+        array([[0., 2., 4.],
+               [1., 3., 5.]])
     """
+    if order == "F":
+        flipped = reshape(transpose(x), *[_axis_list(shape[0] if len(shape) == 1 else shape)[::-1]])
+        return transpose(flipped)
     if order != "C":
-        raise UnsupportedError(f"reshape: order={order!r} is not supported, only 'C'")
+        raise UnsupportedError(f"reshape: order={order!r} is not supported, only 'C' and 'F'")
     a = as_node(x)
     target = _axis_list(shape[0] if len(shape) == 1 else shape)
     if any(n < -1 for n in target):
