@@ -15,7 +15,9 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
+import scipy.special
 
 import tensorad
 from tensorad.cli import main
@@ -73,6 +75,21 @@ def test_every_public_name_is_in_the_api_reference() -> None:
 def test_every_public_name_has_a_runnable_example() -> None:
     missing = sorted(name for name in tensorad.__all__ if ">>>" not in (getattr(tensorad, name).__doc__ or ""))
     assert not missing, f"add an Examples section (a doctest) to the docstrings of {missing}"
+
+
+def test_the_numpy_page_lists_every_dispatched_function() -> None:
+    from tensorad.numpy import dispatch
+
+    page = (DOCS / "numpy.rst").read_text(encoding="utf-8")
+    names = []
+    for function in [*dispatch.UFUNCS, *dispatch.FUNCTIONS]:
+        if getattr(scipy.special, function.__name__, None) is function:
+            place = "scipy.special"
+        else:
+            place = "np.linalg" if getattr(np.linalg, function.__name__, None) is function else "np"
+        names.append(f"``{place}.{function.__name__}``")
+    missing = sorted(name for name in names if name not in page)
+    assert not missing, f"docs/numpy.rst does not list {missing}"
 
 
 def test_cli_reference_lists_every_option(capsys: pytest.CaptureFixture[str]) -> None:

@@ -63,5 +63,7 @@ def norm(x: object, ord: object = None, axis: Axes = None, keepdims: bool = Fals
         raise UnsupportedError(f"linalg.norm: ord={ord!r} is not supported yet; ord=None (the 2-norm) is")
     a = as_node(x)
     axes = normalize_axes(axis, a.ndim)
+    if ord == "fro" and len(axes) != 2:
+        raise UnsupportedError(f"linalg.norm: ord='fro' is a matrix norm; got {len(axes)} axes (as numpy, refused)")
     result = apply("norm", a, (axes,))
     return expand_dims(result, axes) if keepdims and axes else result
