@@ -13,6 +13,7 @@ import tensorad as ta
 import tensorad.numpy as tnp
 from tensorad.library.pointwise import COMPARISONS
 from tensorad.library.registry import POINTWISE
+from tensorad.symbolic.codegen import numpy_code
 from tensorad.testing import check_grads
 
 RNG = np.random.default_rng(0)
@@ -44,6 +45,9 @@ def test_values_match_numpy(name: str) -> None:
         np.testing.assert_allclose(result, expected, rtol=1e-13)
     x, y = ta.Variable("x", A.shape), ta.Variable("y", B.shape)
     np.testing.assert_allclose(function(x, y).evaluate({x: A, y: B}), oracle(A, B), rtol=1e-13)
+    namespace: dict[str, Any] = {}
+    exec(numpy_code(function(x, y)), namespace)  # the generated numpy code (--format numpy)
+    np.testing.assert_allclose(namespace["f"](A, B), oracle(A, B), rtol=1e-13)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
