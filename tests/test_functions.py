@@ -21,8 +21,10 @@ import pytest
 from oracles import Sampler, away_from_zero, between, invertible
 
 import tensorad as ta
+import tensorad.numpy as tnp
 from tensorad.library import registry
 from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY
+from tensorad.numpy import functions
 from tensorad.symbolic.codegen import numpy_code
 
 Array = np.ndarray
@@ -113,7 +115,11 @@ ELEMENTWISE_ORACLES: dict[str, tuple[Oracle, Sampler]] = {
     "rpow": (lambda x, c: np.exp(x * math.log(c)), between(-2, 2)),
 }
 ELEMENTWISE_PARAMS: dict[str, tuple[float, ...]] = {"power": (3.0, 2.5, -1.5, 1.0, 0.0), "rpow": (2.0, 0.5, 3.0)}
-PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {"rpow": lambda x, c: ta.power(c, x)}
+PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
+    "rpow": lambda x, c: ta.power(c, x),
+    "crop": lambda x, p: functions.getitem(x, tuple(slice(a, b) for a, b in p[0])),
+    "pad": lambda x, p: tnp.pad(x, p[0]),
+}
 """How the public API reaches an entry that has no ``ta.<name>`` of its own."""
 
 # name -> [(oracle(x, params), domain sampler, params), ...]
@@ -133,6 +139,14 @@ GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
     ],
     "reshape": [
         (lambda x, p: np.reshape(x, p[0]), between(-2, 2, (3, 4)), (shape,)) for shape in [(2, 6), (12,), (4, 1, 3)]
+    ],
+    "crop": [
+        (lambda x, p: x[tuple(slice(a, b) for a, b in p[0])], between(-2, 2, (3, 4)), (windows,))
+        for windows in [((1, 3), (0, 4)), ((0, 1), (2, 3)), ((0, 3), (1, 1))]
+    ],
+    "pad": [
+        (lambda x, p: np.pad(x, p[0]), between(-2, 2, (3, 4)), (widths,))
+        for widths in [((1, 0), (0, 2)), ((0, 0), (3, 1))]
     ],
     "max": [(lambda x, p: np.max(x, axis=p[0]), between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
     "min": [(lambda x, p: np.min(x, axis=p[0]), between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],

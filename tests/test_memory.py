@@ -132,3 +132,25 @@ def test_identity_seed_is_never_dense_for_elementwise_functions(name: str, trans
     differentiated = ta.grad(lambda x: ta.sum(f(x))) if transform == "hessian of sum" else numpy_impl(name)
     expected = central_difference_diagonal(differentiated, x)
     np.testing.assert_allclose(diagonal, expected, rtol=1e-5, atol=1e-6 * max(1.0, np.abs(expected).max()))
+
+
+# ------------------------------------------------------------------ slices
+
+
+def test_slices_of_a_long_vector_never_form_a_selection_matrix() -> None:
+    """Rosenbrock's ``x[1:]`` and ``x[:-1]`` at n = 10⁵: a selection matrix would take
+    80 GB; a window and its adjoint (zero padding) take a few vectors."""
+    n = 100_000
+    x = np.random.default_rng(0).standard_normal(n)
+
+    def rosenbrock(v: Any) -> Any:
+        return np.sum(100.0 * (v[1:] - v[:-1] ** 2) ** 2 + (1 - v[:-1]) ** 2)
+
+    with ta.memory_budget("64M"):
+        gradient, peak = peak_bytes(lambda: ta.grad(rosenbrock)(x))
+    r = x[1:] - x[:-1] ** 2
+    expected = np.zeros(n)
+    expected[1:] += 200.0 * r
+    expected[:-1] += -400.0 * x[:-1] * r - 2.0 * (1 - x[:-1])
+    np.testing.assert_allclose(gradient, expected, rtol=1e-12, atol=1e-9)
+    assert peak <= 10 * x.nbytes, f"peak {peak / 2**20:.1f} MiB for a gradient of {x.nbytes / 2**20:.1f} MiB"

@@ -1,5 +1,7 @@
-"""Shape functions: ``reshape`` (C order); the rules reshape the tangent and cotangent,
-keeping the s4 axes where they are."""
+"""Shape functions: ``reshape`` (C order), ``crop`` (a contiguous window, ``x[1:]``) and
+``pad`` (zeros around). Each is linear, so each rule applies the function itself (or its
+adjoint: crop and pad are each other's) to the tangent or cotangent, the s4 axes kept
+whole where they are."""
 
 from __future__ import annotations
 
@@ -32,3 +34,53 @@ def _reshape_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node
 
 
 register_general("reshape", lambda x, p: np.reshape(x, p[0]), _reshape_shape, _reshape_jvp, _reshape_vjp)
+
+
+# ------------------------------------------------------------------ crop and pad: an adjoint pair
+
+
+def _crop_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
+    windows: tuple[tuple[int, int], ...] = params[0]
+    if len(windows) != len(x) or any(not 0 <= a <= b <= n for (a, b), n in zip(windows, x, strict=False)):
+        raise ShapeError(f"crop windows {windows} do not fit an array of shape {x}")
+    return tuple(b - a for a, b in windows)
+
+
+def _pad_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
+    widths: tuple[tuple[int, int], ...] = params[0]
+    if len(widths) != len(x) or any(a < 0 or b < 0 for a, b in widths):
+        raise ShapeError(f"pad widths {widths} do not fit an array of shape {x}")
+    return tuple(a + n + b for (a, b), n in zip(widths, x, strict=True))
+
+
+def _crop_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """``Ċ = crop(Ȧ)``: crop is linear; the trailing s4 axes are kept whole."""
+    return apply("crop", x_dot, (params[0] + tuple((0, n) for n in x_dot.shape[x.ndim :]),))
+
+
+def _crop_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā = pad₀(C̄)``: the adjoint of keeping a window is putting it back among zeros,
+    ``⟨crop(A), C̄⟩ = ⟨A, pad₀(C̄)⟩``; the leading s4 axes are not padded."""
+    widths = tuple((a, n - b) for (a, b), n in zip(params[0], x.shape, strict=True))
+    return apply("pad", y_bar, (((0, 0),) * (y_bar.ndim - y.ndim) + widths,))
+
+
+def _pad_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """``Ċ = pad₀(Ȧ)``: padding with zeros is linear."""
+    return apply("pad", x_dot, (params[0] + ((0, 0),) * (x_dot.ndim - x.ndim),))
+
+
+def _pad_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā = crop(C̄)`` to the window ``A`` was put in: the adjoint of :func:`_crop_vjp`'s map."""
+    windows = tuple((a, a + n) for (a, _), n in zip(params[0], x.shape, strict=True))
+    return apply("crop", y_bar, (tuple((0, n) for n in y_bar.shape[: y_bar.ndim - y.ndim]) + windows,))
+
+
+register_general(
+    "crop",
+    lambda x, p: x[tuple(slice(a, b) for a, b in p[0])],
+    _crop_shape,
+    _crop_jvp,
+    _crop_vjp,
+)
+register_general("pad", lambda x, p: np.pad(x, p[0]), _pad_shape, _pad_jvp, _pad_vjp)

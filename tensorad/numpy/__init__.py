@@ -36,6 +36,7 @@ from tensorad.numpy.functions import (
     moveaxis,
     ones_like,
     outer,
+    pad,
     ravel,
     reshape,
     squeeze,
@@ -93,7 +94,7 @@ __all__ = [
     "abs", "absolute", "add", "amax", "amin", "array", "asarray", "conj", "conjugate", "copy", "cos", "cosh",
     "diagonal", "divide", "dot", "einsum", "equal", "exp", "expand_dims", "expm1", "full_like", "greater",
     "greater_equal", "imag", "inner", "less", "less_equal", "linalg", "log", "log1p", "matmul", "max", "mean",
-    "min", "moveaxis", "multiply", "negative", "not_equal", "ones_like", "outer", "positive", "power", "ravel",
+    "min", "moveaxis", "multiply", "negative", "not_equal", "ones_like", "outer", "pad", "positive", "power", "ravel",
     "real", "reciprocal", "reshape", "sign", "sin", "sinh", "sqrt", "square", "squeeze", "subtract", "sum",
     "swapaxes", "tan", "tanh", "tensordot", "trace", "transpose", "true_divide", "vdot", "where", "zeros_like",
 ]  # fmt: skip

@@ -83,6 +83,7 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.ravel: functions.ravel,
     np.squeeze: functions.squeeze,
     np.expand_dims: functions.expand_dims,
+    np.pad: functions.pad,
     np.where: ufuncs.where,
     np.real: ufuncs.real,
     np.imag: ufuncs.imag,

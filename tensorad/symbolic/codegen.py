@@ -134,6 +134,10 @@ def _expression(node: Node, args: list[str]) -> str:
             return f"np.power({_number(param)}, {args[0]})"
         case Elementwise(fn=fn):  # a user-defined function is called by its name
             return _ELEMENTWISE.get(fn, fn + "({})").format(args[0])
+        case GeneralUnary(fn="crop", params=params):
+            return f"{args[0]}[{', '.join(f'{a}:{b}' for a, b in params[0])},]"
+        case GeneralUnary(fn="pad", params=params):
+            return f"np.pad({args[0]}, {params[0]})"
         case GeneralUnary(fn=fn, params=params):
             return _GENERAL.get(fn, fn + "({x})").format(x=args[0], axes=params[0] if params else None)
         case Pointwise(fn=fn):  # numpy's own names

@@ -285,6 +285,10 @@ def static_arguments(fn: str, params: tuple[object, ...]) -> list[tuple[str, str
         return [("axis", str(axes[0] if len(axes) == 1 else axes))]
     if fn == "reshape" and params:
         return [("shape", str(params[0]))]
+    if fn == "crop" and params and isinstance(params[0], tuple):
+        return [("", "[" + ", ".join(f"{a}:{b}" for a, b in params[0]) + "]")]
+    if fn == "pad" and params:
+        return [("widths", str(params[0]))]
     return [("", repr(p)) for p in params]
 
 
