@@ -142,6 +142,12 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
             return _atom(f"{fn}({param}; {x.shape}: {arguments.name(forms[x])})", node.shape)
         case GeneralUnary(fn="reshape", x=x):
             return _reshape(forms[x], x.shape, node.shape)
+        case GeneralUnary(fn="crop", x=x, params=params):
+            windows = [(a, b, n) for (a, b), n in zip(params[0], x.shape, strict=True)]
+            return _window(forms[x], x.shape, windows, crop=True)
+        case GeneralUnary(fn="pad", x=x, params=params):
+            windows = [(a, a + n, a + n + b) for (a, b), n in zip(params[0], x.shape, strict=True)]
+            return _window(forms[x], x.shape, windows, crop=False)
         case GeneralUnary(fn=fn, x=x, params=params):
             return _atom(f"{fn}({params}; {x.shape}: {arguments.name(forms[x])})", node.shape)
         case Pointwise(fn=fn, args=args, param=param):
@@ -200,6 +206,27 @@ def _reshape(x: Form, before: tuple[int, ...], after: tuple[int, ...]) -> Form:
     _RESHAPERS[key] = len(sides[0][1])
     reshaper = _atom(key, shape) if middle else _scalar(1.0)
     return _product(reshaper, middle, x, "".join(inner), "".join(out), 1.0, size)
+
+
+def _window(x: Form, shape: tuple[int, ...], windows: list[tuple[int, int, int]], crop: bool) -> Form:
+    """``crop`` and ``pad`` are linear: the contraction of ``x`` with, per axis, the 0/1
+    matrix ``S[k, j] = [j = a + k]`` of the window ``a:b`` of ``0:n``. ``crop`` sums ``S``
+    over ``j`` (the axis of ``x``), ``pad`` over ``k``: the same atom, used both ways, so
+    ``⟨crop(A), C⟩ = ⟨A, pad(C)⟩`` is an identity of networks."""
+    current = fresh_labels(len(shape))
+    spare = iter(fresh_labels(len(shape), current))
+    size = dict(zip(current, shape, strict=True))
+    form = x
+    for axis, (a, b, n) in enumerate(windows):
+        if (a, b) == (0, n):
+            continue
+        label, new = current[axis], next(spare)
+        size[new] = b - a if crop else n
+        target = current[:axis] + new + current[axis + 1 :]
+        pair = new + label if crop else label + new  # S's labels: (window, whole)
+        form = _product(form, current, _atom(f"window {a}:{b} of {n}", (b - a, n)), pair, target, 1.0, size)
+        current = target
+    return form
 
 
 def _atom(name: str, shape: tuple[int, ...]) -> Form:
