@@ -66,7 +66,7 @@ def contract(
     for node, labels in ((a, s1), (b, s2)):
         if node is None:
             continue
-        if isinstance(node, Contraction) and node.b is None and (folded := fold_scales(scale, node.scale, dtype)):
+        if isinstance(node, Contraction) and _dissolves(node) and (folded := fold_scales(scale, node.scale, dtype)):
             scale = folded.value
             node, labels = _dissolve(node, labels, merge, used, size)
         value = node.value if isinstance(node, Constant) and node.shape == () and node.dtype.kind in "fi" else None
@@ -86,6 +86,12 @@ def contract(
         return distributed
     shape = tuple(size[label] for label in s3)
     return _make(operands, out, scale, shape, dtype, size, weak)
+
+
+def _dissolves(node: Contraction) -> bool:
+    """True for a unary contraction that does not cast: a cast (``astype``) stays a node,
+    so a float32 array summed as float64 is summed in float64."""
+    return node.b is None and node.a.dtype == node.dtype
 
 
 def _plain(node: Node) -> bool:

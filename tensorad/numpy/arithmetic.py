@@ -16,7 +16,7 @@ from typing import Any, TypeGuard
 import numpy as np
 
 from tensorad._types import Shape
-from tensorad.errors import ShapeError
+from tensorad.errors import ShapeError, UnsupportedError
 from tensorad.ir import build, constants
 from tensorad.ir.build import broadcast_to, contract
 from tensorad.ir.constants import as_node, scalar
@@ -55,14 +55,45 @@ def _constant_scalar(x: object) -> tuple[float, np.dtype[Any] | None] | None:
 
 def _pair(x: object, y: object) -> tuple[Node, Node]:
     """Two operands as nodes; a Python number takes the other operand's dtype (as numpy's
-    promotion gives it: a float with a boolean mask is float64)."""
+    promotion gives it: a float with a boolean mask is float64), and an integer or boolean
+    array the dtype numpy promotes it to with the other (float32 with an int8 array stays
+    float32)."""
     if _is_number(x) and not _is_number(y):
         other = as_node(y)
         return _python_number(x, other), other
     if _is_number(y) and not _is_number(x):
         other = as_node(x)
         return other, _python_number(y, other)
+    if isinstance(x, NODE_TYPES) and not isinstance(y, NODE_TYPES):
+        return x, _array_with(y, x)
+    if isinstance(y, NODE_TYPES) and not isinstance(x, NODE_TYPES):
+        return _array_with(x, y), y
     return as_node(x), as_node(y)
+
+
+def _array_with(value: object, other: Node) -> Node:
+    """A constant operand of ``other``: integer and boolean arrays in numpy's promoted dtype."""
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biu" and other.dtype.kind in "fc":
+        return as_node(np.asarray(value).astype(np.result_type(value.dtype, other.dtype)))
+    return as_node(value)
+
+
+def _numbers(x: object, y: object, name: str) -> tuple[Node, Node]:
+    """:func:`_pair` for arithmetic: a boolean mask counts as 0.0 and 1.0 (float64, since
+    tensorad computes in floats; numpy would keep ``mask * mask`` boolean, of equal value).
+    Adding or subtracting two masks is refused: numpy's value is a logical or (or an error)."""
+    a, b = _pair(x, y)
+    if a.dtype.kind == "b" and b.dtype.kind == "b" and name in ("add", "subtract"):
+        raise UnsupportedError(
+            f"{name} of two boolean masks (numpy: a logical or, or an error) is not supported; "
+            "cast one to float first: mask.astype(float)"
+        )
+    return counts(a), counts(b)
+
+
+def counts(node: Node) -> Node:
+    """``node`` as numbers: a boolean (or integer) node as float64, a float node as itself."""
+    return node if node.dtype.kind in "fc" else build.astype(node, np.dtype(np.float64))
 
 
 def _python_number(value: complex, other: Node) -> Node:
@@ -89,7 +120,7 @@ def add(x: object, y: object) -> Node:
         array([[11., 21.],
                [12., 22.]])
     """
-    a, b = _pair(x, y)
+    a, b = _numbers(x, y, "add")
     shape = _broadcast_shape(a.shape, b.shape)
     result = build.add(broadcast_to(a, shape), broadcast_to(b, shape))
     assert result is not None
@@ -104,7 +135,7 @@ def subtract(x: object, y: object) -> Node:
         >>> ta.subtract(1.0, np.array([1.0, 2.0]))
         array([ 0., -1.])
     """
-    a, b = _pair(x, y)
+    a, b = _numbers(x, y, "subtract")
     return add(a, build.scale(b, -1.0))
 
 
@@ -122,7 +153,7 @@ def multiply(x: object, y: object) -> Node:
         >>> ta.grad(lambda x: ta.sum(ta.multiply(x, x)))(np.array([1.0, -3.0]))
         array([ 2., -6.])
     """
-    a, b = _pair(x, y)
+    a, b = _numbers(x, y, "multiply")
     if _scales(x, b):
         return build.scale(b, float(x))
     if _scales(y, a):
@@ -144,7 +175,7 @@ def divide(x: object, y: object) -> Node:
         >>> ta.grad(lambda y: ta.sum(ta.divide(1.0, y)))(np.array([1.0, 2.0]))   # −1/y²
         array([-1.  , -0.25])
     """
-    a, b = _pair(x, y)
+    a, b = _numbers(x, y, "divide")
     if _scales(y, a):
         c = float(y)  # x / ±0.0 is ±inf, nan at 0, as in numpy
         return build.scale(a, 1.0 / c if c else math.copysign(math.inf, c))
@@ -184,7 +215,7 @@ def power(x: object, y: object) -> Node:
     exponent, base = _constant_scalar(y), _constant_scalar(x)
     if exponent is not None:
         c, dtype = exponent
-        a = as_node(x)
+        a = counts(as_node(x))
         if dtype is not None:
             a = build.astype(a, np.result_type(a.dtype, np.asarray(y)))
         if c == 1.0:
@@ -194,11 +225,11 @@ def power(x: object, y: object) -> Node:
         return call("power", a, c)
     if base is not None:
         c, dtype = base
-        b = as_node(y)
+        b = counts(as_node(y))
         if dtype is not None:
             b = build.astype(b, np.result_type(b.dtype, np.asarray(x)))
         return call("rpow", b, c)
-    return _pointwise("power", *_pair(x, y))
+    return _pointwise("power", *_numbers(x, y, "power"))
 
 
 # ------------------------------------------------------------------ comparisons and where

@@ -33,7 +33,7 @@ def _unary(name: str, registered: str | None = None) -> Callable[..., Any]:
 
     def function(x: object, /, out: None = None, *, dtype: DTypeArg = None, **unsupported: Any) -> Node:
         refuse(name, out, **unsupported)
-        return cast(call(entry, as_node(x)), dtype)
+        return call(entry, cast(as_node(x), dtype))  # numpy computes in dtype
 
     space = "tnp" if hasattr(np, name) else "ta"  # numpy's names live in tensorad.numpy
     function.__name__ = function.__qualname__ = name
@@ -166,7 +166,9 @@ def imag(val: object) -> Node:
 def _binary(name: str, build: Callable[[object, object], Node], doc: str) -> Callable[..., Any]:
     def function(x1: object, x2: object, /, out: None = None, *, dtype: DTypeArg = None, **unsupported: Any) -> Node:
         refuse(name, out, **unsupported)
-        return cast(build(x1, x2), dtype)
+        if dtype is None:
+            return build(x1, x2)
+        return build(cast(as_node(x1), dtype), cast(as_node(x2), dtype))  # numpy computes in dtype
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
