@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from tensorad._types import Labels, Shape
-from tensorad.errors import ShapeError
+from tensorad.errors import ShapeError, UnsupportedError
 from tensorad.ir.constants import float_key, fold_scales, promote, scalar
 from tensorad.ir.interning import interned
 from tensorad.ir.labels import LabelMerge, aligned_labels, canonical_labels, fresh_labels, rename_into
@@ -58,6 +58,11 @@ def contract(
     """
     size = _check_labels(a, s1, b, s2, s3, sizes)
     dtype, weak = (a.dtype, a.weak) if b is None else promote(a, b)
+    if dtype.kind == "b" and (scale != 1.0 or set(s1 + s2) - set(s3)):
+        raise UnsupportedError(
+            "a product that sums or scales boolean masks: numpy's value depends on the function "
+            "(np.dot gives a logical or, np.trace a count); cast the masks to float first: mask.astype(float)"
+        )
     if b is not None and _plain(a) and _plain(b):  # nothing dissolves, folds or distributes
         return _make([(a, s1), (b, s2)], s3, scale, tuple(size[label] for label in s3), dtype, size, weak)
     merge = LabelMerge()

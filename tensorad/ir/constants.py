@@ -56,9 +56,10 @@ def constant(value: object, weak: bool = False) -> Constant:
 
 
 def as_float(array: Array) -> Array:
-    """``array``, as float64 when its dtype is boolean or integer (as a constant or a
-    compiled function's argument is: tensorad computes in floating point)."""
-    return array.astype(np.float64) if array.dtype.kind in "biu" else array
+    """``array``, as float64 when its dtype is integer (as a constant or a compiled
+    function's argument is: tensorad computes in floating point); a boolean array stays a
+    mask, which arithmetic counts as 0.0 and 1.0."""
+    return array.astype(np.float64) if array.dtype.kind in "iu" else array
 
 
 def as_node(x: object) -> Node:

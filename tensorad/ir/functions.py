@@ -11,7 +11,7 @@ import numpy as np
 
 from tensorad._types import Shape
 from tensorad.errors import ShapeError
-from tensorad.ir.build import scale
+from tensorad.ir.build import astype, scale
 from tensorad.ir.constants import float_key, promote
 from tensorad.ir.interning import interned
 from tensorad.ir.nodes import Elementwise, GeneralUnary, Node, Pointwise
@@ -25,11 +25,12 @@ def elementwise(fn: str, x: Node, param: float | None = None, real: bool = False
     ``−softplus(−z)``: equal where both are finite, and finite (with a finite
     derivative) where the softmax or sigmoid underflows to 0.
     """
+    x = numbers(x)
     if fn == "log" and isinstance(x, GeneralUnary) and x.fn == "softmax":
         return general_unary("log_softmax", x.x, x.params, x.shape)
     if fn == "log" and isinstance(x, Elementwise) and x.fn == "sigmoid":
         return scale(elementwise("softplus", scale(x.x, -1.0)), -1.0)
-    dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
+    dtype = x.dtype
     if real and dtype.kind == "c":
         dtype = np.dtype(np.finfo(dtype).dtype)
     key = ("f", fn, id(x), float_key(param), real)
@@ -55,6 +56,12 @@ def pointwise(fn: str, args: tuple[Node, ...], param: float | None = None, mask:
     return interned(key, lambda: Pointwise(fn, tuple(args), param, shape, dtype, weak))
 
 
+def numbers(x: Node) -> Node:
+    """A function's operand as numbers: a boolean mask (or integer node) as float64 (numpy
+    would compute ``exp`` of a mask in float16)."""
+    return x if x.dtype.kind in "fc" else astype(x, np.dtype(np.float64))
+
+
 @dataclass(frozen=True, slots=True)
 class _Typed:
     """A dtype and weakness, as :func:`promote` reads them from a node."""
@@ -66,7 +73,7 @@ class _Typed:
 def general_unary(fn: str, x: Node, params: tuple[Any, ...], shape: Shape, real: bool = False) -> Node:
     """``fn(x)`` for a tensor-to-tensor map of the general-unary registry; ``real``: the
     result of a complex ``x`` is real (``norm``)."""
-    dtype = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
+    dtype = x.dtype
     if real and dtype.kind == "c":
         dtype = np.dtype(np.finfo(dtype).dtype)
     key = ("F", fn, id(x), params, real)

@@ -77,7 +77,7 @@ def _where(c: Array, a: Array, b: Array, param: float | None) -> Array:
     return np.asarray(np.where(c, a, b))
 
 
-register_pointwise(PointwiseFunction("where", _where, 3, _no_derivative, _where_jvp, _where_vjp))
+register_pointwise(PointwiseFunction("where", _where, 3, _no_derivative, _where_jvp, _where_vjp, conditions=1))
 
 
 # ------------------------------------------------------------------ power

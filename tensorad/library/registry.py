@@ -24,9 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from tensorad._types import Array, Labels, Shape
 from tensorad.errors import TensoradError
-from tensorad.ir.functions import elementwise, general_unary
+from tensorad.ir.build import astype
+from tensorad.ir.functions import elementwise, general_unary, numbers
 from tensorad.ir.functions import pointwise as build_pointwise
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
@@ -82,6 +85,7 @@ class GeneralUnaryFunction:
     jvp: Rule
     vjp: Rule
     real: bool = False  # real values for complex input (norm)
+    moves: bool = False  # only moves entries (reshape, crop, pad): a mask stays a mask
 
 
 GENERAL_UNARY: dict[str, GeneralUnaryFunction] = {}
@@ -92,6 +96,7 @@ def apply(name: str, x: Node, params: tuple[Any, ...] = ()) -> Node:
     if name not in GENERAL_UNARY:
         raise TensoradError(f"unknown general unary function {name!r}; known: {sorted(GENERAL_UNARY)}")
     entry = GENERAL_UNARY[name]
+    x = x if entry.moves else numbers(x)  # a function of a mask computes with 0.0 and 1.0
     return general_unary(name, x, params, entry.shape(x.shape, params), entry.real)
 
 
@@ -102,10 +107,11 @@ def register_general(
     jvp: Rule,
     vjp: Rule,
     real: bool = False,
+    moves: bool = False,
 ) -> None:
     """Add (or replace) the general unary entry ``name``; ``real``: its values are real for
-    complex input."""
-    GENERAL_UNARY[name] = GeneralUnaryFunction(name, impl, shape, jvp, vjp, real)
+    complex input; ``moves``: it only moves entries, so it keeps a mask boolean."""
+    GENERAL_UNARY[name] = GeneralUnaryFunction(name, impl, shape, jvp, vjp, real, moves)
 
 
 def seed_labels(x: Node, extra: Node, reserved: str = "") -> tuple[Labels, Labels]:
@@ -144,6 +150,7 @@ class PointwiseFunction:
     jvp: PointwiseJvp | None = None
     vjp: PointwiseVjp | None = None
     mask: bool = False
+    conditions: int = 0  # leading operands that are masks (where's condition), kept boolean
 
 
 POINTWISE: dict[str, PointwiseFunction] = {}
@@ -161,4 +168,9 @@ def pointwise(name: str, args: tuple[Node, ...], param: float | None = None) -> 
         raise TensoradError(f"unknown pointwise function {name!r}; known: {sorted(POINTWISE)}")
     if len(args) != entry.arity:
         raise TensoradError(f"{name} takes {entry.arity} operands, got {len(args)}")
+    if not entry.mask:  # a mask among the values counts as 0.0 and 1.0
+        args = tuple(
+            arg if k < entry.conditions or arg.dtype.kind in "fc" else astype(arg, np.dtype(np.float64))
+            for k, arg in enumerate(args)
+        )
     return build_pointwise(name, args, param, entry.mask)

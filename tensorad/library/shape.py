@@ -33,7 +33,7 @@ def _reshape_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node
     return apply("reshape", y_bar, (y_bar.shape[: y_bar.ndim - y.ndim] + x.shape,))
 
 
-register_general("reshape", lambda x, p: np.reshape(x, p[0]), _reshape_shape, _reshape_jvp, _reshape_vjp)
+register_general("reshape", lambda x, p: np.reshape(x, p[0]), _reshape_shape, _reshape_jvp, _reshape_vjp, moves=True)
 
 
 # ------------------------------------------------------------------ crop and pad: an adjoint pair
@@ -82,5 +82,6 @@ register_general(
     _crop_shape,
     _crop_jvp,
     _crop_vjp,
+    moves=True,
 )
-register_general("pad", lambda x, p: np.pad(x, p[0]) if p[0] else x, _pad_shape, _pad_jvp, _pad_vjp)
+register_general("pad", lambda x, p: np.pad(x, p[0]) if p[0] else x, _pad_shape, _pad_jvp, _pad_vjp, moves=True)

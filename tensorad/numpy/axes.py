@@ -250,4 +250,6 @@ def ravel(a: object, order: str = "C") -> Node:
         >>> tnp.ravel(np.arange(6.0).reshape(2, 3))
         array([0., 1., 2., 3., 4., 5.])
     """
+    if order not in ("C", "F"):
+        raise UnsupportedError(f"ravel: order={order!r} is not supported on traced values, only 'C' and 'F'")
     return reshape(a, -1, order=order)

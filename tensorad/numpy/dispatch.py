@@ -16,7 +16,7 @@ array([1., 1.])
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import scipy.special
@@ -106,11 +106,9 @@ def array_ufunc(self: object, ufunc: Any, method: str, *inputs: Any, **kwargs: A
     """NEP 13: numpy's universal function ``ufunc`` called with a traced value among ``inputs``."""
     function = UFUNCS.get(ufunc)
     if function is None or method != "__call__":
-        called = getattr(ufunc, "__name__", repr(ufunc)) + ("" if method == "__call__" else f".{method}")
-        raise UnsupportedError(
-            f"numpy.{called} is not supported on traced values; the supported functions are those of "
-            "tensorad.numpy (see tensorad.numpy.dispatch.UFUNCS and FUNCTIONS)"
-        )
+        name = getattr(ufunc, "__name__", repr(ufunc))
+        place = "scipy.special" if getattr(scipy.special, name, None) is ufunc else "numpy"
+        _unsupported(f"{place}.{name}" + ("" if method == "__call__" else f".{method}"))
     return function(*inputs, **kwargs)
 
 
@@ -118,10 +116,20 @@ def array_function(self: object, func: Any, types: Any, args: Any, kwargs: Any) 
     """NEP 18: numpy's function ``func`` called with a traced value among its arguments."""
     function = FUNCTIONS.get(func)
     if function is None:
-        module = getattr(func, "__module__", "numpy") or "numpy"
-        name = f"{'numpy.linalg' if module.endswith('linalg') else 'numpy'}.{getattr(func, '__name__', func)}"
-        raise UnsupportedError(
-            f"{name} is not supported on traced values; the supported functions are those of "
-            "tensorad.numpy (see tensorad.numpy.dispatch.FUNCTIONS)"
-        )
+        _unsupported(f"{public_module(func)}.{getattr(func, '__name__', func)}")
     return function(*args, **kwargs)
+
+
+def public_module(func: Any) -> str:
+    """The public module a numpy function is documented in: ``numpy.fft`` for
+    ``numpy.fft._pocketfft``, ``numpy`` for ``numpy._core.fromnumeric``."""
+    parts = (getattr(func, "__module__", None) or "numpy").split(".")
+    public = [part for part in parts[: next((k for k, part in enumerate(parts) if part.startswith("_")), len(parts))]]
+    return ".".join(public) or "numpy"
+
+
+def _unsupported(name: str) -> NoReturn:
+    raise UnsupportedError(
+        f"{name} is not supported on traced values; the supported functions are those of tensorad.numpy "
+        "and tensorad.scipy (see tensorad.numpy.dispatch.UFUNCS and FUNCTIONS)"
+    )

@@ -14,6 +14,9 @@ array([3., 4.])
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from tensorad.errors import OperandTypeError
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Node
 from tensorad.library.registry import apply
@@ -48,7 +51,35 @@ swapaxes = eager(axes.swapaxes)
 moveaxis = eager(axes.moveaxis)
 trace = eager(axes.trace)
 diagonal = eager(axes.diagonal)
-reshape = eager(axes.reshape)
+
+
+@eager
+def reshape(
+    a: object,
+    /,
+    shape: int | Sequence[int] | None = None,
+    order: str = "C",
+    *,
+    newshape: int | Sequence[int] | None = None,
+    copy: bool | None = None,
+) -> Node:
+    """``numpy.reshape(a, shape, order="C")`` (numpy 2's signature; ``newshape`` is its old
+    name, and ``copy`` changes nothing: tensorad values are never shared mutably).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.reshape(np.arange(6.0), shape=(3, 2), order="F")
+        array([[0., 3.],
+               [1., 4.],
+               [2., 5.]])
+    """
+    target = shape if shape is not None else newshape
+    if target is None:
+        raise OperandTypeError("reshape needs a shape")
+    return axes.reshape(a, target, order=order)
+
+
 ravel = eager(axes.ravel)
 squeeze = eager(axes.squeeze)
 expand_dims = eager(axes.expand_dims)

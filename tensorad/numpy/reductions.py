@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from tensorad._types import DTypeArg
-from tensorad.errors import UnsupportedError
-from tensorad.ir import build
+from tensorad.errors import OperandTypeError, UnsupportedError
+from tensorad.ir import build, constants
 from tensorad.ir.build import broadcast_to, contract
 from tensorad.ir.constants import as_node, scalar
 from tensorad.ir.labels import fresh_labels
-from tensorad.ir.nodes import Node
+from tensorad.ir.nodes import NODE_TYPES, Node
 from tensorad.library.registry import apply
-from tensorad.numpy.arithmetic import add, compare, divide, multiply
+from tensorad.numpy.arithmetic import add, compare, counts, divide
 from tensorad.numpy.arithmetic import where as where_
 from tensorad.numpy.axes import Axes, expand_dims, normalize_axes
 from tensorad.numpy.eager import cast, refuse
@@ -47,9 +49,9 @@ def sum(  # noqa: A001  (numpy's name)
         sum_j(x[j,i])
     """
     refuse("sum", out)
-    x = cast(as_node(a), dtype)
+    x = counts(cast(as_node(a), dtype))  # a mask's sum counts (float64; numpy: int64)
     if where is not None:
-        x = multiply(x, where)
+        x = where_(_mask("sum", where), x, 0.0)  # left-out entries never enter, even inf
     axes = normalize_axes(axis, x.ndim)
     labels = fresh_labels(x.ndim)
     if not keepdims:
@@ -80,33 +82,44 @@ def mean(
         array([0.25, 0.25, 0.25, 0.25])
     """
     refuse("mean", out)
-    x = cast(as_node(a), dtype)
+    x = counts(cast(as_node(a), dtype))
     if where is not None:
-        mask = multiply(where, broadcast_to(scalar(1.0, x.dtype), x.shape))
-        return divide(sum(x, axis, keepdims=keepdims, where=mask), sum(mask, axis, keepdims=keepdims))
+        kept = _mask("mean", where)
+        ones = broadcast_to(scalar(1.0, x.dtype), x.shape)
+        return divide(sum(x, axis, keepdims=keepdims, where=kept), sum(ones, axis, keepdims=keepdims, where=kept))
     count = math.prod(x.shape[k] for k in normalize_axes(axis, x.ndim))
     return build.scale(sum(x, axis, keepdims=keepdims), 1.0 / count if count else math.nan)
 
 
 def _extreme(name: str, a: object, axis: Axes, out: None, keepdims: bool, initial: float | None, where: object) -> Node:
     refuse(name, out)
-    x = as_node(a)
+    x = counts(as_node(a))
     if where is not None:
         if initial is None:
             raise UnsupportedError(f"{name} with where= needs initial= (as in numpy)")
-        x = where_(where, x, initial)
+        x = where_(_mask(name, where), x, initial)
     axes = normalize_axes(axis, x.ndim)
-    if any(x.shape[k] == 0 for k in axes) and initial is None:
-        raise UnsupportedError(f"{name} of an empty axis has no value: pass initial= (as in numpy)")
-    result = apply(name, x, (axes,)) if axes else x
-    if initial is not None:
-        bound = broadcast_to(scalar(float(initial), result.dtype), result.shape)
-        result = where_(_compare(name, result, bound), result, bound)
+    if any(x.shape[k] == 0 for k in axes):
+        if initial is None:
+            raise UnsupportedError(f"{name} of an empty axis has no value: pass initial= (as in numpy)")
+        kept = tuple(n for k, n in enumerate(x.shape) if k not in axes)
+        result = broadcast_to(scalar(float(initial), x.dtype), kept)  # numpy: initial, no derivative
+    else:
+        result = apply(name, x, (axes,)) if axes else x
+        if initial is not None:
+            # initial where it beats the result; the result where it ties, or is nan (as numpy)
+            bound = broadcast_to(scalar(float(initial), result.dtype), result.shape)
+            beaten = compare("less" if name == "max" else "greater", result, bound)
+            result = where_(beaten, bound, result)
     return expand_dims(result, axes) if keepdims and axes else result
 
 
-def _compare(name: str, result: Node, bound: Node) -> Node:
-    return compare("greater" if name == "max" else "less", result, bound)
+def _mask(name: str, where: object) -> Node:
+    """numpy's ``where=`` argument: a boolean mask (numpy refuses anything else)."""
+    mask = where if isinstance(where, NODE_TYPES) else constants.constant(np.asarray(where))
+    if mask.dtype.kind != "b":
+        raise OperandTypeError(f"{name}: where= must be a boolean mask, got dtype {mask.dtype}")
+    return mask
 
 
 def max(  # noqa: A001  (numpy's name)

@@ -115,6 +115,8 @@ def fuse(outer: Node, single_use: bool) -> Node:
     if not (isinstance(outer, Contraction) and outer.b is None and not outer.is_structural):
         return outer
     inner = outer.a
+    if inner.dtype != outer.dtype:  # a cast stays where it is: the product runs in its own dtype
+        return outer
     reducing = outer.size < inner.size
     if isinstance(inner, Add) and reducing:
         terms = build.flat_terms(inner)
