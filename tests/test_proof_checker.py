@@ -407,6 +407,9 @@ LIMIT_CASES = indices(["s1", "s3", "s2"], disjoint={"s3": "s1", "s2": "s1 s3"})
 def test_wrong_derivatives_fail_the_taylor_test(idx: Indices, factor: float, seed: int) -> None:
     assume(all(n >= 1 for n in idx.sizes.values()))  # with a size-0 axis there is nothing to differentiate
     C, x, D = nonlinear(idx)
+    # where the first-order term is invisible along this h (D ≈ 0 at the drawn point: found
+    # by Hypothesis for a scalar x), −D and 2D are as right as D: no test can tell them apart
+    assume(taylor_test(Limit(C, x, D, "the derivative"), np.random.default_rng(seed)).derivative_visible)
     with pytest.raises(ProofError, match=r"remainder converges at rate"):
         check_limit(Limit(C, x, factor * D, f"{factor} × the derivative"), np.random.default_rng(seed))
 

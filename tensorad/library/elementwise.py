@@ -14,11 +14,10 @@ import numpy as np
 import scipy.special
 
 from tensorad._types import Array
-from tensorad.errors import UnsupportedError
 from tensorad.ir.build import broadcast_to, scale
 from tensorad.ir.constants import scalar
 from tensorad.ir.nodes import Node
-from tensorad.library.registry import call, register_elementwise
+from tensorad.library.registry import call, real_only, register_elementwise
 
 
 def _sigmoid(x: Array, _: float | None) -> Array:
@@ -44,7 +43,7 @@ register_elementwise("sqrt", lambda x, _: np.sqrt(x), lambda x, y, _: 0.5 * call
 register_elementwise("square", lambda x, _: np.square(x), lambda x, y, _: scale(x, 2.0))
 register_elementwise("reciprocal", lambda x, _: np.reciprocal(x), lambda x, y, _: -call("square", y))
 register_elementwise("abs", lambda x, _: np.abs(x), lambda x, y, _: _abs_derivative(x), real=True)
-register_elementwise("sign", lambda x, _: np.sign(x), lambda x, y, _: None)
+register_elementwise("sign", lambda x, _: np.sign(x), lambda x, y, _: _sign_derivative(x))
 register_elementwise(
     "erf",
     lambda x, _: scipy.special.erf(x),
@@ -55,12 +54,13 @@ register_elementwise(
 def _abs_derivative(x: Node) -> Node:
     """``sign(x)`` for real ``x``; ``|z|`` of a complex ``z`` is not complex-differentiable
     (its derivative is not a complex-linear map), so it is refused."""
-    if x.dtype.kind == "c":
-        raise UnsupportedError(
-            "abs of a complex array has no complex derivative (it is not holomorphic); "
-            "differentiate a real function of the real and imaginary parts instead"
-        )
+    real_only("abs", x)
     return call("sign", x)
+
+
+def _sign_derivative(x: Node) -> None:
+    """0 for real ``x``; ``z/|z|`` is not holomorphic, so refused for complex ``z``."""
+    real_only("sign", x)
 
 
 def _power_impl(x: Array, c: float | None) -> Array:

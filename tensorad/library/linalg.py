@@ -16,7 +16,7 @@ from tensorad._types import Array, Shape
 from tensorad.errors import ShapeError
 from tensorad.ir.build import contract
 from tensorad.ir.nodes import Node
-from tensorad.library.registry import apply, register_general, seed_labels
+from tensorad.library.registry import apply, real_only, register_general, seed_labels
 
 
 def _upcast_half(impl: Callable[[Array], Array]) -> Callable[[Array, tuple[Any, ...]], Array]:
@@ -58,7 +58,14 @@ def _logdet(x: Array) -> Array:
 
 
 def _logdet_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
-    """``Ċ_{s4} = A⁻¹_{ji} Ȧ_{ij s4}`` (Jacobi's formula)."""
+    """``Ċ_{s4} = A⁻¹_{ji} Ȧ_{ij s4}`` (Jacobi's formula); log|det| of a complex matrix is
+    not holomorphic (refused)."""
+    real_only("logdet", x)
+    return _jacobi(x, x_dot)
+
+
+def _jacobi(x: Node, x_dot: Node) -> Node:
+    """``A⁻¹_{ji} Ȧ_{ij s4}``: the derivative of log det, and of det divided by det."""
     b, e = seed_labels(x, x_dot, "ij")
     b = b[:-2]
     return contract(apply("inv", x), b + "ji", x_dot, b + "ij" + e, b + e)
@@ -66,24 +73,30 @@ def _logdet_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
 
 def _logdet_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     """``Ā_{s4 ij} = C̄_{s4} A⁻¹_{ji}``: the gradient of log|det A| is A⁻ᵀ."""
+    real_only("logdet", x)
+    return _jacobi_adjoint(x, y, y_bar)
+
+
+def _jacobi_adjoint(x: Node, y: Node, y_bar: Node) -> Node:
+    """``C̄_{s4} A⁻¹_{ji}``, the adjoint of :func:`_jacobi`."""
     b, e = seed_labels(y, y_bar, "ij")
     return contract(y_bar, e + b, apply("inv", x), b + "ji", e + b + "ij")
 
 
-register_general("logdet", _upcast_half(_logdet), _square_shape("logdet"), _logdet_jvp, _logdet_vjp)
+register_general("logdet", _upcast_half(_logdet), _square_shape("logdet"), _logdet_jvp, _logdet_vjp, real=True)
 
 
 def _det_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
     """``Ċ_{s4} = det(A) A⁻¹_{ji} Ȧ_{ij s4}``."""
     b, e = seed_labels(y, x_dot, "ij")
     e = e[2:]
-    return contract(y, b, _logdet_jvp(x, y, x_dot, params), b + e, b + e)
+    return contract(y, b, _jacobi(x, x_dot), b + e, b + e)
 
 
 def _det_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     """``Ā_{s4 ij} = C̄_{s4} det(A) A⁻¹_{ji}``."""
     b, e = seed_labels(y, y_bar, "ij")
-    return _logdet_vjp(x, y, contract(y_bar, e + b, y, b, e + b), params)
+    return _jacobi_adjoint(x, y, contract(y_bar, e + b, y, b, e + b))
 
 
 register_general("det", _upcast_half(np.linalg.det), _square_shape("det"), _det_jvp, _det_vjp)

@@ -13,11 +13,10 @@ import numpy as np
 import scipy.special
 
 from tensorad._types import Array, Labels, Shape
-from tensorad.errors import UnsupportedError
 from tensorad.ir.build import astype, contract
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
-from tensorad.library.registry import apply, call, pointwise, register_general
+from tensorad.library.registry import apply, call, pointwise, real_only, register_general
 
 
 def _axes_labels(x: Node, params: tuple[Any, ...]) -> tuple[Labels, Labels]:
@@ -107,7 +106,7 @@ register_general(
 
 def _norm_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
     """``Ċ = Σ_axis A ⊙ Ȧ / C``."""
-    _real_input("norm", x)
+    real_only("norm", x)
     own, kept = _axes_labels(x, params)
     e = fresh_labels(x_dot.ndim - x.ndim, own)
     t = contract(x, own, x_dot, own + e, kept + e)
@@ -116,19 +115,11 @@ def _norm_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
 
 def _norm_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     """``Ā = (C̄ / C) ⊗ A``."""
-    _real_input("norm", x)
+    real_only("norm", x)
     own, kept = _axes_labels(x, params)
     e = fresh_labels(y_bar.ndim - y.ndim, own)
     t = contract(y_bar, e + kept, call("reciprocal", y), kept, e + kept)
     return contract(t, e + kept, x, own, e + own)
-
-
-def _real_input(name: str, x: Node) -> None:
-    if x.dtype.kind == "c":
-        raise UnsupportedError(
-            f"{name} of a complex array has no complex derivative (|z| is not holomorphic); "
-            "differentiate a real function of the real and imaginary parts instead"
-        )
 
 
 def _norm(x: Array, params: tuple[Any, ...]) -> Array:
@@ -155,7 +146,7 @@ def _arg_extreme(x: Node, y: Node, params: tuple[Any, ...]) -> Node:
 
 def _extreme_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
     """``Ċ = Σ_axis w ⊙ Ȧ``, ``w`` the arg-extremum weights (:func:`_arg_extreme`)."""
-    _real_input("max and min", x)
+    real_only("max and min", x)
     own, kept = _axes_labels(x, params)
     e = fresh_labels(x_dot.ndim - x.ndim, own)
     return contract(_arg_extreme(x, y, params), own, x_dot, own + e, kept + e)
@@ -163,7 +154,7 @@ def _extreme_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node
 
 def _extreme_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     """``Ā = C̄ ⊗ w``: the cotangent goes to the extremum (ties share it)."""
-    _real_input("max and min", x)
+    real_only("max and min", x)
     own, kept = _axes_labels(x, params)
     e = fresh_labels(y_bar.ndim - y.ndim, own)
     return contract(y_bar, e + kept, _arg_extreme(x, y, params), own, e + own)

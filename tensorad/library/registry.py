@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from tensorad._types import Array, Labels, Shape
-from tensorad.errors import TensoradError
+from tensorad.errors import TensoradError, UnsupportedError
 from tensorad.ir.build import astype
 from tensorad.ir.functions import elementwise, general_unary, numbers
 from tensorad.ir.functions import pointwise as build_pointwise
@@ -112,6 +112,17 @@ def register_general(
     """Add (or replace) the general unary entry ``name``; ``real``: its values are real for
     complex input; ``moves``: it only moves entries, so it keeps a mask boolean."""
     GENERAL_UNARY[name] = GeneralUnaryFunction(name, impl, shape, jvp, vjp, real, moves)
+
+
+def real_only(name: str, x: Node) -> None:
+    """Refuse the derivative of a function that is not holomorphic at a complex ``x``
+    (``abs``, ``sign``, ``norm``, ``logdet`` = log|det|, ``max``): it has no complex
+    derivative, and tensorad does not pick a convention (JAX's, PyTorch's) for one."""
+    if x.dtype.kind == "c":
+        raise UnsupportedError(
+            f"{name} of a complex array has no complex derivative (it is not holomorphic); "
+            "differentiate a real function of the real and imaginary parts instead"
+        )
 
 
 def seed_labels(x: Node, extra: Node, reserved: str = "") -> tuple[Labels, Labels]:

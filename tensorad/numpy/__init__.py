@@ -61,6 +61,7 @@ from tensorad.numpy.ufuncs import (
     equal,
     exp,
     expm1,
+    float_power,
     greater,
     greater_equal,
     imag,
@@ -92,9 +93,10 @@ install()
 
 __all__ = [
     "abs", "absolute", "add", "amax", "amin", "array", "asarray", "conj", "conjugate", "copy", "cos", "cosh",
-    "diagonal", "divide", "dot", "einsum", "equal", "exp", "expand_dims", "expm1", "full_like", "greater",
-    "greater_equal", "imag", "inner", "less", "less_equal", "linalg", "log", "log1p", "matmul", "max", "mean",
-    "min", "moveaxis", "multiply", "negative", "not_equal", "ones_like", "outer", "pad", "positive", "power", "ravel",
-    "real", "reciprocal", "reshape", "sign", "sin", "sinh", "sqrt", "square", "squeeze", "subtract", "sum",
-    "swapaxes", "tan", "tanh", "tensordot", "trace", "transpose", "true_divide", "vdot", "where", "zeros_like",
+    "diagonal", "divide", "dot", "einsum", "equal", "exp", "expand_dims", "expm1", "float_power", "full_like",
+    "greater", "greater_equal", "imag", "inner", "less", "less_equal", "linalg", "log", "log1p", "matmul",
+    "max", "mean", "min", "moveaxis", "multiply", "negative", "not_equal", "ones_like", "outer", "pad",
+    "positive", "power", "ravel", "real", "reciprocal", "reshape", "sign", "sin", "sinh", "sqrt", "square",
+    "squeeze", "subtract", "sum", "swapaxes", "tan", "tanh", "tensordot", "trace", "transpose", "true_divide",
+    "vdot", "where", "zeros_like",
 ]  # fmt: skip

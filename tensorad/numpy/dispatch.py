@@ -30,7 +30,7 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
     np.multiply: ufuncs.multiply,
     np.divide: ufuncs.divide,
     np.power: ufuncs.power,
-    np.float_power: ufuncs.power,
+    np.float_power: ufuncs.float_power,
     np.negative: ufuncs.negative,
     np.positive: ufuncs.positive,
     np.matmul: ufuncs.matmul,

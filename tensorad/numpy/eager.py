@@ -105,4 +105,9 @@ def cast(node: Node, dtype: DTypeArg) -> Node:
         raise OperandTypeError(f"{dtype!r} is not a dtype") from None
     if target.kind not in "fc":
         raise OperandTypeError(f"dtype={target} is not supported: tensorad computes in float or complex dtypes")
+    if node.dtype.kind == "c" and target.kind == "f":
+        raise UnsupportedError(
+            f"casting complex to {target} drops the imaginary part, which has no complex derivative; "
+            "differentiate a real function of the real and imaginary parts instead"
+        )
     return astype(node, target)

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn, cast
 
+import numpy as np
+
 from tensorad._types import Array, DTypeArg
 from tensorad.errors import TensoradError, UnsupportedError
 from tensorad.ir.nodes import Expr, Node
@@ -167,9 +169,30 @@ def immutable(self: Expr, index: object, value: object) -> NoReturn:
 
 def no_array(self: Expr, dtype: object = None, copy: object = None) -> NoReturn:
     raise UnsupportedError(
-        "a traced tensorad expression has no values yet, so numpy cannot turn it into an array: "
-        "call numpy's functions on it (they dispatch to tensorad.numpy) instead of np.asarray or np.array"
+        "a traced tensorad expression has no values yet, so numpy cannot turn it into an array "
+        "(np.asarray, np.array, or a function that does not dispatch, as scipy's mostly do): call "
+        "numpy's functions on it, or tensorad.numpy's and tensorad.scipy's (tensorad.scipy.special.logsumexp …)"
     )
+
+
+def _unsupported(name: str) -> Any:
+    """What an ndarray attribute or operator tensorad does not support becomes on a node:
+    a property that raises :class:`UnsupportedError` naming it (not an AttributeError)."""
+
+    def refuse(self: Expr, *args: Any, **kwargs: Any) -> NoReturn:
+        raise UnsupportedError(
+            f"ndarray.{name} is not supported on traced values; see tensorad.numpy for what is "
+            "(docs: 'Differentiating numpy code')"
+        )
+
+    return refuse
+
+
+UNSUPPORTED_OPERATORS = (
+    "and", "or", "xor", "invert", "floordiv", "mod", "divmod", "lshift", "rshift", "round", "dlpack",
+    "dlpack_device", "rand", "ror", "rxor", "rfloordiv", "rmod", "rdivmod", "rlshift", "rrshift",
+)  # fmt: skip
+"""Operators of ndarray that traced values refuse by name (``x & y``, ``x // 2``, ``round(x)`` …)."""
 
 
 def _concrete(kind: str) -> Callable[[Expr], NoReturn]:
@@ -277,4 +300,9 @@ def install() -> None:
         setattr(Expr, f"__r{name}__", _binary(op, reflected=True))
     for name, ufunc in COMPARISONS.items():
         setattr(Expr, f"__{name}__", _comparison(ufunc))
+    for name in UNSUPPORTED_OPERATORS:
+        setattr(Expr, f"__{name}__", _unsupported(f"__{name}__"))
+    for name in dir(np.ndarray):  # the rest of ndarray's public attributes, refused by name
+        if not name.startswith("_") and not hasattr(Expr, name):
+            setattr(Expr, name, property(_unsupported(name)))
     Expr.__hash__ = object.__hash__  # type: ignore[method-assign]  # by identity, though == compares values

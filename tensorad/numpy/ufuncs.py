@@ -184,6 +184,26 @@ power = _binary("power", arithmetic.power, arithmetic.power.__doc__ or "")
 matmul = _binary("matmul", products.matmul, products.matmul.__doc__ or "")
 
 
+def _double(x: object) -> Node:
+    """``x`` in double precision: float64, or complex128 for complex ``x``."""
+    node = as_node(x)
+    return cast(node, np.complex128 if node.dtype.kind == "c" else np.float64)
+
+
+float_power = _binary(
+    "float_power",
+    lambda x1, x2: arithmetic.power(_double(x1), _double(x2)),
+    """``x1 ** x2`` in double precision, as ``numpy.float_power`` (float32 operands give float64).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.float_power(np.array([2.0, 3.0], np.float32), 2)
+        array([4., 9.])
+    """,
+)
+
+
 def _comparison(name: str, symbol: str) -> Callable[..., Any]:
     example = np.array([1.0, 2.0, 3.0])
     return _binary(

@@ -9,9 +9,11 @@ at scipy's places, with scipy's arguments, on traced values and arrays.
 
 from __future__ import annotations
 
+import numpy as np
+
 from tensorad.errors import UnsupportedError
 from tensorad.ir.constants import as_node
-from tensorad.ir.nodes import Node
+from tensorad.ir.nodes import NODE_TYPES, Node
 from tensorad.library.registry import call
 from tensorad.numpy import arithmetic
 from tensorad.numpy.axes import Axes, expand_dims, normalize_axes
@@ -43,6 +45,10 @@ def logsumexp(
         raise UnsupportedError("logsumexp: return_sign=True is not supported")
     x = as_node(a)
     if b is not None:
+        if isinstance(b, NODE_TYPES) or np.any(np.asarray(b) < 0):
+            raise UnsupportedError(
+                "logsumexp: b must be a constant with no negative entry (a negative sum needs return_sign)"
+            )
         x = arithmetic.add(x, call("log", as_node(b)))
     axes = normalize_axes(axis, x.ndim)
     result = general("logsumexp", x, axes)
