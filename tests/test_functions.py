@@ -119,6 +119,7 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
     "rpow": lambda x, c: ta.power(c, x),
     "crop": lambda x, p: functions.getitem(x, tuple(slice(a, b) for a, b in p[0])),
     "pad": lambda x, p: tnp.pad(x, p[0]),
+    "flip": lambda x, p: functions.getitem(x, tuple(slice(None, None, -1 if k in p[0] else 1) for k in range(x.ndim))),
 }
 """How the public API reaches an entry that has no ``ta.<name>`` of its own."""
 
@@ -148,6 +149,7 @@ GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
         (lambda x, p: np.pad(x, p[0]), between(-2, 2, (3, 4)), (widths,))
         for widths in [((1, 0), (0, 2)), ((0, 0), (3, 1))]
     ],
+    "flip": [(lambda x, p: np.flip(x, p[0]), between(-2, 2, (3, 4)), (axes,)) for axes in [(0,), (1,), (0, 1)]],
     "max": [(lambda x, p: np.max(x, axis=p[0]), between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
     "min": [(lambda x, p: np.min(x, axis=p[0]), between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
 }

@@ -24,6 +24,7 @@ MASK = RNG.uniform(-1.0, 1.0, (3, 4)) > 0.0
 # name -> (tensorad function of (a, b), numpy oracle of (a, b)); a in [0.5, 2], b in [-1.5, 1.5]
 CASES: dict[str, tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any]]] = {
     "power": (lambda a, b: tnp.power(a, b), np.power),
+    "divide": (lambda a, b: tnp.divide(a, b), np.divide),
     "where": (lambda a, b: tnp.where(MASK, a, b), lambda a, b: np.where(MASK, a, b)),
     **{
         name: (lambda a, b, name=name: getattr(tnp, name)(a, b), lambda a, b, ufunc=ufunc: ufunc(a, b))

@@ -437,5 +437,5 @@ def test_the_budget_covers_constant_arithmetic_copies_of_constants_and_slices() 
             ta.power(np.ones((3000, 1)), np.ones((1, 3000)))
         with pytest.raises(ta.MemoryBudgetError, match="a copy of a constant"):
             ta.jit(lambda v: ta.sum(v * np.ones((1000, 1000))))(np.ones(1000))
-        with pytest.raises(ta.MemoryBudgetError, match="selection matrix"):
-            ta.Variable("x", (100_000,))[::2]
+        x = np.arange(100_000.0)  # a strided slice takes no selection matrix (it would be 40 GB)
+        np.testing.assert_array_equal(ta.jit(lambda v: v[::-3])(x), x[::-3])

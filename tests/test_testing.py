@@ -69,6 +69,7 @@ GENERAL_DOMAINS: dict[str, list[tuple[Sampler, tuple[Any, ...]]]] = {
     "reshape": [(between(-2, 2, (3, 4)), (shape,)) for shape in [(2, 6), (12,), (4, 1, 3)]],
     "max": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
     "min": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
+    "flip": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(0,), (1,), (0, 1)]],
     "crop": [(between(-2, 2, (3, 4)), (windows,)) for windows in [((1, 3), (0, 4)), ((0, 1), (2, 3))]],
     "pad": [(between(-2, 2, (3, 4)), (widths,)) for widths in [((1, 0), (0, 2)), ((0, 0), (3, 1))]],
 }

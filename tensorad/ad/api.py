@@ -22,6 +22,7 @@ from tensorad.ad.jit import jit
 from tensorad.ad.reverse import pullback
 from tensorad.errors import OperandTypeError, ShapeError
 from tensorad.ir import constants, seeds
+from tensorad.ir.build import astype
 from tensorad.ir.constants import as_node
 from tensorad.ir.graph import variables
 from tensorad.ir.nodes import NODE_TYPES, Node, Variable
@@ -160,6 +161,19 @@ def _or_zeros(node: Node | None, shape: tuple[int, ...], dtype: np.dtype[Any]) -
     return seeds.zeros(shape, dtype) if node is None else node
 
 
+def _like(node: Node, dtype: np.dtype[Any]) -> Node:
+    """``node`` in the precision of ``dtype`` (JAX's convention: a tangent has its output's
+    dtype, a cotangent its input's), when both are real or both complex."""
+    return astype(node, dtype) if node.dtype != dtype and node.dtype.kind == dtype.kind else node
+
+
+def _cotangent(bar: Node | None, x: Variable) -> Node:
+    """The cotangent of the input ``x``: zeros when nothing reached it, in ``x``'s precision
+    (a weakly typed Python float's cotangent keeps the precision it was computed in)."""
+    node = _or_zeros(bar, x.shape, x.dtype)
+    return node if x.weak else _like(node, x.dtype)
+
+
 def _block(d: Node | None, y: Node, x: Variable) -> Node:
     """The Jacobian block ∂y/∂x, shape ``y.shape + x.shape`` (zeros when ``d`` is None)."""
     return _or_zeros(d, y.shape + x.shape, np.result_type(y.dtype, x.dtype))
@@ -204,7 +218,7 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
         tangent_inputs.append(t_in)
     seeds = {i.variable: t.variable for i, t in zip(trace.inputs, tangent_inputs, strict=True)}
     dots = pushforward(trace.outputs, seeds)
-    dots_full = [_or_zeros(d, o.shape, o.dtype) for d, o in zip(dots, trace.outputs, strict=True)]
+    dots_full = [_like(_or_zeros(d, o.shape, o.dtype), o.dtype) for d, o in zip(dots, trace.outputs, strict=True)]
     values = _apply(trace.outputs + dots_full, trace.inputs + tangent_inputs)
     n = len(trace.outputs)
     return unflatten(trace.out_tree, values[:n]), unflatten(trace.out_tree, values[n:])
@@ -285,7 +299,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
             if c.variable.shape != y.shape:
                 raise ShapeError(f"cotangent {k} has shape {c.variable.shape}, the output has shape {y.shape}")
         bars = pullback(trace.outputs, [c.variable for c in ct_inputs], [i.variable for i in trace.inputs])
-        nodes = [_or_zeros(b, i.variable.shape, i.variable.dtype) for b, i in zip(bars, trace.inputs, strict=True)]
+        nodes = [_cotangent(b, i.variable) for b, i in zip(bars, trace.inputs, strict=True)]
         env = _concrete(nodes, trace.inputs + ct_inputs)
         if env is None:
             values = _apply(nodes, trace.inputs + ct_inputs)
@@ -309,7 +323,7 @@ def _gradient(
         raise OperandTypeError(f"grad requires a scalar output; fun returned shapes {shapes}")
     (y,) = trace.outputs
     bars = pullback([y], [constants.scalar(1.0, y.dtype)], [i.variable for i in trace.inputs])
-    nodes = [_or_zeros(b, i.variable.shape, i.variable.dtype) for b, i in zip(bars, trace.inputs, strict=True)]
+    nodes = [_cotangent(b, i.variable) for b, i in zip(bars, trace.inputs, strict=True)]
     value, *grads = _apply([y, *nodes], trace.inputs)
     if has_aux:
         value = (value, _finish_aux(trace))

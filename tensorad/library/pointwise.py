@@ -105,3 +105,17 @@ def _power(x: Array, e: Array, _: float | None) -> Array:
 
 
 register_pointwise(PointwiseFunction("power", _power, 2, _power_partials))
+
+
+# ------------------------------------------------------------------ divide
+
+
+def _divide_partials(args: tuple[Node, ...], y: Node, param: float | None) -> tuple[Node | None, ...]:
+    """``∂(a/b)/∂a = 1/b``, ``∂(a/b)/∂b = −(a/b)/b``."""
+    _, b = args
+    labels = fresh_labels(y.ndim)
+    inverse = call("reciprocal", b)
+    return inverse, contract(y, labels, inverse, labels, labels, scale=-1.0)
+
+
+register_pointwise(PointwiseFunction("divide", lambda a, b, _: np.asarray(np.divide(a, b)), 2, _divide_partials))

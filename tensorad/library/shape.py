@@ -85,3 +85,27 @@ register_general(
     moves=True,
 )
 register_general("pad", lambda x, p: np.pad(x, p[0]) if p[0] else x, _pad_shape, _pad_jvp, _pad_vjp, moves=True)
+
+
+# ------------------------------------------------------------------ flip: its own adjoint
+
+
+def _flip_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """``Ċ = flip(Ȧ)`` along the same axes (the trailing s4 axes are not flipped)."""
+    return apply("flip", x_dot, params)
+
+
+def _flip_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā = flip(C̄)``: reversing an axis is a symmetric permutation, its own adjoint
+    (``⟨flip(A), C̄⟩ = ⟨A, flip(C̄)⟩``); the axes shift past the leading s4 axes."""
+    lead = y_bar.ndim - y.ndim
+    return apply("flip", y_bar, (tuple(axis + lead for axis in params[0]),))
+
+
+def _flip_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
+    if any(not 0 <= axis < len(x) for axis in params[0]):
+        raise ShapeError(f"flip axes {params[0]} do not fit an array of shape {x}")
+    return x
+
+
+register_general("flip", lambda x, p: np.flip(x, p[0]), _flip_shape, _flip_jvp, _flip_vjp, moves=True)

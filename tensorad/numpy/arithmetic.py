@@ -176,10 +176,12 @@ def divide(x: object, y: object) -> Node:
         array([-1.  , -0.25])
     """
     a, b = _numbers(x, y, "divide")
-    if _scales(y, a):
-        c = float(y)  # x / ±0.0 is ±inf, nan at 0, as in numpy
+    if _scales(y, a) and (float(y) == 0.0 or abs(math.frexp(float(y))[0]) == 0.5):
+        c = float(y)  # a power of two: x · (1/c) is x / c exactly; x / ±0.0 is ±inf, nan at 0
         return build.scale(a, 1.0 / c if c else math.copysign(math.inf, c))
-    return multiply(a, call("reciprocal", b))
+    if _real_number(x) and float(x) == 1.0:
+        return call("reciprocal", b)
+    return _pointwise("divide", a, b)  # correctly rounded, as numpy's: x / x is 1
 
 
 _NAMED_POWERS = {2.0: "square", -1.0: "reciprocal", 0.5: "sqrt"}

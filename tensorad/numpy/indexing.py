@@ -17,7 +17,6 @@ from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
 from tensorad.library.registry import apply
-from tensorad.run import budget
 
 
 def getitem(x: object, index: object) -> Node:
@@ -46,13 +45,14 @@ def getitem(x: object, index: object) -> Node:
 
 
 def _select(a: Node, items: list[object]) -> Node:
-    """One window (``crop``) for the integers and unit-step slices, a 0/1 selection
-    matrix for each other slice, then one contraction that drops the integers' axes and
-    inserts the ``None`` ones."""
+    """One window (``crop``) around what each integer and slice keeps, every ``|step|``-th
+    entry of a strided slice taken by a reshape (never a selection matrix: nothing is
+    multiplied by 0, so an inf elsewhere stays out), ``flip`` for a negative step, then one
+    contraction that drops the integers' axes and inserts the ``None`` ones."""
     labels = fresh_labels(a.ndim)
-    spare = iter(fresh_labels(2 * len(items) + a.ndim, labels))
+    spare = iter(fresh_labels(len(items), labels))
     windows: list[tuple[int, int]] = []
-    strided: list[tuple[int, range]] = []
+    strided: list[tuple[int, int, bool]] = []
     out, sizes = "", {}
     for item in items:
         if item is None:
@@ -63,12 +63,11 @@ def _select(a: Node, items: list[object]) -> Node:
         n = a.shape[axis]
         if isinstance(item, slice):
             picks = range(n)[item]
-            if picks.step == 1 or len(picks) <= 1:
-                start = picks.start if picks else 0
-                windows.append((start, start + len(picks)))
-            else:
-                windows.append((0, n))
-                strided.append((axis, picks))
+            ascending = picks if picks.step > 0 else picks[::-1]
+            start = ascending.start if picks else 0
+            windows.append((start, ascending[-1] + 1 if picks else 0))
+            if len(picks) > 1 and (abs(picks.step) > 1 or picks.step < 0):
+                strided.append((axis, abs(picks.step), picks.step < 0))
             out += labels[axis]
         else:
             assert isinstance(item, (int, np.integer))
@@ -79,16 +78,22 @@ def _select(a: Node, items: list[object]) -> Node:
     result = a
     if any(window != (0, n) for window, n in zip(windows, a.shape, strict=True)):
         result = apply("crop", a, (tuple(windows),))
-    current = labels
-    for axis, picks in strided:
-        n, label, new = a.shape[axis], labels[axis], next(spare)
-        budget.check(f"the selection matrix of a slice of axis {axis}", (len(picks), n), a.dtype)
-        matrix = np.zeros((len(picks), n), dtype=a.dtype)
-        matrix[np.arange(len(picks)), list(picks)] = 1.0
-        target = current.replace(label, new)
-        result = contract(result, current, constants.constant(matrix), new + label, target)
-        current, out = target, out.replace(label, new)
-    return contract(result, current, None, "", out, sizes=sizes)
+    for axis, step, backwards in strided:
+        result = _every(result, axis, step) if step > 1 else result
+        result = apply("flip", result, ((axis,),)) if backwards else result
+    return contract(result, labels, None, "", out, sizes=sizes)
+
+
+def _every(x: Node, axis: int, step: int) -> Node:
+    """Entries ``0, step, 2·step, …`` of ``axis``, whose length is ``(m − 1)·step + 1``:
+    padded to ``m·step``, reshaped to ``(m, step)``, the first column kept."""
+    m = (x.shape[axis] - 1) // step + 1
+    before, after = x.shape[:axis], x.shape[axis + 1 :]
+    widths = tuple((0, m * step - x.shape[axis]) if k == axis else (0, 0) for k in range(x.ndim))
+    padded = apply("pad", x, (widths,)) if any(b for _, b in widths) else x
+    grid = apply("reshape", padded, ((*before, m, step, *after),))
+    column = apply("crop", grid, (tuple((0, 1) if k == axis + 1 else (0, n) for k, n in enumerate(grid.shape)),))
+    return apply("reshape", column, ((*before, m, *after),))
 
 
 def pad(array: object, pad_width: object, mode: str = "constant", *, constant_values: float = 0.0) -> Node:

@@ -13,7 +13,7 @@ import numpy as np
 
 from tensorad._types import DTypeArg
 from tensorad.errors import OperandTypeError, UnsupportedError
-from tensorad.ir import build, constants
+from tensorad.ir import constants
 from tensorad.ir.build import broadcast_to, contract
 from tensorad.ir.constants import as_node, scalar
 from tensorad.ir.labels import fresh_labels
@@ -88,7 +88,7 @@ def mean(
         ones = broadcast_to(scalar(1.0, x.dtype), x.shape)
         return divide(sum(x, axis, keepdims=keepdims, where=kept), sum(ones, axis, keepdims=keepdims, where=kept))
     count = math.prod(x.shape[k] for k in normalize_axes(axis, x.ndim))
-    return build.scale(sum(x, axis, keepdims=keepdims), 1.0 / count if count else math.nan)
+    return divide(sum(x, axis, keepdims=keepdims), float(count))  # numpy divides the sum
 
 
 def _extreme(name: str, a: object, axis: Axes, out: None, keepdims: bool, initial: float | None, where: object) -> Node:

@@ -59,6 +59,7 @@ _GENERAL = {
     "logsumexp": "scipy.special.logsumexp({x}, axis={axes})",
     "norm": "np.sqrt(np.sum(np.square({x}), axis={axes}))",
     "reshape": "np.reshape({x}, {axes})",
+    "flip": "np.flip({x}, {axes})",
     "max": "np.max({x}, axis={axes})",
     "min": "np.min({x}, axis={axes})",
 }

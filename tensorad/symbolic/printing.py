@@ -270,6 +270,8 @@ class _Printer:
         return f"{fn}({', '.join([arg, *extra])})"
 
     def pointwise(self, fn: str, args: list[str]) -> str:
+        if fn == "divide":  # x / (1 + x): a compound operand in parentheses
+            return " / ".join(arg if re.fullmatch(r"[\w\[\],.]+", arg) else self.paren(arg) for arg in args)
         if fn in _INFIX:
             return self.paren(f" {_INFIX[fn][self.latex]} ".join(args))
         if fn == "power":
@@ -359,6 +361,8 @@ class _Latex(_Printer):
         return _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{fn}}}") + self.paren(arg)
 
     def pointwise(self, fn: str, args: list[str]) -> str:
+        if fn == "divide":
+            return rf"\frac{{{args[0]}}}{{{args[1]}}}"
         if fn == "power":
             base, exponent = args
             return f"{{{self.paren(base)}}}^{{{exponent}}}"
