@@ -3,7 +3,8 @@
 Each corpus function below is what an ML or optimization researcher writes with nothing but
 ``numpy`` and ``scipy.special``: losses, energies, statistics, small networks, a Gaussian
 process marginal likelihood, Python loops over rows and indices, tuple/list/dict/NamedTuple/
-dataclass parameters. None of them names tensorad. Each is checked, unchanged, by
+dataclass parameters. None of them names tensorad. Each is checked, unchanged, with respect
+to the arguments its case lists (the others, data, are held fixed), by
 
 * ``tensorad.testing.check_grads`` at order 2 in both modes (float64; float32 for a subset);
 * ``ta.grad``, ``ta.jacfwd``, ``ta.jacrev`` and ``ta.jvp`` against central differences of the
@@ -11,7 +12,10 @@ dataclass parameters. None of them names tensorad. Each is checked, unchanged, b
   entry against ``Jᵀu`` from the central-difference Jacobian, ``ta.hessian`` against central
   second differences;
 * numpy itself (called on arrays, it still returns numpy's value) and ``ta.jit``, whose result
-  must equal numpy's at the traced arguments and at fresh ones.
+  must equal numpy's at the traced arguments and at fresh ones;
+* on float32 inputs, numpy's dtype: ``ta.jit`` and the primal outputs of ``ta.jvp`` /
+  ``ta.vjp`` have the dtype numpy's promotion gives, tangents the output's dtype and
+  cotangents their primal's (JAX's conventions).
 
 The oracles are the finite-difference helpers written here in plain numpy; no expected value
 comes from tensorad. Inputs are drawn from seeded generators, away from kinks (ReLU, ``abs``,
@@ -123,7 +127,7 @@ def quadratic_form(x: Array, A: Array, b: Array) -> Any:
 def gaussian_nll(mu: Array, cov: Array, X: Array) -> Any:
     d = X - mu
     precision = np.linalg.inv(cov)
-    sign, logdet = np.linalg.slogdet(cov)
+    _, logdet = np.linalg.slogdet(cov)
     n, dim = X.shape
     return 0.5 * np.einsum("ni,ij,nj->", d, precision, d) + 0.5 * n * (logdet + dim * np.log(2 * np.pi))
 
@@ -275,6 +279,83 @@ def matrix_factorization(U: Array, V: Array, R: Array) -> Any:
     return np.sum(E**2) + 0.01 * (np.sum(U**2) + np.sum(V**2))
 
 
+def probit_nll(w: Array, X: Array, y: Array) -> Any:
+    Phi = 0.5 * (1 + scipy.special.erf(X @ w / np.sqrt(2)))
+    return -np.sum(y * np.log(Phi) + (1 - y) * np.log(1 - Phi))
+
+
+def log_cosh_loss(w: Array, X: Array, y: Array) -> Any:
+    return np.mean(np.log(np.cosh(X @ w - y)))
+
+
+def unrolled_gd_validation(w0: Array, lr: Array, X: Array, y: Array, X_val: Array, y_val: Array) -> Any:
+    """Validation loss after three gradient steps on the training loss (a hypergradient in ``lr``)."""
+    w = w0
+    for _ in range(3):
+        w = w - lr * X.T.dot(X.dot(w) - y) / len(y)
+    return np.mean((X_val @ w - y_val) ** 2)
+
+
+def polyline_length(P: Array) -> Any:
+    return np.sum(np.linalg.norm(P[1:] - P[:-1], axis=1))
+
+
+def cosine_similarity(a: Array, b: Array) -> Any:
+    return np.inner(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
+
+
+def matrix_alignment(A: Array, B: Array) -> Any:
+    return np.vdot(A, B) / np.sqrt(np.vdot(A, A) * np.vdot(B, B))
+
+
+def covariance_matrix(X: Array) -> Any:
+    Xc = X - X.mean(axis=0)
+    return np.mean(np.expand_dims(Xc, 2) * np.expand_dims(Xc, 1), axis=0)
+
+
+def kernel_ridge_fit(X: Array, y: Array, lengthscale: Array) -> Any:
+    sq_norms = (X**2).sum(axis=1)
+    sq = sq_norms[:, None] + sq_norms[None, :] - 2 * X @ X.T
+    K = np.exp(-sq / lengthscale)
+    alpha = np.linalg.inv(K + 0.1 * np.eye(len(y))) @ y
+    return np.sum((K @ alpha - y) ** 2)
+
+
+def power_mean(x: Array, p: Array) -> Any:
+    return np.mean(x**p) ** (1 / p)
+
+
+def bivariate_normal_nll(params: Array, xy: Array) -> Any:
+    mx, my, log_sx, log_sy, t = params
+    rho = np.tanh(t)
+    dx = (xy[:, 0] - mx) / np.exp(log_sx)
+    dy = (xy[:, 1] - my) / np.exp(log_sy)
+    quad = (dx**2 - 2 * rho * dx * dy + dy**2) / (1 - rho**2)
+    n = xy.shape[0]
+    return 0.5 * np.sum(quad) + n * (log_sx + log_sy + 0.5 * np.log(1 - rho**2) + np.log(2 * np.pi))
+
+
+def kl_gaussians(mu0: Array, S0: Array, mu1: Array, S1: Array) -> Any:
+    d = mu1 - mu0
+    P1 = np.linalg.inv(S1)
+    return 0.5 * (np.trace(P1 @ S0) + d @ P1 @ d - len(d) + np.log(np.linalg.det(S1) / np.linalg.det(S0)))
+
+
+def batched_gaussian_objective(covs: Array, S: Array) -> Any:
+    """Σ_k log det C_k + tr(C_k⁻¹ S_k) over a stack of covariances."""
+    _, logdets = np.linalg.slogdet(covs)
+    return np.sum(logdets) + np.sum(np.trace(np.linalg.inv(covs) @ S, axis1=1, axis2=2))
+
+
+def orthogonality_penalty(W: Array) -> Any:
+    return np.sum((np.swapaxes(W, 1, 2) @ W - np.eye(W.shape[2])) ** 2)
+
+
+def color_transform_loss(M: Array, image: Array, target: Array) -> Any:
+    out = np.moveaxis(image, 0, -1) @ M.T
+    return np.mean((out - target) ** 2)
+
+
 # =============================================================== inputs
 
 
@@ -337,7 +418,8 @@ def lennard_jones_inputs(rng: np.random.Generator) -> tuple[Any, ...]:
 
 def gp_inputs(rng: np.random.Generator) -> tuple[Any, ...]:
     X = rng.uniform(-2.0, 2.0, (6, 2))
-    return np.array([0.2, 0.1, np.log(0.1)]) + normal(rng, 3, scale=0.05), X, np.sin(X[:, 0]) + normal(rng, 6, scale=0.1)
+    log_params = np.array([0.2, 0.1, np.log(0.1)]) + normal(rng, 3, scale=0.05)
+    return log_params, X, np.sin(X[:, 0]) + normal(rng, 6, scale=0.1)
 
 
 def gp_det_inputs(rng: np.random.Generator) -> tuple[Any, ...]:
@@ -426,6 +508,22 @@ CORPUS = [
     Case(reshaped_gram, lambda r: (normal(r, 12, scale=0.5),)),
     Case(matrix_factorization, lambda r: (normal(r, 4, 2), normal(r, 3, 2), normal(r, 4, 3) * (r.random((4, 3)) > 0.4)),
          (0, 1)),
+    Case(probit_nll, lambda r: (normal(r, 3, scale=0.5), normal(r, 8, 3), r.integers(0, 2, 8) * 1.0), (0, 1)),
+    Case(log_cosh_loss, lambda r: (normal(r, 3), normal(r, 8, 3), normal(r, 8)), (0, 1), float32=True),
+    Case(unrolled_gd_validation, lambda r: (normal(r, 3), np.array(0.1), normal(r, 8, 3), normal(r, 8),
+                                            normal(r, 4, 3), normal(r, 4)), (0, 1, 2)),
+    Case(polyline_length, lambda r: (np.cumsum(normal(r, 5, 3), axis=0),)),
+    Case(cosine_similarity, lambda r: (normal(r, 5), normal(r, 5)), (0, 1), float32=True),
+    Case(matrix_alignment, lambda r: (normal(r, 3, 2), normal(r, 3, 2)), (0, 1)),
+    Case(covariance_matrix, lambda r: (normal(r, 6, 3),), scalar=False),
+    Case(kernel_ridge_fit, lambda r: (normal(r, 5, 2), normal(r, 5), np.array(2.0)), (0, 1, 2)),
+    Case(power_mean, lambda r: (r.uniform(0.5, 2.0, 5), np.array(2.5)), (0, 1)),
+    Case(bivariate_normal_nll, lambda r: (np.array([0.1, -0.2, 0.3, -0.1, 0.5]), normal(r, 6, 2)), (0, 1)),
+    Case(kl_gaussians, lambda r: (normal(r, 3), spd(r, 3), normal(r, 3), spd(r, 3)), (0, 1, 2, 3)),
+    Case(batched_gaussian_objective, lambda r: (np.stack([spd(r, 3) for _ in range(2)]),
+                                                np.stack([spd(r, 3) for _ in range(2)])), (0, 1)),
+    Case(orthogonality_penalty, lambda r: (normal(r, 2, 3, 2),), float32=True),
+    Case(color_transform_loss, lambda r: (normal(r, 3, 3), normal(r, 3, 2, 2), normal(r, 2, 2, 3)), (0, 1)),
 ]
 CASES = {case.function.__name__: case for case in CORPUS}
 SCALAR = [name for name, case in CASES.items() if case.scalar]
@@ -465,7 +563,7 @@ def map_leaves(tree: Tree, fn: Callable[[Path, Array], Array], path: Path = ()) 
         return fn(path, np.asarray(tree))
     mapped = {key: map_leaves(child, fn, (*path, key)) for key, child in children}
     if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
-        return dataclasses.replace(tree, **mapped)  # type: ignore[type-var]
+        return dataclasses.replace(tree, **mapped)
     if isinstance(tree, dict):
         return mapped
     items = [mapped[k] for k in range(len(tree))]
@@ -490,43 +588,58 @@ def assert_numpy(value: Any, shape: tuple[int, ...]) -> Array:
     return np.asarray(value)
 
 
-def ravel_like(result: Tree, like: Tree, out_size: int = 1) -> Array:
-    """``result`` (a gradient or Jacobian with ``like``'s structure) as an ``(out_size, n)`` matrix."""
-    blocks = []
-    for path, leaf in leaf_paths(like):
-        block = at(result, path)
-        out_shape = np.shape(block)[: np.ndim(block) - leaf.ndim]
-        assert_numpy(block, out_shape + leaf.shape)
-        blocks.append(np.reshape(block, (out_size, leaf.size)))
+def assert_structure(result: Tree, like: Tree) -> None:
+    """``result`` has ``like``'s containers: the same types, keys and lengths, down to the leaves."""
+    children = _children(like)
+    if children is None:
+        return
+    assert type(result) is type(like), f"{type(result).__name__} != {type(like).__name__}"
+    if isinstance(like, dict):
+        assert sorted(result) == sorted(like), f"keys {sorted(result)} != {sorted(like)}"
+    elif isinstance(like, (tuple, list)):
+        assert len(result) == len(like), f"length {len(result)} != {len(like)}"
+    for key, child in children:
+        assert_structure(at(result, (key,)), child)
+
+
+def ravel_like(result: Tree, like: Tree, out_shape: tuple[int, ...] = ()) -> Array:
+    """``result`` (a gradient or Jacobian with ``like``'s structure, each leaf of shape ``out_shape
+    + leaf.shape``) as an ``(out size, n)`` matrix, columns in the order of :func:`ravel`."""
+    assert_structure(result, like)
+    out_size = int(np.prod(out_shape))
+    blocks = [
+        np.reshape(assert_numpy(at(result, path), out_shape + leaf.shape), (out_size, leaf.size))
+        for path, leaf in leaf_paths(like)
+    ]
     return np.concatenate(blocks, axis=1)
 
 
 def flat_function(case: Case, args: tuple[Any, ...]) -> tuple[Callable[[Array], Array], Array]:
-    """``F(z)``: the corpus function of the raveled differentiated arguments, output raveled."""
+    """``flat(z)``: the corpus function of the raveled differentiated arguments, output raveled."""
     of_diff, diff = case.partial(args), case.diff(args)
 
-    def F(z: Array) -> Array:
+    def flat(z: Array) -> Array:
         return np.ravel(np.asarray(of_diff(*unravel(z, diff)), dtype=np.float64))
 
-    return F, ravel(diff)
+    return flat, ravel(diff)
 
 
-def central_jacobian(F: Callable[[Array], Array], z: Array, eps: float = 1e-6) -> Array:
+def central_jacobian(flat: Callable[[Array], Array], z: Array, eps: float = 1e-6) -> Array:
     columns = []
     for k in range(z.size):
         step = np.zeros_like(z)
         step[k] = eps * max(1.0, abs(z[k]))
-        columns.append((F(z + step) - F(z - step)) / (2 * step[k]))
+        columns.append((flat(z + step) - flat(z - step)) / (2 * step[k]))
     return np.stack(columns, axis=1)
 
 
-def central_directional(F: Callable[[Array], Array], z: Array, v: Array, eps: float = 1e-6) -> Array:
+def central_directional(flat: Callable[[Array], Array], z: Array, v: Array, eps: float = 1e-6) -> Array:
     h = eps * max(1.0, float(np.max(np.abs(z))))
-    return (F(z + h * v) - F(z - h * v)) / (2 * h)
+    return np.asarray((flat(z + h * v) - flat(z - h * v)) / (2 * h))
 
 
-def central_hessian(F: Callable[[Array], Array], z: Array, eps: float = 1e-4) -> Array:
-    """Central second differences ``(F(++) − F(+−) − F(−+) + F(−−)) / 4 h_i h_j`` of a scalar ``F``."""
+def central_hessian(flat: Callable[[Array], Array], z: Array, eps: float = 1e-4) -> Array:
+    """Central second differences ``(flat(++) − flat(+−) − flat(−+) + flat(−−)) / 4 h_i h_j`` of a scalar ``flat``."""
     n = z.size
     steps = eps * np.maximum(1.0, np.abs(z))
     H = np.zeros((n, n))
@@ -534,7 +647,7 @@ def central_hessian(F: Callable[[Array], Array], z: Array, eps: float = 1e-4) ->
         for j in range(i, n):
             ei, ej = np.zeros(n), np.zeros(n)
             ei[i], ej[j] = steps[i], steps[j]
-            value = F(z + ei + ej) - F(z + ei - ej) - F(z - ei + ej) + F(z - ei - ej)
+            value = flat(z + ei + ej) - flat(z + ei - ej) - flat(z - ei + ej) + flat(z - ei - ej)
             H[i, j] = H[j, i] = value[0] / (4 * steps[i] * steps[j])
     return H
 
@@ -558,10 +671,14 @@ def test_check_grads_float64(name: str) -> None:
     check_grads(case.partial(args), case.diff(args), order=2, modes=("fwd", "rev"))
 
 
+def float32_args(case: Case) -> tuple[Any, ...]:
+    return tuple(map_leaves(arg, lambda path, leaf: leaf.astype(np.float32)) for arg in case.args())
+
+
 @pytest.mark.parametrize("name", FLOAT32)
 def test_check_grads_float32(name: str) -> None:
     case = CASES[name]
-    args = tuple(map_leaves(arg, lambda path, leaf: leaf.astype(np.float32)) for arg in case.args())
+    args = float32_args(case)
     check_grads(case.partial(args), case.diff(args), order=2, modes=("fwd", "rev"))
 
 
@@ -569,8 +686,8 @@ def test_check_grads_float32(name: str) -> None:
 def test_grad_against_central_differences(name: str) -> None:
     case = CASES[name]
     args = case.args()
-    F, z = flat_function(case, args)
-    expected = central_jacobian(F, z)[0]
+    flat, z = flat_function(case, args)
+    expected = central_jacobian(flat, z)[0]
     assert_close(ravel_like(ta.grad(case.function, argnums=case.argnums)(*args), case.diff(args))[0], expected,
                  rtol=1e-6, atol=1e-7)
     compiled = ta.jit(ta.grad(case.function, argnums=case.argnums))
@@ -581,11 +698,12 @@ def test_grad_against_central_differences(name: str) -> None:
 def test_jacobians_against_central_differences(name: str) -> None:
     case = CASES[name]
     args = case.args()
-    F, z = flat_function(case, args)
-    expected = central_jacobian(F, z)
+    flat, z = flat_function(case, args)
+    expected = central_jacobian(flat, z)
+    value = case.function(*args)
     for transform in (ta.jacfwd, ta.jacrev):
         jacobian = transform(case.function, argnums=case.argnums)(*args)
-        assert_close(ravel_like(jacobian, case.diff(args), expected.shape[0]), expected, rtol=1e-6, atol=1e-7)
+        assert_close(ravel_like(jacobian, case.diff(args), np.shape(value)), expected, rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -597,8 +715,8 @@ def test_jvp_against_central_differences(name: str) -> None:
     out, out_dot = ta.jvp(case.partial(args), diff, tangents)
     value = np.asarray(case.function(*args))
     assert_close(assert_numpy(out, value.shape), value, rtol=1e-12, atol=1e-12)
-    F, z = flat_function(case, args)
-    assert_close(np.ravel(assert_numpy(out_dot, value.shape)), central_directional(F, z, ravel(tangents)),
+    flat, z = flat_function(case, args)
+    assert_close(np.ravel(assert_numpy(out_dot, value.shape)), central_directional(flat, z, ravel(tangents)),
                  rtol=1e-6, atol=1e-7)
 
 
@@ -614,13 +732,13 @@ def test_vjp_adjoint_identity(name: str) -> None:
     cotangents = f_vjp(u)
     assert isinstance(cotangents, tuple) and len(cotangents) == len(diff)
     u_J = ravel_like(cotangents, diff)[0]
-    F, z = flat_function(case, args)
+    flat, z = flat_function(case, args)
     for _ in range(3):
         v = rng.normal(size=z.size)
-        J_v = central_directional(F, z, v)
+        J_v = central_directional(flat, z, v)
         lhs, rhs = float(np.ravel(u) @ J_v), float(u_J @ v)
         assert abs(lhs - rhs) <= 1e-6 * max(1.0, abs(lhs), float(np.abs(np.ravel(u)) @ np.abs(J_v))), (lhs, rhs)
-    assert_close(u_J, np.ravel(u) @ central_jacobian(F, z), rtol=1e-6, atol=1e-7)
+    assert_close(u_J, np.ravel(u) @ central_jacobian(flat, z), rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("name", SCALAR)
@@ -629,14 +747,10 @@ def test_hessian_against_second_differences(name: str) -> None:
     args = case.args()
     diff = case.diff(args)
     hessian = ta.hessian(case.function, argnums=case.argnums)(*args)
-    paths = leaf_paths(diff)
-    rows = [
-        np.concatenate([np.reshape(assert_numpy(at(at(hessian, pi), pj), li.shape + lj.shape), (li.size, lj.size))
-                        for pj, lj in paths], axis=1)
-        for pi, li in paths
-    ]
-    F, z = flat_function(case, args)
-    assert_close(np.concatenate(rows, axis=0), central_hessian(F, z), rtol=1e-5, atol=1e-5)
+    assert_structure(hessian, diff)
+    rows = [ravel_like(at(hessian, path), diff, leaf.shape) for path, leaf in leaf_paths(diff)]
+    flat, z = flat_function(case, args)
+    assert_close(np.concatenate(rows, axis=0), central_hessian(flat, z), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -654,3 +768,34 @@ def test_numpy_value_and_jit(name: str) -> None:
     np.testing.assert_array_equal(after, before)
     np.testing.assert_allclose(assert_numpy(jitted, np.shape(before)), before, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(compiled(*other), case.function(*other), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_float32_jit_equals_numpy(name: str) -> None:
+    """On float32 inputs numpy's promotion rules (NEP 50) fix the result's dtype: float32, or
+    float64 where the code mixes in a float64 array or numpy scalar (``np.eye``, ``np.log(2 * np.pi)``)."""
+    case = CASES[name]
+    args = float32_args(case)
+    expected = np.asarray(case.function(*args))
+    actual = assert_numpy(ta.jit(case.function)(*args), expected.shape)
+    assert actual.dtype == expected.dtype, f"jit gives {actual.dtype}, numpy {expected.dtype}"
+    assert_close(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_float32_derivative_dtypes(name: str) -> None:
+    """JAX's dtype conventions on float32 inputs: the primal output has numpy's dtype, its tangent
+    the output's dtype, each cotangent its primal's dtype (float32 in, float32 gradients out)."""
+    case = CASES[name]
+    args, rng = float32_args(case), np.random.default_rng(3)
+    diff = case.diff(args)
+    expected = np.asarray(case.function(*args)).dtype
+    tangents = map_leaves(random_like(diff, rng), lambda path, leaf: leaf.astype(np.float32))
+    out, out_dot = ta.jvp(case.partial(args), diff, tangents)
+    dtypes = (str(np.asarray(out).dtype), str(np.asarray(out_dot).dtype))
+    assert dtypes == (str(expected),) * 2, f"jvp (out, out_dot) dtypes {dtypes}; numpy's output is {expected}"
+    out, f_vjp = ta.vjp(case.partial(args), *diff)
+    assert np.asarray(out).dtype == expected, f"vjp out dtype {np.asarray(out).dtype}; numpy's output is {expected}"
+    cotangents = f_vjp(rng.normal(size=np.shape(out)).astype(expected))
+    cotangent_dtypes = {path: str(leaf.dtype) for path, leaf in leaf_paths(cotangents)}
+    assert set(cotangent_dtypes.values()) == {"float32"}, f"cotangent dtypes {cotangent_dtypes} for float32 primals"

@@ -24,9 +24,12 @@ What is checked here, with numpy itself as the oracle:
    against central differences.
 3. **Keywords, ufunc methods, ``like=``, coercion.** numpy's keyword arguments of the
    supported functions (``out=``, ``where=``, ``copy=`` …), the ufunc methods
-   (``np.add.reduce`` …), the creation functions' ``like=`` dispatch and the functions that
-   turn their argument into an array (``np.asarray`` …) each work or raise
-   ``UnsupportedError``.
+   (``np.add.reduce`` …) and the creation functions' ``like=`` dispatch each work or raise
+   ``UnsupportedError`` naming the function; the functions that turn their argument into
+   an array without NEP 18 (``np.asarray``, ``np.isfortran``, ``np.from_dlpack`` …, see
+   :data:`COERCERS`) raise ``UnsupportedError`` (``__array__`` cannot know its caller, so
+   the message need not name it). An unsupported function of ``numpy.linalg`` or
+   ``numpy.fft`` is named with its module (``numpy.fft.rfft``).
 4. **scipy.special.** Every ``scipy.special`` ufunc (``expit`` and ``erf`` are supported),
    and the non-ufunc ``logsumexp``, ``softmax`` and ``log_softmax``, which give numpy's
    value or a tensorad error.
@@ -45,7 +48,9 @@ windows ``np.bartlett``, ``np.blackman``, ``np.hamming``, ``np.hanning``, ``np.k
 ``np.fft.fftfreq``, ``np.fft.rfftfreq``); the string formatters of numbers
 (``np.base_repr``, ``np.binary_repr``, ``np.format_float_positional``,
 ``np.format_float_scientific``); the readers (``np.load``, ``np.fromfile``,
-``np.fromregex``); and ``np.bmat``, ``np.nested_iters``, ``np.frompyfunc``. The creation
+``np.fromregex``); ``np.row_stack`` (a deprecated plain-Python alias whose error names
+``numpy.vstack``, which the walk covers); and ``np.bmat``, ``np.nested_iters``,
+``np.frompyfunc``. The creation
 functions and the array coercers are checked separately (``like=`` and
 :data:`COERCERS`).
 """
@@ -63,7 +68,7 @@ import pytest
 import scipy.special
 
 import tensorad as ta
-from tensorad.errors import TensoradError, UnsupportedError
+from tensorad.errors import OperandTypeError, TensoradError, UnsupportedError
 from tensorad.ir.nodes import Expr
 from tensorad.numpy import dispatch
 
@@ -76,6 +81,7 @@ class Slot:
 
     name: str
     shape: tuple[int, ...]
+    dtype: str = "float64"
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,9 @@ X, Y = Slot("x", (3,)), Slot("y", (3,))
 A, B = Slot("A", (3, 3)), Slot("B", (3, 3))
 T = Slot("T", (2, 3, 3))
 S = Slot("s", (1, 3, 1))
-SLOTS = (X, Y, A, B, T, S)
+C, E = Slot("c", ()), Slot("e", (0,))  # a 0-d value, an empty one
+Z = Slot("z", (3,), "complex128")
+SLOTS = (X, Y, A, B, T, S, C, E, Z)
 
 VALUES: dict[Slot, np.ndarray] = {
     X: np.array([0.5, 1.25, 2.0]),  # positive, increasing: log, sqrt and searchsorted apply
@@ -98,8 +106,11 @@ VALUES: dict[Slot, np.ndarray] = {
     B: np.array([[1.0, 2.0, 0.0], [-1.0, 0.5, 3.0], [2.0, 1.0, -1.0]]),  # negative determinant
     T: np.random.default_rng(13).standard_normal((2, 3, 3)),  # invertible matrices
     S: np.array([[[0.3], [-1.1], [2.2]]]),
+    C: np.array(0.7),
+    E: np.zeros(0),
+    Z: np.array([1.0 + 2.0j, -0.5j, 3.0]),
 }
-VARIABLES: dict[Slot, Expr] = {slot: ta.Variable(slot.name, slot.shape) for slot in SLOTS}
+VARIABLES: dict[Slot, Expr] = {slot: ta.Variable(slot.name, slot.shape, dtype=np.dtype(slot.dtype)) for slot in SLOTS}
 BINDING: dict[Expr, np.ndarray] = {VARIABLES[slot]: VALUES[slot] for slot in SLOTS}
 MASK = np.array([True, False, True])
 
@@ -132,9 +143,14 @@ def call(*args: Any, **kwargs: Any) -> Call:
 
 
 def substitute(obj: Any, values: Mapping[Slot, Any]) -> Any:
-    """``obj`` with slots replaced, through tuples, lists and dicts; fresh objects made."""
+    """``obj`` with slots replaced, through tuples, lists and dicts; fresh objects made.
+
+    Concrete values are copied: ``np.put``, ``np.place``, ``np.fill_diagonal`` … write into
+    their argument, and must not change :data:`VALUES`.
+    """
     if isinstance(obj, Slot):
-        return values[obj]
+        value = values[obj]
+        return value.copy() if isinstance(value, np.ndarray) else value
     if isinstance(obj, Fresh):
         return obj.make()
     if isinstance(obj, tuple):
@@ -174,7 +190,7 @@ def _show(obj: Any) -> str:
     return repr(obj)
 
 
-TRACED: dict[Slot, Expr] = VARIABLES
+TRACED: dict[Slot, Any] = dict(VARIABLES)  # Any: numpy's stubs do not know traced values
 
 # ------------------------------------------------------------------ the walk
 
@@ -240,10 +256,11 @@ ARGUMENTS: dict[str, list[Call]] = {
     "numpy.isin": [call(X, Y)],
     "numpy.ix_": [call(X, Y)],
     "numpy.kron": [call(X, Y)],
-    "numpy.lexsort": [call([X, Y])],
+    "numpy.lexsort": [call((X, Y))],  # a tuple, as numpy documents: a list is not dispatched on
     "numpy.linspace": [call(X, Y, 4)],
     "numpy.logspace": [call(X, Y, 4)],
     "numpy.matrix_transpose": [call(A)],
+    "numpy.matvec": [call(A, X)],
     "numpy.may_share_memory": [call(X, Y)],
     "numpy.meshgrid": [call(X, Y)],
     "numpy.moveaxis": [call(A, 0, 1)],
@@ -299,6 +316,7 @@ ARGUMENTS: dict[str, list[Call]] = {
     "numpy.unravel_index": [call(X, (3,))],
     "numpy.unstack": [call(A)],
     "numpy.vdot": [call(X, Y)],
+    "numpy.vecmat": [call(X, A)],
     "numpy.vsplit": [call(A, 3)],
     "numpy.vstack": [call([X, Y])],
     "numpy.where": [call(MASK, X, Y)],
@@ -358,7 +376,6 @@ NUMPY_REFUSES_FLOATS = {
     "numpy.datetime_as_string",
     "numpy.ravel_multi_index",  # integer indices
     "numpy.unravel_index",
-    "numpy.fill_diagonal",  # returns None: checked, but mutates its argument in place
 }
 """Functions whose pattern numpy refuses on float data (no float pattern exists); the walk
 still calls them, as the dispatch happens before numpy looks at the dtype."""
@@ -405,14 +422,27 @@ WALK_CASES: list[tuple[str, Any, Call]] = [
 WALK_IDS = [f"{name}({one})" for name, _, one in WALK_CASES]
 
 
+ALIASES: dict[int, set[str]] = {}
+for _module in (np, np.linalg, np.fft, scipy.special):
+    for _name in dir(_module):
+        if not _name.startswith("_"):
+            ALIASES.setdefault(id(getattr(_module, _name)), set()).add(_name)
+
+
 def names_of(qualified: str, obj: Any) -> set[str]:
-    """The names an error message may use for ``obj``: its public and its own ``__name__``."""
-    return {qualified.rsplit(".", 1)[1], getattr(obj, "__name__", "")} - {""}
+    """The names an error message may use for ``obj``: its public names (``np.conj`` and
+    ``np.conjugate``) and its own ``__name__``."""
+    return ({qualified.rsplit(".", 1)[1], getattr(obj, "__name__", "")} | ALIASES.get(id(obj), set())) - {""}
 
 
 def repro(qualified: str, one: Call) -> str:
     """A line of Python that repeats the call."""
-    variables = "; ".join(f"{slot.name} = ta.Variable({slot.name!r}, {slot.shape})" for slot in one.slots())
+    variables = "; ".join(
+        f"{slot.name} = ta.Variable({slot.name!r}, {slot.shape}"
+        + ("" if slot.dtype == "float64" else f", dtype={slot.dtype!r}")
+        + ")"
+        for slot in one.slots()
+    )
     return f"{variables}; {qualified.replace('numpy', 'np', 1)}({one})"
 
 
@@ -451,8 +481,8 @@ def test_argument_patterns_are_valid_numpy_calls(qualified: str, function: Any, 
     with np.errstate(all="ignore"):
         try:
             function(*args, **kwargs)
-        except TypeError as error:  # no float loop: the ufuncs of integers, booleans, datetimes
-            if not (isinstance(function, np.ufunc) and "not supported for the input types" in str(error)):
+        except TypeError:  # no float loop: the ufuncs of integers, booleans, datetimes (gcd, isnat …)
+            if not isinstance(function, np.ufunc):
                 raise
 
 
@@ -496,7 +526,9 @@ def assert_same(actual: Any, expected: Any, where: str) -> None:
     assert actual_array.dtype == expected_array.dtype, (
         f"{where}: dtype {actual_array.dtype}, numpy's {expected_array.dtype}"
     )
-    np.testing.assert_allclose(actual_array, expected_array, rtol=1e-12, atol=1e-12, err_msg=where)
+    exact = actual_array.dtype.kind not in "fc" or np.finfo(actual_array.dtype).eps < 1e-15
+    tolerance = 1e-12 if exact else 10 * float(np.finfo(actual_array.dtype).eps)
+    np.testing.assert_allclose(actual_array, expected_array, rtol=tolerance, atol=tolerance, err_msg=where)
 
 
 def numpy_value(function: Callable[..., Any], one: Call) -> Any:
@@ -516,20 +548,30 @@ def test_what_works_gives_numpys_value(qualified: str, function: Any, one: Call)
     assert_same(concrete(result), numpy_value(function, one), where)
 
 
+WALK_PATTERNS: dict[int, list[Call]] = {id(obj): ARGUMENTS.get(name, default_calls(obj)) for name, obj in WALKED}
+
+
 def _supported_default(obj: Any) -> list[Call]:
-    if isinstance(obj, np.ufunc) or obj in (scipy.special.expit, scipy.special.erf):
-        return [*default_calls(obj), Call(tuple((A, B)[k % 2] for k in range(obj.nin)))]
-    return [call(X)]
+    """The walk's pattern of ``obj`` (and its matrix form for a ufunc): for a function added to
+    the dispatch tables after :data:`SUPPORTED_CALLS` was written."""
+    if isinstance(obj, np.ufunc):
+        more = [Call(tuple((A, B)[k % 2] for k in range(obj.nin))), Call((C,) * obj.nin), Call((E,) * obj.nin)]
+        return [*default_calls(obj), *more]
+    return WALK_PATTERNS.get(id(obj), [call(X)])
 
 
 SUPPORTED_CALLS: dict[Any, list[Call]] = {
-    np.add: [call(X, Y), call(A, X), call(2.0, X), call(X, 2.0), call(A, B)],
+    np.add: [call(Z, Y), call(C, X), call(E, 1.0), call(X, Y), call(A, X), call(2.0, X), call(X, 2.0), call(A, B)],
     np.subtract: [call(X, Y), call(A, X), call(2.0, X), call(X, 2.0)],
-    np.multiply: [call(X, Y), call(A, X), call(2.0, X), call(S, X)],
+    np.multiply: [call(Z, X), call(Z, Z), call(X, Y), call(A, X), call(2.0, X), call(S, X)],
     np.divide: [call(X, Y), call(A, X), call(2.0, X), call(X, 4.0)],
     np.power: [call(X, Y), call(X, 2.0), call(X, 2), call(2.0, Y), call(A, 0.5)],
     np.float_power: [call(X, Y), call(X, 2), call(2.0, Y)],
-    np.matmul: [call(A, X), call(X, A), call(A, B), call(X, Y), call(T, A)],
+    np.matmul: [call(E, E), call(A, X), call(X, A), call(A, B), call(X, Y), call(T, A)],
+    np.absolute: [call(Y), call(Z), call(C)],
+    np.conjugate: [call(X), call(Z)],
+    np.exp: [call(X), call(A), call(C), call(E), call(Z)],
+    np.square: [call(Y), call(Z)],
     np.equal: [call(X, Y), call(X, 1.25), call(A, X)],
     np.not_equal: [call(X, Y), call(X, 1.25)],
     np.less: [call(X, Y), call(1.0, X)],
@@ -545,13 +587,25 @@ SUPPORTED_CALLS: dict[Any, list[Call]] = {
         call(A, [0, 1], X, [1], [0]),
         call("ij,j->i", np.ones((2, 3)), X),
     ],
-    np.dot: [call(A, X), call(X, Y), call(A, B), call(X, A), call(np.ones((2, 3)), X)],
-    np.inner: [call(X, Y), call(A, X), call(A, B)],
-    np.outer: [call(X, Y), call(A, X)],
-    np.vdot: [call(X, Y), call(A, B)],
+    np.dot: [
+        call(Z, Z),
+        call(C, X),
+        call(X, 2.0),
+        call(A, X),
+        call(X, Y),
+        call(A, B),
+        call(X, A),
+        call(np.ones((2, 3)), X),
+    ],
+    np.inner: [call(C, X), call(X, Y), call(A, X), call(A, B)],
+    np.outer: [call(E, X), call(X, Y), call(A, X)],
+    np.vdot: [call(Z, Z), call(Z, X), call(X, Y), call(A, B)],
     np.tensordot: [call(A, B), call(A, B, 1), call(A, B, ([0], [1])), call(X, Y, 0), call(T, A, 1)],
     np.sum: [
         call(X),
+        call(C),
+        call(E),
+        call(Z),
         call(A, axis=0),
         call(A, axis=1, keepdims=True),
         call(A, axis=(0, 1)),
@@ -560,9 +614,25 @@ SUPPORTED_CALLS: dict[Any, list[Call]] = {
         call(X, where=MASK),
         call(A, None),
     ],
-    np.mean: [call(X), call(A, axis=0), call(A, axis=1, keepdims=True), call(T, axis=(0, 2)), call(X, where=MASK)],
-    np.max: [call(X), call(A, axis=0), call(A, axis=1, keepdims=True), call(X, initial=3.0), call(T, axis=(1, 2))],
-    np.min: [call(Y), call(A, axis=0), call(A, axis=1, keepdims=True), call(X, initial=0.0)],
+    np.mean: [
+        call(Z),
+        call(C),
+        call(X),
+        call(A, axis=0),
+        call(A, axis=1, keepdims=True),
+        call(T, axis=(0, 2)),
+        call(X, where=MASK),
+    ],
+    np.max: [
+        call(E, initial=0.0),
+        call(C),
+        call(X),
+        call(A, axis=0),
+        call(A, axis=1, keepdims=True),
+        call(X, initial=3.0),
+        call(T, axis=(1, 2)),
+    ],
+    np.min: [call(E, initial=5.0), call(Y), call(A, axis=0), call(A, axis=1, keepdims=True), call(X, initial=0.0)],
     np.amax: [call(X), call(B, axis=1)],
     np.amin: [call(Y), call(B, axis=0)],
     np.transpose: [call(A), call(T), call(T, (2, 0, 1)), call(X)],
@@ -570,13 +640,29 @@ SUPPORTED_CALLS: dict[Any, list[Call]] = {
     np.moveaxis: [call(T, 0, -1), call(A, 0, 1), call(T, [0, 1], [2, 0])],
     np.trace: [call(A), call(B, 1), call(B, -1), call(T, 0, 1, 2)],
     np.diagonal: [call(A), call(B, 1), call(B, -1), call(T, 0, 1, 2)],
-    np.reshape: [call(X, (3, 1)), call(A, (9,)), call(A, (-1,)), call(A, 9), call(A, (9,), order="F"), call(T, (3, 6))],
+    np.reshape: [
+        call(C, (1, 1)),
+        call(E, (0, 3)),
+        call(X, (3, 1)),
+        call(A, (9,)),
+        call(A, (-1,)),
+        call(A, 9),
+        call(A, (9,), order="F"),
+        call(T, (3, 6)),
+    ],
     np.ravel: [call(A), call(A, "F"), call(T)],
     np.squeeze: [call(S), call(S, 0), call(S, axis=(0, 2)), call(X)],
-    np.expand_dims: [call(X, 0), call(X, 1), call(X, (0, 2)), call(X, -1)],
-    np.where: [call(MASK, X, Y), call(MASK, X, 0.0), call(MASK, 1.0, Y), call(MASK, A, X), call(Y, X, A)],
-    np.real: [call(X), call(A)],
-    np.imag: [call(X), call(A)],
+    np.expand_dims: [call(C, 0), call(X, 0), call(X, 1), call(X, (0, 2)), call(X, -1)],
+    np.where: [
+        call(MASK, Z, X),
+        call(MASK, X, Y),
+        call(MASK, X, 0.0),
+        call(MASK, 1.0, Y),
+        call(MASK, A, X),
+        call(Y, X, A),
+    ],
+    np.real: [call(X), call(A), call(Z)],
+    np.imag: [call(X), call(A), call(Z)],
     np.copy: [call(X), call(A)],
     np.zeros_like: [call(X), call(A)],
     np.ones_like: [call(X), call(A)],
@@ -587,25 +673,54 @@ SUPPORTED_CALLS: dict[Any, list[Call]] = {
     np.linalg.inv: [call(A), call(B), call(T)],
     np.linalg.det: [call(A), call(B), call(T)],
     np.linalg.slogdet: [call(A), call(B)],
-    np.linalg.norm: [call(X), call(Y), call(A), call(A, axis=0), call(A, axis=1, keepdims=True), call(A, "fro")],
+    np.linalg.norm: [
+        call(Z),
+        call(C),
+        call(E),
+        call(X),
+        call(Y),
+        call(A),
+        call(A, axis=0),
+        call(A, axis=1, keepdims=True),
+        call(A, "fro"),
+    ],
 }
 """Several argument patterns for each supported function (the default: its walk pattern)."""
 
-SUPPORTED: list[tuple[str, Any]] = [(f"UFUNCS[{getattr(f, '__name__', f)}]", f) for f in dispatch.UFUNCS] + [
-    (f"FUNCTIONS[{getattr(f, '__name__', f)}]", f) for f in dispatch.FUNCTIONS
-]
+
+def public_name(obj: Any) -> str:
+    """``numpy.exp``, ``numpy.linalg.inv``, ``scipy.special.expit``: the name the walk uses."""
+    for name, walked_obj in WALKED:
+        if walked_obj is obj:
+            return name
+    return f"scipy.special.{obj.__name__}" if obj in (scipy.special.expit, scipy.special.erf) else repr(obj)
+
+
+SUPPORTED: list[tuple[str, Any]] = [(public_name(f), f) for f in [*dispatch.UFUNCS, *dispatch.FUNCTIONS]]
 SUPPORTED_CASES: list[tuple[str, Any, Call]] = [
     (label, f, one) for label, f in SUPPORTED for one in SUPPORTED_CALLS.get(f, _supported_default(f))
 ]
 SUPPORTED_IDS = [f"{label}({one})" for label, _, one in SUPPORTED_CASES]
 
 
+def complex_operands(one: Call) -> bool:
+    """Whether ``one`` has a complex operand: tensorad may refuse a function that is not
+    holomorphic there (``np.real``, ``np.conjugate``, ``np.vdot``), naming it."""
+    return any(slot.dtype != "float64" for slot in one.slots())
+
+
 @pytest.mark.parametrize(("label", "function", "one"), SUPPORTED_CASES, ids=SUPPORTED_IDS)
 def test_supported_functions_evaluate_to_numpys_value(label: str, function: Any, one: Call) -> None:
     """``f(traced).evaluate(values)`` is ``f(values)``."""
-    where = f"{label}({one})"
-    args, kwargs = one.bind(TRACED)
-    assert_same(concrete(function(*args, **kwargs)), numpy_value(function, one), where)
+    where = repro(label, one)
+    if complex_operands(one):
+        result = outcome(function, one, names_of(label, function), where)
+        if result is None:
+            return
+    else:
+        args, kwargs = one.bind(TRACED)
+        result = function(*args, **kwargs)
+    assert_same(concrete(result), numpy_value(function, one), where)
 
 
 @pytest.mark.parametrize(("label", "function", "one"), SUPPORTED_CASES, ids=SUPPORTED_IDS)
@@ -618,23 +733,34 @@ def test_supported_functions_under_jit_give_numpys_value(label: str, function: A
         return function(*args, **kwargs)
 
     expected = numpy_value(function, one)
-    actual = ta.jit(traced)(*[VALUES[slot] for slot in slots])
+    try:
+        actual = ta.jit(traced)(*[VALUES[slot] for slot in slots])
+    except UnsupportedError:
+        if complex_operands(one):
+            return  # the refusal itself is checked without jit
+        raise
     if isinstance(expected, int) or (isinstance(expected, tuple) and all(isinstance(e, int) for e in expected)):
-        # np.shape, np.ndim, np.size: jit returns its outputs as arrays
-        np.testing.assert_array_equal(np.asarray(actual), np.asarray(expected), err_msg=f"{label}({one})")
+        # np.shape, np.ndim, np.size: jit returns its outputs as arrays (as JAX does), here of float dtype
+        np.testing.assert_array_equal(np.asarray(actual), np.asarray(expected), err_msg=f"jit {repro(label, one)}")
         return
-    assert_same(actual, expected, f"jit {label}({one})")
+    assert_same(actual, expected, f"jit {repro(label, one)}")
 
 
 def _float_output(function: Any, one: Call) -> bool:
-    value = numpy_value(function, one)
+    try:
+        value = numpy_value(function, one)
+    except Exception:  # a pattern numpy refuses: kept, to fail visibly in the test
+        return True
     return not isinstance(value, tuple) and np.asarray(value).dtype == np.float64
 
 
 DIFFERENTIABLE_CASES = [
     case
     for case in SUPPORTED_CASES
-    if case[2].slots() and case[1] not in (np.shape, np.ndim, np.size) and _float_output(case[1], case[2])
+    if case[2].slots()
+    and case[2].slots()[0].dtype == "float64"
+    and case[1] not in (np.shape, np.ndim, np.size)
+    and _float_output(case[1], case[2])
 ]
 """The supported calls with a float result, differentiated in their first traced operand."""
 
@@ -697,7 +823,7 @@ KEYWORD_CASES: list[tuple[str, Any, Call]] = [
     ("numpy.dot", np.dot, call(X, Y, out=Fresh(lambda: np.empty(())))),
     ("numpy.einsum", np.einsum, call("i,i->", X, Y, out=Fresh(lambda: np.empty(())))),
     ("numpy.einsum", np.einsum, call("i,i->", X, Y, optimize=True)),
-    ("numpy.einsum", np.einsum, call("i,i->", X, Y, dtype=np.float32)),
+    ("numpy.einsum", np.einsum, call("i,i->", X, Y, dtype=np.float32, casting="same_kind")),
     ("numpy.trace", np.trace, call(A, dtype=np.float32)),
     ("numpy.trace", np.trace, call(A, out=Fresh(lambda: np.empty(())))),
     ("numpy.copy", np.copy, call(X, order="F")),
@@ -705,7 +831,6 @@ KEYWORD_CASES: list[tuple[str, Any, Call]] = [
     ("numpy.zeros_like", np.zeros_like, call(X, dtype=np.float32)),
     ("numpy.zeros_like", np.zeros_like, call(X, shape=(2,))),
     ("numpy.ones_like", np.ones_like, call(X, order="F")),
-    ("numpy.full_like", np.full_like, call(X, 2.0, dtype=np.int64)),
     ("numpy.transpose", np.transpose, call(A, axes=(1, 0))),
     ("numpy.squeeze", np.squeeze, call(S, axis=2)),
     ("numpy.expand_dims", np.expand_dims, call(X, axis=0)),
@@ -728,6 +853,13 @@ def test_keyword_arguments_work_or_name_the_function(qualified: str, function: A
         assert_same(concrete(result), numpy_value(function, one), where)
 
 
+def test_an_integer_dtype_is_refused_as_a_type() -> None:
+    """tensorad computes in float and complex dtypes: ``dtype=np.int64`` is an operand type
+    it refuses (OperandTypeError, naming the dtype), not a missing function."""
+    with pytest.raises(OperandTypeError, match="int64"):
+        np.full_like(TRACED[X], 2.0, dtype=np.int64)
+
+
 UFUNC_METHODS: list[tuple[str, Callable[[], Any]]] = [
     ("add.reduce", lambda: np.add.reduce(TRACED[X])),
     ("add.accumulate", lambda: np.add.accumulate(TRACED[X])),
@@ -736,7 +868,7 @@ UFUNC_METHODS: list[tuple[str, Callable[[], Any]]] = [
     ("add.at", lambda: np.add.at(TRACED[X], [0], 1.0)),
     ("multiply.reduce", lambda: np.multiply.reduce(TRACED[A], axis=0)),
     ("maximum.reduce", lambda: np.maximum.reduce(TRACED[X])),
-    ("exp.outer", lambda: np.exp.outer(TRACED[X])),
+    ("exp.at", lambda: np.exp.at(TRACED[X], [0])),
     ("subtract.outer", lambda: np.subtract.outer(np.ones(2), TRACED[X])),
 ]
 
@@ -816,6 +948,12 @@ def test_array_coercion_is_unsupported(name: str) -> None:
         pytest.fail(f"np.{name}(x) raised {type(error).__module__}.{type(error).__name__}: {error}")
     else:
         pytest.fail(f"np.{name}(x) returned, though a traced value has no entries yet")
+
+
+def test_a_list_numpy_does_not_dispatch_on_is_unsupported() -> None:
+    """``np.lexsort`` dispatches on a tuple of keys but not on a list, which numpy coerces."""
+    with pytest.raises(UnsupportedError):
+        np.lexsort([TRACED[X], TRACED[Y]])
 
 
 def test_scalar_queries_that_need_no_values_work() -> None:

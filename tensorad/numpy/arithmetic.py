@@ -88,12 +88,16 @@ def _numbers(x: object, y: object, name: str) -> tuple[Node, Node]:
             f"{name} of two boolean masks (numpy: a logical or, or an error) is not supported; "
             "cast one to float first: mask.astype(float)"
         )
-    return counts(a), counts(b)
+    return counts(a, b), counts(b, a)
 
 
-def counts(node: Node) -> Node:
-    """``node`` as numbers: a boolean (or integer) node as float64, a float node as itself."""
-    return node if node.dtype.kind in "fc" else build.astype(node, np.dtype(np.float64))
+def counts(node: Node, other: Node | None = None) -> Node:
+    """``node`` as numbers: a boolean (or integer) node in the dtype numpy promotes it to
+    with ``other`` (float32 with a float32 operand), float64 on its own."""
+    if node.dtype.kind in "fc":
+        return node
+    partner = other.dtype if other is not None and other.dtype.kind in "fc" else np.dtype(np.float64)
+    return build.astype(node, np.result_type(node.dtype, partner))
 
 
 def _python_number(value: complex, other: Node) -> Node:
