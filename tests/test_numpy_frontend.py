@@ -367,3 +367,155 @@ def test_tnp_functions_on_arrays_are_numpys() -> None:
         np.testing.assert_allclose(ours, theirs, rtol=1e-13)
     sign, logdet = tnp.linalg.slogdet(A)
     np.testing.assert_allclose((sign, logdet), np.linalg.slogdet(A), rtol=1e-13)
+
+
+# ------------------------------------------------------------------ review of issue 13 (each was a silent wrong answer)
+
+V = np.array([0.1, 1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("fn", "expected"),
+    [
+        (lambda x: np.mean(x > 0.5), 2.0 / 3.0),
+        (lambda x: np.sum(x * (x > 0.5)) / np.sum(x > 0.5), 1.5),
+        (lambda x: 1.0 / np.sum(x > 0.5), 0.5),
+        (lambda x: np.sum(x > 0.5, keepdims=True), [2.0]),
+        (lambda x: x ** np.sum(x > 0.5), V**2),
+        (lambda x: 1.0 - (x > 0.5), [1.0, 0.0, 0.0]),
+        (lambda x: x ** (x > 0.5), [1.0, 1.0, 2.0]),
+        (lambda x: 2.0 ** (x > 0.5), [1.0, 2.0, 2.0]),
+        (lambda x: np.exp(x > 0.5), np.exp([0.0, 1.0, 1.0])),
+        (lambda x: np.sum(np.outer(x > 0.5, x > 0.5)), 4.0),
+    ],
+    ids=["mean", "masked-mean", "1/count", "keepdims", "x**count", "1-mask", "x**mask", "2**mask", "exp", "outer"],
+)
+def test_masks_count_as_numbers(fn: Callable[[Any], Any], expected: Any) -> None:
+    np.testing.assert_allclose(ta.jit(fn)(V), expected, rtol=1e-15)
+    # numpy agrees, but for exp of a mask, which numpy computes in float16 (we: float64)
+    np.testing.assert_allclose(ta.jit(fn)(V), fn(V), rtol=1e-15 if np.asarray(fn(V)).dtype != np.float16 else 1e-3)
+
+
+def test_mask_derivatives() -> None:
+    np.testing.assert_allclose(ta.grad(lambda x: np.sum(x * (x > 0.5)) / np.sum(x > 0.5))(V), [0.0, 0.5, 0.5])
+    np.testing.assert_array_equal(ta.grad(lambda x: np.sum(x ** (x > 0)))(np.array([2.0, -1.0, 3.0])), [1.0, 0.0, 1.0])
+
+
+def test_ambiguous_mask_arithmetic_is_refused() -> None:
+    with pytest.raises(UnsupportedError, match="two boolean masks"):
+        ta.jit(lambda x: (x > 0.5) + (x > 1.5))(V)
+    with pytest.raises(UnsupportedError, match="boolean masks"):
+        ta.jit(lambda x: np.dot(x > 0.5, x > 0.5))(V)  # numpy: a logical or
+
+
+def test_float32_with_masks_and_small_integers_stays_float32() -> None:
+    x = V.astype(np.float32)
+    for fn in (
+        lambda v: v * (v > 0.5),
+        lambda v: v * np.array([True, False, True]),
+        lambda v: v * np.array([1, 2, 3], np.int8),
+        lambda v: np.where(v > 0.5, v, 0.0),
+    ):
+        assert ta.jit(fn)(x).dtype == fn(x).dtype == np.float32
+
+
+def test_casts_are_never_folded_into_sums() -> None:
+    x = np.array([1e8, 1.0, -1e8], np.float32)
+    assert ta.jit(lambda v: v.astype(np.float64).sum())(x) == 1.0
+    assert tnp.sum(x, dtype=np.float64) == 1.0
+    assert ta.jit(lambda v: np.mean(v, dtype=np.float64))(x) == np.mean(x, dtype=np.float64)
+    assert ta.jit(lambda v: np.einsum("i->", v, dtype=np.float64))(x) == 1.0
+    assert ta.jit(lambda v: np.exp(v, dtype=np.float64))(x).dtype == np.float64
+
+
+def test_slices_and_where_never_multiply_an_inf_by_zero() -> None:
+    x = np.array([1.0, np.inf, 3.0])
+    np.testing.assert_array_equal(ta.jit(lambda v: v[::2])(x), [1.0, 3.0])
+    np.testing.assert_array_equal(ta.jit(lambda v: v[::-1])(x), x[::-1])
+    np.testing.assert_array_equal(ta.jit(lambda v: v[2:0:-2])(x), x[2:0:-2])
+    keep = np.array([False, True, True])
+    assert tnp.sum(np.array([np.inf, 2.0, 1.0]), where=keep) == 3.0
+    assert tnp.mean(np.array([np.inf, 2.0, 1.0]), where=keep) == 1.5
+
+
+def test_where_argument_must_be_boolean() -> None:
+    with pytest.raises(OperandTypeError, match="boolean mask"):
+        tnp.sum(np.ones(3), where=np.array([0.5, 0.0, 2.0]))
+
+
+def test_max_and_min_with_initial_follow_numpy() -> None:
+    assert np.isnan(tnp.max(np.array([np.nan, 1.0]), initial=0.0))
+    assert np.isnan(tnp.min(np.array([np.nan, 1.0]), initial=5.0))
+    assert tnp.max(np.zeros(0), initial=-1.0) == -1.0
+    np.testing.assert_array_equal(tnp.min(np.zeros((2, 0)), axis=1, initial=3.0), [3.0, 3.0])
+    np.testing.assert_array_equal(ta.grad(lambda x: np.max(x, initial=3.0))(np.array([0.5, 2.0])), [0.0, 0.0])
+
+
+def test_division_is_correctly_rounded() -> None:
+    x = np.array([49.0, 3.0, 0.1, 7.0])
+    np.testing.assert_array_equal(ta.jit(lambda v: (v / v) == 1)(x), [True] * 4)
+    np.testing.assert_array_equal(ta.jit(lambda v: v / 49.0)(x), x / 49.0)
+    np.testing.assert_array_equal(ta.jit(lambda v: 3.0 / v)(x), 3.0 / x)
+    assert ta.jit(np.mean)(x) == np.mean(x)
+
+
+def test_more_non_holomorphic_functions_are_refused() -> None:
+    Zm = np.array([[2 + 1j, 0.5], [0.3j, 1 - 1j]])
+    np.testing.assert_allclose(ta.logdet(Zm), np.linalg.slogdet(Zm)[1], rtol=1e-14)
+    assert np.asarray(ta.logdet(Zm)).dtype == np.float64
+    for fn in (lambda z: ta.logdet(z), lambda z: np.linalg.slogdet(z)[1], lambda z: np.sum(np.sign(z))):
+        with pytest.raises(UnsupportedError, match="holomorphic"):
+            ta.jvp(fn, (Zm,), (np.ones((2, 2), complex),))
+    with pytest.raises(UnsupportedError, match="imaginary part"):
+        ta.jit(lambda z: z.astype(np.float64))(Z)
+    e = 1e-7
+    fd = (np.linalg.det(Zm + e) - np.linalg.det(Zm - e)) / (2 * e)  # det stays holomorphic
+    np.testing.assert_allclose(ta.jvp(ta.det, (Zm,), (np.ones((2, 2), complex),))[1], fd, rtol=1e-7)
+
+
+def test_logsumexp_refuses_negative_weights() -> None:
+    import scipy.special
+
+    import tensorad.scipy.special as tss
+
+    with pytest.raises(UnsupportedError, match="b must be"):
+        tss.logsumexp(np.array([0.0, 1.0]), b=np.array([-0.5, 1.0]))
+    b = np.array([0.5, 0.0])
+    np.testing.assert_allclose(tss.logsumexp(np.array([0.0, 1.0]), b=b), scipy.special.logsumexp([0.0, 1.0], b=b))
+
+
+def test_float_power_computes_in_double_precision() -> None:
+    x = np.array([1.5, 2.0], np.float32)
+    assert ta.jit(lambda v: np.float_power(v, 2))(x).dtype == np.float64
+
+
+def test_derivative_dtypes_follow_jax() -> None:
+    """A tangent has its output's dtype, a cotangent (a gradient) its input's."""
+    x = np.array([1.0, 2.0], np.float32)
+
+    def f(v: Any) -> Any:
+        return np.sum(v * np.float64(1.5))
+
+    out, tangent = ta.jvp(f, (x,), (np.ones(2, np.float32),))
+    assert out.dtype == tangent.dtype == np.float64
+    assert ta.grad(f)(x).dtype == np.float32
+
+
+def test_ndarray_attributes_and_operators_tensorad_lacks_name_themselves() -> None:
+    x = ta.Variable("x", (3,))
+    for call, name in [
+        (lambda: x.std(), "std"),
+        (lambda: x & x, "__and__"),
+        (lambda: x // 2, "__floordiv__"),
+        (lambda: round(x), "__round__"),
+        (lambda: np.isfortran(x), "flags"),
+        (lambda: x.tolist(), "tolist"),
+    ]:
+        with pytest.raises(UnsupportedError, match=name):
+            call()
+
+
+def test_numpy_2_reshape_keywords() -> None:
+    x = ta.Variable("x", (6,))
+    assert np.reshape(x, shape=(3, 2)).shape == (3, 2)
+    assert np.reshape(x, (2, 3), copy=True).shape == (2, 3)
