@@ -134,25 +134,25 @@ def define_general_unary(
         Reversing a vector, with structured rules (``...`` stands for the seed's axes):
 
         >>> import numpy as np, tensorad as ta
-        >>> flip = ta.define_general_unary(
-        ...     "flip",
+        >>> reverse = ta.define_general_unary(
+        ...     "reverse",
         ...     lambda x: x[::-1],
         ...     jvp=lambda x, y, x_dot: x_dot[::-1],
         ...     vjp=lambda x, y, y_bar: y_bar[..., ::-1],
         ... )
-        >>> flip(np.array([1.0, 2.0, 3.0]))
+        >>> reverse(np.array([1.0, 2.0, 3.0]))
         array([3., 2., 1.])
-        >>> ta.jacrev(flip)(np.array([1.0, 2.0, 3.0]))
+        >>> ta.jacrev(reverse)(np.array([1.0, 2.0, 3.0]))
         array([[0., 0., 1.],
                [0., 1., 0.],
                [1., 0., 0.]])
 
         The same map from its Jacobian, a constant matrix here:
 
-        >>> flip_dense = ta.define_general_unary(
-        ...     "flip_dense", lambda x: x[::-1], jacobian=lambda x, y: np.eye(x.shape[0])[::-1]
+        >>> reverse_dense = ta.define_general_unary(
+        ...     "reverse_dense", lambda x: x[::-1], jacobian=lambda x, y: np.eye(x.shape[0])[::-1]
         ... )
-        >>> ta.grad(lambda x: flip_dense(x)[0])(np.array([1.0, 2.0, 3.0]))
+        >>> ta.grad(lambda x: reverse_dense(x)[0])(np.array([1.0, 2.0, 3.0]))
         array([0., 0., 1.])
     """
     _check_free(name)
