@@ -519,3 +519,41 @@ def test_numpy_2_reshape_keywords() -> None:
     x = ta.Variable("x", (6,))
     assert np.reshape(x, shape=(3, 2)).shape == (3, 2)
     assert np.reshape(x, (2, 3), copy=True).shape == (2, 3)
+
+
+# ------------------------------------------------------------------ prod
+
+
+PROD_CASES = [((5,), None), ((3, 4), 1), ((3, 4), 0), ((2, 3, 5), (0, 2)), ((3, 7), None), ((1,), None), ((4, 6), -1)]
+
+
+@pytest.mark.parametrize(("shape", "axis"), PROD_CASES, ids=[f"{s}-{a}" for s, a in PROD_CASES])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_prod_values_and_derivatives(shape: tuple[int, ...], axis: Any, dtype: type) -> None:
+    x = np.random.default_rng(0).uniform(0.5, 1.5, shape).astype(dtype)
+    for keepdims in (False, True):
+        expected = np.prod(x, axis=axis, keepdims=keepdims)
+        value = ta.jit(lambda v: np.prod(v, axis=axis, keepdims=keepdims))(x)  # noqa: B023
+        assert value.shape == expected.shape and value.dtype == expected.dtype
+        np.testing.assert_allclose(value, expected, rtol=1e-6 if dtype == np.float32 else 1e-14)
+    ta.testing.check_grads(lambda v: v.prod(axis=axis), (x,), order=2)
+
+
+def test_prod_derivatives_are_exact_at_zeros() -> None:
+    """∂/∂xᵢ Πx = Π_{j≠i} xⱼ and ∂²/∂xᵢ∂xₖ = Π_{j≠i,k} xⱼ, with no 0/0 at zeros."""
+    x = np.array([2.0, 0.0, 3.0])
+    np.testing.assert_array_equal(ta.grad(np.prod)(x), [0.0, 6.0, 0.0])
+    np.testing.assert_array_equal(ta.hessian(np.prod)(x), [[0.0, 3.0, 0.0], [3.0, 0.0, 2.0], [0.0, 2.0, 0.0]])
+    two_zeros = np.array([2.0, 0.0, 3.0, 0.0, 5.0])
+    np.testing.assert_array_equal(ta.grad(np.prod)(two_zeros), np.zeros(5))
+    hessian = ta.hessian(np.prod)(two_zeros)
+    assert hessian[1, 3] == hessian[3, 1] == 30.0 and np.count_nonzero(hessian) == 2
+
+
+def test_prod_keywords_follow_numpy() -> None:
+    x = np.arange(1.0, 6.0)
+    keep = np.array([True, False, True, True, False])
+    assert tnp.prod(x, initial=2.0) == np.prod(x, initial=2.0)
+    assert tnp.prod(x, where=keep) == np.prod(x, where=keep)
+    assert tnp.prod(np.zeros(0)) == 1.0
+    np.testing.assert_array_equal(tnp.prod(np.zeros((2, 0)), axis=1), [1.0, 1.0])

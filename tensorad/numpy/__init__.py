@@ -37,6 +37,7 @@ from tensorad.numpy.functions import (
     ones_like,
     outer,
     pad,
+    prod,
     ravel,
     reshape,
     squeeze,
@@ -96,7 +97,7 @@ __all__ = [
     "diagonal", "divide", "dot", "einsum", "equal", "exp", "expand_dims", "expm1", "float_power", "full_like",
     "greater", "greater_equal", "imag", "inner", "less", "less_equal", "linalg", "log", "log1p", "matmul",
     "max", "mean", "min", "moveaxis", "multiply", "negative", "not_equal", "ones_like", "outer", "pad",
-    "positive", "power", "ravel", "real", "reciprocal", "reshape", "sign", "sin", "sinh", "sqrt", "square",
+    "positive", "power", "prod", "ravel", "real", "reciprocal", "reshape", "sign", "sin", "sinh", "sqrt", "square",
     "squeeze", "subtract", "sum", "swapaxes", "tan", "tanh", "tensordot", "trace", "transpose", "true_divide",
     "vdot", "where", "zeros_like",
 ]  # fmt: skip

@@ -74,6 +74,7 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.min: functions.min,
     np.amax: functions.max,
     np.amin: functions.min,
+    np.prod: functions.prod,
     np.transpose: functions.transpose,
     np.swapaxes: functions.swapaxes,
     np.moveaxis: functions.moveaxis,

@@ -46,6 +46,7 @@ mean = eager(reductions.mean)
 max = eager(reductions.max)  # noqa: A001
 min = eager(reductions.min)  # noqa: A001
 amax, amin = max, min
+prod = eager(reductions.prod)
 transpose = eager(axes.transpose)
 swapaxes = eager(axes.swapaxes)
 moveaxis = eager(axes.moveaxis)

@@ -244,6 +244,7 @@ METHODS: dict[str, Any] = {
     "mean": _method(reductions.mean),
     "max": _method(reductions.max),
     "min": _method(reductions.min),
+    "prod": _method(reductions.prod),
     "dot": _method(products.dot),
     "swapaxes": _method(axes.swapaxes),
     "squeeze": _method(axes.squeeze),

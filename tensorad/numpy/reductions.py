@@ -1,4 +1,4 @@
-"""Reductions along axes: ``sum``, ``mean``, ``max``, ``min``, with numpy's arguments.
+"""Reductions along axes: ``sum``, ``mean``, ``max``, ``min``, ``prod``, with numpy's arguments.
 
 ``sum`` and ``mean`` are unary contractions (they dissolve into the products around
 them); ``max`` and ``min`` are general unary functions whose derivative goes to the
@@ -19,10 +19,11 @@ from tensorad.ir.constants import as_node, scalar
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import NODE_TYPES, Node
 from tensorad.library.registry import apply
-from tensorad.numpy.arithmetic import add, compare, counts, divide
+from tensorad.numpy.arithmetic import add, compare, counts, divide, multiply
 from tensorad.numpy.arithmetic import where as where_
-from tensorad.numpy.axes import Axes, expand_dims, normalize_axes
+from tensorad.numpy.axes import Axes, expand_dims, normalize_axes, transpose
 from tensorad.numpy.eager import cast, refuse
+from tensorad.numpy.indexing import pad
 
 
 def sum(  # noqa: A001  (numpy's name)
@@ -160,3 +161,48 @@ def min(  # noqa: A001  (numpy's name)
         array([[1., 2.]])
     """
     return _extreme("min", a, axis, out, keepdims, initial, where)
+
+
+def prod(
+    a: object,
+    axis: Axes = None,
+    dtype: DTypeArg = None,
+    out: None = None,
+    keepdims: bool = False,
+    initial: float | None = None,
+    where: object = None,
+) -> Node:
+    """``numpy.prod`` over ``axis`` (all axes by default).
+
+    Built as a balanced tree of entrywise products of halves (an odd length padded with
+    a 1), so every derivative, to any order, is the product rule's: exact at zeros, where
+    dividing the product by an entry would give ``0/0``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.numpy as tnp
+        >>> tnp.prod(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), axis=1)
+        array([  6., 120.])
+        >>> ta.grad(tnp.prod)(np.array([2.0, 0.0, 3.0]))     # the product of the others
+        array([0., 6., 0.])
+    """
+    refuse("prod", out)
+    x = counts(cast(as_node(a), dtype))
+    if where is not None:
+        x = where_(_mask("prod", where), x, 1.0)
+    axes = normalize_axes(axis, x.ndim)
+    kept = [k for k in range(x.ndim) if k not in axes]
+    rest = tuple(x.shape[k] for k in kept)
+    n = math.prod(x.shape[k] for k in axes)
+    rows = apply("reshape", transpose(x, kept + list(axes)), ((*rest, n),))
+    while n > 1:
+        if n % 2:
+            rows = pad(rows, [(0, 0)] * len(rest) + [(0, 1)], constant_values=1.0)
+            n += 1
+        pairs = apply("reshape", rows, ((*rest, n // 2, 2),))
+        rows = multiply(pairs[..., 0], pairs[..., 1])
+        n //= 2
+    result = rows[..., 0] if n == 1 else broadcast_to(scalar(1.0, x.dtype), rest)  # an empty product is 1
+    if initial is not None:
+        result = multiply(result, initial)
+    return expand_dims(result, axes) if keepdims and axes else result
