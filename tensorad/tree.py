@@ -73,6 +73,28 @@ class Tree:
         """The number of leaves in the tree."""
         return 1 if self.kind == "leaf" else sum(child.num_leaves for child in self.children)
 
+    def __str__(self) -> str:
+        """The structure in Python's notation, ``*`` for a leaf.
+
+        Examples:
+            >>> from tensorad.tree import flatten
+            >>> print(flatten((1.0, {"a": 2.0, "b": [3.0, None]}))[1])
+            (*, {'a': *, 'b': [*, None]})
+        """
+        inner = ", ".join(map(str, self.children))
+        match self.kind:
+            case "leaf" | "none":
+                return "*" if self.kind == "leaf" else "None"
+            case "tuple":
+                return f"({inner},)" if len(self.children) == 1 else f"({inner})"
+            case "list":
+                return f"[{inner}]"
+            case "dict" | "ordered":
+                items = zip(self.keys, self.children, strict=True)
+                return "{" + ", ".join(f"{key!r}: {child}" for key, child in items) + "}"
+            case _:
+                return f"{getattr(self.keys[0], '__name__', self.kind)}({inner})"
+
 
 def flatten(obj: object) -> tuple[list[Any], Tree]:
     """The leaves of ``obj`` and its structure.

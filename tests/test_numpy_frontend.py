@@ -557,3 +557,14 @@ def test_prod_keywords_follow_numpy() -> None:
     assert tnp.prod(x, where=keep) == np.prod(x, where=keep)
     assert tnp.prod(np.zeros(0)) == 1.0
     np.testing.assert_array_equal(tnp.prod(np.zeros((2, 0)), axis=1), [1.0, 1.0])
+
+
+def test_cotangent_and_tangent_structures_must_match() -> None:
+    """Leaves are matched by position: a list for a NamedTuple, or a dict for a tuple,
+    could silently swap them, so a different structure is refused (as in JAX)."""
+    _, f_vjp = ta.vjp(lambda x: Params(x, 2.0 * x), np.ones(2))
+    with pytest.raises(OperandTypeError, match=r"got \[\*, \*\], expected Params\(\*, \*\)"):
+        f_vjp([np.ones(2), np.ones(2)])
+    np.testing.assert_array_equal(f_vjp(Params(np.ones(2), np.ones(2)))[0], [3.0, 3.0])
+    with pytest.raises(OperandTypeError, match="structure of the primals"):
+        ta.jvp(lambda p: p.w * p.b, (Params(np.ones(2), 1.0),), ((np.ones(2), 1.0),))

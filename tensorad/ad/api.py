@@ -161,6 +161,13 @@ def _or_zeros(node: Node | None, shape: tuple[int, ...], dtype: np.dtype[Any]) -
     return seeds.zeros(shape, dtype) if node is None else node
 
 
+def _same_structure(what: str, tree: Tree, other: str, expected: Tree) -> None:
+    """Refuse a pytree whose structure differs from ``expected`` (as JAX does): leaves are
+    matched by position, so a dict given for a tuple would silently swap them."""
+    if tree != expected:
+        raise OperandTypeError(f"{what} must have the structure of {other}: got {tree}, expected {expected}")
+
+
 def _like(node: Node, dtype: np.dtype[Any]) -> Node:
     """``node`` in the precision of ``dtype`` (JAX's convention: a tangent has its output's
     dtype, a cotangent its input's), when both are real or both complex."""
@@ -205,7 +212,8 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     if len(primals) != len(tangents):
         raise ShapeError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
     trace = _trace(fun, primals, range(len(primals)), has_aux=False)
-    tangent_leaves = flatten(tuple(tangents))[0]
+    tangent_leaves, tree = flatten(tuple(tangents))
+    _same_structure("jvp: the tangents", tree, "the primals", flatten(tuple(primals))[1])
     if len(tangent_leaves) != len(trace.inputs):
         raise ShapeError(f"jvp: tangents have {len(tangent_leaves)} leaves, primals {len(trace.inputs)}")
     tangent_inputs = []
@@ -291,7 +299,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
         out_values = [np.array(v) for v in raw]  # the caller's copy: vjp_fun reads memo's
 
     def vjp_fun(cotangent: Any) -> tuple[Any, ...]:
-        leaves = flatten(cotangent)[0]
+        leaves, tree = flatten(cotangent)
+        _same_structure("vjp_fun: the cotangent", tree, "the output", trace.out_tree)
         if len(leaves) != len(trace.outputs):
             raise ShapeError(f"vjp_fun got {len(leaves)} cotangent leaves for {len(trace.outputs)} outputs")
         ct_inputs = [_input(leaf, f"ct{k}", f"cotangent {k}") for k, leaf in enumerate(leaves)]
