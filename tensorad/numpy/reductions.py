@@ -49,10 +49,7 @@ def sum(  # noqa: A001  (numpy's name)
         >>> print(ta.sum(ta.Variable("x", (2, 3)), axis=0))
         sum_j(x[j,i])
     """
-    refuse("sum", out)
-    x = counts(cast(as_node(a), dtype))  # a mask's sum counts (float64; numpy: int64)
-    if where is not None:
-        x = where_(_mask("sum", where), x, 0.0)  # left-out entries never enter, even inf
+    x = _entries("sum", a, dtype, out, where, 0.0)
     axes = normalize_axes(axis, x.ndim)
     labels = fresh_labels(x.ndim)
     if not keepdims:
@@ -113,6 +110,15 @@ def _extreme(name: str, a: object, axis: Axes, out: None, keepdims: bool, initia
             beaten = compare("less" if name == "max" else "greater", result, bound)
             result = where_(beaten, bound, result)
     return expand_dims(result, axes) if keepdims and axes else result
+
+
+def _entries(name: str, a: object, dtype: DTypeArg, out: None, where: object, neutral: float) -> Node:
+    """What a sum or product reduces: ``a`` in ``dtype`` (a mask counts: float64, where
+    numpy's sum gives int64), the entries ``where`` leaves out set to ``neutral`` (selected,
+    never multiplied: an excluded inf stays out)."""
+    refuse(name, out)
+    x = counts(cast(as_node(a), dtype))
+    return x if where is None else where_(_mask(name, where), x, neutral)
 
 
 def _mask(name: str, where: object) -> Node:
@@ -186,10 +192,7 @@ def prod(
         >>> ta.grad(tnp.prod)(np.array([2.0, 0.0, 3.0]))     # the product of the others
         array([0., 6., 0.])
     """
-    refuse("prod", out)
-    x = counts(cast(as_node(a), dtype))
-    if where is not None:
-        x = where_(_mask("prod", where), x, 1.0)
+    x = _entries("prod", a, dtype, out, where, 1.0)
     axes = normalize_axes(axis, x.ndim)
     kept = [k for k in range(x.ndim) if k not in axes]
     rest = tuple(x.shape[k] for k in kept)
