@@ -23,7 +23,7 @@ from typing import Any, NoReturn, cast
 import numpy as np
 
 from tensorad._types import Array, DTypeArg
-from tensorad.errors import TensoradError, UnsupportedError
+from tensorad.errors import OperandTypeError, UnsupportedError
 from tensorad.ir.nodes import Expr, Node
 from tensorad.numpy import arithmetic, axes, dispatch, indexing, products, reductions, ufuncs
 from tensorad.numpy.eager import cast as cast_dtype
@@ -197,9 +197,9 @@ UNSUPPORTED_OPERATORS = (
 
 def _concrete(kind: str) -> Callable[[Expr], NoReturn]:
     def refuse(self: Expr) -> NoReturn:
-        raise TensoradError(
+        raise OperandTypeError(
             f"cannot convert a traced tensorad expression to a Python {kind} while tracing: it has no value "
-            "yet. Use tensorad.numpy functions (where, maximum …) instead of Python control flow, or pass the "
+            "yet. Use tensorad.numpy functions (where, max …) instead of Python control flow, or pass the "
             "value as a static argument (jit's static_argnums)"
         )
 
