@@ -25,6 +25,8 @@ MASK = RNG.uniform(-1.0, 1.0, (3, 4)) > 0.0
 CASES: dict[str, tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any]]] = {
     "power": (lambda a, b: tnp.power(a, b), np.power),
     "divide": (lambda a, b: tnp.divide(a, b), np.divide),
+    "maximum": (lambda a, b: tnp.maximum(a, b), np.maximum),
+    "minimum": (lambda a, b: tnp.minimum(a, b), np.minimum),
     "where": (lambda a, b: tnp.where(MASK, a, b), lambda a, b: np.where(MASK, a, b)),
     **{
         name: (lambda a, b, name=name: getattr(tnp, name)(a, b), lambda a, b, ufunc=ufunc: ufunc(a, b))
@@ -73,3 +75,24 @@ def test_where_keeps_an_infinite_derivative_of_the_branch_not_taken_out_of_forwa
     x = np.array([0.0, 4.0])
     _, tangent = ta.jvp(lambda v: ta.where(v > 0.0, ta.sqrt(v), 0.0), (x,), (np.ones(2),))
     np.testing.assert_array_equal(tangent, [0.0, 0.25])  # sqrt'(0) = inf is not selected
+
+
+@pytest.mark.parametrize(("fn", "ours"), [(np.maximum, ta.maximum), (np.minimum, ta.minimum)])
+def test_maximum_and_minimum_split_ties_and_propagate_nan(fn: Any, ours: Any) -> None:
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 1.0])
+    da, db = ta.grad(lambda x, y: ta.sum(ours(x, y)), argnums=(0, 1))(a, b)
+    wins = (a > b) if fn is np.maximum else (a < b)
+    np.testing.assert_array_equal(da, wins + 0.5 * (a == b))  # JAX: ties share the derivative
+    np.testing.assert_array_equal(da + db, np.ones(3))
+    np.testing.assert_array_equal(ours(np.array([np.nan, 1.0]), 0.0), fn(np.array([np.nan, 1.0]), 0.0))
+
+
+def test_relu_and_clip() -> None:
+    x = np.array([-1.0, 0.0, 0.5, 2.0])
+    np.testing.assert_array_equal(ta.relu(x), np.maximum(x, 0.0))
+    np.testing.assert_array_equal(ta.grad(lambda v: ta.sum(ta.relu(v)))(x), [0.0, 0.0, 1.0, 1.0])  # relu'(0) = 0
+    np.testing.assert_array_equal(ta.clip(x, 0.0, 1.0), np.clip(x, 0.0, 1.0))
+    np.testing.assert_array_equal(ta.jit(lambda v: v.clip(None, 1.0))(x), np.clip(x, None, 1.0))
+    np.testing.assert_array_equal(ta.grad(lambda v: ta.sum(np.clip(v, 0.0, 1.0)))(x), [0.0, 0.5, 1.0, 0.0])
+    for dtype in (np.float64, np.float32):
+        check_grads(lambda v: ta.relu(v) * ta.clip(v, -0.7, 1.5), (np.array([-1.0, 0.3, 0.8, 2.0], dtype),), order=2)

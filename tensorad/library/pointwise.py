@@ -1,4 +1,5 @@
-"""Pointwise functions of several operands: comparisons (masks), ``where``, ``power``.
+"""Pointwise functions of several operands: comparisons (masks), ``where``, ``power``,
+``divide``, ``maximum``, ``minimum``.
 
 Each entry is ``name, numpy implementation, arity`` and the partial derivatives
 ``∂y/∂argₖ`` as expressions of the operands and ``y`` (proofs ``forward_pointwise`` and
@@ -12,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from tensorad._types import Array
-from tensorad.ir.build import add, broadcast_to, contract
+from tensorad.ir.build import add, astype, broadcast_to, contract, scale
 from tensorad.ir.constants import scalar
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
 from tensorad.ir.seeds import zeros
-from tensorad.library.registry import PointwiseFunction, call, pointwise, register_pointwise
+from tensorad.library.registry import Partials, PointwiseFunction, call, pointwise, register_pointwise
 
 
 def _no_derivative(args: tuple[Node, ...], y: Node, param: float | None) -> tuple[Node | None, ...]:
@@ -119,3 +120,31 @@ def _divide_partials(args: tuple[Node, ...], y: Node, param: float | None) -> tu
 
 
 register_pointwise(PointwiseFunction("divide", lambda a, b, _: np.asarray(np.divide(a, b)), 2, _divide_partials))
+
+
+# ------------------------------------------------------------------ maximum and minimum
+
+
+def _extreme_partials(wins: str) -> Partials:
+    """``∂max(a, b)/∂a = [a > b] + ½[a = b]`` (ties split equally, as JAX's ``maximum``),
+    ``∂/∂b`` the rest; with ``wins = "less"``, the same for ``minimum``. The partials are
+    masks, so every higher derivative is 0."""
+    loses = "less" if wins == "greater" else "greater"
+
+    def partials(args: tuple[Node, ...], y: Node, param: float | None) -> tuple[Node | None, ...]:
+        a, b = args
+        tie = scale(astype(pointwise("equal", (a, b)), y.dtype), 0.5)
+        return (
+            add(astype(pointwise(wins, (a, b)), y.dtype), tie),
+            add(astype(pointwise(loses, (a, b)), y.dtype), tie),
+        )
+
+    return partials
+
+
+register_pointwise(
+    PointwiseFunction("maximum", lambda a, b, _: np.asarray(np.maximum(a, b)), 2, _extreme_partials("greater"))
+)
+register_pointwise(
+    PointwiseFunction("minimum", lambda a, b, _: np.asarray(np.minimum(a, b)), 2, _extreme_partials("less"))
+)

@@ -23,6 +23,7 @@ from tensorad.numpy.functions import (
     amin,
     array,
     asarray,
+    clip,
     copy,
     diagonal,
     dot,
@@ -71,6 +72,8 @@ from tensorad.numpy.ufuncs import (
     log,
     log1p,
     matmul,
+    maximum,
+    minimum,
     multiply,
     negative,
     not_equal,
@@ -93,11 +96,11 @@ from tensorad.numpy.ufuncs import (
 install()
 
 __all__ = [
-    "abs", "absolute", "add", "amax", "amin", "array", "asarray", "conj", "conjugate", "copy", "cos", "cosh",
-    "diagonal", "divide", "dot", "einsum", "equal", "exp", "expand_dims", "expm1", "float_power", "full_like",
-    "greater", "greater_equal", "imag", "inner", "less", "less_equal", "linalg", "log", "log1p", "matmul",
-    "max", "mean", "min", "moveaxis", "multiply", "negative", "not_equal", "ones_like", "outer", "pad",
-    "positive", "power", "prod", "ravel", "real", "reciprocal", "reshape", "sign", "sin", "sinh", "sqrt", "square",
-    "squeeze", "subtract", "sum", "swapaxes", "tan", "tanh", "tensordot", "trace", "transpose", "true_divide",
-    "vdot", "where", "zeros_like",
+    "abs", "absolute", "add", "amax", "amin", "array", "asarray", "clip", "conj", "conjugate", "copy", "cos",
+    "cosh", "diagonal", "divide", "dot", "einsum", "equal", "exp", "expand_dims", "expm1", "float_power",
+    "full_like", "greater", "greater_equal", "imag", "inner", "less", "less_equal", "linalg", "log", "log1p",
+    "matmul", "max", "maximum", "mean", "min", "minimum", "moveaxis", "multiply", "negative", "not_equal",
+    "ones_like", "outer", "pad", "positive", "power", "prod", "ravel", "real", "reciprocal", "reshape", "sign",
+    "sin", "sinh", "sqrt", "square", "squeeze", "subtract", "sum", "swapaxes", "tan", "tanh", "tensordot",
+    "trace", "transpose", "true_divide", "vdot", "where", "zeros_like",
 ]  # fmt: skip

@@ -283,3 +283,22 @@ def where(condition: object, x: object, y: object) -> Node:
     a, b = _pair(x, y)
     shape = _broadcast_shape(c.shape, a.shape, b.shape)
     return pointwise("where", tuple(broadcast_to(node, shape) for node in (c, a, b)))
+
+
+def extreme(name: str, x: object, y: object) -> Node:
+    """``numpy.maximum`` or ``numpy.minimum`` (``name``) entry by entry, with broadcasting;
+    nan propagates, and at a tie each operand gets half the derivative (as in JAX)."""
+    return _pointwise(name, *_numbers(x, y, name))
+
+
+def clip(a: object, a_min: object, a_max: object) -> Node:
+    """``numpy.clip``: ``minimum(maximum(a, a_min), a_max)`` (either bound may be ``None``)."""
+    result = as_node(a) if a_min is None else extreme("maximum", a, a_min)
+    return result if a_max is None else extreme("minimum", result, a_max)
+
+
+def relu(x: object) -> Node:
+    """``max(x, 0)`` with the derivative 0 at 0, as ``jax.nn.relu``: the entries where
+    ``x > 0`` pass, the others are 0 (a selection, so ``relu'(0) = 0``)."""
+    a = counts(as_node(x))
+    return where(compare("greater", a, 0.0), a, 0.0)

@@ -56,6 +56,8 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
     np.less_equal: ufuncs.less_equal,
     np.greater: ufuncs.greater,
     np.greater_equal: ufuncs.greater_equal,
+    np.maximum: ufuncs.maximum,
+    np.minimum: ufuncs.minimum,
     scipy.special.expit: ufuncs.sigmoid,
     scipy.special.erf: ufuncs.erf,
 }
@@ -75,6 +77,7 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.amax: functions.max,
     np.amin: functions.min,
     np.prod: functions.prod,
+    np.clip: functions.clip,
     np.transpose: functions.transpose,
     np.swapaxes: functions.swapaxes,
     np.moveaxis: functions.moveaxis,

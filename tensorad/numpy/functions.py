@@ -20,9 +20,9 @@ from tensorad.errors import OperandTypeError
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Node
 from tensorad.library.registry import apply
-from tensorad.numpy import axes, creation, indexing, products, reductions
+from tensorad.numpy import arithmetic, axes, creation, indexing, products, reductions
 from tensorad.numpy.axes import Axes, normalize_axes
-from tensorad.numpy.eager import eager
+from tensorad.numpy.eager import eager, refuse
 
 
 def general(name: str, x: object, axis: Axes = None) -> Node:
@@ -47,6 +47,24 @@ max = eager(reductions.max)  # noqa: A001
 min = eager(reductions.min)  # noqa: A001
 amax, amin = max, min
 prod = eager(reductions.prod)
+
+
+@eager
+def clip(a: object, a_min: object = None, a_max: object = None, out: None = None) -> Node:
+    """``numpy.clip``: ``a`` limited to ``[a_min, a_max]`` (either may be ``None``), as
+    ``minimum(maximum(a, a_min), a_max)``: the derivative is 1 inside, 0 outside, ½ on a
+    bound (JAX's ``clip``, whose ``maximum`` and ``minimum`` split ties).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.clip(np.array([-2.0, 0.5, 3.0]), -1.0, 1.0)
+        array([-1. ,  0.5,  1. ])
+    """
+    refuse("clip", out)
+    return arithmetic.clip(a, a_min, a_max)
+
+
 transpose = eager(axes.transpose)
 swapaxes = eager(axes.swapaxes)
 moveaxis = eager(axes.moveaxis)

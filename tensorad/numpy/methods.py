@@ -25,7 +25,7 @@ import numpy as np
 from tensorad._types import Array, DTypeArg
 from tensorad.errors import OperandTypeError, UnsupportedError
 from tensorad.ir.nodes import Expr, Node
-from tensorad.numpy import arithmetic, axes, dispatch, indexing, products, reductions, ufuncs
+from tensorad.numpy import arithmetic, axes, dispatch, functions, indexing, products, reductions, ufuncs
 from tensorad.numpy.eager import cast as cast_dtype
 from tensorad.run.evaluate import evaluate_named
 from tensorad.symbolic import dot, printing
@@ -245,6 +245,7 @@ METHODS: dict[str, Any] = {
     "max": _method(reductions.max),
     "min": _method(reductions.min),
     "prod": _method(reductions.prod),
+    "clip": _method(functions.clip),
     "dot": _method(products.dot),
     "swapaxes": _method(axes.swapaxes),
     "squeeze": _method(axes.squeeze),

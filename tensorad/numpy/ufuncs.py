@@ -219,6 +219,48 @@ def _comparison(name: str, symbol: str) -> Callable[..., Any]:
     )
 
 
+maximum = _binary(
+    "maximum",
+    lambda x1, x2: arithmetic.extreme("maximum", x1, x2),
+    """The larger of ``x1`` and ``x2`` entry by entry (nan propagates); at a tie each gets
+    half the derivative, as JAX's ``maximum``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.maximum(np.array([1.0, 5.0, 2.0]), 2.0)
+        array([2., 5., 2.])
+        >>> ta.grad(lambda x: ta.sum(ta.maximum(x, 2.0)))(np.array([1.0, 5.0, 2.0]))
+        array([0. , 1. , 0.5])
+    """,
+)
+minimum = _binary(
+    "minimum",
+    lambda x1, x2: arithmetic.extreme("minimum", x1, x2),
+    """The smaller of ``x1`` and ``x2`` entry by entry; the derivative as for :func:`maximum`.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.minimum(np.array([1.0, 5.0]), np.array([3.0, 4.0]))
+        array([1., 4.])
+    """,
+)
+
+
+@eager
+def relu(x: object) -> Node:
+    """``max(x, 0)``, as ``jax.nn.relu``: derivative 1 where ``x > 0`` and 0 elsewhere,
+    including at 0.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> ta.relu(np.array([-1.0, 0.0, 2.0]))
+        array([0., 0., 2.])
+        >>> ta.grad(lambda x: ta.sum(ta.relu(x)))(np.array([-1.0, 0.0, 2.0]))
+        array([0., 0., 1.])
+    """
+    return arithmetic.relu(x)
+
+
 equal = _comparison("equal", "==")
 not_equal = _comparison("not_equal", "!=")
 less = _comparison("less", "<")
