@@ -751,7 +751,9 @@ def _float_output(function: Any, one: Call) -> bool:
         value = numpy_value(function, one)
     except Exception:  # a pattern numpy refuses: kept, to fail visibly in the test
         return True
-    return not isinstance(value, tuple) and np.asarray(value).dtype == np.float64
+    # a finite float result: outside a function's domain (arcsin at 2) there is nothing to
+    # differentiate; the registry sweeps check those functions inside their domains
+    return not isinstance(value, tuple) and np.asarray(value).dtype == np.float64 and bool(np.all(np.isfinite(value)))
 
 
 DIFFERENTIABLE_CASES = [

@@ -35,6 +35,15 @@ pytestmark = pytest.mark.usefixtures("restore_registries")
 # name -> (domain, parameters to try); a name missing here gets DEFAULT_ELEMENTWISE
 ELEMENTWISE_DOMAINS: dict[str, tuple[Sampler, tuple[float | None, ...]]] = {
     "exp": (between(-2, 2), (None,)),
+    "arcsin": (between(-0.8, 0.8), (None,)),
+    "arccos": (between(-0.8, 0.8), (None,)),
+    "arctan": (between(-3, 3), (None,)),
+    "arcsinh": (between(-2, 2), (None,)),
+    "arccosh": (between(1.2, 3), (None,)),
+    "arctanh": (between(-0.8, 0.8), (None,)),
+    "log2": (between(0.5, 2), (None,)),
+    "log10": (between(0.5, 2), (None,)),
+    "exp2": (between(-2, 2), (None,)),
     "log": (between(0.5, 2), (None,)),
     "log1p": (between(-0.5, 2), (None,)),
     "expm1": (between(-2, 2), (None,)),

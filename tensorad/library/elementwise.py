@@ -42,6 +42,15 @@ register_elementwise("softplus", lambda x, _: np.logaddexp(0.0, x), lambda x, y,
 register_elementwise("sqrt", lambda x, _: np.sqrt(x), lambda x, y, _: 0.5 * call("reciprocal", y))
 register_elementwise("square", lambda x, _: np.square(x), lambda x, y, _: scale(x, 2.0))
 register_elementwise("reciprocal", lambda x, _: np.reciprocal(x), lambda x, y, _: -call("square", y))
+register_elementwise("arcsin", lambda x, _: np.arcsin(x), lambda x, y, _: _inverse_root(1.0 - call("square", x)))
+register_elementwise("arccos", lambda x, _: np.arccos(x), lambda x, y, _: -_inverse_root(1.0 - call("square", x)))
+register_elementwise("arctan", lambda x, _: np.arctan(x), lambda x, y, _: call("reciprocal", 1.0 + call("square", x)))
+register_elementwise("arcsinh", lambda x, _: np.arcsinh(x), lambda x, y, _: _inverse_root(call("square", x) + 1.0))
+register_elementwise("arccosh", lambda x, _: np.arccosh(x), lambda x, y, _: _inverse_root(call("square", x) - 1.0))
+register_elementwise("arctanh", lambda x, _: np.arctanh(x), lambda x, y, _: call("reciprocal", 1.0 - call("square", x)))
+register_elementwise("log2", lambda x, _: np.log2(x), lambda x, y, _: scale(call("reciprocal", x), 1 / math.log(2)))
+register_elementwise("log10", lambda x, _: np.log10(x), lambda x, y, _: scale(call("reciprocal", x), 1 / math.log(10)))
+register_elementwise("exp2", lambda x, _: np.exp2(x), lambda x, y, _: scale(y, math.log(2.0)))
 register_elementwise("abs", lambda x, _: np.abs(x), lambda x, y, _: _abs_derivative(x), real=True)
 register_elementwise("sign", lambda x, _: np.sign(x), lambda x, y, _: _sign_derivative(x))
 register_elementwise(
@@ -49,6 +58,11 @@ register_elementwise(
     lambda x, _: scipy.special.erf(x),
     lambda x, y, _: _SQRT_PI_INV * call("exp", -call("square", x)),
 )
+
+
+def _inverse_root(u: Node) -> Node:
+    """``1/√u``: the derivative of the inverse trigonometric and hyperbolic functions."""
+    return call("reciprocal", call("sqrt", u))
 
 
 def _abs_derivative(x: Node) -> Node:

@@ -73,6 +73,15 @@ sign = _unary("sign")
 sigmoid = _unary("sigmoid")
 softplus = _unary("softplus")
 erf = _unary("erf")
+arcsin = _unary("arcsin")
+arccos = _unary("arccos")
+arctan = _unary("arctan")
+arcsinh = _unary("arcsinh")
+arccosh = _unary("arccosh")
+arctanh = _unary("arctanh")
+log2 = _unary("log2")
+log10 = _unary("log10")
+exp2 = _unary("exp2")
 
 
 @eager

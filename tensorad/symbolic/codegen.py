@@ -48,6 +48,15 @@ _ELEMENTWISE = {
     "abs": "np.abs({})",
     "sign": "np.sign({})",
     "erf": "scipy.special.erf({})",
+    "arcsin": "np.arcsin({})",
+    "arccos": "np.arccos({})",
+    "arctan": "np.arctan({})",
+    "arcsinh": "np.arcsinh({})",
+    "arccosh": "np.arccosh({})",
+    "arctanh": "np.arctanh({})",
+    "log2": "np.log2({})",
+    "log10": "np.log10({})",
+    "exp2": "np.exp2({})",
 }
 
 _GENERAL = {
@@ -57,7 +66,7 @@ _GENERAL = {
     "softmax": "scipy.special.softmax({x}, axis={axes})",
     "log_softmax": "scipy.special.log_softmax({x}, axis={axes})",
     "logsumexp": "scipy.special.logsumexp({x}, axis={axes})",
-    "norm": "np.sqrt(np.sum(np.square({x}), axis={axes}))",
+    "norm": "np.sqrt(np.sum(np.square(np.abs({x})), axis={axes}))",
     "reshape": "np.reshape({x}, {axes})",
     "flip": "np.flip({x}, {axes})",
     "max": "np.max({x}, axis={axes})",
