@@ -7,6 +7,7 @@ array([5., 7.])
 """
 
 from tensorad import algebra as algebra
+from tensorad import nn as nn
 from tensorad import numpy as numpy
 from tensorad import proof as proof
 from tensorad import scipy as scipy

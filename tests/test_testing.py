@@ -22,6 +22,7 @@ import tensorad as ta
 from tensorad import extend
 from tensorad.ir.constants import as_node
 from tensorad.library import registry
+from tensorad.library.selection import Indices
 from tensorad.testing import OptionError, TaylorResult, check_grads, default_tolerance, taylor_test
 
 pytestmark = pytest.mark.usefixtures("restore_registries")
@@ -81,6 +82,15 @@ GENERAL_DOMAINS: dict[str, list[tuple[Sampler, tuple[Any, ...]]]] = {
     "flip": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(0,), (1,), (0, 1)]],
     "crop": [(between(-2, 2, (3, 4)), (windows,)) for windows in [((1, 3), (0, 4)), ((0, 1), (2, 3))]],
     "pad": [(between(-2, 2, (3, 4)), (widths,)) for widths in [((1, 0), (0, 2)), ((0, 0), (3, 1))]],
+    "take": [
+        (between(-2, 2, (3, 4)), (0, Indices.of(np.array([2, 2, 0])))),
+        (between(-2, 2, (3, 4)), (1, Indices.of(np.array([[3, 0], [1, 1]])))),
+        (between(-2, 2, (3, 4)), (1, Indices.of(np.array(2)))),
+    ],
+    "scatter_add": [
+        (between(-2, 2, (3, 4)), (0, Indices.of(np.array([4, 4, 0])), 5)),
+        (between(-2, 2, (3, 2, 2)), (1, Indices.of(np.array([[1, 0], [1, 1]])), 2)),
+    ],
 }
 DEFAULT_GENERAL = [(invertible((3, 3)), ())]
 

@@ -44,6 +44,8 @@ from tensorad.numpy.functions import (
     squeeze,
     sum,  # noqa: A004
     swapaxes,
+    take,
+    take_along_axis,
     tensordot,
     trace,
     transpose,
@@ -175,6 +177,8 @@ __all__ = [
     "subtract",
     "sum",
     "swapaxes",
+    "take",
+    "take_along_axis",
     "tan",
     "tanh",
     "tensordot",

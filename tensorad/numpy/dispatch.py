@@ -97,6 +97,8 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.squeeze: functions.squeeze,
     np.expand_dims: functions.expand_dims,
     np.pad: functions.pad,
+    np.take: functions.take,
+    np.take_along_axis: functions.take_along_axis,
     np.where: ufuncs.where,
     np.real: ufuncs.real,
     np.imag: ufuncs.imag,

@@ -8,6 +8,8 @@ differentiable like any other product.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tensorad.errors import OperandTypeError, OutOfBoundsError, ShapeError, UnsupportedError
@@ -17,19 +19,25 @@ from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
 from tensorad.library.registry import apply
+from tensorad.library.selection import Indices, scatter_add
+from tensorad.library.selection import take as gather_along
 
 
 def getitem(x: object, index: object) -> Node:
-    """``x[index]`` for integers, slices, ``None`` and ``...`` (no fancy indexing)."""
+    """``x[index]`` with numpy's indexing: integers, slices, ``None`` and ``...`` cut a
+    window (views, no gather); integer arrays and boolean masks (concrete numpy arrays or
+    lists) gather (:func:`gather`)."""
     a = as_node(x)
     items = list(index) if isinstance(index, tuple) else [index]
+    if any(_advanced(item) for item in items):
+        return gather(a, index)
     for item in items:
         if not (item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice))) or isinstance(
             item, bool
         ):
             raise UnsupportedError(
-                f"index {item!r} is not supported: use integers, slices, None and ...; "
-                "fancy and boolean indexing are not implemented"
+                f"index {_short(item)} is not supported: use integers, slices, None, ..., "
+                "and concrete integer or boolean arrays"
             )
     if items.count(Ellipsis) > 1:
         raise ShapeError("an index can only have a single ellipsis ('...')")
@@ -128,3 +136,260 @@ def pad(array: object, pad_width: object, mode: str = "constant", *, constant_va
     result = add(padded, constants.constant(outside))
     assert result is not None  # neither term is a symbolic zero
     return result
+
+
+# ------------------------------------------------------------------ advanced indexing: gather and scatter
+
+
+def _short(item: object) -> str:
+    """An index for an error message, elided when long."""
+    text = repr(item)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _advanced(item: object) -> bool:
+    """An integer array, a boolean mask or a list (numpy's "advanced" indices); a traced
+    value is refused here, naming why."""
+    if isinstance(item, Node):
+        raise UnsupportedError(
+            "indexing with a traced array is not supported: indices must be concrete numpy "
+            "integer arrays or boolean masks (a traced mask has a data-dependent shape; use "
+            "where(mask, x, 0) instead; under jit, pass integer index arrays by closing over them)"
+        )
+    if isinstance(item, (bool, np.bool_)):
+        return True
+    return isinstance(item, (list, np.ndarray))
+
+
+def positions(shape: tuple[int, ...], index: object) -> np.ndarray:
+    """The flat (C order) positions in an array of ``shape`` of the entries ``x[index]``
+    selects, laid out as numpy lays out ``x[index]``: numpy itself indexes one broadcast
+    coordinate grid per axis, so every rule of numpy's indexing (mixed slices, masks,
+    negative indices, where the advanced axes go) is numpy's. Only result-sized arrays are
+    formed."""
+    total: np.ndarray | None = None
+    try:
+        for axis, n in enumerate(shape):
+            column = [-1 if k == axis else 1 for k in range(len(shape))]
+            grid = np.broadcast_to(np.arange(n, dtype=np.intp).reshape(column), shape)
+            part = grid[index] * math.prod(shape[axis + 1 :])  # type: ignore[call-overload]  # any numpy index
+            total = part if total is None else total + part
+        if total is None:  # a 0-d array: only None, ... and () select
+            total = np.zeros((), dtype=np.intp)[index]  # type: ignore[call-overload]
+    except IndexError as error:
+        raise OutOfBoundsError(f"index: {error}") from None
+    return np.asarray(total, dtype=np.intp)
+
+
+def gather(a: Node, index: object) -> Node:
+    """``a[index]`` with advanced indices: one integer array along an axis (all other
+    items full slices) gathers whole slices (``E[idx]``, ``x[:, idx]``); anything else
+    gathers entries of the flattened array at :func:`positions`. The pullback is a
+    scatter-add, never a selection matrix."""
+    items = list(index) if isinstance(index, tuple) else [index]
+    for item in items:
+        if isinstance(item, (list, np.ndarray)):
+            _check_index_array(item)
+    arrays = [k for k, item in enumerate(items) if not isinstance(item, slice)]
+    whole = all(item == slice(None) for k, item in enumerate(items) if k not in arrays)
+    if len(arrays) == 1 and len(items) <= a.ndim and whole:
+        axis = arrays[0]
+        chosen = np.asarray(items[axis])
+        if chosen.dtype.kind in "iu" and chosen.ndim >= 1:
+            n = a.shape[axis]
+            if chosen.size and (chosen.min() < -n or chosen.max() >= n):
+                bad = chosen.min() if chosen.min() < -n else chosen.max()
+                raise OutOfBoundsError(f"index {int(bad)} is out of bounds for axis {axis} with size {n}")
+            return gather_along(a, axis, Indices.of(chosen % max(n, 1)))
+    flat = positions(a.shape, index)
+    return gather_along(apply("reshape", a, ((a.size,),)), 0, Indices.of(flat))
+
+
+def _check_index_array(item: object) -> None:
+    """An advanced index must hold integers or booleans (an empty list is an empty index)."""
+    array = np.asarray(item)
+    if array.dtype.kind not in "iub" and array.size:
+        raise OperandTypeError(f"index arrays must hold integers or booleans, got dtype {array.dtype}")
+
+
+def _integers(indices: object, what: str) -> np.ndarray:
+    """``indices`` as a concrete integer array, or an error naming ``what``."""
+    if isinstance(indices, Node):
+        _advanced(indices)
+    array = np.asarray(indices)
+    if array.dtype.kind not in "iu" and not (array.size == 0 and array.dtype.kind == "f"):
+        raise OperandTypeError(f"{what}: indices must be integers, got dtype {array.dtype}")
+    return array.astype(np.intp)
+
+
+def take(a: object, indices: object, axis: int | None = None, out: None = None, mode: str = "raise") -> Node:
+    """``numpy.take``: the slices of ``a`` at ``indices`` along ``axis`` (of the flattened
+    array when ``axis`` is None); ``mode`` is numpy's (``"raise"``, ``"wrap"``, ``"clip"``).
+    The pullback scatters the cotangent back, summing at repeated indices.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.numpy as tnp
+        >>> tnp.take(np.array([[1.0, 2.0], [3.0, 4.0]]), [1, 1, 0], axis=0)
+        array([[3., 4.],
+               [3., 4.],
+               [1., 2.]])
+        >>> ta.grad(lambda x: tnp.take(x, [0, 2, 2]).sum())(np.zeros(3))
+        array([1., 0., 2.])
+    """
+    from tensorad.numpy.axes import normalize_axes
+
+    if out is not None:
+        raise UnsupportedError("take: out= is not supported (arrays are immutable while tracing)")
+    x = as_node(a)
+    if axis is None:
+        x, axis = apply("reshape", x, ((x.size,),)), 0
+    (axis,) = normalize_axes(axis, x.ndim)
+    chosen, n = _integers(indices, "take"), x.shape[axis]
+    if mode == "wrap" and n:
+        chosen = chosen % n
+    elif mode == "clip":
+        chosen = np.clip(chosen, 0, max(n - 1, 0))
+    elif mode != "raise":
+        raise OperandTypeError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    if chosen.size and (chosen.min() < -n or chosen.max() >= n):
+        bad = chosen.min() if chosen.min() < -n else chosen.max()
+        raise OutOfBoundsError(f"index {int(bad)} is out of bounds for axis {axis} with size {n}")
+    return gather_along(x, axis, Indices.of(chosen % max(n, 1)))
+
+
+def take_along_axis(arr: object, indices: object, axis: int | None = -1) -> Node:
+    """``numpy.take_along_axis``: ``arr`` at ``indices`` along ``axis``, the other axes
+    matched (broadcast) position by position; ``axis=None`` works on the flattened array.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> logp = np.log(np.array([[0.5, 0.5], [0.1, 0.9]]))
+        >>> np.exp(tnp.take_along_axis(logp, np.array([[1], [0]]), axis=1))
+        array([[0.5],
+               [0.1]])
+    """
+    from tensorad.numpy.axes import normalize_axes
+
+    x = as_node(arr)
+    chosen = _integers(indices, "take_along_axis")
+    if axis is None:
+        x, axis = apply("reshape", x, ((x.size,),)), 0
+    if chosen.ndim != x.ndim:
+        raise ShapeError(f"take_along_axis: indices have {chosen.ndim} axes, the array {x.ndim}; they must match")
+    (axis,) = normalize_axes(axis, x.ndim)
+    index = tuple(
+        chosen if k == axis else np.arange(n).reshape([-1 if j == k else 1 for j in range(x.ndim)])
+        for k, n in enumerate(x.shape)
+    )
+    return gather(x, index)
+
+
+
+# ------------------------------------------------------------------ functional updates: x.at[index]
+
+
+class At:
+    """``x.at``: JAX's functional updates, ``x.at[index].set(v)``, ``.add(v)``,
+    ``.multiply(v)`` and ``.get()``, for any index ``x[index]`` accepts (concrete arrays).
+
+    Each returns a new value (nothing is changed in place). The values ``v`` broadcast to
+    the shape of ``x[index]`` and are cast to ``x``'s dtype. Where an index repeats,
+    ``add`` and ``multiply`` apply every update (as ``np.add.at``; JAX does the same) and
+    ``set`` keeps the last one (numpy's ``x[index] = v`` in practice; JAX leaves it
+    unspecified). Derivatives: ``set`` passes ``v``'s to the chosen entries and ``x``'s to
+    the others (a selection, ``where``); ``add`` and ``multiply`` are sums and products.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> x = np.zeros(4)
+        >>> ta.jit(lambda x: x.at[np.array([1, 1, 3])].add(1.0))(x)
+        array([0., 2., 0., 1.])
+        >>> ta.grad(lambda x, v: x.at[1:3].set(v).sum(), argnums=1)(x, np.ones(2))
+        array([1., 1.])
+    """
+
+    def __init__(self, x: Node) -> None:
+        self._x = x
+
+    def __getitem__(self, index: object) -> Update:
+        return Update(self._x, index)
+
+
+class Update:
+    """``x.at[index]``: call ``.set``, ``.add``, ``.multiply`` or ``.get`` (see :class:`At`)."""
+
+    def __init__(self, x: Node, index: object) -> None:
+        items = index if isinstance(index, tuple) else (index,)
+        for item in items:
+            _advanced(item)  # refuses a traced index
+        self._x, self._index = x, index
+        self._flat = positions(x.shape, index)
+
+    def get(self) -> Node:
+        """``x[index]``."""
+        return getitem(self._x, self._index)
+
+    def _values(self, values: object) -> Node:
+        """``values`` broadcast to the selection, flattened, in ``x``'s dtype."""
+        from tensorad.ir.build import astype, broadcast_to
+
+        v = as_node(values)
+        if v.dtype != self._x.dtype:
+            v = astype(v, self._x.dtype)
+        try:
+            shape = np.broadcast_shapes(v.shape, self._flat.shape)
+        except ValueError:
+            shape = ()
+        if shape != self._flat.shape:
+            raise ShapeError(f"at[...]: values of shape {v.shape} do not broadcast to the selection {self._flat.shape}")
+        return apply("reshape", broadcast_to(v, self._flat.shape), ((self._flat.size,),))
+
+    def _placed(self, v: Node, targets: np.ndarray, picks: np.ndarray | None) -> tuple[Node, np.ndarray]:
+        """The entries ``v[picks]`` put at the distinct flat ``targets`` of ``x`` (zeros
+        elsewhere), in ``x``'s shape, and the mask of the targets."""
+        if picks is not None:
+            v = gather_along(v, 0, Indices.of(picks))
+        placed = scatter_add(v, 0, Indices.of(targets), self._x.size)
+        mask = np.zeros(self._x.size, dtype=bool)
+        mask[targets] = True
+        return apply("reshape", placed, (self._x.shape,)), mask.reshape(self._x.shape)
+
+    def set(self, values: object) -> Node:
+        """``x`` with ``values`` at ``index`` (the last of repeated indices wins)."""
+        from tensorad.numpy.arithmetic import where
+
+        flat = self._flat.ravel()
+        reverse = flat[::-1]
+        targets, first = np.unique(reverse, return_index=True)
+        picks = flat.size - 1 - first
+        in_order = np.array_equal(picks, np.arange(flat.size))
+        placed, mask = self._placed(self._values(values), targets, None if in_order else picks)
+        return where(mask, placed, self._x)
+
+    def add(self, values: object) -> Node:
+        """``x`` plus ``values`` at ``index`` (repeated indices add up)."""
+        from tensorad.numpy.arithmetic import add
+
+        update = scatter_add(self._values(values), 0, Indices.of(self._flat.ravel()), self._x.size)
+        return add(self._x, apply("reshape", update, (self._x.shape,)))
+
+    def multiply(self, values: object) -> Node:
+        """``x`` times ``values`` at ``index`` (repeated indices multiply): one factor per
+        round of distinct indices, 1 elsewhere."""
+        from tensorad.numpy.arithmetic import multiply, where
+
+        v, flat = self._values(values), self._flat.ravel()
+        order = np.argsort(flat, kind="stable")
+        ranks = np.empty(flat.size, dtype=np.intp)
+        sorted_ = flat[order]
+        starts = np.r_[0, np.flatnonzero(sorted_[1:] != sorted_[:-1]) + 1] if flat.size else np.zeros(0, np.intp)
+        group_start = np.repeat(starts, np.diff(np.r_[starts, flat.size])) if flat.size else starts
+        ranks[order] = np.arange(flat.size) - group_start
+        result = self._x
+        for rank in range(int(ranks.max()) + 1 if flat.size else 0):
+            picks = np.flatnonzero(ranks == rank)
+            placed, mask = self._placed(v, flat[picks], picks)
+            result = multiply(result, where(mask, placed, 1.0))
+        return result

@@ -260,6 +260,7 @@ METHODS: dict[str, Any] = {
     "__pos__": _node,
     "__abs__": lambda self: ufuncs.abs(self),
     "__getitem__": lambda self, index: indexing.getitem(self, index),
+    "at": property(indexing.At),
     "__iter__": iterate,
     "__setitem__": immutable,
     "__array__": no_array,

@@ -35,7 +35,7 @@ import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import assert_never
+from typing import Any, assert_never
 
 import numpy as np
 
@@ -148,6 +148,10 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
         case GeneralUnary(fn="pad", x=x, params=params):
             windows = [(a, a + n, a + n + b) for (a, b), n in zip(params[0], x.shape, strict=True)]
             return _window(forms[x], x.shape, windows, crop=False)
+        case GeneralUnary(fn="take", x=x, params=(axis, index)):
+            return _gather(forms[x], x.shape, axis, index, x.shape[axis], gather=True)
+        case GeneralUnary(fn="scatter_add", x=x, params=(axis, index, n)):
+            return _gather(forms[x], x.shape, axis, index, n, gather=False)
         case GeneralUnary(fn=fn, x=x, params=params):
             return _atom(f"{fn}({params}; {x.shape}: {arguments.name(forms[x])})", node.shape)
         case Pointwise(fn=fn, args=args, param=param):
@@ -227,6 +231,26 @@ def _window(x: Form, shape: tuple[int, ...], windows: list[tuple[int, int, int]]
         form = _product(form, current, _atom(f"window {a}:{b} of {n}", (b - a, n)), pair, target, 1.0, size)
         current = target
     return form
+
+
+def _gather(x: Form, shape: tuple[int, ...], axis: int, index: Any, n: int, gather: bool) -> Form:
+    """``take`` and ``scatter_add`` are linear: the contraction of ``x`` with the 0/1
+    tensor ``G[m, k] = [I[m] = k]`` (``m`` over the indices' axes, ``k`` over ``0:n``).
+    ``take`` sums ``G`` over ``k`` (the axis of ``x``), ``scatter_add`` over ``m``: the
+    same atom both ways, so ``⟨take(A), C⟩ = ⟨A, scatter_add(C)⟩`` is an identity of
+    networks (proofs.gather_scatter)."""
+    m = len(index.shape)
+    current = fresh_labels(len(shape))
+    spare = fresh_labels(m + 1, current)
+    if gather:  # x's axis is the whole k; the output has the indices' axes there
+        whole, picks = current[axis], spare[:m]
+        out = current[:axis] + picks + current[axis + 1 :]
+    else:  # x's axes axis … axis+m−1 are the indices' m; the output has k there
+        whole, picks = spare[m], current[axis : axis + m]
+        out = current[:axis] + whole + current[axis + m :]
+    size = dict(zip(current, shape, strict=True)) | dict(zip(picks, index.shape, strict=True)) | {whole: n}
+    selector = _atom(f"gather {index!r} into {n}", (*index.shape, n))
+    return _product(x, current, selector, picks + whole, out, 1.0, size)
 
 
 def _atom(name: str, shape: tuple[int, ...]) -> Form:

@@ -90,6 +90,15 @@ def _embed(core, core_labels, labels, shape):
     return out
 '''
 
+_SCATTER = '''
+
+def _scatter_add(x, axis, index, n):
+    """Zeros with an axis of size ``n`` in place of ``index``'s axes, ``x`` summed in at ``index``."""
+    out = np.zeros(x.shape[:axis] + (n,) + x.shape[axis + index.ndim:], dtype=x.dtype)
+    np.add.at(out, (slice(None),) * axis + (index,), x)
+    return out
+'''
+
 
 def numpy_code(expr: Node, name: str = "f") -> str:
     """Source of a Python function ``name(<variables>)`` computing ``expr`` with numpy.
@@ -122,7 +131,7 @@ def numpy_code(expr: Node, name: str = "f") -> str:
         lines.append(f"    {target} = {_expression(node, [names[c] for c in children(node)])}")
         names[node] = target
     body = "\n".join(lines) if lines else ""
-    helper = _EMBED if "_embed(" in body else ""
+    helper = (_EMBED if "_embed(" in body else "") + (_SCATTER if "_scatter_add(" in body else "")
     head = "import numpy as np\nimport scipy.special\n" + helper
     result = names[expr]
     return f"{head}\n\ndef {name}({', '.join(params)}):\n{body}{chr(10) if body else ''}    return {result}"
@@ -148,6 +157,10 @@ def _expression(node: Node, args: list[str]) -> str:
             return f"{args[0]}[{', '.join(f'{a}:{b}' for a, b in params[0])},]"
         case GeneralUnary(fn="pad", params=params):
             return f"np.pad({args[0]}, {params[0]})"
+        case GeneralUnary(fn="take", params=(axis, index)):
+            return f"np.take({args[0]}, np.array({index.value.tolist()}, dtype=np.intp), axis={axis})"
+        case GeneralUnary(fn="scatter_add", params=(axis, index, n)):
+            return f"_scatter_add({args[0]}, {axis}, np.array({index.value.tolist()}, dtype=np.intp), {n})"
         case GeneralUnary(fn=fn, params=params):
             return _GENERAL.get(fn, fn + "({x})").format(x=args[0], axes=params[0] if params else None)
         case Pointwise(fn=fn):  # numpy's own names
