@@ -18,9 +18,21 @@ from __future__ import annotations
 from typing import assert_never
 
 from tensorad.ir.build import add, contract
+from tensorad.ir.functions import concatenate
 from tensorad.ir.labels import fresh_labels
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
-from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY, POINTWISE
+from tensorad.ir.nodes import (
+    Add,
+    Concatenate,
+    Constant,
+    Contraction,
+    Elementwise,
+    GeneralUnary,
+    Node,
+    Pointwise,
+    Variable,
+)
+from tensorad.ir.seeds import zeros
+from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY, POINTWISE, apply
 
 
 def _sizes(node: Contraction, s4: str, s4_shape: tuple[int, ...]) -> dict[str, int]:
@@ -155,6 +167,38 @@ def vjp_pointwise(node: Pointwise, c_bar: Node, needs: tuple[bool, ...]) -> tupl
     )
 
 
+# ------------------------------------------------------------------ concatenation
+
+
+def jvp_concatenate(node: Concatenate, dots: list[Node | None]) -> Node | None:
+    """``Ċ = concatenate(Ȧ₁, …, Ȧₙ)`` along the same axis, a zero for an operand without a
+    tangent (the trailing s4 axes come along)  (proofs.concatenate)."""
+    like = next((dot for dot in dots if dot is not None), None)
+    if like is None:
+        return None
+    s4_shape = like.shape[node.ndim :]
+    pieces = tuple(
+        dot if dot is not None else zeros(arg.shape + s4_shape, like.dtype)
+        for arg, dot in zip(node.args, dots, strict=True)
+    )
+    return concatenate(pieces, node.axis)
+
+
+def vjp_concatenate(node: Concatenate, c_bar: Node, needs: tuple[bool, ...]) -> tuple[Node | None, ...]:
+    """``Āₖ = crop(C̄)`` to the slice ``Aₖ`` occupies along the axis: concatenation is a
+    sum of zero paddings, whose adjoints are crops  (proofs.concatenate)."""
+    lead = c_bar.ndim - node.ndim
+    whole = tuple((0, n) for n in c_bar.shape)
+    bars: list[Node | None] = []
+    start = 0
+    for arg, need in zip(node.args, needs, strict=True):
+        stop = start + arg.shape[node.axis]
+        window = (*whole[: lead + node.axis], (start, stop), *whole[lead + node.axis + 1 :])
+        bars.append(apply("crop", c_bar, (window,)) if need else None)
+        start = stop
+    return tuple(bars)
+
+
 # ------------------------------------------------------------------ dispatch
 
 
@@ -173,6 +217,8 @@ def jvp(node: Node, dots: list[Node | None]) -> Node | None:
             return jvp_general_unary(node, dots[0])
         case Pointwise():
             return jvp_pointwise(node, dots)
+        case Concatenate():
+            return jvp_concatenate(node, dots)
         case _:
             assert_never(node)
 
@@ -192,5 +238,7 @@ def vjp(node: Node, c_bar: Node, needs: tuple[bool, ...]) -> tuple[Node | None, 
             return (vjp_general_unary(node, c_bar),)
         case Pointwise():
             return vjp_pointwise(node, c_bar, needs)
+        case Concatenate():
+            return vjp_concatenate(node, c_bar, needs)
         case _:
             assert_never(node)

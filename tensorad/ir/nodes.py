@@ -1,4 +1,4 @@
-"""The expression DAG: five node kinds over two kinds of leaf.
+"""The expression DAG: six node kinds over two kinds of leaf.
 
 A tensorad expression is a directed acyclic graph of frozen nodes:
 
@@ -12,7 +12,8 @@ A tensorad expression is a directed acyclic graph of frozen nodes:
 * :class:`Elementwise` ``f(A)`` for a registered scalar function ``f``;
 * :class:`GeneralUnary` ``f(A)`` for a registered tensor-to-tensor map (``inv``, ``det`` …);
 * :class:`Pointwise` ``f(A₁, …, Aₙ)`` entry by entry for a registered function of several
-  operands (``x ** y``, ``maximum``, the comparisons, whose values are boolean masks).
+  operands (``x ** y``, ``maximum``, the comparisons, whose values are boolean masks);
+* :class:`Concatenate` of several operands along one axis (``np.concatenate``).
 
 Nodes hash by identity (``eq=False``): a DAG is never hashed or compared recursively by
 accident. (``==`` on nodes is numpy's comparison, installed by :mod:`tensorad.numpy`;
@@ -331,6 +332,27 @@ class Pointwise(Expr):
     weak: bool = False
 
 
+@dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
+class Concatenate(Expr):
+    """The operands joined along ``axis`` (their other axes equal), as ``np.concatenate``:
+    formed once, in one copy. Its rules move slices: the pushforward concatenates the
+    tangents, the pullback crops the cotangent back into pieces (proofs.concatenate).
+
+    Examples:
+        >>> import tensorad as ta
+        >>> x, y = ta.Variable("x", (2,)), ta.Variable("y", (3,))
+        >>> j = ta.numpy.concatenate([x, y])
+        >>> type(j).__name__, j.axis, j.shape
+        ('Concatenate', 0, (5,))
+    """
+
+    args: tuple[Node, ...]
+    axis: int
+    shape: Shape
+    dtype: np.dtype[Any]
+    weak: bool = False
+
+
 MAX_ELEMENTS = int(np.iinfo(np.intp).max)
 """The most entries an array can have (numpy's index type)."""
 
@@ -356,7 +378,7 @@ def checked_shape(shape: object, what: str) -> Shape:
     return dims
 
 
-Node: TypeAlias = Variable | Constant | Contraction | Add | Elementwise | GeneralUnary | Pointwise
+Node: TypeAlias = Variable | Constant | Contraction | Add | Elementwise | GeneralUnary | Pointwise | Concatenate
 """Any expression node."""
 
-NODE_TYPES = (Variable, Constant, Contraction, Add, Elementwise, GeneralUnary, Pointwise)
+NODE_TYPES = (Variable, Constant, Contraction, Add, Elementwise, GeneralUnary, Pointwise, Concatenate)

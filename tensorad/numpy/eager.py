@@ -28,7 +28,7 @@ expression (while tracing), otherwise the computed array (see :func:`eager`)."""
 P = ParamSpec("P")
 
 
-def eager(fn: Callable[P, Node]) -> Callable[P, Any]:
+def eager(fn: Callable[P, Node | list[Node]]) -> Callable[P, Any]:
     """``fn`` returning arrays when no argument is an expression (numpy-like use).
 
     The wrapper takes ``fn``'s name, docstring and parameters, with the return type
@@ -49,10 +49,12 @@ def eager(fn: Callable[P, Node]) -> Callable[P, Any]:
         3*x[i]
     """
 
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Tensor:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:  # a Tensor, or a list of them (split)
         node = fn(*args, **kwargs)
         if any(_traced(a) for a in (*args, *kwargs.values())):
             return node
+        if isinstance(node, list):  # split's pieces
+            return values(node)
         return owned(evaluate([node], {})[0], node)
 
     for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):

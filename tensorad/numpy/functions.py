@@ -20,7 +20,7 @@ from tensorad.errors import OperandTypeError
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Node
 from tensorad.library.registry import apply
-from tensorad.numpy import arithmetic, axes, creation, indexing, products, reductions
+from tensorad.numpy import arithmetic, axes, creation, indexing, joins, products, reductions
 from tensorad.numpy.axes import Axes, normalize_axes
 from tensorad.numpy.eager import eager, refuse
 
@@ -105,6 +105,22 @@ expand_dims = eager(axes.expand_dims)
 getitem = eager(indexing.getitem)
 pad = eager(indexing.pad)
 take = eager(indexing.take)
+concatenate = eager(joins.concatenate)
+stack = eager(joins.stack)
+hstack = eager(joins.hstack)
+vstack = eager(joins.vstack)
+split = eager(joins.split)
+broadcast_to = eager(joins.broadcast_to)
+tile = eager(joins.tile)
+repeat = eager(joins.repeat)
+roll = eager(joins.roll)
+diag = eager(joins.diag)
+tril = eager(joins.tril)
+triu = eager(joins.triu)
+atleast_1d = eager(joins.atleast_1d)
+atleast_2d = eager(joins.atleast_2d)
+atleast_3d = eager(joins.atleast_3d)
+flip = eager(joins.flip)
 take_along_axis = eager(indexing.take_along_axis)
 asarray = eager(creation.asarray)
 array = eager(creation.array)

@@ -222,6 +222,13 @@ def _integers(indices: object, what: str) -> np.ndarray:
     return array.astype(np.intp)
 
 
+def _axis(axis: object, ndim: int, what: str) -> int:
+    """``axis`` in ``0 … ndim−1`` (numpy's negative axes counted from the end)."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
+        raise ShapeError(f"{what}: axis {axis!r} is out of bounds for an array of {ndim} axes")
+    return int(axis) % ndim
+
+
 def take(a: object, indices: object, axis: int | None = None, out: None = None, mode: str = "raise") -> Node:
     """``numpy.take``: the slices of ``a`` at ``indices`` along ``axis`` (of the flattened
     array when ``axis`` is None); ``mode`` is numpy's (``"raise"``, ``"wrap"``, ``"clip"``).
@@ -237,14 +244,12 @@ def take(a: object, indices: object, axis: int | None = None, out: None = None, 
         >>> ta.grad(lambda x: tnp.take(x, [0, 2, 2]).sum())(np.zeros(3))
         array([1., 0., 2.])
     """
-    from tensorad.numpy.axes import normalize_axes
-
     if out is not None:
         raise UnsupportedError("take: out= is not supported (arrays are immutable while tracing)")
     x = as_node(a)
     if axis is None:
         x, axis = apply("reshape", x, ((x.size,),)), 0
-    (axis,) = normalize_axes(axis, x.ndim)
+    axis = _axis(axis, x.ndim, "take")
     chosen, n = _integers(indices, "take"), x.shape[axis]
     if mode == "wrap" and n:
         chosen = chosen % n
@@ -270,15 +275,13 @@ def take_along_axis(arr: object, indices: object, axis: int | None = -1) -> Node
         array([[0.5],
                [0.1]])
     """
-    from tensorad.numpy.axes import normalize_axes
-
     x = as_node(arr)
     chosen = _integers(indices, "take_along_axis")
     if axis is None:
         x, axis = apply("reshape", x, ((x.size,),)), 0
     if chosen.ndim != x.ndim:
         raise ShapeError(f"take_along_axis: indices have {chosen.ndim} axes, the array {x.ndim}; they must match")
-    (axis,) = normalize_axes(axis, x.ndim)
+    axis = _axis(axis, x.ndim, "take_along_axis")
     index = tuple(
         chosen if k == axis else np.arange(n).reshape([-1 if j == k else 1 for j in range(x.ndim)])
         for k, n in enumerate(x.shape)

@@ -25,7 +25,17 @@ from numpy.lib.stride_tricks import as_strided
 from tensorad._types import Array, Labels, Shape
 from tensorad.errors import LinAlgError, OperandTypeError, ShapeError, TensoradError
 from tensorad.ir.constants import FloatKey, float_key
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
+from tensorad.ir.nodes import (
+    Add,
+    Concatenate,
+    Constant,
+    Contraction,
+    Elementwise,
+    GeneralUnary,
+    Node,
+    Pointwise,
+    Variable,
+)
 from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY, POINTWISE
 
 Kernel = Callable[..., Array]
@@ -61,6 +71,8 @@ def kernel(node: Node) -> Kernel:
             return _function_kernel(fn, GENERAL_UNARY[fn].impl, (params, None), node.shape, node.dtype)
         case Pointwise(fn=fn, param=param):
             return _pointwise_kernel(fn, POINTWISE[fn].impl, float_key(param), node.shape, node.dtype)
+        case Concatenate(axis=axis):
+            return lambda *arrays: np.concatenate(arrays, axis=axis)
         case _:
             assert_never(node)
 

@@ -42,7 +42,17 @@ import numpy as np
 from tensorad._types import Labels
 from tensorad.ir.graph import toposort
 from tensorad.ir.labels import LabelMerge, fresh_labels, rename_into
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
+from tensorad.ir.nodes import (
+    Add,
+    Concatenate,
+    Constant,
+    Contraction,
+    Elementwise,
+    GeneralUnary,
+    Node,
+    Pointwise,
+    Variable,
+)
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -157,6 +167,8 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
         case Pointwise(fn=fn, args=args, param=param):
             names = ", ".join(arguments.name(forms[arg]) for arg in args)
             return _atom(f"{fn}({param}; {node.shape}: {names})", node.shape)
+        case Concatenate(args=args, axis=axis):
+            return _concatenation([forms[arg] for arg in args], [arg.shape for arg in args], axis, node.shape[axis])
         case _:
             assert_never(node)
 
@@ -251,6 +263,18 @@ def _gather(x: Form, shape: tuple[int, ...], axis: int, index: Any, n: int, gath
     size = dict(zip(current, shape, strict=True)) | dict(zip(picks, index.shape, strict=True)) | {whole: n}
     selector = _atom(f"gather {index!r} into {n}", (*index.shape, n))
     return _product(x, current, selector, picks + whole, out, 1.0, size)
+
+
+def _concatenation(forms: list[Form], shapes: list[tuple[int, ...]], axis: int, n: int) -> Form:
+    """A concatenation is the sum of its operands, each padded with zeros to the slice it
+    occupies (the windows of :func:`_window`), so its crops cancel the pads exactly."""
+    terms, start = [], 0
+    for form, shape in zip(forms, shapes, strict=True):
+        stop = start + shape[axis]
+        windows = [(start, stop, n) if k == axis else (0, m, m) for k, m in enumerate(shape)]
+        terms.append(_window(form, shape, windows, crop=False))
+        start = stop
+    return _sum(terms)
 
 
 def _atom(name: str, shape: tuple[int, ...]) -> Form:

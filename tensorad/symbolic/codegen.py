@@ -27,7 +27,17 @@ from typing import assert_never
 import numpy as np
 
 from tensorad.ir.graph import children, toposort
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
+from tensorad.ir.nodes import (
+    Add,
+    Concatenate,
+    Constant,
+    Contraction,
+    Elementwise,
+    GeneralUnary,
+    Node,
+    Pointwise,
+    Variable,
+)
 
 _ELEMENTWISE = {
     "exp": "np.exp({})",
@@ -165,6 +175,8 @@ def _expression(node: Node, args: list[str]) -> str:
             return _GENERAL.get(fn, fn + "({x})").format(x=args[0], axes=params[0] if params else None)
         case Pointwise(fn=fn):  # numpy's own names
             return f"np.{fn}({', '.join(args)})"
+        case Concatenate(axis=axis):
+            return f"np.concatenate([{', '.join(args)}], axis={axis})"
         case _:
             assert_never(node)
 

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from tensorad.ir.graph import children, toposort
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
+from tensorad.ir.nodes import (
+    Add,
+    Concatenate,
+    Constant,
+    Contraction,
+    Elementwise,
+    GeneralUnary,
+    Node,
+    Pointwise,
+    Variable,
+)
 from tensorad.symbolic.printing import format_number, index_names, index_notation, static_arguments
 
 
@@ -34,6 +44,8 @@ def _head(node: Node) -> str:
             head = f"Elementwise {fn}" + ("" if param is None else f" {format_number(param)}")
         case Pointwise(fn=fn, param=param):
             head = f"Pointwise {fn}" + ("" if param is None else f" {format_number(param)}")
+        case Concatenate(axis=axis):
+            head = f"Concatenate axis={axis}"
         case GeneralUnary(fn=fn, params=params):
             head = " ".join([f"GeneralUnary {fn}", *(f"{k}={v}" if k else v for k, v in static_arguments(fn, params))])
     dtype = "" if node.dtype.name == "float64" else f" dtype={node.dtype}"

@@ -37,7 +37,17 @@ import re
 from collections.abc import Iterator, Sequence
 
 from tensorad.ir.graph import toposort
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
+from tensorad.ir.nodes import (
+    Add,
+    Concatenate,
+    Constant,
+    Contraction,
+    Elementwise,
+    GeneralUnary,
+    Node,
+    Pointwise,
+    Variable,
+)
 from tensorad.symbolic.products import Item, explicit_sums, flatten_product, reading_order
 
 LIMIT = 5000
@@ -139,6 +149,16 @@ class _Printer:
                     negative, arg = self.expression(x, own, set(own) | self.reserved, depth + 1)
                     arg = self.negate(arg) if negative else arg
                 return self.indexed(self.general(self.emit(fn), arg, params, isinstance(x, Variable)), names)
+            case Concatenate(args=operands, axis=axis):
+                parts = []
+                for operand in operands:
+                    if isinstance(operand, Variable):
+                        parts.append(self.emit(self.variable(operand.name)))
+                        continue
+                    own = _fresh(operand.ndim, set())
+                    negative, text = self.expression(operand, own, set(own) | self.reserved, depth + 1)
+                    parts.append(self.negate(text) if negative else text)
+                return self.indexed(self.general("concatenate", ", ".join(parts), (axis,), True), names)
             case Pointwise(fn=fn, args=operands):
                 texts = []
                 for operand in operands:
@@ -291,6 +311,12 @@ def static_arguments(fn: str, params: tuple[object, ...]) -> list[tuple[str, str
         return [("", "[" + ", ".join(f"{a}:{b}" for a, b in params[0]) + "]")]
     if fn == "pad" and params:
         return [("widths", str(params[0]))]
+    if fn == "take" and len(params) == 2:
+        return [("axis", str(params[0])), ("", repr(params[1]))]
+    if fn == "scatter_add" and len(params) == 3:
+        return [("axis", str(params[0])), ("", repr(params[1])), ("size", str(params[2]))]
+    if fn == "concatenate" and params:
+        return [("axis", str(params[0]))]
     return [("", repr(p)) for p in params]
 
 
