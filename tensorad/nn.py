@@ -113,7 +113,7 @@ def log_sigmoid(x: object) -> Node:
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> ta.nn.log_sigmoid(np.array([-1000.0, 0.0]))
-        array([-1000.        ,    -0.69314718])
+        array([-1.00000000e+03, -6.93147181e-01])
     """
     a = arithmetic.counts(as_node(x))
     return arithmetic.multiply(-1.0, softplus(arithmetic.multiply(-1.0, a)))

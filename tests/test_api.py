@@ -821,9 +821,15 @@ def test_shape_error_messages_name_both_shapes(call: Any) -> None:
         pytest.param([0, 2], id="integer-list"),
     ],
 )
-def test_fancy_indexing_is_unsupported(index: Any) -> None:
-    with pytest.raises(ta.UnsupportedError) as info:
-        ta.grad(lambda x: ta.sum(x[index]))(X3)
+def test_fancy_indexing_gathers_and_scatters_back(index: Any) -> None:
+    expected = np.zeros_like(X3)
+    np.add.at(expected, index, 1.0)
+    np.testing.assert_array_equal(ta.grad(lambda x: ta.sum(x[index]))(X3), expected)
+
+
+def test_indexing_with_a_traced_value_is_refused() -> None:
+    with pytest.raises(ta.UnsupportedError, match="traced array") as info:
+        ta.grad(lambda x: ta.sum(x[x > 0]))(X3)
     assert isinstance(info.value, ta.TensoradError)
 
 

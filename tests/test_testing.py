@@ -82,6 +82,8 @@ GENERAL_DOMAINS: dict[str, list[tuple[Sampler, tuple[Any, ...]]]] = {
     "flip": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(0,), (1,), (0, 1)]],
     "crop": [(between(-2, 2, (3, 4)), (windows,)) for windows in [((1, 3), (0, 4)), ((0, 1), (2, 3))]],
     "pad": [(between(-2, 2, (3, 4)), (widths,)) for widths in [((1, 0), (0, 2)), ((0, 0), (3, 1))]],
+    "cumsum": [(between(-2, 2, (3, 4)), (axis,)) for axis in (0, 1)],
+    "revcumsum": [(between(-2, 2, (3, 4)), (axis,)) for axis in (0, 1)],
     "take": [
         (between(-2, 2, (3, 4)), (0, Indices.of(np.array([2, 2, 0])))),
         (between(-2, 2, (3, 4)), (1, Indices.of(np.array([[3, 0], [1, 1]])))),

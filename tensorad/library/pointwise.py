@@ -148,3 +148,55 @@ register_pointwise(
 register_pointwise(
     PointwiseFunction("minimum", lambda a, b, _: np.asarray(np.minimum(a, b)), 2, _extreme_partials("less"))
 )
+
+
+# ------------------------------------------------------------------ logaddexp
+
+
+def _logaddexp_partials(args: tuple[Node, ...], y: Node, param: float | None) -> tuple[Node | None, ...]:
+    """``∂ log(eᵃ + eᵇ)/∂a = σ(a − b)``, ``∂/∂b = σ(b − a)`` (the two sum to 1). Where
+    ``a − b`` is nan (``a = b = ±inf``) the difference is taken as 0, so each gets ½, the
+    tie rule of ``maximum``; everywhere else the sigmoid is exact and smooth."""
+    a, b = args
+    difference = add(a, scale(b, -1.0))
+    assert difference is not None
+    nan = pointwise("not_equal", (difference, difference))
+    safe = pointwise("where", (nan, _filled(difference, 0.0), difference))
+    return call("sigmoid", safe), call("sigmoid", scale(safe, -1.0))
+
+
+register_pointwise(
+    PointwiseFunction("logaddexp", lambda a, b, _: np.asarray(np.logaddexp(a, b)), 2, _logaddexp_partials)
+)
+
+
+# ------------------------------------------------------------------ hypot and arctan2
+
+
+def _safe_hypot(a: Node, b: Node) -> Node:
+    """``hypot(a, b)``, with 1 where it is 0 (a divisor that is never 0)."""
+    h = pointwise("hypot", (a, b))
+    return pointwise("where", (pointwise("equal", (h, _filled(h, 0.0))), _filled(h, 1.0), h))
+
+
+def _hypot_partials(args: tuple[Node, ...], y: Node, param: float | None) -> tuple[Node | None, ...]:
+    """``∂ hypot(a, b)/∂a = a / hypot(a, b)``, ``∂/∂b = b / hypot(a, b)``; at the origin,
+    where the cone has no derivative, both are taken as 0 (as ``abs'(0) = 0``)."""
+    a, b = args
+    h = _safe_hypot(a, b)
+    return pointwise("divide", (a, h)), pointwise("divide", (b, h))
+
+
+def _arctan2_partials(args: tuple[Node, ...], y: Node, param: float | None) -> tuple[Node | None, ...]:
+    """``∂ arctan2(y, x)/∂y = x / (x² + y²)``, ``∂/∂x = −y / (x² + y²)``, each computed as
+    ``(x / r) / r`` with ``r = hypot(x, y)`` (no overflow of ``x²``); nan at the origin,
+    where the angle has no limit (as JAX)."""
+    b, a = args
+    r = pointwise("hypot", (a, b))
+    return pointwise("divide", (pointwise("divide", (a, r)), r)), scale(
+        pointwise("divide", (pointwise("divide", (b, r)), r)), -1.0
+    )
+
+
+register_pointwise(PointwiseFunction("hypot", lambda a, b, _: np.asarray(np.hypot(a, b)), 2, _hypot_partials))
+register_pointwise(PointwiseFunction("arctan2", lambda a, b, _: np.asarray(np.arctan2(a, b)), 2, _arctan2_partials))

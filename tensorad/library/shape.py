@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tensorad._types import Shape
+from tensorad._types import Array, Shape
 from tensorad.errors import ShapeError
 from tensorad.ir.nodes import Node
 from tensorad.library.registry import apply, register_general
@@ -109,3 +109,44 @@ def _flip_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
 
 
 register_general("flip", lambda x, p: np.flip(x, p[0]), _flip_shape, _flip_jvp, _flip_vjp, moves=True)
+
+
+# ------------------------------------------------------------------ running sums: an adjoint pair
+
+
+def _running(x: Array, params: tuple[Any, ...], backwards: bool) -> Array:
+    axis: int = params[0]
+    if not backwards:
+        return np.cumsum(x, axis=axis)
+    return np.flip(np.cumsum(np.flip(x, axis), axis=axis), axis)
+
+
+def _cumsum_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """``Ċ = cumsum(Ȧ)`` along the same axis: a running sum is linear."""
+    return apply("cumsum", x_dot, params)
+
+
+def _cumsum_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā = revcumsum(C̄)``, the sums from each entry to the end: ``C = T A`` with the
+    lower triangle of ones ``T``, so ``Ā = Tᵀ C̄`` (proofs.cumsum)."""
+    return apply("revcumsum", y_bar, (params[0] + y_bar.ndim - y.ndim,))
+
+
+def _revcumsum_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """``Ċ = revcumsum(Ȧ)``."""
+    return apply("revcumsum", x_dot, params)
+
+
+def _revcumsum_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā = cumsum(C̄)``: the adjoint of the adjoint."""
+    return apply("cumsum", y_bar, (params[0] + y_bar.ndim - y.ndim,))
+
+
+def _axis_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
+    if not 0 <= params[0] < len(x):
+        raise ShapeError(f"axis {params[0]} is out of bounds for an array of shape {x}")
+    return x
+
+
+register_general("cumsum", lambda x, p: _running(x, p, False), _axis_shape, _cumsum_jvp, _cumsum_vjp)
+register_general("revcumsum", lambda x, p: _running(x, p, True), _axis_shape, _revcumsum_jvp, _revcumsum_vjp)

@@ -302,3 +302,56 @@ def relu(x: object) -> Node:
     ``x > 0`` pass, the others are 0 (a selection, so ``relu'(0) = 0``)."""
     a = counts(as_node(x))
     return where(compare("greater", a, 0.0), a, 0.0)
+
+
+def binary(name: str, x: object, y: object) -> Node:
+    """numpy's binary ufunc ``name`` (a registered pointwise function: ``logaddexp``,
+    ``hypot``, ``arctan2`` …) entry by entry, with broadcasting."""
+    a, b = _numbers(x, y, name)
+    for operand in (a, b):
+        real_operand(name, operand)
+    return _pointwise(name, a, b)
+
+
+def real_operand(name: str, x: Node) -> None:
+    """Refuse a complex operand of a function defined for reals only, naming it."""
+    if x.dtype.kind == "c":
+        raise UnsupportedError(f"{name} of a complex array is not supported (numpy defines it for reals)")
+
+
+def is_nan(x: object) -> Node:
+    """``numpy.isnan``: a mask, true where ``x != x``."""
+    a = as_node(x)
+    return compare("not_equal", a, a)
+
+
+def is_finite(x: object) -> Node:
+    """``numpy.isfinite``: a mask, true where ``|x| < inf`` (false for nan and ±inf)."""
+    a = counts(as_node(x))
+    real_operand("isfinite", a)
+    return _pointwise("less", _pointwise("where", compare("less", a, 0.0), multiply(-1.0, a), a), np.inf)
+
+
+def is_inf(x: object) -> Node:
+    """``numpy.isinf``: a mask, true where ``x`` is ±inf."""
+    a = counts(as_node(x))
+    real_operand("isinf", a)
+    return _pointwise("equal", _pointwise("where", compare("less", a, 0.0), multiply(-1.0, a), a), np.inf)
+
+
+def nan_ignoring(name: str, x: object, y: object) -> Node:
+    """``numpy.fmax`` or ``numpy.fmin`` (``name``): the larger (smaller) of ``x`` and ``y``,
+    a nan ignored when the other is a number. As ``jax.numpy.fmax``, a selection: the
+    derivative goes to ``x`` where it wins or ``y`` is nan, else (ties included) to ``y``."""
+    a, b = _numbers(x, y, name)
+    wins = compare("greater" if name == "fmax" else "less", a, b)
+    return where(wins, a, where(is_nan(b), a, b))
+
+
+def heaviside(x1: object, x2: object) -> Node:
+    """``numpy.heaviside``: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0``
+    (nan where ``x1`` is nan). A selection: the derivative in ``x1`` is 0, in ``x2`` it is
+    1 where ``x1 == 0`` (as JAX)."""
+    a, b = _numbers(x1, x2, "heaviside")
+    step = where(compare("less", a, 0.0), 0.0, where(compare("greater", a, 0.0), 1.0, b))
+    return where(is_nan(a), a, step)

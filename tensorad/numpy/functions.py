@@ -47,6 +47,15 @@ max = eager(reductions.max)  # noqa: A001
 min = eager(reductions.min)  # noqa: A001
 amax, amin = max, min
 prod = eager(reductions.prod)
+var = eager(reductions.var)
+std = eager(reductions.std)
+cumsum = eager(reductions.cumsum)
+cumprod = eager(reductions.cumprod)
+argmax = eager(reductions.argmax)
+argmin = eager(reductions.argmin)
+any = eager(reductions.any)  # noqa: A001
+all = eager(reductions.all)  # noqa: A001
+count_nonzero = eager(reductions.count_nonzero)
 
 
 @eager

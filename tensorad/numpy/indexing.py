@@ -309,8 +309,11 @@ class At:
         >>> x = np.zeros(4)
         >>> ta.jit(lambda x: x.at[np.array([1, 1, 3])].add(1.0))(x)
         array([0., 2., 0., 1.])
-        >>> ta.grad(lambda x, v: x.at[1:3].set(v).sum(), argnums=1)(x, np.ones(2))
-        array([1., 1.])
+        >>> ta.grad(lambda x, v: x.at[1:3].set(v).sum(), argnums=(0, 1))(x, np.ones(2))
+        (array([1., 0., 0., 1.]), array([1., 1.]))
+
+    ``.at`` is a method of traced values (numpy arrays have none): inside a function
+    being differentiated or compiled, update the arguments and what is computed from them.
     """
 
     def __init__(self, x: Node) -> None:

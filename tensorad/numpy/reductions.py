@@ -7,21 +7,22 @@ extremum, split equally among ties as in JAX (:mod:`tensorad.library.reductions`
 
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
 
 from tensorad._types import DTypeArg
-from tensorad.errors import OperandTypeError, UnsupportedError
+from tensorad.errors import OperandTypeError, ShapeError, UnsupportedError
 from tensorad.ir import constants
-from tensorad.ir.build import broadcast_to, contract
+from tensorad.ir.build import astype, broadcast_to, contract
 from tensorad.ir.constants import as_node, scalar
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import NODE_TYPES, Node
-from tensorad.library.registry import apply
+from tensorad.library.registry import apply, call
 from tensorad.numpy.arithmetic import add, compare, counts, divide, multiply
 from tensorad.numpy.arithmetic import where as where_
-from tensorad.numpy.axes import Axes, expand_dims, normalize_axes, transpose
+from tensorad.numpy.axes import Axes, expand_dims, normalize_axes, reshape, transpose
 from tensorad.numpy.eager import cast, refuse
 from tensorad.numpy.indexing import pad
 
@@ -97,7 +98,7 @@ def _extreme(name: str, a: object, axis: Axes, out: None, keepdims: bool, initia
             raise UnsupportedError(f"{name} with where= needs initial= (as in numpy)")
         x = where_(_mask(name, where), x, initial)
     axes = normalize_axes(axis, x.ndim)
-    if any(x.shape[k] == 0 for k in axes):
+    if builtins.any(x.shape[k] == 0 for k in axes):
         if initial is None:
             raise UnsupportedError(f"{name} of an empty axis has no value: pass initial= (as in numpy)")
         kept = tuple(n for k, n in enumerate(x.shape) if k not in axes)
@@ -209,3 +210,209 @@ def prod(
     if initial is not None:
         result = multiply(result, initial)
     return expand_dims(result, axes) if keepdims and axes else result
+
+
+# ------------------------------------------------------------------ moments
+
+
+def var(
+    a: object,
+    axis: Axes = None,
+    dtype: DTypeArg = None,
+    out: None = None,
+    ddof: float = 0,
+    keepdims: bool = False,
+    *,
+    where: object = None,
+) -> Node:
+    """``numpy.var``: the mean of the squared deviations from the mean, divided by
+    ``N − ddof`` instead of ``N`` when ``ddof`` is given (``N − ddof ≤ 0`` gives inf or
+    nan, as numpy; numpy's ``mean=`` and ``correction=`` are not supported).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.var(np.array([1.0, 2.0, 4.0])), tnp.var(np.array([1.0, 2.0, 4.0]), ddof=1)
+        (array(1.55555556), array(2.33333333))
+    """
+    refuse("var", out)
+    x = counts(cast(as_node(a), dtype))
+    if where is not None:
+        raise UnsupportedError("var: where= is not supported")
+    axes = normalize_axes(axis, x.ndim)
+    deviation = add(x, multiply(-1.0, mean(x, axis=axes, keepdims=True)))
+    count = math.prod(x.shape[k] for k in axes) - ddof
+    total = sum(multiply(deviation, deviation), axis=axes, keepdims=keepdims)
+    return divide(total, float(builtins.max(count, 0)))
+
+
+def std(
+    a: object,
+    axis: Axes = None,
+    dtype: DTypeArg = None,
+    out: None = None,
+    ddof: float = 0,
+    keepdims: bool = False,
+    *,
+    where: object = None,
+) -> Node:
+    """``numpy.std``: the square root of :func:`var`. Its derivative is infinite where the
+    variance is 0 (constant data), so the gradient there is nan, as in JAX.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.std(np.array([[1.0, 3.0], [2.0, 2.0]]), axis=1)
+        array([1., 0.])
+    """
+    return call("sqrt", var(a, axis, dtype, out, ddof, keepdims, where=where))
+
+
+# ------------------------------------------------------------------ running sums and products
+
+
+def cumsum(a: object, axis: int | None = None, dtype: DTypeArg = None, out: None = None) -> Node:
+    """``numpy.cumsum``: running sums along ``axis`` (of the flattened array when None).
+    Linear: its pullback is the running sum from the end (proofs.cumsum).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.numpy as tnp
+        >>> tnp.cumsum(np.array([1.0, 2.0, 3.0]))
+        array([1., 3., 6.])
+        >>> ta.grad(lambda x: tnp.cumsum(x).sum())(np.zeros(3))
+        array([3., 2., 1.])
+    """
+    refuse("cumsum", out)
+    x = counts(cast(as_node(a), dtype))
+    if axis is None:
+        x, axis = reshape(x, -1), 0
+    (k,) = normalize_axes(axis, x.ndim)
+    return apply("cumsum", x, (k,)) if x.shape[k] > 1 else x
+
+
+def cumprod(a: object, axis: int | None = None, dtype: DTypeArg = None, out: None = None) -> Node:
+    """``numpy.cumprod``: running products along ``axis`` (of the flattened array when None).
+
+    Built by doubling (``y ← y ⊙ shift(y, 2ᵏ)``, the shifted-in entries 1): entrywise
+    products only, so every derivative is the product rule's, exact at zeros. The
+    products are associated differently from numpy's left-to-right loop, so values can
+    differ from numpy's in the last bits.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.numpy as tnp
+        >>> tnp.cumprod(np.array([1.0, 2.0, 3.0, 4.0]))
+        array([ 1.,  2.,  6., 24.])
+        >>> ta.grad(lambda x: tnp.cumprod(x)[-1])(np.array([2.0, 0.0, 3.0]))
+        array([0., 6., 0.])
+    """
+    refuse("cumprod", out)
+    x = counts(cast(as_node(a), dtype))
+    if axis is None:
+        x, axis = reshape(x, -1), 0
+    (k,) = normalize_axes(axis, x.ndim)
+    n, step = x.shape[k], 1
+    while step < n:
+        head = tuple(slice(0, n - step) if j == k else slice(None) for j in range(x.ndim))
+        widths = [(step, 0) if j == k else (0, 0) for j in range(x.ndim)]
+        x = multiply(x, pad(x[head], widths, constant_values=1.0))
+        step *= 2
+    return x
+
+
+# ------------------------------------------------------------------ positions and truth values
+
+
+def _position(name: str, a: object, axis: int | None, keepdims: bool) -> Node:
+    """The first position of the extremum along ``axis`` (a nan counts as the extremum,
+    as in numpy): the smallest index where the entry equals the max (min) or is nan, as
+    an int64 value without a derivative."""
+    x = counts(as_node(a))
+    if axis is None:
+        x, axis = reshape(x, -1), 0
+    (k,) = normalize_axes(axis, x.ndim)
+    n = x.shape[k]
+    if n == 0:
+        raise ShapeError(f"attempt to get {name} of an empty sequence")
+    extreme = (max if name == "argmax" else min)(x, axis=k, keepdims=True)
+    hits = where_(compare("equal", x, extreme), True, compare("not_equal", x, x))
+    places = np.arange(n, dtype=np.float64).reshape([-1 if j == k else 1 for j in range(x.ndim)])
+    first = min(where_(hits, places, float(n)), axis=k, keepdims=keepdims)
+    return astype(first, np.dtype(np.int64))
+
+
+def argmax(a: object, axis: int | None = None, out: None = None, *, keepdims: bool = False) -> Node:
+    """``numpy.argmax``: the index of the first largest entry along ``axis`` (of the
+    flattened array when None), an integer with no derivative.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.argmax(np.array([[1.0, 5.0, 5.0], [7.0, 2.0, np.nan]]), axis=1)
+        array([1, 2])
+    """
+    refuse("argmax", out)
+    return _position("argmax", a, axis, keepdims)
+
+
+def argmin(a: object, axis: int | None = None, out: None = None, *, keepdims: bool = False) -> Node:
+    """``numpy.argmin``: the index of the first smallest entry, as :func:`argmax`.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.argmin(np.array([3.0, 1.0, 1.0]))
+        array(1)
+    """
+    refuse("argmin", out)
+    return _position("argmin", a, axis, keepdims)
+
+
+def _truth(name: str, a: object, axis: Axes, keepdims: bool) -> Node:
+    x = as_node(a)
+    nonzero = x if x.dtype.kind == "b" else compare("not_equal", x, 0.0)
+    if not nonzero.ndim:
+        return nonzero
+    found = (max if name == "any" else min)(nonzero, axis=axis, keepdims=keepdims)
+    return compare("greater", found, 0.0)
+
+
+def any(a: object, axis: Axes = None, out: None = None, keepdims: bool = False, *, where: object = None) -> Node:  # noqa: A001
+    """``numpy.any``: a mask, true where some entry along ``axis`` is nonzero (nan counts).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.any(np.array([[0.0, 0.0], [0.0, 2.0]]), axis=1)
+        array([False,  True])
+    """
+    refuse("any", out, **({} if where is None else {"where": where}))
+    return _truth("any", a, axis, keepdims)
+
+
+def all(a: object, axis: Axes = None, out: None = None, keepdims: bool = False, *, where: object = None) -> Node:  # noqa: A001
+    """``numpy.all``: a mask, true where every entry along ``axis`` is nonzero.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.all(np.array([[1.0, 0.0], [1.0, 2.0]]), axis=1)
+        array([False,  True])
+    """
+    refuse("all", out, **({} if where is None else {"where": where}))
+    return _truth("all", a, axis, keepdims)
+
+
+def count_nonzero(a: object, axis: Axes = None, *, keepdims: bool = False) -> Node:
+    """``numpy.count_nonzero``: how many entries along ``axis`` are nonzero (int64).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.count_nonzero(np.array([[1.0, 0.0], [np.nan, 2.0]]), axis=0)
+        array([2, 1])
+    """
+    x = as_node(a)
+    nonzero = x if x.dtype.kind == "b" else compare("not_equal", x, 0.0)
+    return astype(sum(nonzero, axis=axis, keepdims=keepdims), np.dtype(np.int64))

@@ -27,8 +27,9 @@ from tensorad.numpy.eager import cast, eager, refuse
 # ------------------------------------------------------------------ one operand
 
 
-def _unary(name: str, registered: str | None = None) -> Callable[..., Any]:
-    """The ufunc ``name``, the registry's elementwise function ``registered`` (default: ``name``)."""
+def _unary(name: str, registered: str | None = None, example: str = "0.3, 0.6") -> Callable[..., Any]:
+    """The ufunc ``name``, the registry's elementwise function ``registered`` (default:
+    ``name``); ``example``: the docstring's inputs, inside the function's domain."""
     entry = registered or name
 
     def function(x: object, /, out: None = None, *, dtype: DTypeArg = None, **unsupported: Any) -> Node:
@@ -46,7 +47,7 @@ def _unary(name: str, registered: str | None = None) -> Callable[..., Any]:
         >>> import numpy as np, tensorad as ta
         >>> import tensorad.numpy as tnp
         >>> from tensorad.testing import check_grads
-        >>> x = np.array([0.3, 0.6])
+        >>> x = np.array([{example}])
         >>> {space}.{name}(x).shape, ta.grad(lambda x: ta.sum({space}.{name}(x)))(x).shape
         ((2,), (2,))
         >>> check_grads({space}.{name}, (x,))
@@ -77,7 +78,7 @@ arcsin = _unary("arcsin")
 arccos = _unary("arccos")
 arctan = _unary("arctan")
 arcsinh = _unary("arcsinh")
-arccosh = _unary("arccosh")
+arccosh = _unary("arccosh", example="1.3, 1.6")
 arctanh = _unary("arctanh")
 log2 = _unary("log2")
 log10 = _unary("log10")
@@ -251,6 +252,134 @@ minimum = _binary(
         >>> import numpy as np, tensorad as ta
         >>> ta.minimum(np.array([1.0, 5.0]), np.array([3.0, 4.0]))
         array([1., 4.])
+    """,
+)
+
+logaddexp = _binary(
+    "logaddexp",
+    lambda x1, x2: arithmetic.binary("logaddexp", x1, x2),
+    """``log(exp(x1) + exp(x2))`` without overflow. The derivative in ``x1`` is
+    ``σ(x1 − x2)`` (in ``x2``, ``σ(x2 − x1)``); where both are the same infinity each gets ½.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.numpy as tnp
+        >>> tnp.logaddexp(np.array([0.0, 1000.0]), 0.0)
+        array([6.93147181e-01, 1.00000000e+03])
+        >>> ta.grad(lambda x: tnp.logaddexp(x, -np.inf).sum())(np.array([1.0, -np.inf]))
+        array([1. , 0.5])
+    """,
+)
+hypot = _binary(
+    "hypot",
+    lambda x1, x2: arithmetic.binary("hypot", x1, x2),
+    """``sqrt(x1² + x2²)`` without overflow. Its derivative is ``(x1, x2) / hypot``, taken
+    as 0 at the origin (the tip of a cone, as ``abs'(0) = 0``).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.hypot(np.array([3.0, 1e200]), np.array([4.0, 1e200]))
+        array([5.00000000e+000, 1.41421356e+200])
+    """,
+)
+arctan2 = _binary(
+    "arctan2",
+    lambda x1, x2: arithmetic.binary("arctan2", x1, x2),
+    """The angle of the point ``(x2, x1)``, in ``[−π, π]``. Derivatives ``x2 / r²`` and
+    ``−x1 / r²`` (``r = hypot(x1, x2)``); nan at the origin, where it has none (as JAX).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.arctan2(np.array([1.0, -1.0]), np.array([-1.0, -1.0])) / np.pi
+        array([ 0.75, -0.75])
+    """,
+)
+fmax = _binary(
+    "fmax",
+    lambda x1, x2: arithmetic.nan_ignoring("fmax", x1, x2),
+    """The larger of ``x1`` and ``x2``, a nan ignored where the other is a number. As
+    ``jax.numpy.fmax`` (a selection), the derivative goes wholly to ``x2`` at a tie.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.fmax(np.array([1.0, np.nan, np.nan]), np.array([2.0, 3.0, np.nan]))
+        array([ 2.,  3., nan])
+    """,
+)
+fmin = _binary(
+    "fmin",
+    lambda x1, x2: arithmetic.nan_ignoring("fmin", x1, x2),
+    """The smaller of ``x1`` and ``x2``, a nan ignored; the derivative as for :func:`fmax`.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.fmin(np.array([1.0, np.nan]), np.array([2.0, 3.0]))
+        array([1., 3.])
+    """,
+)
+heaviside = _binary(
+    "heaviside",
+    arithmetic.heaviside,
+    """The step: 0 below 0, ``x2`` at 0, 1 above (nan for nan). Its derivative in ``x1`` is
+    0 everywhere (also at 0, as JAX); in ``x2`` it is 1 where ``x1 == 0``.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.heaviside(np.array([-1.0, 0.0, 2.0]), 0.5)
+        array([0. , 0.5, 1. ])
+    """,
+)
+
+
+def _mask(name: str, build: Callable[[object], Node], doc: str) -> Callable[..., Any]:
+    def function(x: object, /, out: None = None, **unsupported: Any) -> Node:
+        refuse(name, out, **unsupported)
+        return build(x)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return eager(function)
+
+
+isnan = _mask(
+    "isnan",
+    arithmetic.is_nan,
+    """A mask, true where ``x`` is nan (zero derivative).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.isnan(np.array([1.0, np.nan, np.inf]))
+        array([False,  True, False])
+    """,
+)
+isinf = _mask(
+    "isinf",
+    arithmetic.is_inf,
+    """A mask, true where ``x`` is ±inf (zero derivative).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.isinf(np.array([1.0, np.nan, -np.inf]))
+        array([False, False,  True])
+    """,
+)
+isfinite = _mask(
+    "isfinite",
+    arithmetic.is_finite,
+    """A mask, true where ``x`` is neither nan nor ±inf (zero derivative).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.isfinite(np.array([1.0, np.nan, -np.inf]))
+        array([ True, False, False])
     """,
 )
 

@@ -158,6 +158,8 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
         case GeneralUnary(fn="pad", x=x, params=params):
             windows = [(a, a + n, a + n + b) for (a, b), n in zip(params[0], x.shape, strict=True)]
             return _window(forms[x], x.shape, windows, crop=False)
+        case GeneralUnary(fn="cumsum" | "revcumsum" as fn, x=x, params=(axis,)):
+            return _running_sum(forms[x], x.shape, axis, backwards=fn == "revcumsum")
         case GeneralUnary(fn="take", x=x, params=(axis, index)):
             return _gather(forms[x], x.shape, axis, index, x.shape[axis], gather=True)
         case GeneralUnary(fn="scatter_add", x=x, params=(axis, index, n)):
@@ -263,6 +265,19 @@ def _gather(x: Form, shape: tuple[int, ...], axis: int, index: Any, n: int, gath
     size = dict(zip(current, shape, strict=True)) | dict(zip(picks, index.shape, strict=True)) | {whole: n}
     selector = _atom(f"gather {index!r} into {n}", (*index.shape, n))
     return _product(x, current, selector, picks + whole, out, 1.0, size)
+
+
+def _running_sum(x: Form, shape: tuple[int, ...], axis: int, backwards: bool) -> Form:
+    """``cumsum`` and ``revcumsum`` are linear: the contraction of ``x`` with the lower
+    triangle of ones ``T[i, j] = [j ≤ i]``, summed over ``j`` by ``cumsum`` and over ``i``
+    by ``revcumsum``: the same atom both ways (proofs.cumsum)."""
+    current = fresh_labels(len(shape))
+    new = fresh_labels(1, current)
+    n = shape[axis]
+    size = dict(zip(current, shape, strict=True)) | {new: n}
+    out = current[:axis] + new + current[axis + 1 :]
+    pair = current[axis] + new if backwards else new + current[axis]  # T's labels: (i, j)
+    return _product(x, current, _atom(f"lower triangle of ones {n}", (n, n)), pair, out, 1.0, size)
 
 
 def _concatenation(forms: list[Form], shapes: list[tuple[int, ...]], axis: int, n: int) -> Form:
