@@ -24,6 +24,7 @@ import tensorad as ta
 import tensorad.numpy as tnp
 from tensorad.library import registry
 from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY
+from tensorad.library.selection import Indices
 from tensorad.numpy import functions
 from tensorad.symbolic.codegen import numpy_code
 
@@ -61,8 +62,6 @@ def inner(a: Any, b: Any) -> float:
 
 
 # ------------------------------------------------------------------ domains
-
-
 
 
 # ------------------------------------------------------------------ oracles
@@ -122,13 +121,30 @@ ELEMENTWISE_ORACLES: dict[str, tuple[Oracle, Sampler]] = {
     "erf": (lambda x, _: np.vectorize(math.erf)(x), between(-2, 2)),
     "power": (lambda x, c: x**c, between(0.5, 2)),
     "rpow": (lambda x, c: np.exp(x * math.log(c)), between(-2, 2)),
+    "sinc": (lambda x, k: sinc_oracle(x, int(k or 0)), between(-3, 3)),
 }
-ELEMENTWISE_PARAMS: dict[str, tuple[float, ...]] = {"power": (3.0, 2.5, -1.5, 1.0, 0.0), "rpow": (2.0, 0.5, 3.0)}
+ELEMENTWISE_PARAMS: dict[str, tuple[float | None, ...]] = {
+    "power": (3.0, 2.5, -1.5, 1.0, 0.0),
+    "rpow": (2.0, 0.5, 3.0),
+    "sinc": (None, 1.0, 2.0),  # sinc and its first two derivatives
+}
 PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
     "rpow": lambda x, c: ta.power(c, x),
     "crop": lambda x, p: functions.getitem(x, tuple(slice(a, b) for a, b in p[0])),
     "pad": lambda x, p: tnp.pad(x, p[0]),
     "flip": lambda x, p: functions.getitem(x, tuple(slice(None, None, -1 if k in p[0] else 1) for k in range(x.ndim))),
+    "sinc": lambda x, k: [
+        tnp.sinc,
+        ta.grad(lambda v: tnp.sum(tnp.sinc(v))),
+        ta.grad(lambda v: tnp.sum(ta.grad(lambda w: tnp.sum(tnp.sinc(w)))(v))),
+    ][int(k or 0)](x),
+    "cumsum": lambda x, p: tnp.cumsum(x, axis=p[0]),
+    "revcumsum": lambda x, p: ta.vjp(lambda v: tnp.cumsum(v, axis=p[0]), x)[1](x)[0],  # the pullback of cumsum
+    "take": lambda x, p: tnp.take(x, p[1].value, axis=p[0]),
+    "scatter_add": lambda x, p: ta.vjp(
+        lambda v: tnp.take(v, p[1].value, axis=p[0]),
+        np.zeros((*x.shape[: p[0]], p[2], *x.shape[p[0] + p[1].value.ndim :]), x.dtype),
+    )[1](x)[0],
 }
 """How the public API reaches an entry that has no ``ta.<name>`` of its own."""
 
@@ -161,7 +177,39 @@ GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
     "flip": [(lambda x, p: np.flip(x, p[0]), between(-2, 2, (3, 4)), (axes,)) for axes in [(0,), (1,), (0, 1)]],
     "max": [(lambda x, p: np.max(x, axis=p[0]), between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
     "min": [(lambda x, p: np.min(x, axis=p[0]), between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
+    "cumsum": [(lambda x, p: np.cumsum(x, axis=p[0]), between(-2, 2, (3, 4)), (axis,)) for axis in (0, 1)],
+    "revcumsum": [
+        (lambda x, p: np.flip(np.cumsum(np.flip(x, p[0]), axis=p[0]), p[0]), between(-2, 2, (3, 4)), (axis,))
+        for axis in (0, 1)
+    ],
+    "take": [
+        (
+            lambda x, p: x[(slice(None),) * p[0] + (p[1].value,)],
+            between(-2, 2, (3, 4)),
+            (axis, Indices.of(np.array(index))),
+        )
+        for axis, index in [(0, [2, 2, 0]), (1, [[3, 0], [1, 1]]), (1, 2)]
+    ],
+    "scatter_add": [
+        (lambda x, p: scatter_oracle(x, p), between(-2, 2, shape), (axis, Indices.of(np.array(index)), n))
+        for shape, axis, index, n in [((3, 4), 0, [4, 4, 0], 5), ((3, 2, 2), 1, [[1, 0], [1, 1]], 2)]
+    ],
 }
+
+
+def scatter_oracle(x: Array, p: tuple[Any, ...]) -> Array:
+    """A loop of additions, numpy's plain ``+=`` per source slice."""
+    axis, index, n = p
+    out = np.zeros((*x.shape[:axis], n, *x.shape[axis + index.value.ndim :]))
+    for m in np.ndindex(index.shape):
+        out[(slice(None),) * axis + (index.value[m],)] += x[(slice(None),) * axis + m]
+    return out
+
+
+def sinc_oracle(x: Array, k: int) -> Array:
+    """sinc and its first two derivatives in closed form (x ≠ 0 in the domain)."""
+    s, c, px = np.sin(np.pi * x), np.cos(np.pi * x), np.pi * x
+    return [s / px, (c - s / px) / x, (-(px**2) * s - 2 * px * c + 2 * s) / (np.pi * x**3)][k]
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ ELEMENTWISE_DOMAINS: dict[str, tuple[Sampler, tuple[float | None, ...]]] = {
     "erf": (between(-2, 2), (None,)),
     "power": (between(0.5, 2), (3.0, 2.5, -1.5, 1.0, 0.0)),
     "rpow": (between(-2, 2), (2.0, 0.5)),
+    "sinc": (between(-3, 3), (None, 1.0, 2.0)),
 }
 DEFAULT_ELEMENTWISE = (between(0.5, 1.5), (None,))
 

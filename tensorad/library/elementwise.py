@@ -59,6 +59,37 @@ register_elementwise(
     lambda x, y, _: _SQRT_PI_INV * call("exp", -call("square", x)),
 )
 
+register_elementwise(
+    "sinc",
+    lambda x, k: sinc_derivative(x, int(k or 0)),
+    lambda x, y, k: call("sinc", x, float(int(k or 0) + 1)),
+)
+
+
+def sinc_derivative(x: Array, k: int) -> Array:
+    """The ``k``-th derivative of ``sinc(x) = sin(πx)/(πx)`` (``sinc(0) = 1``), exact at 0.
+
+    From ``sinc(x) = ∫₀¹ cos(πxt) dt``: ``sinc⁽ᵏ⁾(x) = πᵏ Re(iᵏ Iₖ(πx))`` with
+    ``Iₖ(a) = ∫₀¹ tᵏ e^{iat} dt``, summed as its power series ``Σₘ (ia)ᵐ / (m! (k+m+1))``
+    where ``|a| < k + 2`` (no cancellation there), else by the stable upward recursion
+    ``I₀ = (e^{ia} − 1)/(ia)``, ``Iₖ = (e^{ia} − k Iₖ₋₁)/(ia)``. ``k = 0`` is numpy's sinc.
+    """
+    if k == 0:
+        return np.asarray(np.sinc(x))
+    a = np.pi * np.asarray(x, dtype=np.float64)
+    near = np.abs(a) < k + 2
+    series = np.zeros(a.shape, dtype=np.complex128)
+    term = np.ones(a.shape, dtype=np.complex128)  # (ia)^m / m!
+    for m in range(80):
+        series += term / (k + m + 1)
+        term = term * (1j * np.where(near, a, 0.0)) / (m + 1)
+    far = np.where(near, 1.0, a)  # a stand-in where the series serves
+    phase = np.exp(1j * far)
+    integral = (phase - 1.0) / (1j * far)
+    for j in range(1, k + 1):
+        integral = (phase - j * integral) / (1j * far)
+    return np.asarray(np.pi**k * np.real(1j**k * np.where(near, series, integral)))
+
 
 def _inverse_root(u: Node) -> Node:
     """``1/√u``: the derivative of the inverse trigonometric and hyperbolic functions."""

@@ -116,6 +116,7 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.expand_dims: functions.expand_dims,
     np.pad: functions.pad,
     np.take: functions.take,
+    np.sinc: ufuncs.sinc,
     np.concatenate: functions.concatenate,
     np.stack: functions.stack,
     np.hstack: functions.hstack,

@@ -20,6 +20,7 @@ def f(A, x):
 
 from __future__ import annotations
 
+import inspect
 import math
 import string
 from typing import assert_never
@@ -38,6 +39,7 @@ from tensorad.ir.nodes import (
     Pointwise,
     Variable,
 )
+from tensorad.library.elementwise import sinc_derivative
 
 _ELEMENTWISE = {
     "exp": "np.exp({})",
@@ -67,6 +69,7 @@ _ELEMENTWISE = {
     "log2": "np.log2({})",
     "log10": "np.log10({})",
     "exp2": "np.exp2({})",
+    "sinc": "np.sinc({})",
 }
 
 _GENERAL = {
@@ -81,6 +84,8 @@ _GENERAL = {
     "flip": "np.flip({x}, {axes})",
     "max": "np.max({x}, axis={axes})",
     "min": "np.min({x}, axis={axes})",
+    "cumsum": "np.cumsum({x}, axis={axes})",
+    "revcumsum": "np.flip(np.cumsum(np.flip({x}, {axes}), axis={axes}), {axes})",
 }
 
 _EMBED = '''
@@ -143,6 +148,8 @@ def numpy_code(expr: Node, name: str = "f") -> str:
     body = "\n".join(lines) if lines else ""
     helper = (_EMBED if "_embed(" in body else "") + (_SCATTER if "_scatter_add(" in body else "")
     head = "import numpy as np\nimport scipy.special\n" + helper
+    if "sinc_derivative(" in body:  # tensorad's own function, its source as it is (annotations unevaluated)
+        head = "from __future__ import annotations\n\n" + head + "\n\n" + inspect.getsource(sinc_derivative)
     result = names[expr]
     return f"{head}\n\ndef {name}({', '.join(params)}):\n{body}{chr(10) if body else ''}    return {result}"
 
@@ -161,6 +168,8 @@ def _expression(node: Node, args: list[str]) -> str:
             return f"np.power({args[0]}, {_number(param)})"
         case Elementwise(fn="rpow", param=param):
             return f"np.power({_number(param)}, {args[0]})"
+        case Elementwise(fn="sinc", param=param) if param:
+            return f"sinc_derivative({args[0]}, {int(param)})"
         case Elementwise(fn=fn):  # a user-defined function is called by its name
             return _ELEMENTWISE.get(fn, fn + "({})").format(args[0])
         case GeneralUnary(fn="crop", params=params):

@@ -283,6 +283,8 @@ class _Printer:
         if fn == "rpow":
             base = format_number(math.nan if param is None else param)
             return f"{base if not base.startswith('-') else f'({base})'}^{arg if simple else f'({arg})'}"
+        if param is not None:  # a derivative of order param (sinc), or a user function's constant
+            return f"{fn}{chr(39) * int(param)}({arg})" if fn == "sinc" else f"{fn}({arg}, {format_number(param)})"
         return f"{fn}({arg})"
 
     def general(self, fn: str, arg: str, params: tuple[object, ...], name: bool) -> str:
@@ -384,7 +386,12 @@ class _Latex(_Printer):
             return rf"\left|{arg}\right|"
         if fn == "reciprocal":
             return rf"\frac{{1}}{{{arg}}}"
-        return _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{fn}}}") + self.paren(arg)
+        name = _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{fn}}}")
+        if param is not None:  # sinc⁽ᵏ⁾, or a user function's constant
+            if fn == "sinc":
+                return f"{name}^{{({int(param)})}}" + self.paren(arg)
+            return name + self.paren(f"{arg}, {format_number(param)}")
+        return name + self.paren(arg)
 
     def pointwise(self, fn: str, args: list[str]) -> str:
         if fn == "divide":
