@@ -102,14 +102,14 @@ class OperandTypeError(TensoradError, TypeError):
 
 
 class UnsupportedError(TensoradError, NotImplementedError):
-    """A numpy feature tensorad does not support (yet), such as fancy indexing.
+    """A numpy feature tensorad does not support (yet), such as sorting.
 
     Examples:
         >>> import numpy as np, tensorad as ta
-        >>> ta.Variable("x", (3,))[np.array([0, 2])]
+        >>> np.sort(ta.Variable("x", (3,)))
         Traceback (most recent call last):
           ...
-        tensorad.errors.UnsupportedError: index array([0, 2]) is not supported: ...
+        tensorad.errors.UnsupportedError: numpy.sort is not supported on traced values; ...
     """
 
 

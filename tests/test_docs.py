@@ -92,6 +92,21 @@ def test_the_numpy_page_lists_every_dispatched_function() -> None:
     assert not missing, f"docs/numpy.rst does not list {missing}"
 
 
+NOT_FUNCTIONS = {"linalg", "array", "asarray", "copy", "zeros_like", "ones_like", "full_like", "real", "imag"}
+"""Names of tensorad.numpy that are not differentiable functions with a convention to state
+(a namespace, constructors, the real and imaginary parts, which are linear)."""
+
+
+def test_the_function_table_lists_every_function() -> None:
+    import tensorad.nn
+    import tensorad.numpy
+
+    page = (DOCS / "functions.rst").read_text(encoding="utf-8")
+    names = {*tensorad.numpy.__all__, *tensorad.nn.__all__} - NOT_FUNCTIONS
+    missing = sorted(name for name in names if f"``{name}``" not in page)
+    assert not missing, f"docs/functions.rst does not list {missing}"
+
+
 def test_cli_reference_lists_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["derive", "--help"])

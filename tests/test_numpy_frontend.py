@@ -350,8 +350,8 @@ def test_numpy_functions_build_the_dag() -> None:
 
 
 def test_an_unsupported_numpy_function_names_itself() -> None:
-    with pytest.raises(UnsupportedError, match=r"numpy\.cumsum.*tensorad\.numpy"):
-        ta.grad(lambda x: np.sum(np.cumsum(x)))(np.ones(2))
+    with pytest.raises(UnsupportedError, match=r"numpy\.sort.*tensorad\.numpy"):
+        ta.grad(lambda x: np.sum(np.sort(x)))(np.ones(2))
 
 
 def test_tnp_functions_on_arrays_are_numpys() -> None:
@@ -504,7 +504,7 @@ def test_derivative_dtypes_follow_jax() -> None:
 def test_ndarray_attributes_and_operators_tensorad_lacks_name_themselves() -> None:
     x = ta.Variable("x", (3,))
     for call, name in [
-        (lambda: x.std(), "std"),
+        (lambda: x.sort(), "sort"),
         (lambda: x & x, "__and__"),
         (lambda: x // 2, "__floordiv__"),
         (lambda: round(x), "__round__"),
