@@ -58,6 +58,16 @@ def invertible(shape: tuple[int, ...], negative_det: bool = False) -> Sampler:
     return lambda rng: (np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)) @ flip
 
 
+def central_difference(function: Callable[[np.ndarray], float], at: np.ndarray, step: float = 1e-6) -> np.ndarray:
+    """The gradient of a scalar function by central differences."""
+    gradient = np.zeros_like(at)
+    for index in np.ndindex(at.shape):
+        delta = np.zeros_like(at)
+        delta[index] = step
+        gradient[index] = (function(at + delta) - function(at - delta)) / (2 * step)
+    return gradient
+
+
 def peak_bytes(compute: Callable[[], Any]) -> tuple[Any, int]:
     """``compute()`` and the peak number of bytes allocated while it ran."""
     was_tracing = tracemalloc.is_tracing()

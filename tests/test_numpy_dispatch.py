@@ -66,6 +66,7 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.special
+from oracles import central_difference
 
 import tensorad as ta
 from tensorad.errors import OperandTypeError, TensoradError, UnsupportedError
@@ -765,16 +766,6 @@ DIFFERENTIABLE_CASES = [
     and _float_output(case[1], case[2])
 ]
 """The supported calls with a float result, differentiated in their first traced operand."""
-
-
-def central_difference(function: Callable[[np.ndarray], float], at: np.ndarray, step: float = 1e-6) -> np.ndarray:
-    """The gradient of a scalar function by central differences."""
-    gradient = np.zeros_like(at)
-    for index in np.ndindex(at.shape):
-        delta = np.zeros_like(at)
-        delta[index] = step
-        gradient[index] = (function(at + delta) - function(at - delta)) / (2 * step)
-    return gradient
 
 
 def _joined(out: Any) -> Any:
