@@ -27,7 +27,8 @@ for an operand with no tangent) and :math:`\bar A_q = \operatorname{crop}_{W_q}(
    (:mod:`proofs.proof_crop_pad`, **associativity**) each term is
    :math:`\operatorname{crop}_{W_q}(\bar C) \circ h_q`: the theorem, which is the
    **adjoint relation** defining the pullbacks.
-3. :func:`tensorad.ad.rules.jvp_concatenate` and ``vjp_concatenate`` build exactly these
+3. :func:`tensorad.ad.rules.jvp_general` and ``vjp_general`` apply the rules of
+   :mod:`tensorad.library.shape`, which build exactly these
    (**definition**).
 4. Hence (**definition of the derivative**, checked by the Taylor test of the forward-
    and reverse-mode Jacobians of :math:`Y = \sin(Q \circ \operatorname{cat}(A_1(x), \dots))`).
@@ -49,9 +50,8 @@ from proofs.proof_reverse_general_unary import observe
 from tensorad.ad.forward import pushforward
 from tensorad.ad.reverse import pullback
 from tensorad.ir import build
-from tensorad.ir.functions import concatenate
 from tensorad.ir.nodes import Node, Variable
-from tensorad.library.registry import apply
+from tensorad.library.registry import apply, apply_general
 from tensorad.proof import Indices, Limit, Proof, Step, check
 
 
@@ -59,6 +59,11 @@ def pairing(idx: Indices, C_bar: Node, x: Node) -> Node:
     """``C̄ ∘ x``: the inner product over ``x``'s axes, ``s4`` kept."""
     t = build.fresh_labels(x.ndim, idx["s4"])
     return build.contract(C_bar, idx["s4"] + t, x, t, idx["s4"])
+
+
+def concatenate(parts: tuple[Node, ...], axis: int) -> Node:
+    """``cat(parts)`` along ``axis``: the registry's node (one operand is one too)."""
+    return apply_general("concatenate", parts, (axis,))
 
 
 def total(terms: list[Node]) -> Node:

@@ -6,6 +6,7 @@
 True
 """
 
-from tensorad.symbolic.algebra import MAX_ORDERINGS, Network, equivalent, normal_forms
+from tensorad.symbolic.algebra import equivalent, normal_forms
+from tensorad.symbolic.networks import MAX_ORDERINGS, Network
 
 __all__ = ["MAX_ORDERINGS", "Network", "equivalent", "normal_forms"]

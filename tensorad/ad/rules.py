@@ -18,21 +18,19 @@ from __future__ import annotations
 from typing import assert_never
 
 from tensorad.ir.build import add, contract
-from tensorad.ir.functions import concatenate
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import (
     Add,
-    Concatenate,
     Constant,
     Contraction,
     Elementwise,
+    General,
     GeneralUnary,
     Node,
     Pointwise,
     Variable,
 )
-from tensorad.ir.seeds import zeros
-from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY, POINTWISE, apply
+from tensorad.library.registry import ELEMENTWISE, GENERAL, GENERAL_UNARY, POINTWISE
 
 
 def _sizes(node: Contraction, s4: str, s4_shape: tuple[int, ...]) -> dict[str, int]:
@@ -167,36 +165,20 @@ def vjp_pointwise(node: Pointwise, c_bar: Node, needs: tuple[bool, ...]) -> tupl
     )
 
 
-# ------------------------------------------------------------------ concatenation
+# ------------------------------------------------------------------ general functions of several operands
 
 
-def jvp_concatenate(node: Concatenate, dots: list[Node | None]) -> Node | None:
-    """``Ċ = concatenate(Ȧ₁, …, Ȧₙ)`` along the same axis, a zero for an operand without a
-    tangent (the trailing s4 axes come along)  (proofs.concatenate)."""
-    like = next((dot for dot in dots if dot is not None), None)
-    if like is None:
+def jvp_general(node: General, dots: list[Node | None]) -> Node | None:
+    """``Ċ = Σₖ ∂f/∂Aₖ · Ȧₖ``, applied through f's structure by its own rule (as for a
+    general unary function; ``concatenate``: proofs.concatenate)."""
+    if all(dot is None for dot in dots):
         return None
-    s4_shape = like.shape[node.ndim :]
-    pieces = tuple(
-        dot if dot is not None else zeros(arg.shape + s4_shape, like.dtype)
-        for arg, dot in zip(node.args, dots, strict=True)
-    )
-    return concatenate(pieces, node.axis)
+    return GENERAL[node.fn].jvp(node.args, node, tuple(dots), node.params)
 
 
-def vjp_concatenate(node: Concatenate, c_bar: Node, needs: tuple[bool, ...]) -> tuple[Node | None, ...]:
-    """``Āₖ = crop(C̄)`` to the slice ``Aₖ`` occupies along the axis: concatenation is a
-    sum of zero paddings, whose adjoints are crops  (proofs.concatenate)."""
-    lead = c_bar.ndim - node.ndim
-    whole = tuple((0, n) for n in c_bar.shape)
-    bars: list[Node | None] = []
-    start = 0
-    for arg, need in zip(node.args, needs, strict=True):
-        stop = start + arg.shape[node.axis]
-        window = (*whole[: lead + node.axis], (start, stop), *whole[lead + node.axis + 1 :])
-        bars.append(apply("crop", c_bar, (window,)) if need else None)
-        start = stop
-    return tuple(bars)
+def vjp_general(node: General, c_bar: Node, needs: tuple[bool, ...]) -> tuple[Node | None, ...]:
+    """``Āₖ = C̄ · ∂f/∂Aₖ`` for each needed operand, by the function's own rule."""
+    return GENERAL[node.fn].vjp(node.args, node, c_bar, needs, node.params)
 
 
 # ------------------------------------------------------------------ dispatch
@@ -217,8 +199,8 @@ def jvp(node: Node, dots: list[Node | None]) -> Node | None:
             return jvp_general_unary(node, dots[0])
         case Pointwise():
             return jvp_pointwise(node, dots)
-        case Concatenate():
-            return jvp_concatenate(node, dots)
+        case General():
+            return jvp_general(node, dots)
         case _:
             assert_never(node)
 
@@ -238,7 +220,7 @@ def vjp(node: Node, c_bar: Node, needs: tuple[bool, ...]) -> tuple[Node | None, 
             return (vjp_general_unary(node, c_bar),)
         case Pointwise():
             return vjp_pointwise(node, c_bar, needs)
-        case Concatenate():
-            return vjp_concatenate(node, c_bar, needs)
+        case General():
+            return vjp_general(node, c_bar, needs)
         case _:
             assert_never(node)

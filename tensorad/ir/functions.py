@@ -14,7 +14,7 @@ from tensorad.errors import ShapeError
 from tensorad.ir.build import astype, scale
 from tensorad.ir.constants import float_key, promote
 from tensorad.ir.interning import interned
-from tensorad.ir.nodes import Concatenate, Elementwise, GeneralUnary, Node, Pointwise
+from tensorad.ir.nodes import Elementwise, General, GeneralUnary, Node, Pointwise
 
 
 def elementwise(fn: str, x: Node, param: float | None = None, real: bool = False) -> Node:
@@ -80,27 +80,17 @@ def general_unary(fn: str, x: Node, params: tuple[Any, ...], shape: Shape, real:
     return interned(key, lambda: GeneralUnary(fn, x, params, tuple(shape), dtype, x.weak))
 
 
-def concatenate(args: tuple[Node, ...], axis: int) -> Node:
-    """``args`` joined along ``axis`` (``0 ≤ axis < ndim``), their other axes equal; the
-    dtype is the operands' promoted one (a mask among numbers counts as numbers). One
-    operand is returned as it is."""
-    if not args:
-        raise ShapeError("need at least one array to concatenate")
-    first = args[0].shape
-    if not 0 <= axis < len(first):
-        raise ShapeError(f"concatenate: axis {axis} is out of bounds for arrays of {len(first)} axes")
-    for k, arg in enumerate(args):
-        if arg.ndim != len(first) or arg.shape[:axis] + arg.shape[axis + 1 :] != first[:axis] + first[axis + 1 :]:
-            raise ShapeError(
-                f"concatenate: operand {k} has shape {arg.shape}, operand 0 {first}; "
-                f"all axes but axis {axis} must match"
-            )
+
+def general(fn: str, args: tuple[Node, ...], params: tuple[Any, ...], shape: Shape, moves: bool = False) -> Node:
+    """``fn(args…)`` for a map of several tensors (``fn`` in the registry of
+    :class:`~tensorad.library.registry.GeneralFunction`), of shape ``shape``. The operands
+    are cast to their promoted dtype (a boolean mask among numbers counts as numbers; all
+    masks stay masks when the map only ``moves`` entries)."""
     dtype, weak = args[0].dtype, args[0].weak
     for arg in args[1:]:
         dtype, weak = promote(_Typed(dtype, weak), arg)
+    if dtype.kind not in "fc" and not (moves and dtype.kind == "b"):
+        dtype = np.dtype(np.float64)
     args = tuple(arg if arg.dtype == dtype else astype(arg, dtype) for arg in args)
-    if len(args) == 1:
-        return args[0]
-    shape = (*first[:axis], sum(arg.shape[axis] for arg in args), *first[axis + 1 :])
-    key = ("c", *(id(arg) for arg in args), axis, dtype.str, weak)
-    return interned(key, lambda: Concatenate(args, axis, shape, dtype, weak))
+    key = ("G", fn, *(id(arg) for arg in args), params, dtype.str, weak)
+    return interned(key, lambda: General(fn, args, params, tuple(shape), dtype, weak))

@@ -11,10 +11,10 @@ from typing import Any
 from tensorad.ir.nodes import (
     NODE_TYPES,
     Add,
-    Concatenate,
     Constant,
     Contraction,
     Elementwise,
+    General,
     GeneralUnary,
     Node,
     Pointwise,
@@ -47,7 +47,7 @@ _OPERANDS: dict[type, Callable[[Any], tuple[Node, ...]]] = {
     Elementwise: lambda node: (node.x,),
     GeneralUnary: lambda node: (node.x,),
     Pointwise: lambda node: node.args,
-    Concatenate: lambda node: node.args,
+    General: lambda node: node.args,
 }
 assert set(_OPERANDS) == set(NODE_TYPES), "every node kind lists its operands"
 

@@ -13,7 +13,8 @@ A tensorad expression is a directed acyclic graph of frozen nodes:
 * :class:`GeneralUnary` ``f(A)`` for a registered tensor-to-tensor map (``inv``, ``det`` …);
 * :class:`Pointwise` ``f(A₁, …, Aₙ)`` entry by entry for a registered function of several
   operands (``x ** y``, ``maximum``, the comparisons, whose values are boolean masks);
-* :class:`Concatenate` of several operands along one axis (``np.concatenate``).
+* :class:`General` ``f(A₁, …, Aₙ)`` for a registered map of several tensors of any shapes
+  (``concatenate``, ``solve``).
 
 Nodes hash by identity (``eq=False``): a DAG is never hashed or compared recursively by
 accident. (``==`` on nodes is numpy's comparison, installed by :mod:`tensorad.numpy`;
@@ -343,21 +344,21 @@ class Pointwise(Expr):
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False, weakref_slot=True)
-class Concatenate(Expr):
-    """The operands joined along ``axis`` (their other axes equal), as ``np.concatenate``:
-    formed once, in one copy. Its rules move slices: the pushforward concatenates the
-    tangents, the pullback crops the cotangent back into pieces (proofs.concatenate).
+class General(Expr):
+    """``fn(x₁, …, xₙ)`` for a registered map of several tensors of any shapes (the
+    general unary function's sibling); ``params`` are its static arguments.
 
     Examples:
         >>> import tensorad as ta
         >>> x, y = ta.Variable("x", (2,)), ta.Variable("y", (3,))
         >>> j = ta.numpy.concatenate([x, y])
-        >>> type(j).__name__, j.axis, j.shape
-        ('Concatenate', 0, (5,))
+        >>> type(j).__name__, j.fn, j.params, j.shape
+        ('General', 'concatenate', (0,), (5,))
     """
 
+    fn: str
     args: tuple[Node, ...]
-    axis: int
+    params: tuple[Any, ...]
     shape: Shape
     dtype: np.dtype[Any]
     weak: bool = False
@@ -388,7 +389,7 @@ def checked_shape(shape: object, what: str) -> Shape:
     return dims
 
 
-Node: TypeAlias = Variable | Constant | Contraction | Add | Elementwise | GeneralUnary | Pointwise | Concatenate
+Node: TypeAlias = Variable | Constant | Contraction | Add | Elementwise | GeneralUnary | Pointwise | General
 """Any expression node."""
 
-NODE_TYPES = (Variable, Constant, Contraction, Add, Elementwise, GeneralUnary, Pointwise, Concatenate)
+NODE_TYPES = (Variable, Constant, Contraction, Add, Elementwise, GeneralUnary, Pointwise, General)

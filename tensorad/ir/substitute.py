@@ -10,9 +10,9 @@ from collections.abc import Mapping
 
 from tensorad.ir.build import add, astype, contract
 from tensorad.ir.constants import promote
-from tensorad.ir.functions import concatenate, elementwise, general_unary, pointwise
+from tensorad.ir.functions import elementwise, general, general_unary, pointwise
 from tensorad.ir.graph import children, toposort
-from tensorad.ir.nodes import Add, Concatenate, Contraction, Elementwise, GeneralUnary, Node, Pointwise
+from tensorad.ir.nodes import Add, Contraction, Elementwise, General, GeneralUnary, Node, Pointwise
 
 
 def substitute(outputs: list[Node], mapping: Mapping[Node, Node]) -> list[Node]:
@@ -48,8 +48,8 @@ def rebuild(node: Node, operands: list[Node]) -> Node:
             return general_unary(fn, operands[0], params, node.shape, real=_made_real(node))
         case Pointwise(fn=fn, param=param):
             return pointwise(fn, tuple(operands), param, mask=node.dtype.kind == "b")
-        case Concatenate(axis=axis):
-            return concatenate(tuple(operands), axis)
+        case General(fn=fn, params=params):
+            return general(fn, tuple(operands), params, node.shape, moves=node.dtype.kind == "b")
         case _:
             raise AssertionError(f"a leaf has no operands to replace: {node!r}")
 

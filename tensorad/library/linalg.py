@@ -1,4 +1,4 @@
-"""Linear algebra: ``inv``, ``det``, ``logdet`` over the last two axes (batched in front).
+"""Linear algebra: ``inv``, ``det``, ``logdet``, ``solve`` over the last two axes (batched in front).
 
 Each rule applies ``f'(A)`` through its structure, as matrix products: the derivative of
 the inverse is ``−C Ȧ C``, never the ``n⁴`` tensor (proofs ``forward_general_unary`` and
@@ -7,6 +7,7 @@ the inverse is ``−C Ȧ C``, never the ``n⁴`` tensor (proofs ``forward_genera
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +15,18 @@ import numpy as np
 
 from tensorad._types import Array, Shape
 from tensorad.errors import ShapeError
-from tensorad.ir.build import contract
+from tensorad.ir.build import add, contract
+from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
-from tensorad.library.registry import apply, real_only, register_general, seed_labels
+from tensorad.library.registry import (
+    GeneralFunction,
+    apply,
+    apply_general,
+    real_only,
+    register_general,
+    register_general_function,
+    seed_labels,
+)
 
 
 def _upcast_half(impl: Callable[[Array], Array]) -> Callable[[Array, tuple[Any, ...]], Array]:
@@ -100,3 +110,74 @@ def _det_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
 
 
 register_general("det", _upcast_half(np.linalg.det), _square_shape("det"), _det_jvp, _det_vjp)
+
+
+# ------------------------------------------------------------------ solve: X = A⁻¹ B, never the inverse
+
+
+def _solve_shape(shapes: tuple[Shape, ...], params: tuple[Any, ...]) -> Shape:
+    a, b = shapes
+    if len(a) < 2 or a[-1] != a[-2] or len(b) != len(a) or b[:-2] != a[:-2] or b[-2] != a[-1]:
+        raise ShapeError(f"solve needs square matrices (..., n, n) and right-hand sides (..., n, k), got {a} and {b}")
+    return b
+
+
+def _solve(arrays: tuple[Array, ...], params: tuple[Any, ...]) -> Array:
+    a, b = (x.astype(np.float32) if x.dtype == np.float16 else x for x in arrays)
+    return np.asarray(np.linalg.solve(np.swapaxes(a, -1, -2) if params[0] else a, b))
+
+
+def solve(a: Node, b: Node, transposed: bool = False) -> Node:
+    """``A⁻¹ B`` (``A⁻ᵀ B`` when ``transposed``) for ``A`` of shape (…, n, n) and ``B``
+    of shape (…, n, k), by LU factorization (``numpy.linalg.solve``)."""
+    return apply_general("solve", (a, b), (transposed,))
+
+
+def _solve_columns(a: Node, r: Node, extra: int, lead: bool, transposed: bool) -> Node:
+    """``A⁻¹ R`` for ``R`` with ``extra`` s4 axes (in front when ``lead``, else at the end)
+    beside its (…, n, k): the s4 axes become more columns of one solve."""
+    labels = fresh_labels(r.ndim)
+    e, core = (labels[:extra], labels[extra:]) if lead else (labels[r.ndim - extra :], labels[: r.ndim - extra])
+    columns = contract(r, labels, None, "", core + e)  # (…, n, k, s4)
+    shape = columns.shape
+    flat = apply("reshape", columns, ((*shape[: a.ndim - 1], math.prod(shape[a.ndim - 1 :])),))
+    solved = apply("reshape", solve(a, flat, transposed), (shape,))
+    return contract(solved, core + e, None, "", labels)
+
+
+def _solve_jvp(args: tuple[Node, ...], y: Node, dots: tuple[Node | None, ...], params: tuple[Any, ...]) -> Node:
+    """``Ẋ = A⁻¹(Ḃ − Ȧ X)`` (``M = Aᵀ`` when transposed: ``Ṁ = Ȧᵀ``), one solve with the
+    s4 axes as more columns: from ``A X = B``, ``Ȧ X + A Ẋ = Ḃ``  (proofs.solve)."""
+    a, _ = args
+    a_dot, b_dot = dots
+    like = a_dot if a_dot is not None else b_dot
+    assert like is not None
+    extra = like.ndim - (a.ndim if like is a_dot else y.ndim)
+    batch = fresh_labels(a.ndim - 2, "iljk")
+    e = fresh_labels(extra, batch + "iljk")
+    r = b_dot
+    if a_dot is not None:
+        m = batch + ("li" if params[0] else "il") + e
+        change = contract(a_dot, m, y, batch + "lj", batch + "ij" + e, scale=-1.0)
+        r = add(r, change)
+    assert r is not None
+    return _solve_columns(a, r, extra, lead=False, transposed=params[0])
+
+
+def _solve_vjp(
+    args: tuple[Node, ...], y: Node, y_bar: Node, needs: tuple[bool, ...], params: tuple[Any, ...]
+) -> tuple[Node | None, ...]:
+    """``B̄ = A⁻ᵀ X̄``, ``Ā = −B̄ Xᵀ`` (transposed: ``Ā = −X B̄ᵀ``): the adjoints of the
+    forward rule's two terms  (proofs.solve)."""
+    a, _ = args
+    extra = y_bar.ndim - y.ndim
+    b_bar = _solve_columns(a, y_bar, extra, lead=True, transposed=not params[0])
+    if not needs[0]:
+        return None, b_bar
+    batch = fresh_labels(a.ndim - 2, "iljk")
+    e = fresh_labels(extra, batch + "iljk")
+    a_bar = contract(b_bar, e + batch + "ij", y, batch + "lj", e + batch + ("li" if params[0] else "il"), scale=-1.0)
+    return a_bar, b_bar if needs[1] else None
+
+
+register_general_function(GeneralFunction("solve", _solve, _solve_shape, _solve_jvp, _solve_vjp))

@@ -30,6 +30,7 @@ from tensorad._types import Array, Labels, Shape
 from tensorad.errors import TensoradError, UnsupportedError
 from tensorad.ir.build import astype
 from tensorad.ir.functions import elementwise, general_unary, numbers
+from tensorad.ir.functions import general as build_general
 from tensorad.ir.functions import pointwise as build_pointwise
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
@@ -185,3 +186,45 @@ def pointwise(name: str, args: tuple[Node, ...], param: float | None = None) -> 
             for k, arg in enumerate(args)
         )
     return build_pointwise(name, args, param, entry.mask)
+
+
+# --------------------------------------------------------------------------- general functions of several operands
+
+GeneralJvp = Callable[[tuple[Node, ...], Node, tuple[Node | None, ...], tuple[Any, ...]], Node | None]
+"""``jvp(args, y, dots, params)``: ``ẏ`` from the operands' tangents (trailing s4 axes; None = 0)."""
+
+GeneralVjp = Callable[[tuple[Node, ...], Node, Node, tuple[bool, ...], tuple[Any, ...]], tuple[Node | None, ...]]
+"""``vjp(args, y, y_bar, needs, params)``: each needed operand's cotangent (leading s4 axes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GeneralFunction:
+    """A map ``y = f(x₁, …, xₙ; params)`` of tensors of any shapes (``concatenate``,
+    ``solve``): ``impl(*arrays, params)`` on arrays, ``shape(shapes, params)`` validates and
+    gives ``y``'s shape, and the forward and reverse rules build the derivative from
+    tensorad operations, as a general unary function's do. ``impl(arrays, params)`` takes
+    the operands' arrays as a tuple."""
+
+    name: str
+    impl: Callable[[tuple[Array, ...], tuple[Any, ...]], Array]
+    shape: Callable[[tuple[Shape, ...], tuple[Any, ...]], Shape]
+    jvp: GeneralJvp
+    vjp: GeneralVjp
+    moves: bool = False  # only moves entries (concatenate): masks stay masks
+
+
+GENERAL: dict[str, GeneralFunction] = {}
+
+
+def register_general_function(entry: GeneralFunction) -> None:
+    """Add (or replace) the entry ``entry.name`` of the functions of several operands."""
+    GENERAL[entry.name] = entry
+
+
+def apply_general(name: str, args: tuple[Node, ...], params: tuple[Any, ...] = ()) -> Node:
+    """``name(args…; params)`` as a node, its shape checked by the registry entry."""
+    entry = GENERAL.get(name)
+    if entry is None:
+        raise TensoradError(f"unknown function {name!r}; known: {sorted(GENERAL)}")
+    shape = entry.shape(tuple(arg.shape for arg in args), params)
+    return build_general(name, args, params, shape, entry.moves)

@@ -65,7 +65,7 @@ class Indices:
         return hash(self.digest)
 
     def __repr__(self) -> str:
-        return f"indices{self.shape}#{self.digest[:8]}"
+        return f"indices{self.shape}:{self.digest[:8]}"
 
 
 def _take_shape(x: Shape, params: tuple[Any, ...]) -> Shape:

@@ -13,7 +13,14 @@ import numpy as np
 from tensorad._types import Array, Shape
 from tensorad.errors import ShapeError
 from tensorad.ir.nodes import Node
-from tensorad.library.registry import apply, register_general
+from tensorad.ir.seeds import zeros
+from tensorad.library.registry import (
+    GeneralFunction,
+    apply,
+    apply_general,
+    register_general,
+    register_general_function,
+)
 
 
 def _reshape_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
@@ -150,3 +157,61 @@ def _axis_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
 
 register_general("cumsum", lambda x, p: _running(x, p, False), _axis_shape, _cumsum_jvp, _cumsum_vjp)
 register_general("revcumsum", lambda x, p: _running(x, p, True), _axis_shape, _revcumsum_jvp, _revcumsum_vjp)
+
+
+# ------------------------------------------------------------------ concatenation: pads summed, crops back
+
+
+def _concatenate_shape(shapes: tuple[Shape, ...], params: tuple[Any, ...]) -> Shape:
+    (axis,) = params
+    first = shapes[0]
+    if not 0 <= axis < len(first):
+        raise ShapeError(f"concatenate: axis {axis} is out of bounds for arrays of {len(first)} axes")
+    for k, shape in enumerate(shapes):
+        if len(shape) != len(first) or shape[:axis] + shape[axis + 1 :] != first[:axis] + first[axis + 1 :]:
+            raise ShapeError(
+                f"concatenate: operand {k} has shape {shape}, operand 0 {first}; all axes but axis {axis} must match"
+            )
+    return (*first[:axis], sum(shape[axis] for shape in shapes), *first[axis + 1 :])
+
+
+def _concatenate_jvp(
+    args: tuple[Node, ...], y: Node, dots: tuple[Node | None, ...], params: tuple[Any, ...]
+) -> Node | None:
+    """``Ċ = concatenate(Ȧ₁, …, Ȧₙ)`` along the same axis, a zero for an operand without a
+    tangent (the trailing s4 axes come along)  (proofs.concatenate)."""
+    like = next(dot for dot in dots if dot is not None)
+    s4 = like.shape[y.ndim :]
+    pieces = tuple(
+        dot if dot is not None else zeros(arg.shape + s4, like.dtype) for arg, dot in zip(args, dots, strict=True)
+    )
+    return apply_general("concatenate", pieces, params)
+
+
+def _concatenate_vjp(
+    args: tuple[Node, ...], y: Node, y_bar: Node, needs: tuple[bool, ...], params: tuple[Any, ...]
+) -> tuple[Node | None, ...]:
+    """``Āₖ = crop(C̄)`` to the slice ``Aₖ`` fills along the axis: a concatenation is a sum
+    of zero paddings, whose adjoints are crops  (proofs.concatenate)."""
+    axis = params[0] + y_bar.ndim - y.ndim
+    whole = tuple((0, n) for n in y_bar.shape)
+    bars: list[Node | None] = []
+    start = 0
+    for arg, need in zip(args, needs, strict=True):
+        stop = start + arg.shape[params[0]]
+        window = (*whole[:axis], (start, stop), *whole[axis + 1 :])
+        bars.append(apply("crop", y_bar, (window,)) if need else None)
+        start = stop
+    return tuple(bars)
+
+
+register_general_function(
+    GeneralFunction(
+        "concatenate",
+        lambda arrays, p: np.concatenate(arrays, axis=p[0]),
+        _concatenate_shape,
+        _concatenate_jvp,
+        _concatenate_vjp,
+        moves=True,
+    )
+)

@@ -28,7 +28,7 @@ expression (while tracing), otherwise the computed array (see :func:`eager`)."""
 P = ParamSpec("P")
 
 
-def eager(fn: Callable[P, Node | list[Node]]) -> Callable[P, Any]:
+def eager(fn: Callable[P, Node | list[Node] | tuple[Node, ...]]) -> Callable[P, Any]:
     """``fn`` returning arrays when no argument is an expression (numpy-like use).
 
     The wrapper takes ``fn``'s name, docstring and parameters, with the return type
@@ -55,6 +55,8 @@ def eager(fn: Callable[P, Node | list[Node]]) -> Callable[P, Any]:
             return node
         if isinstance(node, list):  # split's pieces
             return values(node)
+        if isinstance(node, tuple):  # atleast_1d's of several arrays
+            return tuple(values(list(node)))
         return owned(evaluate([node], {})[0], node)
 
     for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):

@@ -13,14 +13,15 @@ import math
 import numpy as np
 
 from tensorad.errors import OperandTypeError, OutOfBoundsError, ShapeError, UnsupportedError
-from tensorad.ir import constants
-from tensorad.ir.build import add, contract
+from tensorad.ir.build import contract
 from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
-from tensorad.library.registry import apply
+from tensorad.library.registry import apply, apply_general
 from tensorad.library.selection import Indices, scatter_add
 from tensorad.library.selection import take as gather_along
+from tensorad.numpy.arithmetic import add as plus
+from tensorad.numpy.arithmetic import multiply, where
 
 
 def getitem(x: object, index: object) -> Node:
@@ -132,10 +133,8 @@ def pad(array: object, pad_width: object, mode: str = "constant", *, constant_va
     padded = apply("pad", a, (pairs,))
     if constant_values == 0:
         return padded
-    outside = np.pad(np.zeros(a.shape, dtype=padded.dtype), pairs, constant_values=constant_values)
-    result = add(padded, constants.constant(outside))
-    assert result is not None  # neither term is a symbolic zero
-    return result
+    inside = np.pad(np.ones(a.shape, dtype=bool), pairs)
+    return where(inside, padded, constant_values)  # selected, not added: -0.0 inside stays -0.0
 
 
 # ------------------------------------------------------------------ advanced indexing: gather and scatter
@@ -207,7 +206,10 @@ def gather(a: Node, index: object) -> Node:
 
 def _check_index_array(item: object) -> None:
     """An advanced index must hold integers or booleans (an empty list is an empty index)."""
-    array = np.asarray(item)
+    try:
+        array = np.asarray(item)
+    except ValueError:
+        raise OperandTypeError(f"index {_short(item)} is ragged: an index array needs a rectangular shape") from None
     if array.dtype.kind not in "iub" and array.size:
         raise OperandTypeError(f"index arrays must hold integers or booleans, got dtype {array.dtype}")
 
@@ -364,8 +366,6 @@ class Update:
 
     def set(self, values: object) -> Node:
         """``x`` with ``values`` at ``index`` (the last of repeated indices wins)."""
-        from tensorad.numpy.arithmetic import where
-
         flat = self._flat.ravel()
         reverse = flat[::-1]
         targets, first = np.unique(reverse, return_index=True)
@@ -376,26 +376,29 @@ class Update:
 
     def add(self, values: object) -> Node:
         """``x`` plus ``values`` at ``index`` (repeated indices add up)."""
-        from tensorad.numpy.arithmetic import add
-
-        update = scatter_add(self._values(values), 0, Indices.of(self._flat.ravel()), self._x.size)
-        return add(self._x, apply("reshape", update, (self._x.shape,)))
+        flat = self._flat.ravel()
+        placed = scatter_add(self._values(values), 0, Indices.of(flat), self._x.size)
+        update = apply("reshape", placed, (self._x.shape,))
+        hit = np.zeros(self._x.size, dtype=bool)
+        hit[flat] = True
+        return where(hit.reshape(self._x.shape), plus(self._x, update), self._x)  # untouched entries as they are
 
     def multiply(self, values: object) -> Node:
-        """``x`` times ``values`` at ``index`` (repeated indices multiply): one factor per
-        round of distinct indices, 1 elsewhere."""
-        from tensorad.numpy.arithmetic import multiply, where
-
-        v, flat = self._values(values), self._flat.ravel()
-        order = np.argsort(flat, kind="stable")
-        ranks = np.empty(flat.size, dtype=np.intp)
-        sorted_ = flat[order]
-        starts = np.r_[0, np.flatnonzero(sorted_[1:] != sorted_[:-1]) + 1] if flat.size else np.zeros(0, np.intp)
-        group_start = np.repeat(starts, np.diff(np.r_[starts, flat.size])) if flat.size else starts
-        ranks[order] = np.arange(flat.size) - group_start
-        result = self._x
-        for rank in range(int(ranks.max()) + 1 if flat.size else 0):
-            picks = np.flatnonzero(ranks == rank)
-            placed, mask = self._placed(v, flat[picks], picks)
-            result = multiply(result, where(mask, placed, 1.0))
-        return result
+        """``x`` times ``values`` at ``index`` (repeated indices multiply): the values of one
+        index are first multiplied together, pairwise in ``log₂(repeats)`` rounds of the
+        index-sized values, then each distinct index's product scales its entry once
+        (products associated as a tree, so the last bits can differ from numpy's loop)."""
+        v, targets = self._values(values), self._flat.ravel()
+        while targets.size and np.unique(targets).size < targets.size:
+            order = np.argsort(targets, kind="stable")
+            sorted_ = targets[order]
+            first = np.r_[True, sorted_[1:] != sorted_[:-1]]
+            rank = np.arange(targets.size) - np.maximum.accumulate(np.where(first, np.arange(targets.size), 0))
+            partner = np.r_[sorted_[1:] == sorted_[:-1], False] & (rank % 2 == 0)  # an even rank with a next
+            left, right = order[partner], order[np.flatnonzero(partner) + 1]
+            alone = order[(rank % 2 == 0) & ~partner]
+            pairs = multiply(gather_along(v, 0, Indices.of(left)), gather_along(v, 0, Indices.of(right)))
+            v = apply_general("concatenate", (pairs, gather_along(v, 0, Indices.of(alone))), (0,))
+            targets = np.concatenate([targets[left], targets[alone]])
+        placed, mask = self._placed(v, targets, None)
+        return where(mask, multiply(self._x, placed), self._x)

@@ -3,7 +3,7 @@
 ``atleast_*d``, with numpy's signatures.
 
 Each is one of the node kinds doing what it does: a concatenation is one
-:class:`~tensorad.ir.nodes.Concatenate` node (formed once, in one copy; its pullback
+:class:`~tensorad.ir.nodes.General` node, ``concatenate`` (formed once, in one copy; its pullback
 crops), pieces are crops, repetitions are broadcasts and reshapes, triangles are a
 selection (``where``, so an infinite entry outside the triangle stays out), diagonals
 are contractions with a repeated label.
@@ -20,9 +20,9 @@ from tensorad.errors import OperandTypeError, ShapeError
 from tensorad.ir.build import broadcast_to as broadcast
 from tensorad.ir.build import contract
 from tensorad.ir.constants import as_node
-from tensorad.ir.functions import concatenate as join
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import NODE_TYPES, Node
+from tensorad.library.registry import apply_general
 from tensorad.numpy.axes import expand_dims, normalize_axes, reshape
 from tensorad.numpy.eager import cast
 from tensorad.numpy.indexing import getitem
@@ -56,7 +56,8 @@ def concatenate(arrays: object, axis: int | None = 0, out: None = None, *, dtype
     if any(a.ndim == 0 for a in nodes):
         raise ShapeError("zero-dimensional arrays cannot be concatenated")
     (k,) = normalize_axes(axis, nodes[0].ndim)
-    return cast(join(tuple(nodes), k), dtype)  # type: ignore[arg-type]  # numpy's dtype argument
+    joined = nodes[0] if len(nodes) == 1 else apply_general("concatenate", tuple(nodes), (k,))
+    return cast(joined, dtype)  # type: ignore[arg-type]  # numpy's dtype argument
 
 
 def stack(arrays: object, axis: int = 0, out: None = None, *, dtype: object = None) -> Node:
@@ -178,6 +179,8 @@ def repeat(a: object, repeats: int | Sequence[int], axis: int | None = None) -> 
         x, axis = reshape(x, -1), 0
     (k,) = normalize_axes(axis, x.ndim)
     counts = np.asarray(repeats)
+    if counts.shape == (1,):
+        counts = counts[0]  # one count for every entry, as numpy broadcasts it
     if counts.dtype.kind not in "iu" or np.any(counts < 0):
         raise OperandTypeError(f"repeat: repeats must be non-negative integers, got {repeats!r}")
     if counts.ndim == 0:
@@ -277,26 +280,26 @@ def triu(m: object, k: int = 0) -> Node:
     return _triangle(m, k, lower=False)
 
 
-def atleast_1d(*arys: object) -> Node | list[Node]:
+def atleast_1d(*arys: object) -> Node | tuple[Node, ...]:
     """``numpy.atleast_1d``: 0-d arrays as shape ``(1,)``."""
     out = [reshape(a, (1,)) if a.ndim == 0 else a for a in map(as_node, arys)]
-    return out[0] if len(out) == 1 else out
+    return out[0] if len(out) == 1 else tuple(out)
 
 
-def atleast_2d(*arys: object) -> Node | list[Node]:
+def atleast_2d(*arys: object) -> Node | tuple[Node, ...]:
     """``numpy.atleast_2d``: 0-d as ``(1, 1)``, 1-d ``(n,)`` as ``(1, n)``."""
     out = [reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a for a in map(as_node, arys)]
-    return out[0] if len(out) == 1 else out
+    return out[0] if len(out) == 1 else tuple(out)
 
 
-def atleast_3d(*arys: object) -> Node | list[Node]:
+def atleast_3d(*arys: object) -> Node | tuple[Node, ...]:
     """``numpy.atleast_3d``: 0-d as ``(1, 1, 1)``, ``(n,)`` as ``(1, n, 1)``, ``(m, n)`` as ``(m, n, 1)``."""
 
     def lifted(s: tuple[int, ...]) -> tuple[int, ...]:
         return (1, 1, 1) if not s else (1, *s, 1) if len(s) == 1 else (*s, 1)
 
     out = [reshape(a, lifted(a.shape)) if a.ndim < 3 else a for a in map(as_node, arys)]
-    return out[0] if len(out) == 1 else out
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def flip(m: object, axis: int | Sequence[int] | None = None) -> Node:

@@ -25,7 +25,7 @@ import numpy as np
 from tensorad._types import Array, DTypeArg
 from tensorad.errors import OperandTypeError, UnsupportedError
 from tensorad.ir.nodes import Expr, Node
-from tensorad.numpy import arithmetic, axes, dispatch, functions, indexing, products, reductions, ufuncs
+from tensorad.numpy import arithmetic, axes, dispatch, functions, indexing, joins, products, reductions, ufuncs
 from tensorad.numpy.eager import cast as cast_dtype
 from tensorad.run.evaluate import evaluate_named
 from tensorad.symbolic import dot, printing
@@ -245,6 +245,8 @@ METHODS: dict[str, Any] = {
     "max": _method(reductions.max),
     "min": _method(reductions.min),
     "prod": _method(reductions.prod),
+    "repeat": _method(joins.repeat),
+    "take": _method(indexing.take),
     "var": _method(reductions.var),
     "std": _method(reductions.std),
     "cumsum": _method(reductions.cumsum),

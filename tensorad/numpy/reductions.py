@@ -90,6 +90,9 @@ def mean(
     return divide(sum(x, axis, keepdims=keepdims), float(count))  # numpy divides the sum
 
 
+average = mean  # for var, whose parameter ``mean`` (numpy's) hides the function
+
+
 def _extreme(name: str, a: object, axis: Axes, out: None, keepdims: bool, initial: float | None, where: object) -> Node:
     refuse(name, out)
     x = counts(as_node(a))
@@ -224,10 +227,12 @@ def var(
     keepdims: bool = False,
     *,
     where: object = None,
+    mean: object = None,
+    correction: float | None = None,
 ) -> Node:
     """``numpy.var``: the mean of the squared deviations from the mean, divided by
-    ``N − ddof`` instead of ``N`` when ``ddof`` is given (``N − ddof ≤ 0`` gives inf or
-    nan, as numpy; numpy's ``mean=`` and ``correction=`` are not supported).
+    ``N − ddof`` instead of ``N`` when ``ddof`` (or its alias ``correction``) is given
+    (``N − ddof ≤ 0`` gives inf or nan, as numpy; ``where=`` and ``mean=`` are not supported).
 
     Examples:
         >>> import numpy as np
@@ -235,12 +240,14 @@ def var(
         >>> tnp.var(np.array([1.0, 2.0, 4.0])), tnp.var(np.array([1.0, 2.0, 4.0]), ddof=1)
         (array(1.55555556), array(2.33333333))
     """
-    refuse("var", out)
+    refuse("var", out, **{key: value for key, value in (("where", where), ("mean", mean)) if value is not None})
+    if correction is not None:
+        if ddof != 0:
+            raise OperandTypeError("var: ddof and correction are one argument; give one of them")
+        ddof = correction
     x = counts(cast(as_node(a), dtype))
-    if where is not None:
-        raise UnsupportedError("var: where= is not supported")
     axes = normalize_axes(axis, x.ndim)
-    deviation = add(x, multiply(-1.0, mean(x, axis=axes, keepdims=True)))
+    deviation = add(x, multiply(-1.0, average(x, axis=axes, keepdims=True)))
     count = math.prod(x.shape[k] for k in axes) - ddof
     total = sum(multiply(deviation, deviation), axis=axes, keepdims=keepdims)
     return divide(total, float(builtins.max(count, 0)))
@@ -255,6 +262,8 @@ def std(
     keepdims: bool = False,
     *,
     where: object = None,
+    mean: object = None,
+    correction: float | None = None,
 ) -> Node:
     """``numpy.std``: the square root of :func:`var`. Its derivative is infinite where the
     variance is 0 (constant data), so the gradient there is nan, as in JAX.
@@ -265,7 +274,7 @@ def std(
         >>> tnp.std(np.array([[1.0, 3.0], [2.0, 2.0]]), axis=1)
         array([1., 0.])
     """
-    return call("sqrt", var(a, axis, dtype, out, ddof, keepdims, where=where))
+    return call("sqrt", var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction))
 
 
 # ------------------------------------------------------------------ running sums and products
@@ -287,7 +296,7 @@ def cumsum(a: object, axis: int | None = None, dtype: DTypeArg = None, out: None
     x = counts(cast(as_node(a), dtype))
     if axis is None:
         x, axis = reshape(x, -1), 0
-    (k,) = normalize_axes(axis, x.ndim)
+    k = _one_axis("cumsum", axis, x.ndim)
     return apply("cumsum", x, (k,)) if x.shape[k] > 1 else x
 
 
@@ -297,7 +306,9 @@ def cumprod(a: object, axis: int | None = None, dtype: DTypeArg = None, out: Non
     Built by doubling (``y ← y ⊙ shift(y, 2ᵏ)``, the shifted-in entries 1): entrywise
     products only, so every derivative is the product rule's, exact at zeros. The
     products are associated differently from numpy's left-to-right loop, so values can
-    differ from numpy's in the last bits.
+    differ from numpy's in the last bits, and where a partial product overflows in one
+    order but not the other they differ outright (``[1e200, 1e200, 1e-200]``: numpy's last
+    entry is ``inf``, tensorad's ``1e200``, the exact product).
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -311,7 +322,7 @@ def cumprod(a: object, axis: int | None = None, dtype: DTypeArg = None, out: Non
     x = counts(cast(as_node(a), dtype))
     if axis is None:
         x, axis = reshape(x, -1), 0
-    (k,) = normalize_axes(axis, x.ndim)
+    k = _one_axis("cumprod", axis, x.ndim)
     n, step = x.shape[k], 1
     while step < n:
         head = tuple(slice(0, n - step) if j == k else slice(None) for j in range(x.ndim))
@@ -369,11 +380,24 @@ def argmin(a: object, axis: int | None = None, out: None = None, *, keepdims: bo
     return _position("argmin", a, axis, keepdims)
 
 
+def _one_axis(name: str, axis: object, ndim: int) -> int:
+    """``axis`` as one axis: numpy's running sums and products take no tuple."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise OperandTypeError(f"{name}: axis must be an integer, got {axis!r}")
+    return normalize_axes(int(axis), ndim)[0]
+
+
 def _truth(name: str, a: object, axis: Axes, keepdims: bool) -> Node:
     x = as_node(a)
     nonzero = x if x.dtype.kind == "b" else compare("not_equal", x, 0.0)
     if not nonzero.ndim:
         return nonzero
+    axes = normalize_axes(axis, x.ndim)
+    if builtins.any(x.shape[k] == 0 for k in axes):  # numpy: any of nothing is False, all of nothing True
+        kept = tuple(1 if k in axes else n for k, n in enumerate(x.shape)) if keepdims else tuple(
+            n for k, n in enumerate(x.shape) if k not in axes
+        )
+        return constants.constant(np.full(kept, name == "all"))
     found = (max if name == "any" else min)(nonzero, axis=axis, keepdims=keepdims)
     return compare("greater", found, 0.0)
 

@@ -27,16 +27,16 @@ from tensorad.errors import LinAlgError, OperandTypeError, ShapeError, TensoradE
 from tensorad.ir.constants import FloatKey, float_key
 from tensorad.ir.nodes import (
     Add,
-    Concatenate,
     Constant,
     Contraction,
     Elementwise,
+    General,
     GeneralUnary,
     Node,
     Pointwise,
     Variable,
 )
-from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY, POINTWISE
+from tensorad.library.registry import ELEMENTWISE, GENERAL, GENERAL_UNARY, POINTWISE
 
 Kernel = Callable[..., Array]
 T = TypeVar("T")
@@ -71,8 +71,8 @@ def kernel(node: Node) -> Kernel:
             return _function_kernel(fn, GENERAL_UNARY[fn].impl, (params, None), node.shape, node.dtype)
         case Pointwise(fn=fn, param=param):
             return _pointwise_kernel(fn, POINTWISE[fn].impl, float_key(param), node.shape, node.dtype)
-        case Concatenate(axis=axis):
-            return lambda *arrays: np.concatenate(arrays, axis=axis)
+        case General(fn=fn, params=params):
+            return _pointwise_kernel(fn, GENERAL[fn].impl, (params, None), node.shape, node.dtype, gathered=True)
         case _:
             assert_never(node)
 
@@ -107,14 +107,22 @@ def _function_kernel(
 
 @functools.lru_cache(maxsize=CACHED)
 def _pointwise_kernel(
-    fn: str, impl: Callable[..., Any], param_key: FloatKey, shape: Shape, dtype: np.dtype[Any]
+    fn: str,
+    impl: Callable[..., Any],
+    param_key: FloatKey | tuple[Any, None],
+    shape: Shape,
+    dtype: np.dtype[Any],
+    gathered: bool = False,
 ) -> Kernel:
-    """``impl(*arrays, param)``, cast to the node's dtype."""
+    """``impl(*arrays, param)`` for a function of several operands (``gathered``:
+    ``impl(arrays, params)``), cast to the node's dtype."""
     param = param_key[0]
 
     def call(*arrays: Array) -> Array:
         try:
-            value = np.asarray(impl(*arrays, param))
+            value = np.asarray(impl(arrays, param) if gathered else impl(*arrays, param))
+        except np.linalg.LinAlgError as error:
+            raise LinAlgError(f"{fn} of arrays of shapes {[a.shape for a in arrays]}: {error}") from None
         except TypeError as error:
             dtypes = [str(a.dtype) for a in arrays]
             raise OperandTypeError(f"{fn} does not support arrays of dtypes {dtypes}: {error}") from None
@@ -157,12 +165,12 @@ def _contraction_kernel(
     present = set(s1) | set(s2)
     core = "".join(dict.fromkeys(label for label in s3 if label in present))
     if b_shape is None:
-        body: Kernel = _reducer(s1, core) or _same
+        body: Kernel = _reducer(s1, core, a_shape) or _same
     else:
         body = _product(s1, a_shape, s2, b_shape, core, dtype)
     embed = None if core == s3 or not embedded else _embedder(core, s3, shape, dtype)
     sizes = dict(zip(s3, shape, strict=True))
-    if scale != 1.0 and b_shape is not None and min(math.prod(a_shape), math.prod(b_shape)) < math.prod(
+    if _exact_scale(scale) and b_shape is not None and min(math.prod(a_shape), math.prod(b_shape)) < math.prod(
         sizes[c] for c in core
     ):
         body, scale = scale_smaller(body, math.prod(a_shape), math.prod(b_shape), scale, dtype), 1.0
@@ -182,6 +190,18 @@ def _contraction_kernel(
     return contraction
 
 
+def _exact_scale(scale: float) -> bool:
+    """A scale that may move onto an operand: ``±2ᵏ`` (``|k| ≤ 4``, not 1), exact in any
+    float dtype, so ``c·(A ⊗ B) = (c·A) ⊗ B`` bit for bit but within a factor 16 of
+    overflow. Other scales (``inf`` times a sum over an empty axis is nan, ``1e200·A``
+    may overflow where ``A ⊗ B`` would not) apply to the result."""
+    magnitude = abs(scale)
+    return scale != 1.0 and magnitude in _POWERS_OF_TWO
+
+
+_POWERS_OF_TWO = frozenset(2.0**k for k in range(-4, 5))
+
+
 def scale_smaller(
     body: Callable[[Array, Array], T], a_size: int, b_size: int, scale: float, dtype: np.dtype[Any]
 ) -> Callable[[Array, Array], T]:
@@ -199,11 +219,12 @@ def _same(a: Array) -> Array:
     return a
 
 
-def _reducer(labels: Labels, out: Labels) -> Callable[[Array], Array] | None:
+def _reducer(labels: Labels, out: Labels, shape: Shape | None = None) -> Callable[[Array], Array] | None:
     """``einsum(labels -> out)`` for one operand (``out``: unique labels, all in ``labels``);
     ``None`` when it is the identity. A repeated label reads its diagonal through a strided
     view; then the labels not in ``out`` are summed and the rest transposed into place, so
-    any number of labels works (numpy's einsum stops at 52)."""
+    any number of labels works (numpy's einsum stops at 52). Axes of size 1 (``shape``)
+    are dropped, not summed: a sum would turn ``-0.0`` into ``0.0``."""
     if labels == out:
         return None
     unique = "".join(dict.fromkeys(labels))
@@ -222,6 +243,8 @@ def _reducer(labels: Labels, out: Labels) -> Callable[[Array], Array] | None:
     perm = [kept.index(label) for label in out]
     if not axes:
         return lambda a: a.transpose(perm)
+    if shape is not None and all(shape[k] == 1 for k in axes):
+        return lambda a: a.squeeze(axis=axes).transpose(perm)
     if kept == out:
         return lambda a: a.sum(axis=axes)
     return lambda a: a.sum(axis=axes).transpose(perm)

@@ -30,10 +30,10 @@ import numpy as np
 from tensorad.ir.graph import children, toposort
 from tensorad.ir.nodes import (
     Add,
-    Concatenate,
     Constant,
     Contraction,
     Elementwise,
+    General,
     GeneralUnary,
     Node,
     Pointwise,
@@ -87,6 +87,9 @@ _GENERAL = {
     "cumsum": "np.cumsum({x}, axis={axes})",
     "revcumsum": "np.flip(np.cumsum(np.flip({x}, {axes}), axis={axes}), {axes})",
 }
+
+_SEVERAL: dict[str, str] = {}
+"""Functions of several operands by their numpy call (``{args}``: the operands)."""
 
 _EMBED = '''
 
@@ -184,8 +187,10 @@ def _expression(node: Node, args: list[str]) -> str:
             return _GENERAL.get(fn, fn + "({x})").format(x=args[0], axes=params[0] if params else None)
         case Pointwise(fn=fn):  # numpy's own names
             return f"np.{fn}({', '.join(args)})"
-        case Concatenate(axis=axis):
+        case General(fn="concatenate", params=(axis,)):
             return f"np.concatenate([{', '.join(args)}], axis={axis})"
+        case General(fn=fn, params=params):
+            return _SEVERAL.get(fn, fn + "({args})").format(args=", ".join(args), params=params)
         case _:
             assert_never(node)
 

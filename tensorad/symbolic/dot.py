@@ -5,10 +5,10 @@ from __future__ import annotations
 from tensorad.ir.graph import children, toposort
 from tensorad.ir.nodes import (
     Add,
-    Concatenate,
     Constant,
     Contraction,
     Elementwise,
+    General,
     GeneralUnary,
     Node,
     Pointwise,
@@ -44,8 +44,8 @@ def _head(node: Node) -> str:
             head = f"Elementwise {fn}" + ("" if param is None else f" {format_number(param)}")
         case Pointwise(fn=fn, param=param):
             head = f"Pointwise {fn}" + ("" if param is None else f" {format_number(param)}")
-        case Concatenate(axis=axis):
-            head = f"Concatenate axis={axis}"
+        case General(fn=fn, params=params):
+            head = " ".join([f"General {fn}", *(f"{k}={v}" if k else v for k, v in static_arguments(fn, params))])
         case GeneralUnary(fn=fn, params=params):
             head = " ".join([f"GeneralUnary {fn}", *(f"{k}={v}" if k else v for k, v in static_arguments(fn, params))])
     dtype = "" if node.dtype.name == "float64" else f" dtype={node.dtype}"

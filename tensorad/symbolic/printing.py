@@ -39,10 +39,10 @@ from collections.abc import Iterator, Sequence
 from tensorad.ir.graph import toposort
 from tensorad.ir.nodes import (
     Add,
-    Concatenate,
     Constant,
     Contraction,
     Elementwise,
+    General,
     GeneralUnary,
     Node,
     Pointwise,
@@ -149,7 +149,7 @@ class _Printer:
                     negative, arg = self.expression(x, own, set(own) | self.reserved, depth + 1)
                     arg = self.negate(arg) if negative else arg
                 return self.indexed(self.general(self.emit(fn), arg, params, isinstance(x, Variable)), names)
-            case Concatenate(args=operands, axis=axis):
+            case General(fn=fn, args=operands, params=params):
                 parts = []
                 for operand in operands:
                     if isinstance(operand, Variable):
@@ -158,7 +158,7 @@ class _Printer:
                     own = _fresh(operand.ndim, set())
                     negative, text = self.expression(operand, own, set(own) | self.reserved, depth + 1)
                     parts.append(self.negate(text) if negative else text)
-                return self.indexed(self.general("concatenate", ", ".join(parts), (axis,), True), names)
+                return self.indexed(self.general(self.emit(fn), ", ".join(parts), params, True), names)
             case Pointwise(fn=fn, args=operands):
                 texts = []
                 for operand in operands:
@@ -339,6 +339,11 @@ _LATEX_FUNCTIONS = {
 }
 
 
+def _tex_name(fn: str) -> str:
+    r"""A function's name inside ``\operatorname``: ``log_softmax`` → ``log\_softmax``."""
+    return fn.replace("_", r"\_")
+
+
 class _Latex(_Printer):
     """The same structure in LaTeX: ``A_{ij} x_{j}``, ``\\delta_{ij}``, ``\\sum_{k}``."""
 
@@ -386,7 +391,7 @@ class _Latex(_Printer):
             return rf"\left|{arg}\right|"
         if fn == "reciprocal":
             return rf"\frac{{1}}{{{arg}}}"
-        name = _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{fn}}}")
+        name = _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{_tex_name(fn)}}}")
         if param is not None:  # sinc⁽ᵏ⁾, or a user function's constant
             if fn == "sinc":
                 return f"{name}^{{({int(param)})}}" + self.paren(arg)
@@ -401,10 +406,10 @@ class _Latex(_Printer):
             return f"{{{self.paren(base)}}}^{{{exponent}}}"
         if fn in _INFIX:
             return super().pointwise(fn, args)
-        return rf"\operatorname{{{fn}}}" + self.paren(", ".join(args))
+        return rf"\operatorname{{{_tex_name(fn)}}}" + self.paren(", ".join(args))
 
     def general(self, fn: str, arg: str, params: tuple[object, ...], name: bool) -> str:
-        head = _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{fn}}}")
+        head = _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{_tex_name(fn)}}}")
         extra = [rf"\mathrm{{{key}}}{{=}}{value}" if key else value for key, value in static_arguments(fn, params)]
         args = ", ".join([arg, *extra])
         return f"{head}({args})" if name else head + self.paren(args)
