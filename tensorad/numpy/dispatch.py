@@ -148,6 +148,7 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.linalg.det: linalg.det,
     np.linalg.slogdet: linalg.slogdet,
     np.linalg.norm: linalg.norm,
+    np.linalg.solve: linalg.solve,
 }
 """numpy's other public functions that tensorad computes on traced values."""
 

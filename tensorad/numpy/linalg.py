@@ -14,15 +14,19 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from tensorad.errors import UnsupportedError
+import numpy as np
+
+from tensorad.errors import ShapeError, UnsupportedError
+from tensorad.ir.build import broadcast_to
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import NODE_TYPES, Node
+from tensorad.library import linalg as rules
 from tensorad.library.registry import apply, call
 from tensorad.numpy.axes import Axes, expand_dims, normalize_axes
 from tensorad.numpy.eager import eager, values
 from tensorad.numpy.functions import det, inv
 
-__all__ = ["SlogdetResult", "det", "inv", "norm", "slogdet"]
+__all__ = ["SlogdetResult", "det", "inv", "norm", "slogdet", "solve"]
 
 
 class SlogdetResult(NamedTuple):
@@ -67,3 +71,35 @@ def norm(x: object, ord: object = None, axis: Axes = None, keepdims: bool = Fals
         raise UnsupportedError(f"linalg.norm: ord='fro' is a matrix norm; got {len(axes)} axes (as numpy, refused)")
     result = apply("norm", a, (axes,))
     return expand_dims(result, axes) if keepdims and axes else result
+
+
+@eager
+def solve(a: object, b: object) -> Node:
+    """``numpy.linalg.solve``: ``x`` with ``a @ x = b``, by LU factorization, never the
+    inverse; ``a`` is (…, n, n), ``b`` a vector (n,) or (…, n, k), the leading axes
+    broadcast. The derivative is solves too: ``ẋ = a⁻¹(ḃ − ȧ x)``, ``b̄ = a⁻ᵀ x̄``,
+    ``ā = −b̄ xᵀ`` (proofs.solve).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.numpy as tnp
+        >>> A = np.array([[3.0, 1.0], [1.0, 2.0]])
+        >>> tnp.linalg.solve(A, np.array([9.0, 8.0]))
+        array([2., 3.])
+        >>> ta.grad(lambda b: tnp.linalg.solve(A, b).sum())(np.array([9.0, 8.0]))    # A⁻ᵀ 1
+        array([0.2, 0.4])
+    """
+    A, B = as_node(a), as_node(b)
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise ShapeError(f"solve: a must be square in its last two axes, got shape {A.shape}")
+    vector = B.ndim == 1
+    if vector:
+        B = apply("reshape", B, ((B.shape[0], 1),))
+    if B.ndim < 2 or B.shape[-2] != A.shape[-1]:
+        raise ShapeError(f"solve: b of shape {B.shape} does not match a of shape {A.shape}")
+    try:
+        batch = tuple(np.broadcast_shapes(A.shape[:-2], B.shape[:-2]))
+    except ValueError:
+        raise ShapeError(f"solve: the leading axes of {A.shape} and {B.shape} do not broadcast") from None
+    x = rules.solve(broadcast_to(A, batch + A.shape[-2:]), broadcast_to(B, batch + B.shape[-2:]))
+    return apply("reshape", x, (x.shape[:-1],)) if vector else x

@@ -149,6 +149,9 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
             return atom(f"{fn}({param}; {node.shape}: {names})", node.shape)
         case General(fn="concatenate", args=args, params=(axis,)):
             return _concatenation([forms[arg] for arg in args], [arg.shape for arg in args], axis, node.shape[axis])
+        case General(fn="solve", args=(a, b), params=(transposed,)):
+            inverse = atom(f"inv({()}; {a.shape}: {arguments.name(forms[a])})", a.shape)
+            return _solved(inverse, forms[b], b.shape, transposed)
         case General(fn=fn, args=args, params=params):
             names = ", ".join(arguments.name(forms[arg]) for arg in args)
             return atom(f"{fn}({params}; {node.shape}: {names})", node.shape)
@@ -235,6 +238,16 @@ def _running_sum(x: Form, shape: tuple[int, ...], axis: int, backwards: bool) ->
     summed over ``j`` by ``cumsum`` and over ``i`` by ``revcumsum`` (proofs.cumsum)."""
     n = shape[axis]
     return _through(x, shape, axis, 1, (n,), atom(f"lower triangle of ones {n}", (n, n)), not backwards)
+
+
+def _solved(inverse: Form, b: Form, shape: tuple[int, ...], transposed: bool) -> Form:
+    """``solve(A, B) = A⁻¹ B`` (``A⁻ᵀ B`` when ``transposed``): the product of ``B`` with the
+    atom of ``inv(A)``, the one :func:`~tensorad.library.linalg` ``inv`` nodes get, so a
+    solve and the inverse it stands for are one network (proofs.solve)."""
+    batch = fresh_labels(len(shape) - 2, "iljk")
+    size = dict(zip(batch + "lj", shape, strict=True)) | {"i": shape[-2]}
+    rows = batch + ("li" if transposed else "il")
+    return product(inverse, rows, b, batch + "lj", batch + "ij", 1.0, size)
 
 
 def _concatenation(forms: list[Form], shapes: list[tuple[int, ...]], axis: int, n: int) -> Form:

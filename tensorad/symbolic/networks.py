@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -42,6 +43,35 @@ Form = dict[str, tuple[float, Network]]
 
 RESHAPERS: dict[str, int] = {}
 """Reshape atoms by key: how many of their labels belong to the first side."""
+
+
+def _cancel_inverse_reshapes(factors: list[tuple[str, Labels]], out: Labels) -> tuple[list[tuple[str, Labels]], Labels]:
+    """``Σ_c R[c, a] R[c, a′] = δ(a, a′)``: a reshape tensor is a bijection between index
+    tuples, so a reshape and its inverse meeting on one side that nothing else uses are
+    the identity: the pair is dropped and the labels of their other sides identified
+    (``reshape(reshape(A, s), A.shape) = A``)."""
+    for p, (key, lp) in enumerate(factors):
+        first = RESHAPERS.get(key)
+        if first is None:
+            continue
+        counts = Counter("".join(labels for _, labels in factors) + out)
+        for q in range(p + 1, len(factors)):
+            if factors[q][0] != key:
+                continue
+            lq = factors[q][1]
+            for shared, (side_p, side_q), (other_p, other_q) in (
+                (lp[:first], (lp[:first], lq[:first]), (lp[first:], lq[first:])),
+                (lp[first:], (lp[first:], lq[first:]), (lp[:first], lq[:first])),
+            ):
+                if shared and side_p == side_q and all(counts[c] == 2 for c in shared):
+                    rename = dict(zip(other_q, other_p, strict=True))
+                    rest = [
+                        (atom, "".join(rename.get(c, c) for c in labels))
+                        for k, (atom, labels) in enumerate(factors)
+                        if k not in (p, q)
+                    ]
+                    return _cancel_inverse_reshapes(rest, "".join(rename.get(c, c) for c in out))
+    return factors, out
 
 
 def _drop_summed_reshapes(factors: list[tuple[str, Labels]], out: Labels) -> list[tuple[str, Labels]]:
@@ -95,9 +125,7 @@ def _accumulate(into: Form, key: str, c: float, network: Network) -> None:
         into[key] = (total, network)
 
 
-def product(
-    left: Form, s1: Labels, right: Form, s2: Labels, s3: Labels, scale: float, size: dict[str, int]
-) -> Form:
+def product(left: Form, s1: Labels, right: Form, s2: Labels, s3: Labels, scale: float, size: dict[str, int]) -> Form:
     """``*(s1, s2, s3)`` of two normal forms: distribute, then flatten each pair."""
     total: Form = {}
     for (c1, n1), (c2, n2) in itertools.product(left.values(), right.values()):
@@ -113,6 +141,7 @@ def product(
         coefficient = c1 * c2 * scale
         for label in {merge.find(label) for label in set(s1) | set(s2)} - present - set(out):
             coefficient *= size[label]  # summed where no factor depends on it
+        factors, out = _cancel_inverse_reshapes(factors, out)
         factors = _drop_summed_reshapes(factors, out)
         spare = iter(fresh_labels(len(out), used | set(out)))
         out = "".join(next(spare) if size[label] == 1 else label for label in out)  # size 1: no diagonal
@@ -204,6 +233,7 @@ def _greedy(groups: list[list[tuple[str, Labels]]], out_names: dict[str, str]) -
     for group in groups:
         remaining = list(group)
         while remaining:
+
             def key(factor: tuple[str, Labels]) -> list[str]:
                 return [names.get(c, "~") for c in factor[1]]
 
