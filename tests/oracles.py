@@ -58,6 +58,16 @@ def invertible(shape: tuple[int, ...], negative_det: bool = False) -> Sampler:
     return lambda rng: (np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)) @ flip
 
 
+def positive_definite(shape: tuple[int, ...]) -> Sampler:
+    """``I + 0.3 N`` times its transpose, plus ``I``: symmetric, eigenvalues in about [1, 3]."""
+
+    def sample(rng: np.random.Generator) -> np.ndarray:
+        g = np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)
+        return np.asarray(g @ np.swapaxes(g, -1, -2) + np.eye(shape[-1]))
+
+    return sample
+
+
 def central_difference(function: Callable[[np.ndarray], float], at: np.ndarray, step: float = 1e-6) -> np.ndarray:
     """The gradient of a scalar function by central differences."""
     gradient = np.zeros_like(at)

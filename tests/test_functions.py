@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from oracles import Sampler, away_from_zero, between, invertible
+from oracles import Sampler, away_from_zero, between, invertible, positive_definite
 
 import tensorad as ta
 import tensorad.numpy as tnp
@@ -139,6 +139,7 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
         ta.grad(lambda v: tnp.sum(ta.grad(lambda w: tnp.sum(tnp.sinc(w)))(v))),
     ][int(k or 0)](x),
     "cumsum": lambda x, p: tnp.cumsum(x, axis=p[0]),
+    "cholesky": lambda x, p: tnp.linalg.cholesky(x),
     "revcumsum": lambda x, p: ta.vjp(lambda v: tnp.cumsum(v, axis=p[0]), x)[1](x)[0],  # the pullback of cumsum
     "take": lambda x, p: tnp.take(x, p[1].value, axis=p[0]),
     "scatter_add": lambda x, p: ta.vjp(
@@ -150,6 +151,7 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
 
 # name -> [(oracle(x, params), domain sampler, params), ...]
 GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
+    "cholesky": [(lambda x, p: np.linalg.cholesky(x), positive_definite(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
     "inv": [(lambda x, _: np.linalg.inv(x), invertible(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
     "det": [(lambda x, _: np.linalg.det(x), invertible(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
     "logdet": [

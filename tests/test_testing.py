@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from oracles import Sampler, away_from_zero, between, invertible, unique
+from oracles import Sampler, away_from_zero, between, invertible, positive_definite, unique
 
 import tensorad as ta
 from tensorad import extend
@@ -71,6 +71,7 @@ DEFAULT_ELEMENTWISE = (between(0.5, 1.5), (None,))
 # name -> [(domain, params), ...]; a name missing here gets DEFAULT_GENERAL
 GENERAL_DOMAINS: dict[str, list[tuple[Sampler, tuple[Any, ...]]]] = {
     "inv": [(invertible((3, 3)), ()), (invertible((2, 3, 3)), ())],
+    "cholesky": [(positive_definite((3, 3)), ()), (positive_definite((2, 3, 3)), ())],
     "det": [(invertible((3, 3)), ()), (invertible((2, 3, 3), negative_det=True), ())],
     "logdet": [(invertible((3, 3)), ()), (invertible((2, 3, 3), negative_det=True), ())],
     "softmax": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],

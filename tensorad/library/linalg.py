@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from tensorad._types import Array, Shape
-from tensorad.errors import ShapeError
+from tensorad.errors import LinAlgError, ShapeError
 from tensorad.ir.build import add, contract
+from tensorad.ir.constants import constant
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
 from tensorad.library.registry import (
@@ -39,7 +40,7 @@ def _square_shape(name: str) -> Callable[[Shape, tuple[Any, ...]], Shape]:
     def shape(x: Shape, params: tuple[Any, ...]) -> Shape:
         if len(x) < 2 or x[-1] != x[-2]:
             raise ShapeError(f"{name} needs square matrices in the last two axes, got shape {x}")
-        return x if name == "inv" else x[:-2]
+        return x if name in ("inv", "cholesky") else x[:-2]
 
     return shape
 
@@ -181,3 +182,69 @@ def _solve_vjp(
 
 
 register_general_function(GeneralFunction("solve", _solve, _solve_shape, _solve_jvp, _solve_vjp))
+
+
+# ------------------------------------------------------------------ cholesky: L with A = L Lᵀ
+
+
+def _masks(n: int, dtype: np.dtype[Any]) -> tuple[Node, Node, Node]:
+    """Constant ``n × n`` masks: the lower triangle ``M``, the strict one ``N``, and
+    ``W = N + ½ I`` (``Φ(X) = W ⊙ X``: the lower triangle, the diagonal halved)."""
+    lower, strict = np.tril(np.ones((n, n), dtype)), np.tril(np.ones((n, n), dtype), -1)
+    return constant(lower), constant(strict), constant(strict + 0.5 * np.eye(n, dtype=dtype))
+
+
+def _lower_symmetric(x: Node, b: str, e: str, lead: bool) -> Node:
+    """``E(X) = M ⊙ X + (N ⊙ X)ᵀ``: the symmetric matrix numpy's cholesky reads from ``X``
+    (its lower triangle); ``lead``: the s4 axes ``e`` are in front, else at the end."""
+    lower, strict, _ = _masks(x.shape[len(e) + len(b) if lead else len(b)], x.dtype)
+    ij, ji = (e + b + "ij", e + b + "ji") if lead else (b + "ij" + e, b + "ji" + e)
+    total = add(contract(lower, "ij", x, ij, ij), contract(strict, "ji", x, ji, ij))
+    assert total is not None
+    return total
+
+
+def _lower_symmetric_adjoint(x: Node, b: str, e: str) -> Node:
+    """``E*(G) = M ⊙ G + N ⊙ Gᵀ``, the adjoint of :func:`_lower_symmetric` (``e`` in front)."""
+    lower, strict, _ = _masks(x.shape[-1], x.dtype)
+    ij, ji = e + b + "ij", e + b + "ji"
+    total = add(contract(lower, "ij", x, ij, ij), contract(strict, "ij", x, ji, ij))
+    assert total is not None
+    return total
+
+
+def _cholesky_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """``L̇ = L Φ(L⁻¹ E(Ȧ) L⁻ᵀ)``, ``Φ`` the lower triangle with the diagonal halved, both
+    products with ``L⁻¹`` done by solves (proofs.cholesky)."""
+    b = fresh_labels(x.ndim - 2, "ijkl")
+    e = fresh_labels(x_dot.ndim - x.ndim, b + "ijkl")
+    s = _lower_symmetric(x_dot, b, e, lead=False)
+    ij, ji = b + "ij" + e, b + "ji" + e
+    half = contract(_solve_columns(y, s, len(e), lead=False, transposed=False), ij, None, "", ji)
+    inner = contract(_solve_columns(y, half, len(e), lead=False, transposed=False), ji, None, "", ij)
+    phi = contract(_masks(x.shape[-1], x.dtype)[2], "ij", inner, b + "ij" + e, b + "ij" + e)
+    return contract(y, b + "ik", phi, b + "kj" + e, b + "ij" + e)
+
+
+def _cholesky_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā = E*(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹)``: the adjoint of each step of the forward rule, in reverse
+    order (``Φ`` is its own adjoint; proofs.cholesky)."""
+    b = fresh_labels(x.ndim - 2, "ijkl")
+    e = fresh_labels(y_bar.ndim - y.ndim, b + "ijkl")
+    product = contract(y, b + "ik", y_bar, e + b + "ij", e + b + "kj")
+    phi = contract(_masks(x.shape[-1], x.dtype)[2], "kj", product, e + b + "kj", e + b + "kj")
+    left = _solve_columns(y, phi, len(e), lead=True, transposed=True)
+    turned = contract(left, e + b + "kj", None, "", e + b + "jk")
+    solved = _solve_columns(y, turned, len(e), lead=True, transposed=True)
+    s_bar = contract(solved, e + b + "jk", None, "", e + b + "kj")
+    return _lower_symmetric_adjoint(s_bar, b, e)
+
+
+def _cholesky(x: Array) -> Array:
+    try:
+        return np.asarray(np.linalg.cholesky(x))
+    except np.linalg.LinAlgError:
+        raise LinAlgError("cholesky: the matrix is not positive definite") from None
+
+
+register_general("cholesky", _upcast_half(_cholesky), _square_shape("cholesky"), _cholesky_jvp, _cholesky_vjp)

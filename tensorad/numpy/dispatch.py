@@ -149,6 +149,7 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.linalg.slogdet: linalg.slogdet,
     np.linalg.norm: linalg.norm,
     np.linalg.solve: linalg.solve,
+    np.linalg.cholesky: linalg.cholesky,
 }
 """numpy's other public functions that tensorad computes on traced values."""
 

@@ -22,11 +22,11 @@ from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import NODE_TYPES, Node
 from tensorad.library import linalg as rules
 from tensorad.library.registry import apply, call
-from tensorad.numpy.axes import Axes, expand_dims, normalize_axes
+from tensorad.numpy.axes import Axes, expand_dims, normalize_axes, swapaxes
 from tensorad.numpy.eager import eager, values
 from tensorad.numpy.functions import det, inv
 
-__all__ = ["SlogdetResult", "det", "inv", "norm", "slogdet", "solve"]
+__all__ = ["SlogdetResult", "cholesky", "det", "inv", "norm", "slogdet", "solve"]
 
 
 class SlogdetResult(NamedTuple):
@@ -103,3 +103,29 @@ def solve(a: object, b: object) -> Node:
         raise ShapeError(f"solve: the leading axes of {A.shape} and {B.shape} do not broadcast") from None
     x = rules.solve(broadcast_to(A, batch + A.shape[-2:]), broadcast_to(B, batch + B.shape[-2:]))
     return apply("reshape", x, (x.shape[:-1],)) if vector else x
+
+
+@eager
+def cholesky(a: object, /, *, upper: bool = False) -> Node:
+    """``numpy.linalg.cholesky``: the lower-triangular ``L`` with ``a = L Lᵀ`` for a symmetric
+    positive definite ``a`` (…, n, n), read from its lower triangle as numpy reads it
+    (``upper=True``: the upper factor ``U = Lᵀ`` of the upper triangle). The derivative is
+    ``L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ)`` by solves, ``Φ`` the lower triangle with half the diagonal
+    (proofs.cholesky); a matrix that is not positive definite raises
+    :class:`~tensorad.errors.LinAlgError`.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.numpy as tnp
+        >>> A = np.array([[4.0, 2.0], [2.0, 5.0]])
+        >>> tnp.linalg.cholesky(A)
+        array([[2., 0.],
+               [1., 2.]])
+        >>> ta.grad(lambda a: tnp.linalg.cholesky(a).sum())(A)     # zero on the upper triangle
+        array([[0.1875, 0.    ],
+               [0.25  , 0.25  ]])
+    """
+    x = as_node(a)
+    if upper:
+        return swapaxes(apply("cholesky", swapaxes(x, -1, -2)), -1, -2)
+    return apply("cholesky", x)

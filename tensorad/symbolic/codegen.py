@@ -74,6 +74,7 @@ _ELEMENTWISE = {
 
 _GENERAL = {
     "inv": "np.linalg.inv({x})",
+    "cholesky": "np.linalg.cholesky({x})",
     "det": "np.linalg.det({x})",
     "logdet": "np.linalg.slogdet({x})[1]",
     "softmax": "scipy.special.softmax({x}, axis={axes})",

@@ -1,0 +1,99 @@
+r"""The Cholesky factor: its forward rule from ``A = L Lᵀ``, its reverse rule by the adjoint.
+
+**Theorem.** Let :math:`L = \operatorname{chol}(A)` be the lower-triangular factor with
+positive diagonal of a symmetric positive definite :math:`A = L L^\top`, read (as numpy
+reads it) from the lower triangle of its argument: the function of any square :math:`A`
+is :math:`\operatorname{chol}(E(A))` with :math:`E(X) = M \odot X + (N \odot X)^\top`
+(:math:`M`, :math:`N` the lower and strictly lower triangles of ones). With
+:math:`\Phi(X) = W \odot X`, :math:`W = N + \tfrac12 I` (the lower triangle, the diagonal
+halved),
+
+.. math::
+
+   \dot L = L\, \Phi(L^{-1} E(\dot A) L^{-\top}), \qquad
+   \bar A = E^*(L^{-\top} \Phi(L^\top \bar L) L^{-1}), \quad E^*(G) = M \odot G + N \odot G^\top,
+
+each product with :math:`L^{-1}` done by a solve (proofs.solve).
+
+**Proof.**
+
+1. Differentiating :math:`L L^\top = E(A)` gives :math:`\dot L L^\top + L \dot L^\top =
+   E(\dot A)`, so :math:`X = L^{-1}\dot L` satisfies :math:`X + X^\top = Y := L^{-1}
+   E(\dot A) L^{-\top}`, and :math:`X` is lower triangular (a product of lower
+   triangular matrices). The lower-triangular solution of :math:`X + X^\top = Y` for a
+   symmetric :math:`Y` is :math:`X = \Phi(Y)`: the strict lower triangle of :math:`Y` and
+   half its diagonal. Hence :math:`\dot L = L \Phi(Y)` (**definition of the derivative**,
+   checked by the Taylor test of both modes' Jacobians of :math:`\operatorname{chol}(A(x))`
+   for :math:`A(x) = B(x) B(x)^\top + I`).
+2. The reverse rule is the **adjoint** of the forward rule, one factor at a time, by
+   **associativity**: :math:`\langle \bar L, L \Phi(Y)\rangle = \langle \Phi(L^\top \bar
+   L), Y\rangle` (:math:`\Phi` multiplies entrywise by a constant, so it is its own
+   adjoint), :math:`= \langle L^{-\top}\Phi(L^\top\bar L)L^{-1}, E(\dot A)\rangle =
+   \langle \bar A, \dot A\rangle` with :math:`E^*` the adjoint of :math:`E`.
+3. :func:`tensorad.library.linalg._cholesky_jvp` and ``_cholesky_vjp`` build these
+   (**definition**).
+
+*Checked:* step 2 exactly (the adjoint identity :math:`\langle \bar L, \dot L\rangle =
+\langle \bar G, \dot G\rangle` of the driver's own rules, through :math:`A = G G^\top + I`
+so that random :math:`G` give positive definite :math:`A`, is a network identity) and
+numerically, for ``n`` of 1–4, batches and seed axes of sizes 1–2; step 1 by the Taylor
+tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import indices
+
+from proofs._common import jacobian, smooth
+from tensorad.ad.forward import pushforward
+from tensorad.ad.reverse import pullback
+from tensorad.ir import build, constants
+from tensorad.ir.nodes import Node, Variable
+from tensorad.library.registry import apply
+from tensorad.proof import Indices, Limit, Proof, Step, check
+
+
+def pairing(x: Node, y: Node, lead: int) -> Node:
+    """``⟨x, y⟩`` over ``y``'s axes, the first ``lead`` axes of ``x`` kept."""
+    keep = build.fresh_labels(lead)
+    t = build.fresh_labels(y.ndim, keep)
+    return build.contract(x, keep + t, y, t, keep)
+
+
+def proof(idx: Indices, n: int) -> Proof:
+    """The adjoint identity of the rules (step 2) and the Taylor tests (step 1)."""
+    nb, s4 = idx.shape("b"), idx.shape("s4")
+    G, h = Variable("G", (*nb, n, n)), Variable("h", (*nb, n, n))
+    L_bar = Variable("L̄", (*s4, *nb, n, n))
+    b = build.fresh_labels(len(nb), "ijk")
+    A = build.contract(G, b + "ik", G, b + "jk", b + "ij") + constants.constant(np.eye(n))  # positive definite
+    L = apply("cholesky", A)
+    (L_dot,) = pushforward([L], {G: h})
+    (A_bar,) = pullback([L], [L_bar], [G])
+    assert L_dot is not None and A_bar is not None
+    lhs, rhs = pairing(L_bar, L_dot, len(s4)), pairing(A_bar, h, len(s4))
+    steps = [Step(lhs, rhs, "adjoint of each step of the forward rule; associativity")]
+    x = idx.var("x", "s5")
+    square = Indices({"s1": "IJ", "s5": idx["s5"]}, {**idx.sizes, "I": n, "J": n})
+    B = smooth(square, "s1", x, "s5", "B")
+    A_of_x = build.contract(B, "ik", B, "jk", "ij") + constants.constant(np.eye(n))
+    L_of_x = apply("cholesky", A_of_x)
+    limits = [
+        Limit(L_of_x, x, jacobian(L_of_x, x, mode=m), f"definition of the derivative ({m})")
+        for m in ("forward", "reverse")
+    ]
+    return Proof("cholesky: the reverse rule is the forward rule's adjoint", lhs, rhs, steps, limits)
+
+
+@st.composite
+def factored(draw: st.DrawFn) -> tuple[Indices, int]:
+    positive = indices(["b", "s4", "s5"], disjoint={"s4": "b", "s5": "b"}, max_len=2, max_size=2)
+    return draw(positive.filter(lambda i: all(v > 0 for v in i.sizes.values()))), draw(st.integers(1, 4))
+
+
+@given(factored(), st.integers(0, 2**32 - 1))
+def test_cholesky_rules(case: tuple[Indices, int], seed: int) -> None:
+    check(proof(*case), np.random.default_rng(seed))
