@@ -68,6 +68,16 @@ def positive_definite(shape: tuple[int, ...]) -> Sampler:
     return sample
 
 
+def distinct_spectrum(shape: tuple[int, ...]) -> Sampler:
+    """Symmetric, its eigenvalues at least about 2 apart: ``0.3 (N + Nᵀ) + diag(0, 3, 6, …)``."""
+
+    def sample(rng: np.random.Generator) -> np.ndarray:
+        noise = 0.3 * rng.standard_normal(shape)
+        return np.asarray(noise + np.swapaxes(noise, -1, -2) + np.diag(3.0 * np.arange(shape[-1])))
+
+    return sample
+
+
 def central_difference(function: Callable[[np.ndarray], float], at: np.ndarray, step: float = 1e-6) -> np.ndarray:
     """The gradient of a scalar function by central differences."""
     gradient = np.zeros_like(at)

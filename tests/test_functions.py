@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from oracles import Sampler, away_from_zero, between, invertible, positive_definite
+from oracles import Sampler, away_from_zero, between, distinct_spectrum, invertible, positive_definite
 
 import tensorad as ta
 import tensorad.numpy as tnp
@@ -140,6 +140,7 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
     ][int(k or 0)](x),
     "cumsum": lambda x, p: tnp.cumsum(x, axis=p[0]),
     "cholesky": lambda x, p: tnp.linalg.cholesky(x),
+    "eigh": lambda x, p: np.concatenate([tnp.linalg.eigh(x, p[0])[1], tnp.linalg.eigvalsh(x, p[0])[..., None, :]], -2),
     "revcumsum": lambda x, p: ta.vjp(lambda v: tnp.cumsum(v, axis=p[0]), x)[1](x)[0],  # the pullback of cumsum
     "take": lambda x, p: tnp.take(x, p[1].value, axis=p[0]),
     "scatter_add": lambda x, p: ta.vjp(
@@ -152,6 +153,10 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
 # name -> [(oracle(x, params), domain sampler, params), ...]
 GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
     "cholesky": [(lambda x, p: np.linalg.cholesky(x), positive_definite(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
+    "eigh": [
+        (lambda x, p: packed_eigh(x, p[0]), distinct_spectrum(shape), (uplo,))
+        for shape, uplo in [((3, 3), "L"), ((2, 3, 3), "U")]
+    ],
     "inv": [(lambda x, _: np.linalg.inv(x), invertible(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
     "det": [(lambda x, _: np.linalg.det(x), invertible(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
     "logdet": [
@@ -197,6 +202,12 @@ GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
         for shape, axis, index, n in [((3, 4), 0, [4, 4, 0], 5), ((3, 2, 2), 1, [[1, 0], [1, 1]], 2)]
     ],
 }
+
+
+def packed_eigh(x: Array, uplo: str) -> Array:
+    """numpy's eigenvectors with the eigenvalues as one more row (the node's layout)."""
+    w, v = np.linalg.eigh(x, UPLO=uplo)
+    return np.concatenate([v, w[..., None, :]], axis=-2)
 
 
 def scatter_oracle(x: Array, p: tuple[Any, ...]) -> Array:

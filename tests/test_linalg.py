@@ -100,3 +100,45 @@ def test_gaussian_log_likelihood_through_cholesky() -> None:
     expected = np.tril(G + G.T) - np.diag(np.diag(G))  # what reading the lower triangle makes of it
     np.testing.assert_allclose(ta.grad(nll)(K), expected, rtol=1e-11, atol=1e-13)
     check_grads(nll, (K,), order=2)
+
+
+def symmetric(shape: tuple[int, ...]) -> Any:
+    noise = 0.3 * RNG.standard_normal(shape)
+    return noise + np.swapaxes(noise, -1, -2) + np.diag(3.0 * np.arange(shape[-1]))
+
+
+@pytest.mark.parametrize("uplo", ["L", "U"])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 4, 4)])
+def test_eigh_matches_numpy_and_differentiates(shape: tuple[int, ...], uplo: str) -> None:
+    a = symmetric(shape) + np.tril(RNG.standard_normal(shape), -1) * 0.05  # numpy reads one triangle
+    w, v = ta.jit(lambda a: np.linalg.eigh(a, UPLO=uplo))(a)
+    expected_w, expected_v = np.linalg.eigh(a, UPLO=uplo)
+    np.testing.assert_allclose(w, expected_w, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(v, expected_v, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        ta.jit(lambda a: np.linalg.eigvalsh(a, UPLO=uplo))(a), expected_w, rtol=1e-13, atol=1e-13
+    )
+    def sign_free(a: Any) -> Any:  # an eigenvector's sign is LAPACK's choice; its square is not
+        return np.linalg.eigh(a, UPLO=uplo)[1] ** 2 + np.sin(np.linalg.eigvalsh(a, UPLO=uplo))[..., None, :]
+
+    for dtype in (np.float64, np.float32):
+        check_grads(sign_free, (a.astype(dtype),), order=2)
+
+
+def test_eigenvalue_gradient_in_closed_form() -> None:
+    """∂wₖ/∂A = vₖ vₖᵀ for a symmetric perturbation; reading the lower triangle folds it there."""
+    a = symmetric((4, 4))
+    v = np.linalg.eigh(a)[1]
+    gradients = ta.jacrev(lambda a: np.linalg.eigvalsh(a))(a)
+    for k in range(4):
+        g = np.outer(v[:, k], v[:, k])
+        expected = np.tril(g + g.T) - np.diag(np.diag(g))
+        np.testing.assert_allclose(gradients[k], expected, rtol=1e-11, atol=1e-13)
+
+
+def test_spectral_loss_hessian_against_differences_of_the_gradient() -> None:
+    """The Hessian of Σ wᵢ² = ‖A‖²_F (symmetric A) is the identity on the symmetric part."""
+    a = symmetric((3, 3))
+    hess = ta.hessian(lambda a: np.sum(np.linalg.eigvalsh(a) ** 2))(a)
+    expected = ta.hessian(lambda a: np.sum(np.tril(a) ** 2) + np.sum(np.tril(a, -1) ** 2))(a)
+    np.testing.assert_allclose(hess, expected, rtol=1e-9, atol=1e-9)

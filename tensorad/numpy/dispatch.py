@@ -150,6 +150,8 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.linalg.norm: linalg.norm,
     np.linalg.solve: linalg.solve,
     np.linalg.cholesky: linalg.cholesky,
+    np.linalg.eigh: linalg.eigh,
+    np.linalg.eigvalsh: linalg.eigvalsh,
 }
 """numpy's other public functions that tensorad computes on traced values."""
 

@@ -24,9 +24,10 @@ from tensorad.library import linalg as rules
 from tensorad.library.registry import apply, call
 from tensorad.numpy.axes import Axes, expand_dims, normalize_axes, swapaxes
 from tensorad.numpy.eager import eager, values
+from tensorad.numpy.eager import values as values_of
 from tensorad.numpy.functions import det, inv
 
-__all__ = ["SlogdetResult", "cholesky", "det", "inv", "norm", "slogdet", "solve"]
+__all__ = ["EighResult", "SlogdetResult", "cholesky", "det", "eigh", "eigvalsh", "inv", "norm", "slogdet", "solve"]
 
 
 class SlogdetResult(NamedTuple):
@@ -34,6 +35,61 @@ class SlogdetResult(NamedTuple):
 
     sign: Any
     logabsdet: Any
+
+
+class EighResult(NamedTuple):
+    """``(eigenvalues, eigenvectors)``, as ``numpy.linalg.eigh`` returns them."""
+
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+def _eigen(a: object, UPLO: str) -> tuple[Node, Node]:
+    """The eigenvalues and eigenvectors of the symmetric matrix numpy reads from ``a``'s
+    lower (``UPLO="L"``) or upper triangle, from one ``eigh`` node ``[V; w]``."""
+    if UPLO not in ("L", "U"):
+        raise UnsupportedError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    x = as_node(a)
+    packed = apply("eigh", x, (UPLO,))
+    n = x.shape[-1]
+    whole = tuple((0, m) for m in x.shape[:-2])
+    vectors = apply("crop", packed, ((*whole, (0, n), (0, n)),))
+    values = apply("reshape", apply("crop", packed, ((*whole, (n, n + 1), (0, n)),)), ((*x.shape[:-2], n),))
+    return values, vectors
+
+
+def eigh(a: object, UPLO: str = "L") -> EighResult:
+    """``numpy.linalg.eigh``: eigenvalues (ascending) and eigenvectors (columns) of a
+    symmetric matrix (…, n, n), read from one triangle as numpy reads it. Derivatives for
+    distinct eigenvalues: ``ẇᵢ = vᵢᵀ Ȧ vᵢ``, ``V̇ = V (F ⊙ (Vᵀ Ȧ V))`` with ``Fᵢⱼ = 1/(wⱼ − wᵢ)``
+    (proofs.eigh); at a repeated eigenvalue the eigenvectors have no derivative and the
+    result is inf or nan (as in JAX).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.numpy as tnp
+        >>> A = np.array([[2.0, 1.0], [1.0, 2.0]])
+        >>> tnp.linalg.eigh(A).eigenvalues
+        array([1., 3.])
+        >>> ta.grad(lambda a: tnp.linalg.eigh(a).eigenvalues[1])(A)     # v vᵀ, on the lower triangle
+        array([[0.5, 0. ],
+               [1. , 0.5]])
+    """
+    values, vectors = _eigen(a, UPLO)
+    return EighResult(*((values, vectors) if isinstance(a, NODE_TYPES) else values_of([values, vectors])))
+
+
+@eager
+def eigvalsh(a: object, UPLO: str = "L") -> Node:
+    """``numpy.linalg.eigvalsh``: the eigenvalues of :func:`eigh`, with its derivative.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.linalg.eigvalsh(np.array([[2.0, 1.0], [1.0, 2.0]]))
+        array([1., 3.])
+    """
+    return _eigen(a, UPLO)[0]
 
 
 def slogdet(a: object) -> SlogdetResult:

@@ -75,6 +75,7 @@ _ELEMENTWISE = {
 _GENERAL = {
     "inv": "np.linalg.inv({x})",
     "cholesky": "np.linalg.cholesky({x})",
+    "eigh": "np.concatenate([np.linalg.eigh({x}, {axes!r})[1], np.linalg.eigh({x}, {axes!r})[0][..., None, :]], -2)",
     "det": "np.linalg.det({x})",
     "logdet": "np.linalg.slogdet({x})[1]",
     "softmax": "scipy.special.softmax({x}, axis={axes})",
