@@ -118,6 +118,7 @@ def test_eigh_matches_numpy_and_differentiates(shape: tuple[int, ...], uplo: str
     np.testing.assert_allclose(
         ta.jit(lambda a: np.linalg.eigvalsh(a, UPLO=uplo))(a), expected_w, rtol=1e-13, atol=1e-13
     )
+
     def sign_free(a: Any) -> Any:  # an eigenvector's sign is LAPACK's choice; its square is not
         return np.linalg.eigh(a, UPLO=uplo)[1] ** 2 + np.sin(np.linalg.eigvalsh(a, UPLO=uplo))[..., None, :]
 
@@ -142,3 +143,51 @@ def test_spectral_loss_hessian_against_differences_of_the_gradient() -> None:
     hess = ta.hessian(lambda a: np.sum(np.linalg.eigvalsh(a) ** 2))(a)
     expected = ta.hessian(lambda a: np.sum(np.tril(a) ** 2) + np.sum(np.tril(a, -1) ** 2))(a)
     np.testing.assert_allclose(hess, expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 6, -1, -3])
+def test_matrix_power_matches_numpy(n: int) -> None:
+    np.testing.assert_allclose(
+        ta.jit(lambda a: np.linalg.matrix_power(a, n))(BATCH), np.linalg.matrix_power(BATCH, n), rtol=1e-12
+    )
+    check_grads(lambda a: np.linalg.matrix_power(a, n), (A / 3,), order=2)
+
+
+@pytest.mark.parametrize("shapes", [[(3,), (3, 4), (4, 2), (2,)], [(5, 3), (3, 4), (4, 2)], [(2, 3), (3,)]])
+def test_multi_dot_matches_numpy(shapes: list[tuple[int, ...]]) -> None:
+    arrays = [RNG.standard_normal(shape) for shape in shapes]
+    f = ta.jit(lambda *xs: np.linalg.multi_dot(list(xs)))
+    np.testing.assert_allclose(f(*arrays), np.linalg.multi_dot(arrays), rtol=1e-12)
+    check_grads(f, tuple(arrays), order=2)
+
+
+@pytest.mark.parametrize("unit", [False, True])
+@pytest.mark.parametrize("trans", [0, 1])
+@pytest.mark.parametrize("lower", [True, False])
+def test_solve_triangular_reads_one_triangle_as_scipy(lower: bool, trans: int, unit: bool) -> None:
+    import scipy.linalg
+
+    import tensorad.scipy.linalg as tsl
+
+    a = np.tril(RNG.standard_normal((3, 3))) + 3 * np.eye(3) + 5 * np.triu(RNG.standard_normal((3, 3)), 1)
+    b = RNG.standard_normal((3, 2))
+
+    def ours(a: Any, b: Any) -> Any:
+        return tsl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit)
+
+    expected = scipy.linalg.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit)
+    np.testing.assert_allclose(ta.jit(ours)(a, b), expected, rtol=1e-12)
+    check_grads(ours, (a, b), order=2)
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_cho_factor_and_cho_solve_as_scipy(lower: bool) -> None:
+    import scipy.linalg
+
+    import tensorad.scipy.linalg as tsl
+
+    a, b = spd((3, 3)), RNG.standard_normal((3, 2))
+    np.testing.assert_allclose(tsl.cholesky(a, lower=lower), scipy.linalg.cholesky(a, lower=lower), rtol=1e-13)
+    x = tsl.cho_solve(tsl.cho_factor(a, lower=lower), b)
+    np.testing.assert_allclose(x, scipy.linalg.cho_solve(scipy.linalg.cho_factor(a, lower=lower), b), rtol=1e-12)
+    check_grads(lambda a, b: tsl.cho_solve(tsl.cho_factor(a, lower=lower), b), (a, b), order=2)

@@ -152,6 +152,8 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.linalg.cholesky: linalg.cholesky,
     np.linalg.eigh: linalg.eigh,
     np.linalg.eigvalsh: linalg.eigvalsh,
+    np.linalg.matrix_power: linalg.matrix_power,
+    np.linalg.multi_dot: linalg.multi_dot,
 }
 """numpy's other public functions that tensorad computes on traced values."""
 

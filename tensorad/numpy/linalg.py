@@ -12,13 +12,14 @@ SlogdetResult(sign=array(-1.), logabsdet=array(0.))
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from tensorad.errors import ShapeError, UnsupportedError
 from tensorad.ir.build import broadcast_to
-from tensorad.ir.constants import as_node
+from tensorad.ir.constants import as_node, constant
 from tensorad.ir.nodes import NODE_TYPES, Node
 from tensorad.library import linalg as rules
 from tensorad.library.registry import apply, call
@@ -27,7 +28,20 @@ from tensorad.numpy.eager import eager, values
 from tensorad.numpy.eager import values as values_of
 from tensorad.numpy.functions import det, inv
 
-__all__ = ["EighResult", "SlogdetResult", "cholesky", "det", "eigh", "eigvalsh", "inv", "norm", "slogdet", "solve"]
+__all__ = [
+    "EighResult",
+    "SlogdetResult",
+    "cholesky",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "matrix_power",
+    "multi_dot",
+    "norm",
+    "slogdet",
+    "solve",
+]
 
 
 class SlogdetResult(NamedTuple):
@@ -185,3 +199,69 @@ def cholesky(a: object, /, *, upper: bool = False) -> Node:
     if upper:
         return swapaxes(apply("cholesky", swapaxes(x, -1, -2)), -1, -2)
     return apply("cholesky", x)
+
+
+@eager
+def matrix_power(a: object, n: int) -> Node:
+    """``numpy.linalg.matrix_power``: ``aⁿ`` by repeated squaring (matrix products; a
+    negative ``n`` powers the inverse, ``n = 0`` is the identity), batched.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.linalg.matrix_power(np.array([[1.0, 1.0], [0.0, 1.0]]), 3)
+        array([[1., 3.],
+               [0., 1.]])
+    """
+    from tensorad.numpy.products import matmul
+
+    x = as_node(a)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise UnsupportedError(f"matrix_power: the exponent must be an integer, got {n!r}")
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ShapeError(f"matrix_power needs square matrices in the last two axes, got shape {x.shape}")
+    if n < 0:
+        x, n = apply("inv", x), -int(n)
+    if n == 0:
+        return broadcast_to(constant(np.eye(x.shape[-1], dtype=x.dtype)), x.shape)
+    result: Node | None = None
+    square = x
+    while n:
+        if n & 1:
+            result = square if result is None else matmul(result, square)
+        n >>= 1
+        square = matmul(square, square) if n else square
+    assert result is not None
+    return result
+
+
+@eager
+def multi_dot(arrays: Sequence[object], *, out: None = None) -> Node:
+    """``numpy.linalg.multi_dot``: the product of the matrices in turn (the first may be a
+    row vector, the last a column vector, as numpy), multiplied in the cheapest order.
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.linalg.multi_dot([np.ones(2), np.eye(2), np.array([1.0, 2.0])])
+        array(3.)
+    """
+    from tensorad.numpy.products import einsum
+
+    if out is not None:
+        raise UnsupportedError("multi_dot: out= is not supported (tensorad values are immutable)")
+    nodes = [as_node(a) for a in arrays]
+    if len(nodes) < 2:
+        raise ShapeError("multi_dot needs at least two arrays")
+    if any(m.ndim != 2 for m in nodes[1:-1]) or nodes[0].ndim not in (1, 2) or nodes[-1].ndim not in (1, 2):
+        raise ShapeError(f"multi_dot: 2-d arrays (1-d allowed first and last), got shapes {[m.shape for m in nodes]}")
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    if len(nodes) + 1 > len(letters):
+        raise UnsupportedError(f"multi_dot of {len(nodes)} arrays: at most {len(letters) - 1}")
+    terms = [letters[k] + letters[k + 1] for k in range(len(nodes))]
+    if nodes[0].ndim == 1:
+        terms[0] = terms[0][1]
+    if nodes[-1].ndim == 1:
+        terms[-1] = terms[-1][0]
+    out_labels = (terms[0][0] if nodes[0].ndim == 2 else "") + (terms[-1][-1] if nodes[-1].ndim == 2 else "")
+    return einsum(",".join(terms) + "->" + out_labels, *nodes, optimize=True)

@@ -1,5 +1,10 @@
-"""``tensorad.scipy.linalg``: scipy's linear algebra at scipy's places (``inv``, ``det``
-today; solves and factorizations arrive with the linear-algebra library).
+"""``tensorad.scipy.linalg``: scipy's linear algebra at scipy's places, batched over
+leading axes as scipy 1.15+ is: ``inv``, ``det``, ``solve``, ``solve_triangular``,
+``cholesky``, ``cho_factor`` and ``cho_solve``.
+
+The solves are LU solves (:func:`tensorad.numpy.linalg.solve`) of the triangle scipy
+reads, so their values can differ from scipy's triangular solves in the last bits; the
+derivatives see only that triangle, as scipy's functions do.
 
 >>> import numpy as np
 >>> import tensorad.scipy.linalg as tsl
@@ -7,6 +12,105 @@ today; solves and factorizations arrive with the linear-algebra library).
 array(6.)
 """
 
-from tensorad.numpy.functions import det, inv
+from __future__ import annotations
 
-__all__ = ["det", "inv"]
+from typing import Any
+
+import numpy as np
+
+from tensorad.errors import ShapeError, UnsupportedError
+from tensorad.ir.constants import as_node
+from tensorad.ir.nodes import Node
+from tensorad.numpy.arithmetic import where
+from tensorad.numpy.axes import swapaxes
+from tensorad.numpy.eager import eager
+from tensorad.numpy.functions import det, inv
+from tensorad.numpy.linalg import cholesky as numpy_cholesky
+from tensorad.numpy.linalg import solve
+
+__all__ = ["cho_factor", "cho_solve", "cholesky", "det", "inv", "solve", "solve_triangular"]
+
+
+def _triangle(a: Node, lower: bool, unit_diagonal: bool) -> Node:
+    """The triangular matrix scipy reads from ``a``: one triangle, the rest zero (selected,
+    so whatever the other triangle holds stays out), the diagonal 1 if ``unit_diagonal``."""
+    n = a.shape[-1]
+    keep = np.tri(n, n, -1 if unit_diagonal else 0, dtype=bool)
+    keep = keep if lower else keep.T
+    triangle = where(keep, a, 0.0)
+    return where(np.eye(n, dtype=bool), 1.0, triangle) if unit_diagonal else triangle
+
+
+@eager
+def solve_triangular(
+    a: object,
+    b: object,
+    trans: int | str = 0,
+    lower: bool = False,
+    unit_diagonal: bool = False,
+    overwrite_b: bool = False,
+    check_finite: bool = True,
+) -> Node:
+    """``scipy.linalg.solve_triangular``: ``x`` with ``a x = b`` (``trans``: ``aᵀ x = b``)
+    for the triangle of ``a`` that ``lower`` names.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.scipy.linalg as tsl
+        >>> L = np.array([[2.0, 9.0], [1.0, 4.0]])                    # 9.0 is never read
+        >>> tsl.solve_triangular(L, np.array([2.0, 9.0]), lower=True)
+        array([1., 2.])
+        >>> ta.grad(lambda L: tsl.solve_triangular(L, np.array([2.0, 9.0]), lower=True).sum())(L)[0, 1]
+        array(0.)
+    """
+    x = as_node(a)
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ShapeError(f"solve_triangular needs square matrices in the last two axes, got shape {x.shape}")
+    if trans not in (0, 1, "N", "T"):
+        raise UnsupportedError(f"solve_triangular: trans={trans!r} is not supported (0, 1, 'N', 'T' are)")
+    triangle = _triangle(x, lower, unit_diagonal)
+    return as_node(solve(swapaxes(triangle, -1, -2) if trans in (1, "T") else triangle, b))
+
+
+def cholesky(a: object, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True) -> Any:
+    """``scipy.linalg.cholesky``: the upper factor ``U`` (``a = Uᵀ U``) by default, the lower
+    ``L`` with ``lower=True``, each read from that triangle of ``a`` (scipy's default is
+    upper; numpy's is lower).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.scipy.linalg as tsl
+        >>> tsl.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]]))
+        array([[2., 1.],
+               [0., 2.]])
+    """
+    return numpy_cholesky(a, upper=not lower)
+
+
+def cho_factor(
+    a: object, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
+) -> tuple[Any, bool]:
+    """``scipy.linalg.cho_factor``: ``(c, lower)`` for :func:`cho_solve`. ``c`` is the
+    factor with zeros in the other triangle (scipy leaves what was there; only the
+    factor's triangle is ever read).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.scipy.linalg as tsl
+        >>> c = tsl.cho_factor(np.array([[4.0, 2.0], [2.0, 5.0]]))
+        >>> tsl.cho_solve(c, np.array([8.0, 9.0]))
+        array([1.5, 1.2])
+    """
+    return cholesky(a, lower=lower), lower
+
+
+@eager
+def cho_solve(c_and_lower: tuple[Any, bool], b: object, overwrite_b: bool = False, check_finite: bool = True) -> Node:
+    """``scipy.linalg.cho_solve``: ``x`` with ``a x = b`` from :func:`cho_factor`'s ``(c,
+    lower)``, as two triangular solves (``L Lᵀ x = b``)."""
+    c, lower = c_and_lower
+    factor = as_node(c)
+    low = factor if lower else swapaxes(factor, -1, -2)
+    inner = solve_triangular(low, b, lower=True)
+    return as_node(solve_triangular(low, inner, trans=1, lower=True))
+
