@@ -22,6 +22,7 @@ from oracles import Sampler, away_from_zero, between, distinct_spectrum, inverti
 
 import tensorad as ta
 import tensorad.numpy as tnp
+import tensorad.scipy.linalg as tsl
 from tensorad.library import registry
 from tensorad.library.registry import ELEMENTWISE, GENERAL_UNARY
 from tensorad.library.selection import Indices
@@ -140,6 +141,7 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
     ][int(k or 0)](x),
     "cumsum": lambda x, p: tnp.cumsum(x, axis=p[0]),
     "cholesky": lambda x, p: tnp.linalg.cholesky(x),
+    "expm": lambda x, p: tsl.expm(x),
     "eigh": lambda x, p: np.concatenate([tnp.linalg.eigh(x, p[0])[1], tnp.linalg.eigvalsh(x, p[0])[..., None, :]], -2),
     "revcumsum": lambda x, p: ta.vjp(lambda v: tnp.cumsum(v, axis=p[0]), x)[1](x)[0],  # the pullback of cumsum
     "take": lambda x, p: tnp.take(x, p[1].value, axis=p[0]),
@@ -153,6 +155,7 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
 # name -> [(oracle(x, params), domain sampler, params), ...]
 GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
     "cholesky": [(lambda x, p: np.linalg.cholesky(x), positive_definite(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
+    "expm": [(lambda x, p: expm_series(x), between(-0.7, 0.7, shape), ()) for shape in [(3, 3), (2, 3, 3)]],
     "eigh": [
         (lambda x, p: packed_eigh(x, p[0]), distinct_spectrum(shape), (uplo,))
         for shape, uplo in [((3, 3), "L"), ((2, 3, 3), "U")]
@@ -202,6 +205,15 @@ GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
         for shape, axis, index, n in [((3, 4), 0, [4, 4, 0], 5), ((3, 2, 2), 1, [[1, 0], [1, 1]], 2)]
     ],
 }
+
+
+def expm_series(x: Array) -> Array:
+    """``Σ xᵏ/k!`` summed to 40 terms (‖x‖ ≤ 2.1 here): an oracle independent of scipy's Padé."""
+    total, term = np.zeros_like(x) + np.eye(x.shape[-1]), np.zeros_like(x) + np.eye(x.shape[-1])
+    for k in range(1, 40):
+        term = term @ x / k
+        total = total + term
+    return total
 
 
 def packed_eigh(x: Array, uplo: str) -> Array:

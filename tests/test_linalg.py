@@ -191,3 +191,21 @@ def test_cho_factor_and_cho_solve_as_scipy(lower: bool) -> None:
     x = tsl.cho_solve(tsl.cho_factor(a, lower=lower), b)
     np.testing.assert_allclose(x, scipy.linalg.cho_solve(scipy.linalg.cho_factor(a, lower=lower), b), rtol=1e-12)
     check_grads(lambda a, b: tsl.cho_solve(tsl.cho_factor(a, lower=lower), b), (a, b), order=2)
+
+
+def test_expm_against_scipy_and_its_independent_frechet_derivative() -> None:
+    import scipy.linalg
+
+    import tensorad.scipy.linalg as tsl
+
+    a, e, u = (0.7 * RNG.standard_normal((3, 3)) for _ in range(3))
+    np.testing.assert_allclose(tsl.expm(a), scipy.linalg.expm(a), rtol=1e-13)
+    _, tangent = ta.jvp(tsl.expm, (a,), (e,))
+    np.testing.assert_allclose(tangent, scipy.linalg.expm_frechet(a, e, compute_expm=False), rtol=1e-12)
+    _, pull = ta.vjp(tsl.expm, a)
+    (cotangent,) = pull(u)  # ⟨u, L(A, E)⟩ = ⟨L(Aᵀ, u), E⟩
+    np.testing.assert_allclose(np.sum(cotangent * e), np.sum(u * scipy.linalg.expm_frechet(a, e, compute_expm=False)))
+    batch = 0.5 * RNG.standard_normal((2, 3, 3))
+    np.testing.assert_allclose(ta.jit(tsl.expm)(batch), scipy.linalg.expm(batch), rtol=1e-13)
+    for dtype in (np.float64, np.float32):
+        check_grads(lambda a: np.sin(tsl.expm(a)), (batch.astype(dtype),), order=2)

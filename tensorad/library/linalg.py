@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 
 from tensorad._types import Array, Shape
 from tensorad.errors import LinAlgError, ShapeError
@@ -19,6 +20,7 @@ from tensorad.ir.build import add, contract
 from tensorad.ir.constants import constant
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
+from tensorad.ir.seeds import zeros
 from tensorad.library.registry import (
     GeneralFunction,
     apply,
@@ -42,7 +44,7 @@ def _square_shape(name: str) -> Callable[[Shape, tuple[Any, ...]], Shape]:
     def shape(x: Shape, params: tuple[Any, ...]) -> Shape:
         if len(x) < 2 or x[-1] != x[-2]:
             raise ShapeError(f"{name} needs square matrices in the last two axes, got shape {x}")
-        return x if name in ("inv", "cholesky") else x[:-2]
+        return x if name in ("inv", "cholesky", "expm") else x[:-2]
 
     return shape
 
@@ -325,3 +327,44 @@ def _eigh_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
 
 
 register_general("eigh", _eigh, _eigh_shape, _eigh_jvp, _eigh_vjp)
+
+
+# ------------------------------------------------------------------ expm: the Fréchet derivative by a block matrix
+
+
+def _frechet(a: Node, e: Node, lead: int) -> Node:
+    """``L(A, E)``, the Fréchet derivative of ``expm`` at ``A`` in the direction ``E``: the
+    top-right block of ``expm([[A, E], [0, A]])`` (Mathias's identity: exact, not a
+    difference), for ``E`` with ``lead`` axes in front of ``A``'s."""
+    n = a.shape[-1]
+    labels = fresh_labels(e.ndim)
+    a_wide = contract(a, labels[lead:], None, "", labels, sizes=dict(zip(labels, e.shape, strict=True)))
+    zero = zeros(e.shape, e.dtype)
+    top = apply_general("concatenate", (a_wide, e), (e.ndim - 1,))
+    bottom = apply_general("concatenate", (zero, a_wide), (e.ndim - 1,))
+    block = apply("expm", apply_general("concatenate", (top, bottom), (e.ndim - 2,)))
+    whole = tuple((0, m) for m in e.shape[:-2])
+    return apply("crop", block, ((*whole, (0, n), (n, 2 * n)),))
+
+
+def _expm_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """``Ċ = L(A, Ȧ)``, the s4 axes of ``Ȧ`` moved in front as a batch and back (proofs.expm)."""
+    extra = x_dot.ndim - x.ndim
+    labels = fresh_labels(x_dot.ndim)
+    own, e = labels[: x.ndim], labels[x.ndim :]
+    front = contract(x_dot, labels, None, "", e + own)
+    return contract(_frechet(x, front, extra), e + own, None, "", labels)
+
+
+def _expm_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā = L(Aᵀ, C̄)``: ``⟨C̄, L(A, E)⟩ = ⟨L(Aᵀ, C̄), E⟩`` for a power series with real
+    coefficients (proofs.expm)."""
+    labels = fresh_labels(x.ndim)
+    return _frechet(contract(x, labels, None, "", labels[:-2] + labels[-1] + labels[-2]), y_bar, y_bar.ndim - y.ndim)
+
+
+def _expm(x: Array) -> Array:
+    return np.asarray(scipy.linalg.expm(x))
+
+
+register_general("expm", _upcast_half(_expm), _square_shape("expm"), _expm_jvp, _expm_vjp)

@@ -1,6 +1,6 @@
 """``tensorad.scipy.linalg``: scipy's linear algebra at scipy's places, batched over
 leading axes as scipy 1.15+ is: ``inv``, ``det``, ``solve``, ``solve_triangular``,
-``cholesky``, ``cho_factor`` and ``cho_solve``.
+``cholesky``, ``cho_factor``, ``cho_solve`` and ``expm``.
 
 The solves are LU solves (:func:`tensorad.numpy.linalg.solve`) of the triangle scipy
 reads, so their values can differ from scipy's triangular solves in the last bits; the
@@ -21,6 +21,7 @@ import numpy as np
 from tensorad.errors import ShapeError, UnsupportedError
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Node
+from tensorad.library.registry import apply
 from tensorad.numpy.arithmetic import where
 from tensorad.numpy.axes import swapaxes
 from tensorad.numpy.eager import eager
@@ -28,7 +29,7 @@ from tensorad.numpy.functions import det, inv
 from tensorad.numpy.linalg import cholesky as numpy_cholesky
 from tensorad.numpy.linalg import solve
 
-__all__ = ["cho_factor", "cho_solve", "cholesky", "det", "inv", "solve", "solve_triangular"]
+__all__ = ["cho_factor", "cho_solve", "cholesky", "det", "expm", "inv", "solve", "solve_triangular"]
 
 
 def _triangle(a: Node, lower: bool, unit_diagonal: bool) -> Node:
@@ -114,3 +115,22 @@ def cho_solve(c_and_lower: tuple[Any, bool], b: object, overwrite_b: bool = Fals
     inner = solve_triangular(low, b, lower=True)
     return as_node(solve_triangular(low, inner, trans=1, lower=True))
 
+
+
+@eager
+def expm(A: object) -> Node:
+    """``scipy.linalg.expm``: the matrix exponential (…, n, n). Its derivative is the exact
+    Fréchet derivative, the top-right block of ``expm([[A, E], [0, A]])`` (for a JVP; the
+    VJP is the same at ``Aᵀ``), so it differentiates again (proofs.expm).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.scipy.linalg as tsl
+        >>> tsl.expm(np.zeros((2, 2)))
+        array([[1., 0.],
+               [0., 1.]])
+        >>> ta.grad(lambda a: np.trace(tsl.expm(a)))(np.diag([0.0, 1.0]))   # expm(A)ᵀ
+        array([[1.        , 0.        ],
+               [0.        , 2.71828183]])
+    """
+    return apply("expm", as_node(A))

@@ -75,6 +75,7 @@ _ELEMENTWISE = {
 _GENERAL = {
     "inv": "np.linalg.inv({x})",
     "cholesky": "np.linalg.cholesky({x})",
+    "expm": "scipy.linalg.expm({x})",
     "eigh": "np.concatenate([np.linalg.eigh({x}, {axes!r})[1], np.linalg.eigh({x}, {axes!r})[0][..., None, :]], -2)",
     "det": "np.linalg.det({x})",
     "logdet": "np.linalg.slogdet({x})[1]",
@@ -152,7 +153,11 @@ def numpy_code(expr: Node, name: str = "f") -> str:
         names[node] = target
     body = "\n".join(lines) if lines else ""
     helper = (_EMBED if "_embed(" in body else "") + (_SCATTER if "_scatter_add(" in body else "")
-    head = "import numpy as np\nimport scipy.special\n" + helper
+    head = (
+        "import numpy as np\nimport scipy.special\n"
+        + ("import scipy.linalg\n" if "scipy.linalg." in body else "")
+        + helper
+    )
     if "sinc_derivative(" in body:  # tensorad's own function, its source as it is (annotations unevaluated)
         head = "from __future__ import annotations\n\n" + head + "\n\n" + inspect.getsource(sinc_derivative)
     result = names[expr]
