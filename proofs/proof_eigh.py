@@ -22,7 +22,7 @@ lower triangle, :math:`S = E(A)`, :math:`E(X) = M \odot X + (N \odot X)^\top`. W
    :math:`A(x) = \operatorname{diag}(0, 3, 6, \dots) + 0.3\,(S(x) + S(x)^\top)`).
 2. The reverse rule is its **adjoint**, factor by factor (**associativity**; :math:`F`
    multiplies entrywise, so it is its own adjoint, and :math:`E^*` is :math:`E`'s).
-3. :func:`tensorad.library.linalg._eigh_jvp` and ``_eigh_vjp`` build these, with
+3. :func:`tensorad.library.spectral._eigh_jvp` and ``_eigh_vjp`` build these, with
    :math:`V`, :math:`w` read from the one ``eigh`` node ``[V; w]`` (**definition**).
 
 At a repeated eigenvalue :math:`F` is infinite: the eigenvectors have no derivative

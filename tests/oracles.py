@@ -78,6 +78,18 @@ def distinct_spectrum(shape: tuple[int, ...]) -> Sampler:
     return sample
 
 
+def distinct_singular_values(shape: tuple[int, ...]) -> Sampler:
+    """``D + 0.3 N`` with ``D`` diagonal 3, 6, 9, …: singular values about 3 apart."""
+
+    def sample(rng: np.random.Generator) -> np.ndarray:
+        d = np.zeros(shape[-2:])
+        k = min(shape[-2:])
+        d[range(k), range(k)] = 3.0 * np.arange(1, k + 1)
+        return np.asarray(d + 0.3 * rng.standard_normal(shape))
+
+    return sample
+
+
 def central_difference(function: Callable[[np.ndarray], float], at: np.ndarray, step: float = 1e-6) -> np.ndarray:
     """The gradient of a scalar function by central differences."""
     gradient = np.zeros_like(at)

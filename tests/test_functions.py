@@ -18,7 +18,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from oracles import Sampler, away_from_zero, between, distinct_spectrum, invertible, positive_definite
+from oracles import (
+    Sampler,
+    away_from_zero,
+    between,
+    distinct_singular_values,
+    distinct_spectrum,
+    invertible,
+    positive_definite,
+)
 
 import tensorad as ta
 import tensorad.numpy as tnp
@@ -141,6 +149,14 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
     ][int(k or 0)](x),
     "cumsum": lambda x, p: tnp.cumsum(x, axis=p[0]),
     "cholesky": lambda x, p: tnp.linalg.cholesky(x),
+    "svd": lambda x, p: np.concatenate(
+        [
+            tnp.linalg.svd(x, False)[0],
+            tnp.linalg.svdvals(x)[..., None, :],
+            np.swapaxes(tnp.linalg.svd(x, False)[2], -1, -2),
+        ],
+        axis=-2,
+    ),
     "expm": lambda x, p: tsl.expm(x),
     "eigh": lambda x, p: np.concatenate([tnp.linalg.eigh(x, p[0])[1], tnp.linalg.eigvalsh(x, p[0])[..., None, :]], -2),
     "revcumsum": lambda x, p: ta.vjp(lambda v: tnp.cumsum(v, axis=p[0]), x)[1](x)[0],  # the pullback of cumsum
@@ -156,6 +172,7 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
 GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
     "cholesky": [(lambda x, p: np.linalg.cholesky(x), positive_definite(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
     "expm": [(lambda x, p: expm_series(x), between(-0.7, 0.7, shape), ()) for shape in [(3, 3), (2, 3, 3)]],
+    "svd": [(lambda x, p: packed_svd(x), distinct_singular_values(shape), ()) for shape in [(3, 3), (4, 2), (2, 2, 3)]],
     "eigh": [
         (lambda x, p: packed_eigh(x, p[0]), distinct_spectrum(shape), (uplo,))
         for shape, uplo in [((3, 3), "L"), ((2, 3, 3), "U")]
@@ -214,6 +231,12 @@ def expm_series(x: Array) -> Array:
         term = term @ x / k
         total = total + term
     return total
+
+
+def packed_svd(x: Array) -> Array:
+    """numpy's thin SVD in the node's layout: ``U``, ``s`` as a row, ``V``."""
+    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    return np.concatenate([u, s[..., None, :], np.swapaxes(vt, -1, -2)], axis=-2)
 
 
 def packed_eigh(x: Array, uplo: str) -> Array:

@@ -209,3 +209,63 @@ def test_expm_against_scipy_and_its_independent_frechet_derivative() -> None:
     np.testing.assert_allclose(ta.jit(tsl.expm)(batch), scipy.linalg.expm(batch), rtol=1e-13)
     for dtype in (np.float64, np.float32):
         check_grads(lambda a: np.sin(tsl.expm(a)), (batch.astype(dtype),), order=2)
+
+
+def singular(shape: tuple[int, ...]) -> Any:
+    d = np.zeros(shape[-2:])
+    k = min(shape[-2:])
+    d[range(k), range(k)] = 3.0 * np.arange(1, k + 1)
+    return d + 0.3 * RNG.standard_normal(shape)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 3, 2)])
+def test_svd_matches_numpy_and_differentiates(shape: tuple[int, ...]) -> None:
+    a = singular(shape)
+    u, s, vh = ta.jit(lambda a: np.linalg.svd(a, full_matrices=False))(a)
+    expected = np.linalg.svd(a, full_matrices=False)
+    for got, want in zip((u, s, vh), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ta.jit(np.linalg.svdvals)(a), expected.S, rtol=1e-13)
+
+    def sign_free(a: Any) -> Any:  # a singular vector's sign is LAPACK's choice; products u vᵀ are not
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        return np.einsum("...ik,...kj->...kij", u, vh) + np.sin(s)[..., :, None, None]
+
+    for dtype in (np.float64, np.float32):
+        check_grads(sign_free, (a.astype(dtype),), order=2)
+
+
+def test_singular_value_gradient_in_closed_form() -> None:
+    """∂sₖ/∂A = uₖ vₖᵀ, and the nuclear norm's gradient is U Vᵀ."""
+    a = singular((4, 3))
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    jac = ta.jacrev(np.linalg.svdvals)(a)
+    for k in range(3):
+        np.testing.assert_allclose(jac[k], np.outer(u[:, k], vh[k]), rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(ta.grad(lambda a: np.linalg.norm(a, "nuc"))(a), u @ vh, rtol=1e-11, atol=1e-13)
+
+
+def test_svd_refuses_full_matrices_of_a_non_square_matrix() -> None:
+    from tensorad.errors import UnsupportedError
+
+    with pytest.raises(UnsupportedError, match="full_matrices=False"):
+        tnp.linalg.svd(ta.Variable("a", (3, 2)))
+
+
+@pytest.mark.parametrize("ord", [None, 2, 1, np.inf, -np.inf, 3, 0.5, 0])
+def test_vector_norms(ord: Any) -> None:
+    v = RNG.standard_normal(5)
+    np.testing.assert_allclose(ta.jit(lambda v: np.linalg.norm(v, ord))(v), np.linalg.norm(v, ord), rtol=1e-13)
+    if ord != 0:
+        check_grads(lambda v: np.linalg.norm(v, ord), (v,), order=2)
+
+
+@pytest.mark.parametrize("ord", [None, "fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf])
+def test_matrix_norms(ord: Any) -> None:
+    x = singular((3, 4))
+    np.testing.assert_allclose(ta.jit(lambda a: np.linalg.norm(a, ord))(x), np.linalg.norm(x, ord), rtol=1e-13)
+    stacked = np.stack([x, 2 * x[::-1]])
+    for axis in [(1, 2), (2, 1)]:
+        got = ta.jit(lambda a: np.linalg.norm(a, ord, axis=axis, keepdims=True))(stacked)
+        np.testing.assert_allclose(got, np.linalg.norm(stacked, ord, axis=axis, keepdims=True), rtol=1e-13)
+    check_grads(lambda a: np.linalg.norm(a, ord), (x,), order=2)

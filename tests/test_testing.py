@@ -16,7 +16,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from oracles import Sampler, away_from_zero, between, distinct_spectrum, invertible, positive_definite, unique
+from oracles import (
+    Sampler,
+    away_from_zero,
+    between,
+    distinct_singular_values,
+    distinct_spectrum,
+    invertible,
+    positive_definite,
+    unique,
+)
 
 import tensorad as ta
 from tensorad import extend
@@ -29,8 +38,6 @@ pytestmark = pytest.mark.usefixtures("restore_registries")
 
 
 # ------------------------------------------------------------------ domains of the built-ins
-
-
 
 
 # name -> (domain, parameters to try); a name missing here gets DEFAULT_ELEMENTWISE
@@ -73,6 +80,8 @@ GENERAL_DOMAINS: dict[str, list[tuple[Sampler, tuple[Any, ...]]]] = {
     "inv": [(invertible((3, 3)), ()), (invertible((2, 3, 3)), ())],
     "cholesky": [(positive_definite((3, 3)), ()), (positive_definite((2, 3, 3)), ())],
     "eigh": [(distinct_spectrum((3, 3)), ("L",)), (distinct_spectrum((2, 3, 3)), ("U",))],
+    "svd": [(distinct_singular_values(shape), ()) for shape in [(3, 3), (4, 2), (2, 2, 3)]],
+    "expm": [(between(-0.7, 0.7, (3, 3)), ()), (between(-0.7, 0.7, (2, 3, 3)), ())],
     "det": [(invertible((3, 3)), ()), (invertible((2, 3, 3), negative_det=True), ())],
     "logdet": [(invertible((3, 3)), ()), (invertible((2, 3, 3), negative_det=True), ())],
     "softmax": [(between(-2, 2, (3, 4)), (axes,)) for axes in [(1,), (0,), (0, 1)]],
@@ -97,7 +106,7 @@ GENERAL_DOMAINS: dict[str, list[tuple[Sampler, tuple[Any, ...]]]] = {
         (between(-2, 2, (3, 2, 2)), (1, Indices.of(np.array([[1, 0], [1, 1]])), 2)),
     ],
 }
-SIGN_FREE = {"eigh"}
+SIGN_FREE = {"eigh", "svd"}
 """Functions checked through their square: an eigenvector's sign is LAPACK's choice, which
 may flip between the two points of a float32 central difference (the square does not)."""
 

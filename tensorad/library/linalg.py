@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 
 from tensorad._types import Array, Shape
 from tensorad.errors import LinAlgError, ShapeError
@@ -20,13 +19,10 @@ from tensorad.ir.build import add, contract
 from tensorad.ir.constants import constant
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
-from tensorad.ir.seeds import zeros
 from tensorad.library.registry import (
     GeneralFunction,
     apply,
     apply_general,
-    call,
-    pointwise,
     real_only,
     register_general,
     register_general_function,
@@ -252,119 +248,3 @@ def _cholesky(x: Array) -> Array:
 
 
 register_general("cholesky", _upcast_half(_cholesky), _square_shape("cholesky"), _cholesky_jvp, _cholesky_vjp)
-
-
-# ------------------------------------------------------------------ eigh: A = V diag(w) Vᵀ, packed as [V; w]
-
-
-def _eigh(x: Array, params: tuple[Any, ...]) -> Array:
-    """Eigenvectors (columns) with the eigenvalues as one more row: (…, n + 1, n), of the
-    symmetric matrix read from the triangle ``params[0]`` (numpy's ``UPLO``)."""
-    w, v = np.linalg.eigh(x.astype(np.float32) if x.dtype == np.float16 else x, UPLO=params[0])
-    return np.concatenate([v, w[..., None, :]], axis=-2)
-
-
-def _eigh_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
-    _square_shape("eigh")(x, params)
-    return (*x[:-2], x[-1] + 1, x[-1])
-
-
-def _eigen_parts(y: Node) -> tuple[Node, Node, Node]:
-    """``V``, ``w`` and ``F`` (``F_ij = 1/(w_j − w_i)`` off the diagonal, 0 on it) from the
-    packed ``[V; w]``."""
-    n = y.shape[-1]
-    whole = tuple((0, m) for m in y.shape[:-2])
-    v = apply("crop", y, ((*whole, (0, n), (0, n)),))
-    w = apply("reshape", apply("crop", y, ((*whole, (n, n + 1), (0, n)),)), ((*y.shape[:-2], n),))
-    b = fresh_labels(y.ndim - 2, "ij")
-    gap = add(
-        contract(w, b + "j", None, "", b + "ij", sizes={"i": n}),
-        contract(w, b + "i", None, "", b + "ij", sizes={"j": n}, scale=-1.0),
-    )
-    assert gap is not None
-    diagonal = constant(np.broadcast_to(np.eye(n, dtype=bool), gap.shape).copy())
-    safe = pointwise("where", (diagonal, constant(np.ones(gap.shape, gap.dtype)), gap))
-    f = pointwise("where", (diagonal, constant(np.zeros(gap.shape, gap.dtype)), call("reciprocal", safe)))
-    return v, w, f
-
-
-def _eigh_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
-    """``ẇ_i = (Vᵀ S V)_ii``, ``V̇ = V (F ⊙ (Vᵀ S V))`` with ``S = E(Ȧ)`` (numpy reads the
-    lower triangle), packed as ``[V̇; ẇ]``; for distinct eigenvalues (proofs.eigh)."""
-    v, _, f = _eigen_parts(y)
-    b = fresh_labels(x.ndim - 2, "ijkl")
-    e = fresh_labels(x_dot.ndim - x.ndim, b + "ijkl")
-    ij, ji = b + "ij" + e, b + "ji" + e
-    s = _lower_symmetric(x_dot if params[0] == "L" else contract(x_dot, ij, None, "", ji), b, e, lead=False)
-    rotated = contract(v, b + "ki", contract(s, b + "kl" + e, v, b + "lj", b + "kj" + e), b + "kj" + e, b + "ij" + e)
-    w_dot = contract(rotated, b + "ii" + e, None, "", b + "i" + e)
-    v_dot = contract(
-        v, b + "ik", contract(f, b + "kj", rotated, b + "kj" + e, b + "kj" + e), b + "kj" + e, b + "ij" + e
-    )
-    return apply_general(
-        "concatenate", (v_dot, contract(w_dot, b + "j" + e, None, "", b + "ij" + e, sizes={"i": 1})), (x.ndim - 2,)
-    )
-
-
-def _eigh_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
-    """``Ā = E*(V (diag(w̄) + F ⊙ (Vᵀ V̄)) Vᵀ)``: the adjoint of the forward rule (proofs.eigh)."""
-    v, _, f = _eigen_parts(y)
-    n = x.shape[-1]
-    lead = y_bar.ndim - y.ndim
-    b = fresh_labels(x.ndim - 2, "ijkl")
-    e = fresh_labels(lead, b + "ijkl")
-    whole = tuple((0, m) for m in y_bar.shape[:-2])
-    v_bar = apply("crop", y_bar, ((*whole, (0, n), (0, n)),))
-    w_bar = contract(apply("crop", y_bar, ((*whole, (n, n + 1), (0, n)),)), e + b + "zi", None, "", e + b + "i")
-    inner = add(
-        contract(w_bar, e + b + "i", None, "", e + b + "ii"),
-        contract(f, b + "kj", contract(v, b + "ik", v_bar, e + b + "ij", e + b + "kj"), e + b + "kj", e + b + "kj"),
-    )
-    assert inner is not None
-    s_bar = contract(contract(v, b + "ik", inner, e + b + "kl", e + b + "il"), e + b + "il", v, b + "jl", e + b + "ij")
-    a_bar = _lower_symmetric_adjoint(s_bar, b, e)
-    return a_bar if params[0] == "L" else contract(a_bar, e + b + "ij", None, "", e + b + "ji")
-
-
-register_general("eigh", _eigh, _eigh_shape, _eigh_jvp, _eigh_vjp)
-
-
-# ------------------------------------------------------------------ expm: the Fréchet derivative by a block matrix
-
-
-def _frechet(a: Node, e: Node, lead: int) -> Node:
-    """``L(A, E)``, the Fréchet derivative of ``expm`` at ``A`` in the direction ``E``: the
-    top-right block of ``expm([[A, E], [0, A]])`` (Mathias's identity: exact, not a
-    difference), for ``E`` with ``lead`` axes in front of ``A``'s."""
-    n = a.shape[-1]
-    labels = fresh_labels(e.ndim)
-    a_wide = contract(a, labels[lead:], None, "", labels, sizes=dict(zip(labels, e.shape, strict=True)))
-    zero = zeros(e.shape, e.dtype)
-    top = apply_general("concatenate", (a_wide, e), (e.ndim - 1,))
-    bottom = apply_general("concatenate", (zero, a_wide), (e.ndim - 1,))
-    block = apply("expm", apply_general("concatenate", (top, bottom), (e.ndim - 2,)))
-    whole = tuple((0, m) for m in e.shape[:-2])
-    return apply("crop", block, ((*whole, (0, n), (n, 2 * n)),))
-
-
-def _expm_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
-    """``Ċ = L(A, Ȧ)``, the s4 axes of ``Ȧ`` moved in front as a batch and back (proofs.expm)."""
-    extra = x_dot.ndim - x.ndim
-    labels = fresh_labels(x_dot.ndim)
-    own, e = labels[: x.ndim], labels[x.ndim :]
-    front = contract(x_dot, labels, None, "", e + own)
-    return contract(_frechet(x, front, extra), e + own, None, "", labels)
-
-
-def _expm_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
-    """``Ā = L(Aᵀ, C̄)``: ``⟨C̄, L(A, E)⟩ = ⟨L(Aᵀ, C̄), E⟩`` for a power series with real
-    coefficients (proofs.expm)."""
-    labels = fresh_labels(x.ndim)
-    return _frechet(contract(x, labels, None, "", labels[:-2] + labels[-1] + labels[-2]), y_bar, y_bar.ndim - y.ndim)
-
-
-def _expm(x: Array) -> Array:
-    return np.asarray(scipy.linalg.expm(x))
-
-
-register_general("expm", _upcast_half(_expm), _square_shape("expm"), _expm_jvp, _expm_vjp)

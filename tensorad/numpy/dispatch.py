@@ -154,6 +154,8 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.linalg.eigvalsh: linalg.eigvalsh,
     np.linalg.matrix_power: linalg.matrix_power,
     np.linalg.multi_dot: linalg.multi_dot,
+    np.linalg.svd: linalg.svd,
+    np.linalg.svdvals: linalg.svdvals,
 }
 """numpy's other public functions that tensorad computes on traced values."""
 

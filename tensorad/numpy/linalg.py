@@ -23,13 +23,16 @@ from tensorad.ir.constants import as_node, constant
 from tensorad.ir.nodes import NODE_TYPES, Node
 from tensorad.library import linalg as rules
 from tensorad.library.registry import apply, call
-from tensorad.numpy.axes import Axes, expand_dims, normalize_axes, swapaxes
+from tensorad.numpy import reductions
+from tensorad.numpy.arithmetic import compare, power
+from tensorad.numpy.axes import Axes, expand_dims, moveaxis, normalize_axes, swapaxes
 from tensorad.numpy.eager import eager, values
 from tensorad.numpy.eager import values as values_of
 from tensorad.numpy.functions import det, inv
 
 __all__ = [
     "EighResult",
+    "SVDResult",
     "SlogdetResult",
     "cholesky",
     "det",
@@ -41,6 +44,8 @@ __all__ = [
     "norm",
     "slogdet",
     "solve",
+    "svd",
+    "svdvals",
 ]
 
 
@@ -123,8 +128,12 @@ def slogdet(a: object) -> SlogdetResult:
 
 @eager
 def norm(x: object, ord: object = None, axis: Axes = None, keepdims: bool = False) -> Node:  # noqa: A002
-    """``numpy.linalg.norm`` for ``ord=None``: the 2-norm of a vector, the Frobenius norm of
-    a matrix (or of the axes given); other orders arrive with the linear-algebra library.
+    """``numpy.linalg.norm`` with numpy's orders: for vectors ``None``/2, ±``inf``, 1, 0
+    and any other ``p`` (``(Σ|x|ᵖ)^(1/p)``); for matrices ``None``/``"fro"``, ``"nuc"``
+    (the sum of the singular values), ±2 (the largest, smallest), ±1 and ±``inf`` (the
+    largest, smallest absolute column and row sums). Kinks take their functions'
+    conventions (``abs'(0) = 0``, ties of ``max`` shared); ``ord=0`` counts, with no
+    derivative.
 
     Examples:
         >>> import numpy as np
@@ -132,15 +141,126 @@ def norm(x: object, ord: object = None, axis: Axes = None, keepdims: bool = Fals
         >>> tnp.linalg.norm(np.array([[3.0, 4.0], [6.0, 8.0]]), axis=1, keepdims=True)
         array([[ 5.],
                [10.]])
+        >>> tnp.linalg.norm(np.array([[3.0, 0.0], [0.0, 4.0]]), "nuc")
+        array(7.)
     """
-    if ord is not None and ord != "fro":
-        raise UnsupportedError(f"linalg.norm: ord={ord!r} is not supported yet; ord=None (the 2-norm) is")
     a = as_node(x)
+    if axis is None and ord is not None:
+        if a.ndim not in (1, 2):
+            raise ShapeError(f"linalg.norm: ord={ord!r} needs a vector or a matrix (or axis=), got shape {a.shape}")
+        axis = tuple(range(a.ndim))
     axes = normalize_axes(axis, a.ndim)
-    if ord == "fro" and len(axes) != 2:
-        raise UnsupportedError(f"linalg.norm: ord='fro' is a matrix norm; got {len(axes)} axes (as numpy, refused)")
-    result = apply("norm", a, (axes,))
+    if ord is None or (ord == "fro" and len(axes) == 2) or (ord == 2 and len(axes) == 1):
+        result = apply("norm", a, (axes,))
+    elif len(axes) == 1:
+        result = _vector_norm(a, ord, axes[0])
+    elif len(axes) == 2:  # in the order given: numpy's row axis first
+        order = tuple(int(k) % a.ndim for k in axis) if isinstance(axis, (tuple, list)) else axes
+        result = _matrix_norm(a, ord, (order[0], order[1]))
+    else:
+        raise UnsupportedError(f"linalg.norm: ord={ord!r} over {len(axes)} axes (numpy refuses it too)")
     return expand_dims(result, axes) if keepdims and axes else result
+
+
+def _vector_norm(a: Node, ord: object, axis: int) -> Node:  # noqa: A002
+    magnitude = call("abs", a)
+    if ord == np.inf:
+        return reductions.max(magnitude, axis=axis)
+    if ord == -np.inf:
+        return reductions.min(magnitude, axis=axis)
+    if ord == 0:
+        return reductions.sum(compare("not_equal", a, 0.0), axis=axis)
+    if ord == 1:
+        return reductions.sum(magnitude, axis=axis)
+    if isinstance(ord, (int, float, np.integer, np.floating)) and not isinstance(ord, bool):
+        p = float(ord)
+        return power(reductions.sum(power(magnitude, p), axis=axis), 1.0 / p)
+    raise UnsupportedError(f"linalg.norm: ord={ord!r} is not a vector norm")
+
+
+def _matrix_norm(a: Node, ord: object, axes: tuple[int, ...]) -> Node:  # noqa: A002
+    row, col = axes
+    if ord in (1, -1, np.inf, -np.inf):
+        summed, over = (row, col) if ord in (1, -1) else (col, row)
+        sums = reductions.sum(call("abs", a), axis=summed, keepdims=True)
+        extreme = reductions.max if ord in (1, np.inf) else reductions.min
+        return reductions.sum(extreme(sums, axis=over, keepdims=True), axis=(row, col))  # drop the kept axes
+    if ord in ("nuc", 2, -2):
+        values = _svd_nodes(moveaxis(a, (row, col), (-2, -1)))[1]
+        if ord == "nuc":
+            return reductions.sum(values, axis=-1)
+        return (reductions.max if ord == 2 else reductions.min)(values, axis=-1)
+    raise UnsupportedError(f"linalg.norm: ord={ord!r} is not a matrix norm")
+
+
+class SVDResult(NamedTuple):
+    """``(U, S, Vh)``, as ``numpy.linalg.svd`` returns them."""
+
+    U: Any
+    S: Any
+    Vh: Any
+
+
+def _svd_nodes(a: Node) -> tuple[Node, Node, Node]:
+    """``U`` (m × k), ``s`` (k) and ``Vᵀ`` (k × n) of the thin SVD, from one ``svd`` node."""
+    packed = apply("svd", a)
+    m, n, k = a.shape[-2], a.shape[-1], packed.shape[-1]
+    whole = tuple((0, d) for d in a.shape[:-2])
+
+    def rows(start: int, stop: int) -> Node:
+        return apply("crop", packed, ((*whole, (start, stop), (0, k)),))
+
+    s = apply("reshape", rows(m, m + 1), ((*a.shape[:-2], k),))
+    return rows(0, m), s, swapaxes(rows(m + 1, m + 1 + n), -1, -2)
+
+
+def svd(a: object, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
+    """``numpy.linalg.svd``: ``U``, the singular values (descending) and ``Vh`` with
+    ``a = U diag(S) Vh``, batched. Derivatives for distinct nonzero singular values
+    (proofs.svd); the singular vectors have none where singular values repeat. For a
+    non-square matrix, ``full_matrices=True`` (numpy's default) adds columns with no
+    derivative: pass ``full_matrices=False`` (refused otherwise, on traced values).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.numpy as tnp
+        >>> tnp.linalg.svd(np.array([[3.0, 0.0], [0.0, -4.0]]), compute_uv=False)
+        array([4., 3.])
+        >>> ta.grad(lambda a: tnp.linalg.svd(a, compute_uv=False)[0])(np.array([[3.0, 0.0], [0.0, -4.0]]))
+        array([[ 0.,  0.],
+               [ 0., -1.]])
+    """
+    x = as_node(a)
+    if hermitian:
+        raise UnsupportedError("linalg.svd: hermitian=True is not supported; use eigh for symmetric matrices")
+    if x.ndim < 2:
+        raise ShapeError(f"linalg.svd needs matrices in the last two axes, got shape {x.shape}")
+    if compute_uv and full_matrices and x.shape[-1] != x.shape[-2]:
+        raise UnsupportedError(
+            "linalg.svd: full_matrices=True of a non-square matrix adds singular vectors with no derivative; "
+            "pass full_matrices=False"
+        )
+    u, s, vh = _svd_nodes(x)
+    if not compute_uv:
+        return s if isinstance(a, NODE_TYPES) else values_of([s])[0]
+    return SVDResult(*((u, s, vh) if isinstance(a, NODE_TYPES) else values_of([u, s, vh])))
+
+
+@eager
+def svdvals(x: object, /) -> Node:
+    """``numpy.linalg.svdvals``: the singular values, descending, with their derivative
+    ``ṡᵢ = uᵢᵀ ȧ vᵢ`` (distinct values).
+
+    Examples:
+        >>> import numpy as np
+        >>> import tensorad.numpy as tnp
+        >>> tnp.linalg.svdvals(np.array([[0.0, 2.0], [1.0, 0.0]]))
+        array([2., 1.])
+    """
+    a = as_node(x)
+    if a.ndim < 2:
+        raise ShapeError(f"linalg.svdvals needs matrices in the last two axes, got shape {a.shape}")
+    return _svd_nodes(a)[1]
 
 
 @eager

@@ -40,6 +40,7 @@ from tensorad.ir.nodes import (
     Variable,
 )
 from tensorad.library.elementwise import sinc_derivative
+from tensorad.library.spectral import _svd
 
 _ELEMENTWISE = {
     "exp": "np.exp({})",
@@ -76,6 +77,7 @@ _GENERAL = {
     "inv": "np.linalg.inv({x})",
     "cholesky": "np.linalg.cholesky({x})",
     "expm": "scipy.linalg.expm({x})",
+    "svd": "_svd({x})",
     "eigh": "np.concatenate([np.linalg.eigh({x}, {axes!r})[1], np.linalg.eigh({x}, {axes!r})[0][..., None, :]], -2)",
     "det": "np.linalg.det({x})",
     "logdet": "np.linalg.slogdet({x})[1]",
@@ -121,6 +123,7 @@ def _scatter_add(x, axis, index, n):
 '''
 
 
+
 def numpy_code(expr: Node, name: str = "f") -> str:
     """Source of a Python function ``name(<variables>)`` computing ``expr`` with numpy.
 
@@ -158,8 +161,10 @@ def numpy_code(expr: Node, name: str = "f") -> str:
         + ("import scipy.linalg\n" if "scipy.linalg." in body else "")
         + helper
     )
-    if "sinc_derivative(" in body:  # tensorad's own function, its source as it is (annotations unevaluated)
-        head = "from __future__ import annotations\n\n" + head + "\n\n" + inspect.getsource(sinc_derivative)
+    own = [function for function in (sinc_derivative, _svd) if function.__name__ + "(" in body]
+    if own:  # tensorad's own functions, their source as it is (annotations unevaluated)
+        sources = "\n\n".join(inspect.getsource(function) for function in own)
+        head = "from __future__ import annotations\n\n" + head + "\n\n" + sources
     result = names[expr]
     return f"{head}\n\ndef {name}({', '.join(params)}):\n{body}{chr(10) if body else ''}    return {result}"
 
