@@ -269,3 +269,57 @@ def test_matrix_norms(ord: Any) -> None:
         got = ta.jit(lambda a: np.linalg.norm(a, ord, axis=axis, keepdims=True))(stacked)
         np.testing.assert_allclose(got, np.linalg.norm(stacked, ord, axis=axis, keepdims=True), rtol=1e-13)
     check_grads(lambda a: np.linalg.norm(a, ord), (x,), order=2)
+
+
+# ------------------------------------------------------------------ a Gaussian process, and the Matrix Cookbook
+
+
+X_TRAIN = np.linspace(0.0, 3.0, 7)[:, None] + 0.05 * RNG.standard_normal((7, 1))
+Y_TRAIN = np.sin(2.0 * X_TRAIN[:, 0]) + 0.1 * RNG.standard_normal(7)
+
+
+def gp_nll_cholesky(theta: Any) -> Any:
+    """−log p(y | X, θ) for an RBF kernel, as a GP user writes it with scipy."""
+    import tensorad.scipy.linalg as tsl
+
+    lengthscale, variance, noise = np.exp(theta[0]), np.exp(theta[1]), np.exp(theta[2])
+    d2 = (X_TRAIN - X_TRAIN.T) ** 2
+    K = variance * np.exp(-d2 / (2 * lengthscale**2)) + noise * np.eye(len(X_TRAIN))
+    c = tsl.cho_factor(K, lower=True)
+    alpha = tsl.cho_solve(c, Y_TRAIN)
+    return 0.5 * Y_TRAIN @ alpha + np.sum(np.log(np.diagonal(c[0]))) + 0.5 * len(Y_TRAIN) * np.log(2 * np.pi)
+
+
+def gp_nll_inverse(theta: Any) -> Any:
+    lengthscale, variance, noise = np.exp(theta[0]), np.exp(theta[1]), np.exp(theta[2])
+    d2 = (X_TRAIN - X_TRAIN.T) ** 2
+    K = variance * np.exp(-d2 / (2 * lengthscale**2)) + noise * np.eye(len(X_TRAIN))
+    return 0.5 * Y_TRAIN @ np.linalg.inv(K) @ Y_TRAIN + 0.5 * np.linalg.slogdet(K)[1] + 0.5 * len(Y_TRAIN) * np.log(2 * np.pi)
+
+
+def test_gaussian_process_likelihood_gradient_and_hyperparameter_hessian() -> None:
+    from oracles import central_difference
+
+    theta = np.array([-0.3, 0.2, -2.0])
+    value = ta.jit(gp_nll_cholesky)(theta)
+    np.testing.assert_allclose(value, gp_nll_inverse(theta), rtol=1e-12)
+    grad = ta.grad(gp_nll_cholesky)(theta)
+    np.testing.assert_allclose(grad, central_difference(lambda t: float(gp_nll_inverse(t)), theta), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(grad, ta.grad(gp_nll_inverse)(theta), rtol=1e-10)
+    hess = ta.hessian(gp_nll_cholesky)(theta)
+    numeric = np.stack([central_difference(lambda t, k=k: float(ta.grad(gp_nll_inverse)(t)[k]), theta) for k in range(3)])
+    np.testing.assert_allclose(hess, numeric, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(hess, ta.hessian(gp_nll_inverse)(theta), rtol=1e-9, atol=1e-12)
+
+
+def test_matrix_cookbook_identities() -> None:
+    a, b, x = A, RNG.standard_normal((3, 3)), RNG.standard_normal(3)
+    inverse = np.linalg.inv(a)
+    np.testing.assert_allclose(ta.grad(lambda a: np.linalg.slogdet(a)[1])(a), inverse.T, rtol=1e-12)  # (57)
+    np.testing.assert_allclose(  # ∂ tr(A⁻¹B)/∂A = −(A⁻¹BA⁻¹)ᵀ  (63)
+        ta.grad(lambda a: np.trace(np.linalg.solve(a, b)))(a), -(inverse @ b @ inverse).T, rtol=1e-12
+    )
+    np.testing.assert_allclose(  # ∂ xᵀA⁻¹x/∂A = −A⁻ᵀxxᵀA⁻ᵀ  (61)
+        ta.grad(lambda a: x @ np.linalg.solve(a, x))(a), -inverse.T @ np.outer(x, x) @ inverse.T, rtol=1e-12
+    )
+    np.testing.assert_allclose(ta.grad(lambda x: x @ np.linalg.solve(a, x))(x), (inverse + inverse.T) @ x, rtol=1e-12)
