@@ -1,7 +1,7 @@
 r"""The matrix exponential: its Fréchet derivative by a block-triangular exponential.
 
-**Theorem** (Mathias; Higham, *Functions of Matrices*, §3.2). For square :math:`A`,
-:math:`E`,
+**Theorem.** For square :math:`A`, :math:`E` (Mathias; Higham, *Functions of Matrices*,
+§3.2),
 
 .. math::
 

@@ -1,6 +1,6 @@
 r"""The singular value decomposition: the rules of ``svd`` for distinct nonzero values.
 
-**Theorem** (Townsend, *Differentiating the singular value decomposition*, 2016). Let
+**Theorem.** (Townsend, *Differentiating the singular value decomposition*, 2016.) Let
 :math:`A = U \operatorname{diag}(s) V^\top` be the thin SVD of an :math:`m \times n`
 matrix with distinct nonzero singular values, :math:`P = U^\top \dot A V`, :math:`S =
 \operatorname{diag}(s)`, :math:`F_{ij} = 1/(s_j^2 - s_i^2)` off the diagonal and 0 on it.
