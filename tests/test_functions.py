@@ -149,6 +149,7 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
     ][int(k or 0)](x),
     "cumsum": lambda x, p: tnp.cumsum(x, axis=p[0]),
     "cholesky": lambda x, p: tnp.linalg.cholesky(x),
+    "qr": lambda x, p: np.concatenate(tnp.linalg.qr(x), axis=-2),
     "svd": lambda x, p: np.concatenate(
         [
             tnp.linalg.svd(x, False)[0],
@@ -172,6 +173,10 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
 GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
     "cholesky": [(lambda x, p: np.linalg.cholesky(x), positive_definite(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
     "expm": [(lambda x, p: expm_series(x), between(-0.7, 0.7, shape), ()) for shape in [(3, 3), (2, 3, 3)]],
+    "qr": [
+        (lambda x, p: np.concatenate(np.linalg.qr(x), axis=-2), distinct_singular_values(shape), ())
+        for shape in [(3, 3), (4, 2), (2, 3, 2)]
+    ],
     "svd": [(lambda x, p: packed_svd(x), distinct_singular_values(shape), ()) for shape in [(3, 3), (4, 2), (2, 2, 3)]],
     "eigh": [
         (lambda x, p: packed_eigh(x, p[0]), distinct_spectrum(shape), (uplo,))

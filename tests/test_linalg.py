@@ -326,3 +326,37 @@ def test_matrix_cookbook_identities() -> None:
         ta.grad(lambda a: x @ np.linalg.solve(a, x))(a), -inverse.T @ np.outer(x, x) @ inverse.T, rtol=1e-12
     )
     np.testing.assert_allclose(ta.grad(lambda x: x @ np.linalg.solve(a, x))(x), (inverse + inverse.T) @ x, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 3, 2), (5, 1)])
+def test_qr_matches_numpy_and_differentiates(shape: tuple[int, ...]) -> None:
+    a = singular(shape)
+    q, r = ta.jit(lambda a: np.linalg.qr(a))(a)
+    expected = np.linalg.qr(a)
+    np.testing.assert_allclose(q, expected.Q, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(r, expected.R, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ta.jit(lambda a: np.linalg.qr(a, mode="r"))(a), expected.R, rtol=1e-12, atol=1e-12)
+    for dtype in (np.float64, np.float32):
+        check_grads(lambda a: np.concatenate(np.linalg.qr(a), axis=-2), (a.astype(dtype),), order=2)
+
+
+def test_least_squares_through_qr_against_the_normal_equations() -> None:
+    """x = R⁻¹Qᵀb minimizes ‖Ax − b‖; its gradient in A and b matches the normal equations' form."""
+    a, b = singular((5, 3)), RNG.standard_normal(5)
+
+    def by_qr(a: Any, b: Any) -> Any:
+        q, r = np.linalg.qr(a)
+        return np.sum(np.sin(np.linalg.solve(r, q.T @ b)))
+
+    def normal(a: Any, b: Any) -> Any:
+        return np.sum(np.sin(np.linalg.solve(a.T @ a, a.T @ b)))
+
+    for mine, theirs in zip(ta.grad(by_qr, argnums=(0, 1))(a, b), ta.grad(normal, argnums=(0, 1))(a, b), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-11)
+
+
+def test_qr_of_a_wide_matrix_is_refused() -> None:
+    from tensorad.errors import UnsupportedError
+
+    with pytest.raises(UnsupportedError, match="at least as many rows"):
+        tnp.linalg.qr(ta.Variable("a", (2, 3)))

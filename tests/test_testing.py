@@ -81,6 +81,7 @@ GENERAL_DOMAINS: dict[str, list[tuple[Sampler, tuple[Any, ...]]]] = {
     "cholesky": [(positive_definite((3, 3)), ()), (positive_definite((2, 3, 3)), ())],
     "eigh": [(distinct_spectrum((3, 3)), ("L",)), (distinct_spectrum((2, 3, 3)), ("U",))],
     "svd": [(distinct_singular_values(shape), ()) for shape in [(3, 3), (4, 2), (2, 2, 3)]],
+    "qr": [(distinct_singular_values(shape), ()) for shape in [(3, 3), (4, 2), (2, 3, 2)]],
     "expm": [(between(-0.7, 0.7, (3, 3)), ()), (between(-0.7, 0.7, (2, 3, 3)), ())],
     "det": [(invertible((3, 3)), ()), (invertible((2, 3, 3), negative_det=True), ())],
     "logdet": [(invertible((3, 3)), ()), (invertible((2, 3, 3), negative_det=True), ())],

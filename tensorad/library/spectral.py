@@ -21,7 +21,13 @@ from tensorad.ir.constants import constant
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
 from tensorad.ir.seeds import zeros
-from tensorad.library.linalg import _lower_symmetric, _lower_symmetric_adjoint, _square_shape, _upcast_half
+from tensorad.library.linalg import (
+    _lower_symmetric,
+    _lower_symmetric_adjoint,
+    _solve_columns,
+    _square_shape,
+    _upcast_half,
+)
 from tensorad.library.registry import apply, apply_general, call, pointwise, register_general
 
 # ------------------------------------------------------------------ eigh: A = V diag(w) Vᵀ, packed as [V; w]
@@ -253,3 +259,95 @@ def _svd_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
 
 
 register_general("svd", _upcast_half(_svd), _svd_shape, _svd_jvp, _svd_vjp)
+
+
+# ------------------------------------------------------------------ qr: A = Q R, packed as [Q; R]
+
+
+def _qr(x: Array) -> Array:
+    """The reduced QR of an m × n matrix (m ≥ n) packed by rows: ``Q`` (m × n), ``R`` (n × n)."""
+    q, r = np.linalg.qr(x)
+    return np.concatenate([q, r], axis=-2)
+
+
+def _qr_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
+    if len(x) < 2 or x[-2] < x[-1]:
+        raise ShapeError(f"qr needs matrices with at least as many rows as columns, got shape {x}")
+    return (*x[:-2], x[-2] + x[-1], x[-1])
+
+
+def _qr_rows(x: Node, y: Node) -> tuple[Node, Node]:
+    """``Q`` and ``R`` from the packed rows of ``x``'s QR (or of a cotangent: leading axes)."""
+    m, n = x.shape[-2:]
+    whole = tuple((0, d) for d in y.shape[:-2])
+    return apply("crop", y, ((*whole, (0, m), (0, n)),)), apply("crop", y, ((*whole, (m, m + n), (0, n)),))
+
+
+def _strict_lower(n: int, dtype: np.dtype[Any]) -> Node:
+    return constant(np.tril(np.ones((n, n), dtype), -1))
+
+
+def _qr_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+    """With ``C = Qᵀ Ȧ R⁻¹`` and ``Ω = L(C) − L(C)ᵀ`` (``L``: the strict lower triangle):
+    ``Q̇ = Q Ω + (Ȧ R⁻¹ − Q C)``, ``Ṙ = Qᵀ Ȧ − Ω R`` (proofs.qr)."""
+    q, r = _qr_rows(x, y)
+    n = x.shape[-1]
+    b = fresh_labels(x.ndim - 2, "ijkp")
+    e = fresh_labels(x_dot.ndim - x.ndim, b + "ijkp")
+    turned = contract(x_dot, b + "pj" + e, None, "", b + "jp" + e)  # Ȧᵀ
+    a_rinv = contract(
+        _solve_columns(r, turned, len(e), lead=False, transposed=True), b + "jp" + e, None, "", b + "pj" + e
+    )
+    c = contract(q, b + "pi", a_rinv, b + "pj" + e, b + "ij" + e)
+    low = contract(_strict_lower(n, x.dtype), "ij", c, b + "ij" + e, b + "ij" + e)
+    omega = add(low, contract(low, b + "ji" + e, None, "", b + "ij" + e, scale=-1.0))
+    assert omega is not None
+    q_dot = add(
+        contract(q, b + "pk", omega, b + "kj" + e, b + "pj" + e),
+        add(a_rinv, contract(q, b + "pk", c, b + "kj" + e, b + "pj" + e, scale=-1.0)),
+    )
+    r_dot = add(
+        contract(q, b + "pi", x_dot, b + "pj" + e, b + "ij" + e),
+        contract(omega, b + "ik" + e, r, b + "kj", b + "ij" + e, scale=-1.0),
+    )
+    assert q_dot is not None and r_dot is not None
+    return apply_general("concatenate", (q_dot, r_dot), (x.ndim - 2,))
+
+
+def _qr_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+    """``Ā = (Q̄ − Q Qᵀ Q̄) R⁻ᵀ + Q R̄ + Q C̄ R⁻ᵀ`` with ``Ω̄ = Qᵀ Q̄ − R̄ Rᵀ`` and
+    ``C̄ = L(Ω̄ − Ω̄ᵀ)``: the adjoint of the forward rule (proofs.qr)."""
+    q, r = _qr_rows(x, y)
+    q_bar, r_bar = _qr_rows(x, y_bar)
+    n = x.shape[-1]
+    b = fresh_labels(x.ndim - 2, "ijkp")
+    e = fresh_labels(y_bar.ndim - y.ndim, b + "ijkp")
+    eb = e + b
+    omega_bar = add(
+        contract(q, b + "pi", q_bar, eb + "pj", eb + "ij"),
+        contract(r_bar, eb + "ik", r, b + "jk", eb + "ij", scale=-1.0),
+    )
+    assert omega_bar is not None
+    skew = add(omega_bar, contract(omega_bar, eb + "ji", None, "", eb + "ij", scale=-1.0))
+    assert skew is not None
+    c_bar = contract(_strict_lower(n, x.dtype), "ij", skew, eb + "ij", eb + "ij")
+    inner = add(
+        q_bar,
+        contract(
+            q,
+            b + "pk",
+            add(contract(q, b + "lk", q_bar, eb + "lj", eb + "kj", scale=-1.0), c_bar),
+            eb + "kj",
+            eb + "pj",
+        ),
+    )
+    assert inner is not None
+    # (inner) R⁻ᵀ = (R⁻¹ innerᵀ)ᵀ, by a solve with the seed's axes as more columns
+    turned = contract(inner, eb + "pj", None, "", eb + "jp")
+    right = contract(_solve_columns(r, turned, len(e), lead=True, transposed=False), eb + "jp", None, "", eb + "pj")
+    total = add(right, contract(q, b + "pk", r_bar, eb + "kj", eb + "pj"))
+    assert total is not None
+    return total
+
+
+register_general("qr", _upcast_half(_qr), _qr_shape, _qr_jvp, _qr_vjp)

@@ -155,6 +155,7 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.linalg.matrix_power: linalg.matrix_power,
     np.linalg.multi_dot: linalg.multi_dot,
     np.linalg.svd: linalg.svd,
+    np.linalg.qr: linalg.qr,
     np.linalg.svdvals: linalg.svdvals,
 }
 """numpy's other public functions that tensorad computes on traced values."""

@@ -32,6 +32,7 @@ from tensorad.numpy.functions import det, inv
 
 __all__ = [
     "EighResult",
+    "QRResult",
     "SVDResult",
     "SlogdetResult",
     "cholesky",
@@ -42,6 +43,7 @@ __all__ = [
     "matrix_power",
     "multi_dot",
     "norm",
+    "qr",
     "slogdet",
     "solve",
     "svd",
@@ -385,3 +387,45 @@ def multi_dot(arrays: Sequence[object], *, out: None = None) -> Node:
         terms[-1] = terms[-1][0]
     out_labels = (terms[0][0] if nodes[0].ndim == 2 else "") + (terms[-1][-1] if nodes[-1].ndim == 2 else "")
     return einsum(",".join(terms) + "->" + out_labels, *nodes, optimize=True)
+
+
+class QRResult(NamedTuple):
+    """``(Q, R)``, as ``numpy.linalg.qr`` returns them."""
+
+    Q: Any
+    R: Any
+
+
+def qr(a: object, mode: str = "reduced") -> Any:
+    """``numpy.linalg.qr`` of matrices with at least as many rows as columns: ``mode``
+    ``"reduced"`` (``Q`` m × n, ``R`` n × n) or ``"r"``; ``"complete"`` for square
+    matrices. The derivative (full column rank): with ``C = Qᵀ Ȧ R⁻¹`` and ``Ω`` its strict
+    lower triangle minus that one's transpose, ``Q̇ = Q Ω + Ȧ R⁻¹ − Q C``, ``Ṙ = Qᵀ Ȧ − Ω R``
+    (proofs.qr). A wide matrix, or ``"complete"`` of a tall one (columns with no
+    derivative), is refused on traced values.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.numpy as tnp
+        >>> tnp.linalg.qr(np.array([[3.0, 1.0], [4.0, 2.0]]), mode="r")
+        array([[-5. , -2.2],
+               [ 0. ,  0.4]])
+    """
+    x = as_node(a)
+    if mode not in ("reduced", "r", "complete"):
+        raise UnsupportedError(f"linalg.qr: mode={mode!r} is not supported ('reduced', 'r', 'complete' are)")
+    if x.ndim < 2 or x.shape[-2] < x.shape[-1]:
+        raise UnsupportedError(f"linalg.qr: only matrices with at least as many rows as columns, got shape {x.shape}")
+    if mode == "complete" and x.shape[-2] != x.shape[-1]:
+        raise UnsupportedError(
+            "linalg.qr: mode='complete' of a tall matrix adds columns with no derivative; use 'reduced'"
+        )
+    packed = apply("qr", x)
+    m, n = x.shape[-2:]
+    whole = tuple((0, d) for d in x.shape[:-2])
+    q = apply("crop", packed, ((*whole, (0, m), (0, n)),))
+    r = apply("crop", packed, ((*whole, (m, m + n), (0, n)),))
+    traced = isinstance(a, NODE_TYPES)
+    if mode == "r":
+        return r if traced else values_of([r])[0]
+    return QRResult(*((q, r) if traced else values_of([q, r])))

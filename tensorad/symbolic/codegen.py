@@ -40,7 +40,7 @@ from tensorad.ir.nodes import (
     Variable,
 )
 from tensorad.library.elementwise import sinc_derivative
-from tensorad.library.spectral import _svd
+from tensorad.library.spectral import _qr, _svd
 
 _ELEMENTWISE = {
     "exp": "np.exp({})",
@@ -78,6 +78,7 @@ _GENERAL = {
     "cholesky": "np.linalg.cholesky({x})",
     "expm": "scipy.linalg.expm({x})",
     "svd": "_svd({x})",
+    "qr": "_qr({x})",
     "eigh": "np.concatenate([np.linalg.eigh({x}, {axes!r})[1], np.linalg.eigh({x}, {axes!r})[0][..., None, :]], -2)",
     "det": "np.linalg.det({x})",
     "logdet": "np.linalg.slogdet({x})[1]",
@@ -161,7 +162,7 @@ def numpy_code(expr: Node, name: str = "f") -> str:
         + ("import scipy.linalg\n" if "scipy.linalg." in body else "")
         + helper
     )
-    own = [function for function in (sinc_derivative, _svd) if function.__name__ + "(" in body]
+    own = [function for function in (sinc_derivative, _svd, _qr) if function.__name__ + "(" in body]
     if own:  # tensorad's own functions, their source as it is (annotations unevaluated)
         sources = "\n\n".join(inspect.getsource(function) for function in own)
         head = "from __future__ import annotations\n\n" + head + "\n\n" + sources
