@@ -45,55 +45,30 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import indices
 
-from proofs._common import jacobian, smooth
-from tensorad.ad.forward import pushforward
-from tensorad.ad.reverse import pullback
+from proofs._common import adjoint_rules_proof, batches
 from tensorad.ir import build, constants
-from tensorad.ir.nodes import Node, Variable
+from tensorad.ir.nodes import Node
 from tensorad.library.registry import apply
-from tensorad.proof import Indices, Limit, Proof, Step, check
-
-
-def pairing(x: Node, y: Node, lead: int) -> Node:
-    """``⟨x, y⟩`` over ``y``'s axes, the first ``lead`` axes of ``x`` kept."""
-    keep = build.fresh_labels(lead)
-    t = build.fresh_labels(y.ndim, keep)
-    return build.contract(x, keep + t, y, t, keep)
+from tensorad.proof import Indices, Proof, check
 
 
 def proof(idx: Indices, n: int) -> Proof:
     """The adjoint identity of the rules (step 2) and the Taylor tests (step 1)."""
-    nb, s4 = idx.shape("b"), idx.shape("s4")
-    G, h = Variable("G", (*nb, n, n)), Variable("h", (*nb, n, n))
-    L_bar = Variable("L̄", (*s4, *nb, n, n))
-    b = build.fresh_labels(len(nb), "ijk")
-    A = build.contract(G, b + "ik", G, b + "jk", b + "ij") + constants.constant(np.eye(n))  # positive definite
-    L = apply("cholesky", A)
-    (L_dot,) = pushforward([L], {G: h})
-    (A_bar,) = pullback([L], [L_bar], [G])
-    assert L_dot is not None and A_bar is not None
-    lhs, rhs = pairing(L_bar, L_dot, len(s4)), pairing(A_bar, h, len(s4))
-    steps = [Step(lhs, rhs, "adjoint of each step of the forward rule; associativity")]
-    x = idx.var("x", "s5")
-    square = Indices({"s1": "IJ", "s5": idx["s5"]}, {**idx.sizes, "I": n, "J": n})
-    B = smooth(square, "s1", x, "s5", "B")
-    A_of_x = build.contract(B, "ik", B, "jk", "ij") + constants.constant(np.eye(n))
-    L_of_x = apply("cholesky", A_of_x)
-    limits = [
-        Limit(L_of_x, x, jacobian(L_of_x, x, mode=m), f"definition of the derivative ({m})")
-        for m in ("forward", "reverse")
-    ]
-    return Proof("cholesky: the reverse rule is the forward rule's adjoint", lhs, rhs, steps, limits)
+
+    def positive_definite(g: Node) -> Node:  # G Gᵀ + I: positive definite for any G
+        b = build.fresh_labels(g.ndim - 2, "ijk")
+        return build.contract(g, b + "ik", g, b + "jk", b + "ij") + constants.constant(np.eye(n))
+
+    return adjoint_rules_proof(
+        idx,
+        "cholesky",
+        (n, n),
+        lambda g: apply("cholesky", positive_definite(g)),
+        lambda m: apply("cholesky", positive_definite(m)),
+    )
 
 
-@st.composite
-def factored(draw: st.DrawFn) -> tuple[Indices, int]:
-    positive = indices(["b", "s4", "s5"], disjoint={"s4": "b", "s5": "b"}, max_len=2, max_size=2)
-    return draw(positive.filter(lambda i: all(v > 0 for v in i.sizes.values()))), draw(st.integers(1, 4))
-
-
-@given(factored(), st.integers(0, 2**32 - 1))
-def test_cholesky_rules(case: tuple[Indices, int], seed: int) -> None:
-    check(proof(*case), np.random.default_rng(seed))
+@given(batches(), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_cholesky_rules(idx: Indices, n: int, seed: int) -> None:
+    check(proof(idx, n), np.random.default_rng(seed))

@@ -38,49 +38,32 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import indices
 
-from proofs._common import jacobian, smooth
-from proofs.proof_cholesky import pairing
-from tensorad.ad.forward import pushforward
-from tensorad.ad.reverse import pullback
+from proofs._common import adjoint_rules_proof, batches
 from tensorad.ir import build, constants
-from tensorad.ir.nodes import Variable
+from tensorad.ir.nodes import Node
 from tensorad.library.registry import apply
-from tensorad.proof import Indices, Limit, Proof, Step, check
+from tensorad.proof import Indices, Proof, check
 
 
 def proof(idx: Indices, n: int) -> Proof:
     """The adjoint identity of the rules (step 2) and the Taylor tests (step 1)."""
-    nb, s4 = idx.shape("b"), idx.shape("s4")
-    G, h = Variable("G", (*nb, n, n)), Variable("h", (*nb, n, n))
-    Y_bar = Variable("Ȳ", (*s4, *nb, n + 1, n))
-    b = build.fresh_labels(len(nb), "ij")
-    spread = constants.constant(np.diag(3.0 * np.arange(n)))
-    A = spread + 0.1 * (G + build.contract(G, b + "ij", None, "", b + "ji"))  # distinct eigenvalues
-    Y = apply("eigh", A, ("L",))
-    (Y_dot,) = pushforward([Y], {G: h})
-    (G_bar,) = pullback([Y], [Y_bar], [G])
-    assert Y_dot is not None and G_bar is not None
-    lhs, rhs = pairing(Y_bar, Y_dot, len(s4)), pairing(G_bar, h, len(s4))
-    steps = [Step(lhs, rhs, "adjoint of each step of the forward rule; associativity")]
-    x = idx.var("x", "s5")
-    square = Indices({"s1": "IJ", "s5": idx["s5"]}, {**idx.sizes, "I": n, "J": n})
-    S = smooth(square, "s1", x, "s5", "S")
-    Y_of_x = apply("eigh", spread + 0.3 * (S + build.contract(S, "ij", None, "", "ji")), ("U",))
-    limits = [
-        Limit(Y_of_x, x, jacobian(Y_of_x, x, mode=m), f"definition of the derivative ({m})")
-        for m in ("forward", "reverse")
-    ]
-    return Proof("eigh: the reverse rule is the forward rule's adjoint", lhs, rhs, steps, limits)
+
+    def spread_out(g: Node, weight: float) -> Node:  # diag(0, 3, 6, …) + weight (G + Gᵀ): distinct eigenvalues
+        b = build.fresh_labels(g.ndim - 2, "ij")
+        return constants.constant(np.diag(3.0 * np.arange(n))) + weight * (
+            g + build.contract(g, b + "ij", None, "", b + "ji")
+        )
+
+    return adjoint_rules_proof(
+        idx,
+        "eigh",
+        (n, n),
+        lambda g: apply("eigh", spread_out(g, 0.1), ("L",)),
+        lambda m: apply("eigh", spread_out(m, 0.3), ("U",)),
+    )
 
 
-@st.composite
-def spectra(draw: st.DrawFn) -> tuple[Indices, int]:
-    positive = indices(["b", "s4", "s5"], disjoint={"s4": "b", "s5": "b"}, max_len=2, max_size=2)
-    return draw(positive.filter(lambda i: all(v > 0 for v in i.sizes.values()))), draw(st.integers(1, 4))
-
-
-@given(spectra(), st.integers(0, 2**32 - 1))
-def test_eigh_rules(case: tuple[Indices, int], seed: int) -> None:
-    check(proof(*case), np.random.default_rng(seed))
+@given(batches(), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_eigh_rules(idx: Indices, n: int, seed: int) -> None:
+    check(proof(idx, n), np.random.default_rng(seed))

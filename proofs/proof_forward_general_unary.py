@@ -126,8 +126,11 @@ def proof_instance(idx: Indices, name: str, F: Node, A: Variable, C: Node) -> Pr
     pushed = idx.dot(C_dot, "s2", "s4", h)
     steps = [
         Step(first_order, dense, "associativity"),
-        Step(dense, pushed, f"definition of Ċ (tensorad.ad.rules.jvp_general_unary, {name}); "
-             "distributivity; associativity"),
+        Step(
+            dense,
+            pushed,
+            f"definition of Ċ (tensorad.ad.rules.jvp_general_unary, {name}); distributivity; associativity",
+        ),
     ]
     return Proof(f"forward mode, general unary function: {name}", first_order, pushed, steps)
 

@@ -108,8 +108,11 @@ def proof_instance(idx: Indices, name: str, F: Node, A: Variable, C: Node) -> Pr
     pulled = idx.dot(A_bar, "s4", "s1", h)
     steps = [
         Step(adjoint, dense, "associativity"),
-        Step(dense, pulled, f"definition of Ā (tensorad.ad.rules.vjp_general_unary, {name}); "
-             "distributivity; associativity"),
+        Step(
+            dense,
+            pulled,
+            f"definition of Ā (tensorad.ad.rules.vjp_general_unary, {name}); distributivity; associativity",
+        ),
     ]
     return Proof(f"reverse mode, general unary function: {name}", adjoint, pulled, steps)
 

@@ -39,16 +39,11 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import indices
 
-from proofs._common import jacobian, smooth
-from proofs.proof_cholesky import pairing
-from tensorad.ad.forward import pushforward
-from tensorad.ad.reverse import pullback
+from proofs._common import adjoint_rules_proof, batches
 from tensorad.ir import constants
-from tensorad.ir.nodes import Variable
 from tensorad.library.registry import apply
-from tensorad.proof import Indices, Limit, Proof, Step, check
+from tensorad.proof import Indices, Proof, check
 
 
 def spread(m: int, n: int) -> np.ndarray:
@@ -61,32 +56,12 @@ def spread(m: int, n: int) -> np.ndarray:
 
 def proof(idx: Indices, m: int, n: int) -> Proof:
     """The adjoint identity of the rules (step 2) and the Taylor tests (step 1)."""
-    nb, s4 = idx.shape("b"), idx.shape("s4")
-    G, h = Variable("G", (*nb, m, n)), Variable("h", (*nb, m, n))
-    Y = apply("svd", constants.constant(spread(m, n)) + 0.1 * G)
-    Y_bar = Variable("Ȳ", (*s4, *Y.shape))
-    (Y_dot,) = pushforward([Y], {G: h})
-    (G_bar,) = pullback([Y], [Y_bar], [G])
-    assert Y_dot is not None and G_bar is not None
-    lhs, rhs = pairing(Y_bar, Y_dot, len(s4)), pairing(G_bar, h, len(s4))
-    steps = [Step(lhs, rhs, "adjoint of each term of the forward rule; associativity")]
-    x = idx.var("x", "s5")
-    plane = Indices({"s1": "IJ", "s5": idx["s5"]}, {**idx.sizes, "I": m, "J": n})
-    Y_of_x = apply("svd", constants.constant(spread(m, n)) + 0.3 * smooth(plane, "s1", x, "s5", "S"))
-    limits = [
-        Limit(Y_of_x, x, jacobian(Y_of_x, x, mode=m), f"definition of the derivative ({m})")
-        for m in ("forward", "reverse")
-    ]
-    return Proof("svd: the reverse rule is the forward rule's adjoint", lhs, rhs, steps, limits)
+    d = constants.constant(spread(m, n))
+    return adjoint_rules_proof(
+        idx, "svd", (m, n), lambda g: apply("svd", d + 0.1 * g), lambda s: apply("svd", d + 0.3 * s)
+    )
 
 
-@st.composite
-def matrices(draw: st.DrawFn) -> tuple[Indices, int, int]:
-    positive = indices(["b", "s4", "s5"], disjoint={"s4": "b", "s5": "b"}, max_len=2, max_size=2)
-    idx = draw(positive.filter(lambda i: all(v > 0 for v in i.sizes.values())))
-    return idx, draw(st.integers(1, 3)), draw(st.integers(1, 3))
-
-
-@given(matrices(), st.integers(0, 2**32 - 1))
-def test_svd_rules(case: tuple[Indices, int, int], seed: int) -> None:
-    check(proof(*case), np.random.default_rng(seed))
+@given(batches(), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_svd_rules(idx: Indices, m: int, n: int, seed: int) -> None:
+    check(proof(idx, m, n), np.random.default_rng(seed))

@@ -45,6 +45,21 @@ def _eigh_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
     return (*x[:-2], x[-1] + 1, x[-1])
 
 
+def _gaps(values: Node) -> Node:
+    """``F``: ``Fᵢⱼ = 1/(valuesⱼ − valuesᵢ)`` off the diagonal, 0 on it (the eigenvalues
+    for ``eigh``, the squared singular values for ``svd``)."""
+    k = values.shape[-1]
+    b = fresh_labels(values.ndim - 1, "ij")
+    gap = add(
+        contract(values, b + "j", None, "", b + "ij", sizes={"i": k}),
+        contract(values, b + "i", None, "", b + "ij", sizes={"j": k}, scale=-1.0),
+    )
+    assert gap is not None
+    diagonal = constant(np.broadcast_to(np.eye(k, dtype=bool), gap.shape).copy())
+    safe = pointwise("where", (diagonal, constant(np.ones(gap.shape, gap.dtype)), gap))
+    return pointwise("where", (diagonal, constant(np.zeros(gap.shape, gap.dtype)), call("reciprocal", safe)))
+
+
 def _eigen_parts(y: Node) -> tuple[Node, Node, Node]:
     """``V``, ``w`` and ``F`` (``F_ij = 1/(w_j − w_i)`` off the diagonal, 0 on it) from the
     packed ``[V; w]``."""
@@ -52,15 +67,7 @@ def _eigen_parts(y: Node) -> tuple[Node, Node, Node]:
     whole = tuple((0, m) for m in y.shape[:-2])
     v = apply("crop", y, ((*whole, (0, n), (0, n)),))
     w = apply("reshape", apply("crop", y, ((*whole, (n, n + 1), (0, n)),)), ((*y.shape[:-2], n),))
-    b = fresh_labels(y.ndim - 2, "ij")
-    gap = add(
-        contract(w, b + "j", None, "", b + "ij", sizes={"i": n}),
-        contract(w, b + "i", None, "", b + "ij", sizes={"j": n}, scale=-1.0),
-    )
-    assert gap is not None
-    diagonal = constant(np.broadcast_to(np.eye(n, dtype=bool), gap.shape).copy())
-    safe = pointwise("where", (diagonal, constant(np.ones(gap.shape, gap.dtype)), gap))
-    f = pointwise("where", (diagonal, constant(np.zeros(gap.shape, gap.dtype)), call("reciprocal", safe)))
+    f = _gaps(w)
     return v, w, f
 
 
@@ -174,27 +181,12 @@ def _svd_rows(x: Node, y: Node) -> tuple[Node, Node, Node]:
     return rows(0, m), apply("reshape", rows(m, m + 1), ((*y.shape[:-2], k),)), rows(m + 1, m + 1 + n)
 
 
-def _gaps(s: Node) -> Node:
-    """``F``: ``Fᵢⱼ = 1/(sⱼ² − sᵢ²)`` off the diagonal, 0 on it."""
-    k = s.shape[-1]
-    bl = fresh_labels(s.ndim - 1, "ij")
-    square = call("square", s)
-    gap = add(
-        contract(square, bl + "j", None, "", bl + "ij", sizes={"i": k}),
-        contract(square, bl + "i", None, "", bl + "ij", sizes={"j": k}, scale=-1.0),
-    )
-    assert gap is not None
-    diagonal = constant(np.broadcast_to(np.eye(k, dtype=bool), gap.shape).copy())
-    safe = pointwise("where", (diagonal, constant(np.ones(gap.shape, gap.dtype)), gap))
-    return pointwise("where", (diagonal, constant(np.zeros(gap.shape, gap.dtype)), call("reciprocal", safe)))
-
-
 def _svd_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
     """With ``P = Uᵀ Ȧ V``: ``ṡ = diag(P)``, ``U̇ = U (F ⊙ (P S + S Pᵀ)) + (Ȧ V − U P) S⁻¹``,
     ``V̇ = V (F ⊙ (S P + Pᵀ S)) + (Ȧᵀ U − V Pᵀ) S⁻¹``; for distinct nonzero singular
     values (proofs.svd)."""
     u, s, v = _svd_rows(x, y)
-    f, inverse = _gaps(s), call("reciprocal", s)
+    f, inverse = _gaps(call("square", s)), call("reciprocal", s)
     b = fresh_labels(x.ndim - 2, "ijpq")
     e = fresh_labels(x_dot.ndim - x.ndim, b + "ijpq")
     av = contract(x_dot, b + "pq" + e, v, b + "qj", b + "pj" + e)  # Ȧ V
@@ -229,7 +221,7 @@ def _svd_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     − S⁻¹ V̄ᵀ V + diag(s̄)``, ``J = F ⊙ Uᵀ Ū``, ``K = F ⊙ Vᵀ V̄``: the adjoint of the forward
     rule (proofs.svd)."""
     u, s, v = _svd_rows(x, y)
-    f, inverse = _gaps(s), call("reciprocal", s)
+    f, inverse = _gaps(call("square", s)), call("reciprocal", s)
     lead = y_bar.ndim - y.ndim
     u_bar, s_bar, v_bar = _svd_rows(x, y_bar)
     b = fresh_labels(x.ndim - 2, "ijpq")
