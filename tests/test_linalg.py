@@ -360,3 +360,29 @@ def test_qr_of_a_wide_matrix_is_refused() -> None:
 
     with pytest.raises(UnsupportedError, match="at least as many rows"):
         tnp.linalg.qr(ta.Variable("a", (2, 3)))
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (2, 4), (3, 3), (2, 3, 2)])
+def test_pinv_matches_numpy_and_differentiates(shape: tuple[int, ...]) -> None:
+    a = singular(shape)
+    np.testing.assert_allclose(ta.jit(np.linalg.pinv)(a), np.linalg.pinv(a), rtol=1e-12, atol=1e-13)
+    for dtype in (np.float64, np.float32):
+        check_grads(np.linalg.pinv, (a.astype(dtype),), order=2)
+
+
+def test_pinv_and_lstsq_of_a_rank_deficient_matrix_give_nan_not_a_wrong_value() -> None:
+    deficient = np.outer(RNG.standard_normal(4), RNG.standard_normal(3))
+    assert np.isnan(ta.jit(np.linalg.pinv)(deficient)).all()
+    x, _, rank, _ = ta.jit(lambda a: np.linalg.lstsq(a, np.ones(4)))(deficient)
+    assert np.isnan(x).all() and rank == np.linalg.matrix_rank(deficient)
+
+
+@pytest.mark.parametrize("columns", [None, 2])
+def test_lstsq_matches_numpy_and_differentiates(columns: int | None) -> None:
+    a = singular((5, 3))
+    b = RNG.standard_normal(5 if columns is None else (5, columns))
+    got, expected = ta.jit(lambda a, b: np.linalg.lstsq(a, b))(a, b), np.linalg.lstsq(a, b)
+    for mine, theirs in zip(got, expected, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
+    check_grads(lambda a, b: np.linalg.lstsq(a, b)[0], (a, b), order=2)
+    check_grads(lambda a, b: np.linalg.lstsq(a, b)[1], (a, b), order=2)

@@ -58,7 +58,8 @@ def contract(
     """
     size = _check_labels(a, s1, b, s2, s3, sizes)
     dtype, weak = (a.dtype, a.weak) if b is None else promote(a, b)
-    if dtype.kind == "b" and (scale != 1.0 or set(s1 + s2) - set(s3)):
+    summed = {label for label in set(s1 + s2) - set(s3) if size[label] != 1}  # a size-1 axis is dropped, not summed
+    if dtype.kind == "b" and (scale != 1.0 or summed):
         raise UnsupportedError(
             "a product that sums or scales boolean masks: numpy's value depends on the function "
             "(np.dot gives a logical or, np.trace a count); cast the masks to float first: mask.astype(float)"

@@ -156,6 +156,8 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.linalg.multi_dot: linalg.multi_dot,
     np.linalg.svd: linalg.svd,
     np.linalg.qr: linalg.qr,
+    np.linalg.pinv: linalg.pinv,
+    np.linalg.lstsq: linalg.lstsq,
     np.linalg.svdvals: linalg.svdvals,
 }
 """numpy's other public functions that tensorad computes on traced values."""

@@ -28,10 +28,23 @@ from tensorad.numpy.arithmetic import compare, power
 from tensorad.numpy.axes import Axes, expand_dims, moveaxis, normalize_axes, swapaxes
 from tensorad.numpy.eager import eager, values
 from tensorad.numpy.eager import values as values_of
+from tensorad.numpy.factorizations import (
+    LstsqResult,
+    QRResult,
+    SVDResult,
+    _svd_nodes,
+    lstsq,
+    pinv,
+    qr,
+    svd,
+    svdvals,
+)
 from tensorad.numpy.functions import det, inv
+from tensorad.numpy.products import matmul
 
 __all__ = [
     "EighResult",
+    "LstsqResult",
     "QRResult",
     "SVDResult",
     "SlogdetResult",
@@ -40,9 +53,11 @@ __all__ = [
     "eigh",
     "eigvalsh",
     "inv",
+    "lstsq",
     "matrix_power",
     "multi_dot",
     "norm",
+    "pinv",
     "qr",
     "slogdet",
     "solve",
@@ -195,76 +210,6 @@ def _matrix_norm(a: Node, ord: object, axes: tuple[int, ...]) -> Node:  # noqa: 
     raise UnsupportedError(f"linalg.norm: ord={ord!r} is not a matrix norm")
 
 
-class SVDResult(NamedTuple):
-    """``(U, S, Vh)``, as ``numpy.linalg.svd`` returns them."""
-
-    U: Any
-    S: Any
-    Vh: Any
-
-
-def _svd_nodes(a: Node) -> tuple[Node, Node, Node]:
-    """``U`` (m × k), ``s`` (k) and ``Vᵀ`` (k × n) of the thin SVD, from one ``svd`` node."""
-    packed = apply("svd", a)
-    m, n, k = a.shape[-2], a.shape[-1], packed.shape[-1]
-    whole = tuple((0, d) for d in a.shape[:-2])
-
-    def rows(start: int, stop: int) -> Node:
-        return apply("crop", packed, ((*whole, (start, stop), (0, k)),))
-
-    s = apply("reshape", rows(m, m + 1), ((*a.shape[:-2], k),))
-    return rows(0, m), s, swapaxes(rows(m + 1, m + 1 + n), -1, -2)
-
-
-def svd(a: object, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
-    """``numpy.linalg.svd``: ``U``, the singular values (descending) and ``Vh`` with
-    ``a = U diag(S) Vh``, batched. Derivatives for distinct nonzero singular values
-    (proofs.svd); the singular vectors have none where singular values repeat. For a
-    non-square matrix, ``full_matrices=True`` (numpy's default) adds columns with no
-    derivative: pass ``full_matrices=False`` (refused otherwise, on traced values).
-
-    Examples:
-        >>> import numpy as np, tensorad as ta
-        >>> import tensorad.numpy as tnp
-        >>> tnp.linalg.svd(np.array([[3.0, 0.0], [0.0, -4.0]]), compute_uv=False)
-        array([4., 3.])
-        >>> ta.grad(lambda a: tnp.linalg.svd(a, compute_uv=False)[0])(np.array([[3.0, 0.0], [0.0, -4.0]]))
-        array([[ 0.,  0.],
-               [ 0., -1.]])
-    """
-    x = as_node(a)
-    if hermitian:
-        raise UnsupportedError("linalg.svd: hermitian=True is not supported; use eigh for symmetric matrices")
-    if x.ndim < 2:
-        raise ShapeError(f"linalg.svd needs matrices in the last two axes, got shape {x.shape}")
-    if compute_uv and full_matrices and x.shape[-1] != x.shape[-2]:
-        raise UnsupportedError(
-            "linalg.svd: full_matrices=True of a non-square matrix adds singular vectors with no derivative; "
-            "pass full_matrices=False"
-        )
-    u, s, vh = _svd_nodes(x)
-    if not compute_uv:
-        return s if isinstance(a, NODE_TYPES) else values_of([s])[0]
-    return SVDResult(*((u, s, vh) if isinstance(a, NODE_TYPES) else values_of([u, s, vh])))
-
-
-@eager
-def svdvals(x: object, /) -> Node:
-    """``numpy.linalg.svdvals``: the singular values, descending, with their derivative
-    ``ṡᵢ = uᵢᵀ ȧ vᵢ`` (distinct values).
-
-    Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
-        >>> tnp.linalg.svdvals(np.array([[0.0, 2.0], [1.0, 0.0]]))
-        array([2., 1.])
-    """
-    a = as_node(x)
-    if a.ndim < 2:
-        raise ShapeError(f"linalg.svdvals needs matrices in the last two axes, got shape {a.shape}")
-    return _svd_nodes(a)[1]
-
-
 @eager
 def solve(a: object, b: object) -> Node:
     """``numpy.linalg.solve``: ``x`` with ``a @ x = b``, by LU factorization, never the
@@ -335,8 +280,6 @@ def matrix_power(a: object, n: int) -> Node:
         array([[1., 3.],
                [0., 1.]])
     """
-    from tensorad.numpy.products import matmul
-
     x = as_node(a)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise UnsupportedError(f"matrix_power: the exponent must be an integer, got {n!r}")
@@ -389,43 +332,3 @@ def multi_dot(arrays: Sequence[object], *, out: None = None) -> Node:
     return einsum(",".join(terms) + "->" + out_labels, *nodes, optimize=True)
 
 
-class QRResult(NamedTuple):
-    """``(Q, R)``, as ``numpy.linalg.qr`` returns them."""
-
-    Q: Any
-    R: Any
-
-
-def qr(a: object, mode: str = "reduced") -> Any:
-    """``numpy.linalg.qr`` of matrices with at least as many rows as columns: ``mode``
-    ``"reduced"`` (``Q`` m × n, ``R`` n × n) or ``"r"``; ``"complete"`` for square
-    matrices. The derivative (full column rank): with ``C = Qᵀ Ȧ R⁻¹`` and ``Ω`` its strict
-    lower triangle minus that one's transpose, ``Q̇ = Q Ω + Ȧ R⁻¹ − Q C``, ``Ṙ = Qᵀ Ȧ − Ω R``
-    (proofs.qr). A wide matrix, or ``"complete"`` of a tall one (columns with no
-    derivative), is refused on traced values.
-
-    Examples:
-        >>> import numpy as np, tensorad as ta
-        >>> import tensorad.numpy as tnp
-        >>> tnp.linalg.qr(np.array([[3.0, 1.0], [4.0, 2.0]]), mode="r")
-        array([[-5. , -2.2],
-               [ 0. ,  0.4]])
-    """
-    x = as_node(a)
-    if mode not in ("reduced", "r", "complete"):
-        raise UnsupportedError(f"linalg.qr: mode={mode!r} is not supported ('reduced', 'r', 'complete' are)")
-    if x.ndim < 2 or x.shape[-2] < x.shape[-1]:
-        raise UnsupportedError(f"linalg.qr: only matrices with at least as many rows as columns, got shape {x.shape}")
-    if mode == "complete" and x.shape[-2] != x.shape[-1]:
-        raise UnsupportedError(
-            "linalg.qr: mode='complete' of a tall matrix adds columns with no derivative; use 'reduced'"
-        )
-    packed = apply("qr", x)
-    m, n = x.shape[-2:]
-    whole = tuple((0, d) for d in x.shape[:-2])
-    q = apply("crop", packed, ((*whole, (0, m), (0, n)),))
-    r = apply("crop", packed, ((*whole, (m, m + n), (0, n)),))
-    traced = isinstance(a, NODE_TYPES)
-    if mode == "r":
-        return r if traced else values_of([r])[0]
-    return QRResult(*((q, r) if traced else values_of([q, r])))
