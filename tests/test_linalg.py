@@ -386,3 +386,19 @@ def test_lstsq_matches_numpy_and_differentiates(columns: int | None) -> None:
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
     check_grads(lambda a, b: np.linalg.lstsq(a, b)[0], (a, b), order=2)
     check_grads(lambda a, b: np.linalg.lstsq(a, b)[1], (a, b), order=2)
+
+
+def test_sqrtm_against_scipy_and_the_sylvester_identity() -> None:
+    import scipy.linalg
+
+    import tensorad.scipy.linalg as tsl
+
+    a, e = spd((3, 3)), RNG.standard_normal((3, 3))
+    root = scipy.linalg.sqrtm(a)
+    np.testing.assert_allclose(tsl.sqrtm(a), root, rtol=1e-12)
+    _, tangent = ta.jvp(tsl.sqrtm, (a,), (e,))
+    np.testing.assert_allclose(tangent @ root + root @ tangent, e, rtol=1e-10, atol=1e-12)  # Ẋ X + X Ẋ = Ȧ
+    batch = np.stack([spd((3, 3)), 2.0 * np.eye(3) + 0.3 * RNG.standard_normal((3, 3))])  # one not symmetric
+    np.testing.assert_allclose(ta.jit(tsl.sqrtm)(batch), scipy.linalg.sqrtm(batch), rtol=1e-12)
+    for dtype in (np.float64, np.float32):
+        check_grads(lambda a: np.sin(tsl.sqrtm(a)), (batch.astype(dtype),), order=2)

@@ -152,7 +152,7 @@ def _full_rank(a: Node, rcond: float | None) -> tuple[Node, Node, Node]:
     m, n = a.shape[-2:]
     tolerance = (max(m, n) * float(np.finfo(a.dtype).eps)) if rcond is None else float(rcond)
     kept = compare("greater", s, multiply(reductions.max(s, axis=-1, keepdims=True), tolerance))
-    rank = astype(reductions.sum(kept, axis=-1), np.dtype(np.int64))
+    rank = astype(reductions.sum(kept, axis=-1), np.dtype(np.int32))  # numpy's dtype for it
     return s, rank, compare("equal", rank, float(min(m, n)))
 
 

@@ -1,6 +1,6 @@
 """``tensorad.scipy.linalg``: scipy's linear algebra at scipy's places, batched over
 leading axes as scipy 1.15+ is: ``inv``, ``det``, ``solve``, ``solve_triangular``,
-``cholesky``, ``cho_factor``, ``cho_solve`` and ``expm``.
+``cholesky``, ``cho_factor``, ``cho_solve``, ``expm`` and ``sqrtm``.
 
 The solves are LU solves (:func:`tensorad.numpy.linalg.solve`) of the triangle scipy
 reads, so their values can differ from scipy's triangular solves in the last bits; the
@@ -29,7 +29,7 @@ from tensorad.numpy.functions import det, inv
 from tensorad.numpy.linalg import cholesky as numpy_cholesky
 from tensorad.numpy.linalg import solve
 
-__all__ = ["cho_factor", "cho_solve", "cholesky", "det", "expm", "inv", "solve", "solve_triangular"]
+__all__ = ["cho_factor", "cho_solve", "cholesky", "det", "expm", "inv", "solve", "solve_triangular", "sqrtm"]
 
 
 def _triangle(a: Node, lower: bool, unit_diagonal: bool) -> Node:
@@ -134,3 +134,24 @@ def expm(A: object) -> Node:
                [0.        , 2.71828183]])
     """
     return apply("expm", as_node(A))
+
+
+@eager
+def sqrtm(A: object) -> Node:
+    """``scipy.linalg.sqrtm``: the principal square root ``X`` (``X X = A``) of a matrix with
+    no eigenvalue on the closed negative real axis (…, n, n). Its derivative solves a
+    Sylvester equation, ``Ẋ X + X Ẋ = Ȧ`` (``scipy.linalg.solve_sylvester``), and the
+    Sylvester solve has rules of its own, so it differentiates again (proofs.sqrtm). A
+    matrix with no real square root raises :class:`~tensorad.errors.LinAlgError`.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.scipy.linalg as tsl
+        >>> tsl.sqrtm(np.array([[4.0, 0.0], [0.0, 9.0]]))
+        array([[2., 0.],
+               [0., 3.]])
+        >>> ta.grad(lambda a: np.trace(tsl.sqrtm(a)))(np.array([[4.0, 0.0], [0.0, 9.0]]))
+        array([[0.25      , 0.        ],
+               [0.        , 0.16666667]])
+    """
+    return apply("sqrtm", as_node(A))

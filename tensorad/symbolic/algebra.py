@@ -152,6 +152,9 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
         case General(fn="solve", args=(a, b), params=(transposed,)):
             inverse = atom(f"inv({()}; {a.shape}: {arguments.name(forms[a])})", a.shape)
             return _solved(inverse, forms[b], b.shape, transposed)
+        case General(fn="sylvester", args=(x, c), params=(transposed,)):
+            inverse = atom(f"sylvester inverse; {x.shape}: {arguments.name(forms[x])}", (*x.shape, *x.shape[-2:]))
+            return _sylvester_solved(inverse, forms[c], x.ndim, c.shape, transposed)
         case General(fn=fn, args=args, params=params):
             names = ", ".join(arguments.name(forms[arg]) for arg in args)
             return atom(f"{fn}({params}; {node.shape}: {names})", node.shape)
@@ -248,6 +251,18 @@ def _solved(inverse: Form, b: Form, shape: tuple[int, ...], transposed: bool) ->
     size = dict(zip(batch + "lj", shape, strict=True)) | {"i": shape[-2]}
     rows = batch + ("li" if transposed else "il")
     return product(inverse, rows, b, batch + "lj", batch + "ij", 1.0, size)
+
+
+def _sylvester_solved(inverse: Form, c: Form, x_ndim: int, shape: tuple[int, ...], transposed: bool) -> Form:
+    """``S = K⁻¹ C`` for the Sylvester operator ``K(S) = X S + S X``: the atom of ``K⁻¹``
+    (``X``'s batch, then ``i j k l``) contracted with ``C`` (which may lead with more
+    axes); with ``Xᵀ`` the operator is ``Kᵀ``, so the same atom with its two pairs
+    exchanged (proofs.sqrtm)."""
+    labels = fresh_labels(len(shape) - 2, "ijkl")
+    batch = labels[len(shape) - x_ndim :]  # X's batch: the trailing ones of C's
+    size = dict(zip(labels + "kl", shape, strict=True)) | dict(zip("ij", shape[-2:], strict=True))
+    pairs = batch + ("klij" if transposed else "ijkl")
+    return product(inverse, pairs, c, labels + "kl", labels + "ij", 1.0, size)
 
 
 def _concatenation(forms: list[Form], shapes: list[tuple[int, ...]], axis: int, n: int) -> Form:

@@ -77,6 +77,7 @@ _GENERAL = {
     "inv": "np.linalg.inv({x})",
     "cholesky": "np.linalg.cholesky({x})",
     "expm": "scipy.linalg.expm({x})",
+    "sqrtm": "scipy.linalg.sqrtm({x})",
     "svd": "_svd({x})",
     "qr": "_qr({x})",
     "eigh": "np.concatenate([np.linalg.eigh({x}, {axes!r})[1], np.linalg.eigh({x}, {axes!r})[0][..., None, :]], -2)",
@@ -202,6 +203,10 @@ def _expression(node: Node, args: list[str]) -> str:
             return f"np.{fn}({', '.join(args)})"
         case General(fn="concatenate", params=(axis,)):
             return f"np.concatenate([{', '.join(args)}], axis={axis})"
+        case General(fn="sylvester", params=(transposed,)):
+            x = f"np.swapaxes({args[0]}, -1, -2)" if transposed else args[0]
+            wide = f"np.broadcast_to({x}, {args[1]}.shape)"
+            return f"scipy.linalg.solve_sylvester({wide}, {wide}, {args[1]})"
         case General(fn=fn, params=params):
             return _SEVERAL.get(fn, fn + "({args})").format(args=", ".join(args), params=params)
         case _:
