@@ -201,7 +201,7 @@ def lstsq(a: object, b: object, rcond: float | None = None) -> LstsqResult:
         >>> import tensorad.numpy as tnp
         >>> x, residuals, rank, s = tnp.linalg.lstsq(np.array([[1.0], [1.0]]), np.array([1.0, 3.0]))
         >>> x, residuals, rank
-        (array([2.]), array([2.]), array(1))
+        (array([2.]), array([2.]), array(1, dtype=int32))
     """
     x, y = as_node(a), as_node(b)
     if x.ndim != 2:
