@@ -58,8 +58,7 @@ def contract(
     """
     size = _check_labels(a, s1, b, s2, s3, sizes)
     dtype, weak = (a.dtype, a.weak) if b is None else promote(a, b)
-    summed = {label for label in set(s1 + s2) - set(s3) if size[label] != 1}  # a size-1 axis is dropped, not summed
-    if dtype.kind == "b" and (scale != 1.0 or summed):
+    if dtype.kind == "b" and (scale != 1.0 or any(size[c] != 1 for c in set(s1 + s2) - set(s3))):  # size 1: dropped
         raise UnsupportedError(
             "a product that sums or scales boolean masks: numpy's value depends on the function "
             "(np.dot gives a logical or, np.trace a count); cast the masks to float first: mask.astype(float)"
