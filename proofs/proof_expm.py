@@ -1,4 +1,4 @@
-r"""The matrix exponential: its Fréchet derivative by a block-triangular exponential.
+r"""The matrix exponential and logarithm: Fréchet derivatives by block-triangular matrices.
 
 **Theorem.** For square :math:`A`, :math:`E` (Mathias; Higham, *Functions of Matrices*,
 §3.2),
@@ -26,9 +26,14 @@ coefficients, and each term's adjoint is the same term at :math:`A^\top`.
 3. Hence both modes' Jacobians are the derivative: checked by the Taylor test of
    :math:`\operatorname{expm}(A(x))` in forward and reverse mode.
 
+The same identity holds for every primary matrix function (Higham, Theorem 3.6), so
+``logm`` has the same rules with :math:`\log` for :math:`\exp` (for matrices with no
+eigenvalue on the closed negative real axis).
+
 *Checked:* step 2 exactly (the driver's pushforward is the block construction), step 3
 by the Taylor tests (rate ≥ 1.9 with the derivative) for batches of sizes 1–2 and ``n`` of
-1–3; the adjoint relation and agreement with scipy's independent ``expm_frechet`` are
+1–3, for ``expm`` and for ``logm`` of :math:`M(x) M(x)^\top + I`; the adjoint relation
+and agreement with scipy's independent ``expm_frechet`` are
 tests in ``tests/test_linalg.py``.
 """
 
@@ -41,31 +46,39 @@ from strategies import indices
 
 from proofs._common import jacobian, smooth
 from tensorad.ad.forward import pushforward
+from tensorad.ir import build, constants
 from tensorad.ir.nodes import Variable
 from tensorad.library.registry import apply
 from tensorad.library.spectral import _frechet
 from tensorad.proof import Indices, Limit, Proof, Step, check
 
 
-def proof(idx: Indices, n: int) -> Proof:
-    """The driver's pushforward is the block construction (step 2), and the Taylor tests."""
+def proof(idx: Indices, n: int, fn: str = "expm") -> Proof:
+    """The driver's pushforward is the block construction (step 2), and the Taylor tests,
+    for ``expm`` (of ``0.5 M(x)``) or ``logm`` (of ``M(x) M(x)ᵀ + I``)."""
     nb = idx.shape("b")
-    A, h = Variable("A", (*nb, n, n)), Variable("h", (*nb, n, n))
-    (C_dot,) = pushforward([apply("expm", A)], {A: h})
-    assert C_dot is not None
-    block = _frechet(A, h, 0)
+    G, h = Variable("G", (*nb, n, n)), Variable("h", (*nb, n, n))
+    b = build.fresh_labels(len(nb), "ijk")
+    # expm of any G; logm of G Gᵀ + I, whose eigenvalues are positive for any G
+    A = G if fn == "expm" else build.contract(G, b + "ik", G, b + "jk", b + "ij") + constants.constant(np.eye(n))
+    (C_dot,) = pushforward([apply(fn, A)], {G: h})
+    (A_dot,) = pushforward([A], {G: h})
+    assert C_dot is not None and A_dot is not None
+    block = _frechet(fn, A, A_dot, 0)
     x = idx.var("x", "s5")
     square = Indices({"s1": "IJ", "s5": idx["s5"]}, {**idx.sizes, "I": n, "J": n})
-    C_of_x = apply("expm", 0.5 * smooth(square, "s1", x, "s5", "A"))
+    m = smooth(square, "s1", x, "s5", "A")
+    argument = 0.5 * m if fn == "expm" else build.contract(m, "ik", m, "jk", "ij") + constants.constant(np.eye(n))
+    C_of_x = apply(fn, argument)
     limits = [
-        Limit(C_of_x, x, jacobian(C_of_x, x, mode=m), f"definition of the derivative ({m})")
-        for m in ("forward", "reverse")
+        Limit(C_of_x, x, jacobian(C_of_x, x, mode=mode), f"definition of the derivative ({mode})")
+        for mode in ("forward", "reverse")
     ]
     return Proof(
-        "expm: the Fréchet derivative by a block matrix",
+        f"{fn}: the Fréchet derivative by a block matrix",
         C_dot,
         block,
-        [Step(C_dot, block, "definition of Ċ (jvp of expm)")],
+        [Step(C_dot, block, f"definition of Ċ (jvp of {fn})")],
         limits,
     )
 
@@ -77,5 +90,6 @@ def exponentials(draw: st.DrawFn) -> tuple[Indices, int]:
 
 
 @given(exponentials(), st.integers(0, 2**32 - 1))
-def test_expm_rules(case: tuple[Indices, int], seed: int) -> None:
-    check(proof(*case), np.random.default_rng(seed))
+def test_expm_and_logm_rules(case: tuple[Indices, int], seed: int) -> None:
+    for fn in ("expm", "logm"):
+        check(proof(*case, fn), np.random.default_rng(seed))

@@ -151,6 +151,7 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
     "cumsum": lambda x, p: tnp.cumsum(x, axis=p[0]),
     "cholesky": lambda x, p: tnp.linalg.cholesky(x),
     "sqrtm": lambda x, p: tsl.sqrtm(x),
+    "logm": lambda x, p: tsl.logm(x),
     "qr": lambda x, p: np.concatenate(tnp.linalg.qr(x), axis=-2),
     "svd": lambda x, p: np.concatenate(
         [
@@ -175,6 +176,7 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
 GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
     "cholesky": [(lambda x, p: np.linalg.cholesky(x), positive_definite(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
     "sqrtm": [(lambda x, p: scipy.linalg.sqrtm(x), positive_definite(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
+    "logm": [(lambda x, p: scipy.linalg.logm(x), positive_definite(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
     "expm": [(lambda x, p: expm_series(x), between(-0.7, 0.7, shape), ()) for shape in [(3, 3), (2, 3, 3)]],
     "qr": [
         (lambda x, p: np.concatenate(np.linalg.qr(x), axis=-2), distinct_singular_values(shape), ())

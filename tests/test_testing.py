@@ -80,6 +80,7 @@ GENERAL_DOMAINS: dict[str, list[tuple[Sampler, tuple[Any, ...]]]] = {
     "inv": [(invertible((3, 3)), ()), (invertible((2, 3, 3)), ())],
     "cholesky": [(positive_definite((3, 3)), ()), (positive_definite((2, 3, 3)), ())],
     "sqrtm": [(positive_definite((3, 3)), ()), (positive_definite((2, 3, 3)), ())],
+    "logm": [(positive_definite((3, 3)), ()), (positive_definite((2, 3, 3)), ())],
     "eigh": [(distinct_spectrum((3, 3)), ("L",)), (distinct_spectrum((2, 3, 3)), ("U",))],
     "svd": [(distinct_singular_values(shape), ()) for shape in [(3, 3), (4, 2), (2, 2, 3)]],
     "qr": [(distinct_singular_values(shape), ()) for shape in [(3, 3), (4, 2), (2, 3, 2)]],

@@ -40,7 +40,7 @@ def _square_shape(name: str) -> Callable[[Shape, tuple[Any, ...]], Shape]:
     def shape(x: Shape, params: tuple[Any, ...]) -> Shape:
         if len(x) < 2 or x[-1] != x[-2]:
             raise ShapeError(f"{name} needs square matrices in the last two axes, got shape {x}")
-        return x if name in ("inv", "cholesky", "expm", "sqrtm") else x[:-2]
+        return x if name in ("inv", "cholesky", "expm", "logm", "sqrtm") else x[:-2]
 
     return shape
 

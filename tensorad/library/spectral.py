@@ -120,45 +120,74 @@ def _eigh_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
 register_general("eigh", _eigh, _eigh_shape, _eigh_jvp, _eigh_vjp)
 
 
-# ------------------------------------------------------------------ expm: the Fréchet derivative by a block matrix
+# ------------------------------------------------------------------ expm and logm: Fréchet derivatives by blocks
 
 
-def _frechet(a: Node, e: Node, lead: int) -> Node:
-    """``L(A, E)``, the Fréchet derivative of ``expm`` at ``A`` in the direction ``E``: the
-    top-right block of ``expm([[A, E], [0, A]])`` (Mathias's identity: exact, not a
-    difference), for ``E`` with ``lead`` axes in front of ``A``'s."""
+def _frechet(fn: str, a: Node, e: Node, lead: int) -> Node:
+    """``L(A, E)``, the Fréchet derivative of the matrix function ``fn`` (``expm``,
+    ``logm``) at ``A`` in the direction ``E``: the top-right block of ``fn([[A, E], [0,
+    A]])`` (Mathias's identity: exact, not a difference), for ``E`` with ``lead`` axes in
+    front of ``A``'s."""
     n = a.shape[-1]
     labels = fresh_labels(e.ndim)
     a_wide = contract(a, labels[lead:], None, "", labels, sizes=dict(zip(labels, e.shape, strict=True)))
     zero = zeros(e.shape, e.dtype)
     top = apply_general("concatenate", (a_wide, e), (e.ndim - 1,))
     bottom = apply_general("concatenate", (zero, a_wide), (e.ndim - 1,))
-    block = apply("expm", apply_general("concatenate", (top, bottom), (e.ndim - 2,)))
+    block = apply(fn, apply_general("concatenate", (top, bottom), (e.ndim - 2,)))
     whole = tuple((0, m) for m in e.shape[:-2])
     return apply("crop", block, ((*whole, (0, n), (n, 2 * n)),))
 
 
-def _expm_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+def _frechet_jvp(x: Node, y: Node, x_dot: Node, fn: str) -> Node:
     """``Ċ = L(A, Ȧ)``, the s4 axes of ``Ȧ`` moved in front as a batch and back (proofs.expm)."""
     extra = x_dot.ndim - x.ndim
     labels = fresh_labels(x_dot.ndim)
     own, e = labels[: x.ndim], labels[x.ndim :]
     front = contract(x_dot, labels, None, "", e + own)
-    return contract(_frechet(x, front, extra), e + own, None, "", labels)
+    return contract(_frechet(fn, x, front, extra), e + own, None, "", labels)
 
 
-def _expm_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
-    """``Ā = L(Aᵀ, C̄)``: ``⟨C̄, L(A, E)⟩ = ⟨L(Aᵀ, C̄), E⟩`` for a power series with real
-    coefficients (proofs.expm)."""
+def _frechet_vjp(x: Node, y: Node, y_bar: Node, fn: str) -> Node:
+    """``Ā = L(Aᵀ, C̄)``: ``⟨C̄, L(A, E)⟩ = ⟨L(Aᵀ, C̄), E⟩`` for a function given by a power
+    series with real coefficients (proofs.expm)."""
     labels = fresh_labels(x.ndim)
-    return _frechet(contract(x, labels, None, "", labels[:-2] + labels[-1] + labels[-2]), y_bar, y_bar.ndim - y.ndim)
+    return _frechet(
+        fn, contract(x, labels, None, "", labels[:-2] + labels[-1] + labels[-2]), y_bar, y_bar.ndim - y.ndim
+    )
 
 
 def _expm(x: Array) -> Array:
     return np.asarray(scipy.linalg.expm(x))
 
 
-register_general("expm", _upcast_half(_expm), _square_shape("expm"), _expm_jvp, _expm_vjp)
+def _logm(x: Array) -> Array:
+    """scipy's principal logarithm; for real input its imaginary part must be rounding
+    (scipy's Schur route leaves ~eps of it, more in float32), else there is no real log."""
+    log = scipy.linalg.logm(x)
+    if np.iscomplexobj(log) and not np.iscomplexobj(x):
+        scale = max(float(np.abs(log.real).max(initial=0.0)), 1.0)
+        eps = float(np.finfo(np.float32).eps if x.dtype == np.float32 else np.finfo(np.float64).eps)
+        if float(np.abs(log.imag).max(initial=0.0)) > 1e3 * eps * scale:
+            raise LinAlgError("logm: the matrix has no real principal logarithm (an eigenvalue on the negative axis)")
+        log = log.real
+    return np.asarray(log)
+
+
+def _frechet_rules(fn: str) -> tuple[Any, Any]:
+    """The forward and reverse rules of the matrix function ``fn``, by :func:`_frechet`."""
+
+    def jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
+        return _frechet_jvp(x, y, x_dot, fn)
+
+    def vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
+        return _frechet_vjp(x, y, y_bar, fn)
+
+    return jvp, vjp
+
+
+register_general("expm", _upcast_half(_expm), _square_shape("expm"), *_frechet_rules("expm"))
+register_general("logm", _upcast_half(_logm), _square_shape("logm"), *_frechet_rules("logm"))
 
 
 # ------------------------------------------------------------------ svd: A = U diag(s) Vᵀ, packed as [U; s; V]

@@ -1,6 +1,6 @@
 """``tensorad.scipy.linalg``: scipy's linear algebra at scipy's places, batched over
 leading axes as scipy 1.15+ is: ``inv``, ``det``, ``solve``, ``solve_triangular``,
-``cholesky``, ``cho_factor``, ``cho_solve``, ``expm`` and ``sqrtm``.
+``cholesky``, ``cho_factor``, ``cho_solve``, ``expm``, ``logm`` and ``sqrtm``.
 
 The solves are LU solves (:func:`tensorad.numpy.linalg.solve`) of the triangle scipy
 reads, so their values can differ from scipy's triangular solves in the last bits; the
@@ -29,7 +29,7 @@ from tensorad.numpy.functions import det, inv
 from tensorad.numpy.linalg import cholesky as numpy_cholesky
 from tensorad.numpy.linalg import solve
 
-__all__ = ["cho_factor", "cho_solve", "cholesky", "det", "expm", "inv", "solve", "solve_triangular", "sqrtm"]
+__all__ = ["cho_factor", "cho_solve", "cholesky", "det", "expm", "inv", "logm", "solve", "solve_triangular", "sqrtm"]
 
 
 def _triangle(a: Node, lower: bool, unit_diagonal: bool) -> Node:
@@ -155,3 +155,24 @@ def sqrtm(A: object) -> Node:
                [0.        , 0.16666667]])
     """
     return apply("sqrtm", as_node(A))
+
+
+@eager
+def logm(A: object, disp: bool = True) -> Node:
+    """``scipy.linalg.logm``: the principal matrix logarithm (…, n, n) of a matrix with no
+    eigenvalue on the closed negative real axis. Its derivative is the exact Fréchet
+    derivative, the top-right block of ``logm([[A, E], [0, A]])`` (the VJP the same at
+    ``Aᵀ``), as for :func:`expm` (proofs.expm). A matrix with no real logarithm raises
+    :class:`~tensorad.errors.LinAlgError`.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.scipy.linalg as tsl
+        >>> tsl.logm(np.diag([1.0, np.e]))
+        array([[0., 0.],
+               [0., 1.]])
+        >>> ta.grad(lambda a: np.trace(tsl.logm(a)))(np.diag([1.0, 2.0]))    # A⁻ᵀ
+        array([[1. , 0. ],
+               [0. , 0.5]])
+    """
+    return apply("logm", as_node(A))

@@ -78,6 +78,7 @@ _GENERAL = {
     "cholesky": "np.linalg.cholesky({x})",
     "expm": "scipy.linalg.expm({x})",
     "sqrtm": "scipy.linalg.sqrtm({x})",
+    "logm": "scipy.linalg.logm({x})",
     "svd": "_svd({x})",
     "qr": "_qr({x})",
     "eigh": "np.concatenate([np.linalg.eigh({x}, {axes!r})[1], np.linalg.eigh({x}, {axes!r})[0][..., None, :]], -2)",
