@@ -21,7 +21,7 @@ coefficients, and each term's adjoint is the same term at :math:`A^\top`.
    0 & A^k\end{pmatrix}` (induction on :math:`k`), and summing the exponential series
    gives the top-right block :math:`L(A, E)`, the first-order term of :math:`e^{A + tE}`
    (**definition of the derivative**).
-2. :func:`tensorad.library.spectral._expm_jvp` builds that block (the :math:`s_4` axes of a
+2. :func:`tensorad.library.matrix_functions._frechet_jvp` builds that block (the :math:`s_4` axes of a
    seed as a batch) and ``_expm_vjp`` the same at :math:`A^\top` (**definition**).
 3. Hence both modes' Jacobians are the derivative: checked by the Taylor test of
    :math:`\operatorname{expm}(A(x))` in forward and reverse mode.
@@ -48,8 +48,8 @@ from proofs._common import jacobian, smooth
 from tensorad.ad.forward import pushforward
 from tensorad.ir import build, constants
 from tensorad.ir.nodes import Variable
+from tensorad.library.matrix_functions import _frechet
 from tensorad.library.registry import apply
-from tensorad.library.spectral import _frechet
 from tensorad.proof import Indices, Limit, Proof, Step, check
 
 

@@ -28,7 +28,7 @@ every order.
    (:mod:`tensorad.symbolic.algebra` writes ``sylv(X, ·)`` as one atom for :math:`K^{-1}`
    and ``sylv(Xᵀ, ·)`` as the same atom transposed.)
 3. ``_sqrtm_jvp``, ``_sqrtm_vjp``, ``_sylvester_jvp`` and ``_sylvester_vjp`` of
-   :mod:`tensorad.library.spectral` build these (**definition**).
+   :mod:`tensorad.library.matrix_functions` build these (**definition**).
 
 *Checked:* step 2 exactly (the adjoint identities of the driver's rules, for ``sqrtm``
 and for a Sylvester solve whose operator and right-hand side both vary, are network
@@ -45,8 +45,8 @@ from hypothesis import strategies as st
 from proofs._common import adjoint_rules_proof, batches
 from tensorad.ir import build, constants
 from tensorad.ir.nodes import Node
+from tensorad.library.matrix_functions import sylvester
 from tensorad.library.registry import apply
-from tensorad.library.spectral import sylvester
 from tensorad.proof import Indices, Proof, check
 
 
