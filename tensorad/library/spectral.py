@@ -65,15 +65,21 @@ def _gaps(values: Node) -> Node:
     return pointwise("where", (diagonal, constant(np.zeros(gap.shape, gap.dtype)), call("reciprocal", safe)))
 
 
-def _eigen_parts(y: Node) -> tuple[Node, Node, Node]:
-    """``V``, ``w`` and ``F`` (``F_ij = 1/(w_j − w_i)`` off the diagonal, 0 on it) from the
-    packed ``[V; w]``."""
+def eigen_rows(y: Node) -> tuple[Node, Node]:
+    """``V`` and ``w`` from the packed ``[V; w]`` of an ``eigh`` node (the rules and
+    :func:`tensorad.numpy.linalg.eigh` both read them so)."""
     n = y.shape[-1]
     whole = tuple((0, m) for m in y.shape[:-2])
     v = apply("crop", y, ((*whole, (0, n), (0, n)),))
     w = apply("reshape", apply("crop", y, ((*whole, (n, n + 1), (0, n)),)), ((*y.shape[:-2], n),))
-    f = _gaps(w)
-    return v, w, f
+    return v, w
+
+
+def _eigen_parts(y: Node) -> tuple[Node, Node, Node]:
+    """``V``, ``w`` and ``F`` (``F_ij = 1/(w_j − w_i)`` off the diagonal, 0 on it) from the
+    packed ``[V; w]``."""
+    v, w = eigen_rows(y)
+    return v, w, _gaps(w)
 
 
 def _eigh_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
@@ -133,7 +139,7 @@ def _svd_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
     return (*x[:-2], m + 1 + n, min(m, n))
 
 
-def _svd_rows(x: Node, y: Node) -> tuple[Node, Node, Node]:
+def svd_rows(x: Node, y: Node) -> tuple[Node, Node, Node]:
     """``U``, ``s``, ``V`` from the packed rows ``y`` of ``x``'s SVD (or the same rows of a
     cotangent, whose extra axes lead)."""
     m, n, k = x.shape[-2], x.shape[-1], y.shape[-1]
@@ -149,7 +155,7 @@ def _svd_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
     """With ``P = Uᵀ Ȧ V``: ``ṡ = diag(P)``, ``U̇ = U (F ⊙ (P S + S Pᵀ)) + (Ȧ V − U P) S⁻¹``,
     ``V̇ = V (F ⊙ (S P + Pᵀ S)) + (Ȧᵀ U − V Pᵀ) S⁻¹``; for distinct nonzero singular
     values (proofs.svd)."""
-    u, s, v = _svd_rows(x, y)
+    u, s, v = svd_rows(x, y)
     f, inverse = _gaps(call("square", s)), call("reciprocal", s)
     b = fresh_labels(x.ndim - 2, "ijpq")
     e = fresh_labels(x_dot.ndim - x.ndim, b + "ijpq")
@@ -184,10 +190,10 @@ def _svd_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     """``Ā = U P̄ Vᵀ + Ū S⁻¹ Vᵀ + U S⁻¹ V̄ᵀ`` with ``P̄ = J S + Jᵀ S + S K + S Kᵀ − Uᵀ Ū S⁻¹
     − S⁻¹ V̄ᵀ V + diag(s̄)``, ``J = F ⊙ Uᵀ Ū``, ``K = F ⊙ Vᵀ V̄``: the adjoint of the forward
     rule (proofs.svd)."""
-    u, s, v = _svd_rows(x, y)
+    u, s, v = svd_rows(x, y)
     f, inverse = _gaps(call("square", s)), call("reciprocal", s)
     lead = y_bar.ndim - y.ndim
-    u_bar, s_bar, v_bar = _svd_rows(x, y_bar)
+    u_bar, s_bar, v_bar = svd_rows(x, y_bar)
     b = fresh_labels(x.ndim - 2, "ijpq")
     e = fresh_labels(lead, b + "ijpq")
     ub, vb = e + b, e + b
@@ -232,7 +238,7 @@ def _qr_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
     return (*x[:-2], x[-2] + x[-1], x[-1])
 
 
-def _qr_rows(x: Node, y: Node) -> tuple[Node, Node]:
+def qr_rows(x: Node, y: Node) -> tuple[Node, Node]:
     """``Q`` and ``R`` from the packed rows of ``x``'s QR (or of a cotangent: leading axes)."""
     m, n = x.shape[-2:]
     whole = tuple((0, d) for d in y.shape[:-2])
@@ -246,7 +252,7 @@ def _strict_lower(n: int, dtype: np.dtype[Any]) -> Node:
 def _qr_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
     """With ``C = Qᵀ Ȧ R⁻¹`` and ``Ω = L(C) − L(C)ᵀ`` (``L``: the strict lower triangle):
     ``Q̇ = Q Ω + (Ȧ R⁻¹ − Q C)``, ``Ṙ = Qᵀ Ȧ − Ω R`` (proofs.qr)."""
-    q, r = _qr_rows(x, y)
+    q, r = qr_rows(x, y)
     n = x.shape[-1]
     b = fresh_labels(x.ndim - 2, "ijkp")
     e = fresh_labels(x_dot.ndim - x.ndim, b + "ijkp")
@@ -273,8 +279,8 @@ def _qr_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
 def _qr_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     """``Ā = (Q̄ − Q Qᵀ Q̄) R⁻ᵀ + Q R̄ + Q C̄ R⁻ᵀ`` with ``Ω̄ = Qᵀ Q̄ − R̄ Rᵀ`` and
     ``C̄ = L(Ω̄ − Ω̄ᵀ)``: the adjoint of the forward rule (proofs.qr)."""
-    q, r = _qr_rows(x, y)
-    q_bar, r_bar = _qr_rows(x, y_bar)
+    q, r = qr_rows(x, y)
+    q_bar, r_bar = qr_rows(x, y_bar)
     n = x.shape[-1]
     b = fresh_labels(x.ndim - 2, "ijkp")
     e = fresh_labels(y_bar.ndim - y.ndim, b + "ijkp")

@@ -16,6 +16,7 @@ from tensorad.ir.constants import as_node, constant
 from tensorad.ir.nodes import NODE_TYPES, Node
 from tensorad.library import linalg as rules
 from tensorad.library.registry import apply
+from tensorad.library.spectral import qr_rows, svd_rows
 from tensorad.numpy import reductions
 from tensorad.numpy.arithmetic import add, compare, multiply, where
 from tensorad.numpy.axes import expand_dims, swapaxes
@@ -34,15 +35,8 @@ class SVDResult(NamedTuple):
 
 def _svd_nodes(a: Node) -> tuple[Node, Node, Node]:
     """``U`` (m × k), ``s`` (k) and ``Vᵀ`` (k × n) of the thin SVD, from one ``svd`` node."""
-    packed = apply("svd", a)
-    m, n, k = a.shape[-2], a.shape[-1], packed.shape[-1]
-    whole = tuple((0, d) for d in a.shape[:-2])
-
-    def rows(start: int, stop: int) -> Node:
-        return apply("crop", packed, ((*whole, (start, stop), (0, k)),))
-
-    s = apply("reshape", rows(m, m + 1), ((*a.shape[:-2], k),))
-    return rows(0, m), s, swapaxes(rows(m + 1, m + 1 + n), -1, -2)
+    u, s, v = svd_rows(a, apply("svd", a))
+    return u, s, swapaxes(v, -1, -2)
 
 
 def svd(a: object, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
@@ -125,11 +119,7 @@ def qr(a: object, mode: str = "reduced") -> Any:
         raise UnsupportedError(
             "linalg.qr: mode='complete' of a tall matrix adds columns with no derivative; use 'reduced'"
         )
-    packed = apply("qr", x)
-    m, n = x.shape[-2:]
-    whole = tuple((0, d) for d in x.shape[:-2])
-    q = apply("crop", packed, ((*whole, (0, m), (0, n)),))
-    r = apply("crop", packed, ((*whole, (m, m + n), (0, n)),))
+    q, r = qr_rows(x, apply("qr", x))
     traced = isinstance(a, NODE_TYPES)
     if mode == "r":
         return r if traced else values_of([r])[0]

@@ -23,6 +23,7 @@ from tensorad.ir.constants import as_node, constant
 from tensorad.ir.nodes import NODE_TYPES, Node
 from tensorad.library import linalg as rules
 from tensorad.library.registry import apply, call
+from tensorad.library.spectral import eigen_rows
 from tensorad.numpy import reductions
 from tensorad.numpy.arithmetic import compare, power
 from tensorad.numpy.axes import Axes, expand_dims, moveaxis, normalize_axes, swapaxes
@@ -86,11 +87,7 @@ def _eigen(a: object, UPLO: str) -> tuple[Node, Node]:
     if UPLO not in ("L", "U"):
         raise UnsupportedError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     x = as_node(a)
-    packed = apply("eigh", x, (UPLO,))
-    n = x.shape[-1]
-    whole = tuple((0, m) for m in x.shape[:-2])
-    vectors = apply("crop", packed, ((*whole, (0, n), (0, n)),))
-    values = apply("reshape", apply("crop", packed, ((*whole, (n, n + 1), (0, n)),)), ((*x.shape[:-2], n),))
+    vectors, values = eigen_rows(apply("eigh", x, (UPLO,)))
     return values, vectors
 
 
