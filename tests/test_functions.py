@@ -153,6 +153,9 @@ PUBLIC_CALLS: dict[str, Callable[[Array, Any], Array]] = {
     "sqrtm": lambda x, p: tsl.sqrtm(x),
     "logm": lambda x, p: tsl.logm(x),
     "qr": lambda x, p: np.concatenate(tnp.linalg.qr(x), axis=-2),
+    "lu_factor": lambda x, p: np.concatenate(
+        [tsl.lu_factor(x)[0], tsl.lu_factor(x)[1][..., None, :].astype(x.dtype)], axis=-2
+    ),
     "svd": lambda x, p: np.concatenate(
         [
             tnp.linalg.svd(x, False)[0],
@@ -188,6 +191,7 @@ GENERAL_ORACLES: dict[str, list[tuple[Oracle, Sampler, tuple[Any, ...]]]] = {
         for shape, uplo in [((3, 3), "L"), ((2, 3, 3), "U")]
     ],
     "inv": [(lambda x, _: np.linalg.inv(x), invertible(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
+    "lu_factor": [(lambda x, _: packed_lu(x), invertible(shape), ()) for shape in [(3, 3), (2, 4, 4)]],
     "det": [(lambda x, _: np.linalg.det(x), invertible(shape), ()) for shape in [(3, 3), (2, 3, 3)]],
     "logdet": [
         (lambda x, _: np.log(np.abs(np.linalg.det(x))), invertible(shape, negative), ())
@@ -247,6 +251,25 @@ def packed_svd(x: Array) -> Array:
     """numpy's thin SVD in the node's layout: ``U``, ``s`` as a row, ``V``."""
     u, s, vt = np.linalg.svd(x, full_matrices=False)
     return np.concatenate([u, s[..., None, :], np.swapaxes(vt, -1, -2)], axis=-2)
+
+
+def packed_lu(x: Array) -> Array:
+    """Gaussian elimination with partial pivoting (the largest entry of each column, the
+    first on a tie), written out: ``lu`` with the row interchanges as one more row."""
+    out = np.array(x, dtype=float)
+    for m in np.ndindex(x.shape[:-2]):
+        a, n = out[m], x.shape[-1]
+        swaps = np.zeros(n)
+        for k in range(n):
+            p = k + int(np.argmax(np.abs(a[k:, k])))
+            a[[k, p]] = a[[p, k]]
+            swaps[k] = p
+            a[k + 1 :, k] /= a[k, k]
+            a[k + 1 :, k + 1 :] -= np.outer(a[k + 1 :, k], a[k, k + 1 :])
+        out[m] = a
+        out = out if out.shape[-2] > n else np.concatenate([out, np.zeros((*x.shape[:-2], 1, n))], axis=-2)
+        out[m][n] = swaps
+    return out
 
 
 def packed_eigh(x: Array, uplo: str) -> Array:

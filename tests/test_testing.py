@@ -78,6 +78,7 @@ DEFAULT_ELEMENTWISE = (between(0.5, 1.5), (None,))
 # name -> [(domain, params), ...]; a name missing here gets DEFAULT_GENERAL
 GENERAL_DOMAINS: dict[str, list[tuple[Sampler, tuple[Any, ...]]]] = {
     "inv": [(invertible((3, 3)), ()), (invertible((2, 3, 3)), ())],
+    "lu_factor": [(invertible((3, 3)), ()), (invertible((2, 4, 4)), ())],
     "cholesky": [(positive_definite((3, 3)), ()), (positive_definite((2, 3, 3)), ())],
     "sqrtm": [(positive_definite((3, 3)), ()), (positive_definite((2, 3, 3)), ())],
     "logm": [(positive_definite((3, 3)), ()), (positive_definite((2, 3, 3)), ())],

@@ -2,6 +2,26 @@
 its forward and reverse rules. Importing this package fills the registries of
 :mod:`tensorad.library.registry`."""
 
-from tensorad.library import elementwise, linalg, matrix_functions, pointwise, reductions, selection, shape, spectral
+from tensorad.library import (
+    elementwise,
+    linalg,
+    lu,
+    matrix_functions,
+    pointwise,
+    reductions,
+    selection,
+    shape,
+    spectral,
+)
 
-__all__ = ["elementwise", "linalg", "matrix_functions", "pointwise", "reductions", "selection", "shape", "spectral"]
+__all__ = [
+    "elementwise",
+    "linalg",
+    "lu",
+    "matrix_functions",
+    "pointwise",
+    "reductions",
+    "selection",
+    "shape",
+    "spectral",
+]

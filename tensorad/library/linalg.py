@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 
 from tensorad._types import Array, Shape
 from tensorad.errors import LinAlgError, ShapeError
-from tensorad.ir.build import add, contract
+from tensorad.ir.build import add, broadcast_to, contract
 from tensorad.ir.constants import constant
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
@@ -115,6 +116,31 @@ register_general("det", _upcast_half(np.linalg.det), _square_shape("det"), _det_
 
 # ------------------------------------------------------------------ solve: X = A⁻¹ B, never the inverse
 
+TRIANGLES = ("", "lower", "upper", "unit lower", "unit upper")
+"""What a solve reads of ``A``: all of it (an LU solve), or one triangle (a triangular
+solve), with ones in place of the diagonal when ``unit``."""
+
+
+def triangle_mask(triangle: str, n: int, dtype: np.dtype[Any]) -> Node:
+    """The constant ``n × n`` 0/1 mask of the entries of ``A`` a ``triangle`` solve reads
+    (a unit triangle's diagonal is not read)."""
+    keep = np.tri(n, n, -1 if triangle.startswith("unit") else 0, dtype=dtype)
+    return constant(keep if triangle.endswith("lower") else keep.T)
+
+
+def read_triangle(a: Node, triangle: str) -> Node:
+    """``T(A)``, the matrix a ``triangle`` solve of ``A`` stands for: ``M ⊙ A`` for the mask
+    ``M`` of :func:`triangle_mask`, plus ``I`` for a unit triangle (``A`` itself for ``""``)."""
+    if not triangle:
+        return a
+    b = fresh_labels(a.ndim - 2, "ij")
+    part = contract(triangle_mask(triangle, a.shape[-1], a.dtype), "ij", a, b + "ij", b + "ij")
+    if triangle.startswith("unit"):
+        total = add(part, broadcast_to(constant(np.eye(a.shape[-1], dtype=a.dtype)), a.shape))
+        assert total is not None
+        return total
+    return part
+
 
 def _solve_shape(shapes: tuple[Shape, ...], params: tuple[Any, ...]) -> Shape:
     a, b = shapes
@@ -125,32 +151,62 @@ def _solve_shape(shapes: tuple[Shape, ...], params: tuple[Any, ...]) -> Shape:
 
 def _solve(arrays: tuple[Array, ...], params: tuple[Any, ...]) -> Array:
     a, b = (x.astype(np.float32) if x.dtype == np.float16 else x for x in arrays)
-    return np.asarray(np.linalg.solve(np.swapaxes(a, -1, -2) if params[0] else a, b))
+    transposed, triangle = params
+    if triangle:
+        return np.asarray(
+            scipy.linalg.solve_triangular(
+                a,
+                b,
+                trans=int(transposed),
+                lower=triangle.endswith("lower"),
+                unit_diagonal=triangle.startswith("unit"),
+                check_finite=False,
+            )
+        )
+    return np.asarray(np.linalg.solve(np.swapaxes(a, -1, -2) if transposed else a, b))
 
 
-def solve(a: Node, b: Node, transposed: bool = False) -> Node:
-    """``A⁻¹ B`` (``A⁻ᵀ B`` when ``transposed``) for ``A`` of shape (…, n, n) and ``B``
-    of shape (…, n, k), by LU factorization (``numpy.linalg.solve``)."""
-    return apply_general("solve", (a, b), (transposed,))
+def solve(a: Node, b: Node, transposed: bool = False, triangle: str = "") -> Node:
+    """``T(A)⁻¹ B`` (``T(A)⁻ᵀ B`` when ``transposed``) for ``A`` of shape (…, n, n) and ``B``
+    of shape (…, n, k): by LU factorization (``numpy.linalg.solve``), or, for a
+    ``triangle`` of :data:`TRIANGLES`, by a triangular solve of the part
+    :func:`read_triangle` names (``scipy.linalg.solve_triangular``)."""
+    if triangle not in TRIANGLES:
+        raise ValueError(f"solve: triangle must be one of {TRIANGLES}, got {triangle!r}")
+    return apply_general("solve", (a, b), (transposed, triangle))
 
 
-def _solve_columns(a: Node, r: Node, extra: int, lead: bool, transposed: bool) -> Node:
-    """``A⁻¹ R`` for ``R`` with ``extra`` s4 axes (in front when ``lead``, else at the end)
-    beside its (…, n, k): the s4 axes become more columns of one solve."""
+def as_columns(r: Node, extra: int, lead: bool, ndim: int, solve_flat: Callable[[Node], Node]) -> Node:
+    """``f(R)`` for a map ``f`` of right-hand sides (…, n, k) with ``ndim`` axes, applied
+    to ``R`` with ``extra`` s4 axes (in front when ``lead``, else at the end) beside them:
+    the s4 axes become more columns of one call of ``solve_flat``."""
     labels = fresh_labels(r.ndim)
     e, core = (labels[:extra], labels[extra:]) if lead else (labels[r.ndim - extra :], labels[: r.ndim - extra])
     columns = contract(r, labels, None, "", core + e)  # (…, n, k, s4)
     shape = columns.shape
-    flat = apply("reshape", columns, ((*shape[: a.ndim - 1], math.prod(shape[a.ndim - 1 :])),))
-    solved = apply("reshape", solve(a, flat, transposed), (shape,))
+    flat = apply("reshape", columns, ((*shape[: ndim - 1], math.prod(shape[ndim - 1 :])),))
+    solved = apply("reshape", solve_flat(flat), (shape,))
     return contract(solved, core + e, None, "", labels)
 
 
+def _solve_columns(a: Node, r: Node, extra: int, lead: bool, transposed: bool, triangle: str = "") -> Node:
+    """``T(A)⁻¹ R`` (``T(A)⁻ᵀ R``) for ``R`` with ``extra`` s4 axes (:func:`as_columns`)."""
+    return as_columns(r, extra, lead, a.ndim, lambda flat: solve(a, flat, transposed, triangle))
+
+
+def _masked(x: Node, triangle: str, n: int, pair: str, labels: str) -> Node:
+    """``M ⊙ X`` for ``X`` labelled ``labels`` whose ``n × n`` matrix axes are ``pair``: what
+    of a tangent or cotangent of ``A`` a ``triangle`` solve sees (all of it for ``""``)."""
+    return contract(triangle_mask(triangle, n, x.dtype), pair, x, labels, labels) if triangle else x
+
+
 def _solve_jvp(args: tuple[Node, ...], y: Node, dots: tuple[Node | None, ...], params: tuple[Any, ...]) -> Node:
-    """``Ẋ = A⁻¹(Ḃ − Ȧ X)`` (``M = Aᵀ`` when transposed: ``Ṁ = Ȧᵀ``), one solve with the
-    s4 axes as more columns: from ``A X = B``, ``Ȧ X + A Ẋ = Ḃ``  (proofs.solve)."""
+    """``Ẋ = T⁻¹(Ḃ − (M ⊙ Ȧ) X)`` for ``T = T(A)`` (``Tᵀ`` when transposed, with ``(M ⊙
+    Ȧ)ᵀ``), one solve with the s4 axes as more columns: from ``T X = B``, ``Ṫ X + T Ẋ = Ḃ``
+    and ``Ṫ = M ⊙ Ȧ`` (proofs.solve)."""
     a, _ = args
     a_dot, b_dot = dots
+    transposed, triangle = params
     like = a_dot if a_dot is not None else b_dot
     assert like is not None
     extra = like.ndim - (a.ndim if like is a_dot else y.ndim)
@@ -158,27 +214,32 @@ def _solve_jvp(args: tuple[Node, ...], y: Node, dots: tuple[Node | None, ...], p
     e = fresh_labels(extra, batch + "iljk")
     r = b_dot
     if a_dot is not None:
-        m = batch + ("li" if params[0] else "il") + e
-        change = contract(a_dot, m, y, batch + "lj", batch + "ij" + e, scale=-1.0)
+        pair = "li" if transposed else "il"
+        m = batch + pair + e
+        change = contract(
+            _masked(a_dot, triangle, a.shape[-1], pair, m), m, y, batch + "lj", batch + "ij" + e, scale=-1.0
+        )
         r = add(r, change)
     assert r is not None
-    return _solve_columns(a, r, extra, lead=False, transposed=params[0])
+    return _solve_columns(a, r, extra, lead=False, transposed=transposed, triangle=triangle)
 
 
 def _solve_vjp(
     args: tuple[Node, ...], y: Node, y_bar: Node, needs: tuple[bool, ...], params: tuple[Any, ...]
 ) -> tuple[Node | None, ...]:
-    """``B̄ = A⁻ᵀ X̄``, ``Ā = −B̄ Xᵀ`` (transposed: ``Ā = −X B̄ᵀ``): the adjoints of the
-    forward rule's two terms  (proofs.solve)."""
+    """``B̄ = T⁻ᵀ X̄``, ``Ā = −M ⊙ (B̄ Xᵀ)`` (transposed: ``Ā = −M ⊙ (X B̄ᵀ)``): the adjoints
+    of the forward rule's two terms  (proofs.solve)."""
     a, _ = args
+    transposed, triangle = params
     extra = y_bar.ndim - y.ndim
-    b_bar = _solve_columns(a, y_bar, extra, lead=True, transposed=not params[0])
+    b_bar = _solve_columns(a, y_bar, extra, lead=True, transposed=not transposed, triangle=triangle)
     if not needs[0]:
         return None, b_bar
     batch = fresh_labels(a.ndim - 2, "iljk")
     e = fresh_labels(extra, batch + "iljk")
-    a_bar = contract(b_bar, e + batch + "ij", y, batch + "lj", e + batch + ("li" if params[0] else "il"), scale=-1.0)
-    return a_bar, b_bar if needs[1] else None
+    pair = "li" if transposed else "il"
+    a_bar = contract(b_bar, e + batch + "ij", y, batch + "lj", e + batch + pair, scale=-1.0)
+    return _masked(a_bar, triangle, a.shape[-1], pair, e + batch + pair), b_bar if needs[1] else None
 
 
 register_general_function(GeneralFunction("solve", _solve, _solve_shape, _solve_jvp, _solve_vjp))
@@ -220,8 +281,8 @@ def _cholesky_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Nod
     e = fresh_labels(x_dot.ndim - x.ndim, b + "ijkl")
     s = _lower_symmetric(x_dot, b, e, lead=False)
     ij, ji = b + "ij" + e, b + "ji" + e
-    half = contract(_solve_columns(y, s, len(e), lead=False, transposed=False), ij, None, "", ji)
-    inner = contract(_solve_columns(y, half, len(e), lead=False, transposed=False), ji, None, "", ij)
+    half = contract(_solve_columns(y, s, len(e), lead=False, transposed=False, triangle="lower"), ij, None, "", ji)
+    inner = contract(_solve_columns(y, half, len(e), lead=False, transposed=False, triangle="lower"), ji, None, "", ij)
     phi = contract(_masks(x.shape[-1], x.dtype)[2], "ij", inner, b + "ij" + e, b + "ij" + e)
     return contract(y, b + "ik", phi, b + "kj" + e, b + "ij" + e)
 
@@ -233,9 +294,9 @@ def _cholesky_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Nod
     e = fresh_labels(y_bar.ndim - y.ndim, b + "ijkl")
     product = contract(y, b + "ik", y_bar, e + b + "ij", e + b + "kj")
     phi = contract(_masks(x.shape[-1], x.dtype)[2], "kj", product, e + b + "kj", e + b + "kj")
-    left = _solve_columns(y, phi, len(e), lead=True, transposed=True)
+    left = _solve_columns(y, phi, len(e), lead=True, transposed=True, triangle="lower")
     turned = contract(left, e + b + "kj", None, "", e + b + "jk")
-    solved = _solve_columns(y, turned, len(e), lead=True, transposed=True)
+    solved = _solve_columns(y, turned, len(e), lead=True, transposed=True, triangle="lower")
     s_bar = contract(solved, e + b + "jk", None, "", e + b + "kj")
     return _lower_symmetric_adjoint(s_bar, b, e)
 

@@ -258,7 +258,11 @@ def _qr_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
     e = fresh_labels(x_dot.ndim - x.ndim, b + "ijkp")
     turned = contract(x_dot, b + "pj" + e, None, "", b + "jp" + e)  # Ȧᵀ
     a_rinv = contract(
-        _solve_columns(r, turned, len(e), lead=False, transposed=True), b + "jp" + e, None, "", b + "pj" + e
+        _solve_columns(r, turned, len(e), lead=False, transposed=True, triangle="upper"),
+        b + "jp" + e,
+        None,
+        "",
+        b + "pj" + e,
     )
     c = contract(q, b + "pi", a_rinv, b + "pj" + e, b + "ij" + e)
     low = contract(_strict_lower(n, x.dtype), "ij", c, b + "ij" + e, b + "ij" + e)
@@ -306,7 +310,9 @@ def _qr_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     assert inner is not None
     # (inner) R⁻ᵀ = (R⁻¹ innerᵀ)ᵀ, by a solve with the seed's axes as more columns
     turned = contract(inner, eb + "pj", None, "", eb + "jp")
-    right = contract(_solve_columns(r, turned, len(e), lead=True, transposed=False), eb + "jp", None, "", eb + "pj")
+    right = contract(
+        _solve_columns(r, turned, len(e), lead=True, transposed=False, triangle="upper"), eb + "jp", None, "", eb + "pj"
+    )
     total = add(right, contract(q, b + "pk", r_bar, eb + "kj", eb + "pj"))
     assert total is not None
     return total

@@ -149,7 +149,7 @@ def _full_rank(a: Node, rcond: float | None) -> tuple[Node, Node, Node]:
 def _tall_solution(a: Node, b: Node) -> Node:
     """``R⁻¹ Qᵀ b`` for a tall ``a`` of full column rank: the least-squares solution."""
     q, r = qr(a)
-    return rules.solve(r, matmul(swapaxes(q, -1, -2), b))
+    return rules.solve(r, matmul(swapaxes(q, -1, -2), b), triangle="upper")
 
 
 @eager

@@ -12,7 +12,7 @@ SlogdetResult(sign=array(-1.), logabsdet=array(0.))
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -223,19 +223,26 @@ def solve(a: object, b: object) -> Node:
         >>> ta.grad(lambda b: tnp.linalg.solve(A, b).sum())(np.array([9.0, 8.0]))    # A⁻ᵀ 1
         array([0.2, 0.4])
     """
+    return solve_system("solve", a, b, rules.solve)
+
+
+def solve_system(name: str, a: object, b: object, solver: Callable[[Node, Node], Node]) -> Node:
+    """``solver(a, b)`` for a solver of (…, n, n) systems with right-hand sides (…, n, k),
+    given numpy's shapes: a 1-d ``b`` is one vector, else ``b`` is (…, n, k), and the
+    leading axes broadcast."""
     A, B = as_node(a), as_node(b)
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
-        raise ShapeError(f"solve: a must be square in its last two axes, got shape {A.shape}")
+        raise ShapeError(f"{name}: a must be square in its last two axes, got shape {A.shape}")
     vector = B.ndim == 1
     if vector:
         B = apply("reshape", B, ((B.shape[0], 1),))
     if B.ndim < 2 or B.shape[-2] != A.shape[-1]:
-        raise ShapeError(f"solve: b of shape {B.shape} does not match a of shape {A.shape}")
+        raise ShapeError(f"{name}: b of shape {B.shape} does not match a of shape {A.shape}")
     try:
         batch = tuple(np.broadcast_shapes(A.shape[:-2], B.shape[:-2]))
     except ValueError:
-        raise ShapeError(f"solve: the leading axes of {A.shape} and {B.shape} do not broadcast") from None
-    x = rules.solve(broadcast_to(A, batch + A.shape[-2:]), broadcast_to(B, batch + B.shape[-2:]))
+        raise ShapeError(f"{name}: the leading axes of {A.shape} and {B.shape} do not broadcast") from None
+    x = solver(broadcast_to(A, batch + A.shape[-2:]), broadcast_to(B, batch + B.shape[-2:]))
     return apply("reshape", x, (x.shape[:-1],)) if vector else x
 
 
@@ -327,5 +334,3 @@ def multi_dot(arrays: Sequence[object], *, out: None = None) -> Node:
         terms[-1] = terms[-1][0]
     out_labels = (terms[0][0] if nodes[0].ndim == 2 else "") + (terms[-1][-1] if nodes[-1].ndim == 2 else "")
     return einsum(",".join(terms) + "->" + out_labels, *nodes, optimize=True)
-
-

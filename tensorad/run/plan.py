@@ -22,6 +22,7 @@ from tensorad._types import Array
 from tensorad.errors import TensoradError
 from tensorad.ir.graph import children, toposort, use_counts
 from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable
+from tensorad.library.lu import share_factorizations
 from tensorad.run import budget
 from tensorad.run.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel, scale_smaller
 
@@ -94,6 +95,9 @@ class Plan:
         template: list[Array | None] = [None] * len(inputs)
         calls: list[tuple[Callable[..., Any], tuple[int, ...], int, InPlace | None, tuple[int, ...]]] = []
         order = _schedule(outputs)
+        shared = share_factorizations(order, outputs)
+        if shared is not None:
+            outputs, order = shared, _schedule(shared)
         deferred = _deferred_terms(order, outputs)
         check_formed(order, outputs, deferred, constants=snapshot)
         for node in order:

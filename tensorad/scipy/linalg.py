@@ -1,10 +1,11 @@
 """``tensorad.scipy.linalg``: scipy's linear algebra at scipy's places, batched over
 leading axes as scipy 1.15+ is: ``inv``, ``det``, ``solve``, ``solve_triangular``,
-``cholesky``, ``cho_factor``, ``cho_solve``, ``expm``, ``logm`` and ``sqrtm``.
+``cholesky``, ``cho_factor``, ``cho_solve``, ``lu_factor``, ``lu_solve``, ``expm``, ``logm``
+and ``sqrtm``.
 
-The solves are LU solves (:func:`tensorad.numpy.linalg.solve`) of the triangle scipy
-reads, so their values can differ from scipy's triangular solves in the last bits; the
-derivatives see only that triangle, as scipy's functions do.
+The triangular solves are LAPACK's (``scipy.linalg.solve_triangular``), of the triangle
+scipy reads, and so are the solves of their derivatives; the derivatives see only that
+triangle, as scipy's functions do.
 
 >>> import numpy as np
 >>> import tensorad.scipy.linalg as tsl
@@ -19,27 +20,32 @@ from typing import Any
 import numpy as np
 
 from tensorad.errors import ShapeError, UnsupportedError
+from tensorad.ir.build import astype, broadcast_to
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Node
+from tensorad.library import linalg as rules
+from tensorad.library import lu as lu_rules
 from tensorad.library.registry import apply
-from tensorad.numpy.arithmetic import where
 from tensorad.numpy.axes import swapaxes
 from tensorad.numpy.eager import eager
 from tensorad.numpy.functions import det, inv
 from tensorad.numpy.linalg import cholesky as numpy_cholesky
-from tensorad.numpy.linalg import solve
+from tensorad.numpy.linalg import solve, solve_system
 
-__all__ = ["cho_factor", "cho_solve", "cholesky", "det", "expm", "inv", "logm", "solve", "solve_triangular", "sqrtm"]
-
-
-def _triangle(a: Node, lower: bool, unit_diagonal: bool) -> Node:
-    """The triangular matrix scipy reads from ``a``: one triangle, the rest zero (selected,
-    so whatever the other triangle holds stays out), the diagonal 1 if ``unit_diagonal``."""
-    n = a.shape[-1]
-    keep = np.tri(n, n, -1 if unit_diagonal else 0, dtype=bool)
-    keep = keep if lower else keep.T
-    triangle = where(keep, a, 0.0)
-    return where(np.eye(n, dtype=bool), 1.0, triangle) if unit_diagonal else triangle
+__all__ = [
+    "cho_factor",
+    "cho_solve",
+    "cholesky",
+    "det",
+    "expm",
+    "inv",
+    "logm",
+    "lu_factor",
+    "lu_solve",
+    "solve",
+    "solve_triangular",
+    "sqrtm",
+]
 
 
 @eager
@@ -64,13 +70,11 @@ def solve_triangular(
         >>> float(ta.grad(lambda L: tsl.solve_triangular(L, np.array([2.0, 9.0]), lower=True).sum())(L)[0, 1])
         0.0
     """
-    x = as_node(a)
-    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
-        raise ShapeError(f"solve_triangular needs square matrices in the last two axes, got shape {x.shape}")
     if trans not in (0, 1, "N", "T"):
         raise UnsupportedError(f"solve_triangular: trans={trans!r} is not supported (0, 1, 'N', 'T' are)")
-    triangle = _triangle(x, lower, unit_diagonal)
-    return as_node(solve(swapaxes(triangle, -1, -2) if trans in (1, "T") else triangle, b))
+    triangle = ("unit " if unit_diagonal else "") + ("lower" if lower else "upper")
+    transposed = trans in (1, "T")
+    return solve_system("solve_triangular", a, b, lambda m, r: rules.solve(m, r, transposed, triangle))
 
 
 def cholesky(a: object, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True) -> Any:
@@ -115,6 +119,59 @@ def cho_solve(c_and_lower: tuple[Any, bool], b: object, overwrite_b: bool = Fals
     inner = solve_triangular(low, b, lower=True)
     return as_node(solve_triangular(low, inner, trans=1, lower=True))
 
+
+@eager
+def _lu_packed(a: object) -> Node:
+    return apply("lu_factor", as_node(a))
+
+
+def lu_factor(a: object, overwrite_a: bool = False, check_finite: bool = True) -> tuple[Any, Any]:
+    """``scipy.linalg.lu_factor``: ``(lu, piv)`` with ``a = P L U`` (partial pivoting; …, n,
+    n): ``L`` below the diagonal of ``lu`` (unit diagonal implied), ``U`` on and above it,
+    ``piv`` LAPACK's row interchanges (int32). ``lu`` differentiates (``L̇ = L S(M)``, ``U̇ =
+    T(M) U`` with ``M = L⁻¹ Pᵀ Ȧ U⁻¹``); the pivots are piecewise constant. A singular
+    ``a`` warns and gives a zero on ``U``'s diagonal, as scipy's does (proofs.lu).
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> import tensorad.scipy.linalg as tsl
+        >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> lu, piv = tsl.lu_factor(A)
+        >>> piv
+        array([1, 1], dtype=int32)
+        >>> tsl.lu_solve((lu, piv), np.array([5.0, 11.0]))
+        array([1., 2.])
+        >>> ta.grad(lambda a: tsl.lu_solve(tsl.lu_factor(a), np.array([5.0, 11.0])).sum())(A)  # −A⁻ᵀ 1 xᵀ
+        array([[ 1.,  2.],
+               [-1., -2.]])
+    """
+    packed = _lu_packed(a)
+    n = packed.shape[-1]
+    pivots = packed[..., n, :]
+    return packed[..., :n, :], astype(pivots, np.dtype(np.int32)) if isinstance(pivots, Node) else pivots.astype(
+        np.int32
+    )
+
+
+@eager
+def lu_solve(
+    lu_and_piv: tuple[Any, Any], b: object, trans: int = 0, overwrite_b: bool = False, check_finite: bool = True
+) -> Node:
+    """``scipy.linalg.lu_solve``: ``x`` with ``a x = b`` (``trans``: ``aᵀ x = b``) from
+    :func:`lu_factor`'s ``(lu, piv)``, one LAPACK solve; batched as scipy's. Its derivative
+    in ``lu`` needs no permutation: ``ẋ = −U⁻¹(L⁻¹ L̇ U x + U̇ x)`` by triangular solves
+    (proofs.lu)."""
+    lu, piv = lu_and_piv
+    factors, pivots = as_node(lu), as_node(piv)
+    pivots = astype(pivots, factors.dtype)  # exact: LAPACK's pivots are row numbers
+    if trans not in (0, 1, 2) or (trans == 2 and factors.dtype.kind == "c"):
+        raise UnsupportedError(f"lu_solve: trans={trans!r} is not supported (0, 1 and, for real lu, 2 are)")
+    if pivots.shape != factors.shape[:-1]:
+        raise ShapeError(f"lu_solve: piv of shape {pivots.shape} does not match lu of shape {factors.shape}")
+    transposed = trans in (1, 2)  # 2, the conjugate transpose, is the transpose of a real matrix
+    return solve_system(
+        "lu_solve", factors, b, lambda m, r: lu_rules.lu_solve(m, broadcast_to(pivots, m.shape[:-1]), r, transposed)
+    )
 
 
 @eager

@@ -48,6 +48,7 @@ from tensorad.ir.nodes import (
     Pointwise,
     Variable,
 )
+from tensorad.library.linalg import read_triangle
 from tensorad.symbolic.networks import RESHAPERS, Form, atom, product, scalar, total
 
 
@@ -149,8 +150,16 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
             return atom(f"{fn}({param}; {node.shape}: {names})", node.shape)
         case General(fn="concatenate", args=args, params=(axis,)):
             return _concatenation([forms[arg] for arg in args], [arg.shape for arg in args], axis, node.shape[axis])
-        case General(fn="solve", args=(a, b), params=(transposed,)):
-            inverse = atom(f"inv({()}; {a.shape}: {arguments.name(forms[a])})", a.shape)
+        case General(fn="solve", args=(a, b), params=(transposed, triangle)):
+            read = read_triangle(a, triangle)
+            for part in toposort([read]):  # T(A): the mask and identity constants around A
+                if part not in forms:
+                    forms[part] = _form(part, forms, arguments)
+            inverse = atom(f"inv({()}; {a.shape}: {arguments.name(forms[read])})", a.shape)
+            return _solved(inverse, forms[b], b.shape, transposed)
+        case General(fn="lu_solve", args=(lu, piv, b), params=(transposed,)):
+            names = f"{arguments.name(forms[lu])}, {arguments.name(forms[piv])}"
+            inverse = atom(f"inverse of P L U; {lu.shape}: {names}", lu.shape)
             return _solved(inverse, forms[b], b.shape, transposed)
         case General(fn="sylvester", args=(x, c), params=(transposed,)):
             inverse = atom(f"sylvester inverse; {x.shape}: {arguments.name(forms[x])}", (*x.shape, *x.shape[-2:]))
@@ -180,8 +189,12 @@ def _reshape(x: Form, before: tuple[int, ...], after: tuple[int, ...]) -> Form:
     while core_in and core_out and before[core_in[-1]] == after[core_out[-1]]:
         out[core_out.pop()] = inner[core_in.pop()]
     # R relates the two middle blocks symmetrically: one atom whichever way it is used.
-    sides = sorted([([after[k] for k in core_out], "".join(out[k] for k in core_out)),
-                    ([before[k] for k in core_in], "".join(inner[k] for k in core_in))])
+    sides = sorted(
+        [
+            ([after[k] for k in core_out], "".join(out[k] for k in core_out)),
+            ([before[k] for k in core_in], "".join(inner[k] for k in core_in)),
+        ]
+    )
     middle = sides[0][1] + sides[1][1]
     shape = tuple(sides[0][0] + sides[1][0])
     key = f"reshape {sides[0][0]}<->{sides[1][0]}"
@@ -246,7 +259,8 @@ def _running_sum(x: Form, shape: tuple[int, ...], axis: int, backwards: bool) ->
 def _solved(inverse: Form, b: Form, shape: tuple[int, ...], transposed: bool) -> Form:
     """``solve(A, B) = A⁻¹ B`` (``A⁻ᵀ B`` when ``transposed``): the product of ``B`` with the
     atom of ``inv(A)``, the one :func:`~tensorad.library.linalg` ``inv`` nodes get, so a
-    solve and the inverse it stands for are one network (proofs.solve)."""
+    solve and the inverse it stands for are one network (proofs.solve); an ``lu_solve``
+    with the atom of the inverse of the ``P L U`` its factors stand for (proofs.lu)."""
     batch = fresh_labels(len(shape) - 2, "iljk")
     size = dict(zip(batch + "lj", shape, strict=True)) | {"i": shape[-2]}
     rows = batch + ("li" if transposed else "il")
@@ -275,5 +289,3 @@ def _concatenation(forms: list[Form], shapes: list[tuple[int, ...]], axis: int, 
         terms.append(_window(form, shape, windows, crop=False))
         start = stop
     return total(terms)
-
-

@@ -40,6 +40,7 @@ from tensorad.ir.nodes import (
     Variable,
 )
 from tensorad.library.elementwise import sinc_derivative
+from tensorad.library.lu import _lu_factor
 from tensorad.library.spectral import _qr, _svd
 
 _ELEMENTWISE = {
@@ -81,6 +82,7 @@ _GENERAL = {
     "logm": "scipy.linalg.logm({x})",
     "svd": "_svd({x})",
     "qr": "_qr({x})",
+    "lu_factor": "_lu_factor({x})",
     "eigh": "np.concatenate([np.linalg.eigh({x}, {axes!r})[1], np.linalg.eigh({x}, {axes!r})[0][..., None, :]], -2)",
     "det": "np.linalg.det({x})",
     "logdet": "np.linalg.slogdet({x})[1]",
@@ -126,7 +128,6 @@ def _scatter_add(x, axis, index, n):
 '''
 
 
-
 def numpy_code(expr: Node, name: str = "f") -> str:
     """Source of a Python function ``name(<variables>)`` computing ``expr`` with numpy.
 
@@ -159,14 +160,14 @@ def numpy_code(expr: Node, name: str = "f") -> str:
         names[node] = target
     body = "\n".join(lines) if lines else ""
     helper = (_EMBED if "_embed(" in body else "") + (_SCATTER if "_scatter_add(" in body else "")
+    own = [function for function in (sinc_derivative, _svd, _qr, _lu_factor) if function.__name__ + "(" in body]
+    sources = "\n\n".join(inspect.getsource(function) for function in own)
     head = (
         "import numpy as np\nimport scipy.special\n"
-        + ("import scipy.linalg\n" if "scipy.linalg." in body else "")
+        + ("import scipy.linalg\n" if "scipy.linalg." in body + sources else "")
         + helper
     )
-    own = [function for function in (sinc_derivative, _svd, _qr) if function.__name__ + "(" in body]
     if own:  # tensorad's own functions, their source as it is (annotations unevaluated)
-        sources = "\n\n".join(inspect.getsource(function) for function in own)
         head = "from __future__ import annotations\n\n" + head + "\n\n" + sources
     result = names[expr]
     return f"{head}\n\ndef {name}({', '.join(params)}):\n{body}{chr(10) if body else ''}    return {result}"
@@ -204,6 +205,17 @@ def _expression(node: Node, args: list[str]) -> str:
             return f"np.{fn}({', '.join(args)})"
         case General(fn="concatenate", params=(axis,)):
             return f"np.concatenate([{', '.join(args)}], axis={axis})"
+        case General(fn="solve", params=(transposed, triangle)) if triangle:
+            lower, unit = triangle.endswith("lower"), triangle.startswith("unit")
+            return (
+                f"scipy.linalg.solve_triangular({args[0]}, {args[1]}, trans={int(transposed)}, "
+                f"lower={lower}, unit_diagonal={unit})"
+            )
+        case General(fn="solve", params=(transposed, _)):
+            return f"np.linalg.solve({f'np.swapaxes({args[0]}, -1, -2)' if transposed else args[0]}, {args[1]})"
+        case General(fn="lu_solve", params=(transposed,)):
+            factors = f"({args[0]}, {args[1]}.astype(np.int32))"
+            return f"scipy.linalg.lu_solve({factors}, {args[2]}, trans={int(transposed)})"
         case General(fn="sylvester", params=(transposed,)):
             x = f"np.swapaxes({args[0]}, -1, -2)" if transposed else args[0]
             wide = f"np.broadcast_to({x}, {args[1]}.shape)"
