@@ -1,6 +1,6 @@
 """tensorad's benchmark suite: ``python -m benchmarks [--size tiny|full] …``.
 
-Seven problems, each a model written once (:mod:`benchmarks.problems`) and run by every
+Nine problems, each a model written once (:mod:`benchmarks.problems`) and run by every
 system on the same float64 data:
 
 ==============  ===============================================  ================================
@@ -13,6 +13,8 @@ pairwise        ``Σᵢⱼ exp(−‖xᵢ − xⱼ‖²)``, ``x`` 200×3        
 mlp             σ-MLP 512→512→1, batch 256, w.r.t. ``W₁``        value grad hvp
 attention       ``softmax(QKᵀ/√d) V``, 128×64, w.r.t. Q, K, V    value jvp vjp
 linear          ``x ↦ Ax``, n = 2000                             value jacfwd jacrev (+ copy)
+gp              GP likelihood through Cholesky, n = 500, w.r.t. θ  value grad hessian
+logdet          ``2 Σ log diag chol(S)``, S 1000×1000            value grad
 ==============  ===============================================  ================================
 
 Systems (:mod:`benchmarks.systems`): the hand-written numpy formula (always: every ratio

@@ -81,7 +81,20 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "scipy": scipy.__version__,
+        "blas": _blas(),
+        "openblas_environment": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")},
     }
+
+
+def _blas() -> list[dict[str, Any]] | str:
+    """The BLAS and OpenMP libraries numpy loaded, their kernels and threads (threadpoolctl,
+    when installed: the ``bench`` extra has it)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl is not installed"
+    keys = ("internal_api", "version", "architecture", "num_threads", "threading_layer")
+    return [{k: pool[k] for k in keys if k in pool} for pool in threadpool_info()]
 
 
 def _cpu_model() -> str:

@@ -106,6 +106,8 @@ def numpy_system() -> System:
 def tensorad_system(compiled: bool) -> System:
     """tensorad's transforms, under ``ta.jit`` when ``compiled`` (the caller checks it exists)."""
     import tensorad as ta
+    import tensorad.numpy as tnp
+    import tensorad.scipy.linalg as tsl
 
     ops = Ops(
         exp=ta.exp,
@@ -114,6 +116,10 @@ def tensorad_system(compiled: bool) -> System:
         sigmoid=ta.sigmoid,
         softplus=ta.softplus,
         softmax=lambda x, axis: ta.softmax(x, axis),
+        log=ta.log,
+        diagonal=tnp.diagonal,
+        cholesky=tnp.linalg.cholesky,
+        solve_triangular=lambda L, b: tsl.solve_triangular(L, b, lower=True),
     )
     if compiled:
         return System("tensorad", "tensorad[jit]", ta.__version__, ops, jax_shaped(ta), compile=ta.jit)
@@ -127,6 +133,7 @@ def jax_system() -> System:
 
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
+    import jax.scipy.linalg
 
     ops = Ops(
         exp=jnp.exp,
@@ -135,6 +142,10 @@ def jax_system() -> System:
         sigmoid=jax.nn.sigmoid,
         softplus=jax.nn.softplus,
         softmax=lambda x, axis: jax.nn.softmax(x, axis=axis),
+        log=jnp.log,
+        diagonal=jnp.diagonal,
+        cholesky=jnp.linalg.cholesky,
+        solve_triangular=lambda L, b: jax.scipy.linalg.solve_triangular(L, b, lower=True),
     )
     return System(
         "jax",
@@ -162,6 +173,10 @@ def torch_system() -> System:
         sigmoid=torch.sigmoid,
         softplus=lambda x: torch.logaddexp(x, zero),  # F.softplus is linear past x = 20
         softmax=lambda x, axis: torch.softmax(x, dim=axis),
+        log=torch.log,
+        diagonal=torch.diagonal,
+        cholesky=torch.linalg.cholesky,
+        solve_triangular=lambda L, b: torch.linalg.solve_triangular(L, b[:, None], upper=False)[:, 0],
     )
     return System(
         "torch",
@@ -180,6 +195,7 @@ def autograd_system() -> System:
     import autograd
     import autograd.numpy as anp
     from autograd.differential_operators import hessian_tensor_product, make_jvp, make_vjp
+    from autograd.scipy.linalg import solve_triangular
     from autograd.scipy.special import logsumexp
 
     def argnum(n: int) -> int | tuple[int, ...]:
@@ -202,6 +218,10 @@ def autograd_system() -> System:
         sigmoid=lambda x: 0.5 * (anp.tanh(0.5 * x) + 1.0),
         softplus=lambda x: anp.logaddexp(0.0, x),
         softmax=lambda x, axis: anp.exp(x - logsumexp(x, axis=axis, keepdims=True)),
+        log=anp.log,
+        diagonal=lambda x: anp.diagonal(x, axis1=-1, axis2=-2),  # the only axes its gradient takes
+        cholesky=anp.linalg.cholesky,
+        solve_triangular=lambda L, b: solve_triangular(L, b, lower=True),
     )
     tasks: dict[str, Builder] = {
         "value": lambda f, n: f,

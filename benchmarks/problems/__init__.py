@@ -25,11 +25,13 @@ copy       a numpy-only reference: the cost of writing the Jacobian's bytes once
 """
 
 from benchmarks.problems.base import NUMPY, TASKS, Array, Formula, Instance, Ops, Problem, Size
+from benchmarks.problems.linalg import GP, LOGDET
 from benchmarks.problems.losses import FACTORIZATION, LOGISTIC, MLP, PAIRWISE, QUADRATIC, SMALL_QUADRATIC
 from benchmarks.problems.maps import ATTENTION, LINEAR
 
 PROBLEMS: dict[str, Problem] = {
-    p.name: p for p in (SMALL_QUADRATIC, QUADRATIC, LOGISTIC, FACTORIZATION, PAIRWISE, MLP, ATTENTION, LINEAR)
+    p.name: p
+    for p in (SMALL_QUADRATIC, QUADRATIC, LOGISTIC, FACTORIZATION, PAIRWISE, MLP, ATTENTION, LINEAR, GP, LOGDET)
 }
 
 __all__ = ["NUMPY", "PROBLEMS", "TASKS", "Array", "Formula", "Instance", "Ops", "Problem", "Size"]

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import scipy.linalg
 import scipy.special
 
 Array = npt.NDArray[np.float64]
@@ -23,7 +24,9 @@ class Ops:
     """The array functions a model may call, under one name per system.
 
     ``sum(x, axis=None)``, ``mean(x)``, ``exp(x)``, ``sigmoid(x) = 1/(1 + e⁻ˣ)``,
-    ``softplus(x) = log(1 + eˣ)``, ``softmax(x, axis) = exp(x) / Σ_axis exp(x)``.
+    ``softplus(x) = log(1 + eˣ)``, ``softmax(x, axis) = exp(x) / Σ_axis exp(x)``, ``log(x)``,
+    ``diagonal(x)``, ``cholesky(x)`` (the lower factor) and ``solve_triangular(L, b)``
+    (``L⁻¹b`` for a lower-triangular ``L`` and a vector ``b``).
     """
 
     exp: Callable[[Any], Any]
@@ -32,6 +35,10 @@ class Ops:
     sigmoid: Callable[[Any], Any]
     softplus: Callable[[Any], Any]
     softmax: Callable[[Any, int], Any]
+    log: Callable[[Any], Any]
+    diagonal: Callable[[Any], Any]
+    cholesky: Callable[[Any], Any]
+    solve_triangular: Callable[[Any, Any], Any]
 
 
 NUMPY = Ops(
@@ -41,6 +48,10 @@ NUMPY = Ops(
     sigmoid=scipy.special.expit,
     softplus=lambda x: np.logaddexp(0.0, x),
     softmax=lambda x, axis: scipy.special.softmax(x, axis=axis),
+    log=np.log,
+    diagonal=np.diagonal,
+    cholesky=np.linalg.cholesky,
+    solve_triangular=lambda L, b: scipy.linalg.solve_triangular(L, b, lower=True),
 )
 
 

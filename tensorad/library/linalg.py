@@ -153,7 +153,7 @@ def _solve(arrays: tuple[Array, ...], params: tuple[Any, ...]) -> Array:
     a, b = (x.astype(np.float32) if x.dtype == np.float16 else x for x in arrays)
     transposed, triangle = params
     if triangle:
-        return np.asarray(
+        return np.ascontiguousarray(  # LAPACK's result is in Fortran order: C order for what follows
             scipy.linalg.solve_triangular(
                 a,
                 b,

@@ -128,7 +128,8 @@ def _lu_solve_shape(shapes: tuple[Shape, ...], params: tuple[Any, ...]) -> Shape
 def _lu_solve(arrays: tuple[Array, ...], params: tuple[Any, ...]) -> Array:
     lu, piv, b = (x.astype(np.float32) if x.dtype == np.float16 else x for x in arrays)
     pivots = piv.astype(np.int32)
-    return np.asarray(scipy.linalg.lu_solve((lu, pivots), b, trans=int(params[0]), check_finite=False))
+    solved = scipy.linalg.lu_solve((lu, pivots), b, trans=int(params[0]), check_finite=False)
+    return np.ascontiguousarray(solved)  # LAPACK's result is in Fortran order: C order for what follows
 
 
 def _lu_solve_jvp(
