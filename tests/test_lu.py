@@ -214,3 +214,33 @@ def test_generated_code_of_lu_and_triangular_solves_runs() -> None:
         namespace: dict[str, Any] = {}
         exec(numpy_code(expr), namespace)  # the emitted source is the thing under test
         np.testing.assert_allclose(namespace["f"](a_value, b_value), expected, rtol=1e-12)
+
+
+def test_inverse_and_log_determinant_share_the_lu_of_the_solves(lapack_calls: Counter[str]) -> None:
+    """A Gaussian log-likelihood written with inv and slogdet: its value and gradient
+    (whose log-determinant part is the inverse) factor K once."""
+    n = SHARED_FACTOR_SIZE + 8
+    k = pivoting((n, n)) * 3.0
+    k[0] *= -1.0  # a negative determinant: log|det|
+    y = general(n)
+
+    def nll(k: Any) -> Any:
+        return 0.5 * y @ np.linalg.inv(k) @ y + 0.5 * np.linalg.slogdet(k)[1]
+
+    f = ta.jit(ta.value_and_grad(nll))
+    value, grad = f(k)
+    lapack_calls.clear()
+    f(k)
+    assert lapack_calls["lu_factor"] == 1 and lapack_calls["inv"] == lapack_calls["solve"] == 0
+    inverse = np.linalg.inv(k)
+    np.testing.assert_allclose(value, nll(k), rtol=1e-12)
+    alpha = inverse @ y
+    np.testing.assert_allclose(grad, 0.5 * (inverse.T - np.outer(inverse.T @ y, alpha)), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [SHARED_FACTOR_SIZE - 1, SHARED_FACTOR_SIZE])
+def test_a_singular_matrix_raises_whether_or_not_solves_share_its_lu(n: int) -> None:
+    singular = np.ones((n, n))
+    f = ta.jit(ta.grad(lambda a, b: np.sum(np.linalg.solve(a, b)), argnums=(0, 1)))
+    with pytest.raises(ta.errors.LinAlgError, match="ingular"):
+        f(singular, np.ones(n))

@@ -12,21 +12,30 @@ No rule needs the permutation ``P`` as a matrix: it only ever appears next to ``
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from typing import Any, TypeGuard
+from typing import Any
 
 import numpy as np
 import scipy.linalg
 
 from tensorad._types import Array, Shape
 from tensorad.errors import ShapeError
-from tensorad.ir.build import add, contract, scale
+from tensorad.ir.build import add, broadcast_to, contract, scale
+from tensorad.ir.constants import constant
 from tensorad.ir.graph import children
 from tensorad.ir.labels import fresh_labels
-from tensorad.ir.nodes import General, Node
+from tensorad.ir.nodes import General, GeneralUnary, Node
 from tensorad.ir.substitute import rebuild
-from tensorad.library.linalg import _masked, _solve_columns, _upcast_half, as_columns, read_triangle, solve
-from tensorad.library.registry import GeneralFunction, apply, apply_general, register_general, register_general_function
+from tensorad.library.linalg import _masked, _solve_columns, as_columns, read_triangle, solve
+from tensorad.library.registry import (
+    GeneralFunction,
+    apply,
+    apply_general,
+    call,
+    register_general,
+    register_general_function,
+)
 
 
 def lu_rows(y: Node) -> tuple[Node, Node]:
@@ -58,8 +67,23 @@ def _lu_solve_columns(lu: Node, piv: Node, r: Node, extra: int, lead: bool, tran
 
 
 def _lu_factor(x: Array) -> Array:
+    """scipy's ``lu`` with the pivots as one more row (a singular ``x`` warns, as scipy's)."""
     lu, piv = scipy.linalg.lu_factor(x, check_finite=False)
     return np.concatenate([lu, piv[..., None, :].astype(lu.dtype)], axis=-2)
+
+
+def _lu_factor_kernel(x: Array, params: tuple[Any, ...]) -> Array:
+    """:func:`_lu_factor` (float32 for float16); ``params == (True,)``: a singular ``x``
+    raises, as numpy's solve and inverse do, instead of warning."""
+    x = x.astype(np.float32) if x.dtype == np.float16 else x
+    if not params:
+        return _lu_factor(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        packed = _lu_factor(x)
+    if np.any(np.diagonal(packed, axis1=-2, axis2=-1) == 0):  # U's diagonal (the pivot row is off it)
+        raise np.linalg.LinAlgError("Singular matrix")
+    return packed
 
 
 def _lu_factor_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
@@ -111,7 +135,13 @@ def _lu_factor_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> No
     return _lu_solve_columns(lu, piv, z, len(e), lead=True, transposed=True)
 
 
-register_general("lu_factor", _upcast_half(_lu_factor), _lu_factor_shape, _lu_factor_jvp, _lu_factor_vjp)
+register_general(
+    "lu_factor",
+    _lu_factor_kernel,
+    _lu_factor_shape,
+    _lu_factor_jvp,
+    _lu_factor_vjp,
+)
 
 
 # ------------------------------------------------------------------ lu_solve: X = A⁻¹ B from the factors
@@ -223,41 +253,60 @@ register_general_function(GeneralFunction("lu_solve", _lu_solve, _lu_solve_shape
 # ------------------------------------------------------------------ one factorization for many solves
 
 SHARED_FACTOR_SIZE = 64
-"""Smallest ``n`` for which solves sharing a matrix share one LU factorization: below it,
-LAPACK's one-call ``gesv`` per solve is faster than ``getrf`` once and ``getrs`` each."""
+"""Smallest ``n`` for which the solves, inverses and log-determinants of one matrix share
+an LU factorization: below it, LAPACK's one call per function (``gesv``) is faster than
+``getrf`` once and ``getrs`` each."""
 
 
 def share_factorizations(order: Sequence[Node], outputs: Sequence[Node]) -> list[Node] | None:
-    """``outputs`` with the LU solves (``order``: their DAG in topological order) that share
-    a real matrix ``A`` of size at least :data:`SHARED_FACTOR_SIZE` turned into ``lu_solve``
-    of one ``lu_factor(A)``: a solve and the solves of its derivatives then factor ``A``
-    once. None when no two solves share a matrix."""
+    """``outputs`` with the LU solves, inverses and log-determinants (``order``: their DAG in
+    topological order) of a real matrix ``A`` of size at least :data:`SHARED_FACTOR_SIZE`
+    computed from one ``lu_factor(A)`` when there are two or more of them: a solve and the
+    solves of its derivatives (a log-determinant and the inverse its gradient is) then
+    factor ``A`` once. None when no matrix has two."""
     count: dict[Node, int] = {}
     for node in order:
-        if _lu_solved(node):
-            count[node.args[0]] = count.get(node.args[0], 0) + 1
+        matrix = _factored(node)
+        if matrix is not None:
+            count[matrix] = count.get(matrix, 0) + 1
     if not any(k > 1 for k in count.values()):
         return None
     factors: dict[Node, tuple[Node, Node]] = {}
     new: dict[Node, Node] = {}
     for node in order:
         operands = [new[child] for child in children(node)]
-        if _lu_solved(node) and count[node.args[0]] > 1:
-            a, b = operands
+        matrix = _factored(node)
+        if matrix is not None and count[matrix] > 1:
+            a = operands[0]
             if a not in factors:
-                factors[a] = lu_rows(apply("lu_factor", a))
-            new[node] = lu_solve(*factors[a], b, node.params[0])
+                factors[a] = lu_rows(apply("lu_factor", a, (True,)))  # singular: numpy's error
+            new[node] = _from_factors(node, *factors[a], operands)
         else:
             new[node] = rebuild(node, operands)
     return [new[node] for node in outputs]
 
 
-def _lu_solved(node: Node) -> TypeGuard[General]:
-    """A solve by LU (not a triangular one) of a large real matrix."""
-    return (
-        isinstance(node, General)
-        and node.fn == "solve"
-        and not node.params[1]
-        and node.args[0].shape[-1] >= SHARED_FACTOR_SIZE
-        and node.dtype.kind == "f"
-    )
+def _factored(node: Node) -> Node | None:
+    """The matrix that ``node`` factors by LU, if it is a large real one: the ``A`` of an
+    LU solve (not a triangular one), an ``inv`` or a ``logdet``."""
+    if isinstance(node, General) and node.fn == "solve" and not node.params[1]:
+        matrix = node.args[0]
+    elif isinstance(node, GeneralUnary) and node.fn in ("inv", "logdet"):
+        matrix = node.x
+    else:
+        return None
+    return matrix if matrix.shape[-1] >= SHARED_FACTOR_SIZE and matrix.dtype.kind == "f" else None
+
+
+def _from_factors(node: Node, lu: Node, piv: Node, operands: list[Node]) -> Node:
+    """``node`` (a solve, ``inv`` or ``logdet`` of ``operands[0]``) from its LU factors:
+    ``A⁻¹B``, ``A⁻¹I``, or ``log|det A| = Σᵢ log|Uᵢᵢ|``."""
+    a = operands[0]
+    if isinstance(node, General):
+        return lu_solve(lu, piv, operands[1], node.params[0])
+    assert isinstance(node, GeneralUnary)
+    if node.fn == "inv":
+        return lu_solve(lu, piv, broadcast_to(constant(np.eye(a.shape[-1], dtype=a.dtype)), a.shape))
+    b = fresh_labels(a.ndim - 2, "i")
+    diagonal = contract(lu, b + "ii", None, "", b + "i")
+    return contract(call("log", call("abs", diagonal)), b + "i", None, "", b)
