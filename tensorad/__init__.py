@@ -17,6 +17,7 @@ from tensorad.ad.jit import jit
 from tensorad.errors import OperandTypeError, ShapeError, SpecError, TensoradError, UnsupportedError
 from tensorad.extend import DefinitionError, define_elementwise, define_general_unary
 from tensorad.ir.nodes import Variable
+from tensorad.language import parse
 from tensorad.numpy.functions import (
     clip,
     det,
@@ -136,6 +137,7 @@ __all__ = [
     "norm",
     "not_equal",
     "outer",
+    "parse",
     "power",
     "reciprocal",
     "relu",

@@ -25,11 +25,12 @@ tighter than unary minus, which binds tighter than products)::
     group     := '(' expr ')' | FUNCTION '(' expr (',' labels)* ')'   # sum_ij(e) is sum(e, i, j)
     labels    := LABEL (',' LABEL)*                      # A[i,j], or run together: A[ij]
 
-Labels are single ASCII letters, sized by ``dims`` or ``default_size``; a variable's shape
+Labels are single ASCII letters, sized by ``dims``, by the axes of the ``variables`` given
+where they label one, or ``default_size``; a variable's shape
 follows the labels it is written with, and every use of it must agree. A name without
 brackets is the whole variable: it takes the labels of its bracketed use, is a scalar
-when it has none, and is a ``default_size`` square matrix as the argument of ``det`` or
-``logdet``. A name followed by ``(`` is always a call: write ``a * (…)`` to scale.
+when it has none, and is a square matrix (of its given shape, else ``default_size``) as the
+argument of ``inv``, ``det`` or ``logdet``. A name followed by ``(`` is always a call: write ``a * (…)`` to scale.
 
 Semantics:
 
@@ -45,28 +46,30 @@ Semantics:
 * **Division** ``a / b`` is elementwise, left to right (``a / b c`` is ``(a / b) c``): the
   product so far is contracted, then divided by ``b`` aligned by label; labels of ``b``
   not in it are broadcast (``1 / (1 + exp(-z[n]))`` has free label ``n``).
-* **Sums** ``+``/``-`` need the same set of free labels on both sides and align them by
-  name (``A[i,j] + B[j,i]`` is ``A + Bᵀ``, output ``ij``); a side without free labels
-  (a number, a scalar, a full contraction) is broadcast.
+* **Sums** ``+``/``-`` align their sides' free labels by name (``A[i,j] + B[j,i]`` is
+  ``A + Bᵀ``, output ``ij``); the labels of one side must include the other's, whose
+  missing labels are broadcast, as numpy does (``W[h,d] X[n,d] + b[h]`` adds ``b`` to every
+  column; a number or a full contraction is added everywhere).
 * **Calls.** Elementwise functions (``exp``, ``log``, ``tanh``, ``sigmoid`` … every entry
   of the registry but ``power``) keep the argument's free labels. ``inv``, ``det`` and
   ``logdet`` treat the last two free labels as the (square) matrix and earlier ones as a
   batch; ``inv`` keeps the labels, ``det`` and ``logdet`` drop the two. ``sum``,
-  ``softmax``, ``logsumexp`` and ``norm`` act over the labels named after the argument,
+  ``softmax``, ``log_softmax``, ``logsumexp`` and ``norm`` act over the labels named after the argument,
   or, with none named, over every free label that no enclosing scope binds.
 * **Relabelling.** Labels after a parenthesised expression or a call rename its free
   labels, in their order; the result is a factor like a variable: ``inv(X[i,j])[j,i]`` is
   ``X⁻ᵀ`` and ``inv(X[i,j])[k,k]`` its trace.
-* ``out[…] = e`` (any name) fixes the output order; its labels must be a permutation of
-  the free labels of ``e``. Numbers fold: ``2^-1`` is ``0.5``.
+* ``out[…] = e`` (any name) fixes the output order; its labels must include every free
+  label of ``e``, and one that ``e`` does not use is broadcast (``out[i,j] = x[i]`` repeats
+  ``x`` along ``j``). Numbers fold: ``2^-1`` is ``0.5``.
 
 Errors are :class:`ParseError` (a :class:`~tensorad.errors.SpecError`, hence a
 ``ValueError``) whose ``column`` is the 0-based index of the offending character:
 
->>> parse("x[i] + y[j]")
+>>> parse("x[i] + y[j]")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
   ...
-tensorad.language.syntax.ParseError: cannot add terms with free labels (i) and (j): + and - need the same free labels
+tensorad.language.syntax.ParseError: cannot add terms with free labels (i) and (j): one side must have all ...
   x[i] + y[j]
        ^
 """
@@ -83,11 +86,11 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from tensorad.errors import ShapeError, SpecError
+from tensorad.ir.build import contract
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Variable
 from tensorad.language.semantics import Builder, Parsed
 from tensorad.language.syntax import ParseError, Parser
-from tensorad.numpy.products import einsum
 
 __all__ = ["ParseError", "Parsed", "parse", "parse_dims"]
 
@@ -130,19 +133,13 @@ def parse(
         for k, (label, column) in enumerate(zip(out[0], out[1], strict=True)):
             if label in out[0][:k]:
                 raise ParseError(f"label {label} appears twice in the output", text, column)
-            if label not in value.labels:
-                raise ParseError(f"output label {label} is not a free label of the expression "
-                                 f"(free labels: ({value.labels}))", text, column)
         for label, column in zip(value.labels, value.columns, strict=True):
             if label not in out[0]:
                 raise ParseError(f"free label {label} is missing from the output labels ({out[0]})", text, column)
         labels = out[0]
-    if value.node is None:
-        node = as_node(np.float64(value.scale))
-    else:
-        node = value.dense()
-        if labels != value.labels:
-            node = einsum(f"{value.labels}->{labels}", node)
+    node = as_node(np.float64(value.scale)) if value.node is None else value.dense()
+    if labels != value.labels:  # reordered; an output label the expression does not use is broadcast
+        node = contract(node, value.labels, None, "", labels, sizes={label: builder.size(label) for label in labels})
     return Parsed(node, builder.variables, labels)
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import assert_never
+from typing import TypeGuard, assert_never
 
 import numpy as np
 
 from tensorad._types import Labels
+from tensorad.ir.build import contract
 from tensorad.ir.nodes import Node, Variable
+from tensorad.ir.seeds import identity
 from tensorad.language.syntax import (
     MATRIX,
     REDUCING,
@@ -57,6 +59,10 @@ class _Value:
         return self.node if self.scale == 1.0 else arithmetic.multiply(self.scale, self.node)
 
 
+DELTA = "delta"
+"""The identity ``delta[i,j]`` (unless a variable of that name is given)."""
+
+
 def _occurrences(ast: Ast) -> Iterator[tuple[Var, str | None]]:
     """Variable uses in text order, each with the function it is the direct argument of."""
     pending: list[tuple[Ast, str | None]] = [(ast, None)]
@@ -89,18 +95,34 @@ class Builder:
         self.variables: dict[str, Variable] = {}
         self.labels: dict[str, tuple[Labels, tuple[int, ...]] | None] = {}  # None: anonymous matrix axes
         uses = list(_occurrences(ast))
+        for use, _ in uses:  # a label on a given variable's axis takes that axis' size
+            known = given.get(use.name)
+            if known is not None and use.labels is not None and len(use.labels) == known.ndim:
+                for label, n in zip(use.labels, known.shape, strict=True):
+                    self.sizes.setdefault(label, n)
         for use, _ in uses:
             if use.labels is not None and self.labels.get(use.name) is None:
                 self.labels[use.name] = (use.labels, use.columns)
         for use, caller in uses:
+            if use.name == DELTA and use.name not in given:
+                self.delta(use)
+                continue
             if use.name not in self.labels:  # written without brackets everywhere
-                self.labels[use.name] = None if caller in ("det", "logdet") else ("", ())
+                self.labels[use.name] = None if caller in MATRIX else ("", ())
             first = self.labels[use.name]
             if use.name not in self.variables:
                 shape = (default_size,) * 2 if first is None else tuple(self.size(label) for label in first[0])
                 known = given.get(use.name)
                 self.variables[use.name] = Variable(use.name, shape) if known is None else known
             self.check(use, first)
+
+    def delta(self, use: Var) -> None:
+        """``delta[i,j]``, the identity: two labels of one size."""
+        if use.labels is None or len(use.labels) != 2:
+            raise self.fail(use.column, f"{DELTA} is the identity: write it with two labels, {DELTA}[i,j]")
+        if self.size(use.labels[0]) != self.size(use.labels[1]):
+            raise self.fail(use.column, f"{DELTA}[{use.labels[0]},{use.labels[1]}] needs two labels of one size, got "
+                            f"{self.size(use.labels[0])} and {self.size(use.labels[1])}")
 
     def check(self, use: Var, first: tuple[Labels, tuple[int, ...]] | None) -> None:
         """The variable's shape fits this use: its rank, and each label's size."""
@@ -150,6 +172,9 @@ class Builder:
             return self.relabel(ast, bound)
         if not isinstance(ast, Var):
             return self.value(ast, bound)
+        if ast.name == DELTA and ast.name not in self.variables:
+            assert ast.labels is not None
+            return _Value(identity((self.size(ast.labels[0]),), np.dtype(np.float64)), ast.labels, ast.columns)
         variable, first = self.variables[ast.name], self.labels[ast.name]
         if ast.labels is not None:
             return _Value(variable, ast.labels, ast.columns)
@@ -158,7 +183,13 @@ class Builder:
         return _Value(variable, first[0], (ast.column,) * len(first[0]))
 
     def relabel(self, ast: Relabel, bound: frozenset[str]) -> _Value:
-        """``(e)[a,b]``: the free labels of ``e``, in their order, renamed ``a``, ``b``."""
+        """``(e)[a,b]``: the free labels of ``e``, in their order, renamed ``a``, ``b``;
+        ``inv(A)[a,b]`` of a matrix written without labels: its axes named ``a``, ``b``."""
+        if self.bare_inverse(ast.arg):
+            node = self.bare_matrix(ast.arg)
+            if tuple(self.size(label) for label in ast.labels) != node.shape:
+                raise self.fail(ast.column, f"inv(...) of shape {node.shape} needs two labels of those sizes")
+            return _Value(node, ast.labels, ast.columns)
         inner = self.value(ast.arg, bound)
         if len(ast.labels) != len(inner.labels):
             raise self.fail(ast.column, f"the expression has {len(inner.labels)} free labels ({inner.labels}), "
@@ -205,13 +236,16 @@ class Builder:
                 group.append(_Value(None, "", (), 1.0 / divisor.scale))
                 continue
             numerator = self.contract(group, bound)
-            inverse = call("reciprocal", divisor.node)
             new = "".join(label for label in divisor.labels if label not in numerator.labels)
             columns = numerator.columns + tuple(c for label, c in zip(divisor.labels, divisor.columns,
                                                                       strict=True) if label in new)
-            node = inverse if numerator.node is None else products.einsum(
-                f"{numerator.labels},{divisor.labels}->{numerator.labels}{new}", numerator.node, inverse)
-            group = [_Value(node, numerator.labels + new, columns, numerator.scale / divisor.scale)]
+            out = numerator.labels + new
+            sizes = {label: self.size(label) for label in out}
+            below = contract(divisor.node, divisor.labels, None, "", out, sizes=sizes)
+            above = 1.0 if numerator.node is None else contract(numerator.node, numerator.labels, None, "", out,
+                                                                 sizes=sizes)
+            node = arithmetic.divide(above, below)  # numpy's division, aligned by label
+            group = [_Value(node, out, columns, numerator.scale / divisor.scale)]
         return self.contract(group, bound)
 
     def sum(self, ast: Sum, bound: frozenset[str]) -> _Value:
@@ -219,9 +253,9 @@ class Builder:
         for term, sign, column in zip(ast.terms[1:], ast.signs[1:], ast.columns[1:], strict=True):
             other = self.value(term, bound)
             other = _Value(other.node, other.labels, other.columns, sign * other.scale)
-            if total.labels and other.labels and set(total.labels) != set(other.labels):
+            if not (set(total.labels) <= set(other.labels) or set(other.labels) <= set(total.labels)):
                 raise self.fail(column, f"cannot {'add' if sign > 0 else 'subtract'} terms with free labels "
-                                f"({total.labels}) and ({other.labels}): + and - need the same free labels")
+                                f"({total.labels}) and ({other.labels}): one side must have all the other's labels")
             if total.node is None and other.node is None:
                 total = _Value(None, "", (), total.scale + other.scale)
                 continue
@@ -229,11 +263,10 @@ class Builder:
                 tensor, number = (other, total) if total.node is None else (total, other)
                 total = _Value(arithmetic.add(tensor.dense(), number.scale), tensor.labels, tensor.columns)
                 continue
-            b = other.dense()
-            if total.labels and other.labels and other.labels != total.labels:
-                b = products.einsum(f"{other.labels}->{total.labels}", b)
-            wide = total if total.labels or not other.labels else other
-            total = _Value(arithmetic.add(total.dense(), b), wide.labels, wide.columns)
+            wide = total if set(other.labels) <= set(total.labels) else other
+            sizes = {label: self.size(label) for label in wide.labels}
+            a, b = (contract(v.dense(), v.labels, None, "", wide.labels, sizes=sizes) for v in (total, other))
+            total = _Value(arithmetic.add(a, b), wide.labels, wide.columns)
         return total
 
     def power(self, ast: Power, bound: frozenset[str]) -> _Value:
@@ -278,12 +311,29 @@ class Builder:
             return _Value(node, arg.labels, arg.columns)
         return _Value(node, "".join(label for label, _ in kept), tuple(c for _, c in kept), scale)
 
+    def bare_inverse(self, ast: Ast) -> TypeGuard[Call]:
+        """``inv(A)`` of a matrix never written with labels (its axes are named after it)."""
+        return (
+            isinstance(ast, Call)
+            and ast.name == "inv"
+            and isinstance(ast.arg, Var)
+            and ast.arg.labels is None
+            and self.labels.get(ast.arg.name) is None
+        )
+
+    def bare_matrix(self, ast: Call) -> Node:
+        """``inv(A)``, ``det(A)``, ``logdet(A)`` of a matrix written without labels."""
+        assert isinstance(ast.arg, Var)
+        return apply(ast.name, self.variables[ast.arg.name])
+
     def matrix(self, ast: Call, bound: frozenset[str]) -> _Value:
         """``inv``, ``det``, ``logdet`` over the last two free labels (a bare name: its own axes)."""
         if isinstance(ast.arg, Var) and ast.arg.labels is None:
             name = ast.arg.name
+            if self.bare_inverse(ast):
+                raise self.fail(ast.column, f"name the axes of inv({name}): inv({name})[i,j]")
             if self.labels[name] is None:
-                return _Value(apply(ast.name, self.variables[name]), "", ())
+                return _Value(self.bare_matrix(ast), "", ())
             if self.labels[name] == ("", ()):
                 raise self.fail(ast.arg.column, f"{name} has no labels: write {ast.name}({name}[i,j])")
         arg = self.value(ast.arg, bound)

@@ -17,7 +17,7 @@ from tensorad.library.registry import ELEMENTWISE as ELEMENTWISE_REGISTRY
 
 ELEMENTWISE = frozenset(name for name in ELEMENTWISE_REGISTRY if name != "power")
 MATRIX = frozenset({"inv", "det", "logdet"})
-AXIS = frozenset({"sum", "softmax", "logsumexp", "norm"})
+AXIS = frozenset({"sum", "softmax", "log_softmax", "logsumexp", "norm"})
 REDUCING = frozenset({"sum", "logsumexp", "norm"})
 FUNCTIONS = ELEMENTWISE | MATRIX | AXIS
 

@@ -200,7 +200,7 @@ def softmax(x: object, axis: Axes = -1) -> Node:
                [0., 0.]])
         >>> z = ta.Variable("z", (3,))
         >>> print(ta.derivative(ta.softmax(z), z))
-        softmax(z, axis=0)[i]*delta[i,j] - softmax(z, axis=0)[i]*softmax(z, axis=0)[j]
+        softmax(z[i], i)*delta[i,j] - softmax(z[i], i)*softmax(z[j], j)
     """
     return general("softmax", x, axis)
 
@@ -237,7 +237,7 @@ def logsumexp(x: object, axis: Axes = None) -> Node:
         array([1.09861229, 1.09861229])
         >>> z = ta.Variable("z", (3,))
         >>> print(ta.derivative(ta.logsumexp(z), z))
-        softmax(z, axis=0)[i]
+        softmax(z[i], i)
     """
     return general("logsumexp", x, axis)
 

@@ -145,6 +145,14 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
             return _gather(forms[x], x.shape, axis, index, n, gather=False)
         case GeneralUnary(fn=fn, x=x, params=params):
             return atom(f"{fn}({params}; {x.shape}: {arguments.name(forms[x])})", node.shape)
+        case Pointwise(fn="divide", args=(a, b)):  # a / b = a ⊙ reciprocal(b), entry by entry
+            labels = fresh_labels(node.ndim)
+            size = dict(zip(labels, node.shape, strict=True))
+            number = _number(forms[b])
+            if number is not None:  # a / c = (1/c) a
+                return product(forms[a], labels, scalar(1.0 / number), "", labels, 1.0, size)
+            inverse = atom(f"reciprocal({None}; {b.shape}: {arguments.name(forms[b])})", b.shape)
+            return product(forms[a], labels, inverse, labels, labels, 1.0, size)
         case Pointwise(fn=fn, args=args, param=param):
             names = ", ".join(arguments.name(forms[arg]) for arg in args)
             return atom(f"{fn}({param}; {node.shape}: {names})", node.shape)
@@ -169,6 +177,14 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
             return atom(f"{fn}({params}; {node.shape}: {names})", node.shape)
         case _:
             assert_never(node)
+
+
+def _number(form: Form) -> float | None:
+    """The nonzero number ``form`` is everywhere (a constant, broadcast), or None."""
+    if len(form) != 1:
+        return None
+    ((c, network),) = form.values()
+    return c if not network.factors and len(set(network.out)) == len(network.out) and c != 0.0 else None
 
 
 def _reshape(x: Form, before: tuple[int, ...], after: tuple[int, ...]) -> Form:

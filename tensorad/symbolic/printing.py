@@ -69,15 +69,11 @@ def index_names() -> Iterator[str]:
         yield from (f"{letter}{n}" for letter in _LETTERS)
 
 
-def _fresh(count: int, taken: set[str]) -> list[str]:
-    return list(itertools.islice((name for name in index_names() if name not in taken), count))
-
-
 def format_number(c: complex) -> str:
     if isinstance(c, complex) and c.imag:
         return f"({c.real:g}{c.imag:+g}j)"
     real = float(c.real)
-    return str(int(real)) if real.is_integer() and abs(real) < 1e15 else f"{real:.6g}"
+    return str(int(real)) if real.is_integer() and abs(real) < 1e15 else f"{real:.12g}"
 
 
 # --------------------------------------------------------------------------- the printers
@@ -94,12 +90,29 @@ class _Printer:
         self.steps = 0
         self.constants: dict[int, str] = {}
         self.reserved: set[str] = set()  # variable names: never used as index names
+        self.sizes: dict[str, int] = {}  # each index name stands for one size throughout
 
-    def top(self, node: Node) -> str:
+    def fresh(self, sizes: Sequence[int], taken: set[str]) -> list[str]:
+        """Names for axes of ``sizes``, none in ``taken`` and none used for another size
+        elsewhere in the text (so the expression language, whose labels have one size
+        each, reads it back)."""
+        chosen: list[str] = []
+        for n in sizes:
+            name = next(
+                name
+                for name in index_names()
+                if name not in taken and name not in chosen and self.sizes.setdefault(name, n) == n
+            )
+            chosen.append(name)
+        return chosen
+
+    def top(self, node: Node, name: str | None = None) -> str:
         self.reserved = {v.name for v in toposort([node]) if isinstance(v, Variable)}
-        names = _fresh(node.ndim, set())
+        names = self.fresh(node.shape, set())
         negative, text = self.expression(node, names, set(names) | self.reserved, 0)
         text = self.negate(text) if negative else text
+        if name is not None:
+            text = f"{self.indexed(name, names)} = {text}"
         return text if len(text) <= self.limit else text[: self.limit] + "…"
 
     def expression(self, node: Node, names: list[str], taken: set[str], depth: int) -> tuple[bool, str]:
@@ -141,12 +154,14 @@ class _Printer:
                     isinstance(x, Elementwise) and x.fn not in ("power", "square")
                 )
                 return self.elementwise(self.emit(fn), self.negate(arg) if negative else arg, param, simple)
+            case GeneralUnary(fn=fn, x=x, params=params) if _labelled(fn, params, names):
+                return self.labelled_call(node, names, taken, depth)
             case GeneralUnary(fn=fn, x=x, params=params):
                 if isinstance(x, Variable):
                     arg = self.emit(self.variable(x.name))
                 else:
-                    own = _fresh(x.ndim, set())
-                    negative, arg = self.expression(x, own, set(own) | self.reserved, depth + 1)
+                    own = self.fresh(x.shape, self.reserved)  # inner sums avoid the names bound around:
+                    negative, arg = self.expression(x, own, taken | set(own) | self.reserved, depth + 1)
                     arg = self.negate(arg) if negative else arg
                 return self.indexed(self.general(self.emit(fn), arg, params, isinstance(x, Variable)), names)
             case General(fn=fn, args=operands, params=params):
@@ -155,8 +170,8 @@ class _Printer:
                     if isinstance(operand, Variable):
                         parts.append(self.emit(self.variable(operand.name)))
                         continue
-                    own = _fresh(operand.ndim, set())
-                    negative, text = self.expression(operand, own, set(own) | self.reserved, depth + 1)
+                    own = self.fresh(operand.shape, self.reserved)
+                    negative, text = self.expression(operand, own, taken | set(own) | self.reserved, depth + 1)
                     parts.append(self.negate(text) if negative else text)
                 return self.indexed(self.general(self.emit(fn), ", ".join(parts), params, True), names)
             case Pointwise(fn=fn, args=operands):
@@ -169,6 +184,22 @@ class _Printer:
                 return self.sum_of(node, names, taken, depth)
             case _:
                 return "…"  # a contraction past the expansion budget
+
+    def labelled_call(self, node: GeneralUnary, names: list[str], taken: set[str], depth: int) -> str:
+        """``softmax(e, k)``, ``logsumexp(e, k)``: the function over the labels named after its
+        argument, as the expression language writes it; the argument's other indices are
+        ``node``'s own (``names``), a reduced axis gets a fresh name."""
+        axes = node.params[0]
+        assert isinstance(axes, tuple)
+        own = iter(names)
+        sizes = [node.x.shape[k] for k in axes]
+        reduced = iter(self.fresh(sizes, taken | self.reserved)) if node.fn in _REDUCING else None
+        arg_names = [next(reduced) if reduced is not None and k in axes else next(own) for k in range(node.x.ndim)]
+        over = [arg_names[k] for k in axes]
+        inner = taken | set(arg_names)
+        negative, arg = self.expression(node.x, arg_names, inner, depth + 1)
+        taken.update(over)
+        return self.over(self.emit(node.fn), self.negate(arg) if negative else arg, over)
 
     def sum_of(self, node: Add, names: list[str], taken: set[str], depth: int) -> str:
         terms: list[Node] = []
@@ -215,10 +246,12 @@ class _Printer:
         summed = {c for item in items for c in item.classes} - set(name_of)
         order = reading_order(items, free, summed)
         taken.update(names)
-        fresh = iter(_fresh(len(summed), taken))
+        size = {
+            c: n for item in items if item.node is not None for c, n in zip(item.classes, item.node.shape, strict=True)
+        }
         for c in (c for k in order for c in items[k].classes):
             if c not in name_of:
-                name_of[c] = next(fresh)
+                (name_of[c],) = self.fresh([size[c]], taken | set(name_of.values()))
         around_all, around = explicit_sums(items, [c for c in name_of if c in summed])
         alone = len(items) == 1 and not around_all
         taken.update(name_of.values())
@@ -291,6 +324,9 @@ class _Printer:
         extra = [f"{key}={value}" if key else value for key, value in static_arguments(fn, params)]
         return f"{fn}({', '.join([arg, *extra])})"
 
+    def over(self, fn: str, arg: str, labels: list[str]) -> str:
+        return f"{fn}({', '.join([arg, *labels])})"
+
     def pointwise(self, fn: str, args: list[str]) -> str:
         if fn == "divide":  # x / (1 + x): a compound operand in parentheses
             return " / ".join(arg if re.fullmatch(r"[\w\[\],.]+", arg) else self.paren(arg) for arg in args)
@@ -300,6 +336,22 @@ class _Printer:
             base, exponent = args
             return f"{self.paren(base)}^{self.paren(exponent)}"
         return f"{fn}({', '.join(args)})"
+
+
+_REDUCING = ("logsumexp", "norm")
+
+
+def _labelled(fn: str, params: tuple[object, ...], names: list[str]) -> bool:
+    """Whether a general unary prints as the expression language's ``fn(e, k)``: a function
+    over axes (``softmax``, ``logsumexp``, ``norm``) whose value's indices are distinct (a
+    diagonal of it is indexed instead)."""
+    return (
+        fn in ("softmax", "log_softmax", "logsumexp", "norm")
+        and len(params) == 1
+        and isinstance(params[0], tuple)
+        and len(params[0]) > 0
+        and len(set(names)) == len(names)
+    )
 
 
 def static_arguments(fn: str, params: tuple[object, ...]) -> list[tuple[str, str]]:
@@ -408,6 +460,10 @@ class _Latex(_Printer):
             return super().pointwise(fn, args)
         return rf"\operatorname{{{_tex_name(fn)}}}" + self.paren(", ".join(args))
 
+    def over(self, fn: str, arg: str, labels: list[str]) -> str:
+        head = _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{_tex_name(fn)}}}")
+        return self.indexed(head, labels) + self.paren(arg)
+
     def general(self, fn: str, arg: str, params: tuple[object, ...], name: bool) -> str:
         head = _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{_tex_name(fn)}}}")
         extra = [rf"\mathrm{{{key}}}{{=}}{value}" if key else value for key, value in static_arguments(fn, params)]
@@ -415,16 +471,22 @@ class _Latex(_Printer):
         return f"{head}({args})" if name else head + self.paren(args)
 
 
-def index_notation(expr: Node, limit: int = LIMIT) -> str:
-    """``expr`` in index notation with Einstein summation (what ``str(expr)`` gives).
+def index_notation(expr: Node, limit: int = LIMIT, name: str | None = None) -> str:
+    """``expr`` in index notation with Einstein summation (what ``str(expr)`` gives); with
+    ``name``, as the statement ``name[i,j] = …``, whose left side fixes the output indices
+    (a free index written twice is then not summed): the form :func:`tensorad.parse` reads
+    back.
 
     >>> import tensorad as ta
     >>> from tensorad.symbolic.printing import index_notation
     >>> X = ta.Variable("X", (3, 3))
     >>> index_notation(ta.trace(X) - 2 * ta.logdet(X))
     'X[i,i] - 2*logdet(X)'
+    >>> x = ta.Variable("x", (3,))
+    >>> index_notation(x * x, name="y")
+    'y[i] = x[i]*x[i]'
     """
-    return _Printer(limit).top(expr)
+    return _Printer(limit).top(expr, name)
 
 
 def latex(expr: Node, limit: int = LIMIT) -> str:

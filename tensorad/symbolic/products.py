@@ -12,7 +12,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tensorad.ir.nodes import Constant, Contraction, Elementwise, GeneralUnary, Node, Pointwise, Variable
+from tensorad.ir.nodes import (
+    Add,
+    Constant,
+    Contraction,
+    Elementwise,
+    General,
+    GeneralUnary,
+    Node,
+    Pointwise,
+    Variable,
+)
 
 
 @dataclass(slots=True)
@@ -185,8 +195,43 @@ def explicit_sums(items: list[Item], summed: list[int]) -> tuple[list[int], dict
     per_factor: dict[int, list[int]] = {}
     for c, places in where.items():
         if len(set(places)) > 1:
-            if len(places) > 2:
+            if sum(_writes(items[k].node) for k in places) > 2:
                 whole.append(c)
-        elif len(places) != 2 or not isinstance(items[places[0]].node, (Variable, Constant, GeneralUnary)):
+            continue
+        node = items[places[0]].node  # one factor: Einstein's convention only for A[i,i]
+        if len(places) != 2 or not isinstance(node, (Variable, Constant, GeneralUnary)) or _writes(node) != 1:
             per_factor.setdefault(places[0], []).append(c)
     return whole, per_factor
+
+
+def _writes(node: Node | None) -> int:
+    """How often a factor writes an index it carries once: once when its text writes each
+    of its own indices once (``A[i,k]``, ``inv(X)[i,k]``, ``exp(x[k])``, ``(A[i,k] +
+    B[k,i])``), else 2 (``(x[k]*y[k] - z[k])`` writes ``k`` twice in a term: only an explicit
+    ``sum_k`` reads it back as one index)."""
+    return 1 if _once(node, 4) else 2
+
+
+def _once(node: Node | None, depth: int) -> bool:
+    """Whether the text of ``node`` writes each of its indices at most once in any product
+    (conservatively False past ``depth`` levels)."""
+    match node:
+        case GeneralUnary(fn="softmax" | "log_softmax" | "logsumexp" | "norm", x=x):  # written over its argument
+            return depth > 0 and _once(x, depth - 1)
+        case Variable() | Constant() | GeneralUnary() | General():
+            return True
+        case _ if depth == 0:
+            return False
+        case Elementwise(x=x):
+            return _once(x, depth - 1)
+        case Add(a=a, b=b):
+            return _once(a, depth - 1) and _once(b, depth - 1)
+        case Contraction(a=a, b=b, s1=s1, s2=s2, s3=s3):
+            written = s1 + (s2 if b is not None else "")
+            return (
+                len(set(s3)) == len(s3)
+                and all(written.count(label) == 1 for label in s3)
+                and all(_once(operand, depth - 1) for operand in (a, b) if operand is not None)
+            )
+        case _:
+            return False
