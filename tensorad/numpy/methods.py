@@ -28,7 +28,7 @@ from tensorad.ir.nodes import Expr, Node
 from tensorad.numpy import arithmetic, axes, dispatch, functions, indexing, joins, products, reductions, ufuncs
 from tensorad.numpy.eager import cast as cast_dtype
 from tensorad.run.evaluate import evaluate_named
-from tensorad.symbolic import dot, printing
+from tensorad.symbolic import dot, latex, printing
 
 
 def _node(self: Expr) -> Node:
@@ -132,7 +132,7 @@ def to_latex(self: Expr) -> str:
         >>> print(ta.sum(ta.exp(x)).to_latex())
         \\sum_{i} \\exp\\left(x_{i}\\right)
     """
-    return printing.latex(_node(self))
+    return latex.latex(_node(self))
 
 
 def to_dot(self: Expr) -> str:

@@ -126,7 +126,7 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
         case Add(a=a, b=b):
             return total([forms[a], forms[b]])
         case Elementwise(fn=fn, x=x, param=param):
-            return atom(f"{fn}({param}; {x.shape}: {arguments.name(forms[x])})", node.shape)
+            return _entrywise(f"{fn}({param}", forms[x], x.shape, arguments)
         case GeneralUnary(fn="reshape", x=x):
             return _reshape(forms[x], x.shape, node.shape)
         case GeneralUnary(fn="crop", x=x, params=params):
@@ -151,7 +151,7 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
             number = _number(forms[b])
             if number is not None:  # a / c = (1/c) a
                 return product(forms[a], labels, scalar(1.0 / number), "", labels, 1.0, size)
-            inverse = atom(f"reciprocal({None}; {b.shape}: {arguments.name(forms[b])})", b.shape)
+            inverse = _entrywise(f"reciprocal({None}", forms[b], b.shape, arguments)
             return product(forms[a], labels, inverse, labels, labels, 1.0, size)
         case Pointwise(fn=fn, args=args, param=param):
             names = ", ".join(arguments.name(forms[arg]) for arg in args)
@@ -177,6 +177,27 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
             return atom(f"{fn}({params}; {node.shape}: {names})", node.shape)
         case _:
             assert_never(node)
+
+
+def _entrywise(head: str, x: Form, shape: tuple[int, ...], arguments: _Arguments) -> Form:
+    """``f(X)`` entry by entry (``head``: ``f`` and its parameter) as the atom of ``X``'s
+    form. An axis along which ``X`` is broadcast (a label of every network's output that no
+    factor carries) stays outside the atom, since ``f(broadcast X) = broadcast f(X)``: so
+    ``1/y[j]`` is one atom however wide ``y`` was broadcast before it."""
+    broadcast = [k for k in range(len(shape)) if x and all(_broadcast_axis(net, k) for _, net in x.values())]
+    labels = fresh_labels(len(shape))
+    size = dict(zip(labels, shape, strict=True))
+    kept = "".join(label for k, label in enumerate(labels) if k not in broadcast)
+    copies = float(np.prod([shape[k] for k in broadcast]))
+    core = product(x, labels, scalar(1.0 / copies), "", kept, 1.0, size) if broadcast else x  # the mean of equal copies
+    core_shape = tuple(size[label] for label in kept)
+    inner = atom(f"{head}; {core_shape}: {arguments.name(core)})", core_shape)
+    return product(inner, kept, scalar(1.0), "", labels, 1.0, size) if broadcast else inner
+
+
+def _broadcast_axis(network: Any, k: int) -> bool:
+    label = network.out[k]
+    return network.out.count(label) == 1 and all(label not in labels for _, labels in network.factors)
 
 
 def _number(form: Form) -> float | None:

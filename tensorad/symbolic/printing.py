@@ -255,11 +255,17 @@ class _Printer:
         around_all, around = explicit_sums(items, [c for c in name_of if c in summed])
         alone = len(items) == 1 and not around_all
         taken.update(name_of.values())
-        parts = []
+        parts, below = [], []
+        bound = set(free) | set(around_all)  # a division may only align these (its labels stay free)
         for k in order:
             item = items[k]
             if item.node is None:
                 parts.append(self.delta(*item.delta))
+                continue
+            if _reciprocal(item.node) and k not in around and set(item.classes) <= bound:
+                assert isinstance(item.node, Elementwise)
+                negative, text = self.expression(item.node.x, [name_of[c] for c in item.classes], taken, depth + 1)
+                below.append(self.negate(text) if negative else text)
                 continue
             text = self.atom(item.node, [name_of[c] for c in item.classes], taken, depth + 1)
             is_sum = isinstance(item.node, Add)
@@ -270,9 +276,14 @@ class _Printer:
                 text = self.paren(text)
             parts.append(text)
         body = self.join(parts)
+        magnitude = abs(product.scale)
+        if below:
+            if not body or (magnitude != 1.0 and not around_all):  # 2 / x, not 2*1 / x
+                number = self.emit(format_number(magnitude))
+                body, magnitude = (self.scaled(number, body) if body else number), 1.0
+            body = self.divided(body, below)
         if around_all:
             body = self.summed([name_of[c] for c in around_all], body, True)
-        magnitude = abs(product.scale)
         if magnitude != 1.0 or not body:
             number = self.emit(format_number(magnitude))
             body = self.scaled(number, body) if body else number
@@ -327,9 +338,13 @@ class _Printer:
     def over(self, fn: str, arg: str, labels: list[str]) -> str:
         return f"{fn}({', '.join([arg, *labels])})"
 
+    def divided(self, numerator: str, denominators: list[str]) -> str:
+        """``a / b / c``: the language divides the product so far, entry by entry."""
+        return numerator + "".join(self.emit(" / ") + _operand(d, self) for d in denominators)
+
     def pointwise(self, fn: str, args: list[str]) -> str:
         if fn == "divide":  # x / (1 + x): a compound operand in parentheses
-            return " / ".join(arg if re.fullmatch(r"[\w\[\],.]+", arg) else self.paren(arg) for arg in args)
+            return " / ".join(_operand(arg, self) for arg in args)
         if fn in _INFIX:
             return self.paren(f" {_INFIX[fn][self.latex]} ".join(args))
         if fn == "power":
@@ -339,6 +354,15 @@ class _Printer:
 
 
 _REDUCING = ("logsumexp", "norm")
+
+
+def _reciprocal(node: Node) -> bool:
+    return isinstance(node, Elementwise) and node.fn == "reciprocal" and node.param is None
+
+
+def _operand(text: str, printer: _Printer) -> str:
+    """An operand of ``/``: in parentheses unless it is one indexed tensor or number."""
+    return text if re.fullmatch(r"[\w\[\],.]+", text) else printer.paren(text)
 
 
 def _labelled(fn: str, params: tuple[object, ...], names: list[str]) -> bool:
@@ -384,93 +408,6 @@ _INFIX = {
 }
 """The comparisons, printed between their operands (plain text, LaTeX)."""
 
-_LATEX_FUNCTIONS = {
-    **{fn: f"\\{fn}" for fn in ("exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "det")},
-    "sigmoid": r"\sigma",
-    "logdet": r"\log\det",
-}
-
-
-def _tex_name(fn: str) -> str:
-    r"""A function's name inside ``\operatorname``: ``log_softmax`` → ``log\_softmax``."""
-    return fn.replace("_", r"\_")
-
-
-class _Latex(_Printer):
-    """The same structure in LaTeX: ``A_{ij} x_{j}``, ``\\delta_{ij}``, ``\\sum_{k}``."""
-
-    latex = True
-
-    def variable(self, name: str) -> str:
-        return name if re.fullmatch(r"[A-Za-z]", name) else r"\mathrm{" + name.replace("_", r"\_") + "}"
-
-    def constant(self, name: str) -> str:
-        return r"\mathrm{" + name + "}"
-
-    def indexed(self, base: str, names: Sequence[str]) -> str:
-        if not names:
-            return base
-        if all(len(n) == 1 for n in names):
-            return f"{base}_{{{''.join(names)}}}"
-        return base + "_{" + " ".join(re.sub(r"(\d+)", r"_{\1}", n) for n in names) + "}"
-
-    def delta(self, a: str, b: str) -> str:
-        return self.emit(self.indexed(r"\delta", [a, b]))
-
-    def join(self, parts: list[str]) -> str:
-        return self.emit(" ").join(parts)
-
-    def scaled(self, number: str, body: str) -> str:
-        return f"{number} \\, {body}"
-
-    def paren(self, text: str) -> str:
-        return rf"\left({text}\right)"
-
-    def summed(self, names: list[str], body: str, alone: bool) -> str:
-        text = self.emit(self.indexed(r"\sum", names)) + " " + body
-        return text if alone else self.paren(text)
-
-    def elementwise(self, fn: str, arg: str, param: float | None, simple: bool) -> str:
-        if fn in ("power", "square"):
-            base = arg if simple else self.paren(arg)
-            return f"{{{base}}}^{{{format_number(2.0 if param is None else param)}}}"
-        if fn == "rpow":
-            base = format_number(math.nan if param is None else param)
-            return f"{{{base if not base.startswith('-') else self.paren(base)}}}^{{{arg}}}"
-        if fn == "sqrt":
-            return rf"\sqrt{{{arg}}}"
-        if fn == "abs":
-            return rf"\left|{arg}\right|"
-        if fn == "reciprocal":
-            return rf"\frac{{1}}{{{arg}}}"
-        name = _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{_tex_name(fn)}}}")
-        if param is not None:  # sinc⁽ᵏ⁾, or a user function's constant
-            if fn == "sinc":
-                return f"{name}^{{({int(param)})}}" + self.paren(arg)
-            return name + self.paren(f"{arg}, {format_number(param)}")
-        return name + self.paren(arg)
-
-    def pointwise(self, fn: str, args: list[str]) -> str:
-        if fn == "divide":
-            return rf"\frac{{{args[0]}}}{{{args[1]}}}"
-        if fn == "power":
-            base, exponent = args
-            return f"{{{self.paren(base)}}}^{{{exponent}}}"
-        if fn in _INFIX:
-            return super().pointwise(fn, args)
-        return rf"\operatorname{{{_tex_name(fn)}}}" + self.paren(", ".join(args))
-
-    def over(self, fn: str, arg: str, labels: list[str]) -> str:
-        head = _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{_tex_name(fn)}}}")
-        return self.indexed(head, labels) + self.paren(arg)
-
-    def general(self, fn: str, arg: str, params: tuple[object, ...], name: bool) -> str:
-        head = _LATEX_FUNCTIONS.get(fn, rf"\operatorname{{{_tex_name(fn)}}}")
-        extra = [rf"\mathrm{{{key}}}{{=}}{value}" if key else value for key, value in static_arguments(fn, params)]
-        args = ", ".join([arg, *extra])
-        return f"{head}({args})" if name else head + self.paren(args)
-
-
 def index_notation(expr: Node, limit: int = LIMIT, name: str | None = None) -> str:
     """``expr`` in index notation with Einstein summation (what ``str(expr)`` gives); with
     ``name``, as the statement ``name[i,j] = …``, whose left side fixes the output indices
@@ -487,15 +424,3 @@ def index_notation(expr: Node, limit: int = LIMIT, name: str | None = None) -> s
     'y[i] = x[i]*x[i]'
     """
     return _Printer(limit).top(expr, name)
-
-
-def latex(expr: Node, limit: int = LIMIT) -> str:
-    r"""``expr`` in LaTeX index notation (what ``expr.to_latex()`` gives).
-
-    >>> import tensorad as ta
-    >>> from tensorad.symbolic.printing import latex
-    >>> x = ta.Variable("x", (3,))
-    >>> print(latex(ta.derivative(ta.sigmoid(x), x)))
-    \sigma\left(x_{i}\right) \left(1 - \sigma\left(x_{i}\right)\right) \delta_{ij}
-    """
-    return _Latex(limit).top(expr)
