@@ -101,16 +101,25 @@ def parse(
     default_size: int = 3,
     variables: Mapping[str, Variable] | None = None,
 ) -> Parsed:
-    """The expression ``text`` over variables shaped by ``dims`` (``default_size`` otherwise).
+    """The expression ``text`` of the index-notation language (the grammar and rules:
+    :mod:`tensorad.language`) over variables shaped by ``dims`` (``default_size``
+    otherwise): its expression, its variables by name and its output labels.
 
     ``variables`` are reused by name instead of new ones (say, to parse a second
-    expression over the first one's variables); each must fit the labels it is used with.
+    expression over the first one's variables, or to read a printed derivative back);
+    each must fit the labels it is used with, and sizes the labels written on its axes.
 
-    >>> p = parse("sum_i(exp(x[i]))", dims={"i": 4})
-    >>> p.variables["x"].shape, p.expr.shape, p.output
-    ((4,), (), '')
-    >>> parse("d[i] = A[i,i]").output
-    'i'
+    Examples:
+        >>> import tensorad as ta
+        >>> p = ta.parse("sum_i(exp(x[i]))", dims={"i": 4})
+        >>> p.variables["x"].shape, p.expr.shape, p.output
+        ((4,), (), '')
+        >>> ta.parse("d[i] = A[i,i]").output
+        'i'
+
+    Raises:
+        ParseError: malformed text, a label used with two sizes, a function the language
+            does not have; the message shows the text with a caret under the column.
     """
     for label in dims or {}:
         if len(label) != 1 or label not in string.ascii_letters:
