@@ -124,6 +124,7 @@ def lapack_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     for module, name in [
         (np.linalg, "solve"),
         (np.linalg, "cholesky"),
+        (scipy.linalg, "cholesky"),
         (np.linalg, "inv"),
         (scipy.linalg, "lu_factor"),
         (scipy.linalg, "lu_solve"),

@@ -153,17 +153,25 @@ def _solve(arrays: tuple[Array, ...], params: tuple[Any, ...]) -> Array:
     a, b = (x.astype(np.float32) if x.dtype == np.float16 else x for x in arrays)
     transposed, triangle = params
     if triangle:
-        return np.ascontiguousarray(  # LAPACK's result is in Fortran order: C order for what follows
-            scipy.linalg.solve_triangular(
-                a,
-                b,
-                trans=int(transposed),
-                lower=triangle.endswith("lower"),
-                unit_diagonal=triangle.startswith("unit"),
-                check_finite=False,
-            )
-        )
+        return _triangular(a, b, transposed, triangle.endswith("lower"), triangle.startswith("unit"))
     return np.asarray(np.linalg.solve(np.swapaxes(a, -1, -2) if transposed else a, b))
+
+
+def _triangular(a: Array, b: Array, transposed: bool, lower: bool, unit: bool) -> Array:
+    """``T⁻¹ b`` (``T⁻ᵀ b``) for the triangle ``T`` of ``a``, in C order. One matrix: BLAS's
+    ``trsm`` on the transposed system ``xᵀ Tᵀ = bᵀ``, whose operands are Fortran-ordered
+    views of the C-ordered arrays (no copy in or out); a batch: scipy's solver."""
+    if a.ndim != 2 or a.dtype != b.dtype:
+        solved = scipy.linalg.solve_triangular(
+            a, b, trans=int(transposed), lower=lower, unit_diagonal=unit, check_finite=False
+        )
+        return np.ascontiguousarray(solved)  # LAPACK's result is in Fortran order: C order for what follows
+    if not unit and np.any(np.diagonal(a) == 0):
+        raise np.linalg.LinAlgError("singular matrix: a zero on the diagonal")
+    (trsm,) = scipy.linalg.get_blas_funcs(("trsm",), (a, b))
+    # xᵀ = bᵀ (op(T)ᵀ)⁻¹: a.T is Tᵀ (the other triangle), op(T)ᵀ is a.T itself or its transpose
+    solved = trsm(1.0, a.T, b.T, side=1, lower=int(not lower), trans_a=int(transposed), diag=int(unit))
+    return np.asarray(solved).T
 
 
 def solve(a: Node, b: Node, transposed: bool = False, triangle: str = "") -> Node:
@@ -302,8 +310,11 @@ def _cholesky_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Nod
 
 
 def _cholesky(x: Array) -> Array:
+    """LAPACK's ``potrf`` through scipy, the BLAS the triangular solves of the rules use: a
+    chain that switched between numpy's and scipy's OpenBLAS (each with threads of its own)
+    ran at half speed on two cores."""
     try:
-        return np.asarray(np.linalg.cholesky(x))
+        return np.asarray(scipy.linalg.cholesky(x, lower=True, check_finite=False))
     except np.linalg.LinAlgError:
         raise LinAlgError("cholesky: the matrix is not positive definite") from None
 
