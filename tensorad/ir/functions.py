@@ -1,6 +1,7 @@
 """Function nodes: an elementwise, pointwise (several operands) or general unary function
 applied to nodes. The registries of :mod:`tensorad.library` know the functions; these
-constructors only build the nodes (and two rewrites that keep ``log`` finite)."""
+constructors only build the nodes (and the rewrites of :func:`elementwise` that keep
+``log`` and ``norm²`` finite where the textbook function is)."""
 
 from __future__ import annotations
 
@@ -11,30 +12,94 @@ import numpy as np
 
 from tensorad._types import Shape
 from tensorad.errors import ShapeError
-from tensorad.ir.build import astype, scale
+from tensorad.ir.build import astype, contract, scale
 from tensorad.ir.constants import float_key, promote
 from tensorad.ir.interning import interned
-from tensorad.ir.nodes import Elementwise, General, GeneralUnary, Node, Pointwise
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, General, GeneralUnary, Node, Pointwise
 
 
 def elementwise(fn: str, x: Node, param: float | None = None, real: bool = False) -> Node:
     """``fn(x)`` entry by entry (``fn`` must be in the elementwise registry); ``real``: the
     result of a complex ``x`` is real (``abs``), of the matching precision.
 
-    ``log(softmax(z))`` is built as ``log_softmax(z)`` and ``log(sigmoid(z))`` as
-    ``−softplus(−z)``: equal where both are finite, and finite (with a finite
-    derivative) where the softmax or sigmoid underflows to 0.
+    ``log(softmax(z))`` is built as ``log_softmax(z)``, ``log(sigmoid(z))`` as
+    ``−softplus(−z)``, ``log(1 + exp(z))`` and ``log1p(exp(z))`` as ``softplus(z)``,
+    ``log(Σ exp(z))`` as ``logsumexp(z)`` and ``norm(v)²`` as ``Σ v²`` (real ``v``): equal
+    where both are finite, and finite (with a finite derivative) where the softmax or
+    sigmoid underflows to 0, ``exp`` overflows, or the norm is 0.
     """
     x = numbers(x)
     if fn == "log" and isinstance(x, GeneralUnary) and x.fn == "softmax":
         return general_unary("log_softmax", x.x, x.params, x.shape)
     if fn == "log" and isinstance(x, Elementwise) and x.fn == "sigmoid":
         return scale(elementwise("softplus", scale(x.x, -1.0)), -1.0)
+    softplus = _exp_plus_one(x) if fn == "log" else _exp_of(x) if fn == "log1p" else None
+    if softplus is not None:
+        return elementwise("softplus", softplus)
+    rewritten = _log_sum_exp(x) if fn == "log" else _norm_squared(x) if _squares(fn, param) else None
+    if rewritten is not None:
+        return rewritten
     dtype = x.dtype
     if real and dtype.kind == "c":
         dtype = np.dtype(np.finfo(dtype).dtype)
     key = ("f", fn, id(x), float_key(param), real)
     return interned(key, lambda: Elementwise(fn, x, param, x.shape, dtype, x.weak))
+
+
+def _exp_of(node: Node) -> Node | None:
+    """``z`` when ``node`` is ``exp(z)`` of a real ``z``."""
+    if isinstance(node, Elementwise) and node.fn == "exp" and node.param is None and node.x.dtype.kind == "f":
+        return node.x
+    return None
+
+
+def _ones(node: Node) -> bool:
+    """A constant 1, or a broadcast of one."""
+    if isinstance(node, Constant):
+        return node.value.size > 0 and bool(np.all(node.value == 1))
+    return isinstance(node, Contraction) and node.b is None and node.scale == 1.0 and _ones(node.a)
+
+
+def _exp_plus_one(node: Node) -> Node | None:
+    """``z`` when ``node`` is ``1 + exp(z)``."""
+    if not isinstance(node, Add):
+        return None
+    for one, other in ((node.a, node.b), (node.b, node.a)):
+        z = _exp_of(other)
+        if z is not None and _ones(one) and z.shape == node.shape:
+            return z
+    return None
+
+
+def _log_sum_exp(node: Node) -> Node | None:
+    """``logsumexp(z, axes)`` when ``node`` is ``Σ_axes exp(z)`` (a plain sum, kept axes
+    possibly reordered)."""
+    if not (isinstance(node, Contraction) and node.b is None and node.scale == 1.0):
+        return None
+    z = _exp_of(node.a)
+    s1, s3 = node.s1, node.s3
+    if z is None or len(set(s1)) != len(s1) or len(set(s3)) != len(s3) or not set(s3) < set(s1):
+        return None
+    axes = tuple(k for k, label in enumerate(s1) if label not in s3)
+    kept = "".join(label for label in s1 if label in s3)
+    reduced = general_unary(
+        "logsumexp", z, (axes,), tuple(n for label, n in zip(s1, z.shape, strict=True) if label in s3)
+    )
+    return reduced if kept == s3 else contract(reduced, kept, None, "", s3)
+
+
+def _squares(fn: str, param: float | None) -> bool:
+    return fn == "square" or (fn == "power" and param == 2.0)
+
+
+def _norm_squared(node: Node) -> Node | None:
+    """``Σ_axes v²`` when ``node`` is ``norm(v, axes)`` of a real ``v``."""
+    if not (isinstance(node, GeneralUnary) and node.fn == "norm" and node.x.dtype.kind == "f"):
+        return None
+    v, (axes,) = node.x, node.params
+    labels = "".join(chr(ord("a") + k) for k in range(v.ndim))
+    kept = "".join(label for k, label in enumerate(labels) if k not in axes)
+    return contract(v, labels, v, labels, kept)
 
 
 def pointwise(fn: str, args: tuple[Node, ...], param: float | None = None, mask: bool = False) -> Node:
@@ -78,7 +143,6 @@ def general_unary(fn: str, x: Node, params: tuple[Any, ...], shape: Shape, real:
         dtype = np.dtype(np.finfo(dtype).dtype)
     key = ("F", fn, id(x), params, real)
     return interned(key, lambda: GeneralUnary(fn, x, params, tuple(shape), dtype, x.weak))
-
 
 
 def general(fn: str, args: tuple[Node, ...], params: tuple[Any, ...], shape: Shape, moves: bool = False) -> Node:
