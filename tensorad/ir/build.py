@@ -31,7 +31,7 @@ from tensorad.errors import ShapeError, UnsupportedError
 from tensorad.ir.constants import float_key, fold_scales, promote, scalar
 from tensorad.ir.interning import interned
 from tensorad.ir.labels import LabelMerge, aligned_labels, canonical_labels, fresh_labels, rename_into
-from tensorad.ir.nodes import Add, Constant, Contraction, Node
+from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, GeneralUnary, Node
 
 
 def contract(
@@ -63,6 +63,8 @@ def contract(
             "a product that sums or scales boolean masks: numpy's value depends on the function "
             "(np.dot gives a logical or, np.trace a count); cast the masks to float first: mask.astype(float)"
         )
+    if b is not None and (cancelled := _cancel_inverse(a, s1, b, s2, s3, scale, size)) is not None:
+        return cancelled
     if b is not None and _plain(a) and _plain(b):  # nothing dissolves, folds or distributes
         return _make([(a, s1), (b, s2)], s3, scale, tuple(size[label] for label in s3), dtype, size, weak)
     merge = LabelMerge()
@@ -91,6 +93,33 @@ def contract(
         return distributed
     shape = tuple(size[label] for label in s3)
     return _make(operands, out, scale, shape, dtype, size, weak)
+
+
+def _cancel_inverse(
+    a: Node, s1: Labels, b: Node, s2: Labels, s3: Labels, scale: float, size: dict[str, int]
+) -> Node | None:
+    """``u⁻¹ · u = 1`` and ``u⁻¹ · (u · w) = w`` for a determinant ``u``, so ``∂ log det X``
+    is ``X⁻ᵀ``, not ``X⁻ᵀ det X / det X``. Only for a determinant: where it is 0, both
+    forms are undefined (``X⁻¹`` raises), while for another factor the product as written
+    is ``0 · ∞ = nan`` at 0 and stays so, IEEE's value (as ``x - x`` stays nan at ``inf``)."""
+    for inverse, other, s_other in ((a, b, s2), (b, a, s1)):
+        if not (isinstance(inverse, Elementwise) and inverse.fn == "reciprocal" and inverse.param is None):
+            continue
+        u = inverse.x
+        if not (isinstance(u, GeneralUnary) and u.fn == "det"):
+            continue
+        s_inverse = s1 if inverse is a else s2
+        if other is u and s_other == s_inverse and len(set(s_other)) == len(s_other) and set(s_other) <= set(s3):
+            one = scalar(scale, np.result_type(a.dtype, b.dtype))  # u⁻¹ ⊙ u, entry by entry: ones
+            return contract(one, "", None, "", s3, sizes={c: size[c] for c in s3})
+        if u.ndim != 0 or not isinstance(other, Contraction) or other.b is None:
+            continue
+        for mine, theirs, s_theirs in ((other.a, other.b, other.s2), (other.b, other.a, other.s1)):
+            if mine is u and theirs.dtype == other.dtype:
+                within = dict(zip(other.s3, other.shape, strict=True))
+                w = contract(theirs, s_theirs, None, "", other.s3, sizes=within, scale=other.scale)
+                return contract(w, s_other, None, "", s3, sizes={c: size[c] for c in s3}, scale=scale)
+    return None
 
 
 def _dissolves(node: Contraction) -> bool:
