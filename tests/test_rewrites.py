@@ -25,6 +25,9 @@ def test_rewritten_forms_equal_the_textbook_forms(z: np.ndarray) -> None:
     softplus = np.logaddexp(0.0, z)
     np.testing.assert_allclose(ta.jit(lambda z: ta.log(1 + ta.exp(z)))(z), softplus, rtol=1e-13)
     np.testing.assert_allclose(ta.jit(lambda z: ta.log1p(ta.exp(z)))(z), softplus, rtol=1e-13)
+    sigmoid = scipy.special.expit(z)
+    np.testing.assert_allclose(ta.jit(lambda z: 1 / (1 + ta.exp(-z)))(z), sigmoid, rtol=1e-13)
+    np.testing.assert_allclose(ta.jit(lambda z: ta.exp(z) / (1 + ta.exp(z)))(z), sigmoid, rtol=1e-13)
     for axis in (0, 1, None):
         expected = scipy.special.logsumexp(z, axis=axis)
         np.testing.assert_allclose(ta.jit(lambda z, a=axis: ta.log(ta.sum(ta.exp(z), a)))(z), expected, rtol=1e-13)
@@ -37,6 +40,8 @@ def test_what_was_built() -> None:
     assert str(ta.log(ta.sum(ta.exp(z), 1))) == "logsumexp(z[i,j], j)"
     assert str(ta.log(ta.sum(ta.exp(z), 0))) == "logsumexp(z[j,i], j)"
     assert str(ta.norm(z) ** 2) == "z[i,j]*z[i,j]"
+    assert str(1 / (1 + ta.exp(-z))) == "sigmoid(z[i,j])"
+    assert str(ta.exp(z) / (1 + ta.exp(z))) == "sigmoid(z[i,j])"
 
 
 def test_logistic_gradient_is_finite_at_a_large_margin() -> None:
@@ -52,6 +57,12 @@ def test_logistic_gradient_is_finite_at_a_large_margin() -> None:
     assert np.all(np.isfinite(grad))
 
 
+def test_a_sigmoid_written_out_has_a_finite_gradient_where_exp_overflows() -> None:
+    z = np.array([-1000.0, 0.0, 1000.0])
+    for f in (lambda z: 1 / (1 + ta.exp(-z)), lambda z: ta.exp(z) / (1 + ta.exp(z))):
+        np.testing.assert_allclose(ta.grad(lambda z, f=f: ta.sum(f(z)))(z), [0.0, 0.25, 0.0], atol=1e-300)
+
+
 def test_least_squares_gradient_through_a_norm_is_finite_at_a_zero_residual() -> None:
     A, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([5.0, 11.0])
     x = np.linalg.solve(A, b)  # residual 0: the textbook 2 norm · ∇norm is 0 · (0/0)
@@ -64,6 +75,8 @@ def test_rewritten_forms_check_grads(dtype: type) -> None:
     check_grads(lambda z: ta.log(1 + ta.exp(z)), (z,), order=2)
     check_grads(lambda z: ta.log(ta.sum(ta.exp(z), 1)), (z,), order=2)
     check_grads(lambda z: ta.norm(z) ** 2, (z,), order=2)
+    check_grads(lambda z: 1 / (1 + ta.exp(-z)), (z,), order=2)
+    check_grads(lambda z: ta.exp(z) / (1 + ta.exp(z)), (z,), order=2)
 
 
 def test_log_det_gradient_cancels_the_determinant() -> None:

@@ -437,5 +437,3 @@ def broadcast_to(x: Node, shape: Shape) -> Node:
     labels = aligned_labels(x.shape, shape, out, out)
     sizes = dict(zip(out, shape, strict=True))
     return contract(x, labels, None, "", out, sizes=sizes)
-
-

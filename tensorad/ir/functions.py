@@ -23,7 +23,9 @@ def elementwise(fn: str, x: Node, param: float | None = None, real: bool = False
     result of a complex ``x`` is real (``abs``), of the matching precision.
 
     ``log(softmax(z))`` is built as ``log_softmax(z)``, ``log(sigmoid(z))`` as
-    ``−softplus(−z)``, ``log(1 + exp(z))`` and ``log1p(exp(z))`` as ``softplus(z)``,
+    ``−softplus(−z)``, ``1 / (1 + exp(z))`` as ``sigmoid(−z)`` (and :func:`pointwise`
+    builds ``exp(z) / (1 + exp(z))`` as ``sigmoid(z)``), ``log(1 + exp(z))`` and
+    ``log1p(exp(z))`` as ``softplus(z)``,
     ``log(Σ exp(z))`` as ``logsumexp(z)`` and ``norm(v)²`` as ``Σ v²`` (real ``v``): equal
     where both are finite, and finite (with a finite derivative) where the softmax or
     sigmoid underflows to 0, ``exp`` overflows, or the norm is 0.
@@ -33,6 +35,8 @@ def elementwise(fn: str, x: Node, param: float | None = None, real: bool = False
         return general_unary("log_softmax", x.x, x.params, x.shape)
     if fn == "log" and isinstance(x, Elementwise) and x.fn == "sigmoid":
         return scale(elementwise("softplus", scale(x.x, -1.0)), -1.0)
+    if fn == "reciprocal" and (w := _exp_plus_one(x)) is not None:  # 1 / (1 + exp(w)) = sigmoid(-w)
+        return elementwise("sigmoid", scale(w, -1.0))
     softplus = _exp_plus_one(x) if fn == "log" else _exp_of(x) if fn == "log1p" else None
     if softplus is not None:
         return elementwise("softplus", softplus)
@@ -106,6 +110,8 @@ def pointwise(fn: str, args: tuple[Node, ...], param: float | None = None, mask:
     """``fn(args…)`` entry by entry for operands of one shape (``fn`` in the pointwise
     registry); ``mask``: the values are booleans (a comparison), else the operands'
     promoted dtype (floating point)."""
+    if fn == "divide" and not mask and (z := _exp_of(args[0])) is not None and _exp_plus_one(args[1]) is z:
+        return elementwise("sigmoid", z)  # exp(z) / (1 + exp(z)): finite where exp(z) overflows
     shape = args[0].shape
     for k, arg in enumerate(args):
         if arg.shape != shape:
