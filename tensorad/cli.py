@@ -10,7 +10,9 @@ a check fails, 2 on bad input (one line on stderr, no traceback).
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
@@ -24,6 +26,7 @@ from tensorad.ir.build import contract
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node, Variable
 from tensorad.language import Parsed, parse, parse_dims
+from tensorad.language.syntax import FUNCTIONS
 from tensorad.run import budget
 from tensorad.symbolic.algebra import equivalent
 from tensorad.symbolic.codegen import numpy_code
@@ -43,8 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         0
     """
     parser = _parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not words:  # the command alone: what it can do
+        parser.print_help()
+        return 0
     try:
-        args = parser.parse_args(_expression_last(list(sys.argv[1:] if argv is None else argv)))
+        args = parser.parse_args(_expression_last(words))
         with np.errstate(all="ignore"):  # overflow at a random point is the check's to report
             return _derive(args) if args.command == "derive" else _demo()
     except _UsageError as error:
@@ -74,7 +81,7 @@ class _UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"{message} (see 'tensorad {self.prog.split()[-1]} --help')")
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
 
 
 _VALUED = {"--wrt", "--order", "--mode", "--format", "--dims"}
@@ -100,19 +107,53 @@ def _expression_last(argv: list[str]) -> list[str]:
     return argv
 
 
+_EXAMPLES = """examples:
+  tensorad derive "x[i] A[i,j] x[j]" --wrt x                  # A[i,j]*x[j] + A[j,i]*x[j]
+  tensorad derive "x[i] A[i,j] x[j]" --wrt x --order 2        # A[i,j] + A[j,i]
+  tensorad derive "logdet(X[i,j])" --wrt X --format latex --check
+  tensorad derive "sum_n(log(1 + exp(-y[n] X[n,j] w[j])))" --wrt w --dims n=100,j=3
+
+expressions: a label written twice in a product is summed; sum_i(e), softmax(e, i) and
+out[i] = e bind a label; + and - align labels by name (a side missing some is broadcast);
+/ divides entry by entry; delta[i,j] is the identity.
+
+functions: {functions}
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tensorad", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"tensorad {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    derive = commands.add_parser("derive", help="print the derivative of an expression")
+    derive = commands.add_parser(
+        "derive",
+        help="print the derivative of an expression",
+        epilog=_EXAMPLES.format(functions=textwrap.fill(", ".join(sorted(FUNCTIONS)), 88, subsequent_indent="  ")),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     derive.add_argument("expr", help='index notation, e.g. "x[i] A[i,j] x[j]"')
     derive.add_argument("--wrt", required=True, help="the variable to differentiate with respect to")
-    derive.add_argument("--order", type=int, choices=(1, 2), default=1)
-    derive.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
-    derive.add_argument("--format", choices=("text", "latex", "dot", "numpy"), default="text")
+    derive.add_argument("--order", type=int, choices=(1, 2), default=1, help="1: the derivative, 2: the second")
+    derive.add_argument(
+        "--mode", choices=("reverse", "forward"), default="reverse", help="reverse (pullbacks) or forward mode"
+    )
+    derive.add_argument(
+        "--format",
+        choices=("text", "latex", "dot", "numpy"),
+        default="text",
+        help="index notation, LaTeX, the DAG for graphviz, or a numpy function",
+    )
     derive.add_argument("--dims", default="", help="label sizes, e.g. i=3,j=4 (others default to 3)")
     derive.add_argument("--check", action="store_true", help="verify numerically at a random point")
     commands.add_parser("demo", help="derive and check the classic matrix-calculus results")
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("tensorad")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown"
 
 
 def _derive(args: argparse.Namespace) -> int:

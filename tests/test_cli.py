@@ -96,8 +96,31 @@ def test_bad_options_exit_2(args: tuple[str, ...], fragment: str) -> None:
 
 
 def test_usage_errors_are_argparse_errors() -> None:
-    assert run().returncode == 2
-    assert run("derive", "x[i]").returncode == 2  # --wrt is required
+    result = run("derive", "x[i]")  # --wrt is required
+    assert result.returncode == 2 and "(see 'tensorad derive --help')" in result.stderr
+    result = run("bogus")
+    assert result.returncode == 2 and "(see 'tensorad --help')" in result.stderr
+
+
+def test_the_command_alone_prints_its_help_and_version() -> None:
+    alone = run()
+    assert alone.returncode == 0 and "derive" in alone.stdout and "demo" in alone.stdout
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"tensorad {ta.__version__}"
+
+
+def test_derive_help_shows_runnable_examples_and_every_function() -> None:
+    from tensorad.language.syntax import FUNCTIONS
+
+    text = run("derive", "--help").stdout
+    assert all(name in text for name in FUNCTIONS)
+    examples = [line.split("#")[0].split() for line in text.splitlines() if line.strip().startswith("tensorad derive")]
+    assert len(examples) == 4
+    for example in examples:  # each as the shell would split it (the quoted expression is one word)
+        line = " ".join(example[2:])
+        expr = line[line.index('"') + 1 : line.rindex('"')]
+        options = line[line.rindex('"') + 1 :].split()
+        assert run("derive", expr, *options).returncode == 0, line
 
 
 def test_generated_numpy_code_computes_the_same_values() -> None:
