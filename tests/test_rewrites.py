@@ -28,6 +28,9 @@ def test_rewritten_forms_equal_the_textbook_forms(z: np.ndarray) -> None:
     sigmoid = scipy.special.expit(z)
     np.testing.assert_allclose(ta.jit(lambda z: 1 / (1 + ta.exp(-z)))(z), sigmoid, rtol=1e-13)
     np.testing.assert_allclose(ta.jit(lambda z: ta.exp(z) / (1 + ta.exp(z)))(z), sigmoid, rtol=1e-13)
+    for axis in (0, 1):
+        softmax = ta.jit(lambda z, a=axis: ta.exp(z) / ta.sum(ta.exp(z), axis=a, keepdims=True))(z)
+        np.testing.assert_allclose(softmax, scipy.special.softmax(z, axis=axis), rtol=1e-13)
     for axis in (0, 1, None):
         expected = scipy.special.logsumexp(z, axis=axis)
         np.testing.assert_allclose(ta.jit(lambda z, a=axis: ta.log(ta.sum(ta.exp(z), a)))(z), expected, rtol=1e-13)
@@ -42,6 +45,7 @@ def test_what_was_built() -> None:
     assert str(ta.norm(z) ** 2) == "z[i,j]*z[i,j]"
     assert str(1 / (1 + ta.exp(-z))) == "sigmoid(z[i,j])"
     assert str(ta.exp(z) / (1 + ta.exp(z))) == "sigmoid(z[i,j])"
+    assert str(ta.exp(z) / ta.sum(ta.exp(z), axis=1, keepdims=True)) == "softmax(z[i,j], j)"
 
 
 def test_logistic_gradient_is_finite_at_a_large_margin() -> None:
@@ -77,6 +81,7 @@ def test_rewritten_forms_check_grads(dtype: type) -> None:
     check_grads(lambda z: ta.norm(z) ** 2, (z,), order=2)
     check_grads(lambda z: 1 / (1 + ta.exp(-z)), (z,), order=2)
     check_grads(lambda z: ta.exp(z) / (1 + ta.exp(z)), (z,), order=2)
+    check_grads(lambda z: ta.exp(z) / ta.sum(ta.exp(z), axis=0, keepdims=True), (z,), order=2)
 
 
 def test_log_det_gradient_cancels_the_determinant() -> None:
@@ -95,3 +100,20 @@ def test_other_factors_and_their_inverses_are_not_cancelled() -> None:
         for f in (lambda x: x * ta.reciprocal(x), ta.jit(lambda x: x * ta.reciprocal(x))):
             value = f(x)
             assert np.isnan(value[0]) and value[1] == 1.0
+
+
+def test_softmax_cross_entropy_hessian_written_from_exp_and_sum() -> None:
+    """−Σ tᵢ log(exp(zᵢ)/Σⱼ exp(zⱼ)) has the Hessian (Σt)(diag(p) − ppᵀ), p = softmax(z),
+    and finite derivatives at a logit of 1000, where exp overflows."""
+    t = np.array([0.2, 0.3, 0.5])
+
+    def loss(z: object) -> object:
+        return -ta.sum(t * ta.log(ta.exp(z) / ta.sum(ta.exp(z))))
+
+    for z in (np.array([0.3, -1.0, 2.0]), np.array([1000.0, 0.0, -3.0])):
+        p = scipy.special.softmax(z)
+        np.testing.assert_allclose(ta.grad(loss)(z), t.sum() * p - t, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(ta.hessian(loss)(z), t.sum() * (np.diag(p) - np.outer(p, p)), atol=1e-15)
+    x, tv = ta.Variable("x", (3,)), ta.Variable("t", (3,))
+    hessian = ta.derivative(ta.derivative(-ta.sum(tv * ta.log(ta.exp(x) / ta.sum(ta.exp(x)))), x), x)
+    assert str(hessian) == "softmax(x[i], i)*delta[i,j]*sum_k(t[k]) - softmax(x[i], i)*softmax(x[j], j)*sum_k(t[k])"

@@ -24,7 +24,8 @@ def elementwise(fn: str, x: Node, param: float | None = None, real: bool = False
 
     ``log(softmax(z))`` is built as ``log_softmax(z)``, ``log(sigmoid(z))`` as
     ``−softplus(−z)``, ``1 / (1 + exp(z))`` as ``sigmoid(−z)`` (and :func:`pointwise`
-    builds ``exp(z) / (1 + exp(z))`` as ``sigmoid(z)``), ``log(1 + exp(z))`` and
+    builds ``exp(z) / (1 + exp(z))`` as ``sigmoid(z)`` and ``exp(z) / Σ exp(z)`` as
+    ``softmax(z)``), ``log(1 + exp(z))`` and
     ``log1p(exp(z))`` as ``softplus(z)``,
     ``log(Σ exp(z))`` as ``logsumexp(z)`` and ``norm(v)²`` as ``Σ v²`` (real ``v``): equal
     where both are finite, and finite (with a finite derivative) where the softmax or
@@ -92,6 +93,20 @@ def _log_sum_exp(node: Node) -> Node | None:
     return reduced if kept == s3 else contract(reduced, kept, None, "", s3)
 
 
+def _summed_back(node: Node, e: Node) -> tuple[int, ...] | None:
+    """The axes ``node`` sums ``e`` over when it is that sum broadcast back along them
+    (``sum(e, axes, keepdims=True)`` in ``e``'s shape), or None."""
+    if not (isinstance(node, Contraction) and node.b is None and node.a is e and node.scale == 1.0):
+        return None
+    s1, s3 = node.s1, node.s3
+    if len(s1) != e.ndim or len(s3) != e.ndim or len(set(s1)) != len(s1) or len(set(s3)) != len(s3):
+        return None
+    axes = tuple(k for k in range(e.ndim) if s3[k] != s1[k])
+    if not axes or any(s1[k] in s3 or s3[k] in s1 for k in axes) or node.shape != e.shape:
+        return None
+    return axes
+
+
 def _squares(fn: str, param: float | None) -> bool:
     return fn == "square" or (fn == "power" and param == 2.0)
 
@@ -110,8 +125,11 @@ def pointwise(fn: str, args: tuple[Node, ...], param: float | None = None, mask:
     """``fn(args…)`` entry by entry for operands of one shape (``fn`` in the pointwise
     registry); ``mask``: the values are booleans (a comparison), else the operands'
     promoted dtype (floating point)."""
-    if fn == "divide" and not mask and (z := _exp_of(args[0])) is not None and _exp_plus_one(args[1]) is z:
-        return elementwise("sigmoid", z)  # exp(z) / (1 + exp(z)): finite where exp(z) overflows
+    if fn == "divide" and not mask and (z := _exp_of(args[0])) is not None:
+        if _exp_plus_one(args[1]) is z:
+            return elementwise("sigmoid", z)  # exp(z) / (1 + exp(z)): finite where exp(z) overflows
+        if (axes := _summed_back(args[1], args[0])) is not None:  # exp(z) / Σ exp(z), kept dims
+            return general_unary("softmax", z, (axes,), z.shape)
     shape = args[0].shape
     for k, arg in enumerate(args):
         if arg.shape != shape:
