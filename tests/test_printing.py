@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -290,3 +291,20 @@ def test_random_dags_print(program: DagProgram, differentiate: bool) -> None:
     assert "\n" not in repr(expr) and len(repr(expr)) <= 120
     nodes, _, _ = parse_dot(expr.to_dot())
     assert len(nodes) == len(toposort([expr]))
+
+
+def test_jupyter_shows_the_formula_and_draws_the_dag_with_graphviz(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tensorad.numpy.methods as methods
+
+    x = ta.Variable("x", (3,))
+    assert ta.sum(ta.exp(x))._repr_latex_() == r"$\sum_{i} \exp\left(x_{i}\right)$"
+    monkeypatch.setattr(methods.shutil, "which", lambda name: None)
+    assert ta.exp(x)._repr_svg_() is None  # no graphviz: the formula alone
+    fake = tmp_path / "dot"
+    fake.write_text('#!/bin/sh\necho "<svg><!-- $(wc -l) lines --></svg>"\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(methods.shutil, "which", lambda name: str(fake))
+    svg = ta.exp(x)._repr_svg_()
+    assert svg is not None and svg.startswith("<svg>") and "lines" in svg  # dot read the DOT text

@@ -17,6 +17,8 @@ array([3., 4.])
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn, cast
 
@@ -24,6 +26,7 @@ import numpy as np
 
 from tensorad._types import Array, DTypeArg
 from tensorad.errors import OperandTypeError, UnsupportedError
+from tensorad.ir.graph import toposort
 from tensorad.ir.nodes import Expr, Node
 from tensorad.numpy import arithmetic, axes, dispatch, functions, indexing, joins, products, reductions, ufuncs
 from tensorad.numpy.eager import cast as cast_dtype
@@ -133,6 +136,29 @@ def to_latex(self: Expr) -> str:
         \\sum_{i} \\exp\\left(x_{i}\\right)
     """
     return latex.latex(_node(self))
+
+
+def _repr_latex_(self: Expr) -> str:
+    """Jupyter shows an expression as its typeset formula (the LaTeX of :func:`to_latex`)."""
+    return f"${latex.latex(_node(self))}$"
+
+
+SVG_NODES = 400
+"""Largest DAG that Jupyter draws (``_repr_svg_``); past it, the formula alone."""
+
+
+def _repr_svg_(self: Expr) -> str | None:
+    """Jupyter draws the DAG when Graphviz's ``dot`` is installed (None otherwise, and for
+    a DAG of more than :data:`SVG_NODES` nodes, so a notebook never waits on a huge graph)."""
+    program = shutil.which("dot")
+    node = _node(self)
+    if program is None or len(toposort([node])) > SVG_NODES:
+        return None
+    try:
+        drawn = subprocess.run([program, "-Tsvg"], input=dot.dot(node), capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return drawn.stdout if drawn.returncode == 0 else None
 
 
 def to_dot(self: Expr) -> str:
@@ -264,6 +290,8 @@ METHODS: dict[str, Any] = {
     "evaluate": evaluate,
     "to_latex": to_latex,
     "to_dot": to_dot,
+    "_repr_latex_": _repr_latex_,
+    "_repr_svg_": _repr_svg_,
     "__repr__": lambda self: dot.summary(_node(self)),
     "__str__": lambda self: printing.index_notation(_node(self)),
     "__neg__": lambda self: arithmetic.multiply(-1.0, self),

@@ -1,6 +1,6 @@
 """Plain numpy code for an expression: one assignment per node, shared nodes once.
 
-The emitted function needs only numpy and scipy (and, by name, any function you defined
+The emitted function needs only numpy (and scipy where it calls it; by name, any function you defined
 with :func:`tensorad.define_elementwise` or :func:`tensorad.define_general_unary`), so a
 derivative found with tensorad can be pasted into code that does not depend on it.
 
@@ -9,10 +9,10 @@ derivative found with tensorad can be pasted into code that does not depend on i
 >>> A, x = ta.Variable("A", (2, 2)), ta.Variable("x", (2,))
 >>> print(numpy_code(ta.exp(A @ x)))
 import numpy as np
-import scipy.special
 <BLANKLINE>
 <BLANKLINE>
 def f(A, x):
+    \"\"\"f[i] = exp(A[i,j]*x[j])\"\"\"
     t0 = np.einsum("ab,b->a", A, x)
     t1 = np.exp(t0)
     return t1
@@ -42,6 +42,7 @@ from tensorad.ir.nodes import (
 from tensorad.library.elementwise import sinc_derivative
 from tensorad.library.lu import _lu_factor
 from tensorad.library.spectral import _qr, _svd
+from tensorad.symbolic.printing import index_notation
 
 _ELEMENTWISE = {
     "exp": "np.exp({})",
@@ -97,6 +98,9 @@ _GENERAL = {
     "cumsum": "np.cumsum({x}, axis={axes})",
     "revcumsum": "np.flip(np.cumsum(np.flip({x}, {axes}), axis={axes}), {axes})",
 }
+
+DOCSTRING_LIMIT = 300
+"""Characters of the formula a generated function's docstring shows (then ``…``)."""
 
 _SEVERAL: dict[str, str] = {}
 """Functions of several operands by their numpy call (``{args}``: the operands)."""
@@ -162,15 +166,18 @@ def numpy_code(expr: Node, name: str = "f") -> str:
     helper = (_EMBED if "_embed(" in body else "") + (_SCATTER if "_scatter_add(" in body else "")
     own = [function for function in (sinc_derivative, _svd, _qr, _lu_factor) if function.__name__ + "(" in body]
     sources = "\n\n".join(inspect.getsource(function) for function in own)
+    used = body + sources
     head = (
-        "import numpy as np\nimport scipy.special\n"
-        + ("import scipy.linalg\n" if "scipy.linalg." in body + sources else "")
+        "import numpy as np\n"
+        + "".join(f"import scipy.{module}\n" for module in ("linalg", "special") if f"scipy.{module}." in used)
         + helper
     )
     if own:  # tensorad's own functions, their source as it is (annotations unevaluated)
         head = "from __future__ import annotations\n\n" + head + "\n\n" + sources
     result = names[expr]
-    return f"{head}\n\ndef {name}({', '.join(params)}):\n{body}{chr(10) if body else ''}    return {result}"
+    formula = index_notation(expr, limit=DOCSTRING_LIMIT, name=name)
+    doc = f'    """{formula}"""\n' if '"""' not in formula and "\\" not in formula else ""
+    return f"{head}\n\ndef {name}({', '.join(params)}):\n{doc}{body}{chr(10) if body else ''}    return {result}"
 
 
 def _expression(node: Node, args: list[str]) -> str:
