@@ -30,6 +30,8 @@ from tensorad.language.syntax import FUNCTIONS
 from tensorad.run import budget
 from tensorad.symbolic.algebra import equivalent
 from tensorad.symbolic.codegen import numpy_code
+from tensorad.symbolic.latex import latex
+from tensorad.symbolic.printing import index_notation
 from tensorad.symbolic.proof import Limit, random_values, taylor_test
 
 
@@ -100,7 +102,7 @@ def _expression_last(argv: list[str]) -> list[str]:
             return argv
         if word in _VALUED:
             k += 2
-        elif word.split("=", 1)[0] in _VALUED or word in ("--check", "-h", "--help"):
+        elif word.split("=", 1)[0] in _VALUED or word in ("--check", "--shared", "-h", "--help"):
             k += 1
         else:
             return [*argv[:k], *argv[k + 1 :], "--", word]
@@ -143,6 +145,9 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="index notation, LaTeX, the DAG for graphviz, or a numpy function",
     )
+    derive.add_argument(
+        "--shared", action="store_true", help="write a repeated subexpression once (where t1[i] = ...)"
+    )
     derive.add_argument("--dims", default="", help="label sizes, e.g. i=3,j=4 (others default to 3)")
     derive.add_argument("--check", action="store_true", help="verify numerically at a random point")
     commands.add_parser("demo", help="derive and check the classic matrix-calculus results")
@@ -162,7 +167,7 @@ def _derive(args: argparse.Namespace) -> int:
     d = derivative(parsed.expr, x, args.mode)
     if args.order == 2:
         d = derivative(d, x, args.mode)
-    print(_format(d, args.format))
+    print(_format(d, args.format, args.shared))
     if not args.check:
         return 0
     value = parsed.expr if args.order == 1 else derivative(parsed.expr, x, args.mode)
@@ -178,14 +183,14 @@ def _variable(parsed: Parsed, name: str) -> Variable:
     return parsed.variables[name]
 
 
-def _format(expr: Node, style: str) -> str:
+def _format(expr: Node, style: str, shared: bool = False) -> str:
     if style == "latex":
-        return expr.to_latex()
+        return latex(expr, shared=shared)
     if style == "dot":
         return expr.to_dot()
     if style == "numpy":
         return numpy_code(expr)
-    return str(expr)
+    return index_notation(expr, shared=shared)
 
 
 @dataclass(frozen=True)

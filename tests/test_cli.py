@@ -153,3 +153,12 @@ def test_each_classic_result_equals_its_closed_form(example: cli.Example) -> Non
         values |= {v: values[v] + 3 * np.eye(v.shape[0]) for v in square}  # well-conditioned
         np.testing.assert_allclose(d.evaluate(values), closed_form.evaluate(values), rtol=1e-9, atol=1e-12)
     assert cli.check_derivative(value, x, d).ok
+
+
+def test_shared_writes_the_repeated_sigmoid_once() -> None:
+    result = run("derive", "sum_n(log(1 + exp(-y[n] X[n,j] w[j])))", "--wrt", "w", "--order", "2", "--shared")
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        "sum_k(X[k,i]*X[k,j]*y[k]*y[k]*t1[k]*(1 - t1[k]))",
+        "where t1[i] = sigmoid(-y[i]*X[i,j]*w[j])",
+    ]

@@ -23,13 +23,15 @@ from tensorad.ir.nodes import Constant, Node, Variable
 from tensorad.ir.substitute import substitute
 from tensorad.language import ParseError
 from tensorad.run.evaluate import evaluate
-from tensorad.symbolic.printing import _Printer, index_names, index_notation
+from tensorad.symbolic.notation import index_names
+from tensorad.symbolic.printing import _Printer, index_notation
 
 
-def read_back(e: Node, variables: dict[str, Variable]) -> Node:
-    """``e`` printed as ``out[…] = …`` and parsed, its constants (printed ``C1``, ``C2``, …)
-    passed as variables and put back."""
-    printer = _Printer()
+def read_back(e: Node, variables: dict[str, Variable], shared: bool = False) -> Node:
+    """``e`` printed as ``out[…] = …`` (with ``shared``: its repeated subexpressions named
+    on ``where`` lines) and parsed, its constants (printed ``C1``, ``C2``, …) passed as
+    variables and put back."""
+    printer = _Printer(shared=shared)
     text = printer.top(e, "out")
     nodes = toposort([e])
     constants = {printer.constants[id(n)]: n for n in nodes if isinstance(n, Constant) and id(n) in printer.constants}
@@ -39,14 +41,16 @@ def read_back(e: Node, variables: dict[str, Variable]) -> Node:
     return substitute([parsed.expr], {stand_ins[name]: c for name, c in constants.items()})[0]
 
 
-@given(random_dags(output="array"), st.booleans(), st.integers(0, 2**16))
-def test_a_printed_random_dag_reads_back_as_itself_or_is_refused(program: DagProgram, derive: bool, seed: int) -> None:
+@given(random_dags(output="array"), st.booleans(), st.booleans(), st.integers(0, 2**16))
+def test_a_printed_random_dag_reads_back_as_itself_or_is_refused(
+    program: DagProgram, derive: bool, shared: bool, seed: int
+) -> None:
     x = ta.Variable("x", program.input_shape)
     e = program.function(TENSORAD)(x)
     if derive:
         e = ta.derivative(ta.sum(e), x)
     try:
-        back = read_back(e, {"x": x})
+        back = read_back(e, {"x": x}, shared)
     except ParseError:
         return  # outside the language: refused, not misread
     assert back.shape == e.shape
@@ -88,11 +92,20 @@ CLASSICS: dict[str, Callable[[], Node]] = {
 }
 
 
+@pytest.mark.parametrize("shared", [False, True])
 @pytest.mark.parametrize("make", CLASSICS.values(), ids=CLASSICS.keys())
-def test_classic_derivatives_read_back_exactly(make: Callable[[], Node]) -> None:
+def test_classic_derivatives_read_back_exactly(make: Callable[[], Node], shared: bool) -> None:
     e = make()
     variables = {v.name: v for v in toposort([e]) if isinstance(v, Variable)}
-    assert equivalent(read_back(e, variables), e), index_notation(e, name="out")
+    assert equivalent(read_back(e, variables, shared), e), index_notation(e, name="out", shared=shared)
+
+
+def test_shared_subexpressions_are_written_once() -> None:
+    """The logistic Hessian's sigmoid of the margin is written once, on a where line."""
+    text = index_notation(ta.derivative(ta.derivative(logistic(), W), W), name="H", shared=True)
+    assert text == (
+        "H[i,j] = sum_k(X[k,i]*X[k,j]*y[k]*y[k]*(t1[k] - t1[k]*t1[k]))\nwhere t1[k] = sigmoid(-y[k]*X[k,i]*w[i])"
+    )
 
 
 def test_an_index_summed_in_several_places_is_summed_explicitly() -> None:

@@ -88,7 +88,7 @@ import numpy as np
 from tensorad.errors import ShapeError, SpecError
 from tensorad.ir.build import contract
 from tensorad.ir.constants import as_node
-from tensorad.ir.nodes import Variable
+from tensorad.ir.nodes import Node, Variable
 from tensorad.language.semantics import Builder, Parsed
 from tensorad.language.syntax import ParseError, Parser
 
@@ -117,10 +117,39 @@ def parse(
         >>> ta.parse("d[i] = A[i,i]").output
         'i'
 
+    Lines ``where t1[i] = …`` after the expression define names it uses (each may use
+    those defined before it): what :func:`~tensorad.symbolic.printing.index_notation`
+    writes with ``shared=True``.
+
+        >>> ta.parse("f[i] = t1[i] * t1[i]\\nwhere t1[i] = tanh(x[i])").expr.shape
+        (3,)
+
     Raises:
         ParseError: malformed text, a label used with two sizes, a function the language
             does not have; the message shows the text with a caret under the column.
     """
+    main, *definitions = text.split("\nwhere ")
+    if definitions:
+        known: dict[str, Node] = dict(variables or {})
+        used: dict[str, Variable] = {}
+        for definition in definitions:
+            name = _NAME.match(definition.strip())
+            if name is None or "=" not in definition:
+                raise ParseError("a where line defines a name: where t1[i] = …", definition, 0)
+            part = _parse_one(definition, dims, default_size, known)
+            known[name.group()] = part.expr
+            used |= part.variables
+            known |= part.variables  # one variable for a name, however many lines use it
+        parsed = _parse_one(main, dims, default_size, known)
+        return Parsed(parsed.expr, used | parsed.variables, parsed.output)
+    return _parse_one(text, dims, default_size, variables)
+
+
+def _parse_one(
+    text: str, dims: Mapping[str, int] | None, default_size: int, variables: Mapping[str, Node] | None
+) -> Parsed:
+    """One statement (:func:`parse` without ``where`` lines); ``variables`` may hold
+    expressions, which the statement uses as it would use variables."""
     for label in dims or {}:
         if len(label) != 1 or label not in string.ascii_letters:
             raise SpecError(f"dims label {label!r} must be a single ASCII letter")
@@ -149,7 +178,8 @@ def parse(
     node = as_node(np.float64(value.scale)) if value.node is None else value.dense()
     if labels != value.labels:  # reordered; an output label the expression does not use is broadcast
         node = contract(node, value.labels, None, "", labels, sizes={label: builder.size(label) for label in labels})
-    return Parsed(node, builder.variables, labels)
+    variables_used = {name: v for name, v in builder.variables.items() if isinstance(v, Variable)}
+    return Parsed(node, variables_used, labels)
 
 
 MAX_NESTING = 5000

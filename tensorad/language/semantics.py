@@ -89,10 +89,10 @@ class Builder:
     """Elaborates the syntax tree into tensorad nodes; ``bound`` labels are kept free by products."""
 
     def __init__(
-        self, text: str, ast: Ast, sizes: dict[str, int], default_size: int, given: Mapping[str, Variable]
+        self, text: str, ast: Ast, sizes: dict[str, int], default_size: int, given: Mapping[str, Node]
     ) -> None:
         self.text, self.sizes, self.default_size = text, sizes, default_size
-        self.variables: dict[str, Variable] = {}
+        self.variables: dict[str, Node] = {}  # the variables, and the expressions given by name
         self.labels: dict[str, tuple[Labels, tuple[int, ...]] | None] = {}  # None: anonymous matrix axes
         uses = list(_occurrences(ast))
         for use, _ in uses:  # a label on a given variable's axis takes that axis' size

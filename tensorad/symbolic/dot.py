@@ -14,7 +14,8 @@ from tensorad.ir.nodes import (
     Pointwise,
     Variable,
 )
-from tensorad.symbolic.printing import format_number, index_names, index_notation, static_arguments
+from tensorad.symbolic.notation import format_number, index_names, static_arguments
+from tensorad.symbolic.printing import index_notation
 
 
 def _einsum_text(node: Contraction) -> tuple[str, str, str]:

@@ -8,7 +8,8 @@ import re
 from collections.abc import Sequence
 
 from tensorad.ir.nodes import Node
-from tensorad.symbolic.printing import _INFIX, LIMIT, _Printer, format_number, static_arguments
+from tensorad.symbolic.notation import _INFIX, format_number, static_arguments
+from tensorad.symbolic.printing import LIMIT, _Printer
 
 _LATEX_FUNCTIONS = {
     **{fn: f"\\{fn}" for fn in ("exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "det")},
@@ -86,6 +87,9 @@ class _Latex(_Printer):
             return super().pointwise(fn, args)
         return rf"\operatorname{{{_tex_name(fn)}}}" + self.paren(", ".join(args))
 
+    def where(self, head: str, body: str) -> str:
+        return rf" \quad \text{{where}} \quad {head} = {body}"
+
     def divided(self, numerator: str, denominators: list[str]) -> str:
         return (
             rf"\frac{{{numerator}}}{{{' '.join(self.paren(d) if len(denominators) > 1 else d for d in denominators)}}}"
@@ -102,7 +106,7 @@ class _Latex(_Printer):
         return f"{head}({args})" if name else head + self.paren(args)
 
 
-def latex(expr: Node, limit: int = LIMIT) -> str:
+def latex(expr: Node, limit: int = LIMIT, shared: bool = False) -> str:
     r"""``expr`` in LaTeX index notation (what ``expr.to_latex()`` gives).
 
     >>> import tensorad as ta
@@ -111,4 +115,4 @@ def latex(expr: Node, limit: int = LIMIT) -> str:
     >>> print(latex(ta.derivative(ta.sigmoid(x), x)))
     \sigma\left(x_{i}\right) \left(1 - \sigma\left(x_{i}\right)\right) \delta_{ij}
     """
-    return _Latex(limit).top(expr)
+    return _Latex(limit, shared).top(expr)

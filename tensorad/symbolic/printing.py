@@ -31,12 +31,11 @@ parentheses) the text stops with ``…``, so a DAG of any size prints quickly.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from tensorad.ir.graph import toposort
+from tensorad.ir.graph import toposort, use_counts
 from tensorad.ir.nodes import (
     Add,
     Constant,
@@ -48,6 +47,7 @@ from tensorad.ir.nodes import (
     Pointwise,
     Variable,
 )
+from tensorad.symbolic.notation import _INFIX, format_number, index_names, static_arguments
 from tensorad.symbolic.products import Item, explicit_sums, flatten_product, reading_order
 
 LIMIT = 5000
@@ -59,24 +59,8 @@ MAX_DEPTH = 60
 MAX_STEPS = 100_000
 """Nodes visited by one printout before the rest is elided."""
 
-_LETTERS = "ijklmnopqrstuvwxyzabcdefgh"
-_AXIS_PARAMS = ("softmax", "log_softmax", "logsumexp", "norm")
-
-
-def index_names() -> Iterator[str]:
-    yield from _LETTERS
-    for n in itertools.count(1):
-        yield from (f"{letter}{n}" for letter in _LETTERS)
-
-
-def format_number(c: complex) -> str:
-    if isinstance(c, complex) and c.imag:
-        return f"({c.real:g}{c.imag:+g}j)"
-    real = float(c.real)
-    return str(int(real)) if real.is_integer() and abs(real) < 1e15 else f"{real:.12g}"
-
-
-# --------------------------------------------------------------------------- the printers
+SHARED_LENGTH = 12
+"""A subexpression written more than once is named (with ``shared``) when longer than this."""
 
 
 class _Printer:
@@ -84,8 +68,11 @@ class _Printer:
 
     latex = False
 
-    def __init__(self, limit: int = LIMIT) -> None:
+    def __init__(self, limit: int = LIMIT, shared: bool = False) -> None:
         self.limit = limit
+        self.shared = shared  # name subexpressions used more than once (``where t1[i] = …``)
+        self.named: dict[Node, str] = {}
+        self.defining: Node | None = None
         self.used = 0
         self.steps = 0
         self.constants: dict[int, str] = {}
@@ -108,12 +95,42 @@ class _Printer:
 
     def top(self, node: Node, name: str | None = None) -> str:
         self.reserved = {v.name for v in toposort([node]) if isinstance(v, Variable)}
+        if self.shared:
+            self.name_shared(node)
+            self.reserved |= set(self.named.values())
         names = self.fresh(node.shape, set())
         negative, text = self.expression(node, names, set(names) | self.reserved, 0)
         text = self.negate(text) if negative else text
         if name is not None:
             text = f"{self.indexed(name, names)} = {text}"
+        for shared, label in self.named.items():  # each defined once, in the order they build on each other
+            self.defining = shared
+            own = self.fresh(shared.shape, set())
+            negative, body = self.expression(shared, own, set(own) | self.reserved, 0)
+            text += self.where(self.indexed(self.variable(label), own), self.negate(body) if negative else body)
+        self.defining = None
         return text if len(text) <= self.limit else text[: self.limit] + "…"
+
+    def name_shared(self, node: Node) -> None:
+        """Name ``t1``, ``t2``, … the subexpressions of ``node`` that a printout would write
+        more than once and that are longer than :data:`SHARED_LENGTH` characters."""
+        order = toposort([node])
+        uses = use_counts(order, [node])
+        for candidate in order:
+            if candidate is node or uses[candidate] < 2 or isinstance(candidate, (Variable, Constant)):
+                continue
+            trial = _Printer(LIMIT)
+            trial.named = dict(self.named)
+            head, _, rest = trial.top(candidate, "t").partition(" = ")
+            body = rest.split("\nwhere ")[0]  # without the lines of the names it uses
+            indices = head[2:-1].split(",") if candidate.ndim else []
+            # a broadcast axis, which the body does not write, would be a label of unknown size
+            written = all(re.search(rf"[\[,]{name}[\],]", body) for name in indices)
+            if len(body) > SHARED_LENGTH and written:
+                self.named[candidate] = f"t{len(self.named) + 1}"
+
+    def where(self, head: str, body: str) -> str:
+        return f"\nwhere {head} = {body}"
 
     def expression(self, node: Node, names: list[str], taken: set[str], depth: int) -> tuple[bool, str]:
         """``(negative, text)``: ``node`` with its axes named ``names`` (may repeat).
@@ -125,6 +142,8 @@ class _Printer:
         self.steps += 1
         if self.used > self.limit or depth > MAX_DEPTH or self.steps > MAX_STEPS:
             return False, "…"
+        if node in self.named and node is not self.defining:
+            return False, self.indexed(self.emit(self.variable(self.named[node])), names)
         match node:
             case Contraction():
                 return self.product(node, names, taken, depth)
@@ -141,6 +160,8 @@ class _Printer:
 
     def atom(self, node: Node, names: list[str], taken: set[str], depth: int) -> str:
         """A factor that is not a product or a sum."""
+        if node in self.named and node is not self.defining:
+            return self.indexed(self.emit(self.variable(self.named[node])), names)
         match node:
             case Variable(name=name):
                 return self.indexed(self.emit(self.variable(name)), names)
@@ -207,7 +228,7 @@ class _Printer:
         while pending and self.steps < MAX_STEPS:
             self.steps += 1
             term = pending.pop()
-            if isinstance(term, Add):
+            if isinstance(term, Add) and (term is node or term not in self.named):
                 pending += [term.b, term.a]
             else:
                 terms.append(term)
@@ -233,7 +254,8 @@ class _Printer:
         return text
 
     def product(self, node: Contraction, names: list[str], taken: set[str], depth: int) -> tuple[bool, str]:
-        product, expanded = flatten_product(node, names, max(1, min(self.limit, MAX_STEPS - self.steps)))
+        cap = max(1, min(self.limit, MAX_STEPS - self.steps))
+        product, expanded = flatten_product(node, names, cap, keep=set(self.named) - {node})
         self.steps += expanded
         name_of: dict[int, str] = {}
         free: dict[int, int] = {}
@@ -378,37 +400,7 @@ def _labelled(fn: str, params: tuple[object, ...], names: list[str]) -> bool:
     )
 
 
-def static_arguments(fn: str, params: tuple[object, ...]) -> list[tuple[str, str]]:
-    """A general unary function's static arguments as ``(keyword, value)`` pairs."""
-    if fn in _AXIS_PARAMS and params and isinstance(params[0], tuple):
-        axes = params[0]
-        return [("axis", str(axes[0] if len(axes) == 1 else axes))]
-    if fn == "reshape" and params:
-        return [("shape", str(params[0]))]
-    if fn == "crop" and params and isinstance(params[0], tuple):
-        return [("", "[" + ", ".join(f"{a}:{b}" for a, b in params[0]) + "]")]
-    if fn == "pad" and params:
-        return [("widths", str(params[0]))]
-    if fn == "take" and len(params) == 2:
-        return [("axis", str(params[0])), ("", repr(params[1]))]
-    if fn == "scatter_add" and len(params) == 3:
-        return [("axis", str(params[0])), ("", repr(params[1])), ("size", str(params[2]))]
-    if fn == "concatenate" and params:
-        return [("axis", str(params[0]))]
-    return [("", repr(p)) for p in params]
-
-
-_INFIX = {
-    "equal": ("==", "="),
-    "not_equal": ("!=", r"\neq"),
-    "less": ("<", "<"),
-    "less_equal": ("<=", r"\leq"),
-    "greater": (">", ">"),
-    "greater_equal": (">=", r"\geq"),
-}
-"""The comparisons, printed between their operands (plain text, LaTeX)."""
-
-def index_notation(expr: Node, limit: int = LIMIT, name: str | None = None) -> str:
+def index_notation(expr: Node, limit: int = LIMIT, name: str | None = None, shared: bool = False) -> str:
     """``expr`` in index notation with Einstein summation (what ``str(expr)`` gives); with
     ``name``, as the statement ``name[i,j] = …``, whose left side fixes the output indices
     (a free index written twice is then not summed): the form :func:`tensorad.parse` reads
@@ -422,5 +414,14 @@ def index_notation(expr: Node, limit: int = LIMIT, name: str | None = None) -> s
     >>> x = ta.Variable("x", (3,))
     >>> index_notation(x * x, name="y")
     'y[i] = x[i]*x[i]'
+
+    With ``shared``, a subexpression the text would repeat is written once, on a line of
+    its own (``where t1[i] = …``), which :func:`tensorad.parse` reads back too:
+
+    >>> A = ta.Variable("A", (3, 3))
+    >>> z = ta.tanh(A @ x)
+    >>> print(index_notation(z * z + z, name="f", shared=True))
+    f[i] = t1[i] + t1[i]*t1[i]
+    where t1[i] = tanh(A[i,j]*x[j])
     """
-    return _Printer(limit).top(expr, name)
+    return _Printer(limit, shared).top(expr, name)

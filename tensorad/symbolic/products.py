@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from tensorad.ir.nodes import (
@@ -34,13 +34,16 @@ class Product:
     out: list[int] = field(default_factory=list)
 
 
-def flatten_product(root: Contraction, names: Sequence[str], cap: int) -> tuple[Product, int]:
+def flatten_product(
+    root: Contraction, names: Sequence[str], cap: int, keep: Collection[Node] = ()
+) -> tuple[Product, int]:
     """``root`` as one product over label classes; output axes named alike share a class.
 
     Nested contractions are expanded (at most ``cap`` of them, an unexpanded one stays a
     factor), their labels renamed into the consumer's; a repeated output label merges the
     consumer's classes; a scalar constant joins the scale, and so does a summed class that
-    no factor carries (its size). Returns the product and the number of expansions.
+    no factor carries (its size). A contraction in ``keep`` (a named subexpression) stays
+    a factor. Returns the product and the number of expansions.
     """
     parent: list[int] = []
     size: list[int] = []
@@ -64,7 +67,7 @@ def flatten_product(root: Contraction, names: Sequence[str], cap: int) -> tuple[
     expanded = 0
     while stack:
         node, labels = stack.pop()
-        if isinstance(node, Contraction) and expanded < cap:
+        if isinstance(node, Contraction) and expanded < cap and (node is root or node not in keep):
             expanded += 1
             product.scale *= node.scale
             local: dict[str, int] = {}

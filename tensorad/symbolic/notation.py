@@ -1,0 +1,58 @@
+"""The notation the printers share: index names, numbers, a function's static arguments
+and the infix comparisons (:mod:`tensorad.symbolic.printing`, :mod:`~tensorad.symbolic.latex`,
+:mod:`~tensorad.symbolic.dot`)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+_LETTERS = "ijklmnopqrstuvwxyzabcdefgh"
+_AXIS_PARAMS = ("softmax", "log_softmax", "logsumexp", "norm")
+
+
+def index_names() -> Iterator[str]:
+    yield from _LETTERS
+    for n in itertools.count(1):
+        yield from (f"{letter}{n}" for letter in _LETTERS)
+
+
+def format_number(c: complex) -> str:
+    if isinstance(c, complex) and c.imag:
+        return f"({c.real:g}{c.imag:+g}j)"
+    real = float(c.real)
+    return str(int(real)) if real.is_integer() and abs(real) < 1e15 else f"{real:.12g}"
+
+
+# --------------------------------------------------------------------------- the printers
+
+
+def static_arguments(fn: str, params: tuple[object, ...]) -> list[tuple[str, str]]:
+    """A general unary function's static arguments as ``(keyword, value)`` pairs."""
+    if fn in _AXIS_PARAMS and params and isinstance(params[0], tuple):
+        axes = params[0]
+        return [("axis", str(axes[0] if len(axes) == 1 else axes))]
+    if fn == "reshape" and params:
+        return [("shape", str(params[0]))]
+    if fn == "crop" and params and isinstance(params[0], tuple):
+        return [("", "[" + ", ".join(f"{a}:{b}" for a, b in params[0]) + "]")]
+    if fn == "pad" and params:
+        return [("widths", str(params[0]))]
+    if fn == "take" and len(params) == 2:
+        return [("axis", str(params[0])), ("", repr(params[1]))]
+    if fn == "scatter_add" and len(params) == 3:
+        return [("axis", str(params[0])), ("", repr(params[1])), ("size", str(params[2]))]
+    if fn == "concatenate" and params:
+        return [("axis", str(params[0]))]
+    return [("", repr(p)) for p in params]
+
+
+_INFIX = {
+    "equal": ("==", "="),
+    "not_equal": ("!=", r"\neq"),
+    "less": ("<", "<"),
+    "less_equal": ("<=", r"\leq"),
+    "greater": (">", ">"),
+    "greater_equal": (">=", r"\geq"),
+}
+"""The comparisons, printed between their operands (plain text, LaTeX)."""
