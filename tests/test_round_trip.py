@@ -113,3 +113,13 @@ def test_an_index_summed_in_several_places_is_summed_explicitly() -> None:
     ``k`` eleven times, so its sum is written out (it was missing)."""
     text = str(ta.derivative(ta.derivative(logistic(), W), W))
     assert text.startswith("sum_k(") and text.count("[k,") + text.count("[k]") > 2
+
+
+def test_a_derivative_named_by_its_header_reads_back() -> None:
+    g = ta.derivative(logistic(), W)
+    text = index_notation(g, name="∂f/∂w")
+    assert text == "∂f/∂w[i] = -sum_j(X[j,i]*y[j]*sigmoid(-y[j]*X[j,k]*w[k]))"
+    back = ta.parse(text, variables={"X": X, "y": Y, "w": W})
+    assert back.output == "i" and equivalent(back.expr, g)
+    with pytest.raises(ParseError, match="∂f/∂w"):
+        ta.parse("∂f/w[i] = w[i]")

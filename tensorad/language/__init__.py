@@ -16,7 +16,8 @@ array(5.)
 Grammar (a tokenizer and a recursive-descent parser; ``^`` is right-associative and binds
 tighter than unary minus, which binds tighter than products)::
 
-    statement := [NAME ['[' [labels] ']'] '='] expr
+    statement := [head ['[' [labels] ']'] '='] expr
+    head      := NAME | '∂' NAME '/' '∂' NAME                # f, or a derivative's ∂f/∂w
     expr      := term (('+' | '-') term)*
     term      := unary (('*' | '/') unary | power)*      # juxtaposition is a product
     unary     := ('-' | '+') unary | power

@@ -50,7 +50,7 @@ _TOKEN = re.compile(
     r"(\s+)"  # space, skipped
     r"|((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"  # number
     r"|([A-Za-z_][A-Za-z0-9_]*)"  # name
-    r"|(\*\*|[-+*/^()\[\],=])"  # operator
+    r"|(\*\*|[-+*/^()\[\],=∂])"  # operator (∂ heads a derivative's name: ∂f/∂w[i] = …)
 )
 
 
@@ -155,7 +155,7 @@ class Parser:
     def statement(self) -> tuple[tuple[Labels, tuple[int, ...]] | None, Ast]:
         out = None
         if any(token.kind == "=" for token in self.tokens):
-            name = self.next()
+            name = self.derivative_name() if self.peek().kind == "∂" else self.next()
             if name.kind != "name":
                 raise self.fail(name.column, f"expected the output's name before '=', got {name.text!r}")
             out = self.bracket() if self.peek().kind == "[" else ("", ())
@@ -169,6 +169,14 @@ class Parser:
         if token.kind != "end":
             raise self.fail(token.column, f"unexpected {token.text!r}")
         return out, ast
+
+    def derivative_name(self) -> Token:
+        """``∂f/∂w``, the name of a derivative (as one name token)."""
+        start = self.peek().column
+        parts = [self.next() for _ in range(5)]
+        if [t.kind for t in parts] != ["∂", "name", "/", "∂", "name"]:
+            raise self.fail(start, "a derivative's name is written ∂f/∂w")
+        return Token("name", f"∂{parts[1].text}/∂{parts[4].text}", start)
 
     def expr(self) -> Ast:
         column = self.peek().column
