@@ -117,3 +117,12 @@ def test_softmax_cross_entropy_hessian_written_from_exp_and_sum() -> None:
     x, tv = ta.Variable("x", (3,)), ta.Variable("t", (3,))
     hessian = ta.derivative(ta.derivative(-ta.sum(tv * ta.log(ta.exp(x) / ta.sum(ta.exp(x)))), x), x)
     assert str(hessian) == "softmax(x[i], i)*delta[i,j]*sum_k(t[k]) - softmax(x[i], i)*softmax(x[j], j)*sum_k(t[k])"
+
+
+def test_a_rewrite_keeps_numpys_dtype() -> None:
+    """Ones in float64 around a float32 exp make a float64 sum: the result stays float64."""
+    z = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+    wide = np.ones(3)
+    for f in (lambda z: ta.log(wide + ta.exp(z)), lambda z: 1 / (wide + ta.exp(-z))):
+        assert ta.jit(f)(z).dtype == np.float64
+    assert ta.jit(lambda z: ta.log(1 + ta.exp(z)))(z).dtype == np.float32

@@ -66,12 +66,13 @@ def _ones(node: Node) -> bool:
 
 
 def _exp_plus_one(node: Node) -> Node | None:
-    """``z`` when ``node`` is ``1 + exp(z)``."""
+    """``z`` when ``node`` is ``1 + exp(z)`` (in ``z``'s dtype: a float64 array of ones
+    around a float32 ``z`` makes a float64 sum, which a rewrite must not narrow)."""
     if not isinstance(node, Add):
         return None
     for one, other in ((node.a, node.b), (node.b, node.a)):
         z = _exp_of(other)
-        if z is not None and _ones(one) and z.shape == node.shape:
+        if z is not None and _ones(one) and z.shape == node.shape and z.dtype == node.dtype:
             return z
     return None
 
