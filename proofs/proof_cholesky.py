@@ -33,11 +33,19 @@ each product with :math:`L^{-1}` done by a solve (proofs.solve).
 3. :func:`tensorad.library.linalg._cholesky_jvp` and ``_cholesky_vjp`` build these
    (**definition**).
 
+**Lemma** (why a triangular solve with :math:`L` needs no mask:
+``tensorad.library.linalg._unread_part_is_zero``). The reverse rule reads only the lower
+triangle of :math:`\bar L`: :math:`(L^\top \bar L)_{ij} = \sum_k L_{ki} \bar L_{kj}`, and
+for :math:`i \ge j` (all that :math:`\Phi` keeps) :math:`L_{ki} \ne 0` needs :math:`k \ge i
+\ge j`. So a cotangent supported on the strict upper triangle pulls back to 0, and the
+forward rule's :math:`\dot L = L \Phi(\cdot)` is lower triangular.
+
 *Checked:* step 2 exactly (the adjoint identity :math:`\langle \bar L, \dot L\rangle =
 \langle \bar G, \dot G\rangle` of the driver's own rules, through :math:`A = G G^\top + I`
 so that random :math:`G` give positive definite :math:`A`, is a network identity) and
 numerically, for ``n`` of 1–4, batches and seed axes of sizes 1–2; step 1 by the Taylor
-tests.
+tests; the lemma numerically (the rule reads values: the zeros are :math:`L`'s), for
+random :math:`G` and cotangents.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tensorad as ta
 from proofs._common import adjoint_rules_proof, batches
 from tensorad.ir import build, constants
 from tensorad.ir.nodes import Node
@@ -72,3 +81,18 @@ def proof(idx: Indices, n: int) -> Proof:
 @given(batches(), st.integers(1, 4), st.integers(0, 2**32 - 1))
 def test_cholesky_rules(idx: Indices, n: int, seed: int) -> None:
     check(proof(idx, n), np.random.default_rng(seed))
+
+
+@given(st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_the_reverse_rule_reads_only_the_lower_triangle(n: int, seed: int) -> None:
+    """The lemma: a cotangent on the strict upper triangle of L pulls back to 0, and L̇ is
+    lower triangular."""
+    rng = np.random.default_rng(seed)
+    g, w = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+    a = g @ g.T + np.eye(n)
+    upper = np.triu(w, 1)
+    _, pull = ta.vjp(np.linalg.cholesky, a)
+    (a_bar,) = pull(upper)
+    np.testing.assert_allclose(a_bar, 0.0, atol=1e-12 * (1 + np.abs(w).max()))
+    _, l_dot = ta.jvp(np.linalg.cholesky, (a,), (w + w.T,))
+    assert np.all(np.triu(l_dot, 1) == 0.0)

@@ -19,7 +19,7 @@ from tensorad.errors import LinAlgError, ShapeError
 from tensorad.ir.build import add, broadcast_to, contract
 from tensorad.ir.constants import constant
 from tensorad.ir.labels import fresh_labels
-from tensorad.ir.nodes import Node
+from tensorad.ir.nodes import GeneralUnary, Node
 from tensorad.library.registry import (
     GeneralFunction,
     apply,
@@ -208,6 +208,15 @@ def _masked(x: Node, triangle: str, n: int, pair: str, labels: str) -> Node:
     return contract(triangle_mask(triangle, n, x.dtype), pair, x, labels, labels) if triangle else x
 
 
+def _unread_part_is_zero(a: Node, triangle: str) -> bool:
+    """Whether the triangle a solve reads is all ``a`` has: a Cholesky factor, whose other
+    triangle is 0 whatever its input. Its tangent is then in the triangle already, and a
+    cotangent's other triangle is annihilated by the factor's own reverse rule
+    (``Φ(Lᵀ L̄)`` reads only ``L̄``'s lower triangle: proofs.cholesky), so neither is masked:
+    the rank-one cotangent of ``L⁻¹ y`` then stays rank one (no n³ product ``Lᵀ L̄``)."""
+    return triangle == "lower" and isinstance(a, GeneralUnary) and a.fn == "cholesky"
+
+
 def _solve_jvp(args: tuple[Node, ...], y: Node, dots: tuple[Node | None, ...], params: tuple[Any, ...]) -> Node:
     """``Ẋ = T⁻¹(Ḃ − (M ⊙ Ȧ) X)`` for ``T = T(A)`` (``Tᵀ`` when transposed, with ``(M ⊙
     Ȧ)ᵀ``), one solve with the s4 axes as more columns: from ``T X = B``, ``Ṫ X + T Ẋ = Ḃ``
@@ -224,9 +233,8 @@ def _solve_jvp(args: tuple[Node, ...], y: Node, dots: tuple[Node | None, ...], p
     if a_dot is not None:
         pair = "li" if transposed else "il"
         m = batch + pair + e
-        change = contract(
-            _masked(a_dot, triangle, a.shape[-1], pair, m), m, y, batch + "lj", batch + "ij" + e, scale=-1.0
-        )
+        seen = a_dot if _unread_part_is_zero(a, triangle) else _masked(a_dot, triangle, a.shape[-1], pair, m)
+        change = contract(seen, m, y, batch + "lj", batch + "ij" + e, scale=-1.0)
         r = add(r, change)
     assert r is not None
     return _solve_columns(a, r, extra, lead=False, transposed=transposed, triangle=triangle)
@@ -247,7 +255,9 @@ def _solve_vjp(
     e = fresh_labels(extra, batch + "iljk")
     pair = "li" if transposed else "il"
     a_bar = contract(b_bar, e + batch + "ij", y, batch + "lj", e + batch + pair, scale=-1.0)
-    return _masked(a_bar, triangle, a.shape[-1], pair, e + batch + pair), b_bar if needs[1] else None
+    if not _unread_part_is_zero(a, triangle):
+        a_bar = _masked(a_bar, triangle, a.shape[-1], pair, e + batch + pair)
+    return a_bar, b_bar if needs[1] else None
 
 
 register_general_function(GeneralFunction("solve", _solve, _solve_shape, _solve_jvp, _solve_vjp))
