@@ -87,7 +87,6 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from tensorad.errors import ShapeError, SpecError
-from tensorad.ir.build import contract
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Node, Variable
 from tensorad.language.semantics import Builder, Parsed
@@ -178,7 +177,7 @@ def _parse_one(
         labels = out[0]
     node = as_node(np.float64(value.scale)) if value.node is None else value.dense()
     if labels != value.labels:  # reordered; an output label the expression does not use is broadcast
-        node = contract(node, value.labels, None, "", labels, sizes={label: builder.size(label) for label in labels})
+        node = builder.aligned(node, value.labels, labels)
     variables_used = {name: v for name, v in builder.variables.items() if isinstance(v, Variable)}
     return Parsed(node, variables_used, labels)
 

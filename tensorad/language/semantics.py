@@ -146,6 +146,11 @@ class Builder:
     def size(self, label: str) -> int:
         return self.sizes.get(label, self.default_size)
 
+    def aligned(self, node: Node, labels: Labels, out: Labels) -> Node:
+        """``node`` (labelled ``labels``) with its axes in the order of ``out``, broadcast
+        along the labels of ``out`` it does not have."""
+        return contract(node, labels, None, "", out, sizes={label: self.size(label) for label in out})
+
     def value(self, ast: Ast, bound: frozenset[str]) -> _Value:
         match ast:
             case Num(value=value):
@@ -240,10 +245,8 @@ class Builder:
             columns = numerator.columns + tuple(c for label, c in zip(divisor.labels, divisor.columns,
                                                                       strict=True) if label in new)
             out = numerator.labels + new
-            sizes = {label: self.size(label) for label in out}
-            below = contract(divisor.node, divisor.labels, None, "", out, sizes=sizes)
-            above = 1.0 if numerator.node is None else contract(numerator.node, numerator.labels, None, "", out,
-                                                                 sizes=sizes)
+            below = self.aligned(divisor.node, divisor.labels, out)
+            above = 1.0 if numerator.node is None else self.aligned(numerator.node, numerator.labels, out)
             node = arithmetic.divide(above, below)  # numpy's division, aligned by label
             group = [_Value(node, out, columns, numerator.scale / divisor.scale)]
         return self.contract(group, bound)
@@ -264,8 +267,7 @@ class Builder:
                 total = _Value(arithmetic.add(tensor.dense(), number.scale), tensor.labels, tensor.columns)
                 continue
             wide = total if set(other.labels) <= set(total.labels) else other
-            sizes = {label: self.size(label) for label in wide.labels}
-            a, b = (contract(v.dense(), v.labels, None, "", wide.labels, sizes=sizes) for v in (total, other))
+            a, b = (self.aligned(v.dense(), v.labels, wide.labels) for v in (total, other))
             total = _Value(arithmetic.add(a, b), wide.labels, wide.columns)
         return total
 
