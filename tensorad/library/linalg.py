@@ -19,7 +19,7 @@ from tensorad.errors import LinAlgError, ShapeError
 from tensorad.ir.build import add, broadcast_to, contract
 from tensorad.ir.constants import constant
 from tensorad.ir.labels import fresh_labels
-from tensorad.ir.nodes import GeneralUnary, Node
+from tensorad.ir.nodes import Constant, GeneralUnary, Node
 from tensorad.library.registry import (
     GeneralFunction,
     apply,
@@ -119,6 +119,17 @@ register_general("det", _upcast_half(np.linalg.det), _square_shape("det"), _det_
 TRIANGLES = ("", "lower", "upper", "unit lower", "unit upper")
 """What a solve reads of ``A``: all of it (an LU solve), or one triangle (a triangular
 solve), with ones in place of the diagonal when ``unit``."""
+
+
+def square_and_row(y: Node) -> tuple[Node, Node]:
+    """The ``n × n`` matrix and the row below it, from a node that packs them as (…, n + 1,
+    n) (``eigh``'s ``[V; w]``, ``lu_factor``'s ``[lu; pivots]``), or a cotangent of one
+    (leading axes)."""
+    n = y.shape[-1]
+    whole = tuple((0, m) for m in y.shape[:-2])
+    square = apply("crop", y, ((*whole, (0, n), (0, n)),))
+    row = apply("reshape", apply("crop", y, ((*whole, (n, n + 1), (0, n)),)), ((*y.shape[:-2], n),))
+    return square, row
 
 
 def triangle_mask(triangle: str, n: int, dtype: np.dtype[Any]) -> Node:
@@ -269,8 +280,9 @@ register_general_function(GeneralFunction("solve", _solve, _solve_shape, _solve_
 def _masks(n: int, dtype: np.dtype[Any]) -> tuple[Node, Node, Node]:
     """Constant ``n × n`` masks: the lower triangle ``M``, the strict one ``N``, and
     ``W = N + ½ I`` (``Φ(X) = W ⊙ X``: the lower triangle, the diagonal halved)."""
-    lower, strict = np.tril(np.ones((n, n), dtype)), np.tril(np.ones((n, n), dtype), -1)
-    return constant(lower), constant(strict), constant(strict + 0.5 * np.eye(n, dtype=dtype))
+    lower, strict = triangle_mask("lower", n, dtype), triangle_mask("unit lower", n, dtype)
+    assert isinstance(strict, Constant)
+    return lower, strict, constant(strict.value + 0.5 * np.eye(n, dtype=dtype))
 
 
 def _lower_symmetric(x: Node, b: str, e: str, lead: bool) -> Node:

@@ -27,7 +27,7 @@ from tensorad.ir.graph import children
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import General, GeneralUnary, Node
 from tensorad.ir.substitute import rebuild
-from tensorad.library.linalg import _masked, _solve_columns, as_columns, read_triangle, solve
+from tensorad.library.linalg import _masked, _solve_columns, as_columns, read_triangle, solve, square_and_row
 from tensorad.library.registry import (
     GeneralFunction,
     apply,
@@ -41,11 +41,7 @@ from tensorad.library.registry import (
 def lu_rows(y: Node) -> tuple[Node, Node]:
     """``lu`` (…, n, n) and the pivots (…, n), as numbers, from a packed ``lu_factor``
     node (or a cotangent of one: leading axes)."""
-    n = y.shape[-1]
-    whole = tuple((0, m) for m in y.shape[:-2])
-    lu = apply("crop", y, ((*whole, (0, n), (0, n)),))
-    piv = apply("reshape", apply("crop", y, ((*whole, (n, n + 1), (0, n)),)), ((*y.shape[:-2], n),))
-    return lu, piv
+    return square_and_row(y)
 
 
 def _factors(lu: Node) -> tuple[Node, Node]:

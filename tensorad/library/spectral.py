@@ -26,6 +26,8 @@ from tensorad.library.linalg import (
     _solve_columns,
     _square_shape,
     _upcast_half,
+    square_and_row,
+    triangle_mask,
 )
 from tensorad.library.registry import (
     apply,
@@ -68,11 +70,7 @@ def _gaps(values: Node) -> Node:
 def eigen_rows(y: Node) -> tuple[Node, Node]:
     """``V`` and ``w`` from the packed ``[V; w]`` of an ``eigh`` node (the rules and
     :func:`tensorad.numpy.linalg.eigh` both read them so)."""
-    n = y.shape[-1]
-    whole = tuple((0, m) for m in y.shape[:-2])
-    v = apply("crop", y, ((*whole, (0, n), (0, n)),))
-    w = apply("reshape", apply("crop", y, ((*whole, (n, n + 1), (0, n)),)), ((*y.shape[:-2], n),))
-    return v, w
+    return square_and_row(y)
 
 
 def _eigen_parts(y: Node) -> tuple[Node, Node, Node]:
@@ -245,10 +243,6 @@ def qr_rows(x: Node, y: Node) -> tuple[Node, Node]:
     return apply("crop", y, ((*whole, (0, m), (0, n)),)), apply("crop", y, ((*whole, (m, m + n), (0, n)),))
 
 
-def _strict_lower(n: int, dtype: np.dtype[Any]) -> Node:
-    return constant(np.tril(np.ones((n, n), dtype), -1))
-
-
 def _qr_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
     """With ``C = Qᵀ Ȧ R⁻¹`` and ``Ω = L(C) − L(C)ᵀ`` (``L``: the strict lower triangle):
     ``Q̇ = Q Ω + (Ȧ R⁻¹ − Q C)``, ``Ṙ = Qᵀ Ȧ − Ω R`` (proofs.qr)."""
@@ -265,7 +259,7 @@ def _qr_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
         b + "pj" + e,
     )
     c = contract(q, b + "pi", a_rinv, b + "pj" + e, b + "ij" + e)
-    low = contract(_strict_lower(n, x.dtype), "ij", c, b + "ij" + e, b + "ij" + e)
+    low = contract(triangle_mask("unit lower", n, x.dtype), "ij", c, b + "ij" + e, b + "ij" + e)
     omega = add(low, contract(low, b + "ji" + e, None, "", b + "ij" + e, scale=-1.0))
     assert omega is not None
     q_dot = add(
@@ -296,7 +290,7 @@ def _qr_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     assert omega_bar is not None
     skew = add(omega_bar, contract(omega_bar, eb + "ji", None, "", eb + "ij", scale=-1.0))
     assert skew is not None
-    c_bar = contract(_strict_lower(n, x.dtype), "ij", skew, eb + "ij", eb + "ij")
+    c_bar = contract(triangle_mask("unit lower", n, x.dtype), "ij", skew, eb + "ij", eb + "ij")
     inner = add(
         q_bar,
         contract(
