@@ -102,13 +102,12 @@ def _cancel_inverse(
     is ``X⁻ᵀ``, not ``X⁻ᵀ det X / det X``. Only for a determinant: where it is 0, both
     forms are undefined (``X⁻¹`` raises), while for another factor the product as written
     is ``0 · ∞ = nan`` at 0 and stays so, IEEE's value (as ``x - x`` stays nan at ``inf``)."""
-    for inverse, other, s_other in ((a, b, s2), (b, a, s1)):
+    for inverse, s_inverse, other, s_other in ((a, s1, b, s2), (b, s2, a, s1)):
         if not (isinstance(inverse, Elementwise) and inverse.fn == "reciprocal" and inverse.param is None):
             continue
         u = inverse.x
         if not (isinstance(u, GeneralUnary) and u.fn == "det"):
             continue
-        s_inverse = s1 if inverse is a else s2
         if other is u and s_other == s_inverse and len(set(s_other)) == len(s_other) and set(s_other) <= set(s3):
             one = scalar(scale, np.result_type(a.dtype, b.dtype))  # u⁻¹ ⊙ u, entry by entry: ones
             return contract(one, "", None, "", s3, sizes={c: size[c] for c in s3})

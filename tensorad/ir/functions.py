@@ -15,6 +15,7 @@ from tensorad.errors import ShapeError
 from tensorad.ir.build import astype, contract, scale
 from tensorad.ir.constants import float_key, promote
 from tensorad.ir.interning import interned
+from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, General, GeneralUnary, Node, Pointwise
 
 
@@ -23,11 +24,10 @@ def elementwise(fn: str, x: Node, param: float | None = None, real: bool = False
     result of a complex ``x`` is real (``abs``), of the matching precision.
 
     ``log(softmax(z))`` is built as ``log_softmax(z)``, ``log(sigmoid(z))`` as
-    ``−softplus(−z)``, ``1 / (1 + exp(z))`` as ``sigmoid(−z)`` (and :func:`pointwise`
-    builds ``exp(z) / (1 + exp(z))`` as ``sigmoid(z)`` and ``exp(z) / Σ exp(z)`` as
-    ``softmax(z)``), ``log(1 + exp(z))`` and
-    ``log1p(exp(z))`` as ``softplus(z)``,
-    ``log(Σ exp(z))`` as ``logsumexp(z)`` and ``norm(v)²`` as ``Σ v²`` (real ``v``): equal
+    ``−softplus(−z)``, ``1 / (1 + exp(z))`` as ``sigmoid(−z)``, ``log(1 + exp(z))`` and
+    ``log1p(exp(z))`` as ``softplus(z)``, ``log(Σ exp(z))`` as ``logsumexp(z)`` and
+    ``norm(v)²`` as ``Σ v²`` (real ``v``); :func:`pointwise` builds ``exp(z) / (1 +
+    exp(z))`` as ``sigmoid(z)`` and ``exp(z) / Σ exp(z)`` as ``softmax(z)``. Each is equal
     where both are finite, and finite (with a finite derivative) where the softmax or
     sigmoid underflows to 0, ``exp`` overflows, or the norm is 0.
     """
@@ -117,7 +117,7 @@ def _norm_squared(node: Node) -> Node | None:
     if not (isinstance(node, GeneralUnary) and node.fn == "norm" and node.x.dtype.kind == "f"):
         return None
     v, (axes,) = node.x, node.params
-    labels = "".join(chr(ord("a") + k) for k in range(v.ndim))
+    labels = fresh_labels(v.ndim)
     kept = "".join(label for k, label in enumerate(labels) if k not in axes)
     return contract(v, labels, v, labels, kept)
 
