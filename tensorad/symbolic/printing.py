@@ -62,6 +62,10 @@ MAX_STEPS = 100_000
 SHARED_LENGTH = 12
 """A subexpression written more than once is named (with ``shared``) when longer than this."""
 
+SHARED_TRIAL = 500
+"""Characters of a candidate printed to decide whether to name it; one cut off there (whose
+indices may not all show) is not named."""
+
 
 class _Printer:
     """Index notation as plain text; :class:`_Latex` overrides the notation only."""
@@ -119,7 +123,7 @@ class _Printer:
         for candidate in order:
             if candidate is node or uses[candidate] < 2 or isinstance(candidate, (Variable, Constant)):
                 continue
-            trial = _Printer(LIMIT)
+            trial = _Printer(SHARED_TRIAL)  # bounded: a DAG of many shared nodes prints each so far
             trial.named = dict(self.named)
             head, _, rest = trial.top(candidate, "t").partition(" = ")
             body = rest.split("\nwhere ")[0]  # without the lines of the names it uses
@@ -128,6 +132,10 @@ class _Printer:
             written = all(re.search(rf"[\[,]{name}[\],]", body) for name in indices)
             if len(body) > SHARED_LENGTH and written:
                 self.named[candidate] = f"t{len(self.named) + 1}"
+
+    def stands_named(self, node: Node) -> bool:
+        """Whether ``node`` prints as its name ``t1[…]`` here (not on its own where line)."""
+        return node in self.named and node is not self.defining
 
     def where(self, head: str, body: str) -> str:
         return f"\nwhere {head} = {body}"
@@ -142,10 +150,8 @@ class _Printer:
         self.steps += 1
         if self.used > self.limit or depth > MAX_DEPTH or self.steps > MAX_STEPS:
             return False, "…"
-        if node in self.named and node is not self.defining:
-            return False, self.indexed(self.emit(self.variable(self.named[node])), names)
         match node:
-            case Contraction():
+            case Contraction() if not self.stands_named(node):
                 return self.product(node, names, taken, depth)
             case Constant() if node.ndim == 0:
                 value = complex(node.value) if node.dtype.kind == "c" else float(node.value)
@@ -159,8 +165,8 @@ class _Printer:
         return text
 
     def atom(self, node: Node, names: list[str], taken: set[str], depth: int) -> str:
-        """A factor that is not a product or a sum."""
-        if node in self.named and node is not self.defining:
+        """A factor that is not a product or a sum (or a named one of those)."""
+        if self.stands_named(node):
             return self.indexed(self.emit(self.variable(self.named[node])), names)
         match node:
             case Variable(name=name):
@@ -228,7 +234,7 @@ class _Printer:
         while pending and self.steps < MAX_STEPS:
             self.steps += 1
             term = pending.pop()
-            if isinstance(term, Add) and (term is node or term not in self.named):
+            if isinstance(term, Add) and (term is node or not self.stands_named(term)):
                 pending += [term.b, term.a]
             else:
                 terms.append(term)
