@@ -148,9 +148,8 @@ def lu_factor(a: object, overwrite_a: bool = False, check_finite: bool = True) -
     packed = _lu_packed(a)
     n = packed.shape[-1]
     pivots = packed[..., n, :]
-    return packed[..., :n, :], astype(pivots, np.dtype(np.int32)) if isinstance(pivots, Node) else pivots.astype(
-        np.int32
-    )
+    pivots = astype(pivots, np.dtype(np.int32)) if isinstance(pivots, Node) else pivots.astype(np.int32)
+    return packed[..., :n, :], pivots
 
 
 @eager

@@ -49,7 +49,7 @@ from tensorad.ir.nodes import (
     Variable,
 )
 from tensorad.library.linalg import read_triangle
-from tensorad.symbolic.networks import RESHAPERS, Form, atom, product, scalar, total
+from tensorad.symbolic.networks import RESHAPERS, Form, Network, atom, product, scalar, total
 
 
 def equivalent(lhs: Node, rhs: Node, *, rtol: float = 1e-9) -> bool:
@@ -126,7 +126,7 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
         case Add(a=a, b=b):
             return total([forms[a], forms[b]])
         case Elementwise(fn=fn, x=x, param=param):
-            return _entrywise(f"{fn}({param}", forms[x], x.shape, arguments)
+            return _entrywise(fn, param, forms[x], x.shape, arguments)
         case GeneralUnary(fn="reshape", x=x):
             return _reshape(forms[x], x.shape, node.shape)
         case GeneralUnary(fn="crop", x=x, params=params):
@@ -151,7 +151,7 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
             number = _number(forms[b])
             if number is not None:  # a / c = (1/c) a
                 return product(forms[a], labels, scalar(1.0 / number), "", labels, 1.0, size)
-            inverse = _entrywise(f"reciprocal({None}", forms[b], b.shape, arguments)
+            inverse = _entrywise("reciprocal", None, forms[b], b.shape, arguments)
             return product(forms[a], labels, inverse, labels, labels, 1.0, size)
         case Pointwise(fn=fn, args=args, param=param):
             names = ", ".join(arguments.name(forms[arg]) for arg in args)
@@ -179,11 +179,11 @@ def _form(node: Node, forms: dict[Node, Form], arguments: _Arguments) -> Form:
             assert_never(node)
 
 
-def _entrywise(head: str, x: Form, shape: tuple[int, ...], arguments: _Arguments) -> Form:
-    """``f(X)`` entry by entry (``head``: ``f`` and its parameter) as the atom of ``X``'s
-    form. An axis along which ``X`` is broadcast (a label of every network's output that no
-    factor carries) stays outside the atom, since ``f(broadcast X) = broadcast f(X)``: so
-    ``1/y[j]`` is one atom however wide ``y`` was broadcast before it."""
+def _entrywise(fn: str, param: float | None, x: Form, shape: tuple[int, ...], arguments: _Arguments) -> Form:
+    """``fn(X; param)`` entry by entry as the atom of ``X``'s form. An axis along which
+    ``X`` is broadcast (a label of every network's output that no factor carries) stays
+    outside the atom, since ``f(broadcast X) = broadcast f(X)``: so ``1/y[j]`` is one atom
+    however wide ``y`` was broadcast before it."""
     broadcast = [k for k in range(len(shape)) if x and all(_broadcast_axis(net, k) for _, net in x.values())]
     labels = fresh_labels(len(shape))
     size = dict(zip(labels, shape, strict=True))
@@ -191,11 +191,11 @@ def _entrywise(head: str, x: Form, shape: tuple[int, ...], arguments: _Arguments
     copies = float(np.prod([shape[k] for k in broadcast]))
     core = product(x, labels, scalar(1.0 / copies), "", kept, 1.0, size) if broadcast else x  # the mean of equal copies
     core_shape = tuple(size[label] for label in kept)
-    inner = atom(f"{head}; {core_shape}: {arguments.name(core)})", core_shape)
+    inner = atom(f"{fn}({param}; {core_shape}: {arguments.name(core)})", core_shape)
     return product(inner, kept, scalar(1.0), "", labels, 1.0, size) if broadcast else inner
 
 
-def _broadcast_axis(network: Any, k: int) -> bool:
+def _broadcast_axis(network: Network, k: int) -> bool:
     label = network.out[k]
     return network.out.count(label) == 1 and all(label not in labels for _, labels in network.factors)
 
