@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import math
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -21,16 +22,18 @@ import numpy as np
 
 from tensorad._types import Array
 from tensorad.ad.api import derivative
-from tensorad.errors import TensoradError
+from tensorad.errors import TensoradError, UnsupportedError
 from tensorad.ir.build import contract
+from tensorad.ir.graph import toposort
 from tensorad.ir.labels import fresh_labels
-from tensorad.ir.nodes import Node, Variable
+from tensorad.ir.nodes import Constant, Contraction, General, GeneralUnary, Node, Variable
 from tensorad.language import Parsed, parse, parse_dims
 from tensorad.language.syntax import FUNCTIONS
 from tensorad.run import budget
 from tensorad.symbolic.algebra import equivalent
 from tensorad.symbolic.codegen import numpy_code
 from tensorad.symbolic.latex import latex
+from tensorad.symbolic.matrix import matrix_notation
 from tensorad.symbolic.printing import index_notation
 from tensorad.symbolic.proof import Limit, random_values, taylor_test
 
@@ -141,13 +144,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     derive.add_argument(
         "--format",
-        choices=("text", "latex", "dot", "numpy"),
+        choices=("text", "latex", "matrix", "matrix-latex", "dot", "numpy"),
         default="text",
-        help="index notation, LaTeX, the DAG for graphviz, or a numpy function",
+        help="index notation, LaTeX, matrix notation (text or LaTeX; index notation where there is "
+        "none), the DAG for graphviz, or a numpy function",
     )
-    derive.add_argument(
-        "--shared", action="store_true", help="write a repeated subexpression once (where t1[i] = ...)"
-    )
+    derive.add_argument("--shared", action="store_true", help="write a repeated subexpression once (where t1[i] = ...)")
     derive.add_argument("--dims", default="", help="label sizes, e.g. i=3,j=4 (others default to 3)")
     derive.add_argument("--check", action="store_true", help="verify numerically at a random point")
     commands.add_parser("demo", help="derive and check the classic matrix-calculus results")
@@ -171,7 +173,7 @@ def _derive(args: argparse.Namespace) -> int:
     if not args.check:
         return 0
     value = parsed.expr if args.order == 1 else derivative(parsed.expr, x, args.mode)
-    report = check_derivative(value, x, d)
+    report = check_derivative(value, x, d, progress=_progress(operations([value, d])))
     print(report)
     return 0 if report.ok else 1
 
@@ -184,6 +186,12 @@ def _variable(parsed: Parsed, name: str) -> Variable:
 
 
 def _format(expr: Node, style: str, shared: bool = False) -> str:
+    if style.startswith("matrix"):
+        try:
+            return matrix_notation(expr, latex=style == "matrix-latex", shared=shared)
+        except UnsupportedError as error:
+            print(f"(index notation; {error})", file=sys.stderr)
+            return _format(expr, "latex" if style == "matrix-latex" else "text", shared)
     if style == "latex":
         return latex(expr, shared=shared)
     if style == "dot":
@@ -226,10 +234,62 @@ class CheckReport:
         )
 
 
-def check_derivative(value: Node, x: Variable, d: Node, seed: int = 0) -> CheckReport:
+LONG_CHECK = 10**10
+"""Operations (see :func:`operations`) past which ``--check`` warns first and reports progress."""
+
+EVALUATIONS = 14
+"""Evaluations of the value that a check makes (the Taylor test's steps and the finite differences)."""
+
+
+def operations(outputs: list[Node]) -> int:
+    """About how many arithmetic operations one evaluation of ``outputs`` takes: a
+    contraction the product of the sizes of its labels, a matrix function ``n³`` per
+    matrix and one per entry of its value, anything else one per entry (an upper estimate:
+    a plan may contract cheaper).
+
+    Examples:
+        >>> import tensorad as ta
+        >>> A, B = ta.Variable("A", (10, 20)), ta.Variable("B", (20, 30))
+        >>> operations([A @ B]), operations([ta.exp(A)]), operations([ta.inv(B @ B.T)])
+        (6000, 200, 20400)
+    """
+    total = 0
+    for node in toposort(outputs):
+        if isinstance(node, Contraction):
+            sizes = dict(zip(node.s3, node.shape, strict=True))
+            for operand, labels in ((node.a, node.s1), (node.b, node.s2)):
+                if operand is not None:
+                    sizes.update(zip(labels, operand.shape, strict=True))
+            total += math.prod(sizes.values())
+        elif isinstance(node, (GeneralUnary, General)):
+            operands = [node.x] if isinstance(node, GeneralUnary) else list(node.args)
+            total += sum(a.size * (a.shape[-1] if a.ndim >= 2 else 1) for a in operands) + node.size
+        elif not isinstance(node, (Variable, Constant)):
+            total += node.size
+    return total
+
+
+def _progress(work: int) -> Callable[[str], None] | None:
+    """For a check of about ``work`` operations per evaluation: none when it is quick; else
+    a warning now and a line on stderr per step."""
+    if work * EVALUATIONS < LONG_CHECK:
+        return None
+    print(
+        f"check: about {work * EVALUATIONS:.1e} operations ({EVALUATIONS} evaluations of {work:.1e}); "
+        "this may take a while (Ctrl-C stops it)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return lambda step: print(f"check: {step}", file=sys.stderr, flush=True)
+
+
+def check_derivative(
+    value: Node, x: Variable, d: Node, seed: int = 0, progress: Callable[[str], None] | None = None
+) -> CheckReport:
     """Taylor rates and the relative gap between ``d∘h`` and central differences.
 
-    The point is drawn in [-1, 1]; where the value or the derivative is not finite there
+    ``progress`` receives a line after each evaluation (the command line prints them on
+    stderr for a long check). The point is drawn in [-1, 1]; where the value or the derivative is not finite there
     (``log``, ``sqrt``, a singular matrix), it is drawn inside the usual domains instead
     (positive entries, diagonally dominant matrices: see :func:`random_values`).
 
@@ -249,11 +309,20 @@ def check_derivative(value: Node, x: Variable, d: Node, seed: int = 0) -> CheckR
     d_h = contract(d, s + s4, direction, s4, s)  # d∘h: the derivative is never formed whole
     budget.check("the direction of the check", x.shape, np.dtype(np.float64))
     h = np.random.default_rng(seed + 2).uniform(-1.0, 1.0, x.shape)
+    steps = iter(range(1, EVALUATIONS + 1))
+
+    def step() -> None:
+        if progress is not None:
+            progress(f"evaluation {next(steps, EVALUATIONS)} of {EVALUATIONS}")
+
     env = _point([value, d_h, x], {direction: h}, seed)
-    taylor = taylor_test(Limit(value, x, d, "derivative"), np.random.default_rng(seed), env)
+    step()
+    taylor = taylor_test(Limit(value, x, d, "derivative"), np.random.default_rng(seed), env, step)
     eps = 1e-6
     plus = value.evaluate({**env, x: env[x] + eps * h})
+    step()
     minus = value.evaluate({**env, x: env[x] - eps * h})
+    step()
     directional = d_h.evaluate({**env, direction: h})
     fd = (plus - minus) / (2 * eps)
     scale = max(1.0, float(np.max(np.abs(fd), initial=0.0)))

@@ -54,7 +54,11 @@ def test_derive_options(args: tuple[str, ...], expected: str) -> None:
 
 def test_dims_set_the_sizes() -> None:
     result = run("derive", "sum_i(exp(x[i]))", "--wrt", "x", "--dims", "i=5", "--format", "numpy", "--order", "2")
-    assert result.returncode == 0 and "(5, 5)" in result.stdout
+    assert result.returncode == 0, result.stderr
+    namespace: dict[str, object] = {}
+    exec(result.stdout, namespace)  # the generated module: its f(x) is the Hessian diag(exp(x))
+    x = np.linspace(-1.0, 1.0, 5)
+    np.testing.assert_allclose(namespace["f"](x), np.diag(np.exp(x)), rtol=1e-15)  # type: ignore[operator]
 
 
 MALFORMED = [
@@ -162,3 +166,16 @@ def test_shared_writes_the_repeated_sigmoid_once() -> None:
         "sum_k(X[k,i]*X[k,j]*y[k]*y[k]*t1[k]*(1 - t1[k]))",
         "where t1[i] = sigmoid(-y[i]*X[i,j]*w[j])",
     ]
+
+
+def test_a_long_check_warns_first_and_reports_each_evaluation(capsys: pytest.CaptureFixture[str]) -> None:
+    A, X = ta.Variable("A", (4, 5)), ta.Variable("X", (5, 6))
+    assert cli.operations([A @ X]) == 4 * 5 * 6  # the product of its labels' sizes, an oracle by hand
+    assert cli._progress(cli.LONG_CHECK // cli.EVALUATIONS - 1) is None  # a quick check says nothing
+    assert capsys.readouterr().err == ""
+    assert cli._progress(cli.LONG_CHECK) is not None
+    assert "may take a while" in capsys.readouterr().err
+    lines: list[str] = []
+    x = ta.Variable("x", (3,))
+    assert cli.check_derivative(ta.sum(ta.exp(x)), x, ta.exp(x), progress=lines.append).ok
+    assert lines == [f"evaluation {k} of {cli.EVALUATIONS}" for k in range(1, cli.EVALUATIONS + 1)]

@@ -2,11 +2,13 @@
 
 Three oracles: a table of expressions beside the numpy formula a reader would write for
 them; a table of malformed inputs beside the column a reader would point at; and random
-expressions drawn from a small grammar, each built together with its numpy value.
+expressions drawn from a small grammar, each built together with its numpy value (and
+read again with every label renamed to a word: the names of labels change nothing).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +63,7 @@ def _softmax(z: Array, axis: int) -> Array:
 class Case:
     text: str
     oracle: Callable[..., Any]  # keyword arguments: the variables by name; returns an array or a number
-    output: str
+    output: str | tuple[str, ...]  # the output labels: letters ("ij"), or names (("out", "inp"))
     dims: dict[str, int] = field(default_factory=dict)
     special: Special = field(default_factory=dict)
 
@@ -71,7 +73,6 @@ CASES = [
     Case("x[i] A[i,j] x[j]", lambda x, A: x @ A @ x, ""),
     Case("x[i] * A[i,j] * x[j]", lambda x, A: x @ A @ x, ""),
     Case("A[i,k] B[k,j]", lambda A, B: A @ B, "ij", {"i": 2, "j": 3, "k": 4}),
-    Case("A[ik] B[kj]", lambda A, B: A @ B, "ij", {"i": 2, "j": 3, "k": 4}),
     Case("A[i,j] A[j,k] A[k,i]", lambda A: np.trace(A @ A @ A), ""),
     Case("A[i,i]", lambda A: np.trace(A), ""),
     Case("d[i] = A[i,i]", lambda A: np.diag(A), "i"),
@@ -131,6 +132,26 @@ CASES = [
     Case("inv(X[i,j])[k,k]", lambda X: np.trace(np.linalg.inv(X)), "", special=SPD),
     Case("(A[i,k] B[k,j])[a,b] c[b]", lambda A, B, c: A @ B @ c, "a", {"i": 2, "a": 2, "k": 4}),
     Case("x[i] softmax(z[j], j)[i]", lambda x, z: x @ _softmax(z, 0), ""),
+    # labels that are words, and the sums of several labels
+    Case("W[out,inp] x[inp]", lambda W, x: W @ x, ("out",), {"out": 3, "inp": 4}),
+    Case("sum_{out,inp}(W[out,inp])", lambda W: W.sum(), "", {"out": 3, "inp": 4}),
+    Case("sum_inp(W[out,inp])", lambda W: W.sum(axis=1), ("out",), {"out": 3, "inp": 4}),
+    Case("sum_{i}(x[i]) + sum_{i,j}(A[i,j])", lambda x, A: x.sum() + A.sum(), "", {"i": 2, "j": 4}),
+    Case("sum_i(x[i] y[k], k)", lambda x, y: np.outer(x, y).sum(), "", {"i": 2, "k": 4}),
+    Case("A[i1,j2] x[j2]", lambda A, x: A @ x, ("i1",), {"i1": 2, "j2": 5}),
+    Case("sum_i1(x[i1] y[i1])", lambda x, y: x @ y, ""),
+    Case(
+        "y[b,out] = W[out,inp] X[b,inp] + bias[out]",
+        lambda W, X, bias: X @ W.T + bias,
+        ("b", "out"),
+        {"b": 2, "out": 3, "inp": 4},
+    ),
+    Case("∂f/∂w[inp] = W[out,inp] v[out]", lambda W, v: W.T @ v, ("inp",), {"out": 3, "inp": 4}),
+    Case("inv(X[row,col])[col,row]", lambda X: np.linalg.inv(X).T, ("col", "row"), special=SPD),
+    Case("logsumexp(Z[n,cls], cls)", lambda Z: scipy.special.logsumexp(Z, axis=1), ("n",), {"n": 2, "cls": 5}),
+    Case("delta[n_a,n_b] x[n_b]", lambda x: x, ("n_a",)),
+    Case("A[ij] B[jk]", lambda A, B: np.outer(A, B), ("ij", "jk"), {"ij": 2, "jk": 4}),  # two vectors
+    Case("sum_ij(x[ij])", lambda x: x.sum(), ""),  # one label, ij
 ]
 
 
@@ -138,7 +159,7 @@ CASES = [
 def test_expression_equals_its_numpy_formula(case: Case) -> None:
     parsed = parse(case.text, case.dims)
     arrays = _values(parsed, special=case.special)
-    assert parsed.output == case.output
+    assert parsed.output == tuple(case.output)
     actual = _evaluate(parsed, arrays)
     expected = case.oracle(**arrays)
     assert actual.shape == np.shape(expected)
@@ -149,7 +170,10 @@ def test_variables_are_in_order_of_first_appearance_and_shaped_by_their_labels()
     parsed = parse("A[i,k] B[k,j] + C[i,j] s", dims={"i": 2, "k": 4}, default_size=5)
     assert list(parsed.variables) == ["A", "B", "C", "s"]
     assert {name: v.shape for name, v in parsed.variables.items()} == {
-        "A": (2, 4), "B": (4, 5), "C": (2, 5), "s": (),
+        "A": (2, 4),
+        "B": (4, 5),
+        "C": (2, 5),
+        "s": (),
     }
     assert parsed.expr.shape == (2, 5)
     assert all(isinstance(v, ta.Variable) for v in parsed.variables.values())
@@ -228,13 +252,28 @@ ERRORS = [
     ("x[i] (A[i,j] y[j])[i,j]", {}, 18, "1 free labels"),
     ("A[i,j] + A[j,i]", {"i": 2, "j": 3}, 11, "size"),
     ("x[1]", {}, 2, "expected a label"),
-    ("x[i1]", {}, 3, "single letters"),
+    ("x[_i]", {}, 2, "starts with a letter"),
+    ("x[i j]", {}, 4, "expected ',' or ']'"),
     ("exp + 1", {}, 0, "is a function"),
     ("exp(x[i], i)", {}, 10, "takes one argument"),
     ("softmax(z[i], j)", {}, 14, "not a free label"),
     ("softmax(z[i], i, i)", {}, 17, "named twice"),
     ("sum_k(x[i])", {}, 4, "not a free label"),
     ("x[i] + sum_(x[i])", {}, 11, "expected a label"),
+    ("sum__i(x[i])", {}, 4, "starts with a letter"),
+    ("sum_{}(x[i])", {}, 5, "expected a label"),
+    ("sum_{i,j(A[i,j])", {}, 8, "expected ',' or '}'"),
+    ("sum_{i,j", {}, 4, "unclosed '{'"),
+    ("sum_{i,j} A[i,j]", {}, 10, "expected '(' after sum_{i,j}"),
+    ("sum_{i,j} + 1", {}, 10, "expected '(' after sum_{i,j}"),
+    ("sum_{i,i}(A[i,i])", {}, 7, "named twice"),
+    ("sum_ij(A[i,j])", {}, 4, "labels are comma-separated: write sum_{i,j}(…)"),
+    ("softmax(Z[i,j], ij)", {}, 16, "labels are comma-separated: write softmax(…, i, j)"),
+    ("A[ij] B[jk]", {"i": 2, "j": 3, "k": 4}, 2, "labels are comma-separated: write A[i,j] (or size ij in dims)"),
+    ("A[i,j] + A[ij]", {}, 9, "labels are comma-separated: write A[i,j]"),
+    ("T[i,j,k] + T[ij,k]", {}, 11, "labels are comma-separated: write T[i,j,k]"),
+    ("inv(X[i,j])[ji]", {}, 11, "labels are comma-separated: write (…)[j,i]"),
+    ("{x[i]}", {}, 0, "got '{'"),
     ("logsumexp(2)", {}, 0, "no free label"),
     ("inv(x[i])", {}, 0, "needs a matrix"),
     ("det(A[i,j])", {"i": 2, "j": 3}, 0, "square"),
@@ -262,7 +301,7 @@ def test_deep_nesting_reads_thousands_of_levels_and_refuses_more() -> None:
     deep = parse("(" * 4000 + "x" + ")" * 4000)
     assert deep.expr is deep.variables["x"]
     p = parse("exp(" * 3000 + "x[i]" + ")" * 3000)
-    assert p.expr.shape == (3,) and p.output == "i"
+    assert p.expr.shape == (3,) and p.output == ("i",)
     with pytest.raises(ParseError, match="nested more than 5000 levels"):
         parse("(" * 6000 + "x" + ")" * 6000)
     with pytest.raises(ParseError, match="nested more than 5000 levels"):
@@ -270,8 +309,9 @@ def test_deep_nesting_reads_thousands_of_levels_and_refuses_more() -> None:
 
 
 def test_bad_dims_mapping() -> None:
-    with pytest.raises(SpecError):
-        parse("x[i]", {"ij": 3})
+    for label in ("_i", "1", "i j", ""):
+        with pytest.raises(SpecError, match="is not a label"):
+            parse("x[i]", {label: 3})
     with pytest.raises(ValueError, match="positive"):
         parse("x[i]", {"i": 0})
 
@@ -281,7 +321,15 @@ def test_bad_dims_mapping() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("i=3,j=4", {"i": 3, "j": 4}), (" i = 3 , J=10 ", {"i": 3, "J": 10}), ("", {}), ("  ", {}), ("n=1", {"n": 1})],
+    [
+        ("i=3,j=4", {"i": 3, "j": 4}),
+        (" i = 3 , J=10 ", {"i": 3, "J": 10}),
+        ("", {}),
+        ("  ", {}),
+        ("n=1", {"n": 1}),
+        ("out=3, inp=4", {"out": 3, "inp": 4}),
+        ("i1=2,n_batch=5", {"i1": 2, "n_batch": 5}),
+    ],
 )
 def test_parse_dims(text: str, expected: dict[str, int]) -> None:
     assert parse_dims(text) == expected
@@ -297,8 +345,9 @@ def test_parse_dims(text: str, expected: dict[str, int]) -> None:
         ("i=3,", 4, "expected label=size"),
         ("i=3,,j=2", 4, "expected label=size"),
         ("=3", 0, "expected label=size"),
-        ("ij=3", 0, "single letters"),
-        ("_=3", 0, "single letters"),
+        ("_=3", 0, "starts with a letter"),
+        ("_i=3", 0, "starts with a letter"),
+        ("out inp=3", 4, "expected '='"),
         ("i=3,i=4", 4, "given twice"),
         ("i=0", 2, "positive"),
         ("i=3 4", 4, "expected ','"),
@@ -320,11 +369,24 @@ def test_parse_dims_errors_point_at_the_column(text: str, column: int, words: st
 
 SIZES = {"i": 2, "j": 3, "k": 4}
 LEAVES = {  # variable name -> its labels; every label set over i, j, k has one
-    "s": "", "x": "i", "y": "i", "u": "j", "v": "k", "A": "ij", "B": "ji", "C": "jk", "D": "ki", "T": "ijk",
+    "s": "",
+    "x": "i",
+    "y": "i",
+    "u": "j",
+    "v": "k",
+    "A": "ij",
+    "B": "ji",
+    "C": "jk",
+    "D": "ki",
+    "T": "ijk",
 }
 FUNCTIONS: dict[str, Callable[[Array], Array]] = {
-    "tanh": np.tanh, "sin": np.sin, "sigmoid": scipy.special.expit, "softplus": lambda a: np.logaddexp(0.0, a),
-    "square": np.square, "abs": np.abs,
+    "tanh": np.tanh,
+    "sin": np.sin,
+    "sigmoid": scipy.special.expit,
+    "softplus": lambda a: np.logaddexp(0.0, a),
+    "square": np.square,
+    "abs": np.abs,
 }
 SUM, PRODUCT, POWER, ATOM = range(4)  # precedence of a rendered expression
 
@@ -367,7 +429,7 @@ def expressions(draw: st.DrawFn, target: frozenset[str], bound: frozenset[str], 
     if kind == "leaf":
         name = draw(st.sampled_from([n for n, labels in LEAVES.items() if set(labels) == target]))
         labels = LEAVES[name]
-        text = name if not labels else f"{name}[{draw(st.sampled_from([',', ''])).join(labels)}]"
+        text = name if not labels else f"{name}[{','.join(labels)}]"
         order = "".join(sorted(labels))
         return Gen(text, lambda env: np.einsum(f"{labels}->{order}", env[name]), ATOM)
     if kind == "product":
@@ -422,11 +484,13 @@ def expressions(draw: st.DrawFn, target: frozenset[str], bound: frozenset[str], 
             PRODUCT,
         )
     if kind == "sum_over":
-        label = draw(st.sampled_from(sorted(free)))
-        inner = target | {label}
-        a = draw(expressions(inner, bound | {label}, sub))
-        text = draw(st.sampled_from([f"sum_{label}({a.text})", f"sum({a.text}, {label})"]))
-        return Gen(text, lambda env: np.sum(a.value(env), axis=_axis(inner, label)), ATOM)
+        over = draw(st.permutations(sorted(draw(st.sets(st.sampled_from(sorted(free)), min_size=1, max_size=2)))))
+        inner = target | set(over)
+        a = draw(expressions(inner, bound | set(over), sub))
+        texts = [f"sum_{{{','.join(over)}}}({a.text})", f"sum({', '.join([a.text, *over])})"]
+        text = draw(st.sampled_from(texts + [f"sum_{over[0]}({a.text})"] * (len(over) == 1)))
+        axes = tuple(_axis(inner, label) for label in over)
+        return Gen(text, lambda env: np.sum(a.value(env), axis=axes), ATOM)
     if kind == "sum_all":
         reduced = frozenset(draw(st.sets(st.sampled_from(sorted(free))))) if free else frozenset()
         inner = target | reduced
@@ -441,10 +505,14 @@ def expressions(draw: st.DrawFn, target: frozenset[str], bound: frozenset[str], 
     label = draw(st.sampled_from(sorted(frozenset(SIZES) - target)))
     inner = target | {label}
     a = draw(expressions(inner, bound | {label}, sub))
-    name, reduce = draw(st.sampled_from([
-        ("logsumexp", lambda z, axis: scipy.special.logsumexp(z, axis=axis)),
-        ("norm", lambda z, axis: np.linalg.norm(z, axis=axis)),
-    ]))
+    name, reduce = draw(
+        st.sampled_from(
+            [
+                ("logsumexp", lambda z, axis: scipy.special.logsumexp(z, axis=axis)),
+                ("norm", lambda z, axis: np.linalg.norm(z, axis=axis)),
+            ]
+        )
+    )
     return Gen(f"{name}({a.text}, {label})", lambda env: reduce(a.value(env), _axis(inner, label)), ATOM)
 
 
@@ -466,18 +534,29 @@ ARRAYS = {
 }
 
 
-@given(programs())
-def test_random_expressions_equal_their_numpy_twin(program: tuple[str, Gen, str | None]) -> None:
+WORDS = {"i": "row", "j": "j2", "k": "k_in"}
+"""The labels renamed to words: a program read with them is the same program."""
+
+
+def _renamed(text: str, names: Mapping[str, str]) -> str:
+    """``text`` with each label (``i`` alone, or the one of ``sum_i``) renamed by ``names``."""
+    return re.sub(r"(?<![\w])(sum_)?([ijk])(?![\w])", lambda m: (m.group(1) or "") + names[m.group(2)], text)
+
+
+@given(programs(), st.booleans())
+def test_random_expressions_equal_their_numpy_twin(program: tuple[str, Gen, str | None], words: bool) -> None:
     text, twin, order = program
-    parsed = parse(text, SIZES)
+    names = WORDS if words else {label: label for label in SIZES}
+    parsed = parse(_renamed(text, names), {names[label]: n for label, n in SIZES.items()})
     for name, variable in parsed.variables.items():
         assert variable.shape == ARRAYS[name].shape
     expected = np.asarray(twin.value(ARRAYS))
-    labels = "".join(sorted(parsed.output))
+    output = "".join(next(label for label in SIZES if names[label] == name) for name in parsed.output)
+    labels = "".join(sorted(output))
     assert len(labels) == expected.ndim
     if order is not None:
-        assert parsed.output == order
-    expected = np.einsum(f"{labels}->{parsed.output}", expected)
+        assert output == order
+    expected = np.einsum(f"{labels}->{output}", expected)
     actual = _evaluate(parsed, ARRAYS)
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
     np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-9 * scale)
@@ -485,6 +564,6 @@ def test_random_expressions_equal_their_numpy_twin(program: tuple[str, Gen, str 
 
 def test_an_output_label_the_expression_does_not_use_broadcasts() -> None:
     p = parse("out[k,i] = x[i]", dims={"i": 2, "k": 3})
-    assert p.output == "ki" and p.expr.shape == (3, 2)
+    assert p.output == ("k", "i") and p.expr.shape == (3, 2)
     x = np.array([1.0, 2.0])
     np.testing.assert_array_equal(evaluate([p.expr], {p.variables["x"]: x})[0], np.broadcast_to(x, (3, 2)))

@@ -74,7 +74,7 @@ EXACT: dict[str, tuple[Callable[[], Node], str]] = {
     "zero": (lambda: seeds.zeros((2,), F64), "0"),
     "sum of entries": (lambda: ta.sum(x), "sum_i(x[i])"),
     "row sums": (lambda: ta.sum(A, axis=1), "sum_j(A[i,j])"),
-    "scaled total": (lambda: 3 * ta.sum(A), "3*sum_ij(A[i,j])"),
+    "scaled total": (lambda: 3 * ta.sum(A), "3*sum_{i,j}(A[i,j])"),
     "triple product": (lambda: ta.einsum("i,i,i->", x, y, z), "sum_i(x[i]*y[i]*z[i])"),
     "trace of a sum": (lambda: ta.trace(A + B), "sum_i(A[i,i] + B[i,i])"),
     "sum in a product": (lambda: (A + B) @ x, "(A[i,j] + B[i,j])*x[j]"),
@@ -124,7 +124,7 @@ def test_logdet_derivatives() -> None:
 def test_matrix_factorization() -> None:
     """``∇_U = −2 (T − UVᵀ) V``, ``H = 2 δ_{ik} (VᵀV)_{jl}``."""
     gradient = ta.derivative(factorization(), U)
-    assert str(factorization()) == "sum_ij((T[i,j] - U[i,k]*V[j,k])^2)"
+    assert str(factorization()) == "sum_{i,j}((T[i,j] - U[i,k]*V[j,k])^2)"
     assert str(gradient) == "-2*(T[i,k] - U[i,l]*V[k,l])*V[k,j]"
     assert str(ta.derivative(gradient, U)) == "2*delta[i,k]*V[m,j]*V[m,l]"
 

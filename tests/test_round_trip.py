@@ -3,7 +3,8 @@
 The oracles are the exact checker (:func:`tensorad.algebra.equivalent`) and, where it
 cannot decide (an uninterpreted function of a transposed argument, say), values at random
 points. A printout the expression language cannot read (``reshape``, a window ``[0:2]``,
-more than 26 indices) is refused with a ``ParseError``: never read back as something else.
+more than 52 indices in one product) is refused with a ``ParseError``: never read back as
+something else.
 """
 
 from __future__ import annotations
@@ -120,6 +121,15 @@ def test_a_derivative_named_by_its_header_reads_back() -> None:
     text = index_notation(g, name="∂f/∂w")
     assert text == "∂f/∂w[i] = -sum_j(X[j,i]*y[j]*sigmoid(-y[j]*X[j,k]*w[k]))"
     back = ta.parse(text, variables={"X": X, "y": Y, "w": W})
-    assert back.output == "i" and equivalent(back.expr, g)
+    assert back.output == ("i",) and equivalent(back.expr, g)
     with pytest.raises(ParseError, match="∂f/∂w"):
         ta.parse("∂f/w[i] = w[i]")
+
+
+def test_several_summed_indices_and_indices_past_z_read_back() -> None:
+    """A sum over several indices prints as ``sum_{i,j}(…)`` (``sum_ij`` would sum one
+    index, ``ij``), and indices past the 26th are named ``i1, j1, …``: both read back."""
+    x = ta.Variable("x", (1,) * 27)
+    total, many = 3 * ta.sum(A), ta.sum(x * x, axis=tuple(range(1, 27)))
+    assert str(total) == "3*sum_{i,j}(A[i,j])" and "h,i1,j1]" in str(many)
+    assert equivalent(read_back(total, {"A": A}), total) and equivalent(read_back(many, {"x": x}), many)

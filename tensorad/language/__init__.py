@@ -1,17 +1,21 @@
 """An index-notation expression language, parsed without ``eval``.
 
 ``parse`` turns a line such as ``"x[i] A[i,j] x[j]"`` into a tensorad expression over
-:class:`~tensorad.ir.nodes.Variable` leaves (shapes from ``dims``) and reports the output labels:
+:class:`~tensorad.ir.nodes.Variable` leaves (shapes from ``dims``) and reports the output labels,
+a tuple of their names:
 
 >>> import numpy as np
 >>> from tensorad.run.evaluate import evaluate
 >>> p = parse("x[i] A[i,j] x[j]", dims={"i": 2, "j": 2})
 >>> p.output, {name: v.shape for name, v in p.variables.items()}
-('', {'x': (2,), 'A': (2, 2)})
+((), {'x': (2,), 'A': (2, 2)})
 >>> evaluate([p.expr], {p.variables["x"]: np.array([1.0, 2.0]), p.variables["A"]: np.eye(2)})[0]
 array(5.)
 >>> parse("A[i,j] + B[j,i]").output, parse("out[j,i] = A[i,j]").output
-('ij', 'ji')
+(('i', 'j'), ('j', 'i'))
+>>> p = parse("y[b,out] = W[out,inp] x[b,inp]", dims={"b": 2, "out": 3, "inp": 4})
+>>> p.output, p.variables["W"].shape
+(('b', 'out'), (3, 4))
 
 Grammar (a tokenizer and a recursive-descent parser; ``^`` is right-associative and binds
 tighter than unary minus, which binds tighter than products)::
@@ -23,21 +27,34 @@ tighter than unary minus, which binds tighter than products)::
     unary     := ('-' | '+') unary | power
     power     := atom [('^' | '**') unary]               # the exponent must be a constant
     atom      := NUMBER | NAME ['[' [labels] ']'] | group ['[' [labels] ']']
-    group     := '(' expr ')' | FUNCTION '(' expr (',' labels)* ')'   # sum_ij(e) is sum(e, i, j)
-    labels    := LABEL (',' LABEL)*                      # A[i,j], or run together: A[ij]
+    group     := '(' expr ')' | (FUNCTION | sum) '(' expr (',' LABEL)* ')'   # softmax(z[n,k], k)
+    sum       := 'sum_' LABEL | 'sum_' '{' labels '}'    # sum_i(e) is sum(e, i); sum_{i,j}(e) sum(e, i, j)
+    labels    := LABEL (',' LABEL)*                      # W[out,inp]: labels are comma-separated
+    LABEL     := letter (letter | digit | '_')*          # i, k2, out, n_batch
 
-Labels are single ASCII letters, sized by ``dims``, by the axes of the ``variables`` given
-where they label one, or ``default_size``; a variable's shape
-follows the labels it is written with, and every use of it must agree. A name without
+A label is a name: ``W[out,inp]`` is a matrix with labels ``out`` and ``inp``, and
+``A[ij]`` a vector with the one label ``ij`` (so ``sum_ij(e)`` sums the one label ``ij``;
+``sum_{i,j}(e)`` sums two). Labels are sized by ``dims``, by the axes of the ``variables``
+given where they label one, or ``default_size``; a variable's shape follows the labels
+it is written with, and every use of it must agree. A name without
 brackets is the whole variable: it takes the labels of its bracketed use, is a scalar
 when it has none, and is a square matrix (of its given shape, else ``default_size``) as the
 argument of ``inv``, ``det`` or ``logdet``. A name followed by ``(`` is always a call: write ``a * (…)`` to scale.
+
+Text that runs single-letter labels together (``A[ij]`` for ``A[i,j]``) is refused where
+the two readings could differ, never misread: a variable whose shape is known (given in
+``variables``, or written with more labels elsewhere) written with too few labels, one
+of them a word; a label ``ij`` without a size whose letters ``i`` and ``j`` have one; a
+run-together label named after a call (``sum_ij``, ``softmax(e, ij)``) that the argument
+has only as letters. The message says ``labels are comma-separated: write A[i,j]``.
+Where nothing is known, ``A[ij] B[jk]`` is two vectors with free labels ``ij`` and ``jk``.
 
 Semantics:
 
 * **Products** (juxtaposition or ``*``) are Einstein sums, built as one ``einsum`` over all
   their factors: a label written twice is summed, once is free (``A[i,i]`` alone is the
   trace); three times is an error. Free labels keep their order of first appearance.
+  One product has at most 52 distinct labels (its ``einsum`` spells each with a letter).
 * **Scopes.** A parenthesised expression and a function argument are closed: their free
   labels are what the enclosing product sees. ``sum_i(e)``, ``softmax(e, i)`` (any call
   naming a label) and ``out[i] = e`` *bind* ``i`` inside ``e``: products keep a bound label
@@ -48,7 +65,7 @@ Semantics:
   product so far is contracted, then divided by ``b`` aligned by label; labels of ``b``
   not in it are broadcast (``1 / (1 + exp(-z[n]))`` has free label ``n``).
 * **Sums** ``+``/``-`` align their sides' free labels by name (``A[i,j] + B[j,i]`` is
-  ``A + Bᵀ``, output ``ij``); the labels of one side must include the other's, whose
+  ``A + Bᵀ``, output ``('i', 'j')``); the labels of one side must include the other's, whose
   missing labels are broadcast, as numpy does (``W[h,d] X[n,d] + b[h]`` adds ``b`` to every
   column; a number or a full contraction is added everywhere).
 * **Calls.** Elementwise functions (``exp``, ``log``, ``tanh``, ``sigmoid`` … every entry
@@ -80,7 +97,6 @@ from __future__ import annotations
 import contextlib
 import numbers
 import re
-import string
 import sys
 from collections.abc import Iterator, Mapping
 
@@ -89,8 +105,9 @@ import numpy as np
 from tensorad.errors import ShapeError, SpecError
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Node, Variable
+from tensorad.language.matrix import parse_matrix
 from tensorad.language.semantics import Builder, Parsed
-from tensorad.language.syntax import ParseError, Parser
+from tensorad.language.syntax import LABEL, ParseError, Parser
 
 __all__ = ["ParseError", "Parsed", "parse", "parse_dims"]
 
@@ -100,6 +117,7 @@ def parse(
     dims: Mapping[str, int] | None = None,
     default_size: int = 3,
     variables: Mapping[str, Variable] | None = None,
+    notation: str = "index",
 ) -> Parsed:
     """The expression ``text`` of the index-notation language (the grammar and rules:
     :mod:`tensorad.language`) over variables shaped by ``dims`` (``default_size``
@@ -113,9 +131,9 @@ def parse(
         >>> import tensorad as ta
         >>> p = ta.parse("sum_i(exp(x[i]))", dims={"i": 4})
         >>> p.variables["x"].shape, p.expr.shape, p.output
-        ((4,), (), '')
+        ((4,), (), ())
         >>> ta.parse("d[i] = A[i,i]").output
-        'i'
+        ('i',)
 
     Lines ``where t1[i] = …`` after the expression define names it uses (each may use
     those defined before it): what :func:`~tensorad.symbolic.printing.index_notation`
@@ -124,10 +142,22 @@ def parse(
         >>> ta.parse("f[i] = t1[i] * t1[i]\\nwhere t1[i] = tanh(x[i])").expr.shape
         (3,)
 
+    With ``notation="matrix"``, ``text`` is matrix notation over ``variables`` (what
+    ``expr.to_matrix()`` prints; the grammar: :mod:`tensorad.language.matrix`), and the
+    output labels are ``i, j``:
+
+        >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
+        >>> ta.parse("2 Aᵀ (A x)", variables={"A": A, "x": x}, notation="matrix").expr.shape
+        (3,)
+
     Raises:
         ParseError: malformed text, a label used with two sizes, a function the language
             does not have; the message shows the text with a caret under the column.
     """
+    if notation == "matrix":
+        return parse_matrix(text, variables)
+    if notation != "index":
+        raise SpecError(f"notation must be 'index' or 'matrix', got {notation!r}")
     main, *definitions = text.split("\nwhere ")
     if definitions:
         known: dict[str, Node] = dict(variables or {})
@@ -151,8 +181,8 @@ def _parse_one(
     """One statement (:func:`parse` without ``where`` lines); ``variables`` may hold
     expressions, which the statement uses as it would use variables."""
     for label in dims or {}:
-        if len(label) != 1 or label not in string.ascii_letters:
-            raise SpecError(f"dims label {label!r} must be a single ASCII letter")
+        if not isinstance(label, str) or LABEL.fullmatch(label) is None:
+            raise SpecError(f"dims label {label!r} is not a label: a letter, then letters, digits or underscores")
     given = [*((f"label {label}", n) for label, n in (dims or {}).items()), ("default_size", default_size)]
     for what, n in given:
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
@@ -173,7 +203,8 @@ def _parse_one(
                 raise ParseError(f"label {label} appears twice in the output", text, column)
         for label, column in zip(value.labels, value.columns, strict=True):
             if label not in out[0]:
-                raise ParseError(f"free label {label} is missing from the output labels ({out[0]})", text, column)
+                listed = ",".join(out[0])
+                raise ParseError(f"free label {label} is missing from the output labels ({listed})", text, column)
         labels = out[0]
     node = as_node(np.float64(value.scale)) if value.node is None else value.dense()
     if labels != value.labels:  # reordered; an output label the expression does not use is broadcast
@@ -222,9 +253,12 @@ def _skip_space(text: str, pos: int) -> int:
 
 def parse_dims(text: str) -> dict[str, int]:
     """``"i=3,j=4"`` as ``{"i": 3, "j": 4}`` (the ``--dims`` option); the empty text is ``{}``.
+    Labels are named as in expressions: a letter, then letters, digits or underscores.
 
     >>> parse_dims("i=3, j=4")
     {'i': 3, 'j': 4}
+    >>> parse_dims("out=3, inp=4")
+    {'out': 3, 'inp': 4}
     """
     sizes: dict[str, int] = {}
     if not text.strip():
@@ -237,8 +271,8 @@ def parse_dims(text: str) -> dict[str, int]:
         if label is None:
             raise ParseError("expected label=size", text, start)
         name = label.group()
-        if len(name) != 1 or name not in string.ascii_letters:
-            raise ParseError(f"{name!r} is not a label: labels are single letters", text, start)
+        if LABEL.fullmatch(name) is None:
+            raise ParseError(f"{name!r} is not a label: a label starts with a letter", text, start)
         equals = _skip_space(text, label.end())
         if not text.startswith("=", equals, end):
             raise ParseError(f"expected '=' after the label {name}", text, equals)

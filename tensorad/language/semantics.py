@@ -6,8 +6,10 @@ calls bind labels; the rules are in :mod:`tensorad.language`.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Iterator, Mapping
+import string
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeGuard, assert_never
 
@@ -15,6 +17,7 @@ import numpy as np
 
 from tensorad._types import Labels
 from tensorad.ir.build import contract
+from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node, Variable
 from tensorad.ir.seeds import identity
 from tensorad.language.syntax import (
@@ -22,6 +25,7 @@ from tensorad.language.syntax import (
     REDUCING,
     Ast,
     Call,
+    Names,
     Neg,
     Num,
     ParseError,
@@ -34,6 +38,7 @@ from tensorad.language.syntax import (
 from tensorad.library.registry import ELEMENTWISE, apply, call
 from tensorad.numpy import arithmetic, products, reductions
 from tensorad.numpy.functions import general
+from tensorad.symbolic.notation import index_names
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class Parsed:
 
     expr: Node
     variables: dict[str, Variable]
-    output: Labels
+    output: Names
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +55,7 @@ class _Value:
     """``scale * node`` with free ``labels`` (first seen at ``columns``); a number when ``node`` is None."""
 
     node: Node | None
-    labels: Labels
+    labels: Names
     columns: tuple[int, ...]
     scale: float = 1.0
 
@@ -61,6 +66,37 @@ class _Value:
 
 DELTA = "delta"
 """The identity ``delta[i,j]`` (unless a variable of that name is given)."""
+
+PRODUCT_LABELS = len(string.ascii_letters)
+"""Distinct labels in one product (its ``einsum`` spells each with an ASCII letter)."""
+
+
+def _shown(labels: Names) -> str:
+    """Labels as the language writes them between brackets: ``i,j``."""
+    return ",".join(labels)
+
+
+def _run_together(label: str, labels: Container[str]) -> bool:
+    """Whether ``label`` reads as several single-letter ``labels`` written without commas."""
+    return len(label) > 1 and all(letter in labels for letter in label)
+
+
+def _spelled(*groups: Names) -> list[Labels]:
+    """``groups`` of labels as index strings, one character per distinct label (ASCII
+    letters first, in order of first appearance): what ``einsum`` and ``contract`` take."""
+    distinct = list(dict.fromkeys(itertools.chain(*groups)))
+    letters = dict(zip(distinct, fresh_labels(len(distinct)), strict=True))
+    return ["".join(letters[label] for label in group) for group in groups]
+
+
+def _comma_hint(head: str, labels: Names, n: int) -> str:
+    """For ``n`` axes written with fewer ``labels``, one of them a word (``A[ij]`` for a
+    matrix, once the way to write ``A[i,j]``): the hint to separate them with commas."""
+    if len(labels) >= n or not any(len(label) > 1 and label.isalpha() for label in labels):
+        return ""
+    letters = "".join(labels)
+    split = letters if len(letters) == n and letters.isalpha() else itertools.islice(index_names(), n)
+    return f"; labels are comma-separated: write {head}[{','.join(split)}]"
 
 
 def _occurrences(ast: Ast) -> Iterator[tuple[Var, str | None]]:
@@ -93,7 +129,7 @@ class Builder:
     ) -> None:
         self.text, self.sizes, self.default_size = text, sizes, default_size
         self.variables: dict[str, Node] = {}  # the variables, and the expressions given by name
-        self.labels: dict[str, tuple[Labels, tuple[int, ...]] | None] = {}  # None: anonymous matrix axes
+        self.labels: dict[str, tuple[Names, tuple[int, ...]] | None] = {}  # None: anonymous matrix axes
         uses = list(_occurrences(ast))
         for use, _ in uses:  # a label on a given variable's axis takes that axis' size
             known = given.get(use.name)
@@ -108,7 +144,7 @@ class Builder:
                 self.delta(use)
                 continue
             if use.name not in self.labels:  # written without brackets everywhere
-                self.labels[use.name] = None if caller in MATRIX else ("", ())
+                self.labels[use.name] = None if caller in MATRIX else ((), ())
             first = self.labels[use.name]
             if use.name not in self.variables:
                 shape = (default_size,) * 2 if first is None else tuple(self.size(label) for label in first[0])
@@ -121,10 +157,13 @@ class Builder:
         if use.labels is None or len(use.labels) != 2:
             raise self.fail(use.column, f"{DELTA} is the identity: write it with two labels, {DELTA}[i,j]")
         if self.size(use.labels[0]) != self.size(use.labels[1]):
-            raise self.fail(use.column, f"{DELTA}[{use.labels[0]},{use.labels[1]}] needs two labels of one size, got "
-                            f"{self.size(use.labels[0])} and {self.size(use.labels[1])}")
+            raise self.fail(
+                use.column,
+                f"{DELTA}[{use.labels[0]},{use.labels[1]}] needs two labels of one size, got "
+                f"{self.size(use.labels[0])} and {self.size(use.labels[1])}",
+            )
 
-    def check(self, use: Var, first: tuple[Labels, tuple[int, ...]] | None) -> None:
+    def check(self, use: Var, first: tuple[Names, tuple[int, ...]] | None) -> None:
         """The variable's shape fits this use: its rank, and each label's size."""
         name, shape = use.name, self.variables[use.name].shape
         if use.labels is None:
@@ -133,12 +172,24 @@ class Builder:
                 raise self.fail(use.column, f"{name} has shape {shape}: write it with labels, e.g. {name}[i,j]")
             return
         if len(use.labels) != len(shape):
-            raise self.fail(use.column, f"{name} has {len(shape)} axes (shape {shape}) but {len(use.labels)} "
-                            "labels here")
+            written = f"{len(use.labels)} label{'s' * (len(use.labels) != 1)} here ({_shown(use.labels)})"
+            raise self.fail(
+                use.column,
+                f"{name} has {len(shape)} axes (shape {shape}) but {written}"
+                f"{_comma_hint(name, use.labels, len(shape))}",
+            )
+        for label, column in zip(use.labels, use.columns, strict=True):
+            if label not in self.sizes and _run_together(label, self.sizes):
+                raise self.fail(
+                    column,
+                    f"label {label} has no size, but {' and '.join(label)} have one; labels "
+                    f"are comma-separated: write {name}[{','.join(label)}] (or size {label} in dims)",
+                )
         for k, (label, column, n) in enumerate(zip(use.labels, use.columns, shape, strict=True)):
             if self.size(label) != n:
-                raise self.fail(column, f"label {label} has size {self.size(label)}, but axis {k} of {name} "
-                                f"has size {n}")
+                raise self.fail(
+                    column, f"label {label} has size {self.size(label)}, but axis {k} of {name} has size {n}"
+                )
 
     def fail(self, column: int, description: str) -> ParseError:
         return ParseError(description, self.text, column)
@@ -146,15 +197,17 @@ class Builder:
     def size(self, label: str) -> int:
         return self.sizes.get(label, self.default_size)
 
-    def aligned(self, node: Node, labels: Labels, out: Labels) -> Node:
+    def aligned(self, node: Node, labels: Names, out: Names) -> Node:
         """``node`` (labelled ``labels``) with its axes in the order of ``out``, broadcast
         along the labels of ``out`` it does not have."""
-        return contract(node, labels, None, "", out, sizes={label: self.size(label) for label in out})
+        s1, s3 = _spelled(labels, out)
+        sizes = {letter: self.size(label) for label, letter in zip(out, s3, strict=True)}
+        return contract(node, s1, None, "", s3, sizes=sizes)
 
     def value(self, ast: Ast, bound: frozenset[str]) -> _Value:
         match ast:
             case Num(value=value):
-                return _Value(None, "", (), value)
+                return _Value(None, (), (), value)
             case Var() | Relabel():
                 return self.contract([self.factor(ast, bound)], bound)
             case Call():
@@ -197,12 +250,19 @@ class Builder:
             return _Value(node, ast.labels, ast.columns)
         inner = self.value(ast.arg, bound)
         if len(ast.labels) != len(inner.labels):
-            raise self.fail(ast.column, f"the expression has {len(inner.labels)} free labels ({inner.labels}), "
-                            f"but {len(ast.labels)} are given")
+            raise self.fail(
+                ast.column,
+                f"the expression has {len(inner.labels)} free labels "
+                f"({_shown(inner.labels)}), but {len(ast.labels)} are given"
+                f"{_comma_hint('(…)', ast.labels, len(inner.labels))}",
+            )
         for old, new, column in zip(inner.labels, ast.labels, ast.columns, strict=True):
             if self.size(old) != self.size(new):
-                raise self.fail(column, f"label {new} has size {self.size(new)}, but the axis it names "
-                                f"(label {old}) has size {self.size(old)}")
+                raise self.fail(
+                    column,
+                    f"label {new} has size {self.size(new)}, but the axis it names "
+                    f"(label {old}) has size {self.size(old)}",
+                )
         return _Value(inner.node, ast.labels, ast.columns, inner.scale)
 
     def contract(self, factors: list[_Value], bound: frozenset[str]) -> _Value:
@@ -214,17 +274,26 @@ class Builder:
                 count[label] = count.get(label, 0) + 1
                 first.setdefault(label, column)
                 if count[label] == 3 and label not in bound:
-                    raise self.fail(column, f"label {label} appears 3 times in one product: at most twice "
-                                    f"(once free, twice summed), unless bound by sum_{label}(…) or out[…] =")
-        out = "".join(label for label in count if count[label] == 1 or label in bound)
+                    raise self.fail(
+                        column,
+                        f"label {label} appears 3 times in one product: at most twice "
+                        f"(once free, twice summed), unless bound by sum_{label}(…) or out[…] =",
+                    )
+        out = tuple(label for label in count if count[label] == 1 or label in bound)
         scale = math.prod(factor.scale for factor in factors)
         tensors = [factor for factor in factors if factor.node is not None]
         if not tensors:
-            return _Value(None, "", (), scale)
+            return _Value(None, (), (), scale)
         if len(tensors) == 1 and tensors[0].labels == out:
             node = tensors[0].node
         else:
-            equation = ",".join(factor.labels for factor in tensors) + "->" + out
+            if len(count) > PRODUCT_LABELS:
+                raise self.fail(
+                    [*first.values()][PRODUCT_LABELS],
+                    f"a product has more than {PRODUCT_LABELS} labels: contract part of it in parentheses",
+                )
+            spelled = _spelled(*(factor.labels for factor in tensors), out)
+            equation = ",".join(spelled[:-1]) + "->" + spelled[-1]
             node = products.einsum(equation, *(factor.node for factor in tensors))
         return _Value(node, out, tuple(first[label] for label in out), scale)
 
@@ -238,12 +307,13 @@ class Builder:
             if divisor.node is None and divisor.scale == 0.0:
                 raise self.fail(column, "division by zero")
             if divisor.node is None:
-                group.append(_Value(None, "", (), 1.0 / divisor.scale))
+                group.append(_Value(None, (), (), 1.0 / divisor.scale))
                 continue
             numerator = self.contract(group, bound)
-            new = "".join(label for label in divisor.labels if label not in numerator.labels)
-            columns = numerator.columns + tuple(c for label, c in zip(divisor.labels, divisor.columns,
-                                                                      strict=True) if label in new)
+            new = tuple(label for label in divisor.labels if label not in numerator.labels)
+            columns = numerator.columns + tuple(
+                c for label, c in zip(divisor.labels, divisor.columns, strict=True) if label in new
+            )
             out = numerator.labels + new
             below = self.aligned(divisor.node, divisor.labels, out)
             above = 1.0 if numerator.node is None else self.aligned(numerator.node, numerator.labels, out)
@@ -257,10 +327,14 @@ class Builder:
             other = self.value(term, bound)
             other = _Value(other.node, other.labels, other.columns, sign * other.scale)
             if not (set(total.labels) <= set(other.labels) or set(other.labels) <= set(total.labels)):
-                raise self.fail(column, f"cannot {'add' if sign > 0 else 'subtract'} terms with free labels "
-                                f"({total.labels}) and ({other.labels}): one side must have all the other's labels")
+                raise self.fail(
+                    column,
+                    f"cannot {'add' if sign > 0 else 'subtract'} terms with free labels "
+                    f"({_shown(total.labels)}) and ({_shown(other.labels)}): one side must have all the "
+                    "other's labels",
+                )
             if total.node is None and other.node is None:
-                total = _Value(None, "", (), total.scale + other.scale)
+                total = _Value(None, (), (), total.scale + other.scale)
                 continue
             if total.node is None or other.node is None:
                 tensor, number = (other, total) if total.node is None else (total, other)
@@ -278,7 +352,7 @@ class Builder:
         if base.node is not None:
             return _Value(arithmetic.power(base.dense(), exponent.scale), base.labels, base.columns)
         try:
-            return _Value(None, "", (), math.pow(base.scale, exponent.scale))
+            return _Value(None, (), (), math.pow(base.scale, exponent.scale))
         except (ValueError, OverflowError):
             raise self.fail(ast.column, f"({base.scale:g})^{exponent.scale:g} is not a finite real number") from None
 
@@ -290,15 +364,20 @@ class Builder:
         if name in ELEMENTWISE:
             if arg.node is None:
                 impl = ELEMENTWISE[name].impl
-                return _Value(None, "", (), float(impl(np.asarray(arg.scale), None)))
+                return _Value(None, (), (), float(impl(np.asarray(arg.scale), None)))
             return _Value(call(name, arg.dense()), arg.labels, arg.columns)
         for k, (label, column) in enumerate(zip(ast.labels, ast.columns, strict=True)):
             if label in ast.labels[:k]:
                 raise self.fail(column, f"label {label} is named twice")
             if label not in arg.labels:
-                raise self.fail(column, f"{label} is not a free label of the argument of {name} "
-                                f"(free labels: ({arg.labels}))")
-        over = ast.labels or "".join(label for label in arg.labels if label not in bound)
+                several = f"sum_{{{','.join(label)}}}(…)" if name == "sum" else f"{name}(…, {', '.join(label)})"
+                hint = f"; labels are comma-separated: write {several}" if _run_together(label, arg.labels) else ""
+                raise self.fail(
+                    column,
+                    f"{label} is not a free label of the argument of {name} "
+                    f"(free labels: ({_shown(arg.labels)})){hint}",
+                )
+        over = ast.labels or tuple(label for label in arg.labels if label not in bound)
         if not over and name == "sum":
             return arg
         if not over or arg.node is None:
@@ -311,7 +390,7 @@ class Builder:
             node, scale = general(name, arg.dense(), reduce), 1.0
         if name not in REDUCING:
             return _Value(node, arg.labels, arg.columns)
-        return _Value(node, "".join(label for label, _ in kept), tuple(c for _, c in kept), scale)
+        return _Value(node, tuple(label for label, _ in kept), tuple(c for _, c in kept), scale)
 
     def bare_inverse(self, ast: Ast) -> TypeGuard[Call]:
         """``inv(A)`` of a matrix never written with labels (its axes are named after it)."""
@@ -335,16 +414,20 @@ class Builder:
             if self.bare_inverse(ast):
                 raise self.fail(ast.column, f"name the axes of inv({name}): inv({name})[i,j]")
             if self.labels[name] is None:
-                return _Value(self.bare_matrix(ast), "", ())
-            if self.labels[name] == ("", ()):
+                return _Value(self.bare_matrix(ast), (), ())
+            if self.labels[name] == ((), ()):
                 raise self.fail(ast.arg.column, f"{name} has no labels: write {ast.name}({name}[i,j])")
         arg = self.value(ast.arg, bound)
         if len(arg.labels) < 2 or arg.node is None:
-            raise self.fail(ast.column, f"{ast.name} needs a matrix: its argument has free labels ({arg.labels})")
+            raise self.fail(
+                ast.column, f"{ast.name} needs a matrix: its argument has free labels ({_shown(arg.labels)})"
+            )
         i, j = arg.labels[-2], arg.labels[-1]
         if self.size(i) != self.size(j):
-            raise self.fail(ast.column, f"{ast.name} needs a square matrix: labels {i} and {j} have sizes "
-                            f"{self.size(i)} and {self.size(j)}")
+            raise self.fail(
+                ast.column,
+                f"{ast.name} needs a square matrix: labels {i} and {j} have sizes {self.size(i)} and {self.size(j)}",
+            )
         node = apply(ast.name, arg.dense())
         if ast.name == "inv":
             return _Value(node, arg.labels, arg.columns)

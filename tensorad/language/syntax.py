@@ -7,11 +7,9 @@ The grammar is in :mod:`tensorad.language`; the syntax tree is turned into nodes
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass
 from typing import NamedTuple, TypeAlias
 
-from tensorad._types import Labels
 from tensorad.errors import SpecError, elide
 from tensorad.library.registry import ELEMENTWISE as ELEMENTWISE_REGISTRY
 
@@ -20,6 +18,12 @@ MATRIX = frozenset({"inv", "det", "logdet"})
 AXIS = frozenset({"sum", "softmax", "log_softmax", "logsumexp", "norm"})
 REDUCING = frozenset({"sum", "logsumexp", "norm"})
 FUNCTIONS = ELEMENTWISE | MATRIX | AXIS
+
+Names: TypeAlias = tuple[str, ...]
+"""Labels as the language writes them, one name per axis: ``("out", "inp")`` for ``W[out,inp]``."""
+
+LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+"""A label's name: a letter, then letters, digits or underscores (``i``, ``k2``, ``out``, ``n_batch``)."""
 
 
 class ParseError(SpecError):
@@ -50,7 +54,7 @@ _TOKEN = re.compile(
     r"(\s+)"  # space, skipped
     r"|((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"  # number
     r"|([A-Za-z_][A-Za-z0-9_]*)"  # name
-    r"|(\*\*|[-+*/^()\[\],=∂])"  # operator (∂ heads a derivative's name: ∂f/∂w[i] = …)
+    r"|(\*\*|[-+*/^()\[\]{},=∂])"  # operator (∂ heads a derivative's name: ∂f/∂w[i] = …)
 )
 
 
@@ -76,7 +80,7 @@ class Num:
 @dataclass(frozen=True, slots=True)
 class Var:
     name: str
-    labels: Labels | None  # None: written without brackets
+    labels: Names | None  # None: written without brackets
     columns: tuple[int, ...]
     column: int
 
@@ -85,7 +89,7 @@ class Var:
 class Call:
     name: str
     arg: Ast
-    labels: Labels
+    labels: Names
     columns: tuple[int, ...]
     column: int
 
@@ -119,7 +123,7 @@ class Sum:
 @dataclass(frozen=True, slots=True)
 class Relabel:
     arg: Ast
-    labels: Labels  # new names for the argument's free labels, in their order
+    labels: Names  # new names for the argument's free labels, in their order
     columns: tuple[int, ...]
     column: int  # of the '['
 
@@ -149,16 +153,18 @@ class Parser:
         if token.kind == "end":
             raise self.fail(opener.column, f"unclosed {opener.text!r}")
         if token.kind != kind:
-            raise self.fail(token.column, f"expected {kind!r} to close the {opener.text!r} at column "
-                            f"{opener.column}, got {token.text!r}")
+            raise self.fail(
+                token.column,
+                f"expected {kind!r} to close the {opener.text!r} at column {opener.column}, got {token.text!r}",
+            )
 
-    def statement(self) -> tuple[tuple[Labels, tuple[int, ...]] | None, Ast]:
+    def statement(self) -> tuple[tuple[Names, tuple[int, ...]] | None, Ast]:
         out = None
         if any(token.kind == "=" for token in self.tokens):
             name = self.derivative_name() if self.peek().kind == "∂" else self.next()
             if name.kind != "name":
                 raise self.fail(name.column, f"expected the output's name before '=', got {name.text!r}")
-            out = self.bracket() if self.peek().kind == "[" else ("", ())
+            out = self.bracket() if self.peek().kind == "[" else ((), ())
             token = self.next()
             if token.kind != "=":
                 raise self.fail(token.column, f"expected '=' after the output {name.text}[…], got {token.text!r}")
@@ -232,7 +238,7 @@ class Parser:
         if token.kind != "name":
             got = "end of input" if token.kind == "end" else repr(token.text)
             raise self.fail(token.column, f"expected a number, a variable, a call or '(', got {got}")
-        if self.peek().kind == "(":
+        if self.peek().kind == "(" or (token.text == "sum_" and self.peek().kind == "{"):
             return self.relabel(self.call(token))
         if token.text in FUNCTIONS or token.text.startswith("sum_"):
             raise self.fail(token.column, f"{token.text!r} is a function: call it as {token.text}(…)")
@@ -249,51 +255,69 @@ class Parser:
         return Relabel(ast, labels, columns, column)
 
     def call(self, name: Token) -> Ast:
-        function, labels = name.text, ""
+        function = name.text
+        labels: Names = ()
         columns: tuple[int, ...] = ()
-        if function.startswith("sum_"):
+        if function == "sum_" and self.peek().kind == "{":  # sum_{i,j}(e): several labels
             function = "sum"
-            labels, columns = self.letters(Token("name", name.text[4:], name.column + 4))
+            labels, columns = self.enclosed("}", empty=False)
+            if self.peek().kind != "(":
+                raise self.fail(
+                    self.peek().column, f"expected '(' after sum_{{{','.join(labels)}}}, got {self.peek().text!r}"
+                )
+        elif function.startswith("sum_"):  # sum_i(e): the rest of the word is one label
+            function, column = "sum", name.column + 4
+            if name.text == "sum_":
+                raise self.fail(column, "expected a label after sum_: sum_i(…), or sum_{i,j}(…) for several")
+            labels, columns = (self.label(Token("name", name.text[4:], column)),), (column,)
         elif function not in FUNCTIONS:
-            raise self.fail(name.column, f"unknown function {function!r} (known: {', '.join(sorted(FUNCTIONS))}; "
-                            f"to multiply by a parenthesised expression write {function} * (…))")
+            raise self.fail(
+                name.column,
+                f"unknown function {function!r} (known: {', '.join(sorted(FUNCTIONS))}; "
+                f"to multiply by a parenthesised expression write {function} * (…))",
+            )
         opener = self.next()
         arg = self.expr()
         while self.peek().kind == ",":
             self.next()
-            more, where = self.letters(self.next())
-            labels, columns = labels + more, columns + where
+            token = self.next()
+            labels, columns = (*labels, self.label(token)), (*columns, token.column)
         if labels and function not in AXIS:
             raise self.fail(columns[0], f"{function} takes one argument: only {', '.join(sorted(AXIS))} take labels")
         self.close(")", opener)
         return Call(function, arg, labels, columns, name.column)
 
-    def bracket(self) -> tuple[Labels, tuple[int, ...]]:
+    def bracket(self) -> tuple[Names, tuple[int, ...]]:
+        """``[a,b,…]``: comma-separated labels (``[]``: none) and their columns."""
+        return self.enclosed("]", empty=True)
+
+    def enclosed(self, closer: str, empty: bool) -> tuple[Names, tuple[int, ...]]:
+        """Comma-separated labels between the next token (``[`` or ``{``) and ``closer``."""
         opener = self.next()
-        labels = ""
-        columns: tuple[int, ...] = ()
-        if self.peek().kind == "]":
+        if empty and self.peek().kind == closer:
             self.next()
-            return labels, columns
+            return (), ()
+        labels: list[str] = []
+        columns: list[int] = []
         while True:
             token = self.next()
             if token.kind == "end":
-                raise self.fail(opener.column, "unclosed '['")
-            more, where = self.letters(token)
-            labels, columns = labels + more, columns + where
+                raise self.fail(opener.column, f"unclosed {opener.text!r}")
+            labels.append(self.label(token))
+            columns.append(token.column)
             token = self.next()
-            if token.kind == "]":
-                return labels, columns
+            if token.kind == closer:
+                return tuple(labels), tuple(columns)
             if token.kind == "end":
-                raise self.fail(opener.column, "unclosed '['")
+                raise self.fail(opener.column, f"unclosed {opener.text!r}")
             if token.kind != ",":
-                raise self.fail(token.column, f"expected ',' or ']' after a label, got {token.text!r}")
+                raise self.fail(token.column, f"expected ',' or {closer!r} after a label, got {token.text!r}")
 
-    def letters(self, token: Token) -> tuple[Labels, tuple[int, ...]]:
-        if token.kind != "name" or not token.text:
+    def label(self, token: Token) -> str:
+        """The label ``token`` names: a letter, then letters, digits or underscores."""
+        if token.kind != "name":
             got = "end of input" if token.kind == "end" else repr(token.text)
-            raise self.fail(token.column, f"expected a label (a letter), got {got}")
-        for k, letter in enumerate(token.text):
-            if letter not in string.ascii_letters:
-                raise self.fail(token.column + k, f"labels are single letters; {token.text!r} is not a list of them")
-        return token.text, tuple(token.column + k for k in range(len(token.text)))
+            raise self.fail(token.column, f"expected a label (a name such as i, k2 or out), got {got}")
+        if LABEL.fullmatch(token.text) is None:
+            raise self.fail(token.column, f"{token.text!r} is not a label: a label starts with a letter")
+        return token.text

@@ -31,7 +31,7 @@ from tensorad.ir.nodes import Expr, Node
 from tensorad.numpy import arithmetic, axes, dispatch, functions, indexing, joins, products, reductions, ufuncs
 from tensorad.numpy.eager import cast as cast_dtype
 from tensorad.run.evaluate import evaluate_named
-from tensorad.symbolic import dot, latex, printing
+from tensorad.symbolic import dot, latex, matrix, printing
 
 
 def _node(self: Expr) -> Node:
@@ -136,6 +136,25 @@ def to_latex(self: Expr) -> str:
         \\sum_{i} \\exp\\left(x_{i}\\right)
     """
     return latex.latex(_node(self))
+
+
+def to_matrix(self: Expr, latex: bool = False, shared: bool = False) -> str:
+    """The expression (order ≤ 2) in matrix notation: products, transposes, ``⊙``, ``⊘``,
+    ``diag``, ``𝟏`` and inverses (:func:`tensorad.symbolic.matrix.matrix_notation`); LaTeX
+    with ``latex``; a repeated subexpression named once with ``shared``.
+
+    Raises:
+        UnsupportedError: the expression has no matrix form (a value of three axes, a gather …).
+
+    Examples:
+        >>> import tensorad as ta
+        >>> A, x, b = ta.Variable("A", (4, 3)), ta.Variable("x", (3,)), ta.Variable("b", (4,))
+        >>> print(ta.derivative(ta.sum((A @ x - b) ** 2), x).to_matrix())
+        2 Aᵀ (A x - b)
+        >>> print(ta.derivative(ta.sum((A @ x - b) ** 2), A).to_matrix(latex=True))
+        2 \\left(A x - b\\right) x^\\top
+    """
+    return matrix.matrix_notation(_node(self), latex=latex, shared=shared)
 
 
 def _repr_latex_(self: Expr) -> str:
@@ -289,6 +308,7 @@ METHODS: dict[str, Any] = {
     "diagonal": _method(axes.diagonal),
     "evaluate": evaluate,
     "to_latex": to_latex,
+    "to_matrix": to_matrix,
     "to_dot": to_dot,
     "_repr_latex_": _repr_latex_,
     "_repr_svg_": _repr_svg_,

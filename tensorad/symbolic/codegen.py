@@ -13,7 +13,7 @@ import numpy as np
 <BLANKLINE>
 def f(A, x):
     \"\"\"f[i] = exp(A[i,j]*x[j])\"\"\"
-    t0 = np.einsum("ab,b->a", A, x)
+    t0 = A @ x
     t1 = np.exp(t0)
     return t1
 """
@@ -21,12 +21,10 @@ def f(A, x):
 from __future__ import annotations
 
 import inspect
-import math
-import string
+from collections.abc import Callable, Iterator
 from typing import assert_never
 
-import numpy as np
-
+from tensorad._types import Shape
 from tensorad.ir.graph import children, toposort
 from tensorad.ir.nodes import (
     Add,
@@ -42,6 +40,7 @@ from tensorad.ir.nodes import (
 from tensorad.library.elementwise import sinc_derivative
 from tensorad.library.lu import _lu_factor
 from tensorad.library.spectral import _qr, _svd
+from tensorad.symbolic.codegen_idioms import EMBED, contraction_code, number_code, tuple_code
 from tensorad.symbolic.printing import index_notation
 
 _ELEMENTWISE = {
@@ -91,7 +90,6 @@ _GENERAL = {
     "log_softmax": "scipy.special.log_softmax({x}, axis={axes})",
     "logsumexp": "scipy.special.logsumexp({x}, axis={axes})",
     "norm": "np.sqrt(np.sum(np.square(np.abs({x})), axis={axes}))",
-    "reshape": "np.reshape({x}, {axes})",
     "flip": "np.flip({x}, {axes})",
     "max": "np.max({x}, axis={axes})",
     "min": "np.min({x}, axis={axes})",
@@ -104,23 +102,6 @@ DOCSTRING_LIMIT = 300
 
 _SEVERAL: dict[str, str] = {}
 """Functions of several operands by their numpy call (``{args}``: the operands)."""
-
-_EMBED = '''
-
-def _embed(core, core_labels, labels, shape):
-    """Broadcast ``core`` to ``labels`` and place repeated labels on the diagonal."""
-    unique = "".join(dict.fromkeys(labels))
-    size = dict(zip(labels, shape))
-    order = [core_labels.index(c) for c in unique if c in core_labels]
-    value = np.transpose(core, order).reshape([size[c] if c in core_labels else 1 for c in unique])
-    value = np.broadcast_to(value, [size[c] for c in unique])
-    if unique == labels:
-        return value
-    out = np.zeros(shape)
-    strides = [sum(s for c, s in zip(labels, out.strides) if c == u) for u in unique]
-    np.lib.stride_tricks.as_strided(out, value.shape, strides, writeable=True)[...] = value
-    return out
-'''
 
 _SCATTER = '''
 
@@ -136,7 +117,11 @@ def numpy_code(expr: Node, name: str = "f") -> str:
     """Source of a Python function ``name(<variables>)`` computing ``expr`` with numpy.
 
     The parameters are the expression's variables, in the order the DAG first reaches
-    them.
+    them. The function is shape-generic: every size it needs is read from its arguments
+    (``x.shape[0]``), following the DAG from each axis to an argument's axis, so it runs on
+    arrays of other sizes than those ``expr`` was built with. A constant array keeps its
+    size (it is a module-level array); an axis that meets no argument and no constant keeps
+    its size too. The docstring names both.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -147,23 +132,41 @@ def numpy_code(expr: Node, name: str = "f") -> str:
         >>> exec(source, namespace)
         >>> namespace["grad_f"](np.array([0.0, 1.0, 2.0]))        # (1 + x) eˣ
         array([ 1.        ,  5.43656366, 22.1671683 ])
+        >>> namespace["grad_f"](np.array([0.0, 1.0]))             # at another size
+        array([1.        , 5.43656366])
     """
     order = toposort([expr])
     params = [node.name for node in order if isinstance(node, Variable)]
+    fresh = _fresh({*params, name, "np", "scipy"})
     names: dict[Node, str] = {}
-    lines: list[str] = []
-    for node in order:
+    definitions: list[str] = []
+    for node in order:  # leaves first: every argument and constant is a source of sizes
         if isinstance(node, Variable):
             names[node] = node.name
+        elif isinstance(node, Constant) and node.ndim == 0:
+            names[node] = number_code(node.value.item())
+        elif isinstance(node, Constant):
+            names[node] = fresh("C")
+            definitions.append(f"{names[node]} = np.array({_nested(node.value.tolist())}, dtype=np.{node.dtype})")
+    sizes = _Sizes(order, names)
+    lines: list[str] = []
+    for node in order:
+        if node in names:
             continue
-        if isinstance(node, Constant) and node.ndim == 0:
-            names[node] = _number(node.value.item())
-            continue
-        target = f"t{len(lines)}"
-        lines.append(f"    {target} = {_expression(node, [names[c] for c in children(node)])}")
-        names[node] = target
-    body = "\n".join(lines) if lines else ""
-    helper = (_EMBED if "_embed(" in body else "") + (_SCATTER if "_scatter_add(" in body else "")
+        dims = sizes.shape_code(node) if _needs_sizes(node) else []
+        names[node] = fresh("t")
+        lines.append(f"    {names[node]} = {_expression(node, [names[c] for c in children(node)], dims)}")
+        sizes.add(node, names[node])
+    body = "".join(line + "\n" for line in lines)
+    constants = [(names[node], node.shape) for node in order if isinstance(node, Constant) and node.ndim]
+    static = sorted({node.fn for node in order if isinstance(node, GeneralUnary) and node.fn in _STATIC})
+    doc = _docstring(expr, name, constants, static, sizes.fixed)
+    return f"{_head(body, definitions)}\n\ndef {name}({', '.join(params)}):\n{doc}{body}    return {names[expr]}"
+
+
+def _head(body: str, definitions: list[str]) -> str:
+    """The imports, helpers and constant arrays that ``body`` uses, and nothing else."""
+    helper = (EMBED if "_embed(" in body else "") + (_SCATTER if "_scatter_add(" in body else "")
     own = [function for function in (sinc_derivative, _svd, _qr, _lu_factor) if function.__name__ + "(" in body]
     sources = "\n\n".join(inspect.getsource(function) for function in own)
     used = body + sources
@@ -174,30 +177,154 @@ def numpy_code(expr: Node, name: str = "f") -> str:
     )
     if own:  # tensorad's own functions, their source as it is (annotations unevaluated)
         head = "from __future__ import annotations\n\n" + head + "\n\n" + sources
-    result = names[expr]
+    return head + ("\n\n" + "\n".join(definitions) + "\n" if definitions else "")
+
+
+def _fresh(taken: set[str]) -> Callable[[str], str]:
+    """Names ``t0``, ``t1`` … (``C0`` … for constants) that no parameter already has."""
+    counts: dict[str, int] = {}
+
+    def fresh(prefix: str) -> str:
+        while True:
+            candidate = f"{prefix}{counts.get(prefix, 0)}"
+            counts[prefix] = counts.get(prefix, 0) + 1
+            if candidate not in taken:
+                return candidate
+
+    return fresh
+
+
+def _needs_sizes(node: Node) -> bool:
+    """Whether the code for ``node`` writes its shape: a broadcast or diagonal, or a reshape."""
+    if isinstance(node, Contraction):
+        return node.is_structural
+    return isinstance(node, GeneralUnary) and node.fn == "reshape"
+
+
+def _docstring(
+    expr: Node, name: str, constants: list[tuple[str, Shape]], static: list[str], fixed: dict[int, None]
+) -> str:
+    """The formula in index notation, then the sizes the function cannot take from its arguments."""
     formula = index_notation(expr, limit=DOCSTRING_LIMIT, name=name)
-    doc = f'    """{formula}"""\n' if '"""' not in formula and "\\" not in formula else ""
-    return f"{head}\n\ndef {name}({', '.join(params)}):\n{doc}{body}{chr(10) if body else ''}    return {result}"
+    if '"""' in formula or "\\" in formula:
+        return ""
+    notes = [f"{constant} is a constant of shape {shape}" for constant, shape in constants]
+    notes += [f"{fn} keeps the bounds it was built with" for fn in static]
+    if fixed:
+        notes.append(f"axes that meet no argument keep the size{'s' * (len(fixed) > 1)} {', '.join(map(str, fixed))}")
+    if not notes:
+        return f'    """{formula}"""\n'
+    return f'    """{formula}\n\n    Fixed sizes: {"; ".join(notes)}.\n    """\n'
 
 
-def _expression(node: Node, args: list[str]) -> str:
+Axis = tuple[int, int]
+"""An axis of a node: the node's ``id`` and the axis's position."""
+
+
+class _Sizes:
+    """Each axis's size as code: read from an argument's axis that the DAG ties it to.
+
+    Axes that must have one size (the operands' and the output's axes of one label in a
+    contraction, the axes of an addition's operands …) are united; each class takes its
+    size from its first source: an argument, else a constant array, else a value computed
+    earlier, else the number itself (recorded in ``fixed``).
+    """
+
+    def __init__(self, order: list[Node], names: dict[Node, str]) -> None:
+        self.parent: dict[Axis, Axis] = {}
+        self.source: dict[Axis, str] = {}
+        self.fixed: dict[int, None] = {}
+        for node in order:
+            for (x, j), (y, k) in _ties(node):
+                one, other = self._root((id(x), j)), self._root((id(y), k))
+                if one != other and x.shape[j] == y.shape[k]:
+                    self.parent[one] = other
+        for node in order:
+            if isinstance(node, Variable | Constant) and node in names:
+                self.add(node, names[node])
+
+    def _root(self, axis: Axis) -> Axis:
+        while (parent := self.parent.get(axis)) is not None:
+            self.parent[axis] = axis = self.parent.get(parent, parent)  # path halving
+        return axis
+
+    def add(self, node: Node, name: str) -> None:
+        """``name``, the value of ``node``, gives the sizes of its axes' classes that have none yet."""
+        for k in range(node.ndim):
+            self.source.setdefault(self._root((id(node), k)), f"{name}.shape[{k}]")
+
+    def shape_code(self, node: Node) -> list[str]:
+        """The sizes of ``node``'s axes as code; a reshape writes ``-1`` for the one size it cannot read."""
+        found = [self.source.get(self._root((id(node), k))) for k in range(node.ndim)]
+        if isinstance(node, GeneralUnary):  # a reshape: its own axes of size 1, and one axis inferred
+            found = ["1" if code is None and n == 1 else code for code, n in zip(found, node.shape, strict=True)]
+            if found.count(None) == 1:
+                found[found.index(None)] = "-1"
+        for k, code in enumerate(found):
+            if code is None:
+                self.fixed[node.shape[k]] = None
+        return [str(n) if code is None else code for code, n in zip(found, node.shape, strict=True)]
+
+
+def _ties(node: Node) -> Iterator[tuple[tuple[Node, int], tuple[Node, int]]]:
+    """Pairs of axes that have one size because of ``node`` (one of them ``node``'s or an operand's)."""
+    match node:
+        case Contraction(a=a, b=b, s1=s1, s2=s2, s3=s3):
+            first: dict[str, tuple[Node, int]] = {}
+            for operand, labels in [(a, s1), (node, s3)] if b is None else [(a, s1), (b, s2), (node, s3)]:
+                for k, label in enumerate(labels):
+                    if label in first:
+                        yield first[label], (operand, k)
+                    first.setdefault(label, (operand, k))
+        case Add() | Elementwise() | Pointwise():
+            for operand in children(node):
+                if operand.shape == node.shape:
+                    yield from (((operand, k), (node, k)) for k in range(node.ndim))
+        case GeneralUnary(fn=fn, x=x, params=params) if fn in _REDUCTIONS:
+            kept = [k for k in range(x.ndim) if k not in params[0]]
+            yield from (((x, j), (node, k)) for k, j in enumerate(kept) if len(kept) == node.ndim)
+        case GeneralUnary(fn="reshape", x=x):  # one that only adds or removes axes of size 1
+            axes_in = [(x, k) for k, n in enumerate(x.shape) if n != 1]
+            axes_out = [(node, k) for k, n in enumerate(node.shape) if n != 1]
+            if [x.shape[k] for _, k in axes_in] == [node.shape[k] for _, k in axes_out]:
+                yield from zip(axes_in, axes_out, strict=True)
+        case GeneralUnary(fn=fn, x=x) if fn in _SAME_SHAPE and x.shape == node.shape:
+            yield from (((x, k), (node, k)) for k in range(node.ndim))
+        case General(fn="solve" | "lu_solve", args=args) if args[-1].shape == node.shape:
+            yield from (((args[-1], k), (node, k)) for k in range(node.ndim))
+        case _:
+            return
+
+
+_STATIC = frozenset({"crop", "pad", "scatter_add"})
+"""General functions whose parameters are bounds or sizes that the generated code keeps."""
+
+_SAME_SHAPE = frozenset(
+    {"inv", "cholesky", "expm", "sqrtm", "logm", "softmax", "log_softmax", "flip", "cumsum", "revcumsum"}
+)
+_REDUCTIONS = frozenset({"logsumexp", "norm", "max", "min"})
+
+
+def _expression(node: Node, args: list[str], dims: list[str]) -> str:
     match node:
         case Variable():
             raise AssertionError("variables are parameters")
-        case Constant(value=value):
-            return f"np.array({_nested(np.asarray(value).tolist())}, dtype=np.{value.dtype})"
+        case Constant():
+            raise AssertionError("constants are module-level arrays")
         case Contraction():
-            return _contraction(node, args)
+            return contraction_code(node, args, dims)
         case Add():
             return f"{args[0]} + {args[1]}"
         case Elementwise(fn="power", param=param):
-            return f"np.power({args[0]}, {_number(param)})"
+            return f"np.power({args[0]}, {number_code(param)})"
         case Elementwise(fn="rpow", param=param):
-            return f"np.power({_number(param)}, {args[0]})"
+            return f"np.power({number_code(param)}, {args[0]})"
         case Elementwise(fn="sinc", param=param) if param:
             return f"sinc_derivative({args[0]}, {int(param)})"
         case Elementwise(fn=fn):  # a user-defined function is called by its name
             return _ELEMENTWISE.get(fn, fn + "({})").format(args[0])
+        case GeneralUnary(fn="reshape"):
+            return f"np.reshape({args[0]}, {tuple_code(dims)})"
         case GeneralUnary(fn="crop", params=params):
             return f"{args[0]}[{', '.join(f'{a}:{b}' for a, b in params[0])},]"
         case GeneralUnary(fn="pad", params=params):
@@ -233,45 +360,8 @@ def _expression(node: Node, args: list[str]) -> str:
             assert_never(node)
 
 
-def _contraction(node: Contraction, args: list[str]) -> str:
-    letters = dict(zip(dict.fromkeys(node.s1 + node.s2 + node.s3), string.ascii_letters, strict=False))
-
-    def ascii_(labels: str) -> str:
-        return "".join(letters[c] for c in labels)
-
-    core = node.core
-    inputs = ascii_(node.s1) + ("" if node.b is None else "," + ascii_(node.s2))
-    if node.b is None and node.s1 == core:
-        value = args[0]
-    else:
-        value = f'np.einsum("{inputs}->{ascii_(core)}", {", ".join(args)})'
-    if node.scale != 1.0:
-        value = f"{_number(node.scale)} * {value}"
-    if core != node.s3:
-        value = f'_embed({value}, "{ascii_(core)}", "{ascii_(node.s3)}", {node.shape})'
-    return value
-
-
-def _number(value: object) -> str:
-    """A Python literal for a number, ``np.inf`` and ``np.nan`` included, complex as ``complex(re, im)``.
-
-    >>> _number(float("-inf")), _number(complex(1.0, float("nan"))), _number(0.5)
-    ('-np.inf', 'complex(1.0, np.nan)', '0.5')
-    """
-    if isinstance(value, complex):
-        return f"complex({_number(value.real)}, {_number(value.imag)})"
-    if not isinstance(value, (int, float)):
-        raise TypeError(f"not a number: {value!r}")
-    number = float(value)
-    if math.isnan(number):
-        return "np.nan"
-    if math.isinf(number):
-        return "np.inf" if number > 0 else "-np.inf"
-    return repr(number)
-
-
 def _nested(items: object) -> str:
-    """``numpy.ndarray.tolist()`` output as a literal, every number through :func:`_number`."""
+    """``numpy.ndarray.tolist()`` output as a literal, every number through :func:`number_code`."""
     if isinstance(items, list):
         return "[" + ", ".join(_nested(item) for item in items) + "]"
-    return _number(items)
+    return number_code(items)

@@ -344,7 +344,8 @@ class _Printer:
         return f"({text})"
 
     def summed(self, names: list[str], body: str, alone: bool) -> str:
-        joined = "".join(names) if all(len(n) == 1 for n in names) else "{" + ",".join(names) + "}"
+        """``sum_k(…)`` for one index, ``sum_{k,l}(…)`` for several (``sum_kl`` sums one, ``kl``)."""
+        joined = names[0] if len(names) == 1 else "{" + ",".join(names) + "}"
         return f"{self.emit(f'sum_{joined}')}({body})"
 
     def elementwise(self, fn: str, arg: str, param: float | None, simple: bool) -> str:

@@ -23,7 +23,7 @@ equality of finite expressions). :func:`check` verifies a proof three ways:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -322,8 +322,14 @@ class Taylor:
         return "\n".join(rows)
 
 
-def taylor_test(limit: Limit, rng: np.random.Generator, point: dict[Variable, Array] | None = None) -> Taylor:
-    """Run the Taylor test of ``limit`` at random values (or at ``point``) along a random direction.
+def taylor_test(
+    limit: Limit,
+    rng: np.random.Generator,
+    point: dict[Variable, Array] | None = None,
+    progress: Callable[[], None] | None = None,
+) -> Taylor:
+    """Run the Taylor test of ``limit`` at random values (or at ``point``) along a random
+    direction; ``progress`` is called after each evaluation of the value.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -342,7 +348,10 @@ def taylor_test(limit: Limit, rng: np.random.Generator, point: dict[Variable, Ar
     value, d_dot_h = evaluate([limit.value, contract(limit.derivative, s + s4, h, s4, s)], env)
 
     def at(eps: float) -> Array:
-        return evaluate([limit.value], {**env, x: env[x] + eps * env[h]})[0]
+        value = evaluate([limit.value], {**env, x: env[x] + eps * env[h]})[0]
+        if progress is not None:
+            progress()
+        return value
 
     # values are drawn in [-1, 1]: magnitudes below 1 are roundoff of order-1 terms
     without, with_d = remainders(at, [value, d_dot_h], halving(3, 13), scale=1.0)
