@@ -14,6 +14,7 @@ from tensorad import scipy as scipy
 from tensorad import testing as testing
 from tensorad.ad.api import derivative, grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp
 from tensorad.ad.jit import jit
+from tensorad.ad.vmap import vmap
 from tensorad.errors import OperandTypeError, ShapeError, SpecError, TensoradError, UnsupportedError
 from tensorad.extend import DefinitionError, define_elementwise, define_general_unary
 from tensorad.ir.nodes import Variable
@@ -161,5 +162,6 @@ __all__ = [
     "transpose",
     "value_and_grad",
     "vjp",
+    "vmap",
     "where",
 ]

@@ -11,31 +11,27 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import math
+import re
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
 import numpy as np
 
-from tensorad._types import Array
 from tensorad.ad.api import derivative
+from tensorad.checking import check_derivative, operations, progress_reporter
 from tensorad.errors import TensoradError, UnsupportedError
-from tensorad.ir.build import contract
-from tensorad.ir.graph import toposort
-from tensorad.ir.labels import fresh_labels
-from tensorad.ir.nodes import Constant, Contraction, General, GeneralUnary, Node, Variable
+from tensorad.ir.nodes import Node, Variable
 from tensorad.language import Parsed, parse, parse_dims
 from tensorad.language.syntax import FUNCTIONS
-from tensorad.run import budget
 from tensorad.symbolic.algebra import equivalent
 from tensorad.symbolic.codegen import numpy_code
 from tensorad.symbolic.latex import latex
 from tensorad.symbolic.matrix import matrix_notation
 from tensorad.symbolic.printing import index_notation
-from tensorad.symbolic.proof import Limit, random_values, taylor_test
+from tensorad.symbolic.proof import random_values
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,10 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Examples:
         >>> from tensorad.cli import main
         >>> main(["derive", "A[i,j] x[j]", "--wrt", "A"])
-        delta[i,j]*x[k]
+        ∂f/∂A[i,k,j] = delta[i,k]*x[j]
         0
         >>> main(["derive", "x[i] x[i]", "--wrt", "x", "--order", "2"])
-        2*delta[i,j]
+        ∂²f/∂x²[i,j] = 2*delta[i,j]
         0
     """
     parser = _parser()
@@ -105,7 +101,7 @@ def _expression_last(argv: list[str]) -> list[str]:
             return argv
         if word in _VALUED:
             k += 2
-        elif word.split("=", 1)[0] in _VALUED or word in ("--check", "--shared", "-h", "--help"):
+        elif word.split("=", 1)[0] in _VALUED or word in ("--check", "--shared", "--no-shared", "-h", "--help"):
             k += 1
         else:
             return [*argv[:k], *argv[k + 1 :], "--", word]
@@ -113,8 +109,8 @@ def _expression_last(argv: list[str]) -> list[str]:
 
 
 _EXAMPLES = """examples:
-  tensorad derive "x[i] A[i,j] x[j]" --wrt x                  # A[i,j]*x[j] + A[j,i]*x[j]
-  tensorad derive "x[i] A[i,j] x[j]" --wrt x --order 2        # A[i,j] + A[j,i]
+  tensorad derive "x[i] A[i,j] x[j]" --wrt x                  # ∂f/∂x[i] = A[i,j]*x[j] + A[j,i]*x[j]
+  tensorad derive "x[i] A[i,j] x[j]" --wrt x --order 2 --format matrix    # ∂²f/∂x² = A + Aᵀ
   tensorad derive "logdet(X[i,j])" --wrt X --format latex --check
   tensorad derive "sum_n(log(1 + exp(-y[n] X[n,j] w[j])))" --wrt w --dims n=100,j=3
 
@@ -149,7 +145,12 @@ def _parser() -> argparse.ArgumentParser:
         help="index notation, LaTeX, matrix notation (text or LaTeX; index notation where there is "
         "none), the DAG for graphviz, or a numpy function",
     )
-    derive.add_argument("--shared", action="store_true", help="write a repeated subexpression once (where t1[i] = ...)")
+    derive.add_argument(
+        "--shared",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write a repeated subexpression once (where t1[i] = ...); the default",
+    )
     derive.add_argument("--dims", default="", help="label sizes, e.g. i=3,j=4 (others default to 3)")
     derive.add_argument("--check", action="store_true", help="verify numerically at a random point")
     commands.add_parser("demo", help="derive and check the classic matrix-calculus results")
@@ -169,11 +170,11 @@ def _derive(args: argparse.Namespace) -> int:
     d = derivative(parsed.expr, x, args.mode)
     if args.order == 2:
         d = derivative(d, x, args.mode)
-    print(_format(d, args.format, args.shared))
+    print(_format(d, args.format, args.shared, _header(args.expr, args.wrt, args.order), _labels(parsed, x, args)))
     if not args.check:
         return 0
     value = parsed.expr if args.order == 1 else derivative(parsed.expr, x, args.mode)
-    report = check_derivative(value, x, d, progress=_progress(operations([value, d])))
+    report = check_derivative(value, x, d, progress=progress_reporter(operations([value, d])))
     print(report)
     return 0 if report.ok else 1
 
@@ -185,163 +186,49 @@ def _variable(parsed: Parsed, name: str) -> Variable:
     return parsed.variables[name]
 
 
-def _format(expr: Node, style: str, shared: bool = False) -> str:
+def _header(expr: str, wrt: str, order: int) -> str:
+    """``∂f/∂w`` (``∂²f/∂w²``), ``f`` the name the expression gives its output, if any."""
+    named = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\[[^\]]*\])?\s*=(?!=)", expr)
+    f = named.group(1) if named else "f"
+    return f"∂{f}/∂{wrt}" if order == 1 else f"∂²{f}/∂{wrt}²"
+
+
+def _labels(parsed: Parsed, x: Variable, args: argparse.Namespace) -> list[str | None]:
+    """The derivative's indices as the user wrote them: the output's, then the variable's
+    (for a second derivative, the variable's second axes are left to the printer)."""
+    written: Sequence[str | None] = parsed.labels.get(args.wrt) or (None,) * x.ndim
+    if args.order == 1:
+        return [*parsed.output, *written]
+    used = {*parsed.output, *(label for label in written if label is not None)}
+    return [*parsed.output, *written, *(_next_letter(label, used) for label in written)]
+
+
+def _next_letter(label: str | None, used: set[str]) -> str | None:
+    """The first letter after ``label`` (a one-letter label) not in ``used``: the second
+    axes of a Hessian in ``w[j]`` are ``k``."""
+    if label is None or len(label) != 1 or not label.isalpha():
+        return None
+    later = (chr(code) for code in range(ord(label) + 1, ord("z" if label.islower() else "Z") + 1))
+    return next((letter for letter in later if letter not in used), None)
+
+
+def _format(
+    expr: Node, style: str, shared: bool = False, head: str | None = None, labels: Sequence[str | None] = ()
+) -> str:
+    """``expr`` printed in ``style``; text and matrix notation as ``head[labels] = …``."""
     if style.startswith("matrix"):
         try:
-            return matrix_notation(expr, latex=style == "matrix-latex", shared=shared)
+            return matrix_notation(expr, latex=style == "matrix-latex", shared=shared, name=head)
         except UnsupportedError as error:
             print(f"(index notation; {error})", file=sys.stderr)
-            return _format(expr, "latex" if style == "matrix-latex" else "text", shared)
+            return _format(expr, "latex" if style == "matrix-latex" else "text", shared, head, labels)
     if style == "latex":
         return latex(expr, shared=shared)
     if style == "dot":
         return expr.to_dot()
     if style == "numpy":
         return numpy_code(expr)
-    return index_notation(expr, shared=shared)
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    """Numerical evidence that ``derivative`` is the derivative of ``value``.
-
-    ``ok`` when the Taylor remainder converges at rate ≥ 1.9 (or is at rounding level
-    throughout) and the finite-difference gap is below 1e-5.
-
-    Examples:
-        >>> from tensorad.cli import CheckReport
-        >>> print(CheckReport(rate_with=1.0, rate_without=1.0, fd_error=0.3))
-        check: Taylor remainder rate 1.00 (expect ≥ 1.9), ... finite differences agree to 3.0e-01 — FAILED
-    """
-
-    rate_with: float | None
-    rate_without: float | None
-    fd_error: float
-
-    @property
-    def ok(self) -> bool:
-        return (self.rate_with is None or self.rate_with >= 1.9) and self.fd_error < 1e-5
-
-    def __str__(self) -> str:
-        def rate(r: float | None) -> str:
-            return "n/a (residuals at rounding level)" if r is None else f"{r:.2f}"
-
-        verdict = "ok" if self.ok else "FAILED"
-        return (
-            f"check: Taylor remainder rate {rate(self.rate_with)} (expect ≥ 1.9), "
-            f"without the derivative {rate(self.rate_without)} (expect ≈ 1); "
-            f"finite differences agree to {self.fd_error:.1e} — {verdict}"
-        )
-
-
-LONG_CHECK = 10**10
-"""Operations (see :func:`operations`) past which ``--check`` warns first and reports progress."""
-
-EVALUATIONS = 14
-"""Evaluations of the value that a check makes (the Taylor test's steps and the finite differences)."""
-
-
-def operations(outputs: list[Node]) -> int:
-    """About how many arithmetic operations one evaluation of ``outputs`` takes: a
-    contraction the product of the sizes of its labels, a matrix function ``n³`` per
-    matrix and one per entry of its value, anything else one per entry (an upper estimate:
-    a plan may contract cheaper).
-
-    Examples:
-        >>> import tensorad as ta
-        >>> A, B = ta.Variable("A", (10, 20)), ta.Variable("B", (20, 30))
-        >>> operations([A @ B]), operations([ta.exp(A)]), operations([ta.inv(B @ B.T)])
-        (6000, 200, 20400)
-    """
-    total = 0
-    for node in toposort(outputs):
-        if isinstance(node, Contraction):
-            sizes = dict(zip(node.s3, node.shape, strict=True))
-            for operand, labels in ((node.a, node.s1), (node.b, node.s2)):
-                if operand is not None:
-                    sizes.update(zip(labels, operand.shape, strict=True))
-            total += math.prod(sizes.values())
-        elif isinstance(node, (GeneralUnary, General)):
-            operands = [node.x] if isinstance(node, GeneralUnary) else list(node.args)
-            total += sum(a.size * (a.shape[-1] if a.ndim >= 2 else 1) for a in operands) + node.size
-        elif not isinstance(node, (Variable, Constant)):
-            total += node.size
-    return total
-
-
-def _progress(work: int) -> Callable[[str], None] | None:
-    """For a check of about ``work`` operations per evaluation: none when it is quick; else
-    a warning now and a line on stderr per step."""
-    if work * EVALUATIONS < LONG_CHECK:
-        return None
-    print(
-        f"check: about {work * EVALUATIONS:.1e} operations ({EVALUATIONS} evaluations of {work:.1e}); "
-        "this may take a while (Ctrl-C stops it)",
-        file=sys.stderr,
-        flush=True,
-    )
-    return lambda step: print(f"check: {step}", file=sys.stderr, flush=True)
-
-
-def check_derivative(
-    value: Node, x: Variable, d: Node, seed: int = 0, progress: Callable[[str], None] | None = None
-) -> CheckReport:
-    """Taylor rates and the relative gap between ``d∘h`` and central differences.
-
-    ``progress`` receives a line after each evaluation (the command line prints them on
-    stderr for a long check). The point is drawn in [-1, 1]; where the value or the derivative is not finite there
-    (``log``, ``sqrt``, a singular matrix), it is drawn inside the usual domains instead
-    (positive entries, diagonally dominant matrices: see :func:`random_values`).
-
-    Examples:
-        >>> import tensorad as ta
-        >>> from tensorad.cli import check_derivative
-        >>> x = ta.Variable("x", (3,))
-        >>> check_derivative(ta.sum(ta.exp(x)), x, ta.exp(x)).ok
-        True
-        >>> check_derivative(ta.sum(ta.exp(x)), x, 2.0 * ta.exp(x)).ok
-        False
-        >>> check_derivative(ta.sum(ta.log(x)), x, 1.0 / x).ok        # drawn where log is defined
-        True
-    """
-    direction = Variable("h", x.shape, x.dtype)
-    s, s4 = fresh_labels(value.ndim), fresh_labels(x.ndim, fresh_labels(value.ndim))
-    d_h = contract(d, s + s4, direction, s4, s)  # d∘h: the derivative is never formed whole
-    budget.check("the direction of the check", x.shape, np.dtype(np.float64))
-    h = np.random.default_rng(seed + 2).uniform(-1.0, 1.0, x.shape)
-    steps = iter(range(1, EVALUATIONS + 1))
-
-    def step() -> None:
-        if progress is not None:
-            progress(f"evaluation {next(steps, EVALUATIONS)} of {EVALUATIONS}")
-
-    env = _point([value, d_h, x], {direction: h}, seed)
-    step()
-    taylor = taylor_test(Limit(value, x, d, "derivative"), np.random.default_rng(seed), env, step)
-    eps = 1e-6
-    plus = value.evaluate({**env, x: env[x] + eps * h})
-    step()
-    minus = value.evaluate({**env, x: env[x] - eps * h})
-    step()
-    directional = d_h.evaluate({**env, direction: h})
-    fd = (plus - minus) / (2 * eps)
-    scale = max(1.0, float(np.max(np.abs(fd), initial=0.0)))
-    gap = float(np.max(np.abs(directional - fd), initial=0.0)) / scale
-    return CheckReport(taylor.rate_with, taylor.rate_without, gap)
-
-
-def _point(nodes: list[Node], given: dict[Variable, Array], seed: int) -> dict[Variable, Array]:
-    """Random values for the variables of ``nodes`` (but those ``given``) at which the first
-    two are finite, if the symmetric draw or the in-domain one gives such a point (else the
-    in-domain one)."""
-    for positive in (False, True):
-        drawn = random_values(nodes, np.random.default_rng(seed + 1), positive)
-        env = {x: v for x, v in drawn.items() if x not in given}
-        with np.errstate(all="ignore"):
-            finite = all(np.all(np.isfinite(node.evaluate({**env, **given}))) for node in nodes[:2])
-        if finite:
-            break
-    return env
+    return index_notation(expr, name=head, shared=shared, labels=labels)
 
 
 # ------------------------------------------------------------------ demo

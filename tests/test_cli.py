@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tensorad as ta
-from tensorad import cli
+from tensorad import checking, cli
 from tensorad.language import parse, parse_dims
 from tensorad.symbolic.codegen import numpy_code
 
@@ -32,7 +32,8 @@ def test_derive_prints_the_gradient_and_checks_it() -> None:
     result = run("derive", "x[i] A[i,j] x[j]", "--wrt", "x", "--check")
     assert result.returncode == 0, result.stderr
     formula, check = result.stdout.strip().splitlines()
-    assert sorted(formula.split(" + ")) == ["A[i,j]*x[j]", "A[j,i]*x[j]"]
+    head, _, body = formula.partition(" = ")
+    assert head == "∂f/∂x[i]" and sorted(body.split(" + ")) == ["A[i,j]*x[j]", "A[j,i]*x[j]"]
     assert "rate 2.0" in check and "ok" in check
 
 
@@ -156,26 +157,56 @@ def test_each_classic_result_equals_its_closed_form(example: cli.Example) -> Non
         square = [v for v in values if v.ndim == 2 and v.shape[0] == v.shape[1]]
         values |= {v: values[v] + 3 * np.eye(v.shape[0]) for v in square}  # well-conditioned
         np.testing.assert_allclose(d.evaluate(values), closed_form.evaluate(values), rtol=1e-9, atol=1e-12)
-    assert cli.check_derivative(value, x, d).ok
+    assert checking.check_derivative(value, x, d).ok
 
 
-def test_shared_writes_the_repeated_sigmoid_once() -> None:
-    result = run("derive", "sum_n(log(1 + exp(-y[n] X[n,j] w[j])))", "--wrt", "w", "--order", "2", "--shared")
+def test_shared_writes_the_repeated_sigmoid_once_by_default() -> None:
+    expr = "sum_n(log(1 + exp(-y[n] X[n,j] w[j])))"
+    result = run("derive", expr, "--wrt", "w", "--order", "2")
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        "sum_k(X[k,i]*X[k,j]*y[k]*y[k]*t1[k]*(1 - t1[k]))",
+        "∂²f/∂w²[j,k] = sum_i(X[i,j]*X[i,k]*y[i]*y[i]*t1[i]*(1 - t1[i]))",
         "where t1[i] = sigmoid(-y[i]*X[i,j]*w[j])",
     ]
+    written_out = run("derive", expr, "--wrt", "w", "--order", "2", "--no-shared").stdout
+    assert "where" not in written_out and written_out.count("sigmoid") == 2
 
 
 def test_a_long_check_warns_first_and_reports_each_evaluation(capsys: pytest.CaptureFixture[str]) -> None:
     A, X = ta.Variable("A", (4, 5)), ta.Variable("X", (5, 6))
-    assert cli.operations([A @ X]) == 4 * 5 * 6  # the product of its labels' sizes, an oracle by hand
-    assert cli._progress(cli.LONG_CHECK // cli.EVALUATIONS - 1) is None  # a quick check says nothing
+    assert checking.operations([A @ X]) == 4 * 5 * 6  # the product of its labels' sizes, an oracle by hand
+    assert (
+        checking.progress_reporter(checking.LONG_CHECK // checking.EVALUATIONS - 1) is None
+    )  # a quick check says nothing
     assert capsys.readouterr().err == ""
-    assert cli._progress(cli.LONG_CHECK) is not None
+    assert checking.progress_reporter(checking.LONG_CHECK) is not None
     assert "may take a while" in capsys.readouterr().err
     lines: list[str] = []
     x = ta.Variable("x", (3,))
-    assert cli.check_derivative(ta.sum(ta.exp(x)), x, ta.exp(x), progress=lines.append).ok
-    assert lines == [f"evaluation {k} of {cli.EVALUATIONS}" for k in range(1, cli.EVALUATIONS + 1)]
+    assert checking.check_derivative(ta.sum(ta.exp(x)), x, ta.exp(x), progress=lines.append).ok
+    assert lines == [f"evaluation {k} of {checking.EVALUATIONS}" for k in range(1, checking.EVALUATIONS + 1)]
+
+
+@pytest.mark.parametrize(
+    ("expr", "wrt", "order", "style", "head"),
+    [
+        ("sum_n(log(1 + exp(-y[n] X[n,j] w[j])))", "w", 1, "text", "∂f/∂w[j] = "),
+        ("sum_n(log(1 + exp(-y[n] X[n,j] w[j])))", "w", 2, "text", "∂²f/∂w²[j,k] = "),
+        ("sum_n(log(1 + exp(-y[n] X[n,j] w[j])))", "w", 2, "matrix", "∂²f/∂w² = Xᵀ diag("),
+        ("x[i] A[i,j] x[j]", "x", 2, "text", "∂²f/∂x²[i,j] = A[i,j] + A[j,i]"),
+        ("loss[out] = tanh(W[out,inp] x[inp])", "x", 1, "text", "∂loss/∂x[out,inp] = "),
+        ("x[i] A[i,j] x[j]", "x", 1, "matrix", "∂f/∂x = "),
+    ],
+)
+def test_a_derivative_prints_under_its_header_in_the_users_labels_and_reads_back(
+    expr: str, wrt: str, order: int, style: str, head: str
+) -> None:
+    result = run("derive", expr, "--wrt", wrt, "--order", str(order), "--format", style)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(head), result.stdout
+    parsed = parse(expr)
+    d = ta.derivative(parsed.expr, parsed.variables[wrt])
+    d = ta.derivative(d, parsed.variables[wrt]) if order == 2 else d
+    notation = "matrix" if style == "matrix" else "index"
+    back = ta.parse(result.stdout, variables=parsed.variables, notation=notation).expr
+    assert back.shape == d.shape and ta.algebra.equivalent(back, d), result.stdout

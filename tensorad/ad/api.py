@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -20,177 +19,29 @@ from tensorad._types import Array
 from tensorad.ad.forward import pushforward
 from tensorad.ad.jit import jit
 from tensorad.ad.reverse import pullback
+from tensorad.ad.tracing import (
+    ArgNums,
+    Trace,
+    apply_to_inputs,
+    argnum_tuple,
+    concrete,
+    finish_aux,
+    input_cotangent,
+    jacobian_block,
+    leaf_input,
+    like,
+    or_zeros,
+    per_argument,
+    same_structure,
+    snapshot,
+    trace_call,
+)
 from tensorad.errors import OperandTypeError, ShapeError
 from tensorad.ir import constants, seeds
-from tensorad.ir.build import astype
-from tensorad.ir.constants import as_node
-from tensorad.ir.graph import variables
-from tensorad.ir.nodes import NODE_TYPES, Node, Variable
-from tensorad.ir.substitute import substitute
+from tensorad.ir.nodes import Node, Variable
 from tensorad.run.evaluate import evaluate, owned
 from tensorad.symbolic.simplify import simplify
-from tensorad.tree import Tree, flatten, unflatten
-
-ArgNums = int | Sequence[int]
-
-
-@dataclass(frozen=True, slots=True)
-class _Input:
-    """One leaf of a differentiated argument: the variable standing for it and its value."""
-
-    variable: Variable
-    value: Array | Node
-
-
-def _input(value: object, name: str, where: str) -> _Input:
-    """The leaf ``value`` as an input named ``name``; ``where`` says, for error messages,
-    which of the user's values it is ("argument 0", "argument 1, leaf 2", "cotangent 0")."""
-    if isinstance(value, NODE_TYPES):
-        if value.dtype.kind not in "fc":
-            raise OperandTypeError(f"{where} has dtype {value.dtype}; differentiation needs float (or complex) inputs")
-        return _Input(Variable(name, value.shape, value.dtype, value.weak), value)
-    array = constants.as_array(value, where)
-    if array.dtype.kind not in "fc":
-        raise OperandTypeError(
-            f"{where} has dtype {array.dtype}; differentiation needs float (or complex) "
-            "inputs: pass e.g. np.asarray(x, dtype=float)"
-        )
-    weak = isinstance(value, (float, complex)) and not isinstance(value, np.generic)  # a Python number, as in JAX
-    return _Input(Variable(name, array.shape, array.dtype, weak), array)
-
-
-def _apply(nodes: list[Node], inputs: Sequence[_Input]) -> list[Any]:
-    """Evaluate ``nodes`` at the inputs' arrays, or substitute the inputs' expressions."""
-    env = _concrete(nodes, inputs)
-    if env is not None:
-        values = evaluate(nodes, env)
-        return [owned(value, node) for value, node in zip(values, nodes, strict=True)]
-    mapping: dict[Node, Node] = {i.variable: as_node(i.value) for i in inputs}
-    return substitute(nodes, mapping)
-
-
-def _concrete(nodes: Sequence[Node], inputs: Sequence[_Input]) -> dict[Variable, Array] | None:
-    """The variables bound to their arrays, or ``None`` when ``nodes`` cannot be evaluated:
-    an input is an expression, or ``nodes`` close over an enclosing transform's variable."""
-    env = {i.variable: i.value for i in inputs if isinstance(i.value, np.ndarray)}
-    if len(env) < len(inputs) or any(x not in env for x in variables(nodes)):
-        return None
-    return env
-
-
-@dataclass(frozen=True, slots=True)
-class _Trace:
-    """``fun`` called on variables: its inputs, outputs (as nodes) and their structures.
-
-    ``arg_groups`` holds, per requested argnum, its structure and the index of its first
-    leaf in ``inputs`` (an argnum given twice shares its inputs).
-    """
-
-    inputs: list[_Input]
-    arg_groups: list[tuple[Tree, int]]
-    outputs: list[Node]
-    out_tree: Tree
-    has_aux: bool
-    aux: Any
-
-
-def _trace(
-    fun: Callable[..., Any],
-    args: Sequence[Any],
-    argnums: Sequence[int],
-    has_aux: bool,
-    kwargs: dict[str, Any] | None = None,
-) -> _Trace:
-    """``fun(*args, **kwargs)`` on variables for the arguments ``argnums`` (the keyword
-    arguments pass through undifferentiated, as in JAX)."""
-    call_args = list(args)
-    inputs: list[_Input] = []
-    groups: list[tuple[Tree, int]] = []
-    first: dict[int, tuple[Tree, int]] = {}
-    for k in argnums:
-        if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
-            raise OperandTypeError(f"argnums must be integers, got {k!r}")
-        if not -len(args) <= k < len(args):
-            raise ShapeError(f"argnums {k} is out of range for {len(args)} positional arguments")
-        position = int(k) % len(args)
-        if position not in first:
-            leaves, tree = flatten(args[position])
-            first[position] = (tree, len(inputs))
-            ins = [
-                _input(leaf, f"x{position}_{j}", f"argument {position}, leaf {j}")
-                if len(leaves) > 1
-                else _input(leaf, f"x{position}", f"argument {position}")
-                for j, leaf in enumerate(leaves)
-            ]
-            inputs += ins
-            call_args[position] = unflatten(tree, [i.variable for i in ins])
-        groups.append(first[position])
-    result = fun(*call_args, **(kwargs or {}))
-    aux = None
-    if has_aux:
-        if not (isinstance(result, (tuple, list)) and len(result) == 2):
-            raise OperandTypeError("has_aux=True needs fun to return a pair (output, aux)")
-        result, aux = result
-    leaves, out_tree = flatten(result)
-    return _Trace(inputs, groups, [as_node(leaf) for leaf in leaves], out_tree, has_aux, aux)
-
-
-def _finish_aux(trace: _Trace) -> Any:
-    leaves, tree = flatten(trace.aux)
-    nodes = [leaf for leaf in leaves if isinstance(leaf, NODE_TYPES)]
-    values = iter(_apply(nodes, trace.inputs))
-    return unflatten(tree, [next(values) if isinstance(leaf, NODE_TYPES) else leaf for leaf in leaves])
-
-
-def _snapshot(tree: Any) -> Any:
-    """``tree`` with every array leaf copied: the values as they are now."""
-    leaves, structure = flatten(tree)
-    return unflatten(structure, [np.array(leaf) if isinstance(leaf, np.ndarray) else leaf for leaf in leaves])
-
-
-def _argnums(argnums: ArgNums) -> tuple[int, ...]:
-    if isinstance(argnums, (int, np.integer)):
-        return (int(argnums),)
-    try:
-        return tuple(argnums)
-    except TypeError:
-        raise OperandTypeError(f"argnums must be an integer or a sequence of them, got {argnums!r}") from None
-
-
-def _or_zeros(node: Node | None, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Node:
-    return seeds.zeros(shape, dtype) if node is None else node
-
-
-def _same_structure(what: str, tree: Tree, other: str, expected: Tree) -> None:
-    """Refuse a pytree whose structure differs from ``expected`` (as JAX does): leaves are
-    matched by position, so a dict given for a tuple would silently swap them."""
-    if tree != expected:
-        raise OperandTypeError(f"{what} must have the structure of {other}: got {tree}, expected {expected}")
-
-
-def _like(node: Node, dtype: np.dtype[Any]) -> Node:
-    """``node`` in the precision of ``dtype`` (JAX's convention: a tangent has its output's
-    dtype, a cotangent its input's), when both are real or both complex."""
-    return astype(node, dtype) if node.dtype != dtype and node.dtype.kind == dtype.kind else node
-
-
-def _cotangent(bar: Node | None, x: Variable) -> Node:
-    """The cotangent of the input ``x``: zeros when nothing reached it, in ``x``'s precision
-    (a weakly typed Python float's cotangent keeps the precision it was computed in)."""
-    node = _or_zeros(bar, x.shape, x.dtype)
-    return node if x.weak else _like(node, x.dtype)
-
-
-def _block(d: Node | None, y: Node, x: Variable) -> Node:
-    """The Jacobian block ∂y/∂x, shape ``y.shape + x.shape`` (zeros when ``d`` is None)."""
-    return _or_zeros(d, y.shape + x.shape, np.result_type(y.dtype, x.dtype))
-
-
-def _per_argument(trace: _Trace, argnums: ArgNums, leaves: list[Any]) -> Any:
-    """Group per-input-leaf results back into the argnums / argument structure."""
-    groups = tuple(unflatten(tree, leaves[start : start + tree.num_leaves]) for tree, start in trace.arg_groups)
-    return groups[0] if isinstance(argnums, (int, np.integer)) else groups
-
+from tensorad.tree import flatten, unflatten
 
 # ------------------------------------------------------------------ forward mode
 
@@ -211,23 +62,21 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
             )
     if len(primals) != len(tangents):
         raise ShapeError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
-    trace = _trace(fun, primals, range(len(primals)), has_aux=False)
+    trace = trace_call(fun, primals, range(len(primals)), has_aux=False)
     tangent_leaves, tree = flatten(tuple(tangents))
-    _same_structure("jvp: the tangents", tree, "the primals", flatten(tuple(primals))[1])
+    same_structure("jvp: the tangents", tree, "the primals", flatten(tuple(primals))[1])
     if len(tangent_leaves) != len(trace.inputs):
         raise ShapeError(f"jvp: tangents have {len(tangent_leaves)} leaves, primals {len(trace.inputs)}")
     tangent_inputs = []
     for k, (i, t) in enumerate(zip(trace.inputs, tangent_leaves, strict=True)):
-        t_in = _input(t, f"t{k}", f"tangent {k}")
+        t_in = leaf_input(t, f"t{k}", f"tangent {k}")
         if t_in.variable.shape != i.variable.shape:
-            raise ShapeError(
-                f"tangent {k} has shape {t_in.variable.shape} but its primal has shape {i.variable.shape}"
-            )
+            raise ShapeError(f"tangent {k} has shape {t_in.variable.shape} but its primal has shape {i.variable.shape}")
         tangent_inputs.append(t_in)
     seeds = {i.variable: t.variable for i, t in zip(trace.inputs, tangent_inputs, strict=True)}
     dots = pushforward(trace.outputs, seeds)
-    dots_full = [_like(_or_zeros(d, o.shape, o.dtype), o.dtype) for d, o in zip(dots, trace.outputs, strict=True)]
-    values = _apply(trace.outputs + dots_full, trace.inputs + tangent_inputs)
+    dots_full = [like(or_zeros(d, o.shape, o.dtype), o.dtype) for d, o in zip(dots, trace.outputs, strict=True)]
+    values = apply_to_inputs(trace.outputs + dots_full, trace.inputs + tangent_inputs)
     n = len(trace.outputs)
     return unflatten(trace.out_tree, values[:n]), unflatten(trace.out_tree, values[n:])
 
@@ -245,14 +94,20 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
         array(2.)
     """
     out = jvp(fun, primals, primals)[0]
-    fixed = _snapshot(primals)
+    fixed = snapshot(primals)
     # Compiled once per tangent signature: every factor that depends only on the primals
     # (the residuals, like cos x for sin) is folded into a constant when it first traces.
     return out, jit(lambda *tangents: jvp(fun, fixed, tangents)[1])
 
 
-def jacfwd(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
+def jacfwd(
+    fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False, *, chunk_size: int | None = None
+) -> Callable[..., Any]:
     """The Jacobian by forward mode: seed δ on each input, shape ``out.shape + in.shape``.
+
+    With ``chunk_size`` (as ``torch.func.jacfwd``), the columns are computed
+    ``chunk_size`` at a time — the seed is that many columns of δ — so the memory the
+    derivative's intermediates take is bounded by the chunk, not by the input's size.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -260,17 +115,22 @@ def jacfwd(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False)
         >>> ta.jacfwd(lambda x: A @ x)(np.ones(2))
         array([[1., 2.],
                [3., 4.]])
+        >>> ta.jacfwd(lambda x: A @ x, chunk_size=1)(np.ones(2))
+        array([[1., 2.],
+               [3., 4.]])
     """
 
     @functools.wraps(fun)
     def jac(*args: Any, **kwargs: Any) -> Any:
-        trace = _trace(fun, args, _argnums(argnums), has_aux, kwargs)
+        trace = trace_call(fun, args, argnum_tuple(argnums), has_aux, kwargs)
+        if chunk_size is not None and (env := concrete(trace.outputs, trace.inputs)) is not None:
+            return _chunked(trace, argnums, env, _chunk(chunk_size), forward=True)
         blocks: list[list[Node]] = [[] for _ in trace.outputs]
         for i in trace.inputs:
             x = i.variable
             dots = pushforward(trace.outputs, {x: seeds.identity(x.shape, x.dtype)})
             for block, d, y in zip(blocks, dots, trace.outputs, strict=True):
-                block.append(_block(d, y, x))
+                block.append(jacobian_block(d, y, x))
         return _jacobian_result(trace, argnums, blocks)
 
     return jac
@@ -288,55 +148,55 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
         >>> f_vjp(np.array([1.0, 1.0]))
         (array([2., 2.]),)
     """
-    primals = _snapshot(primals)  # the pullback reads them later: an in-place update must not reach it
-    trace = _trace(fun, primals, range(len(primals)), has_aux)
+    primals = snapshot(primals)  # the pullback reads them later: an in-place update must not reach it
+    trace = trace_call(fun, primals, range(len(primals)), has_aux)
     memo: dict[Node, Array] = {}
-    primal_env = _concrete(trace.outputs, trace.inputs)
+    primal_env = concrete(trace.outputs, trace.inputs)
     if primal_env is None:
-        out_values = _apply(trace.outputs, trace.inputs)
+        out_values = apply_to_inputs(trace.outputs, trace.inputs)
     else:
         raw = evaluate(trace.outputs, primal_env, memo)
         out_values = [np.array(v) for v in raw]  # the caller's copy: vjp_fun reads memo's
 
     def vjp_fun(cotangent: Any) -> tuple[Any, ...]:
         leaves, tree = flatten(cotangent)
-        _same_structure("vjp_fun: the cotangent", tree, "the output", trace.out_tree)
+        same_structure("vjp_fun: the cotangent", tree, "the output", trace.out_tree)
         if len(leaves) != len(trace.outputs):
             raise ShapeError(f"vjp_fun got {len(leaves)} cotangent leaves for {len(trace.outputs)} outputs")
-        ct_inputs = [_input(leaf, f"ct{k}", f"cotangent {k}") for k, leaf in enumerate(leaves)]
+        ct_inputs = [leaf_input(leaf, f"ct{k}", f"cotangent {k}") for k, leaf in enumerate(leaves)]
         for k, (c, y) in enumerate(zip(ct_inputs, trace.outputs, strict=True)):
             if c.variable.shape != y.shape:
                 raise ShapeError(f"cotangent {k} has shape {c.variable.shape}, the output has shape {y.shape}")
         bars = pullback(trace.outputs, [c.variable for c in ct_inputs], [i.variable for i in trace.inputs])
-        nodes = [_cotangent(b, i.variable) for b, i in zip(bars, trace.inputs, strict=True)]
-        env = _concrete(nodes, trace.inputs + ct_inputs)
+        nodes = [input_cotangent(b, i.variable) for b, i in zip(bars, trace.inputs, strict=True)]
+        env = concrete(nodes, trace.inputs + ct_inputs)
         if env is None:
-            values = _apply(nodes, trace.inputs + ct_inputs)
+            values = apply_to_inputs(nodes, trace.inputs + ct_inputs)
         else:
             raw = evaluate(nodes, env, dict(memo))
             values = [owned(v, n) for v, n in zip(raw, nodes, strict=True)]
-        return tuple(_per_argument(trace, range(len(primals)), values))
+        return tuple(per_argument(trace, range(len(primals)), values))
 
     out = unflatten(trace.out_tree, out_values)
     if has_aux:
-        return out, vjp_fun, _finish_aux(trace)
+        return out, vjp_fun, finish_aux(trace)
     return out, vjp_fun
 
 
 def _gradient(
     fun: Callable[..., Any], argnums: ArgNums, has_aux: bool, args: Sequence[Any], kwargs: dict[str, Any]
 ) -> tuple[Any, Any]:
-    trace = _trace(fun, args, _argnums(argnums), has_aux, kwargs)
+    trace = trace_call(fun, args, argnum_tuple(argnums), has_aux, kwargs)
     if len(trace.outputs) != 1 or trace.outputs[0].shape != ():
         shapes = [y.shape for y in trace.outputs]
         raise OperandTypeError(f"grad requires a scalar output; fun returned shapes {shapes}")
     (y,) = trace.outputs
     bars = pullback([y], [constants.scalar(1.0, y.dtype)], [i.variable for i in trace.inputs])
-    nodes = [_cotangent(b, i.variable) for b, i in zip(bars, trace.inputs, strict=True)]
-    value, *grads = _apply([y, *nodes], trace.inputs)
+    nodes = [input_cotangent(b, i.variable) for b, i in zip(bars, trace.inputs, strict=True)]
+    value, *grads = apply_to_inputs([y, *nodes], trace.inputs)
     if has_aux:
-        value = (value, _finish_aux(trace))
-    return value, _per_argument(trace, argnums, grads)
+        value = (value, finish_aux(trace))
+    return value, per_argument(trace, argnums, grads)
 
 
 def value_and_grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
@@ -372,34 +232,86 @@ def grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -
     return gradient
 
 
-def jacrev(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
-    """The Jacobian by reverse mode: seed δ on each output, shape ``out.shape + in.shape``.
+def jacrev(
+    fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False, *, chunk_size: int | None = None
+) -> Callable[..., Any]:
+    """The Jacobian by reverse mode: seed δ on each output, shape ``out.shape + in.shape``;
+    with ``chunk_size``, ``chunk_size`` rows at a time (see :func:`jacfwd`).
 
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> ta.jacrev(lambda x: x * x)(np.array([1.0, 2.0]))
         array([[2., 0.],
                [0., 4.]])
+        >>> ta.jacrev(lambda x: x * x, chunk_size=1)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
     """
 
     @functools.wraps(fun)
     def jac(*args: Any, **kwargs: Any) -> Any:
-        trace = _trace(fun, args, _argnums(argnums), has_aux, kwargs)
+        trace = trace_call(fun, args, argnum_tuple(argnums), has_aux, kwargs)
+        if chunk_size is not None and (env := concrete(trace.outputs, trace.inputs)) is not None:
+            return _chunked(trace, argnums, env, _chunk(chunk_size), forward=False)
         wrt = [i.variable for i in trace.inputs]
         blocks: list[list[Node]] = []
         for y in trace.outputs:
             bars = pullback([y], [seeds.identity(y.shape, y.dtype)], wrt)
-            blocks.append([_block(b, y, x) for b, x in zip(bars, wrt, strict=True)])
+            blocks.append([jacobian_block(b, y, x) for b, x in zip(bars, wrt, strict=True)])
         return _jacobian_result(trace, argnums, blocks)
 
     return jac
 
 
-def _jacobian_result(trace: _Trace, argnums: ArgNums, blocks: list[list[Node]]) -> Any:
-    values = iter(_apply([node for block in blocks for node in block], trace.inputs))
-    per_output = [_per_argument(trace, argnums, [next(values) for _ in block]) for block in blocks]
+def _jacobian_result(trace: Trace, argnums: ArgNums, blocks: list[list[Node]]) -> Any:
+    values = iter(apply_to_inputs([node for block in blocks for node in block], trace.inputs))
+    per_output = [per_argument(trace, argnums, [next(values) for _ in block]) for block in blocks]
     result = unflatten(trace.out_tree, per_output)
-    return (result, _finish_aux(trace)) if trace.has_aux else result
+    return (result, finish_aux(trace)) if trace.has_aux else result
+
+
+def _chunk(chunk_size: object) -> int:
+    if not isinstance(chunk_size, (int, np.integer)) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise ShapeError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    return int(chunk_size)
+
+
+def _chunked(trace: Trace, argnums: ArgNums, env: dict[Variable, Array], c: int, forward: bool) -> Any:
+    """The Jacobian blocks ``c`` columns (forward) or rows (reverse) at a time: the seed is a
+    variable of ``c`` columns of δ, evaluated once per chunk."""
+    blocks: list[list[Any]] = [[None] * len(trace.inputs) for _ in trace.outputs]
+    for j, x in enumerate(i.variable for i in trace.inputs):
+        if forward:
+            seed = Variable("seed", (*x.shape, c), x.dtype)
+            dots = pushforward(trace.outputs, {x: seed})
+            nodes = [or_zeros(d, (*y.shape, c), y.dtype) for d, y in zip(dots, trace.outputs, strict=True)]
+            columns = _in_chunks(nodes, env, seed, x.size, -1)
+            for o, (column, y) in enumerate(zip(columns, trace.outputs, strict=True)):
+                blocks[o][j] = column.reshape(y.shape + x.shape)
+            continue
+        for o, y in enumerate(trace.outputs):
+            seed = Variable("seed", (c, *y.shape), y.dtype)
+            (bar,) = pullback([y], [seed], [x])
+            (rows,) = _in_chunks([or_zeros(bar, (c, *x.shape), x.dtype)], env, seed, y.size, 0)
+            blocks[o][j] = rows.reshape(y.shape + x.shape)
+    result = unflatten(trace.out_tree, [per_argument(trace, argnums, block) for block in blocks])
+    return (result, finish_aux(trace)) if trace.has_aux else result
+
+
+def _in_chunks(nodes: list[Node], env: dict[Variable, Array], seed: Variable, m: int, axis: int) -> list[Array]:
+    """``nodes`` evaluated with ``seed`` holding successive columns of the ``m × m`` identity
+    along its axis ``axis`` (first or last), the results joined along that axis."""
+    c = seed.shape[axis]
+    parts: list[list[Array]] = [[] for _ in nodes]
+    for start in range(0, m, c):
+        k = min(c, m - start)
+        block = np.zeros((m, c), seed.dtype)
+        block[start + np.arange(k), np.arange(k)] = 1.0
+        value = (block if axis == -1 else block.T).reshape(seed.shape)
+        for part, v in zip(parts, evaluate(nodes, {**env, seed: value}), strict=True):
+            part.append(v[..., :k] if axis == -1 else v[:k])
+    empty = [np.zeros((*node.shape[:-1], 0) if axis == -1 else (0, *node.shape[1:]), node.dtype) for node in nodes]
+    return [np.concatenate(part, axis=axis) if part else none for part, none in zip(parts, empty, strict=True)]
 
 
 def hessian(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
@@ -440,5 +352,5 @@ def derivative(
         (d,) = pullback([expr], [seeds.identity(expr.shape, expr.dtype)], [wrt])
     else:
         raise ShapeError(f"mode must be 'reverse' or 'forward', got {mode!r}")
-    result = _block(d, expr, wrt)
+    result = jacobian_block(d, expr, wrt)
     return simplify(result) if simplified else result

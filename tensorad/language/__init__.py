@@ -171,7 +171,7 @@ def parse(
             used |= part.variables
             known |= part.variables  # one variable for a name, however many lines use it
         parsed = _parse_one(main, dims, default_size, known)
-        return Parsed(parsed.expr, used | parsed.variables, parsed.output)
+        return Parsed(parsed.expr, used | parsed.variables, parsed.output, parsed.labels)
     return _parse_one(text, dims, default_size, variables)
 
 
@@ -210,7 +210,8 @@ def _parse_one(
     if labels != value.labels:  # reordered; an output label the expression does not use is broadcast
         node = builder.aligned(node, value.labels, labels)
     variables_used = {name: v for name, v in builder.variables.items() if isinstance(v, Variable)}
-    return Parsed(node, variables_used, labels)
+    written = {name: use[0] for name, use in builder.labels.items() if use is not None and name in variables_used}
+    return Parsed(node, variables_used, labels, written)
 
 
 MAX_NESTING = 5000

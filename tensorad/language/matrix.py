@@ -306,7 +306,7 @@ def read_matrix(text: str, names: Mapping[str, Node]) -> Node:
 
 
 def parse_matrix(text: str, variables: Mapping[str, Variable] | None) -> Parsed:
-    """``text`` in matrix notation (an optional head ``f = …``, then lines ``where t1 = …``
+    """``text`` in matrix notation (an optional head ``f = …`` or ``∂f/∂w = …``, then lines ``where t1 = …``
     defining names the lines before use) over ``variables``: what
     :func:`tensorad.parse` gives with ``notation="matrix"``. The output labels are
     ``i``, ``j`` (a vector's: ``i``)."""
@@ -320,7 +320,7 @@ def parse_matrix(text: str, variables: Mapping[str, Variable] | None) -> Parsed:
         reader = _Reader(definition[head.end() :], names)
         names[head.group(1)] = reader.read()
         used |= reader.used
-    head = re.match(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*=(?!=)", main)
+    head = re.match(r"\s*(?:[A-Za-z_][A-Za-z0-9_]*|∂²?[A-Za-z_]\w*/∂[A-Za-z_]\w*²?)\s*=(?!=)", main)
     reader = _Reader(main[head.end() :] if head else main, names)
     expr = reader.read()
     used |= reader.used

@@ -10,7 +10,7 @@ import itertools
 import math
 import string
 from collections.abc import Container, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeGuard, assert_never
 
 import numpy as np
@@ -43,11 +43,13 @@ from tensorad.symbolic.notation import index_names
 
 @dataclass(frozen=True)
 class Parsed:
-    """A parsed expression, its variables by name (first appearance first), its output labels."""
+    """A parsed expression, its variables by name (first appearance first), its output
+    labels, and the labels each variable was first written with (a bare name: none)."""
 
     expr: Node
     variables: dict[str, Variable]
     output: Names
+    labels: dict[str, Names] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,7 @@ _TOKEN = re.compile(
     r"(\s+)"  # space, skipped
     r"|((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"  # number
     r"|([A-Za-z_][A-Za-z0-9_]*)"  # name
-    r"|(\*\*|[-+*/^()\[\]{},=∂])"  # operator (∂ heads a derivative's name: ∂f/∂w[i] = …)
+    r"|(\*\*|[-+*/^()\[\]{},=∂²])"  # operator (∂ heads a derivative's name: ∂f/∂w[i] = …, ∂²f/∂w²)
 )
 
 
@@ -177,12 +177,15 @@ class Parser:
         return out, ast
 
     def derivative_name(self) -> Token:
-        """``∂f/∂w``, the name of a derivative (as one name token)."""
+        """``∂f/∂w`` or ``∂²f/∂w²``, the name of a derivative (as one name token)."""
         start = self.peek().column
-        parts = [self.next() for _ in range(5)]
-        if [t.kind for t in parts] != ["∂", "name", "/", "∂", "name"]:
-            raise self.fail(start, "a derivative's name is written ∂f/∂w")
-        return Token("name", f"∂{parts[1].text}/∂{parts[4].text}", start)
+        second = self.tokens[self.pos + 1].kind == "²"
+        parts = [self.next() for _ in range(7 if second else 5)]
+        expected = ["∂", "²", "name", "/", "∂", "name", "²"] if second else ["∂", "name", "/", "∂", "name"]
+        if [t.kind for t in parts] != expected:
+            raise self.fail(start, "a derivative's name is written ∂f/∂w (or ∂²f/∂w²)")
+        names = [t.text for t in parts if t.kind == "name"]
+        return Token("name", f"∂²{names[0]}/∂{names[1]}²" if second else f"∂{names[0]}/∂{names[1]}", start)
 
     def expr(self) -> Ast:
         column = self.peek().column

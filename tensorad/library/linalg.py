@@ -24,6 +24,7 @@ from tensorad.library.registry import (
     GeneralFunction,
     apply,
     apply_general,
+    in_front,
     real_only,
     register_general,
     register_general_function,
@@ -62,7 +63,7 @@ def _inv_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     return contract(y, b + "ik", t, e + b + "il", e + b + "kl", scale=-1.0)
 
 
-register_general("inv", _upcast_half(np.linalg.inv), _square_shape("inv"), _inv_jvp, _inv_vjp)
+register_general("inv", _upcast_half(np.linalg.inv), _square_shape("inv"), _inv_jvp, _inv_vjp, batch=in_front)
 
 
 def _logdet(x: Array) -> Array:
@@ -95,7 +96,9 @@ def _jacobi_adjoint(x: Node, y: Node, y_bar: Node) -> Node:
     return contract(y_bar, e + b, apply("inv", x), b + "ji", e + b + "ij")
 
 
-register_general("logdet", _upcast_half(_logdet), _square_shape("logdet"), _logdet_jvp, _logdet_vjp, real=True)
+register_general(
+    "logdet", _upcast_half(_logdet), _square_shape("logdet"), _logdet_jvp, _logdet_vjp, real=True, batch=in_front
+)
 
 
 def _det_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
@@ -111,7 +114,7 @@ def _det_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     return _jacobi_adjoint(x, y, contract(y_bar, e + b, y, b, e + b))
 
 
-register_general("det", _upcast_half(np.linalg.det), _square_shape("det"), _det_jvp, _det_vjp)
+register_general("det", _upcast_half(np.linalg.det), _square_shape("det"), _det_jvp, _det_vjp, batch=in_front)
 
 
 # ------------------------------------------------------------------ solve: X = A⁻¹ B, never the inverse
@@ -271,7 +274,7 @@ def _solve_vjp(
     return a_bar, b_bar if needs[1] else None
 
 
-register_general_function(GeneralFunction("solve", _solve, _solve_shape, _solve_jvp, _solve_vjp))
+register_general_function(GeneralFunction("solve", _solve, _solve_shape, _solve_jvp, _solve_vjp, batch=in_front))
 
 
 # ------------------------------------------------------------------ cholesky: L with A = L Lᵀ
@@ -341,4 +344,6 @@ def _cholesky(x: Array) -> Array:
         raise LinAlgError("cholesky: the matrix is not positive definite") from None
 
 
-register_general("cholesky", _upcast_half(_cholesky), _square_shape("cholesky"), _cholesky_jvp, _cholesky_vjp)
+register_general(
+    "cholesky", _upcast_half(_cholesky), _square_shape("cholesky"), _cholesky_jvp, _cholesky_vjp, batch=in_front
+)

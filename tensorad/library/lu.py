@@ -33,6 +33,7 @@ from tensorad.library.registry import (
     apply,
     apply_general,
     call,
+    in_front,
     register_general,
     register_general_function,
 )
@@ -137,6 +138,7 @@ register_general(
     _lu_factor_shape,
     _lu_factor_jvp,
     _lu_factor_vjp,
+    batch=in_front,
 )
 
 
@@ -243,7 +245,9 @@ def _lu_solve_vjp(
     return lu_bar, None, b_bar if needs[2] else None
 
 
-register_general_function(GeneralFunction("lu_solve", _lu_solve, _lu_solve_shape, _lu_solve_jvp, _lu_solve_vjp))
+register_general_function(
+    GeneralFunction("lu_solve", _lu_solve, _lu_solve_shape, _lu_solve_jvp, _lu_solve_vjp, batch=in_front)
+)
 
 
 # ------------------------------------------------------------------ one factorization for many solves

@@ -21,6 +21,7 @@ from tensorad.library.registry import (
     GeneralFunction,
     apply,
     apply_general,
+    in_front,
     register_general,
     register_general_function,
 )
@@ -91,8 +92,8 @@ def _frechet_rules(fn: str) -> tuple[Any, Any]:
     return jvp, vjp
 
 
-register_general("expm", _upcast_half(_expm), _square_shape("expm"), *_frechet_rules("expm"))
-register_general("logm", _upcast_half(_logm), _square_shape("logm"), *_frechet_rules("logm"))
+register_general("expm", _upcast_half(_expm), _square_shape("expm"), *_frechet_rules("expm"), batch=in_front)
+register_general("logm", _upcast_half(_logm), _square_shape("logm"), *_frechet_rules("logm"), batch=in_front)
 
 
 # ------------------------------------------------------------------ sqrtm through Sylvester equations
@@ -163,7 +164,9 @@ def _sylvester_vjp(
     return x_bar, c_bar if needs[1] else None
 
 
-register_general_function(GeneralFunction("sylvester", _sylvester, _sylvester_shape, _sylvester_jvp, _sylvester_vjp))
+register_general_function(
+    GeneralFunction("sylvester", _sylvester, _sylvester_shape, _sylvester_jvp, _sylvester_vjp, batch=in_front)
+)
 
 
 def _sqrtm_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
@@ -183,4 +186,4 @@ def _sqrtm(x: Array) -> Array:
     return np.asarray(root)
 
 
-register_general("sqrtm", _upcast_half(_sqrtm), _square_shape("sqrtm"), _sqrtm_jvp, _sqrtm_vjp)
+register_general("sqrtm", _upcast_half(_sqrtm), _square_shape("sqrtm"), _sqrtm_jvp, _sqrtm_vjp, batch=in_front)

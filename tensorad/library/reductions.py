@@ -16,7 +16,7 @@ from tensorad._types import Array, Labels, Shape
 from tensorad.ir.build import astype, contract
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
-from tensorad.library.registry import apply, call, pointwise, real_only, register_general
+from tensorad.library.registry import apply, axes_after, call, pointwise, real_only, register_general
 
 
 def _axes_labels(x: Node, params: tuple[Any, ...]) -> tuple[Labels, Labels]:
@@ -52,7 +52,7 @@ def _softmax_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node
     return contract(y_bar, e + own, y, own, e + own) + contract(s, e + kept, y, own, e + own, scale=-1.0)
 
 
-register_general("softmax", _softmax_impl, lambda x, _: x, _softmax_jvp, _softmax_vjp)
+register_general("softmax", _softmax_impl, lambda x, _: x, _softmax_jvp, _softmax_vjp, batch=axes_after)
 
 
 def _log_softmax_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
@@ -78,6 +78,7 @@ register_general(
     lambda x, _: x,
     _log_softmax_jvp,
     _log_softmax_vjp,
+    batch=axes_after,
 )
 
 
@@ -101,6 +102,7 @@ register_general(
     _reduce_shape,
     _logsumexp_jvp,
     _logsumexp_vjp,
+    batch=axes_after,
 )
 
 
@@ -127,7 +129,7 @@ def _norm(x: Array, params: tuple[Any, ...]) -> Array:
     return np.asarray(np.sqrt(np.sum(np.square(np.abs(x)), axis=params[0])))
 
 
-register_general("norm", _norm, _reduce_shape, _norm_jvp, _norm_vjp, real=True)
+register_general("norm", _norm, _reduce_shape, _norm_jvp, _norm_vjp, real=True, batch=axes_after)
 
 
 # ------------------------------------------------------------------ max and min
@@ -160,5 +162,5 @@ def _extreme_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node
     return contract(y_bar, e + kept, _arg_extreme(x, y, params), own, e + own)
 
 
-register_general("max", lambda x, p: np.max(x, axis=p[0]), _reduce_shape, _extreme_jvp, _extreme_vjp)
-register_general("min", lambda x, p: np.min(x, axis=p[0]), _reduce_shape, _extreme_jvp, _extreme_vjp)
+register_general("max", lambda x, p: np.max(x, axis=p[0]), _reduce_shape, _extreme_jvp, _extreme_vjp, batch=axes_after)
+register_general("min", lambda x, p: np.min(x, axis=p[0]), _reduce_shape, _extreme_jvp, _extreme_vjp, batch=axes_after)

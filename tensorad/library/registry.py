@@ -70,6 +70,29 @@ def call(name: str, x: Node, param: float | None = None) -> Node:
 
 Rule = Callable[[Node, Node, Node, tuple[Any, ...]], Node]
 
+BatchRule = Callable[[tuple[Any, ...], int], tuple[Any, ...]]
+"""``batch(params, n)``: the parameters with which the same map, applied to its operand with
+one more leading axis of size ``n``, maps each of the ``n`` slices as before (the batching
+rule, :mod:`tensorad.ad.batching`)."""
+
+
+def in_front(params: tuple[Any, ...], n: int) -> tuple[Any, ...]:
+    """The batching rule of a map of the trailing axes (``inv``, ``solve`` …): leading axes are
+    a batch already."""
+    return params
+
+
+def axes_after(params: tuple[Any, ...], n: int) -> tuple[Any, ...]:
+    """The batching rule of a map along the axes ``params[0]`` (a tuple): each one further on."""
+    axes, *rest = params
+    return (tuple(axis + 1 for axis in axes), *rest)
+
+
+def axis_after(params: tuple[Any, ...], n: int) -> tuple[Any, ...]:
+    """The batching rule of a map along the axis ``params[0]`` (an int): one further on."""
+    axis, *rest = params
+    return (axis + 1, *rest)
+
 
 @dataclass(frozen=True, slots=True)
 class GeneralUnaryFunction:
@@ -87,6 +110,7 @@ class GeneralUnaryFunction:
     vjp: Rule
     real: bool = False  # real values for complex input (norm)
     moves: bool = False  # only moves entries (reshape, crop, pad): a mask stays a mask
+    batch: BatchRule | None = None  # None: batched slice by slice (a user's function)
 
 
 GENERAL_UNARY: dict[str, GeneralUnaryFunction] = {}
@@ -109,10 +133,12 @@ def register_general(
     vjp: Rule,
     real: bool = False,
     moves: bool = False,
+    batch: BatchRule | None = None,
 ) -> None:
     """Add (or replace) the general unary entry ``name``; ``real``: its values are real for
-    complex input; ``moves``: it only moves entries, so it keeps a mask boolean."""
-    GENERAL_UNARY[name] = GeneralUnaryFunction(name, impl, shape, jvp, vjp, real, moves)
+    complex input; ``moves``: it only moves entries, so it keeps a mask boolean; ``batch``:
+    its batching rule (:data:`BatchRule`)."""
+    GENERAL_UNARY[name] = GeneralUnaryFunction(name, impl, shape, jvp, vjp, real, moves, batch)
 
 
 def real_only(name: str, x: Node) -> None:
@@ -211,6 +237,7 @@ class GeneralFunction:
     jvp: GeneralJvp
     vjp: GeneralVjp
     moves: bool = False  # only moves entries (concatenate): masks stay masks
+    batch: BatchRule | None = None  # every operand batched in front; None: slice by slice
 
 
 GENERAL: dict[str, GeneralFunction] = {}

@@ -19,7 +19,7 @@ import numpy as np
 from tensorad._types import Array, Shape
 from tensorad.errors import OutOfBoundsError, ShapeError
 from tensorad.ir.nodes import Node
-from tensorad.library.registry import apply, register_general
+from tensorad.library.registry import apply, axis_after, register_general
 
 IntArray = np.ndarray[Any, np.dtype[np.intp]]
 
@@ -139,5 +139,5 @@ def _scatter_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node
     return take(y_bar, axis + y_bar.ndim - y.ndim, index)
 
 
-register_general("take", _take, _take_shape, _take_jvp, _take_vjp, moves=True)
-register_general("scatter_add", _scatter_add, _scatter_shape, _scatter_jvp, _scatter_vjp)
+register_general("take", _take, _take_shape, _take_jvp, _take_vjp, moves=True, batch=axis_after)
+register_general("scatter_add", _scatter_add, _scatter_shape, _scatter_jvp, _scatter_vjp, batch=axis_after)

@@ -18,6 +18,8 @@ from tensorad.library.registry import (
     GeneralFunction,
     apply,
     apply_general,
+    axes_after,
+    axis_after,
     register_general,
     register_general_function,
 )
@@ -40,7 +42,15 @@ def _reshape_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node
     return apply("reshape", y_bar, (y_bar.shape[: y_bar.ndim - y.ndim] + x.shape,))
 
 
-register_general("reshape", lambda x, p: np.reshape(x, p[0]), _reshape_shape, _reshape_jvp, _reshape_vjp, moves=True)
+register_general(
+    "reshape",
+    lambda x, p: np.reshape(x, p[0]),
+    _reshape_shape,
+    _reshape_jvp,
+    _reshape_vjp,
+    moves=True,
+    batch=lambda p, n: ((n, *p[0]),),
+)
 
 
 # ------------------------------------------------------------------ crop and pad: an adjoint pair
@@ -90,8 +100,17 @@ register_general(
     _crop_jvp,
     _crop_vjp,
     moves=True,
+    batch=lambda p, n: (((0, n), *p[0]),),
 )
-register_general("pad", lambda x, p: np.pad(x, p[0]) if p[0] else x, _pad_shape, _pad_jvp, _pad_vjp, moves=True)
+register_general(
+    "pad",
+    lambda x, p: np.pad(x, p[0]) if p[0] else x,
+    _pad_shape,
+    _pad_jvp,
+    _pad_vjp,
+    moves=True,
+    batch=lambda p, n: (((0, 0), *p[0]),),
+)
 
 
 # ------------------------------------------------------------------ flip: its own adjoint
@@ -115,7 +134,7 @@ def _flip_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
     return x
 
 
-register_general("flip", lambda x, p: np.flip(x, p[0]), _flip_shape, _flip_jvp, _flip_vjp, moves=True)
+register_general("flip", lambda x, p: np.flip(x, p[0]), _flip_shape, _flip_jvp, _flip_vjp, moves=True, batch=axes_after)
 
 
 # ------------------------------------------------------------------ running sums: an adjoint pair
@@ -155,8 +174,10 @@ def _axis_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
     return x
 
 
-register_general("cumsum", lambda x, p: _running(x, p, False), _axis_shape, _cumsum_jvp, _cumsum_vjp)
-register_general("revcumsum", lambda x, p: _running(x, p, True), _axis_shape, _revcumsum_jvp, _revcumsum_vjp)
+register_general("cumsum", lambda x, p: _running(x, p, False), _axis_shape, _cumsum_jvp, _cumsum_vjp, batch=axis_after)
+register_general(
+    "revcumsum", lambda x, p: _running(x, p, True), _axis_shape, _revcumsum_jvp, _revcumsum_vjp, batch=axis_after
+)
 
 
 # ------------------------------------------------------------------ concatenation: pads summed, crops back
@@ -213,5 +234,6 @@ register_general_function(
         _concatenate_jvp,
         _concatenate_vjp,
         moves=True,
+        batch=axis_after,
     )
 )

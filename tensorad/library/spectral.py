@@ -33,6 +33,7 @@ from tensorad.library.registry import (
     apply,
     apply_general,
     call,
+    in_front,
     pointwise,
     register_general,
 )
@@ -118,7 +119,7 @@ def _eigh_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     return a_bar if params[0] == "L" else contract(a_bar, e + b + "ij", None, "", e + b + "ji")
 
 
-register_general("eigh", _eigh, _eigh_shape, _eigh_jvp, _eigh_vjp)
+register_general("eigh", _eigh, _eigh_shape, _eigh_jvp, _eigh_vjp, batch=in_front)
 
 
 # ------------------------------------------------------------------ svd: A = U diag(s) Vᵀ, packed as [U; s; V]
@@ -218,7 +219,7 @@ def _svd_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     return total
 
 
-register_general("svd", _upcast_half(_svd), _svd_shape, _svd_jvp, _svd_vjp)
+register_general("svd", _upcast_half(_svd), _svd_shape, _svd_jvp, _svd_vjp, batch=in_front)
 
 
 # ------------------------------------------------------------------ qr: A = Q R, packed as [Q; R]
@@ -312,4 +313,4 @@ def _qr_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node:
     return total
 
 
-register_general("qr", _upcast_half(_qr), _qr_shape, _qr_jvp, _qr_vjp)
+register_general("qr", _upcast_half(_qr), _qr_shape, _qr_jvp, _qr_vjp, batch=in_front)

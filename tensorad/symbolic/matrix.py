@@ -307,8 +307,9 @@ def _finish(x: _Oriented, s3: str, size: dict[str, int]) -> _Oriented:
 
 def matrix_notation(expr: Node, *, latex: bool = False, shared: bool = False, name: str | None = None) -> str:
     """``expr`` (order ≤ 2) in matrix notation: plain text, or LaTeX (``^\\top``, ``^{-1}``,
-    ``\\odot``); with ``shared``, a subexpression used more than once is named on a line
-    of its own (``where t1 = …``); with ``name``, as the statement ``name = …``.
+    ``\\odot``); with ``shared``, subexpressions used more than once are named on lines
+    of their own (``where t1 = …``) when that makes the text shorter; with ``name``, as
+    the statement ``name = …``.
 
     Raises:
         UnsupportedError: some node has more than two axes or no matrix form.
@@ -318,14 +319,17 @@ def matrix_notation(expr: Node, *, latex: bool = False, shared: bool = False, na
     >>> print(matrix_notation(ta.derivative(ta.derivative(ta.sum(ta.softplus(X @ w)), w), w)))
     Xᵀ diag(σ(X w) - σ(X w) ⊙ σ(X w)) X
     """
+    texts = [_written(expr, latex, named) for named in ((False, True) if shared else (False,))]
+    text = min(texts, key=len)  # names only where they shorten the text
+    return text if name is None else f"{name} = {text}"
+
+
+def _written(expr: Node, latex: bool, shared: bool) -> str:
     order = toposort([expr])
     converter = _Converter(shared, use_counts(order, [expr]))
     for node in order:
         converter.add(node)
-    tree = converter.tree(expr)
-    text = show(tree, latex)
-    if name is not None:
-        text = f"{name} = {text}"
+    text = show(converter.tree(expr), latex)
     for label, definition in converter.definitions:
         line = show(definition, latex)
         text += (

@@ -31,6 +31,7 @@ parentheses) the text stops with ``…``, so a DAG of any size prints quickly.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -83,26 +84,29 @@ class _Printer:
         self.reserved: set[str] = set()  # variable names: never used as index names
         self.sizes: dict[str, int] = {}  # each index name stands for one size throughout
 
-    def fresh(self, sizes: Sequence[int], taken: set[str]) -> list[str]:
-        """Names for axes of ``sizes``, none in ``taken`` and none used for another size
-        elsewhere in the text (so the expression language, whose labels have one size
-        each, reads it back)."""
+    def fresh(self, sizes: Sequence[int], taken: set[str], wanted: Sequence[str | None] = ()) -> list[str]:
+        """Names for axes of ``sizes``: ``wanted[k]`` where given (a label, not a variable's
+        name), else one not in ``taken``; none used for another size elsewhere in the text
+        (so the expression language, whose labels have one size each, reads it back)."""
+        keep = {w for w in wanted if w and w not in self.reserved and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", w)}
         chosen: list[str] = []
-        for n in sizes:
+        for n, want in zip(sizes, [*wanted, *[None] * len(sizes)], strict=False):
+            candidates = itertools.chain([want] if want in keep else [], index_names())
             name = next(
                 name
-                for name in index_names()
-                if name not in taken and name not in chosen and self.sizes.setdefault(name, n) == n
+                for name in candidates
+                if name not in taken and name not in chosen and (name == want or name not in keep)
+                if self.sizes.setdefault(name, n) == n
             )
             chosen.append(name)
         return chosen
 
-    def top(self, node: Node, name: str | None = None) -> str:
+    def top(self, node: Node, name: str | None = None, labels: Sequence[str | None] = ()) -> str:
         self.reserved = {v.name for v in toposort([node]) if isinstance(v, Variable)}
         if self.shared:
             self.name_shared(node)
             self.reserved |= set(self.named.values())
-        names = self.fresh(node.shape, set())
+        names = self.fresh(node.shape, set(), labels)
         negative, text = self.expression(node, names, set(names) | self.reserved, 0)
         text = self.negate(text) if negative else text
         if name is not None:
@@ -407,7 +411,9 @@ def _labelled(fn: str, params: tuple[object, ...], names: list[str]) -> bool:
     )
 
 
-def index_notation(expr: Node, limit: int = LIMIT, name: str | None = None, shared: bool = False) -> str:
+def index_notation(
+    expr: Node, limit: int = LIMIT, name: str | None = None, shared: bool = False, labels: Sequence[str | None] = ()
+) -> str:
     """``expr`` in index notation with Einstein summation (what ``str(expr)`` gives); with
     ``name``, as the statement ``name[i,j] = …``, whose left side fixes the output indices
     (a free index written twice is then not summed): the form :func:`tensorad.parse` reads
@@ -426,9 +432,11 @@ def index_notation(expr: Node, limit: int = LIMIT, name: str | None = None, shar
     its own (``where t1[i] = …``), which :func:`tensorad.parse` reads back too:
 
     >>> A = ta.Variable("A", (3, 3))
+    >>> index_notation(A @ x, name="y", labels=["row"])   # the output's indices, where given
+    'y[row] = A[row,i]*x[i]'
     >>> z = ta.tanh(A @ x)
     >>> print(index_notation(z * z + z, name="f", shared=True))
     f[i] = t1[i] + t1[i]*t1[i]
     where t1[i] = tanh(A[i,j]*x[j])
     """
-    return _Printer(limit, shared).top(expr, name)
+    return _Printer(limit, shared).top(expr, name, labels)
