@@ -69,6 +69,7 @@ def operations(outputs: list[Node]) -> int:
 
     Examples:
         >>> import tensorad as ta
+        >>> from tensorad.checking import operations
         >>> A, B = ta.Variable("A", (10, 20)), ta.Variable("B", (20, 30))
         >>> operations([A @ B]), operations([ta.exp(A)]), operations([ta.inv(B @ B.T)])
         (6000, 200, 20400)

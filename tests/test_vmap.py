@@ -163,3 +163,21 @@ def test_a_users_function_without_a_batching_rule_is_mapped_slice_by_slice() -> 
 def test_misuse_is_refused_clearly(call: Any, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+def test_factorizations_and_triangular_solves_are_mapped_in_front() -> None:
+    import scipy.linalg
+
+    from tensorad.scipy import linalg as tsl
+
+    M = RNG.normal(size=(3, 4, 4)) + 4 * np.eye(4)
+    b = RNG.normal(size=(3, 4))
+    solved = ta.vmap(lambda m, v: tsl.lu_solve(tsl.lu_factor(m), v))(M, b)
+    np.testing.assert_allclose(solved, np.linalg.solve(M, b[..., None])[..., 0], rtol=1e-12)
+    spd = M @ np.swapaxes(M, 1, 2)
+    chol = ta.vmap(lambda m: tsl.cholesky(m, lower=True))(spd)
+    np.testing.assert_allclose(chol, np.linalg.cholesky(spd), rtol=1e-12)
+    tri = ta.vmap(lambda m, v: tsl.solve_triangular(m, v, lower=True))(chol, b)
+    expected = np.stack([scipy.linalg.solve_triangular(c, v, lower=True) for c, v in zip(chol, b, strict=True)])
+    np.testing.assert_allclose(tri, expected, rtol=1e-12)
+    np.testing.assert_allclose(ta.vmap(tsl.expm)(M / 8), np.stack([scipy.linalg.expm(m / 8) for m in M]), rtol=1e-12)
