@@ -567,3 +567,32 @@ def test_an_output_label_the_expression_does_not_use_broadcasts() -> None:
     assert p.output == ("k", "i") and p.expr.shape == (3, 2)
     x = np.array([1.0, 2.0])
     np.testing.assert_array_equal(evaluate([p.expr], {p.variables["x"]: x})[0], np.broadcast_to(x, (3, 2)))
+
+
+def test_matrix_functions_max_min_and_relu_against_numpy() -> None:
+    import scipy.linalg
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(3, 3)), rng.normal(size=(3, 4))
+    spd = a @ a.T + 3 * np.eye(3)
+    x = rng.normal(size=3)
+
+    def value(text: str, **arrays: np.ndarray) -> np.ndarray:
+        parsed = parse(text, dims={"i": 3, "j": 3, "k": 4})
+        return parsed.expr.evaluate({parsed.variables[name]: arrays[name] for name in parsed.variables})
+
+    np.testing.assert_allclose(value("trace(A[i,j])", A=spd), np.trace(spd))
+    np.testing.assert_allclose(value("trace(A)", A=spd), np.trace(spd))
+    np.testing.assert_allclose(value("out[i,k] = transpose(A[i,j] B[j,k])[k,i]", A=a, B=b), a @ b, rtol=1e-13)
+    np.testing.assert_allclose(value("out[k,j] = transpose(B[j,k])", B=b), b.T)
+    np.testing.assert_allclose(value("relu(x[i]) x[i]", x=x), np.maximum(x, 0) @ x)
+    np.testing.assert_allclose(value("max(B[j,k], k)", B=b), b.max(axis=1))
+    np.testing.assert_allclose(value("min(B[j,k])", B=b), b.min())
+    np.testing.assert_allclose(value("cholesky(A)[i,j] x[j]", A=spd, x=x), np.linalg.cholesky(spd) @ x, rtol=1e-13)
+    np.testing.assert_allclose(value("expm(A[i,j])[i,i]", A=a / 4), np.trace(scipy.linalg.expm(a / 4)), rtol=1e-12)
+    np.testing.assert_allclose(value("sqrtm(A)[i,j]", A=spd), scipy.linalg.sqrtm(spd), rtol=1e-10)
+    np.testing.assert_allclose(value("logm(A)[i,j]", A=spd), scipy.linalg.logm(spd).real, rtol=1e-10)
+    with pytest.raises(ParseError, match=r"name the axes of cholesky\(A\)"):
+        parse("cholesky(A)")
+    with pytest.raises(ParseError, match="needs a square matrix"):
+        parse("trace(B[j,k])", dims={"j": 3, "k": 4})

@@ -68,12 +68,14 @@ Semantics:
   ``A + Bᵀ``, output ``('i', 'j')``); the labels of one side must include the other's, whose
   missing labels are broadcast, as numpy does (``W[h,d] X[n,d] + b[h]`` adds ``b`` to every
   column; a number or a full contraction is added everywhere).
-* **Calls.** Elementwise functions (``exp``, ``log``, ``tanh``, ``sigmoid`` … every entry
-  of the registry but ``power``) keep the argument's free labels. ``inv``, ``det`` and
-  ``logdet`` treat the last two free labels as the (square) matrix and earlier ones as a
-  batch; ``inv`` keeps the labels, ``det`` and ``logdet`` drop the two. ``sum``,
-  ``softmax``, ``log_softmax``, ``logsumexp`` and ``norm`` act over the labels named after the argument,
-  or, with none named, over every free label that no enclosing scope binds.
+* **Calls.** Elementwise functions (``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu`` …
+  every entry of the registry but ``power``) keep the argument's free labels. The matrix
+  functions treat the last two free labels as the (square) matrix and earlier ones as a
+  batch: ``inv``, ``cholesky``, ``expm``, ``sqrtm`` and ``logm`` keep the labels,
+  ``transpose`` swaps the two (any sizes), ``det``, ``logdet`` and ``trace`` drop them.
+  ``sum``, ``softmax``, ``log_softmax``, ``logsumexp``, ``norm``, ``max`` and ``min`` act
+  over the labels named after the argument, or, with none named, over every free label
+  that no enclosing scope binds.
 * **Relabelling.** Labels after a parenthesised expression or a call rename its free
   labels, in their order; the result is a factor like a variable: ``inv(X[i,j])[j,i]`` is
   ``X⁻ᵀ`` and ``inv(X[i,j])[k,k]`` its trace.

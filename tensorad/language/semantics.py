@@ -20,8 +20,10 @@ from tensorad.ir.build import contract
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node, Variable
 from tensorad.ir.seeds import identity
+from tensorad.language.builtins import matrix_function
 from tensorad.language.syntax import (
     MATRIX,
+    MATRIX_KEEPING,
     REDUCING,
     Ast,
     Call,
@@ -35,7 +37,7 @@ from tensorad.language.syntax import (
     Sum,
     Var,
 )
-from tensorad.library.registry import ELEMENTWISE, apply, call
+from tensorad.library.registry import ELEMENTWISE, call
 from tensorad.numpy import arithmetic, products, reductions
 from tensorad.numpy.functions import general
 from tensorad.symbolic.notation import index_names
@@ -363,6 +365,10 @@ class Builder:
         if name in MATRIX:
             return self.matrix(ast, bound)
         arg = self.value(ast.arg, bound | set(ast.labels))
+        if name == "relu":
+            if arg.node is None:
+                return _Value(None, (), (), max(arg.scale, 0.0))
+            return _Value(arithmetic.relu(arg.dense()), arg.labels, arg.columns)
         if name in ELEMENTWISE:
             if arg.node is None:
                 impl = ELEMENTWISE[name].impl
@@ -398,23 +404,23 @@ class Builder:
         """``inv(A)`` of a matrix never written with labels (its axes are named after it)."""
         return (
             isinstance(ast, Call)
-            and ast.name == "inv"
+            and ast.name in MATRIX_KEEPING
             and isinstance(ast.arg, Var)
             and ast.arg.labels is None
             and self.labels.get(ast.arg.name) is None
         )
 
     def bare_matrix(self, ast: Call) -> Node:
-        """``inv(A)``, ``det(A)``, ``logdet(A)`` of a matrix written without labels."""
+        """``det(A)``, ``logdet(A)``, ``trace(A)`` of a matrix written without labels."""
         assert isinstance(ast.arg, Var)
-        return apply(ast.name, self.variables[ast.arg.name])
+        return matrix_function(ast.name, self.variables[ast.arg.name])
 
     def matrix(self, ast: Call, bound: frozenset[str]) -> _Value:
         """``inv``, ``det``, ``logdet`` over the last two free labels (a bare name: its own axes)."""
         if isinstance(ast.arg, Var) and ast.arg.labels is None:
             name = ast.arg.name
             if self.bare_inverse(ast):
-                raise self.fail(ast.column, f"name the axes of inv({name}): inv({name})[i,j]")
+                raise self.fail(ast.column, f"name the axes of {ast.name}({name}): {ast.name}({name})[i,j]")
             if self.labels[name] is None:
                 return _Value(self.bare_matrix(ast), (), ())
             if self.labels[name] == ((), ()):
@@ -425,12 +431,14 @@ class Builder:
                 ast.column, f"{ast.name} needs a matrix: its argument has free labels ({_shown(arg.labels)})"
             )
         i, j = arg.labels[-2], arg.labels[-1]
-        if self.size(i) != self.size(j):
+        if self.size(i) != self.size(j) and ast.name != "transpose":
             raise self.fail(
                 ast.column,
                 f"{ast.name} needs a square matrix: labels {i} and {j} have sizes {self.size(i)} and {self.size(j)}",
             )
-        node = apply(ast.name, arg.dense())
-        if ast.name == "inv":
+        node = matrix_function(ast.name, arg.dense())
+        if ast.name == "transpose":  # the last two labels swapped
+            return _Value(node, (*arg.labels[:-2], j, i), (*arg.columns[:-2], arg.columns[-1], arg.columns[-2]))
+        if ast.name in MATRIX_KEEPING:
             return _Value(node, arg.labels, arg.columns)
         return _Value(node, arg.labels[:-2], arg.columns[:-2])

@@ -14,10 +14,11 @@ from tensorad.errors import SpecError, elide
 from tensorad.library.registry import ELEMENTWISE as ELEMENTWISE_REGISTRY
 
 ELEMENTWISE = frozenset(name for name in ELEMENTWISE_REGISTRY if name != "power")
-MATRIX = frozenset({"inv", "det", "logdet"})
-AXIS = frozenset({"sum", "softmax", "log_softmax", "logsumexp", "norm"})
-REDUCING = frozenset({"sum", "logsumexp", "norm"})
-FUNCTIONS = ELEMENTWISE | MATRIX | AXIS
+MATRIX_KEEPING = frozenset({"inv", "transpose", "cholesky", "expm", "sqrtm", "logm"})  # the value is a matrix
+MATRIX = MATRIX_KEEPING | {"det", "logdet", "trace"}
+AXIS = frozenset({"sum", "softmax", "log_softmax", "logsumexp", "norm", "max", "min"})
+REDUCING = frozenset({"sum", "logsumexp", "norm", "max", "min"})
+FUNCTIONS = ELEMENTWISE | MATRIX | AXIS | {"relu"}
 
 Names: TypeAlias = tuple[str, ...]
 """Labels as the language writes them, one name per axis: ``("out", "inp")`` for ``W[out,inp]``."""

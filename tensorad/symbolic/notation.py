@@ -8,7 +8,7 @@ import itertools
 from collections.abc import Iterator
 
 _LETTERS = "ijklmnopqrstuvwxyzabcdefgh"
-_AXIS_PARAMS = ("softmax", "log_softmax", "logsumexp", "norm")
+_AXIS_PARAMS = ("softmax", "log_softmax", "logsumexp", "norm", "max", "min")
 
 
 def index_names() -> Iterator[str]:

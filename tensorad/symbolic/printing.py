@@ -386,7 +386,7 @@ class _Printer:
         return f"{fn}({', '.join(args)})"
 
 
-_REDUCING = ("logsumexp", "norm")
+_REDUCING = ("logsumexp", "norm", "max", "min")
 
 
 def _reciprocal(node: Node) -> bool:
@@ -403,7 +403,7 @@ def _labelled(fn: str, params: tuple[object, ...], names: list[str]) -> bool:
     over axes (``softmax``, ``logsumexp``, ``norm``) whose value's indices are distinct (a
     diagonal of it is indexed instead)."""
     return (
-        fn in ("softmax", "log_softmax", "logsumexp", "norm")
+        fn in ("softmax", "log_softmax", *_REDUCING)
         and len(params) == 1
         and isinstance(params[0], tuple)
         and len(params[0]) > 0

@@ -1,0 +1,27 @@
+"""The expression language's matrix functions: ``inv``, ``det``, ``logdet``, ``trace``,
+``transpose``, ``cholesky``, ``expm``, ``sqrtm``, ``logm``, over the last two axes (a batch in
+front).
+
+>>> import tensorad as ta
+>>> A = ta.Variable("A", (2, 3, 3))
+>>> matrix_function("trace", A).shape, matrix_function("transpose", A).shape
+((2,), (2, 3, 3))
+"""
+
+from __future__ import annotations
+
+from tensorad.ir.build import contract
+from tensorad.ir.labels import fresh_labels
+from tensorad.ir.nodes import Node
+from tensorad.library.registry import apply
+
+
+def matrix_function(name: str, x: Node) -> Node:
+    """``name`` of the matrices in the last two axes of ``x``."""
+    labels = fresh_labels(x.ndim)
+    batch, i, j = labels[:-2], labels[-2], labels[-1]
+    if name == "trace":
+        return contract(x, batch + i + i, None, "", batch)
+    if name == "transpose":
+        return contract(x, labels, None, "", batch + j + i)
+    return apply(name, x)
