@@ -32,6 +32,7 @@ extensions = [
     "sphinx.ext.napoleon",  # Google-style sections (Args:, Raises:, Examples:)
     "sphinx_autodoc_typehints",  # after napoleon, as its documentation asks
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax 3 and its fonts copied into _static: math renders without a network
     "sphinx.ext.doctest",
     "sphinx.ext.graphviz",
     "sphinx.ext.viewcode",

@@ -176,3 +176,46 @@ def test_how_it_works_shows_the_dag_pictures(built_html: Path) -> None:
     assert re.search(r"(src|data)=\"[^\"]*\.svg\"", page), "no SVG picture on the page"
     for name in _figures().FIGURES:
         assert f"expression DAG: {name.replace('_', ' ')}" in page, f"figure {name} is missing"
+
+
+def test_math_renders_from_the_built_site_without_a_network(built_html: Path) -> None:
+    """Every page that loads MathJax loads the copy in ``_static`` (no CDN), which exists."""
+    pages = list(built_html.rglob("*.html"))
+    sources = set()
+    for page in pages:
+        for src in re.findall(r"<script\b[^>]*\bsrc=\"([^\"]*mathjax[^\"]*)\"", page.read_text(encoding="utf-8")):
+            assert "://" not in src and not src.startswith("//"), f"{page.name} loads MathJax from {src}"
+            sources.add((page.parent / src).resolve())
+    assert sources, "no page loads MathJax"
+    assert all(source.is_file() for source in sources), sorted(map(str, sources))
+    fonts = list((built_html / "_static" / "mathjax").rglob("*.woff*"))
+    assert fonts, "MathJax's fonts are not in _static"
+
+
+def test_every_internal_link_resolves(built_html: Path) -> None:
+    """Every ``href`` of a documentation page to a page of the site (and to an anchor on
+    it) points to something that exists. (Not checked: the ``[docs]`` links of the source
+    listings under ``_modules/``, which viewcode aims at a function's defining module,
+    while the reference documents it under its public name.)"""
+    ids: dict[Path, set[str]] = {}
+    broken = []
+    for page in (p for p in built_html.rglob("*.html") if "_modules" not in p.parts):
+        text = page.read_text(encoding="utf-8")
+        for href in re.findall(r"\bhref=\"([^\"#:?]*)(?:\?[^\"#]*)?(?:#([^\"]*))?\"", text):
+            target_name, anchor = href
+            if target_name.startswith(("http", "mailto", "//")) or target_name.endswith(
+                (".css", ".js", ".ico", ".svg", ".png", ".txt")
+            ):
+                continue
+            target = (page.parent / target_name).resolve() if target_name else page
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                broken.append(f"{page.relative_to(built_html)} → {target_name}")
+                continue
+            if anchor and target.suffix == ".html":
+                if target not in ids:
+                    ids[target] = set(re.findall(r"\bid=\"([^\"]+)\"", target.read_text(encoding="utf-8")))
+                if html.unescape(anchor) not in ids[target] and anchor not in ids[target]:
+                    broken.append(f"{page.relative_to(built_html)} → {target_name}#{anchor}")
+    assert not broken, f"{len(broken)} broken links, e.g. {broken[:10]}"

@@ -57,6 +57,10 @@ def test_gradients_and_vmap_compose_in_either_order(program: DagProgram, n: int)
     per_example = stack([ta.grad(f)(x) for x in examples])
     np.testing.assert_allclose(ta.vmap(ta.grad(f))(batch), per_example, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ta.grad(lambda b: ta.sum(ta.vmap(f)(b)))(batch), per_example, rtol=1e-10, atol=1e-12)
+    jacobian = ta.jacfwd(ta.vmap(f))(batch)  # block diagonal: example k depends on x_k alone
+    blocks = np.stack([jacobian[k, k] for k in range(n)])
+    np.testing.assert_allclose(blocks, per_example, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.abs(jacobian).sum(), np.abs(blocks).sum(), rtol=1e-10, atol=1e-12)
 
 
 # --------------------------------------------------------------------------- compositions
