@@ -6,8 +6,10 @@ errs or disagrees (the run stops there, and the files hold the rows run so far);
 
 ``--threads N`` sets ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``
 and jax's ``XLA_FLAGS`` before numpy or any peer is imported (so only from the command
-line): on a machine whose cores other work is using, multi-threaded BLAS calls wait for
-descheduled threads and their times jump to multiples of the scheduler tick.
+line), and on Linux keeps the process on the first N of its CPUs (recent jax ignores the
+flags and starts a thread per CPU): on a machine whose cores other work is using,
+multi-threaded BLAS calls wait for descheduled threads and their times jump to multiples
+of the scheduler tick.
 ``OMP_WAIT_POLICY`` is ``PASSIVE`` unless set: idle OpenMP threads sleep instead of
 spinning, so one system's thread pool does not slow the rows that follow it.
 """
@@ -27,11 +29,17 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 def limit_threads(threads: int) -> dict[str, str]:
-    """Ask every library for ``threads`` threads (effective before they are imported)."""
+    """Ask every library for ``threads`` threads (effective before they are imported), and
+    keep the process on ``threads`` CPUs where the OS allows it: jax's CPU runtime sizes
+    its thread pool by the CPUs it may use, whatever ``XLA_FLAGS`` say."""
     settings = dict.fromkeys(THREAD_VARIABLES, str(threads))
     eigen = "false" if threads == 1 else "true"
     settings["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen={eigen} intra_op_parallelism_threads={threads}"
     os.environ.update(settings)
+    if threads >= 1 and hasattr(os, "sched_setaffinity"):
+        cpus = sorted(os.sched_getaffinity(0))[:threads]
+        os.sched_setaffinity(0, cpus)
+        settings["CPUs"] = ",".join(map(str, cpus))
     return settings
 
 

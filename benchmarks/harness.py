@@ -220,7 +220,7 @@ def progress(row: Row) -> None:
     """One line on stderr per finished row."""
     median = "" if row.median is None else f"{row.median:10.3e} s"
     ratio = "" if row.ratio is None else f"  {row.ratio:7.2f}x"
-    print(f"  {row.problem:13} {row.task:8} {row.label:16}{median}{ratio}  {row.status} {row.note}", file=sys.stderr)
+    print(f"  {row.problem:13} {row.task:11} {row.label:16}{median}{ratio}  {row.status} {row.note}", file=sys.stderr)
 
 
 def run(

@@ -81,17 +81,35 @@ def _vjp_then_pull(vjp: Callable[..., Any], f: Callable[..., Any], n: int) -> Ca
     return run
 
 
-def jax_shaped(module: Any) -> dict[str, Builder]:
-    """The tasks from a module with JAX's transforms: ``grad jvp vjp jacfwd jacrev hessian``.
+def _per_example(module: Any, f: Callable[..., Any], n: int) -> Callable[..., Any]:
+    """``vmap(grad(f, argnums=(0, …, n−1)), in_axes=(None,)·n + (0,)·k)``: the gradients with
+    respect to the ``n`` shared primals, per example of the ``k`` batched arguments after them."""
 
-    The Hessian-vector product is forward over reverse, ``jvp(grad(f), (x,), (v,))``.
+    def run(*args: Any) -> Any:
+        axes = (None,) * n + (0,) * (len(args) - n)  # positional: torch.func calls it in_dims
+        return module.vmap(module.grad(f, argnums=tuple(range(n))), axes)(*args)
+
+    return run
+
+
+def jax_shaped(module: Any) -> dict[str, Builder]:
+    """The tasks from a module with JAX's transforms: ``grad jvp vjp jacfwd jacrev hessian vmap``.
+
+    The Hessian-vector product is forward over reverse, ``jvp(grad(f), (x,), (v,))``; the
+    batched tasks are ``vmap`` of it (over the directions, ``x`` shared) and of ``grad``.
     """
+
+    def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
+        return module.jvp(module.grad(f), (x,), (v,))[1]
+
     return {
         "value": lambda f, n: f,
         "grad": lambda f, n: module.grad(f),
+        "per_example": partial(_per_example, module),
         "jvp": lambda f, n: lambda *a: module.jvp(f, tuple(a[:n]), tuple(a[n:])),
         "vjp": lambda f, n: _vjp_then_pull(module.vjp, f, n),
-        "hvp": lambda f, n: lambda x, v: module.jvp(module.grad(f), (x,), (v,))[1],
+        "hvp": lambda f, n: partial(hvp, f),
+        "hvps": lambda f, n: lambda x, V: module.vmap(partial(hvp, f, x))(V),
         "hessian": lambda f, n: module.hessian(f),
         "jacfwd": lambda f, n: module.jacfwd(f),
         "jacrev": lambda f, n: module.jacrev(f),
@@ -111,6 +129,7 @@ def tensorad_system(compiled: bool) -> System:
 
     ops = Ops(
         exp=ta.exp,
+        tanh=ta.tanh,
         sum=lambda x, axis=None: ta.sum(x, axis),
         mean=ta.mean,
         sigmoid=ta.sigmoid,
@@ -137,6 +156,7 @@ def jax_system() -> System:
 
     ops = Ops(
         exp=jnp.exp,
+        tanh=jnp.tanh,
         sum=lambda x, axis=None: jnp.sum(x, axis=axis),
         mean=jnp.mean,
         sigmoid=jax.nn.sigmoid,
@@ -168,6 +188,7 @@ def torch_system() -> System:
     zero = torch.zeros((), dtype=torch.float64)
     ops = Ops(
         exp=torch.exp,
+        tanh=torch.tanh,
         sum=lambda x, axis=None: torch.sum(x) if axis is None else torch.sum(x, dim=axis),
         mean=torch.mean,
         sigmoid=torch.sigmoid,
@@ -191,7 +212,8 @@ def torch_system() -> System:
 
 def autograd_system() -> System:
     """HIPS autograd: ``grad``, ``hessian``, ``jacobian`` (reverse), forward-mode ``make_jvp``,
-    ``make_vjp`` and ``hessian_tensor_product`` (reverse over reverse) for the HVP."""
+    ``make_vjp`` and ``hessian_tensor_product`` (reverse over reverse) for the HVP. It has no
+    ``vmap``: the batched tasks are Python loops over the batch, results stacked."""
     import autograd
     import autograd.numpy as anp
     from autograd.differential_operators import hessian_tensor_product, make_jvp, make_vjp
@@ -211,8 +233,20 @@ def autograd_system() -> System:
 
         return run
 
+    def per_example(f: Callable[..., Any], n: int) -> Callable[..., Any]:
+        def run(*a: Any) -> Any:
+            gradient = autograd.grad(f, tuple(range(n)))
+            grads = [gradient(*a[:n], *example) for example in zip(*a[n:], strict=True)]
+            return tuple(anp.stack(per_primal) for per_primal in zip(*grads, strict=True))
+
+        return run
+
+    def hvps(f: Callable[..., Any], n: int) -> Callable[..., Any]:
+        return lambda x, V: anp.stack([hessian_tensor_product(f)(x, v) for v in V])
+
     ops = Ops(
         exp=anp.exp,
+        tanh=anp.tanh,
         sum=lambda x, axis=None: anp.sum(x, axis=axis),
         mean=anp.mean,
         sigmoid=lambda x: 0.5 * (anp.tanh(0.5 * x) + 1.0),
@@ -226,9 +260,11 @@ def autograd_system() -> System:
     tasks: dict[str, Builder] = {
         "value": lambda f, n: f,
         "grad": lambda f, n: autograd.grad(f),
+        "per_example": per_example,
         "jvp": jvp,
         "vjp": vjp,
         "hvp": lambda f, n: hessian_tensor_product(f),
+        "hvps": hvps,
         "hessian": lambda f, n: autograd.hessian(f),
         "jacrev": lambda f, n: autograd.jacobian(f),
     }

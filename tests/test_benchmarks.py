@@ -125,6 +125,13 @@ def mlp_loop(X: Array, y: Array, w2: Array, W1: Array) -> float:
     return total / len(y)
 
 
+def mlp_example_loop(W1: Array, W2: Array, x: Array, y: Array) -> float:
+    hidden = [math.tanh(sum(w * x_i for w, x_i in zip(row, x, strict=True))) for row in W1]
+    return sum(
+        (sum(w * h for w, h in zip(row, hidden, strict=True)) - y_j) ** 2 for row, y_j in zip(W2, y, strict=True)
+    )
+
+
 def attention_loop(Q: Array, K: Array, V: Array) -> Array:
     out = np.zeros_like(V)
     for i, q in enumerate(Q):
@@ -165,6 +172,7 @@ LOOPS: dict[str, Callable[..., Any]] = {
     "factorization": factorization_loop,
     "pairwise": pairwise_loop,
     "mlp": mlp_loop,
+    "mlp_example": mlp_example_loop,
     "attention": attention_loop,
     "linear": linear_loop,
     "gp": gp_by_lu,
@@ -190,6 +198,15 @@ def finite_difference_oracle(problem: Problem, task: str) -> tuple[Any, Any]:
     instance = problem.make("tiny", np.random.default_rng(7))
     data, primals, tangents = instance.data, instance.primals, instance.tangents
     result = problem.formulas[task](*instance.arguments(task))
+    if task == "per_example":  # each example's loop loss, differentiated w.r.t. each primal
+
+        def loss(example: tuple[Array, ...], k: int, p: Array) -> float:
+            moved = [p if j == k else q for j, q in enumerate(primals)]
+            return float(LOOPS[problem.name](*moved, *example))
+
+        examples = list(zip(*instance.batch, strict=True))
+        grads = [[jacobian(partial(loss, e, k), p) for e in examples] for k, p in enumerate(primals)]
+        return result, tuple(np.stack(per_primal) for per_primal in grads)
     value = partial(problem.formulas["value"], *data)
     if task == "value":
         return result, LOOPS[problem.name](*data, *primals)
@@ -210,6 +227,9 @@ def finite_difference_oracle(problem: Problem, task: str) -> tuple[Any, Any]:
     if task == "hvp":
         assert gradient is not None
         return result, directional(gradient, primals, tangents)
+    if task == "hvps":
+        assert gradient is not None
+        return result, np.stack([directional(gradient, primals, list(v)) for v in zip(*instance.batch, strict=True)])
     if task == "hessian":
         assert gradient is not None
         return result, jacobian(gradient, primals[0])

@@ -210,3 +210,17 @@ def test_a_derivative_prints_under_its_header_in_the_users_labels_and_reads_back
     notation = "matrix" if style == "matrix" else "index"
     back = ta.parse(result.stdout, variables=parsed.variables, notation=notation).expr
     assert back.shape == d.shape and ta.algebra.equivalent(back, d), result.stdout
+
+
+def test_labels_that_only_a_delta_or_the_header_carries_read_back_with_their_sizes() -> None:
+    """``∂f/∂W[out,i,inp] = delta[out,i]*x[inp]``: the head sizes ``W``'s labels and the delta
+    passes a size on (a review found them read back at the default size)."""
+    expr, dims = "W[out,inp] x[inp]", "out=2,inp=4"
+    result = run("derive", expr, "--wrt", "W", "--dims", dims)
+    parsed = parse(expr, parse_dims(dims))
+    back = ta.parse(result.stdout, variables=parsed.variables).expr
+    d = ta.derivative(parsed.expr, parsed.variables["W"])
+    assert back.shape == d.shape == (2, 2, 4) and ta.algebra.equivalent(back, d)
+    hessian = run("derive", "sum_i(x[i] x[i])", "--wrt", "x", "--dims", "i=5", "--order", "2").stdout
+    x = parse("sum_i(x[i] x[i])", {"i": 5}).variables
+    assert ta.parse(hessian, variables=x).expr.shape == (5, 5)

@@ -208,3 +208,36 @@ def test_most_random_dags_of_order_two_have_a_matrix_form_that_reads_back() -> N
         np.testing.assert_allclose(value_back, value, rtol=1e-12)
         read_back += 1
     assert read_back >= 50
+
+
+def test_an_identity_beside_a_scalar_reads_back_with_the_matrix_size() -> None:
+    """``s + 3 I - u``: the scalar does not fix ``I``'s size, the matrix does (a review found
+    ``I`` read as 1×1)."""
+    u, s = ta.Variable("u", (3, 3)), ta.Variable("s", ())
+    names = {"u": u, "s": s, "x": x}
+    cases = [s + 3 * np.eye(3) - u, s + s * np.eye(3) - u, ta.derivative(x * ta.reciprocal(1 + x @ x), x)]
+    for e in cases:
+        same_at_a_point(read(e.to_matrix(), names), e, names)
+    for text in ("s + I", "I / s"):
+        with pytest.raises(ParseError, match="size of I"):
+            read(text, names)
+
+
+def test_variables_named_like_the_notation_are_refused_and_names_avoid_variables() -> None:
+    for name in ("I", "diag", "tr", "sum", "exp", "σ"):
+        v = ta.Variable(name, (3, 3))
+        with pytest.raises(UnsupportedError, match="reserves"):
+            (v + 2 * np.eye(3)).to_matrix()
+    t1, B = ta.Variable("t1", (3,)), ta.Variable("B", (3, 3))
+    z = ta.tanh(B @ t1)
+    e = ta.derivative(ta.derivative(ta.sum(z * z), t1), t1)
+    text = e.to_matrix(shared=True)
+    assert "where t1 =" not in text and "where t2 =" in text
+    same_at_a_point(read(text, {"t1": t1, "B": B}), e, {"t1": t1, "B": B})
+
+
+def same_at_a_point(back: Node, e: Node, names: dict[str, ta.Variable]) -> None:
+    rng = np.random.default_rng(5)
+    point = {v: rng.uniform(-0.5, 0.5, v.shape) for v in names.values()}
+    assert back.shape == e.shape
+    np.testing.assert_allclose(back.evaluate(point), e.evaluate(point), rtol=1e-12)

@@ -16,20 +16,23 @@ Array = npt.NDArray[np.float64]
 Size = Literal["tiny", "full"]
 Formula = Callable[..., Any]
 
-TASKS = ("value", "grad", "jvp", "vjp", "hvp", "hessian", "jacfwd", "jacrev", "copy")
+TASKS = ("value", "grad", "per_example", "jvp", "vjp", "hvp", "hvps", "hessian", "jacfwd", "jacrev", "copy")
+BATCHED = ("per_example", "hvps")
+"""The tasks that map over the leading axis of :attr:`Instance.batch` (``vmap`` elsewhere)."""
 
 
 @dataclass(frozen=True)
 class Ops:
     """The array functions a model may call, under one name per system.
 
-    ``sum(x, axis=None)``, ``mean(x)``, ``exp(x)``, ``sigmoid(x) = 1/(1 + e⁻ˣ)``,
+    ``sum(x, axis=None)``, ``mean(x)``, ``exp(x)``, ``tanh(x)``, ``sigmoid(x) = 1/(1 + e⁻ˣ)``,
     ``softplus(x) = log(1 + eˣ)``, ``softmax(x, axis) = exp(x) / Σ_axis exp(x)``, ``log(x)``,
     ``diagonal(x)``, ``cholesky(x)`` (the lower factor) and ``solve_triangular(L, b)``
     (``L⁻¹b`` for a lower-triangular ``L`` and a vector ``b``).
     """
 
     exp: Callable[[Any], Any]
+    tanh: Callable[[Any], Any]
     sum: Callable[..., Any]
     mean: Callable[[Any], Any]
     sigmoid: Callable[[Any], Any]
@@ -43,6 +46,7 @@ class Ops:
 
 NUMPY = Ops(
     exp=np.exp,
+    tanh=np.tanh,
     sum=lambda x, axis=None: np.sum(x, axis=axis),
     mean=np.mean,
     sigmoid=scipy.special.expit,
@@ -57,18 +61,23 @@ NUMPY = Ops(
 
 @dataclass(frozen=True)
 class Instance:
-    """A problem's arrays at one size: constants, primals, tangents (like the primals) and
-    a cotangent (like the output; only for ``vjp``)."""
+    """A problem's arrays at one size: constants, primals, tangents (like the primals), a
+    cotangent (like the output; only for ``vjp``) and a batch for the :data:`BATCHED` tasks,
+    each array stacked along a leading axis (``hvps``: directions like the primals;
+    ``per_example``: examples, the model's trailing arguments)."""
 
     data: tuple[Array, ...]
     primals: tuple[Array, ...]
     tangents: tuple[Array, ...] = ()
     cotangent: Array | None = None
+    batch: tuple[Array, ...] = ()
 
     def arguments(self, task: str) -> tuple[Array, ...]:
         """What a task's callable takes: ``data + primals + extras``."""
         if task in ("jvp", "hvp"):
             extras = self.tangents
+        elif task in BATCHED:
+            extras = self.batch
         elif task == "vjp":
             assert self.cotangent is not None, "vjp needs a cotangent"
             extras = (self.cotangent,)

@@ -84,10 +84,11 @@ def logistic(ops: Ops, X: Any, y: Any, w: Any) -> Any:
 
 
 def _make_logistic(size: Size, rng: np.random.Generator) -> Instance:
-    m, d = {"tiny": (20, 5), "full": (4000, 400)}[size]
+    m, d, k = {"tiny": (20, 5, 3), "full": (4000, 400, 32)}[size]
     X = normal(rng, m, d)
     y = (rng.random(m) < scipy.special.expit(X @ normal(rng, d, scale=d**-0.5))).astype(np.float64)
-    return Instance((X, y), (normal(rng, d, scale=d**-0.5),), (normal(rng, d),))
+    w, v = normal(rng, d, scale=d**-0.5), normal(rng, d)
+    return Instance((X, y), (w,), (v,), batch=(normal(rng, k, d),))
 
 
 def logistic_grad(X: Array, y: Array, w: Array) -> Array:
@@ -108,6 +109,13 @@ def logistic_hvp(X: Array, y: Array, w: Array, v: Array) -> Array:
     return X.T @ (s * (1.0 - s) * (X @ v)) / len(y)
 
 
+def logistic_hvps(X: Array, y: Array, w: Array, V: Array) -> Array:
+    """``∇²f·vₖ`` for each row ``vₖ`` of ``V``, all at once: ``((VXᵀ) ∘ sᵀ) X / m``, two
+    products with ``K`` rows where ``K`` HVPs would make ``2K`` matrix-vector products."""
+    s: Array = scipy.special.expit(X @ w)
+    return ((V @ X.T) * (s * (1.0 - s) / len(y))) @ X
+
+
 def logistic_hessian(X: Array, y: Array, w: Array) -> Array:
     """``∇²f = Xᵀ diag(s) X / m`` with ``s = σ(z)(1 − σ(z))``."""
     s = scipy.special.expit(X @ w)
@@ -116,7 +124,7 @@ def logistic_hessian(X: Array, y: Array, w: Array) -> Array:
 
 LOGISTIC = Problem(
     "logistic",
-    "mean log-loss, X 4000×400, w.r.t. w",
+    "mean log-loss, X 4000×400, w.r.t. w (hvps: 32 directions)",
     logistic,
     _make_logistic,
     {
@@ -124,6 +132,7 @@ LOGISTIC = Problem(
         "grad": logistic_grad,
         "jvp": logistic_jvp,
         "hvp": logistic_hvp,
+        "hvps": logistic_hvps,
         "hessian": logistic_hessian,
     },
 )

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from tensorad.ir.build import add, contract
+from tensorad.ir.build import add, astype, contract
 from tensorad.ir.functions import elementwise, pointwise
 from tensorad.ir.graph import children, toposort
 from tensorad.ir.labels import fresh_labels
@@ -85,7 +85,7 @@ def _batched(node: Node, operands: list[Node | None], n: int) -> Node:
             beta = fresh_labels(1, s1 + s2 + s3)
             a_batch, b_batch = operands[0], operands[1] if b is not None else None
             sizes = dict(zip(s3, node.shape, strict=True)) | {beta: n}
-            return contract(
+            batched = contract(
                 a if a_batch is None else a_batch,
                 s1 if a_batch is None else beta + s1,
                 b if b_batch is None else b_batch,
@@ -94,6 +94,7 @@ def _batched(node: Node, operands: list[Node | None], n: int) -> Node:
                 sizes=sizes,
                 scale=scale,
             )
+            return batched if batched.dtype == node.dtype else astype(batched, node.dtype)  # a cast stays one
         case Add():
             a, b = _all_batched(children(node), operands, n)
             total = add(a, b)

@@ -107,8 +107,9 @@ import numpy as np
 from tensorad.errors import ShapeError, SpecError
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Node, Variable
+from tensorad.language.builtins import Parsed
 from tensorad.language.matrix import parse_matrix
-from tensorad.language.semantics import Builder, Parsed
+from tensorad.language.semantics import Builder
 from tensorad.language.syntax import LABEL, ParseError, Parser
 
 __all__ = ["ParseError", "Parsed", "parse", "parse_dims"]
@@ -194,6 +195,7 @@ def _parse_one(
     try:
         with _nesting_allowed(text):
             out, ast = Parser(text).statement()
+            _size_from_head(text, out, variables or {}, sizes)
             builder = Builder(text, ast, sizes, default_size, variables or {})
             value = builder.value(ast, frozenset(out[0] if out else ""))
     except RecursionError:
@@ -214,6 +216,21 @@ def _parse_one(
     variables_used = {name: v for name, v in builder.variables.items() if isinstance(v, Variable)}
     written = {name: use[0] for name, use in builder.labels.items() if use is not None and name in variables_used}
     return Parsed(node, variables_used, labels, written)
+
+
+def _size_from_head(
+    text: str, out: tuple[tuple[str, ...], tuple[int, ...]] | None, given: Mapping[str, Node], sizes: dict[str, int]
+) -> None:
+    """In ``∂f/∂w[…, j] = …`` (``∂²f/∂w²[…, j, k]``), the trailing labels of the head are
+    ``w``'s axes (twice over): a given ``w`` sizes them."""
+    head = re.match(r"\s*∂(²?)[A-Za-z_][A-Za-z0-9_]*\s*/\s*∂([A-Za-z_][A-Za-z0-9_]*)", text)
+    if out is None or head is None or head.group(2) not in given:
+        return
+    w = given[head.group(2)]
+    axes = w.shape * (2 if head.group(1) else 1)
+    if len(out[0]) >= len(axes):
+        for label, n in zip(out[0][len(out[0]) - len(axes) :], axes, strict=True):
+            sizes.setdefault(label, n)
 
 
 MAX_NESTING = 5000

@@ -1,6 +1,6 @@
-"""The expression language's matrix functions: ``inv``, ``det``, ``logdet``, ``trace``,
-``transpose``, ``cholesky``, ``expm``, ``sqrtm``, ``logm``, over the last two axes (a batch in
-front).
+"""What the expression language gives back (:class:`Parsed`) and its matrix functions:
+``inv``, ``det``, ``logdet``, ``trace``, ``transpose``, ``cholesky``, ``expm``, ``sqrtm``,
+``logm``, over the last two axes (a batch in front).
 
 >>> import tensorad as ta
 >>> A = ta.Variable("A", (2, 3, 3))
@@ -10,10 +10,24 @@ front).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from tensorad.ir.build import contract
 from tensorad.ir.labels import fresh_labels
-from tensorad.ir.nodes import Node
+from tensorad.ir.nodes import Node, Variable
+from tensorad.language.syntax import Names
 from tensorad.library.registry import apply
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed expression, its variables by name (first appearance first), its output
+    labels, and the labels each variable was first written with (a bare name: none)."""
+
+    expr: Node
+    variables: dict[str, Variable]
+    output: Names
+    labels: dict[str, Names] = field(default_factory=dict)
 
 
 def matrix_function(name: str, x: Node) -> Node:

@@ -39,7 +39,7 @@ from tensorad.ir.build import contract
 from tensorad.ir.constants import scalar
 from tensorad.ir.nodes import Node, Variable
 from tensorad.ir.seeds import identity
-from tensorad.language.semantics import Parsed
+from tensorad.language.builtins import Parsed
 from tensorad.language.syntax import ParseError
 from tensorad.library.registry import ELEMENTWISE, apply, call
 from tensorad.numpy.functions import general
@@ -70,11 +70,13 @@ class _V:
 
     node: Node | None
     kind: str
-    make: Callable[[int], Node] | None = None
+    make: Callable[[int], Node | None] | None = None
 
     def sized(self, n: int) -> _V:
         assert self.make is not None
-        return _V(self.make(n), self.kind)
+        node = self.make(n)
+        assert node is not None
+        return _V(node, self.kind)
 
 
 class _Reader:
@@ -117,32 +119,41 @@ class _Reader:
 
     def expr(self) -> _V:
         negative = self.peek() == "-" and bool(self.take())
-        value = self.entries()
-        value = _negated(value) if negative else value
+        first = self.entries()
+        terms = [_negated(first) if negative else first]
         while self.peek() in ("+", "-"):
             sign = self.take()
             right = self.entries()
-            value = self.combine(value, _negated(right) if sign == "-" else right, tnp.add)
-        return value
+            terms.append(_negated(right) if sign == "-" else right)
+        return self.fold(terms, [tnp.add] * (len(terms) - 1))
 
     def entries(self) -> _V:
-        value = self.chain()
+        operands, ops = [self.chain()], []
         while self.peek() in ("⊙", "⊘", "/"):
-            op = self.take()
-            value = self.combine(value, self.chain(), tnp.multiply if op == "⊙" else tnp.divide)
-        return value
+            ops.append(tnp.multiply if self.take() == "⊙" else tnp.divide)
+            operands.append(self.chain())
+        return self.fold(operands, ops)
 
-    def combine(self, a: _V, b: _V, op: Callable[[Node, Node], Node]) -> _V:
-        """``a op b`` entry by entry: one kind, or a scalar broadcast; an ``I`` takes the other's size."""
-        if a.make is not None and b.make is None and b.node is not None:
-            a = a.sized(b.node.shape[0] if b.node.ndim else 1)
-        if b.make is not None and a.make is None and a.node is not None:
-            b = b.sized(a.node.shape[0] if a.node.ndim else 1)
-        if a.node is None or b.node is None:
-            raise self.fail("the size of I or 𝟏 is not fixed here: write I₃ or 𝟏₃")
-        if "s" not in (a.kind, b.kind) and a.kind != b.kind:
-            raise self.fail(f"cannot combine a {_KINDS[a.kind]} with a {_KINDS[b.kind]} entry by entry")
-        return _V(op(a.node, b.node), b.kind if a.kind == "s" else a.kind)
+    def fold(self, operands: list[_V], ops: list[Callable[[Node, Node], Node]]) -> _V:
+        """``operands`` combined entry by entry, left to right: of one kind, or a scalar
+        broadcast; an ``I`` takes the size of a vector or matrix among them."""
+        shaped = next((v.node for v in operands if v.node is not None and v.kind != "s"), None)
+        if shaped is not None:  # a scalar fixes no size
+            operands = [v.sized(shaped.shape[0]) if v.make is not None else v for v in operands]
+        unsized = [v for v in operands if v.make is not None]
+        if len(operands) > 1 and unsized:  # scalars and an I (or 𝟏): sized by what surrounds them
+            kinds = {v.kind for v in unsized}
+            if len(kinds) > 1:
+                raise self.fail("the size of I or 𝟏 is not fixed here: write I₃ or 𝟏₃")
+            return _V(None, kinds.pop(), lambda n: self.fold([v.sized(n) if v.make else v for v in operands], ops).node)
+        value = operands[0]
+        for op, b in zip(ops, operands[1:], strict=True):
+            a = value
+            assert a.node is not None and b.node is not None
+            if "s" not in (a.kind, b.kind) and a.kind != b.kind:
+                raise self.fail(f"cannot combine a {_KINDS[a.kind]} with a {_KINDS[b.kind]} entry by entry")
+            value = _V(op(a.node, b.node), b.kind if a.kind == "s" else a.kind)
+        return value
 
     def chain(self) -> _V:
         negative = self.peek() == "-" and bool(self.take())

@@ -10,7 +10,7 @@ import itertools
 import math
 import string
 from collections.abc import Container, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeGuard, assert_never
 
 import numpy as np
@@ -41,17 +41,6 @@ from tensorad.library.registry import ELEMENTWISE, call
 from tensorad.numpy import arithmetic, products, reductions
 from tensorad.numpy.functions import general
 from tensorad.symbolic.notation import index_names
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """A parsed expression, its variables by name (first appearance first), its output
-    labels, and the labels each variable was first written with (a bare name: none)."""
-
-    expr: Node
-    variables: dict[str, Variable]
-    output: Names
-    labels: dict[str, Names] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +129,11 @@ class Builder:
             if known is not None and use.labels is not None and len(use.labels) == known.ndim:
                 for label, n in zip(use.labels, known.shape, strict=True):
                     self.sizes.setdefault(label, n)
+        deltas = [use.labels for use, _ in uses if use.name == DELTA and use.labels and len(use.labels) == 2]
+        for _ in deltas:  # a label of a delta whose size is unknown takes the other's (along chains too)
+            for a, b in deltas:
+                if (a in self.sizes) != (b in self.sizes):
+                    self.sizes[b if a in self.sizes else a] = self.sizes[a if a in self.sizes else b]
         for use, _ in uses:
             if use.labels is not None and self.labels.get(use.name) is None:
                 self.labels[use.name] = (use.labels, use.columns)

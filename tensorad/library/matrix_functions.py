@@ -165,7 +165,7 @@ def _sylvester_vjp(
 
 
 register_general_function(
-    GeneralFunction("sylvester", _sylvester, _sylvester_shape, _sylvester_jvp, _sylvester_vjp, batch=in_front)
+    GeneralFunction("sylvester", _sylvester, _sylvester_shape, _sylvester_jvp, _sylvester_vjp)
 )
 
 

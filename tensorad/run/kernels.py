@@ -67,6 +67,8 @@ def kernel(node: Node) -> Kernel:
             return _add_kernel(a.dtype, b.dtype, dtype)
         case Elementwise(fn=fn, param=param):
             return _function_kernel(fn, ELEMENTWISE[fn].impl, float_key(param), node.shape, node.dtype)
+        case GeneralUnary() | General() if node.size == 0:  # no entries to compute (LAPACK refuses empty batches)
+            return _empty_kernel(node.shape, node.dtype)
         case GeneralUnary(fn=fn, params=params):
             return _function_kernel(fn, GENERAL_UNARY[fn].impl, (params, None), node.shape, node.dtype)
         case Pointwise(fn=fn, param=param):
@@ -75,6 +77,10 @@ def kernel(node: Node) -> Kernel:
             return _pointwise_kernel(fn, GENERAL[fn].impl, (params, None), node.shape, node.dtype, gathered=True)
         case _:
             assert_never(node)
+
+
+def _empty_kernel(shape: Shape, dtype: np.dtype[Any]) -> Kernel:
+    return lambda *_: np.zeros(shape, dtype)
 
 
 def _add_kernel(a: np.dtype[Any], b: np.dtype[Any], dtype: np.dtype[Any]) -> Kernel:

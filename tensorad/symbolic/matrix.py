@@ -31,6 +31,7 @@ Aᵀ x + A x
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,7 @@ from tensorad.ir.nodes import (
     Pointwise,
     Variable,
 )
+from tensorad.library.registry import ELEMENTWISE
 from tensorad.symbolic.matrix_tree import (
     OF_ALL,
     OF_MATRIX,
@@ -110,6 +112,10 @@ class _Converter:
         self.shared, self.uses = shared, uses
         self.definitions: list[tuple[str, Tree]] = []
         self.constants: dict[int, str] = {}
+        self.names = {node.name for node in uses if isinstance(node, Variable)}
+        clash = sorted(self.names & reserved_names())
+        if clash:
+            raise UnsupportedError(f"no matrix form: a variable is named {clash[0]!r}, a name matrix notation reserves")
 
     def tree(self, node: Node) -> Tree:
         """``node`` in matrix notation (computed once per node: operands come first in toposort)."""
@@ -121,7 +127,8 @@ class _Converter:
         tree = self.convert(node)
         named = self.shared and self.uses.get(node, 0) > 1 and not isinstance(tree, (Leaf, Ones, Eye))
         if named and len(show(tree)) > SHARED_LENGTH:
-            name = f"t{len(self.definitions) + 1}"
+            name = next(f"t{k}" for k in itertools.count(len(self.definitions) + 1) if f"t{k}" not in self.names)
+            self.names.add(name)
             self.definitions.append((name, tree))
             tree = Leaf(name, kind(tree))
         self.trees[node] = tree
@@ -202,6 +209,12 @@ class _Converter:
         for label in gone:  # one of a matrix's labels
             oriented = _summed(oriented, label, size[label])
         return oriented
+
+
+def reserved_names() -> frozenset[str]:
+    """The names matrix notation gives a meaning of its own: ``I``, ``σ`` and the functions."""
+    calls = {"diag", "tr", "sum", *OF_MATRIX, *OF_ALL, *_ENTRYWISE_CALLS, *ELEMENTWISE}
+    return frozenset({"I", "σ", *calls})
 
 
 def _padded(labels: str) -> tuple[str | None, str | None]:

@@ -324,7 +324,7 @@ def _operand(tree: Tree, others: list[Tree], level: int, tex: bool, sized: bool)
     shape is the number ``1`` (broadcast), ``I`` shows no size there."""
     if not lazy(tree):
         return _show(tree, level, tex, True)
-    fixed = any(not lazy(other) for other in others)
+    fixed = any(not lazy(other) and kind(other) != "s" for other in others)  # a scalar fixes no size
     if fixed and not _has_eye(tree):
         scalars = [f for f in tree.factors if kind(f) == "s"] if isinstance(tree, Chain) else []
         return _show(product(*scalars) if scalars else Leaf("1", "s"), level, tex, True)
