@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, assert_never
 
@@ -288,6 +289,16 @@ def _matrix(labels: Labels, batch: Labels, rows: Labels, inner: Labels, n: Sizes
     return lambda a: matrices(a).swapaxes(-1, -2)
 
 
+OUTER_EINSUM_ROW = 2048
+"""Longest last axis of an outer product that ``np.einsum`` computes: there it is 1.2–1.7×
+faster than a broadcasting ``np.multiply`` (measured for (256, 128, 64), (256, 10, 128),
+(64, 64, 1024), (1000, 3, 3)); with rows of 4096 it is 2× slower."""
+
+
+def _letters(labels: Labels) -> bool:
+    return all(c in string.ascii_letters for c in labels)
+
+
 def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Labels, dtype: np.dtype[Any]) -> Kernel:
     """``einsum(s1, s2 -> core)`` as one (batched) matrix product (BLAS), or a broadcasting
     multiply when nothing is summed. Labels are first reduced away where neither the
@@ -299,7 +310,10 @@ def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Label
     summed = "".join(c for c in keep_a if c in keep_b and c not in core)
     left = "".join(c for c in keep_a if c not in keep_b)
     right = "".join(c for c in keep_b if c not in keep_a)
-    if not summed:  # an outer or entrywise product, broadcast straight into core's order
+    if not summed and left and right and n[core[-1]] <= OUTER_EINSUM_ROW and _letters(s1 + s2 + core):
+        subscripts = f"{s1},{s2}->{core}"  # an outer product
+        return lambda a, b: np.einsum(subscripts, a, b)
+    if not summed:  # an entrywise product (or a long-rowed outer one), broadcast straight into core's order
         x, y = broadcast_operands(s1, s2, core, n)
         return lambda a, b: np.multiply(x(a), y(b), order="C")
     if left and right and core == batch + right + left:  # (x yᵀ)ᵀ = y xᵀ comes out in core's order
