@@ -1,4 +1,4 @@
-r"""Associativity of multiplication (seed §2.1).
+r"""Associativity of multiplication (notes §2.1).
 
 **Theorem.** Let :math:`s_3 \subseteq s_1 \cup s_2` and :math:`s_4 \cap (s_1 \cup s_2) =
 \emptyset`. Then for tensors :math:`A` (indexed :math:`s_1`), :math:`B` (indexed

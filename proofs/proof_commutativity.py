@@ -1,4 +1,4 @@
-r"""Commutativity of multiplication (seed §2.1).
+r"""Commutativity of multiplication (notes §2.1).
 
 **Theorem.** For tensors :math:`A` (indexed :math:`s_1`) and :math:`B` (indexed
 :math:`s_2`) and any output string :math:`s_3` (labels of :math:`s_3` in neither operand

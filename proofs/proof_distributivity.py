@@ -1,4 +1,4 @@
-r"""Distributivity of multiplication over addition (seed §2.1).
+r"""Distributivity of multiplication over addition (notes §2.1).
 
 **Theorem.** Let :math:`s_3 \subseteq s_1 \cup s_2`. For tensors :math:`A` (indexed
 :math:`s_1`) and :math:`B`, :math:`C` (indexed :math:`s_2`)

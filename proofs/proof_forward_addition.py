@@ -1,4 +1,4 @@
-r"""Forward mode, addition (seed §4.3).
+r"""Forward mode, addition (notes §4.3).
 
 **Theorem.** Let :math:`C = A + B` where :math:`A` and :math:`B` have index set :math:`s_1`
 and depend on a variable :math:`x` with index set :math:`s_4` (disjoint from

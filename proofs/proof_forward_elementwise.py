@@ -1,4 +1,4 @@
-r"""Forward mode, elementwise function (seed §4.2).
+r"""Forward mode, elementwise function (notes §4.2).
 
 **Theorem.** Let :math:`C = f(A)` where :math:`f` acts entry by entry, :math:`A` has index
 set :math:`s_1` and depends on a variable :math:`x` with index set :math:`s_4` (disjoint

@@ -1,4 +1,4 @@
-r"""Forward mode, general unary function (seed §4.1).
+r"""Forward mode, general unary function (notes §4.1).
 
 **Theorem.** Let :math:`C = f(A)` where :math:`f` maps tensors indexed :math:`s_1` to
 tensors indexed :math:`s_2` (disjoint label sets) and is differentiable at :math:`A`,
@@ -13,7 +13,7 @@ pushforward :math:`\dot A`. Then the pushforward of :math:`C` is
 **Proof.** Write :math:`dA = \dot A \circ h = *(s_1 s_4, s_4, s_1)(\dot A, h)` for the
 first-order change of :math:`A` along a direction :math:`h`, and :math:`F = f'(A)`.
 
-1. By the **chain rule** (the seed's limit argument): :math:`f(A + \Delta) = f(A) +
+1. By the **chain rule** (the notes' limit argument): :math:`f(A + \Delta) = f(A) +
    F \circ \Delta + o(\|\Delta\|)` with :math:`\Delta = A(x + h) - A(x) = dA + o(\|h\|)`
    and :math:`\|\Delta\| = O(\|h\|)`, so the first-order change of :math:`C` is
    :math:`F \circ dA = *(s_2 s_1, s_1, s_2)(F, dA)`.

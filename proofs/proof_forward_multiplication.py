@@ -1,4 +1,4 @@
-r"""Forward mode, multiplication (seed §4.4).
+r"""Forward mode, multiplication (notes §4.4).
 
 **Theorem.** Let :math:`C = *(s_1, s_2, s_3)(A, B)` where :math:`A` and :math:`B` depend on
 a variable :math:`x` with index set :math:`s_4` (disjoint from :math:`s_1 \cup s_2 \cup s_3`)

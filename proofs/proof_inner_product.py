@@ -1,4 +1,4 @@
-r"""The derivative and its inner product (seed §3).
+r"""The derivative and its inner product (notes §3).
 
 **Theorem.** Let :math:`C(x)` be an expression indexed :math:`s_1` of a variable :math:`x`
 indexed :math:`s_2` (disjoint from :math:`s_1`), and let :math:`D` be its Jacobian as the

@@ -1,4 +1,4 @@
-r"""Reverse mode, addition (seed §5.3).
+r"""Reverse mode, addition (notes §5.3).
 
 **Theorem.** Let :math:`C = A + B` where :math:`A` and :math:`B` have index set
 :math:`s_1`; let :math:`Y` be an output with index set :math:`s_4` (disjoint from

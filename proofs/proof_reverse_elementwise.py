@@ -1,4 +1,4 @@
-r"""Reverse mode, elementwise function (seed §5.2, derived here).
+r"""Reverse mode, elementwise function (notes §5.2, derived here).
 
 **Theorem.** Let :math:`C = f(A)` where :math:`f` acts entry by entry and :math:`A` has
 index set :math:`s_1`; let :math:`Y` be an output with index set :math:`s_4` (disjoint
@@ -18,7 +18,7 @@ where :math:`f'(A)` is :math:`f'` applied entry by entry (an expression of :math
 (indexed :math:`s_1`), where :math:`X \circ Y = *(s_4 s, s, s_4)(X, Y)` is the inner
 product over the axes :math:`s` of :math:`Y`. Write :math:`F = f'(A)`.
 
-1. By the **chain rule** for the scalar function :math:`f`, entry by entry (seed §4.2),
+1. By the **chain rule** for the scalar function :math:`f`, entry by entry (notes §4.2),
    the first-order change of :math:`C` is :math:`dC = *(s_1, s_1, s_1)(F, h)`.
 2. By **associativity** (its side conditions hold: :math:`s_4` is disjoint from
    :math:`s_1`; the label set :math:`s_1` may meet three factors), for any tensor

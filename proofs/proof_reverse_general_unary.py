@@ -1,4 +1,4 @@
-r"""Reverse mode, general unary function (seed §5.1, derived here).
+r"""Reverse mode, general unary function (notes §5.1, derived here).
 
 **Theorem.** Let :math:`C = f(A)` where :math:`f` maps tensors indexed :math:`s_1` to
 tensors indexed :math:`s_2` (disjoint label sets) and is differentiable at :math:`A`,

@@ -1,4 +1,4 @@
-r"""Reverse mode, multiplication (seed §5.4).
+r"""Reverse mode, multiplication (notes §5.4).
 
 **Theorem.** Let :math:`C = *(s_1, s_2, s_3)(A, B)` with :math:`s_3 \subseteq s_1 \cup
 s_2`; let :math:`Y` be an output with index set :math:`s_4` (disjoint from :math:`s_1

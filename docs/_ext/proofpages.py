@@ -2,15 +2,17 @@
 
 ``.. module-functions:: proofs.proof_associativity`` documents, with ``autofunction``,
 every public function with a docstring that the module itself defines (not those it
-imports), in the order of the source. A derivation page shows its theorem with
-``automodule`` (the module docstring alone), then its own prose, then this list: the
-code that builds and checks the proof.
+imports), in the order of the source, each followed by its source code. A derivation
+page shows its theorem with ``automodule`` (the module docstring alone), then its own
+prose, then this list: the code that builds and checks the proof.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import os
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -42,8 +44,14 @@ class ModuleFunctions(SphinxDirective):
             names = defined_functions(module_name)
         except ImportError as error:
             raise self.error(f"cannot import {module_name}: {error}") from error
-        self.env.note_dependency(inspect.getfile(importlib.import_module(module_name)))
-        text = "\n\n".join(f".. autofunction:: {module_name}.{name}" for name in names)
+        path = Path(inspect.getfile(importlib.import_module(module_name)))
+        self.env.note_dependency(str(path))
+        source = "/" + os.path.relpath(path, self.env.srcdir)  # "/…": relative to the documentation's root
+        text = "\n\n".join(
+            f".. autofunction:: {module_name}.{name}\n\n"
+            f".. literalinclude:: {source}\n   :pyobject: {name}\n   :language: python\n   :class: proof-code"
+            for name in names
+        )
         return self.parse_text_to_nodes(text)
 
 
