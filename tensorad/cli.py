@@ -170,7 +170,16 @@ def _derive(args: argparse.Namespace) -> int:
     d = derivative(parsed.expr, x, args.mode)
     if args.order == 2:
         d = derivative(d, x, args.mode)
+    if args.format == "numpy":  # every variable a parameter; the derivative's trailing axes are x's
+        axes = [None] * len(parsed.output) + [(x, j) for j in range(x.ndim)] * args.order
+        print(numpy_code(d, arguments=list(parsed.variables.values()), axes_of=axes))
+        return _checked(parsed, x, d, args)
     print(_format(d, args.format, args.shared, _header(args.expr, args.wrt, args.order), _labels(parsed, x, args)))
+    return _checked(parsed, x, d, args)
+
+
+def _checked(parsed: Parsed, x: Variable, d: Node, args: argparse.Namespace) -> int:
+    """With ``--check``, the numerical evidence (exit status 1 when it fails)."""
     if not args.check:
         return 0
     value = parsed.expr if args.order == 1 else derivative(parsed.expr, x, args.mode)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -224,3 +225,29 @@ def test_labels_that_only_a_delta_or_the_header_carries_read_back_with_their_siz
     hessian = run("derive", "sum_i(x[i] x[i])", "--wrt", "x", "--dims", "i=5", "--order", "2").stdout
     x = parse("sum_i(x[i] x[i])", {"i": 5}).variables
     assert ta.parse(hessian, variables=x).expr.shape == (5, 5)
+
+
+@pytest.mark.parametrize(
+    ("expr", "wrt", "dims", "order", "arrays", "expected"),
+    [
+        ("trace(S[i,j])", "S", "i=3,j=3", 1, {"S": np.ones((4, 4))}, lambda a: np.eye(4)),
+        (
+            "W[out,inp] x[inp]",
+            "W",
+            "out=2,inp=4",
+            1,
+            {"W": np.ones((3, 5)), "x": np.arange(5.0)},
+            lambda a: np.einsum("ij,k->ijk", np.eye(3), a["x"]),
+        ),
+        ("sum_i(x[i] x[i])", "x", "i=3", 2, {"x": np.ones(6)}, lambda a: 2 * np.eye(6)),
+    ],
+)
+def test_generated_code_takes_its_sizes_from_the_variables_even_where_the_derivative_drops_them(
+    expr: str, wrt: str, dims: str, order: int, arrays: dict[str, np.ndarray], expected: Any
+) -> None:
+    """``∂ trace(S)/∂S = I`` uses no ``S``: the function still takes ``S`` and reads its size
+    (a review found ``def f(): return np.eye(3)``)."""
+    result = run("derive", expr, "--wrt", wrt, "--dims", dims, "--format", "numpy", "--order", str(order))
+    namespace: dict[str, Any] = {}
+    exec(result.stdout, namespace)
+    np.testing.assert_allclose(namespace["f"](**arrays), expected(arrays))

@@ -21,7 +21,7 @@ def f(A, x):
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import assert_never
 
 from tensorad._types import Shape
@@ -113,7 +113,9 @@ def _scatter_add(x, axis, index, n):
 '''
 
 
-def numpy_code(expr: Node, name: str = "f") -> str:
+def numpy_code(
+    expr: Node, name: str = "f", arguments: Sequence[Variable] = (), axes_of: Sequence[tuple[Variable, int] | None] = ()
+) -> str:
     """Source of a Python function ``name(<variables>)`` computing ``expr`` with numpy.
 
     The parameters are the expression's variables, in the order the DAG first reaches
@@ -121,7 +123,9 @@ def numpy_code(expr: Node, name: str = "f") -> str:
     (``x.shape[0]``), following the DAG from each axis to an argument's axis, so it runs on
     arrays of other sizes than those ``expr`` was built with. A constant array keeps its
     size (it is a module-level array); an axis that meets no argument and no constant keeps
-    its size too. The docstring names both.
+    its size too. The docstring names both. ``arguments`` are parameters to have even when
+    ``expr`` does not use them, and ``axes_of[k] = (x, j)`` says that ``expr``'s axis ``k`` has
+    the size of ``x``'s axis ``j`` (a derivative's axes are its variable's).
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -136,6 +140,10 @@ def numpy_code(expr: Node, name: str = "f") -> str:
         array([1.        , 5.43656366])
     """
     order = toposort([expr])
+    present = {id(node) for node in order}
+    extra = {id(x): x for x in [*arguments, *(axis[0] for axis in axes_of if axis is not None)]}
+    unused = [x for key, x in extra.items() if key not in present]
+    order = unused + order  # leaves first
     params = [node.name for node in order if isinstance(node, Variable)]
     fresh = _fresh({*params, name, "np", "scipy"})
     names: dict[Node, str] = {}
@@ -148,7 +156,8 @@ def numpy_code(expr: Node, name: str = "f") -> str:
         elif isinstance(node, Constant):
             names[node] = fresh("C")
             definitions.append(f"{names[node]} = np.array({_nested(node.value.tolist())}, dtype=np.{node.dtype})")
-    sizes = _Sizes(order, names)
+    ties = [((expr, k), axis) for k, axis in enumerate(axes_of) if axis is not None]
+    sizes = _Sizes(order, names, ties)
     lines: list[str] = []
     for node in order:
         if node in names:
@@ -230,15 +239,16 @@ class _Sizes:
     earlier, else the number itself (recorded in ``fixed``).
     """
 
-    def __init__(self, order: list[Node], names: dict[Node, str]) -> None:
+    def __init__(
+        self, order: list[Node], names: dict[Node, str], ties: Sequence[tuple[tuple[Node, int], tuple[Node, int]]] = ()
+    ) -> None:
         self.parent: dict[Axis, Axis] = {}
         self.source: dict[Axis, str] = {}
         self.fixed: dict[int, None] = {}
-        for node in order:
-            for (x, j), (y, k) in _ties(node):
-                one, other = self._root((id(x), j)), self._root((id(y), k))
-                if one != other and x.shape[j] == y.shape[k]:
-                    self.parent[one] = other
+        for (x, j), (y, k) in [tie for node in order for tie in _ties(node)] + list(ties):
+            one, other = self._root((id(x), j)), self._root((id(y), k))
+            if one != other and x.shape[j] == y.shape[k]:
+                self.parent[one] = other
         for node in order:
             if isinstance(node, Variable | Constant) and node in names:
                 self.add(node, names[node])
