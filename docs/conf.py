@@ -36,6 +36,7 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.graphviz",
     "sphinx.ext.viewcode",
+    "sphinx.ext.intersphinx",
     "dagfigure",
     "proofpages",
 ]
@@ -64,6 +65,31 @@ python_maximum_signature_line_length = 88  # longer signatures get one parameter
 typehints_document_rtype = True
 typehints_document_rtype_none = False  # "Return type: None" says nothing
 typehints_defaults = "comma"
+
+# One name for "an expression" in signatures and type fields: ``Tensor``, not the union of
+# the node classes that ``tensorad.ir.nodes.Node`` is, nor that union with ``ndarray``, which
+# the numpy-named functions return (``tensorad.numpy.eager.Tensor``). String annotations (every
+# module has ``from __future__ import annotations``) resolve through the aliases; the
+# numpy-named functions carry evaluated ones (their wrapper's signature), which the formatter
+# recognises. Both render as ``Tensor``, a link to its entry in docs/api/symbolic.rst.
+autodoc_type_aliases = {"Node": "tensorad.Tensor", "Tensor": "tensorad.Tensor"}
+_TENSOR_UNIONS = (tensorad.ir.nodes.Node, tensorad.Tensor)
+
+
+def typehints_formatter(annotation: object, config: object = None) -> str | None:
+    """``Tensor`` for either union: a bare name in a signature (called without ``config``),
+    a cross-reference in a type field; ``None`` leaves any other annotation to the default."""
+    if not any(annotation == union for union in _TENSOR_UNIONS):
+        return None
+    return "Tensor" if config is None else ":py:data:`~tensorad.Tensor`"
+
+# ---------------------------------------------------------------- links to numpy and scipy
+
+# Offline inventories (docs/_ext/inventories.py writes them): no download at build time.
+intersphinx_mapping = {
+    "numpy": ("https://numpy.org/doc/stable/", str(DOCS / "_inventories" / "numpy.inv")),
+    "scipy": ("https://docs.scipy.org/doc/scipy/", str(DOCS / "_inventories" / "scipy.inv")),
+}
 
 # ---------------------------------------------------------------- doctest
 

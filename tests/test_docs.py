@@ -219,3 +219,21 @@ def test_every_internal_link_resolves(built_html: Path) -> None:
                 if html.unescape(anchor) not in ids[target] and anchor not in ids[target]:
                     broken.append(f"{page.relative_to(built_html)} → {target_name}#{anchor}")
     assert not broken, f"{len(broken)} broken links, e.g. {broken[:10]}"
+
+
+def test_the_offline_numpy_and_scipy_inventories_are_current() -> None:
+    spec = importlib.util.spec_from_file_location("docs_inventories", DOCS / "_ext" / "inventories.py")
+    assert spec is not None and spec.loader is not None
+    inventories = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(inventories)
+    for project, items in inventories.entries().items():
+        committed = (DOCS / "_inventories" / f"{project}.inv").read_bytes()
+        assert committed == inventories.inventory(project, items), (
+            f"{project}.inv is stale: run `python3 docs/_ext/inventories.py` and commit docs/_inventories"
+        )
+
+
+def test_numpy_names_link_to_numpys_documentation(built_html: Path) -> None:
+    pages = "".join(page.read_text(encoding="utf-8") for page in built_html.rglob("*.html"))
+    assert 'href="https://numpy.org/doc/stable/reference/generated/numpy.einsum.html"' in pages
+    assert 'href="https://numpy.org/doc/stable/reference/generated/numpy.ndarray.html"' in pages
