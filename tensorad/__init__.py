@@ -19,6 +19,7 @@ from tensorad.errors import OperandTypeError, ShapeError, SpecError, TensoradErr
 from tensorad.extend import DefinitionError, define_elementwise, define_general_unary
 from tensorad.ir.nodes import Variable
 from tensorad.language import parse
+from tensorad.numpy.eager import Tensor as Tensor
 from tensorad.numpy.functions import (
     clip,
     det,

@@ -49,6 +49,17 @@ from tensorad.tree import flatten, unflatten
 def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """``(fun(*primals), J·tangents)``: the Jacobian-vector product in one forward pass.
 
+    Args:
+        fun: a function of arrays (or pytrees of them) written with tensorad's or numpy's operations.
+        primals: the point, a tuple of ``fun``'s positional arguments.
+        tangents: a tuple of the same structure, shapes and dtypes: the direction.
+
+    Returns:
+        ``(fun(*primals), J·tangents)``, each in ``fun``'s output structure.
+
+    Raises:
+        OperandTypeError: ``primals`` or ``tangents`` is not a tuple or list.
+
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> ta.jvp(lambda x: ta.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
@@ -87,6 +98,13 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
     The primals are fixed when ``linearize`` is called; ``jvp_fun`` is compiled
     (:func:`tensorad.jit`), so the parts of J that depend only on them are computed once.
 
+    Args:
+        fun: a function of arrays (or pytrees of them) written with tensorad's or numpy's operations.
+        *primals: the point, ``fun``'s positional arguments.
+
+    Returns:
+        ``(fun(*primals), jvp_fun)``; ``jvp_fun(*tangents)`` gives J·tangents.
+
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> out, f_jvp = ta.linearize(ta.sin, np.array(0.0))
@@ -108,6 +126,15 @@ def jacfwd(
     With ``chunk_size`` (as ``torch.func.jacfwd``), the columns are computed
     ``chunk_size`` at a time — the seed is that many columns of δ — so the memory the
     derivative's intermediates take is bounded by the chunk, not by the input's size.
+
+    Args:
+        fun: a function of arrays (or pytrees of them) written with tensorad's or numpy's operations.
+        argnums: which positional argument(s) to differentiate: an int, or a tuple for a tuple of results.
+        has_aux: ``fun`` returns ``(output, aux)``; ``aux`` is passed through, not differentiated.
+        chunk_size: compute this many Jacobian columns (rows) at a time, bounding the memory (default: all).
+
+    Returns:
+        A function of ``fun``'s arguments returning the Jacobian (and ``aux`` when ``has_aux``).
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -141,6 +168,14 @@ def jacfwd(
 
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """``(fun(*primals), vjp_fun)`` where ``vjp_fun(ct)`` returns ``ctᵀJ``, one per primal.
+
+    Args:
+        fun: a function of arrays (or pytrees of them) written with tensorad's or numpy's operations.
+        *primals: the point, ``fun``'s positional arguments.
+        has_aux: ``fun`` returns ``(output, aux)``; ``aux`` is passed through, not differentiated.
+
+    Returns:
+        ``(fun(*primals), vjp_fun)`` (and ``aux``); ``vjp_fun(cotangent)`` gives a tuple, one per primal.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -202,6 +237,14 @@ def _gradient(
 def value_and_grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
     """``(fun(*args), ∇fun(*args))`` for a scalar-valued ``fun`` (reverse mode).
 
+    Args:
+        fun: a scalar-valued function of arrays (or pytrees of them) written with tensorad's or numpy's operations.
+        argnums: which positional argument(s) to differentiate: an int, or a tuple for a tuple of results.
+        has_aux: ``fun`` returns ``(output, aux)``; ``aux`` is passed through, not differentiated.
+
+    Returns:
+        A function of ``fun``'s arguments returning ``(value, gradient)`` (``((value, aux), gradient)``).
+
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> ta.value_and_grad(lambda x: x @ x)(np.array([1.0, 2.0]))
@@ -217,6 +260,14 @@ def value_and_grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool 
 
 def grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
     """The gradient of a scalar-valued ``fun`` with respect to ``args[argnums]``.
+
+    Args:
+        fun: a scalar-valued function of arrays (or pytrees of them) written with tensorad's or numpy's operations.
+        argnums: which positional argument(s) to differentiate: an int, or a tuple for a tuple of results.
+        has_aux: ``fun`` returns ``(output, aux)``; ``aux`` is passed through, not differentiated.
+
+    Returns:
+        A function of ``fun``'s arguments returning the gradient, shaped like the argument(s).
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -237,6 +288,15 @@ def jacrev(
 ) -> Callable[..., Any]:
     """The Jacobian by reverse mode: seed δ on each output, shape ``out.shape + in.shape``;
     with ``chunk_size``, ``chunk_size`` rows at a time (see :func:`jacfwd`).
+
+    Args:
+        fun: a function of arrays (or pytrees of them) written with tensorad's or numpy's operations.
+        argnums: which positional argument(s) to differentiate: an int, or a tuple for a tuple of results.
+        has_aux: ``fun`` returns ``(output, aux)``; ``aux`` is passed through, not differentiated.
+        chunk_size: compute this many Jacobian columns (rows) at a time, bounding the memory (default: all).
+
+    Returns:
+        A function of ``fun``'s arguments returning the Jacobian (and ``aux`` when ``has_aux``).
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -318,6 +378,14 @@ def hessian(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
     """``jacfwd(jacrev(fun))``: shape ``out.shape + in.shape + in.shape``; with ``has_aux``,
     ``fun`` returns ``(output, aux)`` and the Hessian comes with ``aux``.
 
+    Args:
+        fun: a scalar-valued function of arrays (or pytrees of them) written with tensorad's or numpy's operations.
+        argnums: which positional argument(s) to differentiate: an int, or a tuple for a tuple of results.
+        has_aux: ``fun`` returns ``(output, aux)``; ``aux`` is passed through, not differentiated.
+
+    Returns:
+        A function of ``fun``'s arguments returning the Hessian, shape ``in.shape + in.shape``.
+
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> A = np.array([[1.0, 2.0], [0.0, 1.0]])
@@ -338,6 +406,15 @@ def derivative(
 
     Reverse mode seeds δ on ``expr``, forward mode on ``wrt``; both give the same
     Jacobian. The result is simplified (:func:`tensorad.simplify`) unless asked not to.
+
+    Args:
+        expr: the expression to differentiate.
+        wrt: the variable of ``expr`` to differentiate by.
+        mode: ``"reverse"`` or ``"forward"``; both give the same Jacobian.
+        simplified: simplify the result.
+
+    Returns:
+        The derivative, an expression of shape ``expr.shape + wrt.shape``.
 
     Examples:
         >>> import numpy as np, tensorad as ta

@@ -70,7 +70,20 @@ class _Traced:
 
 
 class Compiled:
-    """``fun`` compiled per signature (see the module docstring); made by :func:`jit`."""
+    """``fun`` compiled per signature (see the module docstring); made by :func:`jit`.
+
+    Call it as you would call ``fun``: the first call with a new signature (argument
+    structure, shapes, dtypes and static values) traces ``fun`` and plans its evaluation;
+    later calls only evaluate. Inside another transform it traces through to ``fun``.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> f = ta.jit(lambda x: ta.sum(x * x))
+        >>> f(np.array([1.0, 2.0])), f(np.array([3.0, 4.0])), f.cache_size()
+        (array(5.), array(25.), 1)
+        >>> print(f.trace(np.zeros(2)))
+        a0[i]*a0[i]
+    """
 
     def __init__(self, fun: Callable[..., Any], static_argnums: Sequence[int], max_cache_size: int) -> None:
         if not callable(fun):
@@ -117,14 +130,26 @@ class Compiled:
 
     def trace(self, *args: Any, **kwargs: Any) -> Any:
         """The simplified expressions the compiled function evaluates for these arguments,
-        in ``fun``'s output structure, with variables ``a0, a1, …`` for the traced leaves."""
+        in ``fun``'s output structure, with variables ``a0, a1, …`` for the traced leaves.
+
+        Args:
+            *args: arguments as for a call (only their structure, shapes, dtypes and static values matter).
+            **kwargs: keyword arguments as for a call.
+
+        Returns:
+            ``fun``'s output pytree with a :data:`~tensorad.Tensor` expression in place of each array.
+        """
         static, leaves, tree = self._arguments(args, kwargs)
         _, arrays, weak = _split(leaves)
         traced = self._trace(args, static, tree, leaves, arrays, weak)
         return _output(traced, traced.outputs)
 
     def cache_size(self) -> int:
-        """How many signatures are compiled now (at most ``max_cache_size``)."""
+        """How many signatures are compiled now (at most ``max_cache_size``).
+
+        Returns:
+            The number of cached compilations, an ``int``.
+        """
         return len(self._cache)
 
     def _lookup(self, cache: OrderedDict[Hashable, Any], key: Hashable) -> Any:
@@ -190,10 +215,23 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (), *, ma
     signatures stay compiled; the least recently used is dropped first. See
     :mod:`tensorad.ad.jit`.
 
-    >>> import numpy as np, tensorad as ta
-    >>> f = ta.jit(lambda x, n: ta.sum(x**n), static_argnums=1)
-    >>> f(np.array([1.0, 2.0]), 3)
-    array(9.)
+    Args:
+        fun: a function of pytrees of arrays written with tensorad's (or numpy's dispatched) operations.
+        static_argnums: positions of arguments passed as they are (hashable values, such as sizes or flags).
+        max_cache_size: how many signatures stay compiled.
+
+    Returns:
+        A :class:`~tensorad.ad.jit.Compiled`, callable like ``fun``.
+
+    Raises:
+        OperandTypeError: ``fun`` is not callable, ``static_argnums`` are not integers, or
+            ``max_cache_size`` is not a positive integer.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> f = ta.jit(lambda x, n: ta.sum(x**n), static_argnums=1)
+        >>> f(np.array([1.0, 2.0]), 3)
+        array(9.)
     """
     return Compiled(fun, (static_argnums,) if isinstance(static_argnums, int) else static_argnums, max_cache_size)
 

@@ -24,6 +24,25 @@ from tensorad.library.registry import call
 from tensorad.numpy import arithmetic, creation, products
 from tensorad.numpy.eager import cast, eager, refuse
 
+_SECTIONS = """Args:
+        {operands}
+        out: numpy's output array: only ``None`` (tensorad values are immutable), else ``UnsupportedError``.{dtype}
+        **unsupported: numpy's other ufunc arguments (``where=``, ``casting=`` …), refused: ``UnsupportedError``.
+
+    Returns:
+        {result}, of the broadcast shape: an array when no operand is an expression, else an expression.
+
+    """
+_DTYPE = "\n        dtype: compute in this float or complex dtype, as numpy's ``dtype=`` (default: the operands')."
+_X = "x: an array, a number or an expression."
+_OPERANDS = "x1: an array, a number or an expression.\n        x2: another, broadcast against ``x1`` (numpy's rules)."
+
+
+def _sections(operands: str, result: str, dtype: bool = True) -> str:
+    """The Args, Returns and Raises sections of the generated ufuncs' docstrings."""
+    return _SECTIONS.format(operands=operands, result=result, dtype=_DTYPE if dtype else "")
+
+
 # ------------------------------------------------------------------ one operand
 
 
@@ -40,12 +59,11 @@ def _unary(name: str, registered: str | None = None, example: str = "0.3, 0.6") 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"""``{name}(x)`` entry by entry.
 
-    Its derivative is an expression (see :mod:`tensorad.library.elementwise`), so it differentiates
-    again; :func:`tensorad.testing.check_grads` confirms the first two orders here.
+    Its derivative is an expression (:mod:`tensorad.library.elementwise`), so it differentiates again;
+    :func:`tensorad.testing.check_grads` confirms the first two orders here.
 
-    Examples:
-        >>> import numpy as np, tensorad as ta
-        >>> import tensorad.numpy as tnp
+    {_sections(_X, f"``{name}(x)``, of ``x``'s shape")}Examples:
+        >>> import numpy as np, tensorad as ta, tensorad.numpy as tnp
         >>> from tensorad.testing import check_grads
         >>> x = np.array([{example}])
         >>> {space}.{name}(x).shape, ta.grad(lambda x: ta.sum({space}.{name}(x)))(x).shape
@@ -91,8 +109,7 @@ def negative(x: object, /, out: None = None, *, dtype: DTypeArg = None, **unsupp
     """``-x``.
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.negative(np.array([1.0, -2.0]))
         array([-1.,  2.])
     """
@@ -105,8 +122,7 @@ def positive(x: object, /, out: None = None, *, dtype: DTypeArg = None, **unsupp
     """``+x``: ``x`` itself.
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.positive(np.array([1.0, -2.0]))
         array([ 1., -2.])
     """
@@ -133,8 +149,7 @@ def conj(x: object, /, out: None = None, **unsupported: Any) -> Node:
     convention.
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.conj(np.array([1.0, -2.0]))
         array([ 1., -2.])
     """
@@ -150,8 +165,7 @@ def real(val: object) -> Node:
     """The real part: ``x`` itself for real ``x``; refused for complex ``x`` (see :func:`conj`).
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.real(np.array([1.0, -2.0]))
         array([ 1., -2.])
     """
@@ -163,8 +177,7 @@ def imag(val: object) -> Node:
     """The imaginary part: zeros for real ``x``; refused for complex ``x`` (see :func:`conj`).
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.imag(np.array([1.0, -2.0]))
         array([0., 0.])
     """
@@ -174,7 +187,9 @@ def imag(val: object) -> Node:
 # ------------------------------------------------------------------ two operands
 
 
-def _binary(name: str, build: Callable[[object, object], Node], doc: str) -> Callable[..., Any]:
+def _binary(
+    name: str, build: Callable[[object, object], Node], doc: str, result: str = "The result"
+) -> Callable[..., Any]:
     def function(x1: object, x2: object, /, out: None = None, *, dtype: DTypeArg = None, **unsupported: Any) -> Node:
         refuse(name, out, **unsupported)
         if dtype is None:
@@ -182,7 +197,7 @@ def _binary(name: str, build: Callable[[object, object], Node], doc: str) -> Cal
         return build(cast(as_node(x1), dtype), cast(as_node(x2), dtype))  # numpy computes in dtype
 
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = doc
+    function.__doc__ = doc.replace("Examples:", _sections(_OPERANDS, result) + "Examples:", 1)
     return eager(function)
 
 
@@ -207,8 +222,7 @@ float_power = _binary(
     """``x1 ** x2`` in double precision, as ``numpy.float_power`` (float32 operands give float64).
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.float_power(np.array([2.0, 3.0], np.float32), 2)
         array([4., 9.])
     """,
@@ -227,14 +241,15 @@ def _comparison(name: str, symbol: str) -> Callable[..., Any]:
         >>> ta.{name}(np.array([1.0, 2.0, 3.0]), 2.0)
         {getattr(np, name)(example, 2.0)!r}
     """,
+        "A boolean mask of the broadcast shape",
     )
 
 
 maximum = _binary(
     "maximum",
     lambda x1, x2: arithmetic.extreme("maximum", x1, x2),
-    """The larger of ``x1`` and ``x2`` entry by entry (nan propagates); at a tie each gets
-    half the derivative, as JAX's ``maximum``.
+    """The larger of ``x1`` and ``x2`` entry by entry (nan propagates); at a tie each gets half the derivative,
+    as JAX's ``maximum``.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -259,12 +274,11 @@ minimum = _binary(
 logaddexp = _binary(
     "logaddexp",
     lambda x1, x2: arithmetic.binary("logaddexp", x1, x2),
-    """``log(exp(x1) + exp(x2))`` without overflow. The derivative in ``x1`` is
-    ``σ(x1 − x2)`` (in ``x2``, ``σ(x2 − x1)``); where both are the same infinity each gets ½.
+    """``log(exp(x1) + exp(x2))`` without overflow. The derivative in ``x1`` is ``σ(x1 − x2)``
+     (in ``x2``, ``σ(x2 − x1)``); where both are the same infinity each gets ½.
 
     Examples:
-        >>> import numpy as np, tensorad as ta
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad as ta, tensorad.numpy as tnp
         >>> tnp.logaddexp(np.array([0.0, 1000.0]), 0.0)
         array([6.93147181e-01, 1.00000000e+03])
         >>> ta.grad(lambda x: tnp.logaddexp(x, -np.inf).sum())(np.array([1.0, -np.inf]))
@@ -274,12 +288,11 @@ logaddexp = _binary(
 hypot = _binary(
     "hypot",
     lambda x1, x2: arithmetic.binary("hypot", x1, x2),
-    """``sqrt(x1² + x2²)`` without overflow. Its derivative is ``(x1, x2) / hypot``, taken
-    as 0 at the origin (the tip of a cone, as ``abs'(0) = 0``).
+    """``sqrt(x1² + x2²)`` without overflow. Its derivative is ``(x1, x2) / hypot``, taken as 0 at the origin
+    (the tip of a cone, as ``abs'(0) = 0``).
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.hypot(np.array([3.0, 1e200]), np.array([4.0, 1e200]))
         array([5.00000000e+000, 1.41421356e+200])
     """,
@@ -287,12 +300,11 @@ hypot = _binary(
 arctan2 = _binary(
     "arctan2",
     lambda x1, x2: arithmetic.binary("arctan2", x1, x2),
-    """The angle of the point ``(x2, x1)``, in ``[−π, π]``. Derivatives ``x2 / r²`` and
-    ``−x1 / r²`` (``r = hypot(x1, x2)``); nan at the origin, where it has none (as JAX).
+    """The angle of the point ``(x2, x1)``, in ``[−π, π]``. Derivatives ``x2 / r²`` and ``−x1 / r²``
+    (``r = hypot(x1, x2)``); nan at the origin, where it has none (as JAX).
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.arctan2(np.array([1.0, -1.0]), np.array([-1.0, -1.0])) / np.pi
         array([ 0.75, -0.75])
     """,
@@ -304,8 +316,7 @@ fmax = _binary(
     ``jax.numpy.fmax`` (a selection), the derivative goes wholly to ``x2`` at a tie.
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.fmax(np.array([1.0, np.nan, np.nan]), np.array([2.0, 3.0, np.nan]))
         array([ 2.,  3., nan])
     """,
@@ -316,8 +327,7 @@ fmin = _binary(
     """The smaller of ``x1`` and ``x2``, a nan ignored; the derivative as for :func:`fmax`.
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.fmin(np.array([1.0, np.nan]), np.array([2.0, 3.0]))
         array([1., 3.])
     """,
@@ -325,12 +335,11 @@ fmin = _binary(
 heaviside = _binary(
     "heaviside",
     arithmetic.heaviside,
-    """The step: 0 below 0, ``x2`` at 0, 1 above (nan for nan). Its derivative in ``x1`` is
-    0 everywhere (also at 0, as JAX); in ``x2`` it is 1 where ``x1 == 0``.
+    """The step: 0 below 0, ``x2`` at 0, 1 above (nan for nan). Its derivative in ``x1`` is 0 everywhere
+    (also at 0, as JAX); in ``x2`` it is 1 where ``x1 == 0``.
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.heaviside(np.array([-1.0, 0.0, 2.0]), 0.5)
         array([0. , 0.5, 1. ])
     """,
@@ -343,7 +352,8 @@ def _mask(name: str, build: Callable[[object], Node], doc: str) -> Callable[...,
         return build(x)
 
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = doc
+    sections = _sections(_X, "A boolean mask of ``x``'s shape", dtype=False)
+    function.__doc__ = doc.replace("Examples:", sections + "Examples:", 1)
     return eager(function)
 
 
@@ -353,8 +363,7 @@ isnan = _mask(
     """A mask, true where ``x`` is nan (zero derivative).
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.isnan(np.array([1.0, np.nan, np.inf]))
         array([False,  True, False])
     """,
@@ -365,8 +374,7 @@ isinf = _mask(
     """A mask, true where ``x`` is ±inf (zero derivative).
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.isinf(np.array([1.0, np.nan, -np.inf]))
         array([False, False,  True])
     """,
@@ -377,8 +385,7 @@ isfinite = _mask(
     """A mask, true where ``x`` is neither nan nor ±inf (zero derivative).
 
     Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
+        >>> import numpy as np, tensorad.numpy as tnp
         >>> tnp.isfinite(np.array([1.0, np.nan, -np.inf]))
         array([ True, False, False])
     """,
@@ -387,8 +394,13 @@ isfinite = _mask(
 
 @eager
 def relu(x: object) -> Node:
-    """``max(x, 0)``, as ``jax.nn.relu``: derivative 1 where ``x > 0`` and 0 elsewhere,
-    including at 0.
+    """``max(x, 0)``, as ``jax.nn.relu``: derivative 1 where ``x > 0`` and 0 elsewhere, including at 0.
+
+    Args:
+        x: an array, a number or an expression.
+
+    Returns:
+        ``max(x, 0)`` entry by entry: an array, or an expression when ``x`` is one.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -412,9 +424,16 @@ greater_equal = _comparison("greater_equal", ">=")
 def where(condition: object, x: object = None, y: object = None, /) -> Node:
     """``numpy.where(condition, x, y)``: ``x`` where the condition holds, ``y`` elsewhere.
 
-    The derivative follows the branch taken (see :func:`tensorad.numpy.arithmetic.where`).
-    The one-argument form (the indices where the condition holds) is not differentiable
-    and not supported on traced values.
+    The derivative follows the branch taken (see :func:`tensorad.numpy.arithmetic.where`). The one-argument
+    form (the indices where the condition holds) is not differentiable and not supported.
+
+    Args:
+        condition: a boolean mask (an array or an expression), broadcast against ``x`` and ``y``.
+        x: the values where ``condition`` holds (an array, a number or an expression).
+        y: the values elsewhere (without ``x`` and ``y``: ``UnsupportedError``).
+
+    Returns:
+        The selection, of the three arguments' broadcast shape: an array, or an expression if any is one.
 
     Examples:
         >>> import numpy as np, tensorad as ta
