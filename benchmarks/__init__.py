@@ -42,5 +42,5 @@ also reports its result's own bytes, so "peak ≤ 2× the Hessian's bytes" reads
 Output (:mod:`benchmarks.report`): an aligned table on stdout, ``DIR/benchmarks.json``
 (rows, machine, versions, the command line, the date) and ``DIR/benchmarks.png`` (ratio
 to numpy, log scale, one bar per system); ``--docs`` also writes
-``docs/_generated/benchmarks_table.rst`` and ``docs/_static/benchmarks.png``.
+``docs/_generated/`` (the report as JSON, the summary and full tables, the chart).
 """

@@ -75,7 +75,7 @@ def parser(systems: Sequence[str], problems: Sequence[str], tasks: Sequence[str]
     p.add_argument(
         "--docs",
         action="store_true",
-        help="also write docs/_generated/benchmarks_table.rst and docs/_static/benchmarks.png",
+        help="also write the report, its tables and its chart into docs/_generated/",
     )
     p.add_argument("--keep-going", action="store_true", help="run every row and exit 0 even when some fail")
     p.add_argument("--threads", type=int, help="threads per library (default: the libraries' own choice)")

@@ -1,16 +1,24 @@
-"""The results as a table on stdout, a JSON file, a PNG chart and a reST table for the docs.
+"""The results as a table on stdout, a JSON file, a PNG chart and the benchmarks page's parts.
 
 The chart plots, per problem and task, each system's median time divided by the numpy
 formula's median time from the same run, on a log scale; bars grow from the numpy line
 at 1. It needs matplotlib (the ``bench`` extra) and is skipped with a note without it.
+
+The page (``docs/benchmarks.rst``) includes what ``--docs`` writes to ``docs/_generated``:
+the report itself (``benchmarks.json``), the chart, a summary table (one row per problem
+and task: tensorad's time and its ratios to the formula and to each peer) and the full
+table. ``python -m benchmarks.report [REPORT.json]`` rewrites them from a saved report
+without running anything.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import shutil
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +31,8 @@ import scipy
 from benchmarks.harness import ATOL_SCALE, RTOL, Row, Settings
 from benchmarks.problems import BATCHED
 
+ROOT = Path(__file__).resolve().parent.parent
+GENERATED = ROOT / "docs" / "_generated"
 MEMORY_NOTE = (
     "peak_bytes: tracemalloc peak of one call after the timed ones (numpy, tensorad, autograd: "
     "numpy reports its buffers to tracemalloc); null for jax and torch, whose C++ allocators "
@@ -184,25 +194,22 @@ COLUMNS = (
 )
 
 
-def cells(row: Row) -> list[str]:
-    """One table line's cells."""
-    data = row.as_dict()
-    ratio = "-" if row.ratio is None else f"{row.ratio:.2f}x"
-    ratio_min = "-" if row.ratio_min is None else f"{row.ratio_min:.2f}x"
-    over = data["peak_over_result"]
-    status = row.status if row.status in ("ok", "skipped") else row.status.upper()
+def cells(data: dict[str, Any]) -> list[str]:
+    """One table line's cells, from the row as the JSON report stores it (``Row.as_dict``)."""
+    ratio, ratio_min, over = data["ratio_to_numpy"], data["ratio_of_minimums"], data["peak_over_result"]
+    status = data["status"] if data["status"] in ("ok", "skipped") else data["status"].upper()
     return [
-        row.problem,
-        row.task + (" (ref)" if row.reference else ""),
-        row.label,
-        seconds(row.median),
+        data["problem"],
+        data["task"] + (" (ref)" if data["reference"] else ""),
+        data["label"],
+        seconds(data["median_s"]),
         seconds(data["min_s"]),
         seconds(data["max_s"]),
-        str(len(row.times)),
-        ratio,
-        ratio_min,
-        mebibytes(row.peak_bytes),
-        mebibytes(row.result_bytes),
+        str(data["repeats"]),
+        "-" if ratio is None else f"{ratio:.2f}x",
+        "-" if ratio_min is None else f"{ratio_min:.2f}x",
+        mebibytes(data["peak_bytes"]),
+        mebibytes(data["result_bytes"]),
         "-" if over is None else f"{over:.2f}",
         status,
     ]
@@ -210,7 +217,7 @@ def cells(row: Row) -> list[str]:
 
 def table(report: Report) -> str:
     """The aligned text table, then the notes and the rows past their targets."""
-    lines = [list(COLUMNS), *(cells(row) for row in report.rows)]
+    lines = [list(COLUMNS), *(cells(row.as_dict()) for row in report.rows)]
     widths = [max(len(line[k]) for line in lines) for k in range(len(COLUMNS))]
     numeric = set(range(3, 12))
     text = []
@@ -241,7 +248,14 @@ def write_json(report: Report, path: Path) -> None:
 
 
 def write_chart(rows: Sequence[Row], path: Path) -> str | None:
-    """Draw the ratio chart, one panel per problem; return why not when matplotlib is missing."""
+    """Draw the ratio chart of a run's rows; return why not when matplotlib is missing."""
+    return draw_chart([row.as_dict() for row in rows], path)
+
+
+def draw_chart(rows: Sequence[dict[str, Any]], path: Path) -> str | None:
+    """Draw the ratio chart, one panel per problem, from rows as the JSON report stores them;
+    the legend sits above the panels, clear of every bar. Return why not when matplotlib is
+    missing."""
     try:
         import matplotlib
 
@@ -250,17 +264,28 @@ def write_chart(rows: Sequence[Row], path: Path) -> str | None:
         from matplotlib.patches import Patch
     except ImportError as error:
         return f"no chart: matplotlib does not import ({error})"
-    plotted = [row for row in rows if row.system != "numpy" and row.ratio is not None and not row.failed]
-    ratio = {(row.problem, row.task, row.label): row.ratio for row in plotted if row.ratio is not None}
-    problems = list(dict.fromkeys(row.problem for row in plotted))
-    labels = list(dict.fromkeys(row.label for row in plotted))
-    columns = min(4, max(len(problems), 1))
+    plotted = [
+        row
+        for row in rows
+        if row["system"] != "numpy" and row["ratio_to_numpy"] is not None and row["status"] not in ("mismatch", "error")
+    ]
+    ratio = {(row["problem"], row["task"], row["label"]): row["ratio_to_numpy"] for row in plotted}
+    problems = list(dict.fromkeys(row["problem"] for row in plotted))
+    labels = list(dict.fromkeys(row["label"] for row in plotted))
+    columns = min(3, max(len(problems), 1))  # three panels a row stay legible in the page's column
     panel_rows = max(1, -(-len(problems) // columns))
-    fig, axes = plt.subplots(panel_rows, columns, figsize=(4.2 * columns, 3.6 * panel_rows), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        panel_rows,
+        columns,
+        figsize=(3.8 * columns, 3.0 * panel_rows + 0.8),
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
     colours = {label: f"C{k}" for k, label in enumerate(labels)}
     width = 0.8 / max(len(labels), 1)
     for ax, problem in zip(axes.flat, problems, strict=False):
-        tasks = list(dict.fromkeys(row.task for row in plotted if row.problem == problem))
+        tasks = list(dict.fromkeys(row["task"] for row in plotted if row["problem"] == problem))
         for k, label in enumerate(labels):
             keys = [(t, (problem, task, label)) for t, task in enumerate(tasks)]
             points = [(t, ratio[key]) for t, key in keys if key in ratio]
@@ -276,9 +301,16 @@ def write_chart(rows: Sequence[Row], path: Path) -> str | None:
     for ax in axes[:, 0]:
         ax.set_ylabel("time / numpy formula")
     handles = [Patch(color=colours[label]) for label in labels]
-    fig.legend(handles, labels, loc="lower right", fontsize=9, title="bars grow from the numpy formula (1)")
-    fig.suptitle("Median time relative to the hand-written numpy formula, log scale (lower is faster)")
-    fig.tight_layout()
+    title = "Median time relative to the hand-written numpy formula (dashed line), log scale: lower is faster"
+    fig.legend(
+        handles,
+        labels,
+        loc="outside upper center",
+        ncols=max(len(labels), 1),
+        frameon=False,
+        title=title,  # a figure title of its own would overlap a legend placed outside the panels
+        title_fontsize=12,
+    )
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return None
@@ -292,54 +324,152 @@ def _rst(text: str) -> str:
     return text
 
 
-def write_docs(report: Report, chart: Path | None, root: Path) -> list[Path]:
-    """``docs/_generated/benchmarks_table.rst`` and ``docs/_static/benchmarks.png`` under ``root``."""
-    generated, static = root / "docs" / "_generated", root / "docs" / "_static"
-    generated.mkdir(parents=True, exist_ok=True)
-    info = machine()
+def _times(ratio: float | None) -> str:
+    """A ratio for the summary: two decimals from 0.1 to 10, two significant digits below."""
+    if ratio is None:
+        return "—"
+    if ratio >= 10:
+        return f"{ratio:.0f}x"
+    return f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.2g}x"
+
+
+def run_description(document: dict[str, Any]) -> str:
+    """One reST paragraph: when, how and on what the saved report was measured."""
+    info, settings = document["machine"], document["settings"]
     threads = (
         "each library's own thread count"
-        if report.settings.threads is None
-        else (f"{report.settings.threads} thread(s) per library")
+        if settings["threads"] is None
+        else f"{settings['threads']} thread(s) per library"
     )
-    peers = ", ".join(f"{name} {version}" for name, version in report.versions.items())
-    lines = [
-        ".. Generated by ``python -m benchmarks --docs``; do not edit by hand.",
-        "",
-        f"Measured {report.date} by ``{report.command}`` on {info['cpu_count']} CPUs ({_rst(info['cpu'])}), "
-        f"{_rst(info['platform'])}, Python {info['python']}; {_rst(peers)}. Times are medians of up to "
-        f"{report.settings.repeats} calls after one warm-up call, with {threads}; the ratio divides by "
-        "the numpy formula's median from the same run. Peak memory is the "
-        "tracemalloc peak of one call (not measured for jax and torch).",
-        "",
-        ".. list-table:: Benchmark results",
-        "   :header-rows: 1",
-        "",
-    ]
-    header = [
-        "Problem",
-        "Task",
-        "System",
-        "Median",
-        "Min",
-        "Max",
-        "Calls",
-        "Ratio",
-        "Ratio of minimums",
-        "Peak MiB",
-        "Result MiB",
-        "Peak/result",
-        "Status",
-    ]
-    for line in [header, *(cells(row) for row in report.rows)]:
-        lines.append(f"   * - {_rst(line[0])}")
-        lines += [f"     - {_rst(cell)}" for cell in line[1:]]
-    notes = [f"{row.problem}/{row.task}/{row.label}: {row.note}" for row in report.rows if row.note] + report.notes
+    peers = ", ".join(f"{name} {version}" for name, version in document["versions"].items())
+    return (
+        f"Measured {document['date']} by ``{document['command']}`` on {info['cpu_count']} CPUs "
+        f"({_rst(info['cpu'])}), {_rst(info['platform'])}, Python {info['python']}; {_rst(peers)}. "
+        f"Times are medians of up to {settings['max_repeats']} calls after one warm-up call, with {threads}; "
+        "each ratio divides by a median from the same run. Peak memory is the tracemalloc peak of one call "
+        "(not measured for jax and torch)."
+    )
+
+
+def _list_table(title: str, lines: Sequence[Sequence[str]]) -> list[str]:
+    """A reST list-table whose first line is its header."""
+    table = [f".. list-table:: {title}", "   :header-rows: 1", ""]
+    for line in lines:
+        table.append(f"   * - {_rst(line[0])}")
+        table += [f"     - {_rst(cell)}" for cell in line[1:]]
+    return table
+
+
+def summary_lines(rows: Sequence[dict[str, Any]]) -> list[list[str]]:
+    """One line per problem and task that tensorad ran: its median time, then that time
+    divided by the numpy formula's and by each peer's (the systems other than numpy and
+    tensorad) median from the same run. A peer that did not run the task gets "—"."""
+    labels = list(dict.fromkeys(row["label"] for row in rows))
+    ours = next((label for label in labels if label.startswith("tensorad")), None)
+    if ours is None:
+        return []
+    peers = [label for label in labels if label != "numpy" and not label.startswith("tensorad")]
+    median = {
+        (row["problem"], row["task"], row["label"]): row["median_s"]
+        for row in rows
+        if row["status"] == "ok" and row["median_s"]
+    }
+    lines = [["Problem", "Task", f"{ours} median", "÷ numpy formula", *(f"÷ {peer}" for peer in peers)]]
+    for row in rows:
+        if row["label"] != ours:
+            continue
+        key = row["problem"], row["task"]
+        ratios = [median.get((*key, peer)) for peer in peers]
+        mine = median.get((*key, ours))
+        lines.append(
+            [
+                *key,
+                seconds(mine) if row["status"] == "ok" else row["status"].upper(),
+                _times(row["ratio_to_numpy"] if mine else None),
+                *(_times(mine / theirs if mine and theirs else None) for theirs in ratios),
+            ]
+        )
+    return lines
+
+
+COLUMNS_DOCS = (
+    "Problem",
+    "Task",
+    "System",
+    "Median",
+    "Min",
+    "Max",
+    "Calls",
+    "Ratio",
+    "Ratio of minimums",
+    "Peak MiB",
+    "Result MiB",
+    "Peak/result",
+    "Status",
+)
+
+
+def write_tables(document: dict[str, Any], directory: Path) -> list[Path]:
+    """``benchmarks_summary.rst`` (the run's description and the summary table) and
+    ``benchmarks_table.rst`` (every row, and the run's notes) in ``directory``, from a
+    saved report."""
+    header = ".. Generated by ``python -m benchmarks --docs`` or ``python -m benchmarks.report``; do not edit by hand."
+    rows = document["rows"]
+    summary = [header, "", run_description(document), ""]
+    summary += _list_table(
+        "tensorad against the numpy formula and the peers: each ratio is tensorad's median time over "
+        "the other's, measured in the same run (below 1, tensorad is faster)",
+        summary_lines(rows),
+    )
+    full = [header, ""]
+    full += _list_table("Every row of the run", [COLUMNS_DOCS, *(cells(row) for row in rows)])
+    notes = [f"{row['problem']}/{row['task']}/{row['label']}: {row['note']}" for row in rows if row["note"]]
+    notes += document["notes"]
     if notes:
-        lines += ["", "Notes:", ""] + [f"- {_rst(note)}" for note in notes]
-    written = [generated / "benchmarks_table.rst"]
-    written[0].write_text("\n".join(lines) + "\n", encoding="utf-8")
-    if chart is not None and chart.exists():
-        static.mkdir(parents=True, exist_ok=True)
-        written.append(Path(shutil.copyfile(chart, static / "benchmarks.png")))
+        full += ["", "Notes:", ""] + [f"- {_rst(note)}" for note in notes]
+    written = []
+    for name, lines in (("benchmarks_summary.rst", summary), ("benchmarks_table.rst", full)):
+        path = directory / name
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        written.append(path)
     return written
+
+
+def write_docs(report: Report, chart: Path | None, root: Path) -> list[Path]:
+    """The page's parts under ``root/docs/_generated``: the report (``benchmarks.json``),
+    the tables drawn from it, and the run's chart (``chart``; None when matplotlib is missing)."""
+    generated = root / "docs" / "_generated"
+    generated.mkdir(parents=True, exist_ok=True)
+    write_json(report, generated / "benchmarks.json")
+    written = [generated / "benchmarks.json", *write_tables(report.as_dict(), generated)]
+    if chart is not None and chart.exists():
+        written.append(Path(shutil.copyfile(chart, generated / "benchmarks.png")))
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m benchmarks.report [REPORT.json]``: the page's tables and chart, rewritten
+    from a saved report (by default the page's own, ``docs/_generated/benchmarks.json``;
+    another one, such as ``benchmarks/results/benchmarks.json``, is copied there first)."""
+    cli = argparse.ArgumentParser(
+        prog="python -m benchmarks.report", description="Redraw the benchmarks page's tables and chart."
+    )
+    cli.add_argument("report", nargs="?", type=Path, default=GENERATED / "benchmarks.json", help="a saved report")
+    source = cli.parse_args(argv).report
+    document = json.loads(source.read_text(encoding="utf-8"))
+    GENERATED.mkdir(parents=True, exist_ok=True)
+    saved = GENERATED / "benchmarks.json"
+    if source.resolve() != saved.resolve():
+        shutil.copyfile(source, saved)
+    written = [saved, *write_tables(document, GENERATED)]
+    missing = draw_chart(document["rows"], GENERATED / "benchmarks.png")
+    if missing:
+        print(missing, file=sys.stderr)
+    else:
+        written.append(GENERATED / "benchmarks.png")
+    print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

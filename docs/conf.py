@@ -38,6 +38,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "sphinx.ext.intersphinx",
     "dagfigure",
+    "shellsession",
     "proofpages",
 ]
 
@@ -72,7 +73,7 @@ typehints_defaults = "comma"
 # module has ``from __future__ import annotations``) resolve through the aliases; the
 # numpy-named functions carry evaluated ones (their wrapper's signature), which the formatter
 # recognises. Both render as ``Tensor``, a link to its entry in docs/api/symbolic.rst.
-autodoc_type_aliases = {"Node": "tensorad.Tensor", "Tensor": "tensorad.Tensor"}
+autodoc_type_aliases = {"Node": "~tensorad.Tensor", "Tensor": "~tensorad.Tensor"}
 _TENSOR_UNIONS = (tensorad.ir.nodes.Node, tensorad.Tensor)
 
 
@@ -82,6 +83,9 @@ def typehints_formatter(annotation: object, config: object = None) -> str | None
     if not any(annotation == union for union in _TENSOR_UNIONS):
         return None
     return "Tensor" if config is None else ":py:data:`~tensorad.Tensor`"
+
+
+suppress_warnings = ["config.cache"]  # the formatter is a function, which Sphinx cannot pickle with the environment
 
 # ---------------------------------------------------------------- links to numpy and scipy
 

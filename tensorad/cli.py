@@ -64,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in rest:  # a parse error's caret lines
             print(f"  {line.strip(chr(10))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader stopped early (tensorad demo | head): not an error
+        sys.stderr.close()  # nothing more can be written, not even Python's complaint at exit
+        return 0
     except (MemoryError, RecursionError) as error:  # too large an input for this machine
         print(f"tensorad: error: {type(error).__name__}: {_first_line(error)}", file=sys.stderr)
         return 2

@@ -251,3 +251,15 @@ def test_generated_code_takes_its_sizes_from_the_variables_even_where_the_deriva
     namespace: dict[str, Any] = {}
     exec(result.stdout, namespace)
     np.testing.assert_allclose(namespace["f"](**arrays), expected(arrays))
+
+
+def test_a_reader_that_stops_early_is_not_an_error() -> None:
+    """``tensorad demo | head -1``: the closed pipe ends the command quietly."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tensorad", "demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    assert process.wait(timeout=120) == 0
+    assert process.stderr.read() == b""
