@@ -57,9 +57,20 @@ def define_elementwise(name: str, f: Callable[[Array], Array], df: Callable[...,
     use ``name`` itself. The returned function works on expressions while tracing and
     on numpy arrays directly.
 
+    Args:
+        name: the function's name, a Python identifier not yet defined: how expressions
+            print it, and how the derivative DAG refers to it.
+        f: the numpy implementation, array to array of the same shape, entry by entry.
+        df: the derivative, ``df(x)`` or ``df(x, y)``: tensorad expressions in, an
+            expression of ``x``'s shape out (it is called once at definition, on a probe).
+
+    Returns:
+        The function ``name(x)``: on an array it computes ``f``, on an expression it builds
+        an elementwise node that the transforms differentiate with ``df``.
+
     Raises:
         DefinitionError: ``name`` is not an identifier or is already defined, or ``df``
-            returns an expression of the wrong shape.
+            fails on expressions or returns an expression of the wrong shape.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -125,6 +136,19 @@ def define_general_unary(
     extra axes. ``vjp(x, y, y_bar)`` returns ``x̄``; ``y_bar`` has the seed's extra axes
     followed by ``y``'s. ``jacobian(x, y)`` returns an expression of shape
     ``y.shape + x.shape``. All three receive and return tensorad expressions.
+
+    Args:
+        name: the function's name, a Python identifier not yet defined.
+        f: the numpy implementation, one array to one array.
+        shape: the output shape as a function of the input shape (default: the same).
+        jvp: the forward rule ``jvp(x, y, x_dot) -> y_dot``; give it with ``vjp``.
+        vjp: the reverse rule ``vjp(x, y, y_bar) -> x_bar``; give it with ``jvp``.
+        jacobian: ``jacobian(x, y)``, an expression (or array) of shape
+            ``y.shape + x.shape``: both rules follow from it, as dense products.
+
+    Returns:
+        The function ``name(x)``: on an array it computes ``f``, on an expression it builds
+        a general unary node. Each rule's result is checked for its shape when it is used.
 
     Raises:
         DefinitionError: ``name`` is not an identifier or is already defined, or the

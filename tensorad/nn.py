@@ -24,6 +24,7 @@ from tensorad.ir.nodes import Node
 from tensorad.numpy import arithmetic
 from tensorad.numpy.eager import eager
 from tensorad.numpy.functions import log_softmax, logsumexp, softmax
+from tensorad.numpy.phrases import shared
 from tensorad.numpy.ufuncs import erf, relu, sigmoid, softplus, tanh
 
 __all__ = [
@@ -46,8 +47,15 @@ __all__ = [
 
 
 @eager
+@shared
 def relu6(x: object) -> Node:
     """``min(max(x, 0), 6)``, as ``jax.nn.relu6``: derivative 1 on ``0 < x < 6``, else 0.
+
+    Args:
+        x: {activation_x}
+
+    Returns:
+        ``relu6(x)`` {entrywise}: {tensor}.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -59,9 +67,17 @@ def relu6(x: object) -> Node:
 
 
 @eager
+@shared
 def leaky_relu(x: object, negative_slope: float = 1e-2) -> Node:
     """``x`` where ``x ≥ 0``, else ``negative_slope · x``, as ``jax.nn.leaky_relu``
     (derivative 1 at 0).
+
+    Args:
+        x: {activation_x}
+        negative_slope: the slope for negative ``x`` (JAX's default, 0.01).
+
+    Returns:
+        ``leaky_relu(x)`` {entrywise}: {tensor}.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -73,10 +89,18 @@ def leaky_relu(x: object, negative_slope: float = 1e-2) -> Node:
 
 
 @eager
+@shared
 def elu(x: object, alpha: float = 1.0) -> Node:
     """``x`` where ``x > 0``, else ``alpha (eˣ − 1)``, as ``jax.nn.elu`` (derivative
     ``alpha`` at 0; ``expm1`` sees only the non-positive entries, so a large ``x`` gives
     no overflow in the branch not taken).
+
+    Args:
+        x: {activation_x}
+        alpha: the limit of ``elu(x)`` as ``x → −∞`` is ``−alpha``.
+
+    Returns:
+        ``elu(x)`` {entrywise}: {tensor}.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -91,8 +115,15 @@ def elu(x: object, alpha: float = 1.0) -> Node:
 
 
 @eager
+@shared
 def silu(x: object) -> Node:
     """``x · σ(x)``, as ``jax.nn.silu`` (also ``swish``).
+
+    Args:
+        x: {activation_x}
+
+    Returns:
+        ``x · σ(x)`` {entrywise}: {tensor}.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -107,8 +138,15 @@ swish = silu
 
 
 @eager
+@shared
 def log_sigmoid(x: object) -> Node:
     """``log σ(x) = −softplus(−x)``, as ``jax.nn.log_sigmoid``: finite for every finite ``x``.
+
+    Args:
+        x: {activation_x}
+
+    Returns:
+        ``log σ(x)`` {entrywise}, never positive: {tensor}.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -120,8 +158,15 @@ def log_sigmoid(x: object) -> Node:
 
 
 @eager
+@shared
 def softsign(x: object) -> Node:
     """``x / (|x| + 1)``, as ``jax.nn.softsign``.
+
+    Args:
+        x: {activation_x}
+
+    Returns:
+        ``x / (|x| + 1)`` {entrywise}, in ``(−1, 1)``: {tensor}.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -135,9 +180,17 @@ def softsign(x: object) -> Node:
 
 
 @eager
+@shared
 def gelu(x: object, approximate: bool = True) -> Node:
     """The Gaussian error linear unit, as ``jax.nn.gelu``: with ``approximate`` (JAX's
     default) ``x/2 · (1 + tanh(√(2/π) (x + 0.044715 x³)))``, else ``x/2 · (1 + erf(x/√2))``.
+
+    Args:
+        x: {activation_x}
+        approximate: the tanh form (``True``, JAX's default) or the exact erf form.
+
+    Returns:
+        ``gelu(x)`` {entrywise}: {tensor}.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -155,10 +208,24 @@ def gelu(x: object, approximate: bool = True) -> Node:
 
 
 @eager
+@shared
 def one_hot(x: object, num_classes: int, *, dtype: Any = np.float64, axis: int = -1) -> Node:
     """``jax.nn.one_hot``: 1 where ``x`` equals the class, along a new ``axis`` of size
     ``num_classes``; an ``x`` outside ``[0, num_classes)`` gives a row of zeros. A
     comparison, so its derivative is zero; it takes traced values too.
+
+    Args:
+        x: the class of each entry: an array or expression of integers (or of floats
+            equal to integers).
+        num_classes: the size of the new axis.
+        dtype: the result's dtype (default float64; JAX's default float is float32 unless x64 is on).
+        axis: where the new axis goes in the result (negative from the end).
+
+    Returns:
+        ``x``'s shape with the new axis: {tensor}.
+
+    Raises:
+        ShapeError: ``axis`` is out of range.
 
     Examples:
         >>> import numpy as np, tensorad as ta

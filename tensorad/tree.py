@@ -35,6 +35,19 @@ def register_pytree_node(cls: type, flatten_fn: Flatten, unflatten_fn: Unflatten
     ``flatten_fn(obj)`` returns ``(children, aux)``: the children are pytrees themselves,
     ``aux`` is hashable static data; ``unflatten_fn(aux, children)`` rebuilds the object.
 
+    Args:
+        cls: the class; its subclasses are not registered with it (as in JAX).
+        flatten_fn: ``obj -> (children, aux)``.
+        unflatten_fn: ``(aux, children) -> obj``; the transforms call it to build their
+            results (a gradient of a ``cls`` argument is a ``cls``).
+
+    Returns:
+        None. The registration is global and lasts for the process; registering ``cls``
+        again replaces its functions.
+
+    Raises:
+        OperandTypeError: ``cls`` is not a class, or a function is not callable.
+
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> from tensorad.tree import register_pytree_node
@@ -99,6 +112,16 @@ class Tree:
 def flatten(obj: object) -> tuple[list[Any], Tree]:
     """The leaves of ``obj`` and its structure.
 
+    Args:
+        obj: a pytree: ``None``, tuples, lists, named tuples, dicts (their leaves in sorted
+            key order), dataclasses and registered classes, nested; anything else is a leaf.
+
+    Returns:
+        ``(leaves, tree)``: the leaves in order, and the structure :func:`unflatten` rebuilds from.
+
+    Raises:
+        OperandTypeError: a dict's keys do not sort together (say, strings and integers).
+
     Examples:
         >>> from tensorad.tree import flatten
         >>> leaves, tree = flatten([1.0, {"b": 2.0, "a": (3.0, None)}])
@@ -149,6 +172,13 @@ def _sorted_keys(obj: dict[Any, Any]) -> tuple[Any, ...]:
 
 def unflatten(tree: Tree, leaves: list[Any]) -> Any:
     """Rebuild a pytree of structure ``tree`` from ``leaves``.
+
+    Args:
+        tree: a structure from :func:`flatten`.
+        leaves: one leaf per leaf of ``tree``, in its order.
+
+    Returns:
+        A pytree of ``tree``'s structure (new containers) holding ``leaves``.
 
     Examples:
         >>> from tensorad.tree import flatten, unflatten

@@ -24,6 +24,13 @@ def pushforward(outputs: Sequence[Node], seeds: Mapping[Variable, Node]) -> list
     """``Ċ`` for each output, given ``ẋ`` for the seeded variables (``None`` = zero).
 
     Every seed carries the same trailing ``s4`` axes; so does every result.
+
+    Args:
+        outputs: the expressions to differentiate.
+        seeds: the tangent of each variable that has one.
+
+    Returns:
+        Each output's tangent, ``None`` where it does not depend on a seeded variable.
     """
     dots: dict[Node, Node | None] = {}
     for node in toposort(outputs):

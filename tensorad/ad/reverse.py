@@ -26,6 +26,14 @@ def pullback(outputs: Sequence[Node], cotangents: Sequence[Node], wrt: Sequence[
     """``x̄`` for each variable of ``wrt``, given ``C̄`` for each output (``None`` = zero).
 
     Every cotangent carries the same leading ``s4`` axes; so does every result.
+
+    Args:
+        outputs: the expressions to differentiate.
+        cotangents: one per output, of the output's shape after the s4 axes.
+        wrt: the variables whose cotangents are wanted.
+
+    Returns:
+        Each variable's cotangent, ``None`` where no output depends on it.
     """
     order = toposort(outputs)
     active: set[Node] = set(wrt)

@@ -47,7 +47,16 @@ def _sizes(node: Contraction, s4: str, s4_shape: tuple[int, ...]) -> dict[str, i
 
 
 def jvp_contraction(node: Contraction, a_dot: Node | None, b_dot: Node | None) -> Node | None:
-    """``Ċ = *(s1 s4, s2, s3 s4)(Ȧ, B) + *(s1, s2 s4, s3 s4)(A, Ḃ)``  (proofs.forward_multiplication)."""
+    """``Ċ = *(s1 s4, s2, s3 s4)(Ȧ, B) + *(s1, s2 s4, s3 s4)(A, Ḃ)``  (proofs.forward_multiplication).
+
+    Args:
+        node: the contraction ``C = *(s1, s2, s3)(A, B)``.
+        a_dot: ``Ȧ`` with trailing s4 axes, or ``None`` for zero.
+        b_dot: ``Ḃ`` likewise (ignored for a unary contraction).
+
+    Returns:
+        ``Ċ`` with the same trailing s4 axes, or ``None`` when both tangents are zero.
+    """
     s1, s2, s3 = node.s1, node.s2, node.s3
     if a_dot is not None:
         s4_shape = a_dot.shape[len(s1) :]
@@ -70,6 +79,14 @@ def vjp_contraction(node: Contraction, c_bar: Node, needs: tuple[bool, ...]) -> 
 
     Labels only in ``s1`` (summed away) come back broadcast; labels repeated in ``s1``
     come back as a diagonal embedding; labels ``s3`` broadcast are summed.
+
+    Args:
+        node: the contraction ``C = *(s1, s2, s3)(A, B)``.
+        c_bar: ``C̄`` with leading s4 axes.
+        needs: which operands want a cotangent.
+
+    Returns:
+        ``(Ā,)`` or ``(Ā, B̄)``, ``None`` where not needed.
     """
     s1, s2, s3 = node.s1, node.s2, node.s3
     s4_shape = c_bar.shape[: c_bar.ndim - node.ndim]
@@ -86,12 +103,28 @@ def vjp_contraction(node: Contraction, c_bar: Node, needs: tuple[bool, ...]) -> 
 
 
 def jvp_add(a_dot: Node | None, b_dot: Node | None) -> Node | None:
-    """``Ċ = Ȧ + Ḃ``  (proofs.forward_addition)."""
+    """``Ċ = Ȧ + Ḃ``  (proofs.forward_addition).
+
+    Args:
+        a_dot: ``Ȧ``, or ``None`` for zero.
+        b_dot: ``Ḃ``, or ``None`` for zero.
+
+    Returns:
+        ``Ċ``, or ``None`` when both are zero.
+    """
     return add(a_dot, b_dot)
 
 
 def vjp_add(c_bar: Node, needs: tuple[bool, ...]) -> tuple[Node | None, ...]:
-    """``Ā = C̄``, ``B̄ = C̄``  (proofs.reverse_addition)."""
+    """``Ā = C̄``, ``B̄ = C̄``  (proofs.reverse_addition).
+
+    Args:
+        c_bar: ``C̄``.
+        needs: which of the two operands want a cotangent.
+
+    Returns:
+        ``(Ā, B̄)``, each ``C̄`` itself or ``None`` where not needed.
+    """
     return tuple(c_bar if need else None for need in needs)
 
 
@@ -99,7 +132,15 @@ def vjp_add(c_bar: Node, needs: tuple[bool, ...]) -> tuple[Node | None, ...]:
 
 
 def jvp_elementwise(node: Elementwise, a_dot: Node | None) -> Node | None:
-    """``Ċ = *(s1, s1 s4, s1 s4)(f'(A), Ȧ)``  (proofs.forward_elementwise)."""
+    """``Ċ = *(s1, s1 s4, s1 s4)(f'(A), Ȧ)``  (proofs.forward_elementwise).
+
+    Args:
+        node: ``C = f(A)`` entry by entry.
+        a_dot: ``Ȧ`` with trailing s4 axes, or ``None`` for zero.
+
+    Returns:
+        ``Ċ``, or ``None`` for a zero tangent or a zero derivative.
+    """
     derivative = ELEMENTWISE[node.fn].derivative(node.x, node, node.param)
     if a_dot is None or derivative is None:
         return None
@@ -109,7 +150,15 @@ def jvp_elementwise(node: Elementwise, a_dot: Node | None) -> Node | None:
 
 
 def vjp_elementwise(node: Elementwise, c_bar: Node) -> Node | None:
-    """``Ā = *(s4 s1, s1, s4 s1)(C̄, f'(A))``  (proofs.reverse_elementwise)."""
+    """``Ā = *(s4 s1, s1, s4 s1)(C̄, f'(A))``  (proofs.reverse_elementwise).
+
+    Args:
+        node: ``C = f(A)`` entry by entry.
+        c_bar: ``C̄`` with leading s4 axes.
+
+    Returns:
+        ``Ā``, or ``None`` where the derivative is zero.
+    """
     derivative = ELEMENTWISE[node.fn].derivative(node.x, node, node.param)
     if derivative is None:
         return None
@@ -122,14 +171,30 @@ def vjp_elementwise(node: Elementwise, c_bar: Node) -> Node | None:
 
 
 def jvp_general_unary(node: GeneralUnary, a_dot: Node | None) -> Node | None:
-    """``Ċ = *(s2 s1, s1 s4, s2 s4)(f'(A), Ȧ)``, applied through f's structure  (proofs.forward_general_unary)."""
+    """``Ċ = *(s2 s1, s1 s4, s2 s4)(f'(A), Ȧ)``, applied through f's structure  (proofs.forward_general_unary).
+
+    Args:
+        node: ``C = f(A)`` for a tensor-to-tensor map ``f``.
+        a_dot: ``Ȧ`` with trailing s4 axes, or ``None`` for zero.
+
+    Returns:
+        ``Ċ`` from ``f``'s registered forward rule, or ``None`` for a zero tangent.
+    """
     if a_dot is None:
         return None
     return GENERAL_UNARY[node.fn].jvp(node.x, node, a_dot, node.params)
 
 
 def vjp_general_unary(node: GeneralUnary, c_bar: Node) -> Node | None:
-    """``Ā = *(s4 s2, s2 s1, s4 s1)(C̄, f'(A))``, applied through f's structure  (proofs.reverse_general_unary)."""
+    """``Ā = *(s4 s2, s2 s1, s4 s1)(C̄, f'(A))``, applied through f's structure  (proofs.reverse_general_unary).
+
+    Args:
+        node: ``C = f(A)`` for a tensor-to-tensor map ``f``.
+        c_bar: ``C̄`` with leading s4 axes.
+
+    Returns:
+        ``Ā`` from ``f``'s registered reverse rule.
+    """
     return GENERAL_UNARY[node.fn].vjp(node.x, node, c_bar, node.params)
 
 
@@ -185,7 +250,15 @@ def vjp_general(node: General, c_bar: Node, needs: tuple[bool, ...]) -> tuple[No
 
 
 def jvp(node: Node, dots: list[Node | None]) -> Node | None:
-    """The pushforward of ``node`` from its operands' pushforwards ``dots``."""
+    """The pushforward of ``node`` from its operands' pushforwards ``dots``.
+
+    Args:
+        node: any node but a leaf.
+        dots: its operands' tangents in order, ``None`` for zero.
+
+    Returns:
+        ``node``'s tangent, or ``None`` for zero; dispatched on the node's kind.
+    """
     match node:
         case Variable() | Constant():
             raise AssertionError("leaves are seeded by the driver")
@@ -206,7 +279,16 @@ def jvp(node: Node, dots: list[Node | None]) -> Node | None:
 
 
 def vjp(node: Node, c_bar: Node, needs: tuple[bool, ...]) -> tuple[Node | None, ...]:
-    """The pullback contributions of ``node`` to its operands (``None`` where not needed)."""
+    """The pullback contributions of ``node`` to its operands (``None`` where not needed).
+
+    Args:
+        node: any node but a leaf.
+        c_bar: its cotangent.
+        needs: which operands want a cotangent.
+
+    Returns:
+        One cotangent contribution per operand, ``None`` where not needed or zero.
+    """
     match node:
         case Variable() | Constant():
             return ()

@@ -47,14 +47,28 @@ def contract(
 ) -> Node:
     """``scale * *(s1, s2, s3)(a, b)``, the generalized einsum ``s1,s2->s3``.
 
-    ``sizes`` gives the size of each label of ``s3`` that no operand carries (a
-    broadcast). Pass ``b=None`` and ``s2=""`` for a unary contraction. ``depth`` counts
-    nested distributions over sums (internal; see :func:`_sparse_terms`).
+    Args:
+        a: the first operand, its axes labelled ``s1`` (a repeated label takes a diagonal).
+        s1: ``a``'s labels.
+        b: the second operand, or ``None`` for a unary contraction (then ``s2`` is ``""``).
+        s2: ``b``'s labels.
+        s3: the output's labels; the operands' other labels are summed.
+        sizes: the size of each output label that no operand carries (a broadcast).
+        scale: a number multiplying the product.
+        depth: internal: nested distributions over sums so far (see :func:`_sparse_terms`).
 
-    >>> from tensorad.ir.nodes import Variable
-    >>> A, x = Variable("A", (2, 3)), Variable("x", (3,))
-    >>> contract(A, "ij", x, "j", "i").shape
-    (2,)
+    Returns:
+        The product, simplified as it is built: not always a new ``Contraction``.
+
+    Raises:
+        ShapeError: the labels do not fit the shapes, or a label has two sizes or none.
+        UnsupportedError: the product would sum or scale boolean masks.
+
+    Examples:
+        >>> from tensorad.ir.nodes import Variable
+        >>> A, x = Variable("A", (2, 3)), Variable("x", (3,))
+        >>> contract(A, "ij", x, "j", "i").shape
+        (2,)
     """
     size = _check_labels(a, s1, b, s2, s3, sizes)
     dtype, weak = (a.dtype, a.weak) if b is None else promote(a, b)
@@ -393,10 +407,7 @@ def scale(x: Node, c: float) -> Node:
 
 
 def add(a: Node | None, b: Node | None) -> Node | None:
-    """``a + b`` for nodes of one shape; ``None`` is the symbolic zero.
-
-    ``a + a`` becomes ``2 * a``.
-    """
+    """``a + b`` for nodes of one shape (``None`` is the symbolic zero; ``a + a`` becomes ``2 * a``)."""
     if a is None:
         return b
     if b is None:

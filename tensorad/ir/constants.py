@@ -26,12 +26,25 @@ def as_array(value: object, what: str, hint: str = "") -> np.ndarray[Any, Any]:
     Masked arrays are refused (numpy would drop their mask, and every result would
     silently include the masked entries), as are arrays of non-numeric dtype.
 
-    >>> import numpy as np
-    >>> from tensorad.ir.constants import as_array
-    >>> as_array(np.ma.array([1.0, 2.0], mask=[0, 1]), "argument 0")
-    Traceback (most recent call last):
-      ...
-    tensorad.errors.OperandTypeError: argument 0 is a masked array; tensorad would ignore its mask: ...
+    Args:
+        value: an array, a number, or nested lists of them.
+        what: how the error message names the value.
+        hint: the end of the message for a non-numeric dtype.
+
+    Returns:
+        A numpy array (``value`` itself when it already is one).
+
+    Raises:
+        OperandTypeError: a masked array, a value numpy cannot read as an array, or a
+            non-numeric dtype.
+
+    Examples:
+        >>> import numpy as np
+        >>> from tensorad.ir.constants import as_array
+        >>> as_array(np.ma.array([1.0, 2.0], mask=[0, 1]), "argument 0")
+        Traceback (most recent call last):
+          ...
+        tensorad.errors.OperandTypeError: argument 0 is a masked array; tensorad would ignore its mask: ...
     """
     if isinstance(value, np.ma.MaskedArray):
         raise OperandTypeError(
@@ -63,7 +76,18 @@ def as_float(array: Array) -> Array:
 
 
 def as_node(x: object) -> Node:
-    """``x`` as a node: nodes pass through, arrays and numbers become constants."""
+    """``x`` as a node: nodes pass through, arrays and numbers become constants.
+
+    Args:
+        x: a node, an array, a number or nested lists of numbers.
+
+    Returns:
+        ``x`` itself, or a :class:`~tensorad.ir.nodes.Constant` (a Python number is a weakly
+        typed one, which takes the other operand's dtype).
+
+    Raises:
+        OperandTypeError: ``x`` is not a node and cannot be read as an array of numbers.
+    """
     if isinstance(x, NODE_TYPES):
         return x
     if isinstance(x, (np.ndarray, np.generic, numbers.Number, list, tuple)):
@@ -146,16 +170,25 @@ def fold_scales(a: float, b: float, dtype: np.dtype[Any]) -> Folded | None:
     (``x·1e200·1e-200`` at ``x = 1e300`` is ``1e300``, where numpy's order gives ``inf``):
     it is exact up to rounding, not an emulation of intermediate overflow.
 
-    >>> import numpy as np
-    >>> from tensorad.ir.constants import fold_scales
-    >>> fold_scales(2.0, 3.0, np.dtype(np.float64))
-    Folded(value=6.0)
-    >>> fold_scales(1e-200, 1e-200, np.dtype(np.float64)) is None
-    True
-    >>> fold_scales(1e-30, 1e-30, np.dtype(np.float32)) is None
-    True
-    >>> fold_scales(1e200, 1e-200, np.dtype(np.float32)) is None   # 1e200 alone overflows float32
-    True
+    Args:
+        a: the first scale.
+        b: the second.
+        dtype: the dtype in which the scales are applied.
+
+    Returns:
+        ``Folded(a·b)``, or ``None`` to keep the two scales apart.
+
+    Examples:
+        >>> import numpy as np
+        >>> from tensorad.ir.constants import fold_scales
+        >>> fold_scales(2.0, 3.0, np.dtype(np.float64))
+        Folded(value=6.0)
+        >>> fold_scales(1e-200, 1e-200, np.dtype(np.float64)) is None
+        True
+        >>> fold_scales(1e-30, 1e-30, np.dtype(np.float32)) is None
+        True
+        >>> fold_scales(1e200, 1e-200, np.dtype(np.float32)) is None   # 1e200 alone overflows float32
+        True
     """
     product = a * b
     if a == 0.0 or b == 0.0 or not (math.isfinite(a) and math.isfinite(b)):

@@ -30,6 +30,15 @@ def elementwise(fn: str, x: Node, param: float | None = None, real: bool = False
     exp(z))`` as ``sigmoid(z)`` and ``exp(z) / Σ exp(z)`` as ``softmax(z)``. Each is equal
     where both are finite, and finite (with a finite derivative) where the softmax or
     sigmoid underflows to 0, ``exp`` overflows, or the norm is 0.
+
+    Args:
+        fn: the name of a function of the elementwise registry.
+        x: the operand.
+        param: the function's numeric parameter, if it has one (a power's exponent).
+        real: the function gives real values for complex input.
+
+    Returns:
+        The node (or the stabler equivalent named above), of ``x``'s shape.
     """
     x = numbers(x)
     if fn == "log" and isinstance(x, GeneralUnary) and x.fn == "softmax":
@@ -125,6 +134,18 @@ def _norm_squared(node: Node) -> Node | None:
 def pointwise(fn: str, args: tuple[Node, ...], param: float | None = None, mask: bool = False) -> Node:
     """``fn(args…)`` entry by entry for operands of one shape (``fn`` in the pointwise
     registry); ``mask``: the values are booleans (a comparison), else the operands'
+
+    Args:
+        fn: the name of a function of the pointwise registry.
+        args: the operands, all of one shape.
+        param: the function's numeric parameter, if it has one.
+        mask: the values are booleans.
+
+    Returns:
+        The node (or the equivalent named under :func:`elementwise`), of the operands' shape.
+
+    Raises:
+        ShapeError: the operands' shapes differ.
     promoted dtype (floating point)."""
     if fn == "divide" and not mask and (z := _exp_of(args[0])) is not None:
         if _exp_plus_one(args[1]) is z:
@@ -162,6 +183,16 @@ class _Typed:
 
 def general_unary(fn: str, x: Node, params: tuple[Any, ...], shape: Shape, real: bool = False) -> Node:
     """``fn(x)`` for a tensor-to-tensor map of the general-unary registry; ``real``: the
+
+    Args:
+        fn: the name of a function of the general-unary registry.
+        x: the operand.
+        params: the function's static parameters (axes, a shape …), hashable.
+        shape: the result's shape, as the registry computes it.
+        real: the function gives real values for complex input.
+
+    Returns:
+        The :class:`~tensorad.ir.nodes.GeneralUnary` node.
     result of a complex ``x`` is real (``norm``)."""
     dtype = x.dtype
     if real and dtype.kind == "c":

@@ -25,6 +25,12 @@ from tensorad.ir.nodes import (
 def children(node: Node) -> tuple[Node, ...]:
     """The operands of ``node``, in order.
 
+    Args:
+        node: any node.
+
+    Returns:
+        Its operands (empty for a variable or a constant); a unary contraction has one.
+
     Examples:
         >>> import tensorad as ta
         >>> from tensorad.ir.graph import children
@@ -58,6 +64,14 @@ def toposort(outputs: Iterable[Node], operands: Callable[[Node], Sequence[Node]]
     Iterative depth-first search, so a chain of any length is fine. ``operands`` lists
     a node's children in the order to visit them (default: :func:`children`).
 
+    Args:
+        outputs: the nodes to start from.
+        operands: a node's children, in visiting order (default: :func:`children`).
+
+    Returns:
+        Each reachable node once, every node after its operands, the outputs' own order
+        deciding ties.
+
     Examples:
         >>> import tensorad as ta
         >>> from tensorad.ir.graph import toposort
@@ -90,6 +104,13 @@ def use_counts(order: Iterable[Node], outputs: Iterable[Node]) -> dict[Node, int
     """How often each node of ``order`` (a :func:`toposort` of ``outputs``) is used: once
     per operand slot that holds it, and once for each time it is an output.
 
+    Args:
+        order: the nodes to count uses in, a :func:`toposort` of ``outputs``.
+        outputs: the outputs, each counting as one use.
+
+    Returns:
+        The number of uses of each node that has one (a node used twice by one product counts 2).
+
     Examples:
         >>> import tensorad as ta
         >>> from tensorad.ir.graph import toposort, use_counts
@@ -109,6 +130,12 @@ def use_counts(order: Iterable[Node], outputs: Iterable[Node]) -> dict[Node, int
 
 def variables(outputs: Iterable[Node]) -> list[Variable]:
     """The variables the outputs depend on, in topological order.
+
+    Args:
+        outputs: the expressions.
+
+    Returns:
+        Each variable once, operands before users (as :func:`toposort` finds them).
 
     Examples:
         >>> import tensorad as ta

@@ -18,8 +18,16 @@ _ALPHABET = string.ascii_letters + "".join(chr(c) for c in range(0x100, 0x17F))
 def fresh_labels(n: int, avoid: Iterable[str] = ()) -> Labels:
     """``n`` distinct labels not in ``avoid``.
 
-    >>> fresh_labels(3, "ab")
-    'cde'
+    Args:
+        n: how many.
+        avoid: labels in use.
+
+    Returns:
+        ``n`` labels, the first free ones of ``a…z A…Z`` and then Latin-1 letters, in order.
+
+    Examples:
+        >>> fresh_labels(3, "ab")
+        'cde'
     """
     if isinstance(avoid, str):
         return _fresh_avoiding(n, avoid)
@@ -55,8 +63,15 @@ def _label_stream() -> Iterator[str]:
 def canonical_labels(*strings: Labels) -> tuple[Labels, ...]:
     """The strings with labels renamed ``a, b, c, …`` in order of first appearance.
 
-    >>> canonical_labels("ji", "ik", "jk")
-    ('ab', 'bc', 'ac')
+    Args:
+        *strings: index strings.
+
+    Returns:
+        The renamed strings: equal results mean equal up to renaming.
+
+    Examples:
+        >>> canonical_labels("ji", "ik", "jk")
+        ('ab', 'bc', 'ac')
     """
     rename: dict[str, str] = {}
     for label in "".join(strings):

@@ -19,7 +19,15 @@ from tensorad.ir.nodes import Node
 
 
 def zeros(shape: Shape, dtype: np.dtype[Any]) -> Node:
-    """An all-zero tensor (a broadcast scalar; materialized only if needed)."""
+    """An all-zero tensor (a broadcast scalar; materialized only if needed).
+
+    Args:
+        shape: the shape.
+        dtype: the dtype.
+
+    Returns:
+        Zero broadcast to ``shape``, a unary contraction of the scalar 0.
+    """
     labels = fresh_labels(len(shape))
     return contract(scalar(0.0, dtype), "", None, "", labels, sizes=dict(zip(labels, shape, strict=True)))
 
@@ -29,6 +37,13 @@ def identity(shape: Shape, dtype: np.dtype[Any]) -> Node:
 
     The seed of a full Jacobian. It is a unary contraction of the scalar 1 whose output
     repeats every label, so it dissolves into any contraction that consumes it.
+
+    Args:
+        shape: the shape of the variable the Jacobian is taken with respect to.
+        dtype: the dtype.
+
+    Returns:
+        δ, of shape ``shape + shape``.
     """
     labels = fresh_labels(len(shape))
     return contract(scalar(1.0, dtype), "", None, "", labels + labels, sizes=dict(zip(labels, shape, strict=True)))

@@ -19,6 +19,14 @@ def substitute(outputs: list[Node], mapping: Mapping[Node, Node]) -> list[Node]:
     """``outputs`` with each key of ``mapping`` replaced by its value, rebuilt bottom-up.
 
     Nodes whose operands do not change are kept as they are (shared, not copied).
+
+    Args:
+        outputs: the expressions.
+        mapping: each node to replace, with its replacement (of the same shape).
+
+    Returns:
+        The rebuilt outputs, in order; each rebuilt node is built again by its builder, so
+        it simplifies as any new node does.
     """
     new: dict[Node, Node] = dict(mapping)
     for node in toposort(outputs):

@@ -153,9 +153,27 @@ def parse(
         >>> ta.parse("2 Aᵀ (A x)", variables={"A": A, "x": x}, notation="matrix").expr.shape
         (3,)
 
+    Args:
+        text: one statement, ``f[i] = …`` (the left side fixes the output labels, in its
+            order) or an expression alone (the output: its free labels, sorted), then any
+            ``where`` lines.
+        dims: the size of each label; a label not listed gets ``default_size``.
+        default_size: the size of a label neither ``dims`` nor a given variable fixes.
+        variables: variables (or, in ``where`` lines, expressions) to use by name instead
+            of new ones.
+        notation: ``"index"`` (the index-notation language) or ``"matrix"``.
+
+    Returns:
+        A :class:`~tensorad.language.Parsed`: ``expr``, the expression; ``variables``, each
+        variable it uses by name; ``output``, the output labels in the order of ``expr``'s
+        axes; ``labels``, the labels each variable was first written with.
+
     Raises:
         ParseError: malformed text, a label used with two sizes, a function the language
             does not have; the message shows the text with a caret under the column.
+        SpecError: ``notation`` is neither ``"index"`` nor ``"matrix"``, or a ``dims`` key
+            is not a label.
+        ShapeError: a size in ``dims``, or ``default_size``, is not a positive integer.
     """
     if notation == "matrix":
         return parse_matrix(text, variables)

@@ -55,12 +55,34 @@ def register_elementwise(
     name: str, impl: Callable[[Array, float | None], Array], derivative: Derivative, real: bool = False
 ) -> None:
     """Add (or replace) the elementwise entry ``name``; ``real``: its values are real for
+
+    Args:
+        name: the function's name.
+        impl: ``impl(x, param)`` on arrays.
+        derivative: ``derivative(x, y, param)``: ``f'(x)`` as an expression of ``x`` and
+            ``y = f(x)`` (``None`` for a zero derivative).
+        real: its values are real for complex input.
+
+    Returns:
+        None: the entry is in the registry, where :func:`call` finds it.
     complex input (its derivative then decides what it supports)."""
     ELEMENTWISE[name] = ElementwiseFunction(name, impl, derivative, real)
 
 
 def call(name: str, x: Node, param: float | None = None) -> Node:
-    """``name(x)`` as a node (the registry entry must exist)."""
+    """``name(x)`` as a node (the registry entry must exist).
+
+    Args:
+        name: the elementwise function's name.
+        x: the operand.
+        param: its numeric parameter, if it has one.
+
+    Returns:
+        The node (see :func:`tensorad.ir.functions.elementwise`).
+
+    Raises:
+        TensoradError: no elementwise function is named ``name``; the message lists them.
+    """
     if name not in ELEMENTWISE:
         raise TensoradError(f"unknown elementwise function {name!r}; known: {sorted(ELEMENTWISE)}")
     return elementwise(name, x, param, ELEMENTWISE[name].real)
@@ -117,7 +139,19 @@ GENERAL_UNARY: dict[str, GeneralUnaryFunction] = {}
 
 
 def apply(name: str, x: Node, params: tuple[Any, ...] = ()) -> Node:
-    """``name(x; params)`` as a node, its shape checked by the registry entry."""
+    """``name(x; params)`` as a node, its shape checked by the registry entry.
+
+    Args:
+        name: the general unary function's name.
+        x: the operand (a boolean mask counts as 0.0 and 1.0, unless the function only moves entries).
+        params: its static parameters.
+
+    Returns:
+        The :class:`~tensorad.ir.nodes.GeneralUnary` node.
+
+    Raises:
+        TensoradError: no general unary function is named ``name``; the message lists them.
+    """
     if name not in GENERAL_UNARY:
         raise TensoradError(f"unknown general unary function {name!r}; known: {sorted(GENERAL_UNARY)}")
     entry = GENERAL_UNARY[name]
@@ -137,6 +171,19 @@ def register_general(
 ) -> None:
     """Add (or replace) the general unary entry ``name``; ``real``: its values are real for
     complex input; ``moves``: it only moves entries, so it keeps a mask boolean; ``batch``:
+
+    Args:
+        name: the function's name.
+        impl: ``impl(x, params)`` on arrays.
+        shape: ``shape(x_shape, params)``: the result's shape; it raises for an operand it refuses.
+        jvp: ``jvp(x, y, x_dot, params)``: ``ẏ``, ``x_dot`` carrying trailing s4 axes.
+        vjp: ``vjp(x, y, y_bar, params)``: ``x̄``, ``y_bar`` carrying leading s4 axes.
+        real: its values are real for complex input.
+        moves: it only moves entries.
+        batch: its batching rule, for :func:`tensorad.vmap`.
+
+    Returns:
+        None: the entry is in the registry, where :func:`apply` finds it.
     its batching rule (:data:`BatchRule`)."""
     GENERAL_UNARY[name] = GeneralUnaryFunction(name, impl, shape, jvp, vjp, real, moves, batch)
 

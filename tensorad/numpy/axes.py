@@ -21,6 +21,7 @@ from tensorad.ir.nodes import GeneralUnary, Node
 from tensorad.library.registry import apply
 from tensorad.numpy.eager import cast, refuse
 from tensorad.numpy.indexing import getitem
+from tensorad.numpy.phrases import shared
 
 Axes = int | tuple[int, ...] | None
 """An ``axis`` argument: one axis, several, or ``None`` for all."""
@@ -62,8 +63,20 @@ def normalize_axes(axis: Axes, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(normalized))
 
 
+@shared
 def transpose(x: object, axes: Sequence[int] | None = None) -> Node:
     """``numpy.transpose``: reverse the axes, or permute them by ``axes``.
+
+    Args:
+        x: {a}
+        axes: a permutation of ``range(x.ndim)`` (negative axes count from the end): axis
+            ``k`` of the result is axis ``axes[k]`` of ``x``; ``None`` reverses them.
+
+    Returns:
+        ``x`` with its axes permuted, a relabelling without a copy: {tensor}.
+
+    Raises:
+        ShapeError: ``axes`` is not a permutation of ``x``'s axes.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -102,10 +115,25 @@ def _diagonal(x: object, offset: int, axis1: int, axis2: int) -> tuple[Node, Lab
     return a, "".join(labels), rest, labels[i]
 
 
+@shared
 def trace(
     a: object, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: DTypeArg = None, out: None = None
 ) -> Node:
     """``numpy.trace``: the sum of the diagonal of axes ``axis1``, ``axis2``.
+
+    Args:
+        a: {a} At least 2-d.
+        offset: the diagonal's offset: positive above the main one, negative below.
+        axis1: the first axis of the diagonal.
+        axis2: the second.
+        dtype: {dtype}
+        out: {out}
+
+    Returns:
+        The sums over the diagonal, of ``a``'s shape without the two axes: {tensor}.
+
+    Raises:
+        ShapeError: ``a`` has fewer than 2 axes, or the two axes are out of range or equal.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -122,8 +150,21 @@ def trace(
     return contract(x, labels, None, "", rest)
 
 
+@shared
 def diagonal(x: object, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
     """``numpy.diagonal``: the diagonal of axes ``axis1``, ``axis2`` as the last axis.
+
+    Args:
+        x: {a} At least 2-d.
+        offset: the diagonal's offset: positive above the main one, negative below.
+        axis1: the first axis of the diagonal.
+        axis2: the second.
+
+    Returns:
+        ``x``'s other axes, then the diagonal (empty when ``offset`` is past the edge): {tensor}.
+
+    Raises:
+        ShapeError: ``x`` has fewer than 2 axes, or the two axes are out of range or equal.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -172,8 +213,19 @@ def reshape(x: object, *shape: int | Sequence[int], order: str = "C") -> Node:
     return apply("reshape", a, (tuple(target),))
 
 
+@shared
 def squeeze(x: object, axis: Axes = None) -> Node:
     """``numpy.squeeze``: drop size-1 axes (all of them, or those in ``axis``).
+
+    Args:
+        x: {a}
+        axis: {axes} Each must have size 1.
+
+    Returns:
+        ``x`` without those axes, the same entries: {tensor}.
+
+    Raises:
+        ShapeError: an axis in ``axis`` does not have size 1, or is out of range.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -189,8 +241,20 @@ def squeeze(x: object, axis: Axes = None) -> Node:
     return contract(a, labels, None, "", "".join(label for k, label in enumerate(labels) if k not in axes))
 
 
+@shared
 def expand_dims(x: object, axis: int | tuple[int, ...]) -> Node:
     """``numpy.expand_dims``: insert size-1 axes at ``axis``.
+
+    Args:
+        x: {a}
+        axis: where the new axes are in the result: an axis or a tuple of them, counted
+            in the result's ``x.ndim + len(axis)`` axes (negative from the end).
+
+    Returns:
+        ``x`` with the new size-1 axes, the same entries: {tensor}.
+
+    Raises:
+        ShapeError: {axis_error}
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -205,8 +269,20 @@ def expand_dims(x: object, axis: int | tuple[int, ...]) -> Node:
     return contract(a, fresh_labels(a.ndim), None, "", out, sizes=dict.fromkeys(new, 1))
 
 
+@shared
 def swapaxes(a: object, axis1: int, axis2: int) -> Node:
     """``numpy.swapaxes``: exchange two axes.
+
+    Args:
+        a: {a}
+        axis1: one axis.
+        axis2: the other.
+
+    Returns:
+        ``a`` with the two axes exchanged: {tensor}.
+
+    Raises:
+        ShapeError: an axis is out of range.
 
     Examples:
         >>> import numpy as np
@@ -221,8 +297,20 @@ def swapaxes(a: object, axis1: int, axis2: int) -> Node:
     return transpose(x, order)
 
 
+@shared
 def moveaxis(a: object, source: int | Sequence[int], destination: int | Sequence[int]) -> Node:
     """``numpy.moveaxis``: move axes to new positions, the others keeping their order.
+
+    Args:
+        a: {a}
+        source: the axis, or axes, to move.
+        destination: their positions in the result, one per source axis.
+
+    Returns:
+        ``a`` with its axes permuted: {tensor}.
+
+    Raises:
+        ShapeError: ``source`` and ``destination`` differ in length, or an axis is out of range.
 
     Examples:
         >>> import numpy as np
@@ -241,8 +329,20 @@ def moveaxis(a: object, source: int | Sequence[int], destination: int | Sequence
     return transpose(x, order)
 
 
+@shared
 def ravel(a: object, order: str = "C") -> Node:
     """``numpy.ravel``: the entries as one axis (C order).
+
+    Args:
+        a: {a}
+        order: ``"C"`` (last index fastest) or ``"F"`` (first index fastest).
+
+    Returns:
+        The ``a.size`` entries in one axis: {tensor}.
+
+    Raises:
+        UnsupportedError: ``order`` is not ``"C"`` or ``"F"`` (numpy's ``"A"`` and ``"K"``
+            concern memory layout, which tensorad values do not have).
 
     Examples:
         >>> import numpy as np

@@ -10,10 +10,21 @@ from tensorad.ir.build import broadcast_to
 from tensorad.ir.constants import as_node, scalar
 from tensorad.ir.nodes import Node
 from tensorad.numpy.eager import cast, refuse
+from tensorad.numpy.phrases import shared
 
 
+@shared
 def asarray(a: object, dtype: DTypeArg = None, order: str | None = None, **unsupported: Any) -> Node:
     """``numpy.asarray``: ``a`` as an array (an expression stays itself).
+
+    Args:
+        a: {a}
+        dtype: {cast}
+        order: numpy's memory layout: accepted and ignored.
+        **unsupported: {unsupported}
+
+    Returns:
+        ``a`` itself when it is an expression of that dtype: {tensor}.
 
     Examples:
         >>> import tensorad as ta
@@ -24,8 +35,19 @@ def asarray(a: object, dtype: DTypeArg = None, order: str | None = None, **unsup
     return cast(as_node(a), dtype)
 
 
+@shared
 def array(object: object, dtype: DTypeArg = None, *, copy: bool = True, **unsupported: Any) -> Node:  # noqa: A002
     """``numpy.array``: as :func:`asarray` (a copy of an immutable value is the value).
+
+    Args:
+        object: {a}
+        dtype: the dtype of the result (default: ``object``'s); a cast, differentiable
+            between float and complex dtypes.
+        copy: numpy's copy flag: accepted; a copy changes nothing.
+        **unsupported: {unsupported}
+
+    Returns:
+        The value: {tensor}.
 
     Examples:
         >>> import tensorad as ta
@@ -36,8 +58,17 @@ def array(object: object, dtype: DTypeArg = None, *, copy: bool = True, **unsupp
     return cast(as_node(object), dtype)
 
 
+@shared
 def copy(a: object, order: str = "K", subok: bool = False) -> Node:
     """``numpy.copy``: the value itself (tensorad values are never written to).
+
+    Args:
+        a: {a}
+        order: numpy's memory layout: accepted and ignored.
+        subok: numpy's subclass flag: accepted and ignored.
+
+    Returns:
+        ``a``'s value: {tensor}.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -47,8 +78,18 @@ def copy(a: object, order: str = "K", subok: bool = False) -> Node:
     return as_node(a)
 
 
+@shared
 def full_like(a: object, fill_value: complex, dtype: DTypeArg = None, **unsupported: Any) -> Node:
     """``numpy.full_like``: ``fill_value`` everywhere, in ``a``'s shape (a constant).
+
+    Args:
+        a: {a} Only its shape and dtype are used.
+        fill_value: the value of every entry, converted to the dtype.
+        dtype: the dtype of the result (default: ``a``'s).
+        **unsupported: {unsupported}
+
+    Returns:
+        A constant of ``a``'s shape, with no derivative: {tensor}.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -60,8 +101,17 @@ def full_like(a: object, fill_value: complex, dtype: DTypeArg = None, **unsuppor
     return broadcast_to(scalar(fill_value, x.dtype), x.shape)
 
 
+@shared
 def zeros_like(a: object, dtype: DTypeArg = None, **unsupported: Any) -> Node:
     """``numpy.zeros_like``: zeros in ``a``'s shape (a constant, no derivative).
+
+    Args:
+        a: {a} Only its shape and dtype are used.
+        dtype: the dtype of the result (default: ``a``'s).
+        **unsupported: {unsupported}
+
+    Returns:
+        Zeros of ``a``'s shape: {tensor}.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -72,8 +122,17 @@ def zeros_like(a: object, dtype: DTypeArg = None, **unsupported: Any) -> Node:
     return full_like(a, 0.0, dtype)
 
 
+@shared
 def ones_like(a: object, dtype: DTypeArg = None, **unsupported: Any) -> Node:
     """``numpy.ones_like``: ones in ``a``'s shape (a constant, no derivative).
+
+    Args:
+        a: {a} Only its shape and dtype are used.
+        dtype: the dtype of the result (default: ``a``'s).
+        **unsupported: {unsupported}
+
+    Returns:
+        Ones of ``a``'s shape: {tensor}.
 
     Examples:
         >>> import numpy as np, tensorad as ta

@@ -38,6 +38,13 @@ def eager(fn: Callable[P, Node | list[Node] | tuple[Node, ...]]) -> Callable[P, 
     ``Any``: which of the two it is depends on the arguments' runtime types, and a union
     would make every symbolic caller (``ta.sin(x)`` with ``x`` a node) narrow it.
 
+    Args:
+        fn: a builder of expressions: arguments in, a node (or a list or tuple of nodes) out.
+
+    Returns:
+        The wrapper: ``fn``'s nodes when an argument is an expression (or a list or tuple
+        holding one), else their values as new arrays the caller owns.
+
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> from tensorad.numpy.arithmetic import multiply

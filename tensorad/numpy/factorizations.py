@@ -22,6 +22,7 @@ from tensorad.numpy.arithmetic import add, compare, multiply, where
 from tensorad.numpy.axes import expand_dims, swapaxes
 from tensorad.numpy.eager import eager
 from tensorad.numpy.eager import values as values_of
+from tensorad.numpy.phrases import shared
 from tensorad.numpy.products import matmul
 
 
@@ -39,12 +40,27 @@ def _svd_nodes(a: Node) -> tuple[Node, Node, Node]:
     return u, s, swapaxes(v, -1, -2)
 
 
+@shared
 def svd(a: object, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
     """``numpy.linalg.svd``: ``U``, the singular values (descending) and ``Vh`` with
     ``a = U diag(S) Vh``, batched. Derivatives for distinct nonzero singular values
     (proofs.svd); the singular vectors have none where singular values repeat. For a
     non-square matrix, ``full_matrices=True`` (numpy's default) adds columns with no
     derivative: pass ``full_matrices=False`` (refused otherwise, on traced values).
+
+    Args:
+        a: {matrices}
+        full_matrices: numpy's default ``True`` is only accepted for square matrices.
+        compute_uv: ``False`` returns the singular values alone.
+        hermitian: numpy's shortcut for symmetric matrices: refused (use :func:`eigh`).
+
+    Returns:
+        ``SVDResult(U, S, Vh)`` of shapes ``(…, m, k)``, ``(…, k)``, ``(…, k, n)`` with
+        ``k = min(m, n)``, or ``S`` alone: {parts}.
+
+    Raises:
+        ShapeError: ``a`` has fewer than 2 axes.
+        UnsupportedError: ``hermitian=True``, or ``full_matrices=True`` for a non-square ``a``.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -72,9 +88,19 @@ def svd(a: object, full_matrices: bool = True, compute_uv: bool = True, hermitia
 
 
 @eager
+@shared
 def svdvals(x: object, /) -> Node:
     """``numpy.linalg.svdvals``: the singular values, descending, with their derivative
     ``ṡᵢ = uᵢᵀ ȧ vᵢ`` (distinct values).
+
+    Args:
+        x: {matrices}
+
+    Returns:
+        The ``min(m, n)`` singular values, shape ``(…, k)``: {tensor}.
+
+    Raises:
+        ShapeError: ``x`` has fewer than 2 axes.
 
     Examples:
         >>> import numpy as np
@@ -95,6 +121,7 @@ class QRResult(NamedTuple):
     R: Any
 
 
+@shared
 def qr(a: object, mode: str = "reduced") -> Any:
     """``numpy.linalg.qr`` of matrices with at least as many rows as columns: ``mode``
     ``"reduced"`` (``Q`` m × n, ``R`` n × n) or ``"r"``; ``"complete"`` for square
@@ -102,6 +129,16 @@ def qr(a: object, mode: str = "reduced") -> Any:
     lower triangle minus that one's transpose, ``Q̇ = Q Ω + Ȧ R⁻¹ − Q C``, ``Ṙ = Qᵀ Ȧ − Ω R``
     (proofs.qr). A wide matrix, or ``"complete"`` of a tall one (columns with no
     derivative), is refused on traced values.
+
+    Args:
+        a: {matrices} With ``m ≥ n``.
+        mode: ``"reduced"``, ``"r"`` or ``"complete"`` (square ``a`` only).
+
+    Returns:
+        ``QRResult(Q, R)``, or ``R`` alone for ``mode="r"``: {parts}.
+
+    Raises:
+        UnsupportedError: a wide matrix, another ``mode``, or ``"complete"`` of a tall one.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -153,11 +190,25 @@ def _tall_solution(a: Node, b: Node) -> Node:
 
 
 @eager
+@shared
 def pinv(a: object, rcond: float | None = None, hermitian: bool = False) -> Node:
     """``numpy.linalg.pinv`` of a matrix of full rank: ``R⁻¹ Qᵀ`` from the QR factorization
     (of ``aᵀ`` for a wide ``a``), so it differentiates where the pseudo-inverse does.
     A rank-deficient matrix (numpy's rule with ``rcond``) gives nan: its pseudo-inverse
     jumps there and has no derivative.
+
+    Args:
+        a: {matrices}
+        rcond: singular values below ``rcond`` times the largest count as zero (numpy's
+            default: ``max(m, n)`` times the dtype's epsilon).
+        hermitian: numpy's shortcut for symmetric matrices: refused.
+
+    Returns:
+        The pseudo-inverse, shape ``(…, n, m)``; nan where ``a`` is rank-deficient: {tensor}.
+
+    Raises:
+        ShapeError: ``a`` has fewer than 2 axes.
+        UnsupportedError: ``hermitian=True``.
 
     Examples:
         >>> import numpy as np
@@ -179,12 +230,26 @@ def pinv(a: object, rcond: float | None = None, hermitian: bool = False) -> Node
     return where(expand_dims(full, (-1, -2)), inverse, np.nan)
 
 
+@shared
 def lstsq(a: object, b: object, rcond: float | None = None) -> LstsqResult:
     """``numpy.linalg.lstsq`` for a tall (or square) ``a`` of full column rank: ``x``
     minimizing ``‖a x − b‖`` by QR, the residuals' squared norms (empty unless ``a`` has
     more rows than columns), the numerical rank and the singular values. A rank-deficient
     ``a`` gives nan in ``x`` (numpy's minimum-norm solution jumps there); a wide ``a`` is
     refused (its solution is the minimum-norm one: use ``pinv(a) @ b``).
+
+    Args:
+        a: a matrix ``(m, n)`` with ``m ≥ n`` (array or expression; not a stack).
+        b: ``(m,)`` or ``(m, k)``.
+        rcond: the relative cut-off for the numerical rank, as for :func:`pinv`.
+
+    Returns:
+        ``LstsqResult(x, residuals, rank, s)``: arrays when ``a`` and ``b`` are arrays,
+        else expressions (the rank as int32, without derivative).
+
+    Raises:
+        ShapeError: ``a`` is not 2-d, or ``b`` does not match it.
+        UnsupportedError: ``a`` is wide (``m < n``).
 
     Examples:
         >>> import numpy as np

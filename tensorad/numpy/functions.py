@@ -23,6 +23,7 @@ from tensorad.library.registry import apply
 from tensorad.numpy import arithmetic, axes, creation, indexing, joins, products, reductions
 from tensorad.numpy.axes import Axes, normalize_axes
 from tensorad.numpy.eager import eager, refuse
+from tensorad.numpy.phrases import shared
 
 
 def general(name: str, x: object, axis: Axes = None) -> Node:
@@ -59,10 +60,20 @@ count_nonzero = eager(reductions.count_nonzero)
 
 
 @eager
+@shared
 def clip(a: object, a_min: object = None, a_max: object = None, out: None = None) -> Node:
     """``numpy.clip``: ``a`` limited to ``[a_min, a_max]`` (either may be ``None``), as
     ``minimum(maximum(a, a_min), a_max)``: the derivative is 1 inside, 0 outside, ½ on a
     bound (JAX's ``clip``, whose ``maximum`` and ``minimum`` split ties).
+
+    Args:
+        a: {a}
+        a_min: the lower bound, broadcast against ``a``; ``None`` for none.
+        a_max: the upper bound, likewise.
+        out: {out}
+
+    Returns:
+        ``a`` clipped, of the broadcast shape: {tensor}.
 
     Examples:
         >>> import numpy as np
@@ -82,6 +93,7 @@ diagonal = eager(axes.diagonal)
 
 
 @eager
+@shared
 def reshape(
     a: object,
     /,
@@ -93,6 +105,22 @@ def reshape(
 ) -> Node:
     """``numpy.reshape(a, shape, order="C")`` (numpy 2's signature; ``newshape`` is its old
     name, and ``copy`` changes nothing: tensorad values are never shared mutably).
+
+    Args:
+        a: {a}
+        shape: the new shape, with as many entries as ``a``; one entry may be ``-1``,
+            inferred from the others.
+        order: ``"C"`` (last index fastest) or ``"F"`` (first index fastest).
+        newshape: numpy 1's name for ``shape``; give one of them.
+        copy: numpy 2's copy flag: accepted and ignored.
+
+    Returns:
+        ``a``'s entries in the new shape: {tensor}.
+
+    Raises:
+        OperandTypeError: neither ``shape`` nor ``newshape`` is given.
+        ShapeError: the sizes do not match, or more than one ``-1``.
+        UnsupportedError: ``order`` is not ``"C"`` or ``"F"``.
 
     Examples:
         >>> import numpy as np
@@ -140,10 +168,22 @@ full_like = eager(creation.full_like)
 
 
 @eager
+@shared
 def inv(x: object) -> Node:
     """Matrix inverse over the last two axes; ``d inv(X) = −X⁻¹ dX X⁻¹``.
 
     The derivative is applied as two matrix products, never as an ``n⁴`` tensor.
+
+    Args:
+        x: {a} A square matrix, or a stack of them (the last two axes).
+
+    Returns:
+        The inverses, of ``x``'s shape: {tensor}.
+
+    Raises:
+        ShapeError: the last two axes are not square.
+        tensorad.errors.LinAlgError: a matrix is singular (numpy's ``LinAlgError``, which
+            it subclasses), when evaluated.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -158,8 +198,18 @@ def inv(x: object) -> Node:
 
 
 @eager
+@shared
 def det(x: object) -> Node:
     """Determinant over the last two axes; ``∂ det X = det(X) X⁻ᵀ``.
+
+    Args:
+        x: {a} A square matrix, or a stack of them (the last two axes).
+
+    Returns:
+        The determinants, of ``x``'s shape without the last two axes: {tensor}.
+
+    Raises:
+        ShapeError: the last two axes are not square.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -173,8 +223,19 @@ def det(x: object) -> Node:
 
 
 @eager
+@shared
 def logdet(x: object) -> Node:
     """``log |det X|`` over the last two axes; ``∂ logdet X = X⁻ᵀ``.
+
+    Args:
+        x: {a} A square matrix, or a stack of them (the last two axes).
+
+    Returns:
+        ``log |det x|`` (``-inf`` for a singular matrix), of ``x``'s shape without the last
+        two axes: {tensor}. numpy's ``slogdet`` gives the sign as well.
+
+    Raises:
+        ShapeError: the last two axes are not square.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -188,8 +249,19 @@ def logdet(x: object) -> Node:
 
 
 @eager
+@shared
 def softmax(x: object, axis: Axes = -1) -> Node:
     """``exp(x) / sum(exp(x), axis)``, computed stably.
+
+    Args:
+        x: {a}
+        axis: the axis, or axes, normalised over (default: the last; ``None``: all).
+
+    Returns:
+        Positive entries of ``x``'s shape summing to 1 along ``axis``: {tensor}.
+
+    Raises:
+        ShapeError: {axis_error}
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -206,8 +278,19 @@ def softmax(x: object, axis: Axes = -1) -> Node:
 
 
 @eager
+@shared
 def log_softmax(x: object, axis: Axes = -1) -> Node:
     """``x - logsumexp(x, axis)``: the log of :func:`softmax`, finite where softmax underflows.
+
+    Args:
+        x: {a}
+        axis: the axis, or axes, normalised over (default: the last; ``None``: all).
+
+    Returns:
+        The log-probabilities, of ``x``'s shape: {tensor}.
+
+    Raises:
+        ShapeError: {axis_error}
 
     ``ta.log(ta.softmax(z))`` on a traced ``z`` builds this function too (on arrays, each
     call evaluates at once, so call ``log_softmax`` itself).
@@ -226,8 +309,19 @@ def log_softmax(x: object, axis: Axes = -1) -> Node:
 
 
 @eager
+@shared
 def logsumexp(x: object, axis: Axes = None) -> Node:
     """``log(sum(exp(x), axis))``, computed stably.
+
+    Args:
+        x: {a}
+        axis: {axes}
+
+    Returns:
+        ``x``'s shape without the reduced axes: {tensor}. Its gradient is :func:`softmax`.
+
+    Raises:
+        ShapeError: {axis_error}
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -243,9 +337,22 @@ def logsumexp(x: object, axis: Axes = None) -> Node:
 
 
 @eager
+@shared
 def norm(x: object, axis: Axes = None) -> Node:
     """The 2-norm ``sqrt(sum(|x|², axis))`` (Frobenius for matrices with ``axis=None``);
     real for complex ``x``, whose derivative it refuses (``|z|`` is not holomorphic).
+
+    Args:
+        x: {a}
+        axis: {axes}
+
+    Returns:
+        The real, non-negative norms, of ``x``'s shape without the reduced axes: {tensor}.
+        (:func:`tensorad.numpy.linalg.norm` has numpy's ``ord`` and matrix norms.)
+
+    Raises:
+        ShapeError: {axis_error}
+        UnsupportedError: a derivative of the norm of a complex ``x`` is asked for.
 
     Examples:
         >>> import numpy as np, tensorad as ta

@@ -22,6 +22,7 @@ from tensorad.library.selection import Indices, scatter_add
 from tensorad.library.selection import take as gather_along
 from tensorad.numpy.arithmetic import add as plus
 from tensorad.numpy.arithmetic import multiply, where
+from tensorad.numpy.phrases import shared
 
 
 def getitem(x: object, index: object) -> Node:
@@ -105,12 +106,26 @@ def _every(x: Node, axis: int, step: int) -> Node:
     return apply("reshape", column, ((*before, m, *after),))
 
 
+@shared
 def pad(array: object, pad_width: object, mode: str = "constant", *, constant_values: float = 0.0) -> Node:
     """``numpy.pad`` with ``mode="constant"``: ``array`` surrounded by ``constant_values``.
 
     ``pad_width`` is numpy's: one int for every side, ``(before, after)`` for every axis,
     or one pair per axis. The derivative is zero on the padding and passes through
     inside it (the rule of ``pad`` is ``crop``, its adjoint).
+
+    Args:
+        array: {a}
+        pad_width: the number of entries added before and after each axis.
+        mode: only ``"constant"``; numpy's other modes raise ``UnsupportedError``.
+        constant_values: the value of the added entries.
+
+    Returns:
+        ``array`` padded, each axis longer by its two widths: {tensor}.
+
+    Raises:
+        ShapeError: ``pad_width`` does not fit ``array``'s axes.
+        OperandTypeError: a width is not an integer.
 
     Examples:
         >>> import numpy as np
@@ -231,10 +246,26 @@ def _axis(axis: object, ndim: int, what: str) -> int:
     return int(axis) % ndim
 
 
+@shared
 def take(a: object, indices: object, axis: int | None = None, out: None = None, mode: str = "raise") -> Node:
     """``numpy.take``: the slices of ``a`` at ``indices`` along ``axis`` (of the flattened
     array when ``axis`` is None); ``mode`` is numpy's (``"raise"``, ``"wrap"``, ``"clip"``).
     The pullback scatters the cotangent back, summing at repeated indices.
+
+    Args:
+        a: {a}
+        indices: concrete integers (an array or nested lists, any shape; not an expression).
+        axis: the axis indexed; ``None`` flattens ``a`` first.
+        out: {out}
+        mode: what an out-of-range index does: raise, wrap around, or clip to the ends.
+
+    Returns:
+        ``a`` with ``axis`` replaced by the axes of ``indices``: {tensor}.
+
+    Raises:
+        OutOfBoundsError: with ``mode="raise"``, an index is out of range (an ``IndexError``).
+        OperandTypeError: the indices are not integers, or an unknown ``mode``.
+        UnsupportedError: the indices are an expression (traced): they must be concrete.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -265,9 +296,23 @@ def take(a: object, indices: object, axis: int | None = None, out: None = None, 
     return gather_along(x, axis, Indices.of(chosen % max(n, 1)))
 
 
+@shared
 def take_along_axis(arr: object, indices: object, axis: int | None = -1) -> Node:
     """``numpy.take_along_axis``: ``arr`` at ``indices`` along ``axis``, the other axes
     matched (broadcast) position by position; ``axis=None`` works on the flattened array.
+
+    Args:
+        arr: {a}
+        indices: concrete integers with as many axes as ``arr`` (as ``argsort`` gives them).
+        axis: the axis indexed; ``None`` flattens ``arr`` first.
+
+    Returns:
+        The entries picked, of the broadcast of ``arr``'s and ``indices``' shapes except
+        along ``axis``, where ``indices``' length: {tensor}.
+
+    Raises:
+        ShapeError: ``indices`` has a different number of axes, or ``axis`` is out of range.
+        OperandTypeError: the indices are not integers.
 
     Examples:
         >>> import numpy as np
@@ -289,7 +334,6 @@ def take_along_axis(arr: object, indices: object, axis: int | None = -1) -> Node
         for k, n in enumerate(x.shape)
     )
     return gather(x, index)
-
 
 
 # ------------------------------------------------------------------ functional updates: x.at[index]

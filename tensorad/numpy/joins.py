@@ -6,12 +6,12 @@ Each is one of the node kinds doing what it does: a concatenation is one
 :class:`~tensorad.ir.nodes.General` node, ``concatenate`` (formed once, in one copy; its pullback
 crops), pieces are crops, repetitions are broadcasts and reshapes, triangles are a
 selection (``where``, so an infinite entry outside the triangle stays out), diagonals
-are contractions with a repeated label.
+are contractions with a repeated label. The joins along an axis and the splits live in
+:mod:`tensorad.numpy.stacking`; this module exports them too.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,107 +21,32 @@ from tensorad.ir.build import broadcast_to as broadcast
 from tensorad.ir.build import contract
 from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
-from tensorad.ir.nodes import NODE_TYPES, Node
-from tensorad.library.registry import apply_general
-from tensorad.numpy.axes import expand_dims, normalize_axes, reshape
-from tensorad.numpy.eager import cast
-from tensorad.numpy.indexing import getitem
+from tensorad.ir.nodes import Node
+from tensorad.numpy.axes import normalize_axes, reshape
+from tensorad.numpy.phrases import shared
+from tensorad.numpy.stacking import atleast_1d as atleast_1d
+from tensorad.numpy.stacking import atleast_2d as atleast_2d
+from tensorad.numpy.stacking import atleast_3d as atleast_3d
+from tensorad.numpy.stacking import concatenate as concatenate
+from tensorad.numpy.stacking import hstack as hstack
+from tensorad.numpy.stacking import split as split
+from tensorad.numpy.stacking import stack as stack
+from tensorad.numpy.stacking import vstack as vstack
 
 
-def _nodes(arrays: object, what: str) -> list[Node]:
-    if isinstance(arrays, (*NODE_TYPES, np.ndarray)):
-        return [as_node(arrays[k]) for k in range(len(arrays))]
-    if not isinstance(arrays, Sequence) or isinstance(arrays, str):
-        raise OperandTypeError(f"{what}: expected a sequence of arrays, got {type(arrays).__name__}")
-    return [as_node(a) for a in arrays]
-
-
-def concatenate(arrays: object, axis: int | None = 0, out: None = None, *, dtype: object = None) -> Node:
-    """``numpy.concatenate``: the arrays joined along ``axis`` (flattened first when
-    ``axis`` is None), in one copy; the derivative of each piece is its slice.
-
-    Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
-        >>> tnp.concatenate([np.ones((1, 2)), np.zeros((2, 2))]).shape
-        (3, 2)
-    """
-    if out is not None:
-        raise OperandTypeError("concatenate: out= is not supported (arrays are immutable while tracing)")
-    nodes = _nodes(arrays, "concatenate")
-    if axis is None:
-        nodes, axis = [reshape(a, -1) for a in nodes], 0
-    if not nodes:
-        raise ShapeError("need at least one array to concatenate")
-    if any(a.ndim == 0 for a in nodes):
-        raise ShapeError("zero-dimensional arrays cannot be concatenated")
-    (k,) = normalize_axes(axis, nodes[0].ndim)
-    joined = nodes[0] if len(nodes) == 1 else apply_general("concatenate", tuple(nodes), (k,))
-    return cast(joined, dtype)  # type: ignore[arg-type]  # numpy's dtype argument
-
-
-def stack(arrays: object, axis: int = 0, out: None = None, *, dtype: object = None) -> Node:
-    """``numpy.stack``: the arrays (of one shape) joined along a new ``axis``.
-
-    Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
-        >>> tnp.stack([np.ones(3), np.zeros(3)], axis=1).shape
-        (3, 2)
-    """
-    nodes = _nodes(arrays, "stack")
-    if not nodes:
-        raise ShapeError("need at least one array to stack")
-    if len({a.shape for a in nodes}) > 1:
-        raise ShapeError(f"all input arrays must have the same shape, got {sorted({a.shape for a in nodes})}")
-    (k,) = normalize_axes(axis, nodes[0].ndim + 1)
-    return concatenate([expand_dims(a, k) for a in nodes], k, out, dtype=dtype)
-
-
-def hstack(tup: object, *, dtype: object = None) -> Node:
-    """``numpy.hstack``: along the first axis for 1-d arrays, else the second."""
-    nodes = [a if a.ndim else reshape(a, (1,)) for a in _nodes(tup, "hstack")]
-    return concatenate(nodes, 0 if nodes and nodes[0].ndim == 1 else 1, dtype=dtype)
-
-
-def vstack(tup: object, *, dtype: object = None) -> Node:
-    """``numpy.vstack``: along the first axis, 1-d arrays as rows."""
-    return concatenate(
-        [reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a for a in _nodes(tup, "vstack")], 0, dtype=dtype
-    )
-
-
-def split(ary: object, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Node]:
-    """``numpy.split``: pieces along ``axis``, ``n`` equal ones or cut at the given
-    indices; each piece is a crop (its pullback puts the cotangent back among zeros).
-
-    Examples:
-        >>> import numpy as np
-        >>> import tensorad.numpy as tnp
-        >>> [piece.shape for piece in tnp.split(np.arange(6.0), [1, 4])]
-        [(1,), (3,), (2,)]
-    """
-    a = as_node(ary)
-    (k,) = normalize_axes(axis, a.ndim)
-    n = a.shape[k]
-    if isinstance(indices_or_sections, (int, np.integer)):
-        sections = int(indices_or_sections)
-        if sections <= 0 or n % sections:
-            raise ShapeError(f"array split does not result in an equal division: {n} into {sections}")
-        cuts = [n // sections * j for j in range(1, sections)]
-    else:
-        cuts = [int(c) for c in indices_or_sections]
-    bounds = [0, *cuts, n]
-    pieces = []
-    for start, stop in itertools.pairwise(bounds):
-        index = [slice(None)] * a.ndim
-        index[k] = slice(start, stop)
-        pieces.append(getitem(a, tuple(index)))
-    return pieces
-
-
+@shared
 def broadcast_to(array: object, shape: int | Sequence[int]) -> Node:
     """``numpy.broadcast_to``: ``array`` repeated along new or size-1 axes.
+
+    Args:
+        array: {a}
+        shape: the target shape, which ``array``'s shape broadcasts to (numpy's rules).
+
+    Returns:
+        ``array`` of that shape; its pullback sums over the repeated axes: {tensor}.
+
+    Raises:
+        ShapeError: the shapes do not broadcast.
 
     Examples:
         >>> import numpy as np
@@ -140,9 +65,21 @@ def broadcast_to(array: object, shape: int | Sequence[int]) -> Node:
     return broadcast(a, target)
 
 
+@shared
 def tile(A: object, reps: int | Sequence[int]) -> Node:
     """``numpy.tile``: ``A`` repeated ``reps`` times along each axis (a broadcast along a
     new axis before each, then a reshape).
+
+    Args:
+        A: {a}
+        reps: the number of copies along each axis, an integer or one per axis (lined up
+            from the last axis, as numpy).
+
+    Returns:
+        The tiled array, of ``max(A.ndim, len(reps))`` axes: {tensor}.
+
+    Raises:
+        ShapeError: a negative repetition.
 
     Examples:
         >>> import numpy as np
@@ -162,9 +99,22 @@ def tile(A: object, reps: int | Sequence[int]) -> Node:
     return reshape(spread, [r * m for r, m in zip(counts, a.shape, strict=True)])
 
 
+@shared
 def repeat(a: object, repeats: int | Sequence[int], axis: int | None = None) -> Node:
     """``numpy.repeat``: each entry repeated along ``axis`` (of the flattened array when
     None); equal repeats are a broadcast and a reshape, unequal ones a gather.
+
+    Args:
+        a: {a}
+        repeats: how often each entry appears: one count for all, or one per entry along ``axis``.
+        axis: the axis repeated along; ``None`` flattens ``a`` first.
+
+    Returns:
+        ``a`` with that axis lengthened to the sum of the counts: {tensor}.
+
+    Raises:
+        OperandTypeError: a count is negative or not an integer.
+        ShapeError: as many counts as entries is neither 1 nor the axis's length.
 
     Examples:
         >>> import numpy as np
@@ -193,9 +143,22 @@ def repeat(a: object, repeats: int | Sequence[int], axis: int | None = None) -> 
     return take(x, np.repeat(np.arange(x.shape[k]), counts), axis=k)
 
 
+@shared
 def roll(a: object, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Node:
     """``numpy.roll``: entries shifted cyclically along ``axis`` (the flattened array
     when None), as the concatenation of two slices per axis.
+
+    Args:
+        a: {a}
+        shift: how far the entries move (towards higher indices, wrapping around): one
+            shift, or one per axis in ``axis``.
+        axis: the axis, or axes, to roll along; ``None`` rolls the flattened ``a``.
+
+    Returns:
+        ``a``'s entries rolled, of ``a``'s shape: {tensor}.
+
+    Raises:
+        ShapeError: {axis_error}
 
     Examples:
         >>> import numpy as np
@@ -217,9 +180,21 @@ def roll(a: object, shift: int | Sequence[int], axis: int | Sequence[int] | None
     return x
 
 
+@shared
 def diag(v: object, k: int = 0) -> Node:
     """``numpy.diag``: a 1-d ``v`` placed on the ``k``-th diagonal of a square matrix
     (zeros elsewhere), or the ``k``-th diagonal of a 2-d ``v``.
+
+    Args:
+        v: {a} 1-d or 2-d.
+        k: the diagonal: positive above the main one, negative below.
+
+    Returns:
+        A ``(n + |k|, n + |k|)`` matrix for a 1-d ``v`` of length ``n``, a 1-d diagonal for
+        a 2-d ``v``: {tensor}.
+
+    Raises:
+        ShapeError: ``v`` is neither 1-d nor 2-d.
 
     Examples:
         >>> import numpy as np
@@ -253,9 +228,20 @@ def _triangle(m: object, k: int, lower: bool) -> Node:
     return where(keep, x, 0.0)
 
 
+@shared
 def tril(m: object, k: int = 0) -> Node:
     """``numpy.tril``: the entries on and below the ``k``-th diagonal (zeros above), a
     selection, so the derivative above is exactly 0.
+
+    Args:
+        m: {a} At least 2-d: a matrix, or a stack of them (the last two axes).
+        k: the diagonal: positive above the main one, negative below.
+
+    Returns:
+        ``m``'s lower triangle, of ``m``'s shape: {tensor}.
+
+    Raises:
+        ShapeError: ``m`` has fewer than 2 axes.
 
     Examples:
         >>> import numpy as np
@@ -267,8 +253,19 @@ def tril(m: object, k: int = 0) -> Node:
     return _triangle(m, k, lower=True)
 
 
+@shared
 def triu(m: object, k: int = 0) -> Node:
     """``numpy.triu``: the entries on and above the ``k``-th diagonal (zeros below).
+
+    Args:
+        m: {a} At least 2-d: a matrix, or a stack of them (the last two axes).
+        k: the diagonal: positive above the main one, negative below.
+
+    Returns:
+        ``m``'s upper triangle, of ``m``'s shape: {tensor}.
+
+    Raises:
+        ShapeError: ``m`` has fewer than 2 axes.
 
     Examples:
         >>> import numpy as np
@@ -280,31 +277,20 @@ def triu(m: object, k: int = 0) -> Node:
     return _triangle(m, k, lower=False)
 
 
-def atleast_1d(*arys: object) -> Node | tuple[Node, ...]:
-    """``numpy.atleast_1d``: 0-d arrays as shape ``(1,)``."""
-    out = [reshape(a, (1,)) if a.ndim == 0 else a for a in map(as_node, arys)]
-    return out[0] if len(out) == 1 else tuple(out)
-
-
-def atleast_2d(*arys: object) -> Node | tuple[Node, ...]:
-    """``numpy.atleast_2d``: 0-d as ``(1, 1)``, 1-d ``(n,)`` as ``(1, n)``."""
-    out = [reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a for a in map(as_node, arys)]
-    return out[0] if len(out) == 1 else tuple(out)
-
-
-def atleast_3d(*arys: object) -> Node | tuple[Node, ...]:
-    """``numpy.atleast_3d``: 0-d as ``(1, 1, 1)``, ``(n,)`` as ``(1, n, 1)``, ``(m, n)`` as ``(m, n, 1)``."""
-
-    def lifted(s: tuple[int, ...]) -> tuple[int, ...]:
-        return (1, 1, 1) if not s else (1, *s, 1) if len(s) == 1 else (*s, 1)
-
-    out = [reshape(a, lifted(a.shape)) if a.ndim < 3 else a for a in map(as_node, arys)]
-    return out[0] if len(out) == 1 else tuple(out)
-
-
+@shared
 def flip(m: object, axis: int | Sequence[int] | None = None) -> Node:
     """``numpy.flip``: the order of the entries reversed along ``axis`` (all axes when
     None); its own adjoint.
+
+    Args:
+        m: {a}
+        axis: the axis, or axes, to reverse; ``None`` for all.
+
+    Returns:
+        ``m`` with those axes reversed: {tensor}.
+
+    Raises:
+        ShapeError: {axis_error}
 
     Examples:
         >>> import numpy as np

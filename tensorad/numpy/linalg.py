@@ -41,6 +41,7 @@ from tensorad.numpy.factorizations import (
     svdvals,
 )
 from tensorad.numpy.functions import det, inv
+from tensorad.numpy.phrases import shared
 from tensorad.numpy.products import matmul
 
 __all__ = [
@@ -91,12 +92,23 @@ def _eigen(a: object, UPLO: str) -> tuple[Node, Node]:
     return values, vectors
 
 
+@shared
 def eigh(a: object, UPLO: str = "L") -> EighResult:
     """``numpy.linalg.eigh``: eigenvalues (ascending) and eigenvectors (columns) of a
     symmetric matrix (…, n, n), read from one triangle as numpy reads it. Derivatives for
     distinct eigenvalues: ``ẇᵢ = vᵢᵀ Ȧ vᵢ``, ``V̇ = V (F ⊙ (Vᵀ Ȧ V))`` with ``Fᵢⱼ = 1/(wⱼ − wᵢ)``
     (proofs.eigh); at a repeated eigenvalue the eigenvectors have no derivative and the
     result is inf or nan (as in JAX).
+
+    Args:
+        a: {square} Symmetric; only the triangle ``UPLO`` names is read.
+        UPLO: ``"L"`` (the lower triangle) or ``"U"`` (the upper).
+
+    Returns:
+        ``EighResult(eigenvalues, eigenvectors)``, shapes ``(…, n)`` and ``(…, n, n)``: {parts}.
+
+    Raises:
+        ShapeError: {not_square}
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -113,8 +125,19 @@ def eigh(a: object, UPLO: str = "L") -> EighResult:
 
 
 @eager
+@shared
 def eigvalsh(a: object, UPLO: str = "L") -> Node:
     """``numpy.linalg.eigvalsh``: the eigenvalues of :func:`eigh`, with its derivative.
+
+    Args:
+        a: {square} Symmetric; only the triangle ``UPLO`` names is read.
+        UPLO: ``"L"`` (the lower triangle) or ``"U"`` (the upper).
+
+    Returns:
+        The eigenvalues, ascending, of shape ``(…, n)``: {tensor}.
+
+    Raises:
+        ShapeError: {not_square}
 
     Examples:
         >>> import numpy as np
@@ -125,8 +148,19 @@ def eigvalsh(a: object, UPLO: str = "L") -> Node:
     return _eigen(a, UPLO)[0]
 
 
+@shared
 def slogdet(a: object) -> SlogdetResult:
     """``numpy.linalg.slogdet``: the sign of the determinant (no derivative) and ``log|det|``.
+
+    Args:
+        a: {square}
+
+    Returns:
+        ``SlogdetResult(sign, logabsdet)``, each of shape ``(…)`` (a singular matrix: sign 0,
+        ``-inf``): {parts}.
+
+    Raises:
+        ShapeError: {not_square}
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -141,6 +175,7 @@ def slogdet(a: object) -> SlogdetResult:
 
 
 @eager
+@shared
 def norm(x: object, ord: object = None, axis: Axes = None, keepdims: bool = False) -> Node:  # noqa: A002
     """``numpy.linalg.norm`` with numpy's orders: for vectors ``None``/2, ±``inf``, 1, 0
     and any other ``p`` (``(Σ|x|ᵖ)^(1/p)``); for matrices ``None``/``"fro"``, ``"nuc"``
@@ -148,6 +183,20 @@ def norm(x: object, ord: object = None, axis: Axes = None, keepdims: bool = Fals
     largest, smallest absolute column and row sums). Kinks take their functions'
     conventions (``abs'(0) = 0``, ties of ``max`` shared); ``ord=0`` counts, with no
     derivative.
+
+    Args:
+        x: {a}
+        ord: the order, as numpy's (see above); ``None`` is the 2-norm or Frobenius norm.
+        axis: one axis (a vector norm), two (a matrix norm), or ``None``: all of a 1-d or
+            2-d ``x``, or with ``ord=None`` the 2-norm of all entries.
+        keepdims: {keepdims}
+
+    Returns:
+        The norms, real and non-negative, of ``x``'s shape without ``axis``: {tensor}.
+
+    Raises:
+        ShapeError: an ``ord`` without ``axis`` for an ``x`` that is neither 1-d nor 2-d.
+        UnsupportedError: an ``ord`` numpy does not define for that many axes.
 
     Examples:
         >>> import numpy as np
@@ -208,11 +257,24 @@ def _matrix_norm(a: Node, ord: object, axes: tuple[int, ...]) -> Node:  # noqa: 
 
 
 @eager
+@shared
 def solve(a: object, b: object) -> Node:
     """``numpy.linalg.solve``: ``x`` with ``a @ x = b``, by LU factorization, never the
     inverse; ``a`` is (…, n, n), ``b`` a vector (n,) or (…, n, k), the leading axes
     broadcast. The derivative is solves too: ``ẋ = a⁻¹(ḃ − ȧ x)``, ``b̄ = a⁻ᵀ x̄``,
     ``ā = −b̄ xᵀ`` (proofs.solve).
+
+    Args:
+        a: {square}
+        b: an array or expression: a vector ``(n,)``, or ``(…, n, k)``.
+
+    Returns:
+        ``x``, of ``b``'s shape with the broadcast leading axes: {tensor}.
+
+    Raises:
+        ShapeError: ``a`` is not square, ``b`` does not match it, or the leading axes do
+            not broadcast.
+        tensorad.errors.LinAlgError: ``a`` is singular, when evaluated.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -247,6 +309,7 @@ def solve_system(name: str, a: object, b: object, solver: Callable[[Node, Node],
 
 
 @eager
+@shared
 def cholesky(a: object, /, *, upper: bool = False) -> Node:
     """``numpy.linalg.cholesky``: the lower-triangular ``L`` with ``a = L Lᵀ`` for a symmetric
     positive definite ``a`` (…, n, n), read from its lower triangle as numpy reads it
@@ -254,6 +317,17 @@ def cholesky(a: object, /, *, upper: bool = False) -> Node:
     ``L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ)`` by solves, ``Φ`` the lower triangle with half the diagonal
     (proofs.cholesky); a matrix that is not positive definite raises
     :class:`~tensorad.errors.LinAlgError`.
+
+    Args:
+        a: {square} Symmetric positive definite.
+        upper: return the upper factor instead.
+
+    Returns:
+        ``L`` (or ``U``), of ``a``'s shape, zeros across the diagonal: {tensor}.
+
+    Raises:
+        ShapeError: {not_square}
+        tensorad.errors.LinAlgError: ``a`` is not positive definite, when evaluated.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -273,9 +347,21 @@ def cholesky(a: object, /, *, upper: bool = False) -> Node:
 
 
 @eager
+@shared
 def matrix_power(a: object, n: int) -> Node:
     """``numpy.linalg.matrix_power``: ``aⁿ`` by repeated squaring (matrix products; a
     negative ``n`` powers the inverse, ``n = 0`` is the identity), batched.
+
+    Args:
+        a: {square}
+        n: the exponent, an integer of any sign.
+
+    Returns:
+        ``aⁿ``, of ``a``'s shape: {tensor}.
+
+    Raises:
+        UnsupportedError: ``n`` is not an integer.
+        ShapeError: {not_square}
 
     Examples:
         >>> import numpy as np
@@ -305,9 +391,21 @@ def matrix_power(a: object, n: int) -> Node:
 
 
 @eager
+@shared
 def multi_dot(arrays: Sequence[object], *, out: None = None) -> Node:
     """``numpy.linalg.multi_dot``: the product of the matrices in turn (the first may be a
     row vector, the last a column vector, as numpy), multiplied in the cheapest order.
+
+    Args:
+        arrays: two or more matrices whose inner sizes match; the first may be 1-d (a row),
+            the last 1-d (a column).
+        out: {out}
+
+    Returns:
+        The product; 1-d ends drop their axis (two vectors give a 0-d value): {tensor}.
+
+    Raises:
+        ShapeError: fewer than two arrays, or one of the wrong rank.
 
     Examples:
         >>> import numpy as np

@@ -68,6 +68,17 @@ def imag(self: Expr) -> Node:
 def reshape(self: Expr, *shape: int | Sequence[int], order: str = "C") -> Node:
     """Same entries, new shape (C order), as ``numpy.ndarray.reshape``.
 
+    Args:
+        *shape: the new shape, as integers (``x.reshape(3, -1)``) or one sequence
+            (``x.reshape((3, -1))``); one entry may be ``-1``, inferred from the others.
+        order: ``"C"`` (last index fastest) or ``"F"`` (first index fastest).
+
+    Returns:
+        An expression of the new shape.
+
+    Raises:
+        ShapeError: the sizes do not match, or more than one ``-1``.
+
     Examples:
         >>> import tensorad as ta
         >>> ta.Variable("A", (2, 3)).reshape(3, -1).shape
@@ -89,6 +100,15 @@ def flatten(self: Expr, order: str = "C") -> Node:
 
 def transpose(self: Expr, *order: int | Sequence[int]) -> Node:
     """Permute axes, as ``numpy.ndarray.transpose`` (``x.transpose(1, 0)`` or ``((1, 0))``).
+
+    Args:
+        *order: a permutation of the axes, as integers or one sequence; none reverses them.
+
+    Returns:
+        An expression whose axis ``k`` is this one's axis ``order[k]``.
+
+    Raises:
+        ShapeError: ``order`` is not a permutation of the axes.
 
     Examples:
         >>> import tensorad as ta
@@ -114,8 +134,17 @@ def astype(self: Expr, dtype: DTypeArg, order: str = "K", casting: str = "unsafe
 def evaluate(self: Expr, values: Mapping[Any, Any] | None = None) -> Array:
     """The value of this expression, with each variable bound by ``values``.
 
-    Keys are the variables or their names; values are arrays (or nested lists and
-    numbers) of the variables' shapes.
+    Args:
+        values: each variable's value, keyed by the variable or its name: an array (or
+            nested lists and numbers) of the variable's shape. Not needed for an
+            expression of constants.
+
+    Returns:
+        A new numpy array of the expression's shape and dtype (the caller owns it).
+
+    Raises:
+        TensoradError: a variable has no value, or a name matches no variable.
+        ShapeError: a value does not have its variable's shape.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -128,6 +157,10 @@ def evaluate(self: Expr, values: Mapping[Any, Any] | None = None) -> Array:
 
 def to_latex(self: Expr) -> str:
     """The expression in LaTeX index notation (``A_{ij} x_{j}``).
+
+    Returns:
+        LaTeX math, without the ``$`` delimiters: the sums written as ``\\sum``, the
+        functions by name (:func:`tensorad.symbolic.latex.latex`).
 
     Examples:
         >>> import tensorad as ta
@@ -182,6 +215,10 @@ def _repr_svg_(self: Expr) -> str | None:
 
 def to_dot(self: Expr) -> str:
     """The DAG as a Graphviz DOT digraph, shared nodes drawn once.
+
+    Returns:
+        The DOT text, one ``n<k>`` node per DAG node labelled with its kind and shape,
+        the outputs drawn with a double border; ``dot -Tsvg`` draws it.
 
     Examples:
         >>> import tensorad as ta
@@ -353,7 +390,12 @@ COMPARISONS = {
 
 
 def install() -> None:
-    """Put the methods and operators on the node classes (idempotent)."""
+    """Put the methods and operators on the node classes (idempotent).
+
+    Returns:
+        None: afterwards every node has numpy's operators and methods, and refuses by name
+        (``UnsupportedError``) the ndarray attributes tensorad does not support.
+    """
     for name, method in METHODS.items():
         setattr(Expr, name, method)
     for name, op in OPERATORS.items():

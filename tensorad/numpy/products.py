@@ -21,8 +21,10 @@ from tensorad.ir.spec import label_sizes, parse
 from tensorad.numpy.arithmetic import multiply
 from tensorad.numpy.axes import normalize_axes, reshape
 from tensorad.numpy.eager import cast, refuse
+from tensorad.numpy.phrases import shared
 
 
+@shared
 def einsum(
     subscripts: object,
     *operands: object,
@@ -40,6 +42,21 @@ def einsum(
     ones; several operands are contracted pairwise, cheapest pair first (``optimize`` is
     accepted and ignored: tensorad chooses the order itself; ``order`` and ``casting``
     concern memory layout and integer casts, which tensorad does not have).
+
+    Args:
+        subscripts: the equation, ``"ij,jk->ik"`` (``->`` and the output may be left out:
+            the labels that occur once, sorted); or the first operand, in the sublist form.
+        *operands: the arrays, numbers or expressions, one per input term; in the sublist
+            form, each followed by its list of labels, and the output list last.
+        out: {out}
+        dtype: compute in this float or complex dtype (default: the operands' common one).
+        order: numpy's memory layout of the result: accepted and ignored.
+        casting: numpy's casting rule: accepted and ignored.
+        optimize: numpy's contraction-order option: accepted and ignored.
+
+    Returns:
+        The contraction, with one axis per output label in the output's order (0-d for
+        ``"->"``): {tensor}.
 
     Raises:
         SpecError: The subscripts are malformed or do not fit the operands' ranks.
@@ -119,8 +136,21 @@ def matmul(x: object, y: object) -> Node:
     return einsum(equation, a, b)
 
 
+@shared
 def dot(x: object, y: object, out: None = None) -> Node:
     """``numpy.dot``: the last axis of ``x`` against the second-to-last of ``y``.
+
+    Args:
+        x: {a}
+        y: another; when both are 1-d, of ``x``'s length (their inner product), and when
+            either is 0-d, the product is entrywise.
+        out: {out}
+
+    Returns:
+        ``x``'s axes but the last, then ``y``'s but its second-to-last: {tensor}.
+
+    Raises:
+        ShapeError: the contracted axes differ in size.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -139,8 +169,17 @@ def dot(x: object, y: object, out: None = None) -> Node:
     return contract(a, la, b, lb, la[:-1] + lb.replace("z", ""))
 
 
+@shared
 def outer(x: object, y: object, out: None = None) -> Node:
     """``numpy.outer``: the flattened operands' outer product.
+
+    Args:
+        x: {a} Flattened first.
+        y: another, flattened too.
+        out: {out}
+
+    Returns:
+        The matrix ``x[i] y[j]``, of shape ``(x.size, y.size)``: {tensor}.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -153,8 +192,20 @@ def outer(x: object, y: object, out: None = None) -> Node:
     return contract(a, "i", b, "j", "ij")
 
 
+@shared
 def inner(a: object, b: object) -> Node:
     """``numpy.inner``: the last axes of ``a`` and ``b`` contracted.
+
+    Args:
+        a: {a}
+        b: another, whose last axis has ``a``'s last size (either may be 0-d: then the
+            product is entrywise).
+
+    Returns:
+        ``a``'s axes but the last, then ``b``'s but the last: {tensor}.
+
+    Raises:
+        ShapeError: the last axes differ in size.
 
     Examples:
         >>> import numpy as np
@@ -168,9 +219,21 @@ def inner(a: object, b: object) -> Node:
     return tensordot(x, y, ([x.ndim - 1], [y.ndim - 1]))
 
 
+@shared
 def vdot(a: object, b: object) -> Node:
     """``numpy.vdot``: the flattened arrays' dot product (real arrays; the conjugate of a
     complex ``a`` is not differentiable, see :func:`tensorad.conj`).
+
+    Args:
+        a: {a} Real.
+        b: another, with as many entries as ``a``.
+
+    Returns:
+        The 0-d sum of the entrywise product: {tensor}.
+
+    Raises:
+        UnsupportedError: ``a`` is complex.
+        ShapeError: the two have different sizes.
 
     Examples:
         >>> import numpy as np
@@ -186,9 +249,22 @@ def vdot(a: object, b: object) -> Node:
     return contract(reshape(x, -1), "i", reshape(y, -1), "i", "")
 
 
+@shared
 def tensordot(a: object, b: object, axes: int | Sequence[Sequence[int]] | Sequence[int] = 2) -> Node:
     """``numpy.tensordot``: sum over the last ``axes`` axes of ``a`` and the first of ``b``,
     or over the pairs of axes given as two lists.
+
+    Args:
+        a: {a}
+        b: another.
+        axes: ``n`` to contract ``a``'s last ``n`` axes with ``b``'s first ``n`` (in order),
+            or two equally long lists ``([a's axes], [b's axes])`` to pair them up.
+
+    Returns:
+        ``a``'s free axes, then ``b``'s, in their order: {tensor}.
+
+    Raises:
+        ShapeError: ``axes`` is malformed or out of range, or paired axes differ in size.
 
     Examples:
         >>> import numpy as np

@@ -21,8 +21,14 @@ from tensorad.errors import UnsupportedError
 from tensorad.ir.constants import as_node
 from tensorad.ir.nodes import Node
 from tensorad.library.registry import call
-from tensorad.numpy import arithmetic, creation, products
+from tensorad.numpy import arithmetic, products
 from tensorad.numpy.eager import cast, eager, refuse
+from tensorad.numpy.signs import conj as conj
+from tensorad.numpy.signs import conjugate as conjugate
+from tensorad.numpy.signs import imag as imag
+from tensorad.numpy.signs import negative as negative
+from tensorad.numpy.signs import positive as positive
+from tensorad.numpy.signs import real as real
 
 _SECTIONS = """Args:
         {operands}
@@ -102,86 +108,6 @@ arctanh = _unary("arctanh")
 log2 = _unary("log2")
 log10 = _unary("log10")
 exp2 = _unary("exp2")
-
-
-@eager
-def negative(x: object, /, out: None = None, *, dtype: DTypeArg = None, **unsupported: Any) -> Node:
-    """``-x``.
-
-    Examples:
-        >>> import numpy as np, tensorad.numpy as tnp
-        >>> tnp.negative(np.array([1.0, -2.0]))
-        array([-1.,  2.])
-    """
-    refuse("negative", out, **unsupported)
-    return cast(arithmetic.multiply(-1.0, as_node(x)), dtype)
-
-
-@eager
-def positive(x: object, /, out: None = None, *, dtype: DTypeArg = None, **unsupported: Any) -> Node:
-    """``+x``: ``x`` itself.
-
-    Examples:
-        >>> import numpy as np, tensorad.numpy as tnp
-        >>> tnp.positive(np.array([1.0, -2.0]))
-        array([ 1., -2.])
-    """
-    refuse("positive", out, **unsupported)
-    return cast(as_node(x), dtype)
-
-
-def _real_only(name: str, x: object) -> Node:
-    a = as_node(x)
-    if a.dtype.kind == "c":
-        raise UnsupportedError(
-            f"{name} of a complex array: tensorad differentiates holomorphic functions of complex arrays, "
-            f"and {name} is not holomorphic"
-        )
-    return a
-
-
-@eager
-def conj(x: object, /, out: None = None, **unsupported: Any) -> Node:
-    """The complex conjugate: ``x`` itself for real ``x``; refused for complex ``x``.
-
-    tensorad differentiates holomorphic functions of complex arrays (their derivative is
-    a complex-linear map); the conjugate is not one, so it is refused rather than given a
-    convention.
-
-    Examples:
-        >>> import numpy as np, tensorad.numpy as tnp
-        >>> tnp.conj(np.array([1.0, -2.0]))
-        array([ 1., -2.])
-    """
-    refuse("conj", out, **unsupported)
-    return _real_only("conj", x)
-
-
-conjugate = conj
-
-
-@eager
-def real(val: object) -> Node:
-    """The real part: ``x`` itself for real ``x``; refused for complex ``x`` (see :func:`conj`).
-
-    Examples:
-        >>> import numpy as np, tensorad.numpy as tnp
-        >>> tnp.real(np.array([1.0, -2.0]))
-        array([ 1., -2.])
-    """
-    return _real_only("real", val)
-
-
-@eager
-def imag(val: object) -> Node:
-    """The imaginary part: zeros for real ``x``; refused for complex ``x`` (see :func:`conj`).
-
-    Examples:
-        >>> import numpy as np, tensorad.numpy as tnp
-        >>> tnp.imag(np.array([1.0, -2.0]))
-        array([0., 0.])
-    """
-    return creation.zeros_like(_real_only("imag", val))
 
 
 # ------------------------------------------------------------------ two operands
@@ -275,7 +201,7 @@ logaddexp = _binary(
     "logaddexp",
     lambda x1, x2: arithmetic.binary("logaddexp", x1, x2),
     """``log(exp(x1) + exp(x2))`` without overflow. The derivative in ``x1`` is ``σ(x1 − x2)``
-     (in ``x2``, ``σ(x2 − x1)``); where both are the same infinity each gets ½.
+    (in ``x2``, ``σ(x2 − x1)``); where both are the same infinity each gets ½.
 
     Examples:
         >>> import numpy as np, tensorad as ta, tensorad.numpy as tnp

@@ -72,6 +72,18 @@ def parse_bytes(value: int | float | str) -> int:
 def set_memory_budget(nbytes: int | float | str | None) -> None:
     """Set the memory budget for every later call (``None``: back to the default).
 
+    Args:
+        nbytes: the largest array, in bytes: a number, or a string with a unit in powers
+            of 1024 (``"512M"``, ``"8G"``); ``None`` to go back to the environment
+            variable or half of the available memory.
+
+    Returns:
+        None. The budget is global (every thread sees it) and is read when a computation
+        is planned; a ``with memory_budget(…)`` block still overrides it inside the block.
+
+    Raises:
+        TensoradError: ``nbytes`` is negative or not a size.
+
     Examples:
         >>> import tensorad as ta
         >>> ta.set_memory_budget("4G")
@@ -84,6 +96,18 @@ def set_memory_budget(nbytes: int | float | str | None) -> None:
 @contextlib.contextmanager
 def memory_budget(nbytes: int | float | str) -> Iterator[None]:
     """The memory budget inside a ``with`` block (for the calls made in it).
+
+    Args:
+        nbytes: the largest array, in bytes: a number, or a string with a unit in powers
+            of 1024 (``"512M"``, ``"8G"``).
+
+    Returns:
+        A context manager; inside its block, in this thread or task (a context variable),
+        this budget overrides the global one and the environment's. Blocks nest, the
+        innermost winning.
+
+    Raises:
+        TensoradError: ``nbytes`` is negative or not a size.
 
     Examples:
         >>> import numpy as np, tensorad as ta

@@ -35,6 +35,19 @@ def evaluate(
     ``memo`` holds values already known (say, the primal pass of a VJP) and receives
     every value computed here. Without it, the outputs are computed by a :class:`Plan`,
     which drops each intermediate after its last use and reuses dying buffers.
+
+    Args:
+        outputs: the expressions.
+        env: the value of each variable they use.
+        memo: values already known, by node; it receives the new ones.
+
+    Returns:
+        The outputs' values, in order (possibly views of inputs or constants: see :func:`owned`).
+
+    Raises:
+        TensoradError: a variable has no value.
+        ShapeError: a value does not have its variable's shape.
+        MemoryBudgetError: without ``memo``, an array of the plan would exceed the memory budget.
     """
     if memo is None:
         inputs = variables(outputs)

@@ -56,6 +56,15 @@ def kernel(node: Node) -> Kernel:
     one signature (kind, labels, shapes, dtypes, static data) share one kernel, so a deep
     DAG of repeated layers works out each layer's kernels once. A kernel holds no
     reference to its node.
+
+    Args:
+        node: any node but a variable.
+
+    Returns:
+        ``kernel(*operand_values)``: the node's value from its operands' values.
+
+    Raises:
+        TensoradError: ``node`` is a variable, whose value the caller binds.
     """
     match node:
         case Variable():

@@ -31,6 +31,7 @@ from tensorad.numpy.eager import eager
 from tensorad.numpy.functions import det, inv
 from tensorad.numpy.linalg import cholesky as numpy_cholesky
 from tensorad.numpy.linalg import solve, solve_system
+from tensorad.numpy.phrases import shared
 
 __all__ = [
     "cho_factor",
@@ -49,6 +50,7 @@ __all__ = [
 
 
 @eager
+@shared
 def solve_triangular(
     a: object,
     b: object,
@@ -60,6 +62,22 @@ def solve_triangular(
 ) -> Node:
     """``scipy.linalg.solve_triangular``: ``x`` with ``a x = b`` (``trans``: ``aᵀ x = b``)
     for the triangle of ``a`` that ``lower`` names.
+
+    Args:
+        a: {square} Only the triangle ``lower`` names is read.
+        b: a vector ``(n,)`` or ``(…, n, k)``; the leading axes broadcast against ``a``'s.
+        trans: ``0``/``"N"`` solves ``a x = b``, ``1``/``"T"`` solves ``aᵀ x = b``.
+        lower: read the lower triangle (default: the upper, as scipy).
+        unit_diagonal: take the diagonal as ones without reading it.
+        overwrite_b: {overwrite}
+        check_finite: {check_finite}
+
+    Returns:
+        ``x``, of ``b``'s shape with the broadcast leading axes: {tensor}.
+
+    Raises:
+        UnsupportedError: ``trans`` is 2 or ``"C"`` (the conjugate transpose).
+        ShapeError: ``a`` is not square, or ``b`` does not match it.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -77,10 +95,24 @@ def solve_triangular(
     return solve_system("solve_triangular", a, b, lambda m, r: rules.solve(m, r, transposed, triangle))
 
 
+@shared
 def cholesky(a: object, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True) -> Any:
     """``scipy.linalg.cholesky``: the upper factor ``U`` (``a = Uᵀ U``) by default, the lower
     ``L`` with ``lower=True``, each read from that triangle of ``a`` (scipy's default is
     upper; numpy's is lower).
+
+    Args:
+        a: {square} Symmetric positive definite.
+        lower: return the lower factor (default: the upper, as scipy).
+        overwrite_a: {overwrite}
+        check_finite: {check_finite}
+
+    Returns:
+        The triangular factor, of ``a``'s shape, zeros in the other triangle: {tensor}.
+
+    Raises:
+        ShapeError: {not_square}
+        tensorad.errors.LinAlgError: ``a`` is not positive definite, when evaluated.
 
     Examples:
         >>> import numpy as np
@@ -92,12 +124,26 @@ def cholesky(a: object, lower: bool = False, overwrite_a: bool = False, check_fi
     return numpy_cholesky(a, upper=not lower)
 
 
+@shared
 def cho_factor(
     a: object, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
 ) -> tuple[Any, bool]:
     """``scipy.linalg.cho_factor``: ``(c, lower)`` for :func:`cho_solve`. ``c`` is the
     factor with zeros in the other triangle (scipy leaves what was there; only the
     factor's triangle is ever read).
+
+    Args:
+        a: {square} Symmetric positive definite.
+        lower: factor as ``L Lᵀ`` instead of ``Uᵀ U``.
+        overwrite_a: {overwrite}
+        check_finite: {check_finite}
+
+    Returns:
+        ``(c, lower)``: the factor (an array, or an expression while tracing) and the flag.
+
+    Raises:
+        ShapeError: {not_square}
+        tensorad.errors.LinAlgError: ``a`` is not positive definite, when evaluated.
 
     Examples:
         >>> import numpy as np
@@ -110,9 +156,23 @@ def cho_factor(
 
 
 @eager
+@shared
 def cho_solve(c_and_lower: tuple[Any, bool], b: object, overwrite_b: bool = False, check_finite: bool = True) -> Node:
     """``scipy.linalg.cho_solve``: ``x`` with ``a x = b`` from :func:`cho_factor`'s ``(c,
-    lower)``, as two triangular solves (``L Lᵀ x = b``)."""
+    lower)``, as two triangular solves (``L Lᵀ x = b``).
+
+    Args:
+        c_and_lower: :func:`cho_factor`'s result.
+        b: a vector ``(n,)`` or ``(…, n, k)``.
+        overwrite_b: {overwrite}
+        check_finite: {check_finite}
+
+    Returns:
+        ``x``, of ``b``'s shape: {tensor}.
+
+    Raises:
+        ShapeError: ``b`` does not match the factor.
+    """
     c, lower = c_and_lower
     factor = as_node(c)
     low = factor if lower else swapaxes(factor, -1, -2)
@@ -125,12 +185,24 @@ def _lu_packed(a: object) -> Node:
     return apply("lu_factor", as_node(a))
 
 
+@shared
 def lu_factor(a: object, overwrite_a: bool = False, check_finite: bool = True) -> tuple[Any, Any]:
     """``scipy.linalg.lu_factor``: ``(lu, piv)`` with ``a = P L U`` (partial pivoting; …, n,
     n): ``L`` below the diagonal of ``lu`` (unit diagonal implied), ``U`` on and above it,
     ``piv`` LAPACK's row interchanges (int32). ``lu`` differentiates (``L̇ = L S(M)``, ``U̇ =
     T(M) U`` with ``M = L⁻¹ Pᵀ Ȧ U⁻¹``); the pivots are piecewise constant. A singular
     ``a`` warns and gives a zero on ``U``'s diagonal, as scipy's does (proofs.lu).
+
+    Args:
+        a: {square}
+        overwrite_a: {overwrite}
+        check_finite: {check_finite}
+
+    Returns:
+        ``(lu, piv)`` of shapes ``(…, n, n)`` and ``(…, n)``: {parts}.
+
+    Raises:
+        ShapeError: {not_square}
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -153,13 +225,29 @@ def lu_factor(a: object, overwrite_a: bool = False, check_finite: bool = True) -
 
 
 @eager
+@shared
 def lu_solve(
     lu_and_piv: tuple[Any, Any], b: object, trans: int = 0, overwrite_b: bool = False, check_finite: bool = True
 ) -> Node:
     """``scipy.linalg.lu_solve``: ``x`` with ``a x = b`` (``trans``: ``aᵀ x = b``) from
     :func:`lu_factor`'s ``(lu, piv)``, one LAPACK solve; batched as scipy's. Its derivative
     in ``lu`` needs no permutation: ``ẋ = −U⁻¹(L⁻¹ L̇ U x + U̇ x)`` by triangular solves
-    (proofs.lu)."""
+    (proofs.lu).
+
+    Args:
+        lu_and_piv: :func:`lu_factor`'s result.
+        b: a vector ``(n,)`` or ``(…, n, k)``.
+        trans: 0 solves ``a x = b``; 1 (and, for real ``lu``, 2) ``aᵀ x = b``.
+        overwrite_b: {overwrite}
+        check_finite: {check_finite}
+
+    Returns:
+        ``x``, of ``b``'s shape with the broadcast leading axes: {tensor}.
+
+    Raises:
+        UnsupportedError: another ``trans``.
+        ShapeError: ``piv`` does not match ``lu``, or ``b`` does not match it.
+    """
     lu, piv = lu_and_piv
     factors, pivots = as_node(lu), as_node(piv)
     pivots = astype(pivots, factors.dtype)  # exact: LAPACK's pivots are row numbers
@@ -174,10 +262,20 @@ def lu_solve(
 
 
 @eager
+@shared
 def expm(A: object) -> Node:
     """``scipy.linalg.expm``: the matrix exponential (…, n, n). Its derivative is the exact
     Fréchet derivative, the top-right block of ``expm([[A, E], [0, A]])`` (for a JVP; the
     VJP is the same at ``Aᵀ``), so it differentiates again (proofs.expm).
+
+    Args:
+        A: {square}
+
+    Returns:
+        ``exp(A)``, of ``A``'s shape: {tensor}.
+
+    Raises:
+        ShapeError: {not_square}
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -193,12 +291,23 @@ def expm(A: object) -> Node:
 
 
 @eager
+@shared
 def sqrtm(A: object) -> Node:
     """``scipy.linalg.sqrtm``: the principal square root ``X`` (``X X = A``) of a matrix with
     no eigenvalue on the closed negative real axis (…, n, n). Its derivative solves a
     Sylvester equation, ``Ẋ X + X Ẋ = Ȧ`` (``scipy.linalg.solve_sylvester``), and the
     Sylvester solve has rules of its own, so it differentiates again (proofs.sqrtm). A
     matrix with no real square root raises :class:`~tensorad.errors.LinAlgError`.
+
+    Args:
+        A: {square}
+
+    Returns:
+        The principal square root, of ``A``'s shape: {tensor}.
+
+    Raises:
+        ShapeError: {not_square}
+        tensorad.errors.LinAlgError: ``A`` has no real principal square root, when evaluated.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -214,12 +323,25 @@ def sqrtm(A: object) -> Node:
 
 
 @eager
+@shared
 def logm(A: object, disp: bool = True) -> Node:
     """``scipy.linalg.logm``: the principal matrix logarithm (…, n, n) of a matrix with no
     eigenvalue on the closed negative real axis. Its derivative is the exact Fréchet
     derivative, the top-right block of ``logm([[A, E], [0, A]])`` (the VJP the same at
     ``Aᵀ``), as for :func:`expm` (proofs.expm). A matrix with no real logarithm raises
     :class:`~tensorad.errors.LinAlgError`.
+
+    Args:
+        A: {square}
+        disp: scipy's flag to print an error estimate instead of returning it: accepted
+            and ignored (the error estimate is never returned).
+
+    Returns:
+        The principal logarithm, of ``A``'s shape: {tensor}.
+
+    Raises:
+        ShapeError: {not_square}
+        tensorad.errors.LinAlgError: ``A`` has no real principal logarithm, when evaluated.
 
     Examples:
         >>> import numpy as np, tensorad as ta

@@ -19,6 +19,7 @@ from tensorad.numpy import arithmetic
 from tensorad.numpy.axes import Axes, expand_dims, normalize_axes
 from tensorad.numpy.eager import eager
 from tensorad.numpy.functions import general
+from tensorad.numpy.phrases import shared
 from tensorad.numpy.ufuncs import erf, sigmoid
 
 __all__ = ["erf", "expit", "log_softmax", "logsumexp", "softmax"]
@@ -27,12 +28,27 @@ expit = sigmoid
 
 
 @eager
+@shared
 def logsumexp(
     a: object, axis: Axes = None, b: object = None, keepdims: bool = False, return_sign: bool = False
 ) -> Node:
     """``scipy.special.logsumexp``: ``log Σ exp(a)`` over ``axis``, computed stably; with
     ``b``, ``log Σ b·exp(a)`` for ``b > 0`` (the log of a negative sum needs ``return_sign``,
     which is not supported).
+
+    Args:
+        a: {a}
+        axis: {axes}
+        b: constant non-negative weights, broadcast against ``a`` (``None``: all 1).
+        keepdims: {keepdims}
+        return_sign: scipy's option for a negative weighted sum: only ``False``.
+
+    Returns:
+        ``a``'s shape without the reduced axes: {tensor}.
+
+    Raises:
+        UnsupportedError: ``return_sign=True``, or ``b`` is an expression or has a negative entry.
+        ShapeError: {axis_error}
 
     Examples:
         >>> import numpy as np
@@ -56,9 +72,20 @@ def logsumexp(
 
 
 @eager
+@shared
 def softmax(x: object, axis: Axes = None) -> Node:
     """``scipy.special.softmax``: over all axes by default (scipy's default, unlike
     :func:`tensorad.softmax`'s last axis).
+
+    Args:
+        x: {a}
+        axis: the axis, or axes, normalised over; ``None`` for all.
+
+    Returns:
+        Positive entries of ``x``'s shape summing to 1 over ``axis``: {tensor}.
+
+    Raises:
+        ShapeError: {axis_error}
 
     Examples:
         >>> import numpy as np
@@ -71,8 +98,19 @@ def softmax(x: object, axis: Axes = None) -> Node:
 
 
 @eager
+@shared
 def log_softmax(x: object, axis: Axes = None) -> Node:
     """``scipy.special.log_softmax``: over all axes by default, as scipy.
+
+    Args:
+        x: {a}
+        axis: the axis, or axes, normalised over; ``None`` for all.
+
+    Returns:
+        ``x - logsumexp(x, axis, keepdims=True)``, of ``x``'s shape: {tensor}.
+
+    Raises:
+        ShapeError: {axis_error}
 
     Examples:
         >>> import numpy as np
@@ -81,4 +119,3 @@ def log_softmax(x: object, axis: Axes = None) -> Node:
         array([-0.69314718, -0.69314718])
     """
     return general("log_softmax", x, axis)
-

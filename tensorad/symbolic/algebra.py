@@ -58,12 +58,22 @@ def equivalent(lhs: Node, rhs: Node, *, rtol: float = 1e-9) -> bool:
     Coefficients are compared relatively (``rtol``). See the module docstring for what
     is decided exactly and when the answer is a conservative False.
 
-    >>> import tensorad as ta
-    >>> A, B = ta.Variable("A", (2, 3)), ta.Variable("B", (3, 4))
-    >>> equivalent(ta.einsum("ij,jk->ik", A, B), ta.einsum("kj,ij->ik", B.T, A))
-    True
-    >>> equivalent(A @ B, (A @ B) * 2.0)
-    False
+    Args:
+        lhs: one expression.
+        rhs: another.
+        rtol: the relative tolerance for comparing coefficients.
+
+    Returns:
+        ``True`` when they are equal as functions; ``False`` when they differ, or (a
+        conservative answer) when the canonical form cannot decide.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> A, B = ta.Variable("A", (2, 3)), ta.Variable("B", (3, 4))
+        >>> equivalent(ta.einsum("ij,jk->ik", A, B), ta.einsum("kj,ij->ik", B.T, A))
+        True
+        >>> equivalent(A @ B, (A @ B) * 2.0)
+        False
     """
     if lhs.shape != rhs.shape:
         return False

@@ -127,6 +127,18 @@ def numpy_code(
     ``expr`` does not use them, and ``axes_of[k] = (x, j)`` says that ``expr``'s axis ``k`` has
     the size of ``x``'s axis ``j`` (a derivative's axes are its variable's).
 
+    Args:
+        expr: the expression.
+        name: the function's name.
+        arguments: variables to be parameters even when ``expr`` does not use them (the
+            unused ones come first).
+        axes_of: for each axis of ``expr``, the ``(variable, axis)`` whose size it has, or
+            ``None`` to find it from the DAG.
+
+    Returns:
+        The source text of the function (imports included), to ``exec`` or to write to a
+        file; it needs numpy (and scipy, for the functions that use it).
+
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> from tensorad.symbolic.codegen import numpy_code

@@ -56,13 +56,21 @@ def _head(node: Node) -> str:
 def summary(expr: Node, width: int = 120) -> str:
     """A one-line ``repr``: the node's kind and data, then its index notation, cut to ``width``.
 
-    >>> import tensorad as ta
-    >>> from tensorad.symbolic.dot import summary
-    >>> A, x = ta.Variable("A", (3, 3)), ta.Variable("x", (3,))
-    >>> summary(A @ x)
-    '<Contraction ij,j->i shape=(3,) : A[i,j]*x[j]>'
-    >>> summary(A @ x, width=20)
-    '<Contraction ij,j-…>'
+    Args:
+        expr: the expression.
+        width: the most characters, ``<`` and ``>`` included; a longer text ends in ``…>``.
+
+    Returns:
+        ``<Kind data shape=… : index notation>`` (a variable or constant: no notation).
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.symbolic.dot import summary
+        >>> A, x = ta.Variable("A", (3, 3)), ta.Variable("x", (3,))
+        >>> summary(A @ x)
+        '<Contraction ij,j->i shape=(3,) : A[i,j]*x[j]>'
+        >>> summary(A @ x, width=20)
+        '<Contraction ij,j-…>'
     """
     text = f"<{_head(expr)}"
     if not isinstance(expr, (Variable, Constant)):
@@ -74,17 +82,24 @@ def dot(expr: Node) -> str:
     """A Graphviz DOT digraph of the DAG: one node per node (shared ones once), edges
     from each operand to its user, labelled with the operand's index string.
 
-    >>> import tensorad as ta
-    >>> from tensorad.symbolic.dot import dot
-    >>> x = ta.Variable("x", (3,))
-    >>> print(dot(x @ x))
-    digraph tensorad {
-      node [shape=box, fontname="Helvetica"];
-      n0 [label="Variable x\\nshape=(3,)"];
-      n1 [label="Contraction i,i->\\nshape=()", peripheries=2];
-      n0 -> n1 [label="i"];
-      n0 -> n1 [label="i"];
-    }
+    Args:
+        expr: the expression; its own node is drawn with a double border.
+
+    Returns:
+        The DOT text, which ``dot -Tsvg`` (Graphviz) draws.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.symbolic.dot import dot
+        >>> x = ta.Variable("x", (3,))
+        >>> print(dot(x @ x))
+        digraph tensorad {
+          node [shape=box, fontname="Helvetica"];
+          n0 [label="Variable x\\nshape=(3,)"];
+          n1 [label="Contraction i,i->\\nshape=()", peripheries=2];
+          n0 -> n1 [label="i"];
+          n0 -> n1 [label="i"];
+        }
     """
     number: dict[int, int] = {}
     lines = ["digraph tensorad {", '  node [shape=box, fontname="Helvetica"];']

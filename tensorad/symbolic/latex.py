@@ -109,10 +109,21 @@ class _Latex(_Printer):
 def latex(expr: Node, limit: int = LIMIT, shared: bool = False) -> str:
     r"""``expr`` in LaTeX index notation (what ``expr.to_latex()`` gives).
 
-    >>> import tensorad as ta
-    >>> from tensorad.symbolic.latex import latex
-    >>> x = ta.Variable("x", (3,))
-    >>> print(latex(ta.derivative(ta.sigmoid(x), x)))
-    \sigma\left(x_{i}\right) \left(1 - \sigma\left(x_{i}\right)\right) \delta_{ij}
+    Args:
+        expr: the expression.
+        limit: characters printed before the text is cut short with ``…``
+            (:data:`tensorad.symbolic.printing.LIMIT`).
+        shared: write a subexpression the text would repeat once, as ``\mathrm{t1}``,
+            defined after ``\text{where}`` (as :func:`~tensorad.symbolic.printing.index_notation` does).
+
+    Returns:
+        LaTeX math without the ``$`` delimiters: sums as ``\sum``, indices as subscripts.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.symbolic.latex import latex
+        >>> x = ta.Variable("x", (3,))
+        >>> print(latex(ta.derivative(ta.sigmoid(x), x)))
+        \sigma\left(x_{i}\right) \left(1 - \sigma\left(x_{i}\right)\right) \delta_{ij}
     """
     return _Latex(limit, shared).top(expr)

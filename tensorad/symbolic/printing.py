@@ -414,29 +414,32 @@ def _labelled(fn: str, params: tuple[object, ...], names: list[str]) -> bool:
 def index_notation(
     expr: Node, limit: int = LIMIT, name: str | None = None, shared: bool = False, labels: Sequence[str | None] = ()
 ) -> str:
-    """``expr`` in index notation with Einstein summation (what ``str(expr)`` gives); with
-    ``name``, as the statement ``name[i,j] = …``, whose left side fixes the output indices
-    (a free index written twice is then not summed): the form :func:`tensorad.parse` reads
-    back.
+    """``expr`` in index notation with Einstein summation: what ``str(expr)`` gives.
 
-    >>> import tensorad as ta
-    >>> from tensorad.symbolic.printing import index_notation
-    >>> X = ta.Variable("X", (3, 3))
-    >>> index_notation(ta.trace(X) - 2 * ta.logdet(X))
-    'X[i,i] - 2*logdet(X)'
-    >>> x = ta.Variable("x", (3,))
-    >>> index_notation(x * x, name="y")
-    'y[i] = x[i]*x[i]'
+    Args:
+        expr: the expression.
+        limit: characters printed before the text is cut short with ``…`` (:data:`LIMIT`).
+        name: print the statement ``name[i,j] = …``, whose left side fixes the output indices
+            (a free index written twice is then not summed): the form :func:`tensorad.parse` reads back.
+        shared: write a subexpression the text would repeat once, on a line of its own
+            (``where t1[i] = …``), which :func:`tensorad.parse` reads back too.
+        labels: the names of the output's indices, where given (``None``: the next free letter).
 
-    With ``shared``, a subexpression the text would repeat is written once, on a line of
-    its own (``where t1[i] = …``), which :func:`tensorad.parse` reads back too:
+    Returns:
+        The text: one line, and one more per shared subexpression.
 
-    >>> A = ta.Variable("A", (3, 3))
-    >>> index_notation(A @ x, name="y", labels=["row"])   # the output's indices, where given
-    'y[row] = A[row,i]*x[i]'
-    >>> z = ta.tanh(A @ x)
-    >>> print(index_notation(z * z + z, name="f", shared=True))
-    f[i] = t1[i] + t1[i]*t1[i]
-    where t1[i] = tanh(A[i,j]*x[j])
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.symbolic.printing import index_notation
+        >>> X = ta.Variable("X", (3, 3))
+        >>> index_notation(ta.trace(X) - 2 * ta.logdet(X))
+        'X[i,i] - 2*logdet(X)'
+        >>> x, A = ta.Variable("x", (3,)), ta.Variable("A", (3, 3))
+        >>> index_notation(x * x, name="y"), index_notation(A @ x, name="y", labels=["row"])
+        ('y[i] = x[i]*x[i]', 'y[row] = A[row,i]*x[i]')
+        >>> z = ta.tanh(A @ x)
+        >>> print(index_notation(z * z + z, name="f", shared=True))
+        f[i] = t1[i] + t1[i]*t1[i]
+        where t1[i] = tanh(A[i,j]*x[j])
     """
     return _Printer(limit, shared).top(expr, name, labels)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tensorad._types import Array, Labels
+from tensorad._types import Array
 from tensorad.ir.build import contract
 from tensorad.ir.graph import variables
 from tensorad.ir.labels import fresh_labels
@@ -36,84 +36,8 @@ from tensorad.ir.nodes import Node, Variable
 from tensorad.run import budget
 from tensorad.run.evaluate import evaluate
 from tensorad.symbolic.algebra import equivalent
+from tensorad.symbolic.index_strings import Indices as Indices
 from tensorad.symbolic.taylor import halving, remainders
-
-
-@dataclass(frozen=True, slots=True)
-class Indices:
-    """Index strings of a theorem (``s1``, ``s2``, …) and a size for every label.
-
-    >>> from tensorad.symbolic.proof import Indices
-    >>> idx = Indices({"s1": "ij", "s2": "jk"}, {"i": 2, "j": 3, "k": 4})
-    >>> idx.var("A", "s1").shape, idx.shape("s1 s2")
-    ((2, 3), (2, 3, 3, 4))
-    """
-
-    strings: dict[str, Labels]
-    sizes: dict[str, int]
-
-    def __getitem__(self, names: str) -> Labels:
-        """The concatenation of the named strings: ``idx["s2 s4"]`` is s2 followed by s4.
-
-        Examples:
-            >>> from tensorad.symbolic.proof import Indices
-            >>> Indices({"s1": "ij", "s2": "k"}, {"i": 2, "j": 3, "k": 4})["s2 s1"]
-            'kij'
-        """
-        return "".join(self.strings[name] for name in names.split())
-
-    def shape(self, names: str) -> tuple[int, ...]:
-        """The shape of a tensor indexed by the named strings.
-
-        Examples:
-            >>> from tensorad.symbolic.proof import Indices
-            >>> Indices({"s1": "ij", "s2": "k"}, {"i": 2, "j": 3, "k": 4}).shape("s1 s2")
-            (2, 3, 4)
-        """
-        return tuple(self.sizes[label] for label in self[names])
-
-    def var(self, name: str, names: str) -> Variable:
-        """A symbolic tensor called ``name`` indexed by the named strings.
-
-        Examples:
-            >>> from tensorad.symbolic.proof import Indices
-            >>> Indices({"s1": "ij"}, {"i": 2, "j": 3}).var("A", "s1")
-            <Variable A shape=(2, 3)>
-        """
-        return Variable(name, self.shape(names))
-
-    def mul(self, a: Node, s1: str, b: Node, s2: str, s3: str) -> Node:
-        """``*(s1, s2, s3)(a, b)`` with each string given by names (``"s1 s4"``).
-
-        Examples:
-            >>> from tensorad.symbolic.proof import Indices
-            >>> idx = Indices({"s1": "ij", "s2": "jk", "s3": "ik"}, {"i": 2, "j": 3, "k": 4})
-            >>> print(idx.mul(idx.var("A", "s1"), "s1", idx.var("B", "s2"), "s2", "s3"))
-            A[i,k]*B[k,j]
-        """
-        return contract(a, self[s1], b, self[s2], self[s3], sizes=self.sizes)
-
-    def sum(self, x: Node, names: str, out: str) -> Node:
-        """``Σ x``: the unary ``*(names, ∅, out)(x)``, summing the labels absent from ``out``.
-
-        Examples:
-            >>> from tensorad.symbolic.proof import Indices
-            >>> idx = Indices({"s1": "ij", "i": "i"}, {"i": 2, "j": 3})
-            >>> print(idx.sum(idx.var("A", "s1"), "s1", "i"))
-            sum_j(A[i,j])
-        """
-        return contract(x, self[names], None, "", self[out], sizes=self.sizes)
-
-    def dot(self, d: Node, outer: str, inner: str, h: Node) -> Node:
-        """``d ∘ h = *(outer inner, inner, outer)(d, h)``: the inner product over ``inner``.
-
-        Examples:
-            >>> from tensorad.symbolic.proof import Indices
-            >>> idx = Indices({"s1": "i", "s2": "j"}, {"i": 2, "j": 3})
-            >>> print(idx.dot(idx.var("D", "s1 s2"), "s1", "s2", idx.var("h", "s2")))
-            D[i,j]*h[j]
-        """
-        return self.mul(d, f"{outer} {inner}".strip(), h, inner, outer)
 
 
 class ProofError(AssertionError):
@@ -156,6 +80,17 @@ class Proof:
 def check(proof: Proof, rng: np.random.Generator | None = None) -> None:
     """Check ``proof`` completely (chain, exact, numeric, limits); raise ProofError if not.
 
+    Args:
+        proof: the theorem and its steps and limits.
+        rng: the random values' generator (default: seeded with 0, so a check repeats).
+
+    Returns:
+        None: ``check`` returns only when the proof checks.
+
+    Raises:
+        ProofError: the steps do not chain, a step is not an exact identity or fails
+            numerically, or a limit fails its Taylor test; the message names the step.
+
     Examples:
         >>> import tensorad as ta
         >>> from tensorad.symbolic.proof import Limit, Proof, Step, check
@@ -179,6 +114,16 @@ def check_chain(proof: Proof) -> None:
 
     "Is" means the same node: nodes are hash-consed (:mod:`tensorad.ir.build`), so building
     one expression twice from the same variables gives the same node.
+
+    Args:
+        proof: the proof; one with limits and no steps has no chain to check.
+
+    Returns:
+        None: ``check_chain`` returns only when the steps chain.
+
+    Raises:
+        ProofError: no steps and no limits, or a gap in the chain (naming the two steps),
+            or the chain does not start or end at the claim's sides.
 
     Examples:
         >>> import tensorad as ta
@@ -208,6 +153,17 @@ def check_chain(proof: Proof) -> None:
 def check_numeric(proof: Proof, rng: np.random.Generator, rtol: float = 1e-9) -> None:
     """Every step holds at one random value of all the variables (values in [-1, 1]).
 
+    Args:
+        proof: the proof whose steps are evaluated.
+        rng: the generator of the random values.
+        rtol: the relative tolerance, against the larger of 1 and the sides' magnitudes.
+
+    Returns:
+        None: ``check_numeric`` returns only when every step holds.
+
+    Raises:
+        ProofError: the two sides of a step differ in shape or value (naming the step).
+
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> from tensorad.symbolic.proof import Proof, Step, check_numeric
@@ -232,6 +188,17 @@ def random_values(nodes: Sequence[Node], rng: np.random.Generator, positive: boo
     ``positive`` draws in [0.5, 1.5] instead and adds ``n·I`` to every array whose last two
     axes are an ``n × n`` matrix, so logarithms, roots and reciprocals are defined and
     matrices are invertible with a positive determinant.
+
+    Args:
+        nodes: the expressions whose variables get values.
+        rng: the generator.
+        positive: draw positive values, and diagonally dominant square matrices.
+
+    Returns:
+        A new float64 array of its shape for each variable, keyed by the variable.
+
+    Raises:
+        MemoryBudgetError: a variable is too large for the memory budget.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -265,6 +232,17 @@ def check_limit(limit: Limit, rng: np.random.Generator) -> None:
     derivative term is visible, ``‖ε D∘h‖`` ten times the remainder at the smallest
     steps; a zero directional derivative (size-0 axes, a constant), or one that the
     second-order term cancels along this ``h``, leaves nothing for it to see.
+
+    Args:
+        limit: the claim that ``limit.derivative`` is the derivative of ``limit.value``.
+        rng: the generator of the point and the direction.
+
+    Returns:
+        None: ``check_limit`` returns only when the derivative passes.
+
+    Raises:
+        ProofError: the derivative has the wrong shape, a value is not finite, or a rate
+            is off; the message holds the table of residuals.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -330,6 +308,15 @@ def taylor_test(
 ) -> Taylor:
     """Run the Taylor test of ``limit`` at random values (or at ``point``) along a random
     direction; ``progress`` is called after each evaluation of the value.
+
+    Args:
+        limit: the claimed derivative.
+        rng: the generator of the direction (and of the point, without ``point``).
+        point: the values of the variables (default: :func:`random_values`).
+        progress: a function called with no argument after each evaluation (a progress bar).
+
+    Returns:
+        The :class:`Taylor` residuals and rates; :func:`check_limit` judges them.
 
     Examples:
         >>> import numpy as np, tensorad as ta

@@ -44,6 +44,14 @@ from tensorad.run.evaluate import evaluate
 def simplify(expr: Node) -> Node:
     """``expr`` with constants folded and like terms collected (see the module docstring).
 
+    Args:
+        expr: an expression (a :class:`~tensorad.Variable`, or operations on them).
+
+    Returns:
+        An expression with the same value, shape and dtype at every point, inf and nan
+        included (so ``x - x`` stays): ``expr`` itself when nothing simplifies. A few
+        passes at most, each linear in the DAG's size.
+
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> x = ta.Variable("x", (3,))
@@ -57,6 +65,13 @@ def simplify(expr: Node) -> Node:
 
 def simplify_all(outputs: Sequence[Node]) -> list[Node]:
     """:func:`simplify` for several outputs sharing one DAG.
+
+    Args:
+        outputs: the expressions, whose shared subexpressions are simplified once.
+
+    Returns:
+        The simplified expressions, in order; a subexpression shared by the inputs stays
+        one node shared by the results.
 
     Examples:
         >>> import tensorad as ta
@@ -269,6 +284,12 @@ def collect_terms(total: Add) -> Node:
     overflow and the sign of zero included; with opposite signs it does not (``3x − 2x``
     is nan at ``x = inf``, ``x − x`` is nan there and ``+0`` at ``x = −0``), and the
     compiled form computes what the expression says.
+
+    Args:
+        total: a sum.
+
+    Returns:
+        The sum with like terms of one sign collected, or ``total`` itself when none are.
 
     Examples:
         >>> import tensorad as ta

@@ -77,9 +77,14 @@ class Remainders:
     def overall(self) -> float | None:
         """The rate from the largest step to the smallest one above rounding level.
 
-        >>> from tensorad.symbolic.taylor import Remainders
-        >>> Remainders((1.0, 0.5, 0.25), (1.0, 0.3, 1 / 16), (0.0,) * 3).overall()
-        2.0
+        Returns:
+            The log-log slope between the first and the last step above rounding level, or
+            ``None`` when fewer than two steps are above it.
+
+        Examples:
+            >>> from tensorad.symbolic.taylor import Remainders
+            >>> Remainders((1.0, 0.5, 0.25), (1.0, 0.3, 1 / 16), (0.0,) * 3).overall()
+            2.0
         """
         points = [(e, r) for e, r, low in zip(self.epsilons, self.residuals, self.rounding, strict=True) if not low]
         if len(points) < 2:
@@ -106,6 +111,16 @@ def remainders(
     resolution · max(scale, ‖f(x + εh)‖ + Σ_{j≤k} ‖ε^j/j! c_j‖)``: ``resolution`` is the
     machine ε of the arithmetic, ``scale`` a magnitude below which differences are
     roundoff of larger terms (1 when the values are drawn of order 1).
+
+    Args:
+        at: ``ε ↦ f(x + εh)``.
+        coefficients: ``c_0, c_1, …``: ``f(x)``, the directional derivative, ….
+        epsilons: the steps, decreasing.
+        resolution: the machine ε of the arithmetic.
+        scale: a magnitude below which differences count as roundoff.
+
+    Returns:
+        One :class:`Remainders` per order ``k``: ``‖f(x + εh) − Σ_{j≤k} ε^j/j! c_j‖`` at each step.
     """
     steps = tuple(float(e) for e in epsilons)
     residuals: list[list[float]] = [[] for _ in coefficients]

@@ -25,6 +25,16 @@ class OptionError(TensoradError, ValueError):
 def default_tolerance(dtype: Any) -> float:
     """The tolerance :func:`check_grads` uses for ``dtype``: about 1e-5 for float64, 2e-3 for float32.
 
+    Args:
+        dtype: A float or complex dtype (a complex one counts as its real part's).
+
+    Returns:
+        1e-5 when the dtype resolves better than 1e-10, 2e-3 when better than 1e-5 (float32),
+        else 5e-2 (float16): well above the error of central differences in that precision.
+
+    Raises:
+        ValueError: ``dtype`` is not a float or complex dtype (numpy's ``finfo`` refuses it).
+
     Examples:
         >>> import numpy as np
         >>> from tensorad.testing import default_tolerance
@@ -91,6 +101,9 @@ def check_grads(
             is ``eps · max(1, max|x_k|)``. By default ``∛(machine ε)`` of the argument's
             dtype (about 6e-6 for float64, 5e-3 for float32).
         seed: Seed of the random directions.
+
+    Returns:
+        None: ``check_grads`` returns only when every check passes, so a test simply calls it.
 
     Raises:
         AssertionError: A derivative is wrong. The message names the mode (``fwd``,

@@ -59,6 +59,17 @@ class TaylorResult:
         no observed rate and fails: say ``None`` for it when that is expected (the
         second-order expansion of a quadratic is exact).
 
+        Args:
+            expected: The rate expected of each residual, ``None`` to skip one.
+            tolerance: How far each observed (median) rate may be from the expected one.
+
+        Returns:
+            None: it returns only when every rate is as expected.
+
+        Raises:
+            AssertionError: A rate is off, or a residual has no rate; the message holds the table.
+            OptionError: ``expected`` does not have one rate per residual.
+
         Examples:
             >>> import numpy as np, tensorad as ta
             >>> from tensorad.testing import taylor_test
@@ -128,6 +139,14 @@ def taylor_test(
         epsilons: The steps, by default ``2⁻⁴, 2⁻⁵, …, 2⁻¹⁵``.
         second_order: Also compute the Hessian term and the third residual.
 
+    Returns:
+        The :class:`TaylorResult`: the steps, the residuals and their observed rates;
+        :meth:`TaylorResult.assert_rates` checks them, and ``str()`` prints the table.
+
+    Raises:
+        OperandTypeError: ``x`` is not a real float array, or ``f`` is not scalar-valued.
+        OptionError: fewer than two ``epsilons``.
+
     Examples:
         >>> import numpy as np, tensorad as ta
         >>> from tensorad.testing import taylor_test
@@ -146,6 +165,7 @@ def taylor_test(
     coefficients = [_scalar(f(point)), float(np.sum(np.asarray(grad(f)(point)) * direction))]
     if second_order:
         coefficients.append(float(np.sum(direction * np.asarray(jvp(grad(f), (point,), (direction,))[1]))))
+
     def at(eps: float) -> float:
         return _scalar(f(point + eps * direction))
 
