@@ -361,3 +361,15 @@ def test_the_home_page_opens_with_pip_install_then_a_gradient(built_html: Path) 
     contributing = _visible_text((built_html / "contributing.html").read_text(encoding="utf-8"))
     for step in ("pytest", ".ci/run", "sphinx-build", "python3 -m benchmarks"):
         assert step in contributing, f"the contributing page does not mention {step!r}"
+
+
+def test_help_names_one_tensor_type_instead_of_the_union_of_node_classes() -> None:
+    import inspect
+
+    import numpy as np
+
+    for function in (tensorad.exp, tensorad.sum, tensorad.einsum, tensorad.inv):
+        shown = str(inspect.signature(function))
+        assert shown.endswith("-> tensorad.Tensor") and "Contraction" not in shown, shown
+    assert isinstance(np.ones(2), tensorad.Tensor) and isinstance(tensorad.Variable("x", (2,)), tensorad.Tensor)
+    assert not isinstance(2.0, tensorad.Tensor)

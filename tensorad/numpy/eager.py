@@ -9,9 +9,10 @@ exp(x[i])
 
 from __future__ import annotations
 
+import abc
 import inspect
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeAlias
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeAlias
 
 import numpy as np
 
@@ -21,9 +22,21 @@ from tensorad.ir.build import astype
 from tensorad.ir.nodes import NODE_TYPES, Node
 from tensorad.run.evaluate import evaluate, owned
 
-Tensor: TypeAlias = Node | Array
-"""What a numpy-named function returns: an expression when one of its arguments is an
-expression (while tracing), otherwise the computed array (see :func:`eager`)."""
+if TYPE_CHECKING:
+    Tensor: TypeAlias = Node | Array
+    """What a numpy-named function returns: an expression when one of its arguments is an
+    expression (while tracing), otherwise the computed array (see :func:`eager`)."""
+else:
+
+    class Tensor(abc.ABC):  # noqa: B024  (no abstract methods: a name for a union, checked by isinstance)
+        """An expression or a numpy array: what a numpy-named function returns (an
+        expression when one of its arguments is one, otherwise the computed array).
+        ``isinstance(value, ta.Tensor)`` holds for both, and ``help()`` shows this one name
+        where the type checker sees the union ``Node | numpy.ndarray``."""
+
+    Tensor.__module__ = "tensorad"
+    for _kind in (*NODE_TYPES, np.ndarray):
+        Tensor.register(_kind)
 
 P = ParamSpec("P")
 
