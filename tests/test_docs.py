@@ -373,3 +373,21 @@ def test_help_names_one_tensor_type_instead_of_the_union_of_node_classes() -> No
         assert shown.endswith("-> tensorad.Tensor") and "Contraction" not in shown, shown
     assert isinstance(np.ones(2), tensorad.Tensor) and isinstance(tensorad.Variable("x", (2,)), tensorad.Tensor)
     assert not isinstance(2.0, tensorad.Tensor)
+
+
+@pytest.mark.parametrize("module", PROOF_MODULES)
+def test_derivation_page_shows_the_code_of_its_proof(built_html: Path, module: str) -> None:
+    """Each function the page documents is followed by its source (not only its signature)."""
+    (page_source,) = [page for page in DERIVATION_PAGES if module in _page_modules(page)]
+    text = _visible_text((built_html / "derivations" / f"{page_source.stem}.html").read_text(encoding="utf-8"))
+    functions = _proof_pages().defined_functions(module)
+    missing = [name for name in functions if f"def {name}(" not in text]
+    assert not missing, f"no source shown for {missing}"
+
+
+def _proof_pages() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("docs_proofpages", DOCS / "_ext" / "proofpages.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
