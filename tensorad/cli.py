@@ -126,7 +126,7 @@ functions: {functions}
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tensorad", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="tensorad", description=__doc__.split("\n\n")[0].replace("``", ""))
     parser.add_argument("--version", action="version", version=f"tensorad {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     derive = commands.add_parser(
