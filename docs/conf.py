@@ -36,6 +36,7 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.graphviz",
     "sphinx.ext.viewcode",
+    "viewcodelinks",  # its [docs] back-links land on the documented name (docs/_ext/viewcodelinks.py)
     "sphinx.ext.intersphinx",
     "dagfigure",
     "shellsession",

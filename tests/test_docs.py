@@ -194,9 +194,8 @@ def test_math_renders_from_the_built_site_without_a_network(built_html: Path) ->
 
 def test_every_internal_link_resolves(built_html: Path) -> None:
     """Every ``href`` of a documentation page to a page of the site (and to an anchor on
-    it) points to something that exists. (Not checked: the ``[docs]`` links of the source
-    listings under ``_modules/``, which viewcode aims at a function's defining module,
-    while the reference documents it under its public name.)"""
+    it) points to something that exists. (Not checked: the ``[docs]`` back-links of the source
+    listings under ``_modules/``; see docs/_ext/viewcodelinks.py for the ones that remain dead.)"""
     ids: dict[Path, set[str]] = {}
     broken = []
     for page in (p for p in built_html.rglob("*.html") if "_modules" not in p.parts):
