@@ -43,6 +43,8 @@ from tensorad.language.builtins import Parsed
 from tensorad.language.syntax import ParseError
 from tensorad.library.registry import ELEMENTWISE, apply, call
 from tensorad.numpy.functions import general
+from tensorad.symbolic.matrix import reserved_names
+from tensorad.symbolic.matrix_tree import ENTRYWISE_CALLS, OF_ALL, OF_MATRIX
 
 _TOKEN = re.compile(
     r"(\s+)"
@@ -51,16 +53,8 @@ _TOKEN = re.compile(
     r"|(𝟏|⁻¹|⁻ᵀ|\^⊙|[ᵀ^⊙⊘/+\-−(),=])"  # operator
     r"|([₀-₉]+)"  # a size
 )
-_PAIRWISE: dict[str, Callable[[Node, Node], Node]] = {
-    "maximum": tnp.maximum,
-    "minimum": tnp.minimum,
-    "logaddexp": tnp.logaddexp,
-    "hypot": tnp.hypot,
-    "arctan2": tnp.arctan2,
-}
-_OF_MATRIX = frozenset({"det", "logdet", "cholesky", "expm", "sqrtm", "logm"})
-_OF_ALL = frozenset({"softmax", "log_softmax", "logsumexp", "norm", "max", "min"})
-_FUNCTIONS = frozenset({*ELEMENTWISE, *_PAIRWISE, *_OF_MATRIX, *_OF_ALL, "diag", "tr", "sum"}) - {"power"}
+_PAIRWISE: dict[str, Callable[[Node, Node], Node]] = {name: getattr(tnp, name) for name in ENTRYWISE_CALLS}
+_FUNCTIONS = reserved_names() - {"I", "σ", "power"}  # the calls the printer writes (it reserves their names)
 
 
 @dataclass(frozen=True)
@@ -270,9 +264,9 @@ class _Reader:
             return _V(tnp.trace(x), "s")
         if name == "sum":
             return _V(tnp.sum(x), "s")
-        if name in _OF_MATRIX:
-            return _V(apply(name, x), "s" if name in ("det", "logdet") else "m")
-        if name in _OF_ALL:
+        if name in OF_MATRIX:
+            return _V(apply(name, x), OF_MATRIX[name])
+        if name in OF_ALL:
             value = general(name, x, tuple(range(x.ndim)))
             return _V(value, k if value.ndim else "s")
         raise self.fail(f"unknown function {name!r}")

@@ -51,6 +51,7 @@ from tensorad.ir.nodes import (
 )
 from tensorad.library.registry import ELEMENTWISE
 from tensorad.symbolic.matrix_tree import (
+    ENTRYWISE_CALLS,
     OF_ALL,
     OF_MATRIX,
     Chain,
@@ -103,9 +104,6 @@ class _Oriented:
         return self.t() if self.row is None and self.col is not None else self
 
 
-_ENTRYWISE_CALLS = frozenset({"maximum", "minimum", "logaddexp", "hypot", "arctan2"})
-
-
 class _Converter:
     def __init__(self, shared: bool, uses: dict[Node, int]) -> None:
         self.trees: dict[Node, Tree] = {}
@@ -150,7 +148,7 @@ class _Converter:
                 return Fn(fn, (self.tree(x),), k)
             case Pointwise(fn="divide", args=(a, b)):
                 return Had("⊘", self.tree(a), self.tree(b))
-            case Pointwise(fn=fn, args=args) if fn in _ENTRYWISE_CALLS:
+            case Pointwise(fn=fn, args=args) if fn in ENTRYWISE_CALLS:
                 return Fn(fn, tuple(self.tree(a) for a in args), k)
             case GeneralUnary(fn="inv", x=x):
                 return Inv(self.tree(x))
@@ -213,7 +211,7 @@ class _Converter:
 
 def reserved_names() -> frozenset[str]:
     """The names matrix notation gives a meaning of its own: ``I``, ``σ`` and the functions."""
-    calls = {"diag", "tr", "sum", *OF_MATRIX, *OF_ALL, *_ENTRYWISE_CALLS, *ELEMENTWISE}
+    calls = {"diag", "tr", "sum", *OF_MATRIX, *OF_ALL, *ENTRYWISE_CALLS, *ELEMENTWISE}
     return frozenset({"I", "σ", *calls})
 
 

@@ -19,6 +19,8 @@ from tensorad.symbolic.notation import format_number
 
 OF_MATRIX = {"det": "s", "logdet": "s", "cholesky": "m", "expm": "m", "sqrtm": "m", "logm": "m"}
 OF_ALL = ("softmax", "log_softmax", "logsumexp", "norm", "max", "min")
+ENTRYWISE_CALLS = frozenset({"maximum", "minimum", "logaddexp", "hypot", "arctan2"})
+"""The functions of two operands, entry by entry, that matrix notation writes as calls."""
 WHOLE = frozenset({"diag", "tr", "sum", *OF_MATRIX, *OF_ALL})
 """The functions of a whole vector or matrix (the others act entry by entry)."""
 
