@@ -8,6 +8,7 @@ branch that does not depend on the variable.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import tensorad as ta
 from tensorad.ad.forward import pushforward
@@ -91,3 +92,62 @@ def test_sums_of_structured_terms_with_one_pattern_are_factored() -> None:
     values = {x: np.arange(4.0), y: np.ones(4)}
     (dense,) = evaluate([factored], values)
     np.testing.assert_array_equal(dense, np.diag(np.arange(4.0) + 1.0))
+
+
+def test_building_pauses_the_cycle_collector_and_resumes_it_even_after_an_error() -> None:
+    import gc
+
+    from tensorad.ir.graph import without_cycle_collection
+
+    seen: list[bool] = []
+
+    @without_cycle_collection
+    def build(fail: bool) -> None:
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("stop")
+
+    assert gc.isenabled()
+    build(False)
+    with pytest.raises(ValueError, match="stop"):
+        build(True)
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()  # paused by the caller: left paused
+    try:
+        build(False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_an_interned_node_leaves_the_table_when_it_dies_and_is_built_anew() -> None:
+    from tensorad.ir.interning import INTERNED
+
+    x = ta.Variable("x", (3,))
+    y = ta.cos(x)
+    before = len(INTERNED)
+    assert ta.cos(x) is y  # one node while it lives
+    del y
+    assert len(INTERNED) == before - 1  # its weak entry removed itself
+    z = ta.cos(x)
+    assert isinstance(z, ta.Tensor) and z.fn == "cos"  # type: ignore[attr-defined]
+    np.testing.assert_allclose(z.evaluate({x: np.arange(3.0)}), np.cos(np.arange(3.0)))
+
+
+def test_a_long_chain_gradient_equals_the_product_of_its_derivatives() -> None:
+    """Deep DAGs are planned in the DAG's order (every array tiny) and built without the
+    cycle collector: the value still matches the closed form Π cos(sinᵏ(x))."""
+    x0 = np.linspace(0.1, 0.9, 3)
+    n = 3000
+    grad = ta.grad(lambda x: ta.sum(_sin_chain(x, n)))(x0)
+    expected, value = np.ones(3), x0.copy()
+    for _ in range(n):
+        expected *= np.cos(value)
+        value = np.sin(value)
+    np.testing.assert_allclose(grad, expected, rtol=1e-10)
+
+
+def _sin_chain(x: ta.Tensor, n: int) -> ta.Tensor:
+    for _ in range(n):
+        x = ta.sin(x)
+    return x

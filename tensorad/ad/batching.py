@@ -37,7 +37,7 @@ import numpy as np
 
 from tensorad.ir.build import add, astype, contract
 from tensorad.ir.functions import elementwise, pointwise
-from tensorad.ir.graph import children, toposort
+from tensorad.ir.graph import children, toposort, without_cycle_collection
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import (
     Add,
@@ -54,6 +54,7 @@ from tensorad.library.registry import GENERAL, GENERAL_UNARY, apply, apply_gener
 from tensorad.library.selection import Indices
 
 
+@without_cycle_collection
 def batch(outputs: Sequence[Node], inputs: Mapping[Variable, Node], n: int) -> list[Node]:
     """``outputs`` with each variable ``x`` of ``inputs`` standing for a batch of ``n`` values,
     ``inputs[x]`` of shape ``(n, *x.shape)``: each output gains a leading axis of size ``n``

@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from tensorad.ad.rules import jvp
-from tensorad.ir.graph import children, toposort
+from tensorad.ir.graph import children, toposort, without_cycle_collection
 from tensorad.ir.nodes import Constant, Node, Variable
 
 
+@without_cycle_collection
 def pushforward(outputs: Sequence[Node], seeds: Mapping[Variable, Node]) -> list[Node | None]:
     """``Ċ`` for each output, given ``ẋ`` for the seeded variables (``None`` = zero).
 

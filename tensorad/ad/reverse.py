@@ -18,10 +18,11 @@ from collections.abc import Sequence
 
 from tensorad.ad.rules import vjp
 from tensorad.ir.build import add
-from tensorad.ir.graph import children, toposort
+from tensorad.ir.graph import children, toposort, without_cycle_collection
 from tensorad.ir.nodes import Node, Variable
 
 
+@without_cycle_collection
 def pullback(outputs: Sequence[Node], cotangents: Sequence[Node], wrt: Sequence[Variable]) -> list[Node | None]:
     """``x̄`` for each variable of ``wrt``, given ``C̄`` for each output (``None`` = zero).
 

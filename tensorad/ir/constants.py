@@ -105,11 +105,19 @@ def float_key(value: Any) -> FloatKey:
     >>> float_key(-0.0) == float_key(0.0), float_key(None)
     (False, (None, 1.0))
     """
+    if value is None:
+        return _NONE_KEY  # the commonest keys are shared: a deep DAG holds one per node
     if isinstance(value, float):
+        if value == 1.0:
+            return _ONE_KEY
         return value, math.copysign(1.0, value)
     if isinstance(value, complex):
         return value, math.copysign(1.0, value.real) + 2.0 * math.copysign(1.0, value.imag)
     return value, 1.0
+
+
+_NONE_KEY: FloatKey = (None, 1.0)
+_ONE_KEY: FloatKey = (1.0, 1.0)
 
 
 def scalar(value: complex, dtype: np.dtype[Any], weak: bool = False) -> Constant:

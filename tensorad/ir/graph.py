@@ -5,8 +5,10 @@ Every traversal is iterative, so a chain of any length is fine.
 
 from __future__ import annotations
 
+import functools
+import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from tensorad.ir.nodes import (
     NODE_TYPES,
@@ -58,6 +60,35 @@ _OPERANDS: dict[type, Callable[[Any], tuple[Node, ...]]] = {
 assert set(_OPERANDS) == set(NODE_TYPES), "every node kind lists its operands"
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def without_cycle_collection(build: Callable[P, R]) -> Callable[P, R]:
+    """``build`` run with Python's cyclic garbage collector paused (and resumed after).
+
+    A derivative or a plan of a deep DAG allocates hundreds of thousands of objects that
+    all stay alive; each collection would traverse every one of them again, and the
+    collections cost more than the building (a 10⁵-op gradient: 1.5 s of 4.6 s). Nodes
+    form no reference cycles (a DAG points only at operands), so nothing collectable
+    waits; reference counting frees everything else as usual, and whatever cycles form
+    meanwhile are collected after ``build`` returns.
+    """
+
+    @functools.wraps(build)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not gc.isenabled():  # nested, or paused by the caller
+            return build(*args, **kwargs)
+        gc.disable()
+        try:
+            return build(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
+@without_cycle_collection
 def toposort(outputs: Iterable[Node], operands: Callable[[Node], Sequence[Node]] | None = None) -> list[Node]:
     """Every node reachable from ``outputs``, operands before their users.
 

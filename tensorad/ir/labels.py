@@ -15,7 +15,7 @@ from tensorad.errors import ShapeError
 _ALPHABET = string.ascii_letters + "".join(chr(c) for c in range(0x100, 0x17F))
 
 
-def fresh_labels(n: int, avoid: Iterable[str] = ()) -> Labels:
+def fresh_labels(n: int, avoid: Iterable[str] = "") -> Labels:
     """``n`` distinct labels not in ``avoid``.
 
     Args:
@@ -60,6 +60,7 @@ def _label_stream() -> Iterator[str]:
 
 
 @functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=4096)
 def canonical_labels(*strings: Labels) -> tuple[Labels, ...]:
     """The strings with labels renamed ``a, b, c, …`` in order of first appearance.
 

@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from tensorad.ir.build import add, astype, contract
 from tensorad.ir.constants import promote
 from tensorad.ir.functions import elementwise, general, general_unary, pointwise
-from tensorad.ir.graph import children, toposort
+from tensorad.ir.graph import children, toposort, without_cycle_collection
 from tensorad.ir.nodes import Add, Contraction, Elementwise, General, GeneralUnary, Node, Pointwise
 
 
+@without_cycle_collection
 def substitute(outputs: list[Node], mapping: Mapping[Node, Node]) -> list[Node]:
     """``outputs`` with each key of ``mapping`` replaced by its value, rebuilt bottom-up.
 

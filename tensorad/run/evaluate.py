@@ -49,8 +49,8 @@ def evaluate(
         ShapeError: a value does not have its variable's shape.
         MemoryBudgetError: without ``memo``, an array of the plan would exceed the memory budget.
     """
-    if memo is None:
-        inputs = variables(outputs)
+    if memo is None:  # the plan takes every bound variable (the unused ones cost nothing)
+        inputs = list(env)
         return Plan(outputs, inputs, snapshot=False)([_bound(x, env) for x in inputs])
     order = [node for node in toposort(outputs) if node not in memo]
     check_formed(order, [node for node in outputs if node not in memo])

@@ -20,7 +20,7 @@ import numpy as np
 
 from tensorad._types import Array
 from tensorad.errors import TensoradError
-from tensorad.ir.graph import children, toposort, use_counts
+from tensorad.ir.graph import children, toposort, use_counts, without_cycle_collection
 from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable
 from tensorad.library.lu import share_factorizations
 from tensorad.run import budget
@@ -90,10 +90,12 @@ class Plan:
     in the module's docstring.)
     """
 
+    @without_cycle_collection
     def __init__(self, outputs: Sequence[Node], inputs: Sequence[Variable], snapshot: bool = True) -> None:
         slots: dict[Node, int] = {x: k for k, x in enumerate(inputs)}
         template: list[Array | None] = [None] * len(inputs)
-        calls: list[tuple[Callable[..., Any], tuple[int, ...], int, InPlace | None, tuple[int, ...]]] = []
+        steps: list[Step] = []
+        in_place: dict[int, tuple[InPlace, tuple[int, ...]]] = {}  # step → how, into which operands
         order = _schedule(outputs)
         shared = share_factorizations(order, outputs)
         if shared is not None:
@@ -115,34 +117,42 @@ class Plan:
             if deferred:
                 if node in deferred:
                     assert isinstance(node, Contraction)
-                    calls.append((_deferred_kernel(node), operands, slots[node], None, ()))
+                    steps.append((_deferred_kernel(node), operands, slots[node], (), None))
                     continue
                 term = next((k for k, c in enumerate(kids) if c in deferred), None)
                 if term is not None:
                     w = kids[term]
                     assert isinstance(w, Contraction)
                     into_copy, into = _add_into(1 - term, w)
-                    calls.append((into_copy, operands, slots[node], into, (1 - term,)))
+                    in_place[len(steps)] = into, (1 - term,)
+                    steps.append((into_copy, operands, slots[node], (), None))
                     continue
-            calls.append((kernel(node), operands, slots[node], _in_place(node), _positions(len(operands))))
+            if (overwrite := _in_place(node)) is not None:
+                in_place[len(steps)] = overwrite, _positions(len(operands))
+            steps.append((kernel(node), operands, slots[node], (), None))
         self._template = template
         self._outputs = [slots[node] for node in outputs]
         self._leaf = [isinstance(node, (Variable, Constant)) for node in outputs]
+        del slots, order  # a deep DAG's plan is built at its largest; drop what is done with
         kept = set(self._outputs) | set(range(len(inputs))) | {s for s, v in enumerate(template) if v is not None}
         last_use: dict[int, int] = {}
-        for step, (_, operands, _, _, _) in enumerate(calls):
+        for step, (_, operands, _, _, _) in enumerate(steps):
             for slot in operands:
                 last_use[slot] = step
-        frees: list[list[int]] = [[] for _ in calls]
+        frees: dict[int, tuple[int, ...]] = {}
         for slot, step in last_use.items():
             if slot not in kept:
-                frees[step].append(slot)
-        self._steps: list[tuple[Callable[..., Any], tuple[int, ...], int, tuple[int, ...], Reuse | None]] = []
-        for step, (fn, operands, out, in_place, reusable) in enumerate(calls):
-            # An operand that dies here may take the result, if nothing else holds it.
-            dying = tuple([k for k in reusable if operands[k] in frees[step]]) if in_place is not None else ()
-            reuse = (dying, in_place) if dying and in_place is not None else None
-            self._steps.append((fn, operands, out, tuple(frees[step]), reuse))
+                frees[step] = (*frees.get(step, ()), slot)
+        del last_use
+        for step, freed in frees.items():  # each step rewritten in place: no second list
+            fn, operands, out, _, _ = steps[step]
+            reuse = None
+            if step in in_place:  # an operand that dies here may take the result
+                into, reusable = in_place[step]
+                dying = tuple([k for k in reusable if operands[k] in freed])
+                reuse = (dying, into) if dying else None
+            steps[step] = (fn, operands, out, freed, reuse)
+        self._steps = steps
 
     def __call__(self, arrays: Sequence[Array]) -> list[Array]:
         """The outputs' values, each an array the caller owns, for the inputs' ``arrays``."""
@@ -196,6 +206,7 @@ def _positions(n: int) -> tuple[int, ...]:
     """The operand positions of a node with ``n`` operands: those a step may overwrite."""
     return tuple(range(n))
 
+
 DEFERRED_SIZE = 1 << 16
 """Smallest product that a sum accumulates block by block instead of forming it."""
 
@@ -239,6 +250,11 @@ def _is_broadcast_product(w: Contraction) -> bool:
     )
 
 
+UNSCHEDULED_ELEMENTS = 1 << 22
+"""Entries (over every node of a DAG, 32 MiB in float64) below which its evaluation order is
+not optimized for memory."""
+
+
 def _schedule(outputs: Sequence[Node]) -> list[Node]:
     """An evaluation order that, at every node, first computes the operand needing the
     most memory (Sethi–Ullman): then fewer finished operands wait while another runs.
@@ -246,22 +262,30 @@ def _schedule(outputs: Sequence[Node]) -> list[Node]:
     ``need(n)`` estimates the peak number of elements alive while ``n`` is computed:
     operands in the order ``c₁ … c_k`` need ``max_j (Σ_{i<j} size(cᵢ) + need(c_j))``,
     least for ``need(c) − size(c)`` descending. Shared nodes make it an estimate.
+
+    When every node together holds at most :data:`UNSCHEDULED_ELEMENTS`, any order's peak
+    is that small, and the DAG's own order is kept (a deep DAG of small arrays is
+    planned without the work).
     """
-    need: dict[Node, int] = {}
-    ordered: dict[Node, tuple[Node, ...]] = {}
     order = toposort(outputs)
+    if sum(node.size for node in order) <= UNSCHEDULED_ELEMENTS:
+        return order
+    need: dict[Node, int] = {}
+    size: dict[Node, int] = {}
+    ordered: dict[Node, tuple[Node, ...]] = {}
     reordered = False
     for node in order:
         operands = children(node)
         if len(operands) > 1:
-            first = sorted(operands, key=lambda c: need[c] - c.size, reverse=True)
+            first = sorted(operands, key=lambda c: need[c] - size[c], reverse=True)
             reordered = reordered or first[0] is not operands[0]
             operands = tuple(first)
         held = peak = 0
         for child in operands:
             peak = max(peak, held + need[child])
-            held += child.size
-        need[node] = max(peak, held + node.size)
+            held += size[child]
+        size[node] = node.size
+        need[node] = max(peak, held + size[node])
         ordered[node] = operands
     return toposort(outputs, ordered.__getitem__) if reordered else order
 
@@ -271,6 +295,10 @@ InPlace = Callable[[list[Any], int], Array]
 
 Reuse = tuple[tuple[int, ...], InPlace]
 """The operands a step may overwrite (they die there) and how it computes into one."""
+
+Step = tuple[Callable[..., Any], tuple[int, ...], int, tuple[int, ...], Reuse | None]
+"""A plan's step: its kernel, its operands' slots, its result's slot, the slots freed
+there, and how it may overwrite an operand instead."""
 
 
 def _in_place(node: Node) -> InPlace | None:

@@ -34,7 +34,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from tensorad.ir import build, constants
-from tensorad.ir.graph import children, toposort, use_counts
+from tensorad.ir.graph import children, toposort, use_counts, without_cycle_collection
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable
 from tensorad.ir.substitute import rebuild
@@ -63,6 +63,7 @@ def simplify(expr: Node) -> Node:
     return simplify_all([expr])[0]
 
 
+@without_cycle_collection
 def simplify_all(outputs: Sequence[Node]) -> list[Node]:
     """:func:`simplify` for several outputs sharing one DAG.
 
