@@ -39,7 +39,7 @@ def pullback(outputs: Sequence[Node], cotangents: Sequence[Node], wrt: Sequence[
     order = toposort(outputs)
     active: set[Node] = set(wrt)
     for node in order:
-        if any(child in active for child in children(node)):
+        if not active.isdisjoint(children(node)):
             active.add(node)
     bars: dict[Node, Node | None] = {}
     for node, seed in zip(outputs, cotangents, strict=True):

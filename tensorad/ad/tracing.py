@@ -17,7 +17,7 @@ from tensorad.errors import OperandTypeError, ShapeError
 from tensorad.ir import constants, seeds
 from tensorad.ir.build import astype
 from tensorad.ir.constants import as_node
-from tensorad.ir.graph import variables
+from tensorad.ir.graph import unbound_variable
 from tensorad.ir.nodes import NODE_TYPES, Node, Variable
 from tensorad.ir.substitute import substitute
 from tensorad.run.evaluate import evaluate, owned
@@ -65,7 +65,7 @@ def concrete(nodes: Sequence[Node], inputs: Sequence[Input]) -> dict[Variable, A
     """The variables bound to their arrays, or ``None`` when ``nodes`` cannot be evaluated:
     an input is an expression, or ``nodes`` close over an enclosing transform's variable."""
     env = {i.variable: i.value for i in inputs if isinstance(i.value, np.ndarray)}
-    if len(env) < len(inputs) or any(x not in env for x in variables(nodes)):
+    if len(env) < len(inputs) or unbound_variable(nodes, env) is not None:
         return None
     return env
 

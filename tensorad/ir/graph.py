@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from tensorad.ir.nodes import (
@@ -157,6 +157,38 @@ def use_counts(order: Iterable[Node], outputs: Iterable[Node]) -> dict[Node, int
         for child in children(node):
             counts[child] = counts.get(child, 0) + 1
     return counts
+
+
+@without_cycle_collection
+def unbound_variable(outputs: Iterable[Node], bound: Container[Node]) -> Variable | None:
+    """A variable the outputs depend on that is not in ``bound``, or ``None``.
+
+    Args:
+        outputs: the expressions.
+        bound: the variables that have values.
+
+    Returns:
+        The first such variable met (a walk that stops there: cheaper than
+        :func:`variables` on a deep DAG), or ``None`` when every variable is bound.
+
+    Examples:
+        >>> import tensorad as ta
+        >>> from tensorad.ir.graph import unbound_variable
+        >>> A, x = ta.Variable("A", (2, 3)), ta.Variable("x", (3,))
+        >>> unbound_variable([A @ x], {A}).name, unbound_variable([A @ x], {A, x})
+        ('x', None)
+    """
+    seen: set[int] = set()
+    stack = list(outputs)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, Variable) and node not in bound:
+            return node
+        stack.extend(children(node))
+    return None
 
 
 def variables(outputs: Iterable[Node]) -> list[Variable]:
