@@ -505,3 +505,48 @@ def test_log_of_sigmoid_is_minus_softplus_and_stays_finite_where_sigmoid_underfl
     np.testing.assert_allclose(log_sigmoid(z), -np.logaddexp(0.0, -z), rtol=1e-15)
     gradient = ta.grad(lambda z: ta.sum(ta.log(ta.sigmoid(z))))(z)
     np.testing.assert_allclose(gradient, 1.0 - sigmoid_oracle(z), rtol=1e-14)  # σ(−z) vs 1 − σ(z)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fast_sigmoid_is_within_three_ulps_of_the_exact_value_everywhere(dtype: type) -> None:
+    """σ in three passes over one buffer, against scipy's expit in a wider float (the
+    exact value, rounded) wherever σ is normal; an array reaching the subnormals (or the
+    overflow of e⁻ˣ), or holding a nan, gets expit's own values; infinities, 0-d and
+    strided arrays."""
+    import scipy.special
+
+    def exact(x: np.ndarray) -> np.ndarray:
+        wider = np.longdouble if dtype == np.float64 else np.float64
+        return np.asarray(scipy.special.expit(x.astype(wider))).astype(dtype)
+
+    big = float(np.log(np.finfo(dtype).max))
+    x = np.concatenate([np.linspace(-big - 40, big + 40, 20001), [-np.inf, np.inf, 0.0, -0.0]]).astype(dtype)
+    assert ta.sigmoid(x).dtype == dtype
+    np.testing.assert_array_equal(ta.sigmoid(x), scipy.special.expit(x))  # subnormal σ: expit's own values
+    fast = np.linspace(np.log(np.finfo(dtype).tiny) + 1, big, 200001).astype(dtype)  # σ normal: three passes
+    np.testing.assert_array_max_ulp(ta.sigmoid(fast), exact(fast), maxulp=3)
+    with_nan = np.array([np.nan, -1.0, 2.0], dtype)
+    np.testing.assert_array_equal(ta.sigmoid(with_nan), scipy.special.expit(with_nan))
+    strided = np.asfortranarray(np.arange(-6.0, 6.0).reshape(3, 4).astype(dtype))[:, ::2]
+    np.testing.assert_array_max_ulp(ta.sigmoid(strided), exact(strided), maxulp=3)
+    assert ta.sigmoid(dtype(-3.0)) == pytest.approx(scipy.special.expit(dtype(-3.0)), rel=4 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fast_softplus_is_within_two_ulps_of_the_exact_value(dtype: type) -> None:
+    """softplus pass by pass against ``np.logaddexp(0, x)`` in a wider float (the exact
+    value, rounded): the whole real line (where e⁻|ˣ| underflows), infinities, nan, 0-d
+    and strided arrays."""
+
+    def exact(x: np.ndarray) -> np.ndarray:
+        wider = np.longdouble if dtype == np.float64 else np.float64
+        with np.errstate(invalid="ignore"):  # numpy's warning for the nan
+            return np.logaddexp(wider(0), x.astype(wider)).astype(dtype)
+
+    big = float(np.log(np.finfo(dtype).max))
+    x = np.concatenate([np.linspace(-2 * big, 2 * big, 40001), [-np.inf, np.inf, np.nan, 0.0, -0.0]]).astype(dtype)
+    assert ta.softplus(x).dtype == dtype
+    np.testing.assert_array_max_ulp(ta.softplus(x), exact(x), maxulp=2)
+    strided = np.asfortranarray(np.arange(-6.0, 6.0).reshape(3, 4).astype(dtype))[:, ::2]
+    np.testing.assert_array_max_ulp(ta.softplus(strided), exact(strided), maxulp=2)
+    assert ta.softplus(dtype(-3.0)) == pytest.approx(np.logaddexp(0.0, -3.0), rel=4 * np.finfo(dtype).eps)
