@@ -165,6 +165,19 @@ def logdet_by_eigenvalues(A: Array) -> float:
     return float(np.sum(np.log(np.linalg.eigvalsh(0.5 * (A + A.T)))))
 
 
+def rnn_loop(xs: Array, U: Array, W: Array) -> float:
+    """``‖h_T‖²`` entry by entry, each example's recurrence on its own."""
+    total = 0.0
+    for n in range(xs.shape[1]):
+        h = [0.0] * len(W)
+        for t in range(xs.shape[0]):
+            drive = [sum(u * x for u, x in zip(row, xs[t, n], strict=True)) for row in U]
+            recur = [sum(w * g for w, g in zip(row, h, strict=True)) for row in W] if t else [0.0] * len(W)
+            h = [math.tanh(a + b) for a, b in zip(recur, drive, strict=True)]
+        total += sum(g * g for g in h)
+    return total
+
+
 LOOPS: dict[str, Callable[..., Any]] = {
     "overhead": quadratic_loop,
     "quadratic": quadratic_loop,
@@ -177,6 +190,8 @@ LOOPS: dict[str, Callable[..., Any]] = {
     "linear": linear_loop,
     "gp": gp_by_lu,
     "logdet": logdet_by_eigenvalues,
+    "rnn50": rnn_loop,
+    "rnn200": rnn_loop,
 }
 
 

@@ -35,6 +35,7 @@ from benchmarks.problems.batched import MLP_EXAMPLE
 from benchmarks.problems.linalg import GP, LOGDET
 from benchmarks.problems.losses import FACTORIZATION, LOGISTIC, MLP, PAIRWISE, QUADRATIC, SMALL_QUADRATIC
 from benchmarks.problems.maps import ATTENTION, LINEAR
+from benchmarks.problems.recurrent import RNN50, RNN200
 
 PROBLEMS: dict[str, Problem] = {
     p.name: p
@@ -50,6 +51,8 @@ PROBLEMS: dict[str, Problem] = {
         LINEAR,
         GP,
         LOGDET,
+        RNN50,
+        RNN200,
     )
 }
 
