@@ -24,6 +24,7 @@ from tensorad.ir.graph import children, toposort, use_counts, without_cycle_coll
 from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable
 from tensorad.library.lu import share_factorizations
 from tensorad.run import budget
+from tensorad.run.blocks import block_sum_kernel, blocked_sums, is_broadcast_product
 from tensorad.run.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel, scale_smaller
 
 
@@ -100,7 +101,8 @@ class Plan:
         shared = share_factorizations(order, outputs)
         if shared is not None:
             outputs, order = shared, _schedule(shared)
-        deferred = _deferred_terms(order, outputs)
+        blocked = blocked_sums(order, outputs)
+        deferred = _deferred_terms(order, outputs) | set(blocked.values())
         check_formed(order, outputs, deferred, constants=snapshot)
         for node in order:
             if node in slots:
@@ -115,6 +117,10 @@ class Plan:
             kids = children(node)
             operands = tuple([slots[child] for child in kids])
             if deferred:
+                if node in blocked:
+                    assert isinstance(node, Contraction)
+                    steps.append((block_sum_kernel(node, blocked[node]), operands, slots[node], (), None))
+                    continue
                 if node in deferred:
                     assert isinstance(node, Contraction)
                     steps.append((_deferred_kernel(node), operands, slots[node], (), None))
@@ -207,10 +213,6 @@ def _positions(n: int) -> tuple[int, ...]:
     return tuple(range(n))
 
 
-DEFERRED_SIZE = 1 << 16
-"""Smallest product that a sum accumulates block by block instead of forming it."""
-
-
 def _deferred_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
     """Terms ``W`` whose only use is one sum ``acc + W``, which the plan adds onto ``acc``
     without forming ``W`` (see :func:`_add_into`): diagonal embeddings, and large
@@ -225,7 +227,7 @@ def _deferred_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
         for w in (node.a, node.b):
             if (
                 isinstance(w, Contraction)
-                and (_is_diagonal(w) or _is_broadcast_product(w))
+                and (_is_diagonal(w) or is_broadcast_product(w))
                 and uses[w] == 1  # only by this sum (an output counts as a use)
                 and all((term.shape, term.dtype) == (node.shape, node.dtype) for term in (node.a, node.b))
             ):
@@ -236,18 +238,6 @@ def _deferred_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
 
 def _is_diagonal(w: Contraction) -> bool:
     return len(set(w.s3)) < w.ndim
-
-
-def _is_broadcast_product(w: Contraction) -> bool:
-    """A large product of two operands with distinct labels, all of them in the output."""
-    return (
-        w.b is not None
-        and w.size >= DEFERRED_SIZE
-        and w.ndim > 0
-        and set(w.s1) | set(w.s2) == set(w.s3)
-        and all(len(set(s)) == len(s) for s in (w.s1, w.s2, w.s3))
-        and np.result_type(w.a.dtype, w.b.dtype) == w.dtype
-    )
 
 
 UNSCHEDULED_ELEMENTS = 1 << 22
