@@ -122,7 +122,7 @@ class Compiled:
             traced = self._trace(args, static, tree, leaves, arrays, weak)
             if not set(variables(traced.outputs)) <= set(traced.variables):
                 return self._closed_over(traced, arrays)
-            entry = self._store(self._cache, key, (Plan(traced.outputs, traced.variables), traced))
+            entry = self._store(self._cache, key, (Plan(traced.outputs, traced.variables, straight=True), traced))
         if arrays_only:
             self._store(self._arrays_only, tuple((a.shape, a.dtype) for a in arrays), entry)
         plan, traced = entry
