@@ -53,6 +53,7 @@ from tensorad.ir.graph import variables
 from tensorad.ir.nodes import NODE_TYPES, Node, Variable
 from tensorad.ir.substitute import substitute
 from tensorad.run.plan import Plan
+from tensorad.symbolic.hoist import hoist_crops
 from tensorad.symbolic.simplify import simplify_all
 from tensorad.tree import Tree, flatten, unflatten
 
@@ -194,7 +195,7 @@ class Compiled:
         call_args = [a if k in static else next(dynamic_args) for k, a in enumerate(args)]
         out_leaves, out_tree = flatten(self._fun(*call_args, **kwargs))
         positions = [k for k, leaf in enumerate(out_leaves) if _is_tensor(leaf)]
-        outputs = simplify_all([as_node(out_leaves[k]) for k in positions])
+        outputs = hoist_crops(simplify_all([as_node(out_leaves[k]) for k in positions]))
         return _Traced(xs, outputs, out_tree, out_leaves, positions)
 
     def _closed_over(self, traced: _Traced, arrays: list[Array]) -> Any:
