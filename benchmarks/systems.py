@@ -278,7 +278,101 @@ def autograd_system() -> System:
     )
 
 
-PEERS: dict[str, Callable[[], System]] = {"jax": jax_system, "torch": torch_system, "autograd": autograd_system}
+def pytensor_system() -> System:
+    """PyTensor: the model built as a symbolic graph with static shapes at the first call and
+    compiled by ``pytensor.function`` per task in PyTensor's default mode (its numba
+    backend where numba is installed, as with ``pip install pytensor``); derivatives by
+    ``pytensor.gradient`` (``grad``, ``pushforward``, ``pullback``, ``hessian_vector_product``, and
+    ``jacobian`` of the gradient for the Hessian). It has no ``vmap`` and no forward-mode
+    Jacobian, so those rows are absent."""
+    import pytensor
+    import pytensor.tensor as pt
+    from pytensor import gradient
+    from pytensor.tensor import slinalg, special
+
+    def primals(a: tuple[Any, ...], n: int) -> list[Any]:
+        return list(a[:n])
+
+    def grad(f: Callable[..., Any], n: int) -> Callable[..., Any]:
+        def run(*a: Any) -> Any:
+            grads = gradient.grad(f(*a), primals(a, n))
+            return grads[0] if n == 1 else tuple(grads)
+
+        return run
+
+    def hessian(f: Callable[..., Any], n: int) -> Callable[..., Any]:
+        def run(x: Any) -> Any:
+            jacobian = gradient.jacobian(gradient.grad(f(x), x).flatten(), x, vectorize=True)
+            return jacobian.reshape((*x.type.shape, *x.type.shape))
+
+        return run
+
+    def compile_on_first_call(run: Callable[..., Any]) -> Callable[..., Any]:
+        compiled: list[Any] = []
+
+        def call(*arrays: Any) -> Any:
+            if not compiled:
+                inputs = [pt.tensor(f"a{k}", dtype=str(a.dtype), shape=a.shape) for k, a in enumerate(arrays)]
+                outputs = _flat(run(*inputs))
+                compiled.append(pytensor.function(inputs, outputs))
+            return compiled[0](*arrays)  # the outputs, flat (leaves in order, as compared)
+
+        return call
+
+    ops = Ops(
+        exp=pt.exp,
+        tanh=pt.tanh,
+        sum=lambda x, axis=None: pt.sum(x, axis=axis),
+        mean=pt.mean,
+        sigmoid=pt.sigmoid,
+        softplus=pt.softplus,
+        softmax=lambda x, axis: special.softmax(x, axis=axis),
+        log=pt.log,
+        diagonal=pt.diagonal,
+        cholesky=lambda x: slinalg.cholesky(x, lower=True),
+        solve_triangular=lambda L, b: slinalg.solve_triangular(L, b, lower=True),
+        dim=lambda x, axis: int(x.type.shape[axis]),
+    )
+    tasks: dict[str, Builder] = {
+        "value": lambda f, n: f,
+        "grad": grad,
+        "jvp": lambda f, n: lambda *a: (f(*a[:n]), gradient.pushforward(f(*a[:n]), primals(a, n), list(a[n:]))),
+        "vjp": lambda f, n: lambda *a: (f(*a[:n]), tuple(gradient.pullback(f(*a[:n]), primals(a, n), a[n]))),
+        "hvp": lambda f, n: lambda x, v: gradient.hessian_vector_product(f(x), x, v),
+        "hessian": hessian,
+        "jacrev": lambda f, n: (
+            lambda x: gradient.jacobian(f(x).flatten(), x, vectorize=True).reshape((*f(x).type.shape, *x.type.shape))
+        ),
+    }
+    return System(
+        "pytensor",
+        "pytensor",
+        f"{pytensor.__version__} (mode {pytensor.config.mode}, linker {pytensor.config.linker})",
+        ops,
+        tasks,
+        compile=compile_on_first_call,
+        traced_memory=False,
+        unsupported={
+            "jacfwd": "PyTensor has no forward-mode Jacobian",
+            "per_example": "PyTensor has no vmap",
+            "hvps": "PyTensor has no vmap",
+        },
+    )
+
+
+def _flat(result: Any) -> list[Any]:
+    """A task's (nested tuple) result as a flat list, leaves in order."""
+    if isinstance(result, (tuple, list)):
+        return [leaf for item in result for leaf in _flat(item)]
+    return [result]
+
+
+PEERS: dict[str, Callable[[], System]] = {
+    "jax": jax_system,
+    "torch": torch_system,
+    "autograd": autograd_system,
+    "pytensor": pytensor_system,
+}
 SYSTEM_NAMES = ("numpy", "tensorad", "tensorad-eager", *PEERS)
 
 

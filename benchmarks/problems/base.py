@@ -42,6 +42,9 @@ class Ops:
     diagonal: Callable[[Any], Any]
     cholesky: Callable[[Any], Any]
     solve_triangular: Callable[[Any, Any], Any]
+    dim: Callable[[Any, int], int] = lambda x, axis: int(x.shape[axis])
+    """The length of an array's axis as a Python int (a loop's count, a scale), also where
+    shapes are symbolic."""
 
 
 NUMPY = Ops(

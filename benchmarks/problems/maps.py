@@ -16,7 +16,7 @@ from benchmarks.problems.base import NUMPY, Array, Instance, Ops, Problem, Size,
 
 def attention(ops: Ops, Q: Any, K: Any, V: Any) -> Any:
     """``O = softmax(QKᵀ/√d) V``, softmax along rows; a matrix-valued function of ``Q, K, V``."""
-    P = ops.softmax(Q @ K.T / math.sqrt(Q.shape[1]), 1)
+    P = ops.softmax(Q @ K.T / math.sqrt(ops.dim(Q, 1)), 1)
     return P @ V
 
 

@@ -15,7 +15,7 @@ def rnn(ops: Ops, xs: Any, U: Any, W: Any) -> Any:
     """``‖h_T‖²`` for ``h₁ = tanh(U x₁)``, ``hₜ = tanh(W hₜ₋₁ + U xₜ)`` over a batch (rows),
     the loop unrolled as its user writes it."""
     h = ops.tanh(xs[0] @ U.T)
-    for t in range(1, xs.shape[0]):
+    for t in range(1, ops.dim(xs, 0)):
         h = ops.tanh(h @ W.T + xs[t] @ U.T)
     return ops.sum(h * h)
 
