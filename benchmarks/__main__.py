@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -79,6 +80,17 @@ def parser(systems: Sequence[str], problems: Sequence[str], tasks: Sequence[str]
     )
     p.add_argument("--keep-going", action="store_true", help="run every row and exit 0 even when some fail")
     p.add_argument("--threads", type=int, help="threads per library (default: the libraries' own choice)")
+    p.add_argument(
+        "--scaling",
+        action="store_true",
+        help="time each problem's gradient and Hessian over --scales of the full size (log-log chart, slopes)",
+    )
+    p.add_argument(
+        "--scales",
+        type=lambda text: [float(s) for s in text.split(",")],
+        default=None,
+        help="comma-separated multiples of the full size for --scaling (default: 0.25,0.5,1)",
+    )
     return p
 
 
@@ -107,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes.append("threads limited: " + " ".join(f"{k}={v!r}" for k, v in thread_settings.items()))
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
+    if args.scaling:
+        return _scaling(args, systems, settings, arguments)
     load_before = os.getloadavg()
     start, date = time.perf_counter(), report.now()
     rows = run([PROBLEMS[name] for name in args.problems], args.tasks, systems, settings)
@@ -131,6 +145,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"FAILED: {len(failed)} row(s) errored or disagree with the numpy formula:", file=sys.stderr)
         for row in failed:
             print(f"  {row.problem}/{row.task}/{row.label}: {row.status}: {row.note}", file=sys.stderr)
+    return 1 if failed and not settings.keep_going else 0
+
+
+def _scaling(args: argparse.Namespace, systems: list[Any], settings: Any, arguments: list[str]) -> int:
+    """``--scaling``: the problems over ``--scales``, their slope table, chart and JSON."""
+    from benchmarks import scaling
+    from benchmarks.problems import PROBLEMS
+
+    scales = args.scales or list(scaling.SCALES)
+    if any(not s > 0 for s in scales):
+        raise SystemExit("--scales must be positive numbers")
+    records = scaling.measure([PROBLEMS[name] for name in args.problems], systems, settings, scales)
+    lines = scaling.slope_table(records)
+    width = max(len(line[0]) for line in lines)
+    for line in lines:
+        print(f"{line[0]:<{width}}  " + "  ".join(f"{cell:>14}" for cell in line[1:]))
+    command = shlex.join(["python", "-m", "benchmarks", *arguments])
+    docs = ROOT / "docs" / "_generated" if args.docs else None
+    written = scaling.write(records, args.out, docs, command)
+    print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
+    failed = [r for r in records if r["status"] in ("mismatch", "error")]
     return 1 if failed and not settings.keep_going else 0
 
 

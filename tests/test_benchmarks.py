@@ -278,3 +278,32 @@ def test_hessian_formula_is_symmetric_and_agrees_with_the_hvp(problem: Problem) 
     (v,) = instance.tangents
     hvp = problem.formulas["hvp"](*instance.data, x, v)
     np.testing.assert_allclose((square @ v.ravel()).reshape(x.shape), hvp, rtol=1e-10, atol=1e-12)
+
+
+def test_slopes_are_least_squares_fits_on_log_log_axes() -> None:
+    from benchmarks import scaling
+
+    assert scaling.slope([(1.0, 3.0), (2.0, 24.0), (4.0, 192.0)]) == pytest.approx(3.0)  # t ∝ s³
+    assert scaling.slope([(1.0, 5.0)]) is None
+    assert scaling.verdict(2.0, 2.2) == "ok" and scaling.verdict(2.0, 2.5) == "steeper by 0.50"
+
+
+def test_a_scaling_run_writes_its_json_chart_and_slope_table(tmp_path: Path) -> None:
+    """Two small scales of two problems, numpy and tensorad: every row agrees with the
+    formula, the slope table has a line per (problem, task), and the files exist."""
+    from benchmarks import scaling
+    from benchmarks.systems import load
+
+    systems, _ = load(["tensorad"])
+    problems = [PROBLEMS["quadratic"], PROBLEMS["rnn50"]]
+    records = scaling.measure(problems, systems, Settings("full", 1, 0.05), [0.02, 0.04])
+    assert {r["status"] for r in records} == {"ok"}
+    expected = [("quadratic", "grad"), ("quadratic", "hessian"), ("rnn50", "grad")]
+    assert {(r["problem"], r["task"], r["scale"]) for r in records} == {
+        (*row, s) for row in expected for s in (0.02, 0.04)
+    }
+    lines = scaling.slope_table(records)
+    assert [line[0] for line in lines[1:]] == ["quadratic/grad", "quadratic/hessian", "rnn50/grad"]
+    written = scaling.write(records, tmp_path / "out", tmp_path / "docs", "python -m benchmarks --scaling")
+    assert all(path.exists() for path in written)
+    assert (tmp_path / "docs" / "scaling_table.rst").read_text().startswith(".. list-table::")

@@ -13,7 +13,9 @@ import scipy.linalg
 import scipy.special
 
 Array = npt.NDArray[np.float64]
-Size = Literal["tiny", "full"]
+Size = Literal["tiny", "full"] | float
+"""``"tiny"`` (the tests'), ``"full"`` (the table's), or a number: the full size scaled
+(``python -m benchmarks --scaling``)."""
 Formula = Callable[..., Any]
 
 TASKS = ("value", "grad", "per_example", "jvp", "vjp", "hvp", "hvps", "hessian", "jacfwd", "jacrev", "copy")
@@ -104,6 +106,17 @@ class Problem:
     def tasks(self) -> tuple[str, ...]:
         """The tasks of this problem, in the suite's task order."""
         return tuple(task for task in TASKS if task in self.formulas)
+
+
+def dims(size: Size, tiny: tuple[int, ...], full: tuple[int, ...], scaled: tuple[bool, ...]) -> tuple[int, ...]:
+    """A problem's dimensions at ``size``: ``tiny``'s, ``full``'s, or for a number ``s``
+    ``full``'s with each dimension that ``scaled`` marks (those that make the problem
+    large) multiplied by ``s`` (at least 1)."""
+    if size == "tiny":
+        return tiny
+    if size == "full":
+        return full
+    return tuple(max(1, round(n * size)) if grows else n for n, grows in zip(full, scaled, strict=True))
 
 
 def normal(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> Array:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.problems.base import Array, Instance, Ops, Problem, Size, normal
+from benchmarks.problems.base import Array, Instance, Ops, Problem, Size, dims, normal
 
 
 def mlp_example(ops: Ops, W1: Any, W2: Any, x: Any, y: Any) -> Any:
@@ -20,7 +20,7 @@ def mlp_example(ops: Ops, W1: Any, W2: Any, x: Any, y: Any) -> Any:
 
 
 def _make_mlp_example(size: Size, rng: np.random.Generator) -> Instance:
-    batch, d_in, hidden, d_out = {"tiny": (3, 4, 5, 2), "full": (256, 64, 128, 10)}[size]
+    batch, d_in, hidden, d_out = dims(size, (3, 4, 5, 2), (256, 64, 128, 10), (True, False, False, False))
     W1 = normal(rng, hidden, d_in, scale=d_in**-0.5)
     W2 = normal(rng, d_out, hidden, scale=hidden**-0.5)
     return Instance((), (W1, W2), batch=(normal(rng, batch, d_in), normal(rng, batch, d_out)))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from benchmarks.problems.base import NUMPY, Array, Instance, Ops, Problem, Size, normal
+from benchmarks.problems.base import NUMPY, Array, Instance, Ops, Problem, Size, dims, normal
 
 # ------------------------------------------------------------------ Gaussian-process likelihood
 
@@ -25,7 +25,7 @@ def gp(ops: Ops, D2: Any, eye: Any, y: Any, theta: Any) -> Any:
 
 
 def _make_gp(size: Size, rng: np.random.Generator) -> Instance:
-    n = {"tiny": 12, "full": 500}[size]
+    (n,) = dims(size, (12,), (500,), (True,))
     x = rng.uniform(-3.0, 3.0, (n, 2))
     D2 = np.sum((x[:, None, :] - x[None, :, :]) ** 2, axis=-1)
     y = np.sin(x[:, 0]) + np.cos(x[:, 1]) + normal(rng, n, scale=0.1)
@@ -95,7 +95,7 @@ def logdet(ops: Ops, A: Any) -> Any:
 
 
 def _make_logdet(size: Size, rng: np.random.Generator) -> Instance:
-    n = {"tiny": 6, "full": 1000}[size]
+    (n,) = dims(size, (6,), (1000,), (True,))
     B = normal(rng, n, n)
     return Instance((), (B @ B.T / n + np.eye(n),))
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import scipy.special
 
-from benchmarks.problems.base import NUMPY, Array, Instance, Ops, Problem, Size, normal
+from benchmarks.problems.base import NUMPY, Array, Instance, Ops, Problem, Size, dims, normal
 
 # ------------------------------------------------------------------ quadratic form xᵀAx
 
@@ -20,7 +20,7 @@ def quadratic(ops: Ops, A: Any, x: Any) -> Any:
 
 
 def _make_quadratic(size: Size, rng: np.random.Generator) -> Instance:
-    n = {"tiny": 8, "full": 1000}[size]
+    (n,) = dims(size, (8,), (1000,), (True,))
     return Instance((normal(rng, n, n),), (normal(rng, n),), (normal(rng, n),))
 
 
@@ -61,7 +61,7 @@ QUADRATIC = Problem(
 
 
 def _make_small_quadratic(size: Size, rng: np.random.Generator) -> Instance:
-    n = {"tiny": 4, "full": 10}[size]
+    (n,) = dims(size, (4,), (10,), (True,))
     return Instance((normal(rng, n, n),), (normal(rng, n),), (normal(rng, n),))
 
 
@@ -84,7 +84,7 @@ def logistic(ops: Ops, X: Any, y: Any, w: Any) -> Any:
 
 
 def _make_logistic(size: Size, rng: np.random.Generator) -> Instance:
-    m, d, k = {"tiny": (20, 5, 3), "full": (4000, 400, 32)}[size]
+    m, d, k = dims(size, (20, 5, 3), (4000, 400, 32), (True, True, False))
     X = normal(rng, m, d)
     y = (rng.random(m) < scipy.special.expit(X @ normal(rng, d, scale=d**-0.5))).astype(np.float64)
     w, v = normal(rng, d, scale=d**-0.5), normal(rng, d)
@@ -148,7 +148,7 @@ def factorization(ops: Ops, T: Any, V: Any, U: Any) -> Any:
 
 
 def _make_factorization(size: Size, rng: np.random.Generator) -> Instance:
-    m, n, k = {"tiny": (7, 6, 3), "full": (300, 200, 10)}[size]
+    m, n, k = dims(size, (7, 6, 3), (300, 200, 10), (True, True, False))
     return Instance((normal(rng, m, n), normal(rng, n, k)), (normal(rng, m, k),), (normal(rng, m, k),))
 
 
@@ -202,7 +202,7 @@ def pairwise(ops: Ops, x: Any) -> Any:
 
 
 def _make_pairwise(size: Size, rng: np.random.Generator) -> Instance:
-    n = {"tiny": 10, "full": 200}[size]
+    (n,) = dims(size, (10,), (200,), (True,))
     return Instance((), (normal(rng, n, 3),), (normal(rng, n, 3),))
 
 
@@ -268,7 +268,7 @@ def mlp(ops: Ops, X: Any, y: Any, w2: Any, W1: Any) -> Any:
 
 
 def _make_mlp(size: Size, rng: np.random.Generator) -> Instance:
-    batch, d_in, hidden = {"tiny": (12, 6, 5), "full": (256, 512, 512)}[size]
+    batch, d_in, hidden = dims(size, (12, 6, 5), (256, 512, 512), (True, False, True))
     data = (normal(rng, batch, d_in), normal(rng, batch), normal(rng, hidden, scale=hidden**-0.5))
     W1 = normal(rng, d_in, hidden, scale=d_in**-0.5)
     return Instance(data, (W1,), (normal(rng, d_in, hidden),))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import scipy.special
 
-from benchmarks.problems.base import NUMPY, Array, Instance, Ops, Problem, Size, normal
+from benchmarks.problems.base import NUMPY, Array, Instance, Ops, Problem, Size, dims, normal
 
 # ------------------------------------------------------------------ attention
 
@@ -21,7 +21,7 @@ def attention(ops: Ops, Q: Any, K: Any, V: Any) -> Any:
 
 
 def _make_attention(size: Size, rng: np.random.Generator) -> Instance:
-    n, d = {"tiny": (10, 4), "full": (128, 64)}[size]
+    n, d = dims(size, (10, 4), (128, 64), (True, False))
     primals = tuple(normal(rng, n, d) for _ in range(3))
     tangents = tuple(normal(rng, n, d) for _ in range(3))
     return Instance((), primals, tangents, normal(rng, n, d))
@@ -66,7 +66,7 @@ def linear(ops: Ops, A: Any, x: Any) -> Any:
 
 
 def _make_linear(size: Size, rng: np.random.Generator) -> Instance:
-    n = {"tiny": 12, "full": 2000}[size]
+    (n,) = dims(size, (12,), (2000,), (True,))
     return Instance((normal(rng, n, n),), (normal(rng, n),))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.problems.base import NUMPY, Array, Instance, Ops, Problem, Size, normal
+from benchmarks.problems.base import NUMPY, Array, Instance, Ops, Problem, Size, dims, normal
 
 
 def rnn(ops: Ops, xs: Any, U: Any, W: Any) -> Any:
@@ -36,7 +36,7 @@ def rnn_grad(xs: Array, U: Array, W: Array) -> Array:
 
 
 def _make(steps: int, size: Size, rng: np.random.Generator) -> Instance:
-    t, batch, d_in, hidden = (3, 2, 3, 4) if size == "tiny" else (steps, 32, 32, 64)
+    t, batch, d_in, hidden = dims(size, (3, 2, 3, 4), (steps, 32, 32, 64), (True, False, False, False))
     xs = normal(rng, t, batch, d_in)
     U = normal(rng, hidden, d_in, scale=d_in**-0.5)
     W = normal(rng, hidden, hidden, scale=0.9 * hidden**-0.5)
