@@ -17,10 +17,10 @@ from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.nodes import Node
 from tensorad.ir.paths import greedy_path
-from tensorad.ir.spec import label_sizes, parse
 from tensorad.numpy.arithmetic import multiply
 from tensorad.numpy.axes import normalize_axes, reshape
 from tensorad.numpy.eager import cast, refuse
+from tensorad.numpy.named_axes import einsum_spec
 from tensorad.numpy.phrases import shared
 
 
@@ -43,9 +43,18 @@ def einsum(
     accepted and ignored: tensorad chooses the order itself; ``order`` and ``casting``
     concern memory layout and integer casts, which tensorad does not have).
 
+    Axes may also be named in einops' spelling, ``"batch in, in out -> batch out"``:
+    names of letters, digits and ``_`` (not starting with a digit) separated by spaces,
+    and the output written out after ``->``. A string is read this way when some term
+    holds several space-separated tokens, one of them longer than a letter (``...``
+    aside), and numpy's reading of it (which ignores spaces) does not fit the operands;
+    so ``"i j, j k -> i k"`` and ``"ij k"`` mean what they mean in numpy. A named string
+    is translated to letters, so repeated names, ``...`` and broadcasting work as above.
+
     Args:
         subscripts: the equation, ``"ij,jk->ik"`` (``->`` and the output may be left out:
-            the labels that occur once, sorted); or the first operand, in the sublist form.
+            the labels that occur once, sorted), or with named axes; or the first operand,
+            in the sublist form.
         *operands: the arrays, numbers or expressions, one per input term; in the sublist
             form, each followed by its list of labels, and the output list last.
         out: {out}
@@ -60,7 +69,7 @@ def einsum(
 
     Raises:
         SpecError: The subscripts are malformed or do not fit the operands' ranks.
-        ShapeError: A label has two different sizes (other than 1).
+        ShapeError: A label (or axis name) has two different sizes (other than 1).
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -73,23 +82,23 @@ def einsum(
         array([-3., -3.])
         >>> ta.einsum(A, [0, 1], x, [1], [0])              # the sublist form
         array([-1., -1.])
+        >>> x, W = np.ones((2, 3)), np.arange(12.0).reshape(3, 4)
+        >>> ta.einsum("batch in, in out -> batch out", x, W)   # named axes
+        array([[12., 15., 18., 21.],
+               [12., 15., 18., 21.]])
     """
     refuse("einsum", out)
     if not isinstance(subscripts, str):
         subscripts, operands = _from_sublists(subscripts, operands)
     nodes = [cast(as_node(op), dtype) for op in operands]
-    spec = parse(subscripts, tuple(node.ndim for node in nodes))
-    sizes = label_sizes(spec, tuple(node.shape for node in nodes))
+    spec, sizes = einsum_spec(subscripts, tuple(node.shape for node in nodes))
     terms: list[tuple[Node, Labels]] = []
     for node, labels in zip(nodes, spec.inputs, strict=True):
-        kept = "".join(
-            label for label, n in zip(labels, node.shape, strict=True) if n == sizes[label]
-        )
+        kept = "".join(label for label, n in zip(labels, node.shape, strict=True) if n == sizes[label])
         if kept != labels:  # size-1 axes broadcast against a larger size: sum them away
             spare = iter(fresh_labels(len(labels), labels))
             own = "".join(
-                label if n == sizes[label] else next(spare)
-                for label, n in zip(labels, node.shape, strict=True)
+                label if n == sizes[label] else next(spare) for label, n in zip(labels, node.shape, strict=True)
             )
             node = contract(node, own, None, "", kept)
         terms.append((node, kept))
