@@ -6,6 +6,8 @@
 array([5., 7.])
 """
 
+import importlib.util
+
 from tensorad import algebra as algebra
 from tensorad import nn as nn
 from tensorad import numpy as numpy
@@ -81,6 +83,11 @@ from tensorad.numpy.ufuncs import (
 )
 from tensorad.run.budget import MemoryBudgetError, memory_budget, set_memory_budget
 from tensorad.symbolic.simplify import simplify
+
+if importlib.util.find_spec("einops") is not None:  # the optional extra: einops' functions take traced values
+    from tensorad import einops_backend
+
+    einops_backend.register()
 
 __version__ = "0.1.0"
 
