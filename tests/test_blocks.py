@@ -1,6 +1,6 @@
 """Blocked sums (tensorad.run.blocks): ``C = Σ_k W[k]ᵀ B[k]`` accumulated block by block
-with ``gemm`` equals numpy's einsum of the whole product, for every layout it takes, and
-holds one block of ``W`` instead of all of it."""
+equals numpy's einsum of the whole product, for every layout it takes, and holds one
+block of ``W`` instead of all of it."""
 
 from __future__ import annotations
 
@@ -75,7 +75,8 @@ def test_products_that_are_not_a_sum_over_the_first_axis_of_both_are_left_whole(
 
 def test_the_logistic_hessian_holds_one_block_not_the_scaled_data() -> None:
     """``Xᵀ diag(s) X`` over 4000 rows: the value is numpy's, and the peak of the compiled
-    Hessian stays under twice the Hessian's bytes (formed whole, ``s ⊙ X`` alone is 10×)."""
+    Hessian stays under 3.5× the Hessian's bytes — the Hessian, a buffer of its size for a
+    block's product, and one block of rows (formed whole, ``s ⊙ X`` alone is 10×)."""
     rng = np.random.default_rng(0)
     m, d = 4000, 400
     X = rng.standard_normal((m, d))
@@ -96,4 +97,4 @@ def test_the_logistic_hessian_holds_one_block_not_the_scaled_data() -> None:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 2 * H.nbytes, f"peak {peak / H.nbytes:.2f}× the Hessian"
+    assert peak < 3.5 * H.nbytes, f"peak {peak / H.nbytes:.2f}× the Hessian"

@@ -1,11 +1,12 @@
 """Blocked sums: ``C = Σ_k W[k]ᵀ B[k]`` where ``W = x ⊙ y`` is a large product that sums
-nothing and that nothing else uses, accumulated over blocks of rows ``k`` with BLAS's
-``C ← α W_kᵀ B_k + β C``: neither ``W`` nor a partial ``C`` is formed whole.
+nothing and that nothing else uses, accumulated over blocks of rows ``k``
+(``C += W_kᵀ B_k``): ``W`` is never formed whole.
 
 The data-bound Hessian is the case this is for: ``H = Xᵀ diag(s) X`` of a logistic
 regression is a product of ``W = s ⊙ X`` (``m × d``, ``m/d`` times the Hessian's size)
 with ``X``, summing the ``m`` rows. Formed whole, ``W`` sets the peak (12× the Hessian
-at ``m = 4000, d = 400``); blocked, the peak is the Hessian and one block of rows.
+at ``m = 4000, d = 400``); blocked, the peak is the Hessian, a buffer of its size for
+each block's product, and one block of rows.
 """
 
 from __future__ import annotations
@@ -14,17 +15,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import scipy.linalg.blas
 
 from tensorad._types import Array
 from tensorad.ir.graph import use_counts
 from tensorad.ir.nodes import Contraction, Node
 
-BLOCK_BYTES = (1 << 16, 1 << 22)
+BLOCK_BYTES = (1 << 20, 1 << 24)
 """Least and most bytes of one block of rows of ``W``, the only part of it formed at a
-time: a quarter of the result's bytes between these bounds, so that the peak stays near
-the result's size (1.3× for the logistic Hessian at ``m = 4000, d = 400``) while each
-``gemm`` still has enough rows to run at full speed."""
+time: the result's bytes between these bounds, so that the peak stays a few times the
+result's size (3.2× for the logistic Hessian at ``m = 4000, d = 400``, where ``W`` whole
+is 10×) while each product has enough rows to run at full speed."""
 
 DEFERRED_SIZE = 1 << 16
 """Smallest product that is accumulated block by block (or added into a sum) instead of
@@ -88,19 +88,23 @@ def _layout(s_w: str, s_other: str, s3: str) -> bool | None:
 
 def block_sum_kernel(c: Contraction, w: Contraction) -> Callable[..., Array]:
     """``C`` from ``W``'s deferred operands ``(x, y)`` (broadcast views, see the plan) and
-    ``B``: for each block of rows ``k``, ``W_k = x_k ⊙ y_k`` and ``C ← α W_kᵀ B_k + C``
-    (``C``'s matrix view, or its transpose, updated in place by ``gemm`` with β = 1).
+    ``B``: for each block of rows ``k``, ``W_k = x_k ⊙ y_k`` into one buffer, then
+    ``C += W_kᵀ B_k`` (``C``'s matrix view, or its transpose), and ``C *= α`` at the end.
 
-    Equal to the whole product up to the order of the sum over ``k`` (block by block)."""
+    The products go through numpy's ``matmul``, into ``C`` for the first block and into
+    one buffer of ``C``'s size for the others: BLAS's own accumulation (``gemm`` with
+    β = 1, through scipy) would save that buffer, but scipy's BLAS is a second OpenBLAS
+    with its own threads, which contend with numpy's for the cores (a multi-threaded
+    logistic Hessian took 2.5× as long). Equal to the whole product up to the order of
+    the sum over ``k`` (one block's partial sums after another)."""
     w_first = c.a is w
     s_w, s_other = (c.s1, c.s2) if w_first else (c.s2, c.s1)
     w_then_other = _layout(s_w, s_other, c.s3)
     assert w_then_other is not None
     rows = w.shape[0]
     least, most = BLOCK_BYTES
-    block_bytes = min(most, max(least, c.size * c.dtype.itemsize // 4))
+    block_bytes = min(most, max(least, c.size * c.dtype.itemsize))
     step = max(1, block_bytes // max(1, (w.size // rows) * w.dtype.itemsize))
-    gemm = scipy.linalg.blas.get_blas_funcs("gemm", dtype=c.dtype)
     alpha, shape, dtype = c.scale, c.shape, c.dtype
 
     def block_sum(*args: Any) -> Array:
@@ -108,17 +112,20 @@ def block_sum_kernel(c: Contraction, w: Contraction) -> Callable[..., Array]:
         out = np.empty(shape, dtype)
         matrix = out.reshape(-1, b.size // rows if w_then_other else w.size // rows)
         buffer = np.empty((min(step, rows), *w.shape[1:]), dtype)  # the one block of W
+        part = np.empty_like(matrix) if step < rows else matrix
         for start in range(0, rows, step):
             block = slice(start, start + step)
             n = min(step, rows - start)
             x_k, y_k = (v[block] if v.shape[0] > 1 else v for v in (x, y))
             np.multiply(x_k, y_k, out=buffer[:n])
             w_k = buffer[:n].reshape(n, -1)
-            b_k = np.ascontiguousarray(b[block]).reshape(n, -1)
-            first, second = (b_k, w_k) if w_then_other else (w_k, b_k)  # matrizᵀ = firstᵀ second
-            done = gemm(alpha, first.T, second.T, beta=0.0 if start == 0 else 1.0, c=matrix.T, trans_b=1, overwrite_c=1)
-            if not np.shares_memory(done, out):  # not updated in place: keep the result
-                matrix.T[...] = done
+            b_k = b[block].reshape(n, -1)
+            lhs, rhs = (w_k.T, b_k) if w_then_other else (b_k.T, w_k)
+            np.matmul(lhs, rhs, out=matrix if start == 0 else part)
+            if start > 0:
+                matrix += part
+        if alpha != 1.0:
+            matrix *= dtype.type(alpha)
         return out
 
     return block_sum
