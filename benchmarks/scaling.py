@@ -114,6 +114,7 @@ def draw(records: Sequence[dict[str, Any]], path: Path) -> str | None:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import NullFormatter
     except ImportError as error:
         return f"no scaling chart: matplotlib does not import ({error})"
     time, memory = curves(records), curves(records, "peak_bytes")
@@ -138,6 +139,9 @@ def draw(records: Sequence[dict[str, Any]], path: Path) -> str | None:
                 twin.set_ylabel("peak MiB (dotted)", fontsize=7)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        scales = sorted({r["scale"] for r in records})
+        ax.set_xticks(scales, [f"{scale:g}" for scale in scales])
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(f"{problem} / {task}", fontsize=9)
         ax.set_xlabel("scale of the full size", fontsize=8)
         ax.set_ylabel("seconds (solid)", fontsize=8)
