@@ -74,8 +74,10 @@ def _reading(subscripts: str, ndims: tuple[int, ...]) -> tuple[str, Mapping[Labe
     try:
         parse(subscripts, ndims)
     except SpecError:
-        return _translate(subscripts, ndims)
-    return subscripts, {}
+        pass  # numpy's reading does not fit: names (translated outside, so no chained error)
+    else:
+        return subscripts, {}
+    return _translate(subscripts, ndims)
 
 
 def _looks_named(subscripts: str) -> bool:
