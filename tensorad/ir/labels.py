@@ -60,7 +60,6 @@ def _label_stream() -> Iterator[str]:
 
 
 @functools.lru_cache(maxsize=16384)
-@functools.lru_cache(maxsize=4096)
 def canonical_labels(*strings: Labels) -> tuple[Labels, ...]:
     """The strings with labels renamed ``a, b, c, …`` in order of first appearance.
 
