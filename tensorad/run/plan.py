@@ -26,7 +26,7 @@ from tensorad.library.lu import share_factorizations
 from tensorad.run import budget
 from tensorad.run.blocks import block_sum_kernel, blocked_sums, is_broadcast_product
 from tensorad.run.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel, scale_smaller
-from tensorad.run.straight import STRAIGHT_STEPS, straight_line
+from tensorad.run.straight import STRAIGHT_STEPS, InPlace, Step, straight_line
 
 
 def _deferred_kernel(w: Contraction) -> Callable[..., Any]:
@@ -295,17 +295,6 @@ def _schedule(outputs: Sequence[Node]) -> list[Node]:
         need[node] = max(peak, held + size[node])
         ordered[node] = operands
     return toposort(outputs, ordered.__getitem__) if reordered else order
-
-
-InPlace = Callable[[list[Any], int], Array]
-"""Computes a node into the buffer of its operand ``args[k]``."""
-
-Reuse = tuple[tuple[int, ...], InPlace]
-"""The operands a step may overwrite (they die there) and how it computes into one."""
-
-Step = tuple[Callable[..., Any], tuple[int, ...], int, tuple[int, ...], Reuse | None]
-"""A plan's step: its kernel, its operands' slots, its result's slot, the slots freed
-there, and how it may overwrite an operand instead."""
 
 
 def _in_place(node: Node) -> InPlace | None:

@@ -24,8 +24,15 @@ from tensorad._types import Array
 STRAIGHT_STEPS = 10_000
 """Longest plan run as generated straight-line code."""
 
-Step = tuple[Callable[..., Any], tuple[int, ...], int, tuple[int, ...], Any]
-"""A plan's step (see :data:`tensorad.run.plan.Step`)."""
+InPlace = Callable[[list[Any], int], Array]
+"""Computes a node into the buffer of its operand ``args[k]``."""
+
+Reuse = tuple[tuple[int, ...], InPlace]
+"""The operands a step may overwrite (they die there) and how it computes into one."""
+
+Step = tuple[Callable[..., Any], tuple[int, ...], int, tuple[int, ...], Reuse | None]
+"""A plan's step: its kernel, its operands' slots, its result's slot, the slots freed
+there, and how it may overwrite an operand instead."""
 
 
 def straight_line(
