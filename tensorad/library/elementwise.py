@@ -22,9 +22,9 @@ from tensorad.library.registry import call, real_only, register_elementwise
 
 def _sigmoid(x: Array, _: float | None) -> Array:
     """``σ(x) = 1 / (1 + e⁻ˣ)`` in three passes over one buffer for real floats (about 2.7×
-    faster than scipy's ``expit``; within 3 ulps of the exact value, expit within 2); scipy's ``expit`` for other
-    dtypes, and for arrays holding a nan or an ``x`` where σ nears the subnormals (``x < −707``
-    in float64, ``−86`` in float32)."""
+    faster than scipy's ``expit``; within 3 ulps of the exact value, expit within 2);
+    scipy's ``expit`` for other dtypes, and for arrays holding a nan or an ``x`` where σ
+    nears the subnormals (``x < −707`` in float64, ``−86`` in float32)."""
     x = np.asarray(x)
     low = _FAST_SIGMOID.get(x.dtype)
     if low is None or x.size == 0 or not x.min() >= low:  # a nan makes min() nan: not ≥
@@ -35,7 +35,10 @@ def _sigmoid(x: Array, _: float | None) -> Array:
     return np.reciprocal(y, out=y)
 
 
-_FAST_SIGMOID = {np.dtype(t): float(np.log(np.finfo(t).tiny)) + 1.0 for t in (np.float32, np.float64)}
+_PASS_BY_PASS = (np.dtype(np.float32), np.dtype(np.float64))
+"""The dtypes whose sigmoid and softplus run pass by pass on numpy's vectorized loops."""
+
+_FAST_SIGMOID = {dtype: float(np.log(np.finfo(dtype).tiny)) + 1.0 for dtype in _PASS_BY_PASS}
 """The real dtypes of the fast sigmoid, with the smallest ``x`` it takes: below it σ(x) ≈ eˣ
 nears the subnormals, where the three passes would lose digits that expit keeps."""
 
@@ -45,7 +48,7 @@ def _softplus(x: Array, _: float | None) -> Array:
     pass by pass, so that numpy's vectorized ``exp`` and ``log1p`` run (about 6× faster
     than ``logaddexp``, which calls them entry by entry; within 2 ulps of the exact value)."""
     x = np.asarray(x)
-    if x.dtype not in _FAST_SIGMOID:
+    if x.dtype not in _PASS_BY_PASS:
         return np.logaddexp(0.0, x)
     y = np.abs(x, out=np.empty_like(x))
     np.negative(y, out=y)
