@@ -9,6 +9,7 @@ operations (``None`` is zero), so it differentiates again. The rules that use it
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import scipy.special
@@ -35,7 +36,7 @@ def _sigmoid(x: Array, _: float | None) -> Array:
     return np.reciprocal(y, out=y)
 
 
-_PASS_BY_PASS = (np.dtype(np.float32), np.dtype(np.float64))
+_PASS_BY_PASS: tuple[np.dtype[Any], ...] = (np.dtype(np.float32), np.dtype(np.float64))
 """The dtypes whose sigmoid and softplus run pass by pass on numpy's vectorized loops."""
 
 _FAST_SIGMOID = {dtype: float(np.log(np.finfo(dtype).tiny)) + 1.0 for dtype in _PASS_BY_PASS}
