@@ -54,46 +54,27 @@ def hoist_crops(outputs: Sequence[Node]) -> list[Node]:
         >>> sorted(n.shape for n in toposort(outputs) if type(n).__name__ == "Contraction" and n.b is not None)
         [(3, 2, 5)]
     """
-    groups: dict[tuple[Any, ...], list[tuple[Contraction, GeneralUnary, bool]]] = {}
+    groups: dict[tuple[Any, ...], list[tuple[Contraction, Side]]] = {}
     for node in toposort(outputs):
-        if not isinstance(node, Contraction) or node.b is None or node.a is node.b:
-            continue
-        for window, first in ((node.a, True), (node.b, False)):
-            other = node.b if first else node.a
-            s_window, s_other = (node.s1, node.s2) if first else (node.s2, node.s1)
-            if isinstance(window, GeneralUnary) and window.fn == "crop" and _hoistable(window, s_window, s_other, node):
-                narrowed = _narrowed(window)
-                key = (
-                    id(window.x),
-                    id(other),
-                    first,
-                    s_window,
-                    s_other,
-                    node.s3,
-                    float_key(node.scale),
-                    node.dtype,
-                    narrowed,
-                )
-                groups.setdefault(key, []).append((node, window, first))
-                break
+        if isinstance(node, Contraction) and (side := _window_side(node)) is not None:
+            window, s_window, other, s_other, first = side
+            labels = (s_window, s_other, node.s3, _narrowed(window))
+            key = (id(window.x), id(other), first, labels, float_key(node.scale), node.dtype)
+            groups.setdefault(key, []).append((node, side))
     replacements: dict[Node, Node] = {}
     for members in groups.values():
-        x = members[0][1].x
-        if len(members) < 2 or 2 * sum(window.size for _, window, _ in members) < x.size:
+        node, (window, s_window, operand, s_other, first) = members[0]
+        x = window.x
+        if len(members) < 2 or 2 * sum(side[0].size for _, side in members) < x.size:
             continue
-        node, window, first = members[0]
-        s_window, s_other = (node.s1, node.s2) if first else (node.s2, node.s1)
-        narrowed = _narrowed(window)
-        selected = "".join(s_window[axis] for axis in narrowed if s_window[axis] not in node.s3)
+        selected = "".join(s_window[axis] for axis in _narrowed(window) if s_window[axis] not in node.s3)
         whole_labels = selected + node.s3
-        operand = node.b if first else node.a
-        assert operand is not None
         pair = (x, s_window, operand, s_other) if first else (operand, s_other, x, s_window)
         whole = contract(*pair, whole_labels, scale=node.scale)
         if whole.size * whole.dtype.itemsize > HOIST_BYTES:
             continue  # large products run at BLAS speed one by one: not worth the memory
         axis_of = dict(zip(s_window, range(len(s_window)), strict=True))
-        for member, member_window, _ in members:
+        for member, (member_window, *_) in members:
             windows: Windows = member_window.params[0]
             on_whole = tuple(
                 windows[axis_of[label]] if label in axis_of else (0, n)
@@ -102,6 +83,24 @@ def hoist_crops(outputs: Sequence[Node]) -> list[Node]:
             cropped = apply("crop", whole, (on_whole,))
             replacements[member] = contract(cropped, whole_labels, None, "", member.s3)
     return substitute(list(outputs), replacements) if replacements else list(outputs)
+
+
+Side = tuple[GeneralUnary, str, Node, str, bool]
+"""A product's window operand, its labels, the other operand, its labels, and whether the
+window is the first operand."""
+
+
+def _window_side(node: Contraction) -> Side | None:
+    """The side of a binary product that is a hoistable window (:func:`_hoistable`)."""
+    if node.b is None or node.a is node.b:
+        return None
+    for window, s_window, other, s_other, first in (
+        (node.a, node.s1, node.b, node.s2, True),
+        (node.b, node.s2, node.a, node.s1, False),
+    ):
+        if isinstance(window, GeneralUnary) and window.fn == "crop" and _hoistable(window, s_window, s_other, node):
+            return window, s_window, other, s_other, first
+    return None
 
 
 def _narrowed(window: GeneralUnary) -> tuple[int, ...]:
