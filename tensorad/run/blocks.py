@@ -53,8 +53,7 @@ def blocked_sums(order: Sequence[Node], outputs: Sequence[Node]) -> dict[Contrac
     ``s3 = P Q`` or ``Q P`` with ``P``, ``Q`` disjoint — in a BLAS dtype, and ``W`` is a
     broadcast product used by ``C`` alone, at least twice ``C``'s size.
     """
-    candidates = [node for node in order if is_broadcast_product(node)]
-    if not candidates:
+    if not any(is_broadcast_product(node) for node in order):
         return {}
     uses = use_counts(order, outputs)
     blocked: dict[Contraction, Contraction] = {}
