@@ -38,6 +38,7 @@ from tensorad.ir.nodes import (
     Variable,
 )
 from tensorad.library.registry import ELEMENTWISE, GENERAL, GENERAL_UNARY, POINTWISE
+from tensorad.run import accelerate
 
 Kernel = Callable[..., Array]
 T = TypeVar("T")
@@ -319,6 +320,9 @@ def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Label
     summed = "".join(c for c in keep_a if c in keep_b and c not in core)
     left = "".join(c for c in keep_a if c not in keep_b)
     right = "".join(c for c in keep_b if c not in keep_a)
+    compiled = _compiled_outer(s1, s2, core, batch, left, right, n, dtype) if not summed and left and right else None
+    if compiled is not None:
+        return compiled
     if not summed and left and right and n[core[-1]] <= OUTER_EINSUM_ROW and _letters(s1 + s2 + core):
         subscripts = f"{s1},{s2}->{core}"  # an outer product
         return lambda a, b: np.einsum(subscripts, a, b)
@@ -333,6 +337,37 @@ def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Label
     if not (batch or left or right):  # a dot product: numpy returns a scalar, not an array
         return lambda a, b: np.asarray(np.matmul(x_rows(a), y_cols(b)))
     return _ordered(_matmul(x_rows, y_cols, batch, left, right, n, dtype), batch + left + right, core)
+
+
+def _compiled_outer(
+    s1: Labels, s2: Labels, core: Labels, batch: Labels, left: Labels, right: Labels, n: Sizes, dtype: np.dtype[Any]
+) -> Kernel | None:
+    """The outer product on :mod:`~tensorad.run.accelerate`'s compiled kernel, where it is on
+    and ``core`` is ``batch + left + right`` (or ``batch + right + left``: the operands
+    swap); ``None`` otherwise. Operands of another dtype than ``dtype`` (a weak constant's)
+    take numpy's path, which multiplies them at their own precision."""
+    size = math.prod(n[c] for c in core)
+    product = accelerate.outer_product(dtype) if size >= accelerate.MIN_ENTRIES else None
+    if product is None or core not in (batch + left + right, batch + right + left):
+        return None
+    swap = core != batch + left + right
+    (p, first), (q, second) = ((s2, right), (s1, left)) if swap else ((s1, left), (s2, right))
+    rows, cols, count = (math.prod(n[c] for c in group) for group in (first, second, batch))
+    x, y = _reshaped(p, batch + first, [count, rows]), _reshaped(q, batch + second, [count, cols])
+    shape = [n[c] for c in core]
+    first_view, second_view = broadcast_operands(s1, s2, core, n)
+
+    def outer(a: Array, b: Array) -> Array:
+        if a.dtype != dtype or b.dtype != dtype:
+            return np.multiply(first_view(a), second_view(b))
+        if swap:
+            a, b = b, a
+        out = np.empty(shape, dtype)
+        product(np.ascontiguousarray(x(a)), np.ascontiguousarray(y(b)), out.reshape(count, rows, cols))
+        return out
+
+    return outer
+
 
 
 def _matmul(
