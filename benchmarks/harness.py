@@ -187,15 +187,18 @@ def measure(
     expected: list[Array] | None,
     settings: Settings,
     traced_memory: bool,
+    settle: Callable[[], object] = lambda: None,
 ) -> list[Array] | None:
     """Fill ``row`` by warming up, checking against ``expected`` (none: this is the
-    reference), timing and measuring the call; return the warm-up result's leaves."""
+    reference), timing and measuring the call; return the warm-up result's leaves.
+    ``settle`` runs between the warm-up and the timing (see ``System.settle``)."""
     gc.collect()
     try:
         call = make_call()
         start = time.perf_counter()
         got = leaves(call())
         warmup = row.warmup_seconds = time.perf_counter() - start
+        settle()
     except Exception as error:  # any failure of a system is the row's failure, reported
         row.status, row.note = "error", f"{type(error).__name__}: {error}"[:300]
         return None
@@ -260,7 +263,7 @@ def run(
                     else:
                         start = time.perf_counter()
                         call = partial(system.call, problem, task, instance, tuple(map(system.convert, arguments)))
-                        got = measure(row, call, expected, settings, system.traced_memory)
+                        got = measure(row, call, expected, settings, system.traced_memory, system.settle)
                         row.wall_seconds = time.perf_counter() - start
                         if system.name == "numpy":
                             expected, reference = got, row

@@ -41,6 +41,9 @@ class System:
     traced_memory: bool = True
     unsupported: Mapping[str, str] = field(default_factory=dict)
     hand_written: bool = False
+    settle: Callable[[], object] = lambda: None
+    """Called after the first (warm-up) call, before timing: waits for work the first call
+    started in the background (tensorad's numba load), which the first call did not wait for."""
 
     def supports(self, problem: Problem, task: str) -> bool:
         """Whether this system has a row for ``task`` (reference tasks are numpy's alone)."""
@@ -141,7 +144,11 @@ def tensorad_system(compiled: bool) -> System:
         solve_triangular=lambda L, b: tsl.solve_triangular(L, b, lower=True),
     )
     if compiled:
-        return System("tensorad", "tensorad[jit]", ta.__version__, ops, jax_shaped(ta), compile=ta.jit)
+        from tensorad.run import accelerate
+
+        return System(
+            "tensorad", "tensorad[jit]", ta.__version__, ops, jax_shaped(ta), compile=ta.jit, settle=accelerate.wait
+        )
     name = "tensorad" if getattr(ta, "jit", None) is None else "tensorad-eager"
     return System(name, "tensorad[eager]", ta.__version__, ops, jax_shaped(ta))
 

@@ -4,7 +4,7 @@ and with it switched off; the switch and the size threshold decide which path ru
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -40,6 +40,9 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
         pytest.skip("numba is not installed (pip install tensorad[numba])")
     monkeypatch.setenv(accelerate.ENVIRONMENT, "1" if request.param == "numba" else "0")
     kernels._contraction_kernel.cache_clear()
+    if request.param == "numba":  # start the background load and wait for it: the compiled path from the first call
+        assert accelerate.outer_product(np.dtype(np.float64)) is not None
+        assert accelerate.wait() is not None, accelerate.FAILED
     yield request.param
     kernels._contraction_kernel.cache_clear()
 
@@ -47,6 +50,30 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
 def _operand(labels: str, dtype: type, rng: np.random.Generator) -> np.ndarray:
     shape = tuple(SIZES[c] for c in labels)
     return rng.standard_normal(shape).astype(dtype)
+
+
+def test_until_the_kernel_is_loaded_numpys_kernel_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first calls need not wait for numba: with the load not over, the kernel takes
+    numpy's path (same bits), and the compiled one from the next call after it is."""
+    loaded: list[accelerate.OuterProduct] = []
+    used: list[str] = []
+
+    def product(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+        used.append("compiled")
+        out[...] = x[:, :, None] * y[:, None, :]
+
+    monkeypatch.setattr(accelerate, "outer_product", lambda dtype: lambda: loaded[0] if loaded else None)
+    kernels._contraction_kernel.cache_clear()
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((48, 40)), rng.standard_normal((48, 24))
+    run = kernels.contraction_kernel(contract(Variable("a", a.shape), "bh", Variable("b", b.shape), "bd", "bhd"))
+    kernels._contraction_kernel.cache_clear()
+    expected = np.einsum("bh,bd->bhd", a, b)
+    np.testing.assert_array_equal(run(a, b), expected)
+    assert used == []
+    loaded.append(product)
+    np.testing.assert_array_equal(run(a, b), expected)
+    assert used == ["compiled"]
 
 
 @pytest.mark.parametrize(("s1", "s2", "s3"), CASES)
@@ -66,16 +93,18 @@ def test_the_switch_and_the_threshold_choose_the_path(path: str, monkeypatch: py
     calls: list[tuple[int, ...]] = []
     real = accelerate.outer_product
 
-    def spy(dtype: np.dtype) -> accelerate.OuterProduct | None:
-        product = real(dtype)
-        if product is None:
+    def spy(dtype: np.dtype) -> Callable[[], accelerate.OuterProduct | None] | None:
+        loaded = real(dtype)
+        if loaded is None:
             return None
 
         def counted(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
             calls.append(out.shape)
+            product = loaded()
+            assert product is not None
             product(x, y, out)
 
-        return counted
+        return lambda: counted
 
     monkeypatch.setattr(accelerate, "outer_product", spy)
     rng = np.random.default_rng(1)
@@ -123,4 +152,5 @@ def test_switched_off_or_absent_means_no_compiled_kernel(monkeypatch: pytest.Mon
     monkeypatch.setenv(accelerate.ENVIRONMENT, "1")
     assert accelerate.enabled() == HAS_NUMBA
     assert (accelerate.outer_product(np.dtype(np.float64)) is not None) == HAS_NUMBA
+    assert (accelerate.wait() is not None) == HAS_NUMBA
     assert accelerate.outer_product(np.dtype(np.int64)) is None

@@ -12,12 +12,15 @@ checks that for both dtypes and every operand layout the kernels take.
 
 The kernel is used when numba is installed (``pip install tensorad[numba]``) and the
 environment variable ``TENSORAD_NUMBA`` is not ``0``, for real float operands of
-:data:`MIN_ENTRIES` or more entries in the result. It is compiled on first use per dtype
-and cached on disk by numba (``cache=True``), so later processes load it. Without numba
-everything runs on numpy, as before.
+:data:`MIN_ENTRIES` or more entries in the result. Loading it costs ~0.4 s once per
+process (importing numba, then its on-disk cache of the compiled loop, ``cache=True``; the
+very first compilation ~0.7 s), more than many whole first calls: so the first kernel
+that wants it starts the load on a background thread and keeps to numpy's path until it
+is done. As both paths give the same bits, when the switch happens changes no value.
+:func:`wait` blocks until the load is over. Without numba everything runs on numpy.
 
 >>> import numpy as np
->>> product = outer_product(np.dtype(np.float64))
+>>> product = outer_product(np.dtype(np.float64)) and wait()
 >>> x, y = np.arange(6.0).reshape(2, 3), np.arange(4.0).reshape(2, 2)
 >>> out = np.empty((2, 3, 2))
 >>> product is None or (product(x, y, out), np.array_equal(out, np.einsum("bi,bj->bij", x, y)))[1]
@@ -29,6 +32,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -55,26 +59,59 @@ def _installed() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def outer_product(dtype: np.dtype[Any]) -> OuterProduct | None:
-    """``product(x, y, out)`` writing ``out[b, i, j] = x[b, i] · y[b, j]`` (C-contiguous
-    arrays of ``dtype``), or ``None`` where numpy's kernels are to be used (numba absent or
-    switched off, or a dtype it is not compiled for)."""
+def outer_product(dtype: np.dtype[Any]) -> Callable[[], OuterProduct | None] | None:
+    """``None`` where numpy's kernels are to be used (numba absent or switched off, or a
+    dtype it is not compiled for); else a function returning the compiled
+    ``product(x, y, out)`` — which writes ``out[b, i, j] = x[b, i] · y[b, j]`` for
+    C-contiguous arrays of ``dtype`` — once it is loaded, and ``None`` until then. The
+    first call starts the load."""
     if dtype not in DTYPES or not enabled():
         return None
-    return _compiled_outer()
+    with _LOCK:
+        if _LOADER[0] is None:
+            loader = threading.Thread(target=_load, name="tensorad-numba-load", daemon=True)
+            loader.start()
+            _LOADER[0] = loader
+    return _loaded
 
 
-@functools.cache
-def _compiled_outer() -> OuterProduct:
-    import numba  # the optional extra, imported on first use only
+def wait(timeout: float | None = None) -> OuterProduct | None:
+    """The compiled kernel, once its load (started by :func:`outer_product`) is over;
+    ``None`` if none was started, or it failed (numba's error is kept in ``FAILED``)."""
+    loader = _LOADER[0]
+    if loader is not None:
+        loader.join(timeout)
+    return _loaded()
 
-    def outer(x: Array, y: Array, out: Array) -> None:
-        for b in range(x.shape[0]):
-            for i in range(x.shape[1]):
-                factor = x[b, i]
-                row = out[b, i]
-                for j in range(y.shape[1]):
-                    row[j] = factor * y[b, j]
 
-    compiled: OuterProduct = numba.njit(cache=True, nogil=True)(outer)
-    return compiled
+_LOCK = threading.Lock()
+_LOADER: list[threading.Thread | None] = [None]
+_KERNEL: list[OuterProduct] = []
+FAILED: list[BaseException] = []
+
+
+def _loaded() -> OuterProduct | None:
+    return _KERNEL[0] if _KERNEL else None
+
+
+def _load() -> None:
+    try:
+        import numba  # the optional extra, imported on first use only
+
+        compiled = numba.njit(cache=True, nogil=True)(_outer)
+        for dtype in DTYPES:  # compile (or load from the cache) both signatures now, off the caller's thread
+            x = np.ones((1, 1), dtype)
+            compiled(x, x, np.empty((1, 1, 1), dtype))
+    except Exception as error:  # a broken numba leaves numpy's kernels in place: same values
+        FAILED.append(error)
+    else:
+        _KERNEL.append(compiled)
+
+
+def _outer(x: Array, y: Array, out: Array) -> None:
+    for b in range(x.shape[0]):
+        for i in range(x.shape[1]):
+            factor = x[b, i]
+            row = out[b, i]
+            for j in range(y.shape[1]):
+                row[j] = factor * y[b, j]

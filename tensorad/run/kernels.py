@@ -320,15 +320,10 @@ def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Label
     summed = "".join(c for c in keep_a if c in keep_b and c not in core)
     left = "".join(c for c in keep_a if c not in keep_b)
     right = "".join(c for c in keep_b if c not in keep_a)
-    compiled = _compiled_outer(s1, s2, core, batch, left, right, n, dtype) if not summed and left and right else None
-    if compiled is not None:
-        return compiled
-    if not summed and left and right and n[core[-1]] <= OUTER_EINSUM_ROW and _letters(s1 + s2 + core):
-        subscripts = f"{s1},{s2}->{core}"  # an outer product
-        return lambda a, b: np.einsum(subscripts, a, b)
-    if not summed:  # an entrywise product (or a long-rowed outer one), broadcast straight into core's order
-        x, y = broadcast_operands(s1, s2, core, n)
-        return lambda a, b: np.multiply(x(a), y(b), order="C")
+    if not summed:
+        plain = _plain_product(s1, s2, core, n, bool(left and right))
+        outer = _compiled_outer(s1, s2, core, batch, left, right, n, dtype, plain) if left and right else None
+        return outer or plain
     if left and right and core == batch + right + left:  # (x yᵀ)ᵀ = y xᵀ comes out in core's order
         y_rows, x_cols = _matrix(s2, batch, right, summed, n, False), _matrix(s1, batch, left, summed, n, True)
         product = _matmul(y_rows, x_cols, batch, right, left, n, dtype)
@@ -339,31 +334,51 @@ def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Label
     return _ordered(_matmul(x_rows, y_cols, batch, left, right, n, dtype), batch + left + right, core)
 
 
+def _plain_product(s1: Labels, s2: Labels, core: Labels, n: Sizes, outer: bool) -> Kernel:
+    """numpy's product that sums nothing: an outer product by ``einsum``, an entrywise one
+    (or a long-rowed outer one) by a multiply broadcast straight into core's order."""
+    if outer and n[core[-1]] <= OUTER_EINSUM_ROW and _letters(s1 + s2 + core):
+        subscripts = f"{s1},{s2}->{core}"
+        return lambda a, b: np.einsum(subscripts, a, b)
+    x, y = broadcast_operands(s1, s2, core, n)
+    return lambda a, b: np.multiply(x(a), y(b), order="C")
+
+
 def _compiled_outer(
-    s1: Labels, s2: Labels, core: Labels, batch: Labels, left: Labels, right: Labels, n: Sizes, dtype: np.dtype[Any]
+    s1: Labels,
+    s2: Labels,
+    core: Labels,
+    batch: Labels,
+    left: Labels,
+    right: Labels,
+    n: Sizes,
+    dtype: np.dtype[Any],
+    plain: Kernel,
 ) -> Kernel | None:
     """The outer product on :mod:`~tensorad.run.accelerate`'s compiled kernel, where it is on
     and ``core`` is ``batch + left + right`` (or ``batch + right + left``: the operands
-    swap); ``None`` otherwise. Operands of another dtype than ``dtype`` (a weak constant's)
-    take numpy's path, which multiplies them at their own precision."""
+    swap); ``None`` otherwise. Until the kernel is loaded, and for operands of another
+    dtype than ``dtype`` (a weak constant's, multiplied at their own precision), numpy's
+    kernel ``plain`` runs instead."""
     size = math.prod(n[c] for c in core)
-    product = accelerate.outer_product(dtype) if size >= accelerate.MIN_ENTRIES else None
-    if product is None or core not in (batch + left + right, batch + right + left):
+    worth = core in (batch + left + right, batch + right + left) and size >= accelerate.MIN_ENTRIES
+    product = accelerate.outer_product(dtype) if worth else None
+    if product is None:
         return None
     swap = core != batch + left + right
     (p, first), (q, second) = ((s2, right), (s1, left)) if swap else ((s1, left), (s2, right))
     rows, cols, count = (math.prod(n[c] for c in group) for group in (first, second, batch))
     x, y = _reshaped(p, batch + first, [count, rows]), _reshaped(q, batch + second, [count, cols])
     shape = [n[c] for c in core]
-    first_view, second_view = broadcast_operands(s1, s2, core, n)
 
     def outer(a: Array, b: Array) -> Array:
-        if a.dtype != dtype or b.dtype != dtype:
-            return np.multiply(first_view(a), second_view(b))
+        compiled = product()
+        if compiled is None or a.dtype != dtype or b.dtype != dtype:  # not loaded yet, or a weak operand
+            return plain(a, b)
         if swap:
             a, b = b, a
         out = np.empty(shape, dtype)
-        product(np.ascontiguousarray(x(a)), np.ascontiguousarray(y(b)), out.reshape(count, rows, cols))
+        compiled(np.ascontiguousarray(x(a)), np.ascontiguousarray(y(b)), out.reshape(count, rows, cols))
         return out
 
     return outer
