@@ -11,13 +11,12 @@ each block's product, and one block of rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from tensorad._types import Array
-from tensorad.ir.graph import use_counts
 from tensorad.ir.nodes import Contraction, Node
 
 BLOCK_BYTES = (1 << 20, 1 << 24)
@@ -45,17 +44,18 @@ def is_broadcast_product(w: Node) -> bool:
     )
 
 
-def blocked_sums(order: Sequence[Node], outputs: Sequence[Node]) -> dict[Contraction, Contraction]:
+def blocked_sums(order: Sequence[Node], counts: Callable[[], Mapping[Node, int]]) -> dict[Contraction, Contraction]:
     """The products ``C`` of ``order`` to accumulate block by block, each with its ``W``.
 
     ``C = α *(s_W, s_B, s3)(W, B)`` qualifies when it is a matrix product summing one
     label ``k``, the first axis of both ``W`` and ``B`` — ``s_W = k P``, ``s_B = k Q``,
     ``s3 = P Q`` or ``Q P`` with ``P``, ``Q`` disjoint — in a BLAS dtype, and ``W`` is a
-    broadcast product used by ``C`` alone, at least twice ``C``'s size.
+    broadcast product used by ``C`` alone, at least twice ``C``'s size. ``counts()``: the
+    uses of each node (an output counts as one), as :func:`~tensorad.ir.graph.use_counts`.
     """
     if not any(is_broadcast_product(node) for node in order):
         return {}
-    uses = use_counts(order, outputs)
+    uses = counts()
     blocked: dict[Contraction, Contraction] = {}
     for c in order:
         if not isinstance(c, Contraction) or c.b is None or c.a is c.b or c.dtype.char not in "fdFD":

@@ -107,8 +107,9 @@ class Plan:
         shared = share_factorizations(order, outputs)
         if shared is not None:
             outputs, order = shared, _schedule(shared)
-        blocked = blocked_sums(order, outputs)
-        deferred = _deferred_terms(order, outputs) | set(blocked.values())
+        uses = _lazy_use_counts(order, outputs)
+        blocked = blocked_sums(order, uses)
+        deferred = _deferred_terms(order, uses) | set(blocked.values())
         check_formed(order, outputs, deferred, constants=snapshot)
         for node in order:
             if node in slots:
@@ -230,13 +231,19 @@ def _positions(n: int) -> tuple[int, ...]:
     return tuple(range(n))
 
 
-def _deferred_terms(order: list[Node], outputs: Sequence[Node]) -> set[Node]:
+def _lazy_use_counts(order: list[Node], outputs: Sequence[Node]) -> Callable[[], dict[Node, int]]:
+    """``use_counts(order, outputs)``, worked out on the first call only (if any)."""
+    return functools.cache(lambda: use_counts(order, outputs))
+
+
+def _deferred_terms(order: list[Node], counts: Callable[[], dict[Node, int]]) -> set[Node]:
     """Terms ``W`` whose only use is one sum ``acc + W``, which the plan adds onto ``acc``
     without forming ``W`` (see :func:`_add_into`): diagonal embeddings, and large
-    products that sum nothing (outer and entrywise products)."""
+    products that sum nothing (outer and entrywise products). ``counts()``: the uses of
+    each node (an output counts as one)."""
     if not any(type(node) is Add for node in order):
         return set()
-    uses = use_counts(order, outputs)
+    uses = counts()
     terms: set[Node] = set()
     for node in order:
         if not isinstance(node, Add) or node.a is node.b:
