@@ -13,7 +13,7 @@ the product sums (an index ``xs[t]``) is kept as a leading axis of size 1, then 
 The products of all the windows are one large product (one BLAS call instead of one per
 row) and the windows are views. It is done only where the windows together cover at least
 half of ``X``, so the large product never costs much more than the small ones together,
-and only up to :data:`HOIST_BYTES`.
+and only up to :data:`HOIST_BYTES` (proofs.hoist).
 """
 
 from __future__ import annotations
