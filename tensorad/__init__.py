@@ -15,7 +15,8 @@ from tensorad import proof as proof
 from tensorad import scipy as scipy
 from tensorad import testing as testing
 from tensorad.ad.api import derivative, grad, hessian, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp
-from tensorad.ad.jit import jit
+from tensorad.ad.axes import Axis, AxisSizeError, AxisSizeWarning, AxisUse, strict_axes
+from tensorad.ad.jit import axes, jit
 from tensorad.ad.vmap import vmap
 from tensorad.errors import OperandTypeError, ShapeError, SpecError, TensoradError, UnsupportedError
 from tensorad.extend import DefinitionError, define_elementwise, define_general_unary
@@ -85,6 +86,7 @@ from tensorad.run.budget import MemoryBudgetError, memory_budget, set_memory_bud
 from tensorad.symbolic.simplify import simplify
 
 if importlib.util.find_spec("einops") is not None:  # the optional extra: einops' functions take traced values
+    from tensorad import einops as einops
     from tensorad import einops_backend
 
     einops_backend.register()
@@ -92,6 +94,10 @@ if importlib.util.find_spec("einops") is not None:  # the optional extra: einops
 __version__ = "0.1.0"
 
 __all__ = [
+    "Axis",
+    "AxisSizeError",
+    "AxisSizeWarning",
+    "AxisUse",
     "DefinitionError",
     "MemoryBudgetError",
     "OperandTypeError",
@@ -102,6 +108,7 @@ __all__ = [
     "Variable",
     "abs",
     "add",
+    "axes",
     "clip",
     "cos",
     "cosh",
@@ -162,6 +169,7 @@ __all__ = [
     "sqrt",
     "square",
     "squeeze",
+    "strict_axes",
     "subtract",
     "sum",
     "tan",

@@ -123,3 +123,14 @@ class LinAlgError(TensoradError, np.linalg.LinAlgError):
           ...
         tensorad.errors.LinAlgError: inv of an array of shape (2, 2): Singular matrix
     """
+
+
+class MissingDependencyError(TensoradError, ImportError):
+    """An optional extra is not installed: ``import tensorad.einops`` without einops, say.
+    Also an ``ImportError``, so ``pytest.importorskip`` and ``except ImportError`` see it.
+
+    Examples:
+        >>> from tensorad.errors import MissingDependencyError
+        >>> issubclass(MissingDependencyError, ImportError)
+        True
+    """

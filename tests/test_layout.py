@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "tensorad.extend": 7,
     "tensorad.testing": 7,
     "tensorad.einops_backend": 7,
+    "tensorad.einops": 7,
     "tensorad.cli": 8,
     "tensorad.checking": 8,
     "tensorad.algebra": 9,

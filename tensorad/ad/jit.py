@@ -30,6 +30,9 @@ Arrays that ``fun`` closes over (``A`` above) are constants of the trace, as in
 ``jax.jit``: the compiled function keeps a copy taken when it traced, and later changes to
 the closed-over array are not seen. Pass an array as an argument when it varies. Python
 control flow in ``fun`` runs once per signature, on variables: it cannot branch on values.
+
+:func:`axes` traces ``fun`` as ``jit`` does, once, and lists the axis names its patterns
+bind, with their sizes and uses (:mod:`tensorad.ad.axes`).
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ from typing import Any
 import numpy as np
 
 from tensorad._types import Array
+from tensorad.ad import axes as axis_names
+from tensorad.ad.axes import AxisTable
 from tensorad.errors import OperandTypeError
 from tensorad.ir import constants
 from tensorad.ir.constants import as_node
@@ -193,7 +198,8 @@ class Compiled:
         dynamic, kwargs = unflatten(tree, [leaf if _is_fixed(leaf) else next(variables_) for leaf in leaves])
         dynamic_args = iter(dynamic)
         call_args = [a if k in static else next(dynamic_args) for k, a in enumerate(args)]
-        out_leaves, out_tree = flatten(self._fun(*call_args, **kwargs))
+        with axis_names.scope():
+            out_leaves, out_tree = flatten(self._fun(*call_args, **kwargs))
         positions = [k for k, leaf in enumerate(out_leaves) if _is_tensor(leaf)]
         outputs = hoist_crops(simplify_all([as_node(out_leaves[k]) for k in positions]))
         return _Traced(xs, outputs, out_tree, out_leaves, positions)
@@ -235,6 +241,48 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (), *, ma
         array(9.)
     """
     return Compiled(fun, (static_argnums,) if isinstance(static_argnums, int) else static_argnums, max_cache_size)
+
+
+def axes(fun: Callable[..., Any], *args: Any, strict: bool = False, **kwargs: Any) -> AxisTable:
+    """Every named axis of ``fun(*args, **kwargs)``: its size and where each pattern uses it.
+
+    ``fun`` is traced once, as :func:`jit` traces it (``jit(fun).trace(*args, **kwargs)``),
+    and each call that names axes — ``ta.einsum`` with named axes and the functions of
+    :mod:`tensorad.einops` — is recorded with its pattern and the file and line that made
+    it. A name bound to two sizes warns (:class:`~tensorad.AxisSizeWarning`) and shows both
+    in the table.
+
+    Args:
+        fun: a function of pytrees of arrays, as for :func:`jit`.
+        *args: its arguments (only their structure, shapes and dtypes matter).
+        strict: raise :class:`~tensorad.AxisSizeError` for a name bound to two sizes,
+            instead of warning.
+        **kwargs: its keyword arguments.
+
+    Returns:
+        A read-only mapping, axis name → :class:`~tensorad.Axis` (``name``, ``size``,
+        ``uses``), in order of first use; printed, a table with one row per use.
+
+    Raises:
+        AxisSizeError: with ``strict=True`` (or inside :func:`~tensorad.strict_axes`), a
+            name bound to two sizes.
+
+    Examples:
+        >>> import numpy as np, tensorad as ta
+        >>> def layer(x, W):
+        ...     return ta.tanh(ta.einsum("batch in, in out -> batch out", x, W))
+        >>> table = ta.axes(layer, np.ones((8, 3)), np.ones((3, 5)))
+        >>> {name: axis.size for name, axis in table.items()}
+        {'batch': 8, 'in': 3, 'out': 5}
+        >>> print(table)
+        axis   size  use
+        batch     8  einsum  'batch in, in out -> batch out'  <doctest ...>:2
+        in        3  einsum  'batch in, in out -> batch out'  <doctest ...>:2
+        out       5  einsum  'batch in, in out -> batch out'  <doctest ...>:2
+    """
+    with axis_names.scope(strict, fresh=True) as record:
+        jit(fun).trace(*args, **kwargs)
+    return AxisTable(record.uses)
 
 
 def _is_tensor(x: object) -> bool:

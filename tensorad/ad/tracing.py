@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from tensorad._types import Array
+from tensorad.ad import axes as axis_names
 from tensorad.errors import OperandTypeError, ShapeError
 from tensorad.ir import constants, seeds
 from tensorad.ir.build import astype
@@ -117,7 +118,8 @@ def trace_call(
             inputs += ins
             call_args[position] = unflatten(tree, [i.variable for i in ins])
         groups.append(first[position])
-    result = fun(*call_args, **(kwargs or {}))
+    with axis_names.scope():
+        result = fun(*call_args, **(kwargs or {}))
     aux = None
     if has_aux:
         if not (isinstance(result, (tuple, list)) and len(result) == 2):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tensorad.ad import axes as axis_names
 from tensorad.ad.batching import batch
 from tensorad.ad.tracing import Input, apply_to_inputs
 from tensorad.errors import OperandTypeError, ShapeError
@@ -99,7 +100,8 @@ def vmap(fun: Callable[..., Any], in_axes: Axes = 0, out_axes: Axes = 0) -> Call
             inputs.append(Input(stacked, front))
             call_leaves.append(example)
         call_args, call_kwargs = unflatten(tree, call_leaves)
-        out_leaves, out_tree = flatten(fun(*call_args, **call_kwargs))
+        with axis_names.scope():
+            out_leaves, out_tree = flatten(fun(*call_args, **call_kwargs))
         nodes = [as_node(leaf) for leaf in out_leaves]
         outs = _per_leaf(out_axes, out_tree, "out_axes")
         mapped = set(examples)

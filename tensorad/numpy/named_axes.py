@@ -11,7 +11,8 @@ A named string is translated to numpy's letters (a fresh label per name, in orde
 first appearance) and then parsed and sized by :mod:`tensorad.ir.spec` like any other,
 so repeated names (diagonals), ``...`` and size-1 broadcasting mean what they mean in
 numpy. The output must be written out after ``->``, as einops requires. Errors name the
-axes, never the letters they stand for.
+axes, never the letters they stand for. Inside a trace, each name's size (the broadcast
+one) goes to :mod:`tensorad.ad.axes`, which reports a name bound to two sizes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import string
 from collections.abc import Mapping
 
 from tensorad._types import Labels, Shape
+from tensorad.ad import axes as axis_names
 from tensorad.errors import ShapeError, SpecError
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.spec import EinsumSpec, label_sizes, parse
@@ -55,14 +57,17 @@ def einsum_spec(subscripts: str, shapes: tuple[Shape, ...]) -> tuple[EinsumSpec,
         ('ab,bc->ac', {'a': 5, 'b': 3, 'c': 2})
     """
     ndims = tuple(len(shape) for shape in shapes)
-    subscripts, names = _reading(subscripts, ndims) if " " in subscripts else (subscripts, {})
-    spec = parse(subscripts, ndims)
+    letters, names = _reading(subscripts, ndims) if " " in subscripts else (subscripts, {})
+    spec = parse(letters, ndims)
     try:
-        return spec, label_sizes(spec, shapes)
+        sizes = label_sizes(spec, shapes)
     except ShapeError as error:
         if not names:
             raise
         raise ShapeError(_LABEL.sub(lambda match: f"axis {names[match[1]]!r}", str(error))) from None
+    if names and axis_names.recording():
+        axis_names.note("einsum", subscripts, {name: sizes[label] for label, name in names.items()})
+    return spec, sizes
 
 
 @functools.lru_cache(maxsize=1024)

@@ -345,15 +345,7 @@ def _plain_product(s1: Labels, s2: Labels, core: Labels, n: Sizes, outer: bool) 
 
 
 def _compiled_outer(
-    s1: Labels,
-    s2: Labels,
-    core: Labels,
-    batch: Labels,
-    left: Labels,
-    right: Labels,
-    n: Sizes,
-    dtype: np.dtype[Any],
-    plain: Kernel,
+    s1: str, s2: str, core: str, batch: str, left: str, right: str, n: Sizes, dtype: Any, plain: Kernel
 ) -> Kernel | None:
     """The outer product on :mod:`~tensorad.run.accelerate`'s compiled kernel, where it is on
     and ``core`` is ``batch + left + right`` (or ``batch + right + left``: the operands
