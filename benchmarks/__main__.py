@@ -57,7 +57,9 @@ def names(valid: Sequence[str]) -> Callable[[str], list[str]]:
     return parse
 
 
-def parser(systems: Sequence[str], problems: Sequence[str], tasks: Sequence[str]) -> argparse.ArgumentParser:
+def parser(
+    systems: Sequence[str], problems: Sequence[str], tasks: Sequence[str], backends: Sequence[str] = ()
+) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=(__doc__ or "").split("\n")[0])
     p.add_argument("--size", choices=("tiny", "full"), default="full", help="problem sizes (default: full)")
     p.add_argument("--repeats", type=int, default=5, help="most timed calls per row (default: 5)")
@@ -80,6 +82,12 @@ def parser(systems: Sequence[str], problems: Sequence[str], tasks: Sequence[str]
     )
     p.add_argument("--keep-going", action="store_true", help="run every row and exit 0 even when some fail")
     p.add_argument("--threads", type=int, help="threads per library (default: the libraries' own choice)")
+    p.add_argument(
+        "--backend",
+        type=names(backends),
+        default=[],
+        help=f"comma-separated, from {','.join(backends)}: also run tensorad's compiled rows on these arrays",
+    )
     p.add_argument(
         "--scaling",
         action="store_true",
@@ -107,14 +115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from benchmarks import report
     from benchmarks.harness import Settings, run
     from benchmarks.problems import PROBLEMS, TASKS
-    from benchmarks.systems import SYSTEM_NAMES, load
+    from benchmarks.systems import BACKENDS, SYSTEM_NAMES, load
 
-    cli = parser(SYSTEM_NAMES, tuple(PROBLEMS), TASKS)
+    cli = parser(SYSTEM_NAMES, tuple(PROBLEMS), TASKS, BACKENDS)
     args = cli.parse_args(arguments)
     if args.repeats < 1 or args.budget <= 0 or (threads is not None and threads < 1):
         cli.error("--repeats and --threads must be at least 1, --budget positive")
     settings = Settings(args.size, args.repeats, args.budget, args.keep_going, threads)
-    systems, notes = load(args.systems)
+    systems, notes = load(args.systems, args.backend)
     if thread_settings:
         notes.append("threads limited: " + " ".join(f"{k}={v!r}" for k, v in thread_settings.items()))
     for note in notes:

@@ -13,7 +13,7 @@ Peers are imported only when asked for; one that fails to import is skipped with
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -71,8 +71,12 @@ def leaves(result: Any) -> list[Array]:
     """A task's result as a flat list of numpy arrays (tuples walked in order)."""
     if isinstance(result, (tuple, list)):
         return [leaf for item in result for leaf in leaves(item)]
-    if hasattr(result, "detach"):  # a torch tensor
-        return [np.asarray(result.detach().numpy())]
+    if hasattr(result, "detach"):  # a torch tensor (on any device)
+        return [np.asarray(result.detach().cpu().numpy())]
+    if hasattr(result, "get") and type(result).__module__.startswith("cupy"):
+        return [np.asarray(result.get())]
+    if hasattr(result, "compute"):  # a dask array
+        return [np.asarray(result.compute())]
     return [np.asarray(result)]
 
 
@@ -151,6 +155,80 @@ def tensorad_system(compiled: bool) -> System:
         )
     name = "tensorad" if getattr(ta, "jit", None) is None else "tensorad-eager"
     return System(name, "tensorad[eager]", ta.__version__, ops, jax_shaped(ta))
+
+
+BACKENDS = ("torch", "torch-cuda", "dask", "cupy")
+"""The array backends ``--backend`` runs tensorad's compiled rows on (beside numpy's)."""
+
+
+def backend_system(backend: str) -> System:
+    """``ta.jit(..., backend=…)`` of tensorad's transforms on another library's arrays: the
+    inputs converted once, the results blocked on (dask: computed; GPU: synchronized).
+
+    ``torch-cuda`` and ``cupy`` need a GPU; ``dask`` runs on the default (threaded)
+    scheduler, each array in row chunks of about a quarter of its rows."""
+    import tensorad as ta
+
+    base = tensorad_system(compiled=True)
+    library = backend.split("-")[0]
+    convert, block, version = _ARRAYS[backend]()
+    return System(
+        f"tensorad-{backend}",
+        f"tensorad[jit,{backend}]",
+        f"{ta.__version__} on {library} {version}",
+        base.ops,
+        base.tasks,
+        compile=partial(ta.jit, backend=library),
+        convert=convert,
+        block=block,
+        traced_memory=False,
+    )
+
+
+Arrays = tuple[Callable[[Array], Any], Callable[[Any], Any], str]
+
+
+def _torch_arrays(device: str) -> Arrays:
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("torch sees no CUDA device")
+
+    def block(result: Any) -> Any:
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return result
+
+    return (lambda a: torch.from_numpy(np.array(a)).to(device)), block, torch.__version__
+
+
+def _dask_arrays() -> Arrays:
+    import dask
+    import dask.array as da
+
+    def convert(a: Array) -> Any:
+        rows = tuple(max(1, -(-n // 4)) for n in np.shape(a)[:1])
+        return da.from_array(np.array(a), chunks=rows + (-1,) * (np.ndim(a) - 1))
+
+    return convert, (lambda result: dask.compute(result)[0]), dask.__version__
+
+
+def _cupy_arrays() -> Arrays:
+    import cupy
+
+    def block(result: Any) -> Any:
+        cupy.cuda.Device().synchronize()
+        return result
+
+    return cupy.asarray, block, cupy.__version__
+
+
+_ARRAYS: dict[str, Callable[[], Arrays]] = {
+    "torch": partial(_torch_arrays, "cpu"),
+    "torch-cuda": partial(_torch_arrays, "cuda"),
+    "dask": _dask_arrays,
+    "cupy": _cupy_arrays,
+}
 
 
 def jax_system() -> System:
@@ -383,8 +461,9 @@ PEERS: dict[str, Callable[[], System]] = {
 SYSTEM_NAMES = ("numpy", "tensorad", "tensorad-eager", *PEERS)
 
 
-def load(names: list[str]) -> tuple[list[System], list[str]]:
-    """The systems asked for (numpy always first) and notes on those skipped."""
+def load(names: list[str], backends: Sequence[str] = ()) -> tuple[list[System], list[str]]:
+    """The systems asked for (numpy always first), tensorad on each of ``backends`` (see
+    :func:`backend_system`), and notes on those skipped."""
     import tensorad as ta
 
     systems, notes = [numpy_system()], []
@@ -406,4 +485,9 @@ def load(names: list[str]) -> tuple[list[System], list[str]]:
                 systems.append(PEERS[name]())
             except Exception as error:  # an installed peer can fail in many ways at import
                 notes.append(f"{name}: skipped, it does not import ({type(error).__name__}: {error})")
+    for backend in backends:
+        try:
+            systems.append(backend_system(backend))
+        except Exception as error:  # a missing library or device: a note, not a failure
+            notes.append(f"tensorad on {backend}: skipped ({type(error).__name__}: {error})")
     return systems, notes

@@ -50,13 +50,16 @@ import numpy as np
 
 from tensorad._types import Array
 from tensorad.ad import axes as axis_names
+from tensorad.ad import on_backend
 from tensorad.ad.axes import AxisTable
-from tensorad.errors import OperandTypeError
+from tensorad.errors import OperandTypeError, UnsupportedError
 from tensorad.ir import constants
 from tensorad.ir.constants import as_node
 from tensorad.ir.graph import variables
 from tensorad.ir.nodes import NODE_TYPES, Node, Variable
 from tensorad.ir.substitute import substitute
+from tensorad.run import backends
+from tensorad.run.foreign import ForeignPlan
 from tensorad.run.plan import Plan
 from tensorad.symbolic.hoist import hoist_crops
 from tensorad.symbolic.simplify import simplify_all
@@ -75,6 +78,10 @@ class _Traced:
     node_positions: list[int]
 
 
+Entry = tuple[Plan | ForeignPlan, _Traced]
+"""A compiled signature: its plan (numpy's, or another library's) and its trace."""
+
+
 class Compiled:
     """``fun`` compiled per signature (see the module docstring); made by :func:`jit`.
 
@@ -91,7 +98,9 @@ class Compiled:
         a0[i]*a0[i]
     """
 
-    def __init__(self, fun: Callable[..., Any], static_argnums: Sequence[int], max_cache_size: int) -> None:
+    def __init__(
+        self, fun: Callable[..., Any], static_argnums: Sequence[int], max_cache_size: int, backend: str | None = None
+    ) -> None:
         if not callable(fun):
             raise OperandTypeError(f"jit needs a function, got {type(fun).__name__}")
         if isinstance(max_cache_size, bool) or not isinstance(max_cache_size, int) or max_cache_size < 1:
@@ -100,16 +109,18 @@ class Compiled:
             if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
                 raise OperandTypeError(f"static_argnums must be integers, got {k!r}")
         self._fun = fun
+        self._backend_name = backend  # None: the arguments' library
+        self._backend = None if backend is None else backends.backend_named(backend)
         self._static = tuple(int(k) for k in static_argnums)
         self._max = max_cache_size
-        self._cache: OrderedDict[Hashable, tuple[Plan, _Traced]] = OrderedDict()
-        self._arrays_only: OrderedDict[Hashable, tuple[Plan, _Traced]] = OrderedDict()  # positional arrays only
+        self._cache: OrderedDict[Hashable, Entry] = OrderedDict()
+        self._arrays_only: OrderedDict[Hashable, Entry] = OrderedDict()  # positional arrays only
         self._lock = threading.Lock()
         functools.update_wrapper(self, fun, updated=())  # not __dict__: fun may be a Compiled itself
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as its function and options: a copy traces again when first called."""
-        return Compiled, (self._fun, self._static, self._max)
+        return Compiled, (self._fun, self._static, self._max, self._backend_name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         arrays_only = not kwargs and not self._static and all(_float_array(a) for a in args)
@@ -120,15 +131,22 @@ class Compiled:
         static, leaves, tree = self._arguments(args, kwargs)
         if any(isinstance(leaf, NODE_TYPES) for leaf in leaves):
             return self._fun(*args, **kwargs)  # inside an enclosing trace: trace through
-        fixed, arrays, weak = _split(leaves)
-        signature = tuple((a.shape, a.dtype, w) for a, w in zip(arrays, weak, strict=True))
-        key = (tree, _static_key(tuple(args[k] for k in sorted(static))), fixed, signature)
+        backend = backends.backend_of(leaves) if self._backend_name is None else self._backend
+        fixed, arrays, weak = _split(leaves, backend)
+        specs = arrays if backend is None else [on_backend.Spec.of(a) for a in arrays]
+        signature = tuple((a.shape, a.dtype, w) for a, w in zip(specs, weak, strict=True))
+        key = (tree, _static_key(tuple(args[k] for k in sorted(static))), fixed, signature, backend)
         entry = self._lookup(self._cache, key)
         if entry is None:
-            traced = self._trace(args, static, tree, leaves, arrays, weak)
+            traced = self._trace(args, static, tree, leaves, specs, weak)
             if not set(variables(traced.outputs)) <= set(traced.variables):
-                return self._closed_over(traced, arrays)
-            entry = self._store(self._cache, key, (Plan(traced.outputs, traced.variables, straight=True), traced))
+                return self._closed_over(traced, arrays, backend)
+            plan = (
+                Plan(traced.outputs, traced.variables, straight=True)
+                if backend is None
+                else ForeignPlan(traced.outputs, traced.variables, backend)
+            )
+            entry = self._store(self._cache, key, (plan, traced))
         if arrays_only:
             self._store(self._arrays_only, tuple((a.shape, a.dtype) for a in arrays), entry)
         plan, traced = entry
@@ -190,7 +208,7 @@ class Compiled:
         static: set[int],
         tree: Tree,
         leaves: list[Any],
-        arrays: list[Array],
+        arrays: Sequence[Array | on_backend.Spec],
         weak: list[bool],
     ) -> _Traced:
         xs = [Variable(f"a{k}", a.shape, a.dtype, w) for k, (a, w) in enumerate(zip(arrays, weak, strict=True))]
@@ -204,16 +222,27 @@ class Compiled:
         outputs = hoist_crops(simplify_all([as_node(out_leaves[k]) for k in positions]))
         return _Traced(xs, outputs, out_tree, out_leaves, positions)
 
-    def _closed_over(self, traced: _Traced, arrays: list[Array]) -> Any:
+    def _closed_over(self, traced: _Traced, arrays: list[Array], backend: backends.Backend | None) -> Any:
         """``fun`` closes over an enclosing transform's variable: its result is an expression
         of it, with this call's arrays in place of the arguments (not cached)."""
+        if backend is not None:
+            raise UnsupportedError(
+                f"on the {backend.name} backend, a compiled function cannot close over an "
+                "enclosing transform's variable: put ta.jit outermost"
+            )
         mapping: dict[Node, Node] = {
             x: constants.constant(a, x.weak) for x, a in zip(traced.variables, arrays, strict=True)
         }
         return _output(traced, substitute(traced.outputs, mapping))
 
 
-def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (), *, max_cache_size: int = 128) -> Compiled:
+def jit(
+    fun: Callable[..., Any],
+    static_argnums: int | Sequence[int] = (),
+    *,
+    max_cache_size: int = 128,
+    backend: str | None = None,
+) -> Compiled:
     """``fun`` traced, transformed and simplified once per signature, then only evaluated.
 
     Positional arguments listed in ``static_argnums`` are passed to ``fun`` as they are
@@ -226,13 +255,18 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (), *, ma
         fun: a function of pytrees of arrays written with tensorad's (or numpy's dispatched) operations.
         static_argnums: positions of arguments passed as they are (hashable values, such as sizes or flags).
         max_cache_size: how many signatures stay compiled.
+        backend: the array library the plans run on: ``"numpy"``, ``"torch"``, ``"dask"``
+            or ``"cupy"``, the arguments converted to it (results are its arrays); default,
+            the arguments' own library (numpy for numpy arrays and numbers). See
+            :mod:`tensorad.ad.on_backend`.
 
     Returns:
         A :class:`~tensorad.ad.jit.Compiled`, callable like ``fun``.
 
     Raises:
-        OperandTypeError: ``fun`` is not callable, ``static_argnums`` are not integers, or
-            ``max_cache_size`` is not a positive integer.
+        OperandTypeError: ``fun`` is not callable, ``static_argnums`` are not integers,
+            ``max_cache_size`` is not a positive integer, or ``backend`` is unknown or not
+            installed.
 
     Examples:
         >>> import numpy as np, tensorad as ta
@@ -240,7 +274,8 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (), *, ma
         >>> f(np.array([1.0, 2.0]), 3)
         array(9.)
     """
-    return Compiled(fun, (static_argnums,) if isinstance(static_argnums, int) else static_argnums, max_cache_size)
+    static = (static_argnums,) if isinstance(static_argnums, int) else static_argnums
+    return Compiled(fun, static, max_cache_size, backend)
 
 
 def axes(fun: Callable[..., Any], *args: Any, strict: bool = False, **kwargs: Any) -> AxisTable:
@@ -303,19 +338,26 @@ def _float_array(x: object) -> bool:
     return type(x) is np.ndarray and x.dtype.kind in "fc"
 
 
-def _split(leaves: list[Any]) -> tuple[tuple[tuple[type, Any], ...], list[Array], list[bool]]:
+def _split(
+    leaves: list[Any], backend: backends.Backend | None = None
+) -> tuple[tuple[tuple[type, Any], ...], list[Any], list[bool]]:
     """The Python ints and bools among the argument leaves (with their types, so that ``1``
     and ``True`` differ), and the traced leaves as arrays with their weakness: Python
     floats and complex numbers as weak 0-d arrays, integer and boolean arrays as float64
-    (as they are as constants of an expression)."""
+    (as they are as constants of an expression). With a ``backend``, the arrays are its
+    library's (:func:`tensorad.ad.on_backend.leaf_on`)."""
     fixed = tuple((type(leaf), leaf) for leaf in leaves if _is_fixed(leaf))
+    like = None if backend is None else next((leaf for leaf in leaves if backends.foreign(leaf)), None)
     arrays, weak = [], []
     for k, leaf in enumerate(leaves):
         if _is_fixed(leaf):
             continue
         what = f"leaf {k} of the arguments (flattened in order)"
         hint = "a compiled function takes arrays and numbers; pass other values through static_argnums"
-        arrays.append(constants.as_float(constants.as_array(leaf, what, hint)))
+        if backend is None:
+            arrays.append(constants.as_float(constants.as_array(leaf, what, hint)))
+        else:
+            arrays.append(on_backend.leaf_on(backend, leaf, like, what))
         weak.append(_is_weak(leaf))
     return fixed, arrays, weak
 
