@@ -174,3 +174,41 @@ def test_backends_by_name() -> None:
     assert backends.backend_named("numpy") is None
     with pytest.raises(OperandTypeError, match="unknown backend"):
         backends.backend_named("tpu")
+
+
+# ------------------------------------------------------------------ eager transforms follow the arrays
+
+
+def test_eager_transforms_on_torch_return_torch() -> None:
+    """grad, value_and_grad, jacfwd, jacrev, hessian, jvp, vjp, linearize and vmap given
+    torch tensors compile on torch: tensors out, the numpy path's values."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("array_api_compat")
+    rng = np.random.default_rng(3)
+    A, x, v = rng.standard_normal((4, 3)), rng.standard_normal(3), rng.standard_normal(3)
+
+    def f(x: Any, A: Any) -> Any:
+        return ta.sum(ta.tanh(A @ x) ** 2)
+
+    def g(x: Any) -> Any:
+        return ta.sin(x) * x
+
+    T = torch.from_numpy
+    pairs = [
+        (ta.grad(f)(T(x), T(A)), ta.grad(f)(x, A)),
+        (ta.value_and_grad(f, argnums=1)(T(x), T(A)), ta.value_and_grad(f, argnums=1)(x, A)),
+        (ta.jacfwd(g)(T(x)), ta.jacfwd(g)(x)),
+        (ta.jacrev(g)(T(x)), ta.jacrev(g)(x)),
+        (ta.hessian(f)(T(x), T(A)), ta.hessian(f)(x, A)),
+        (ta.jvp(g, (T(x),), (T(v),)), ta.jvp(g, (x,), (v,))),
+        (ta.vjp(g, T(x))[1](T(v)), ta.vjp(g, x)[1](v)),
+        (ta.linearize(g, T(x))[1](T(v)), ta.linearize(g, x)[1](v)),
+        (
+            ta.vmap(ta.grad(f), (0, None))(T(np.stack([x, v])), T(A)),
+            ta.vmap(ta.grad(f), (0, None))(np.stack([x, v]), A),
+        ),
+    ]
+    for got, expected in pairs:
+        got_leaves, expected_leaves = _leaves(got), [np.asarray(e) for e in _leaves(expected)]
+        assert all(isinstance(leaf, torch.Tensor) for leaf in got_leaves), [type(leaf) for leaf in got_leaves]
+        _agree(got_leaves, expected_leaves, lambda t: t.numpy())

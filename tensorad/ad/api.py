@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from tensorad._types import Array
+from tensorad.ad.follow import follows_backend, foreign_in, vjp_on_backend
 from tensorad.ad.forward import pushforward
 from tensorad.ad.jit import jit
 from tensorad.ad.reverse import pullback
@@ -73,6 +74,9 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
             )
     if len(primals) != len(tangents):
         raise ShapeError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    if foreign_in((primals, tangents)):  # another library's arrays: compiled on it (tensorad.ad.follow)
+        result: tuple[Any, Any] = jit(functools.partial(jvp, fun))(tuple(primals), tuple(tangents))
+        return result
     trace = trace_call(fun, primals, range(len(primals)), has_aux=False)
     tangent_leaves, tree = flatten(tuple(tangents))
     same_structure("jvp: the tangents", tree, "the primals", flatten(tuple(primals))[1])
@@ -112,6 +116,9 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
         array(2.)
     """
     out = jvp(fun, primals, primals)[0]
+    if foreign_in(primals):  # the point as arguments, so that it stays the other library's
+        compiled = jit(lambda point, *tangents: jvp(fun, point, tangents)[1])
+        return out, functools.partial(compiled, tuple(primals))
     fixed = snapshot(primals)
     # Compiled once per tangent signature: every factor that depends only on the primals
     # (the residuals, like cos x for sin) is folded into a constant when it first traces.
@@ -147,6 +154,7 @@ def jacfwd(
                [3., 4.]])
     """
 
+    @follows_backend
     @functools.wraps(fun)
     def jac(*args: Any, **kwargs: Any) -> Any:
         trace = trace_call(fun, args, argnum_tuple(argnums), has_aux, kwargs)
@@ -183,6 +191,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
         >>> f_vjp(np.array([1.0, 1.0]))
         (array([2., 2.]),)
     """
+    if foreign_in(primals):
+        return vjp_on_backend(vjp, fun, primals, has_aux)
     primals = snapshot(primals)  # the pullback reads them later: an in-place update must not reach it
     trace = trace_call(fun, primals, range(len(primals)), has_aux)
     memo: dict[Node, Array] = {}
@@ -251,6 +261,7 @@ def value_and_grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool 
         (array(5.), array([2., 4.]))
     """
 
+    @follows_backend
     @functools.wraps(fun)
     def value_and_gradient(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         return _gradient(fun, argnums, has_aux, args, kwargs)
@@ -275,6 +286,7 @@ def grad(fun: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -
         array([1., 1., 1.])
     """
 
+    @follows_backend
     @functools.wraps(fun)
     def gradient(*args: Any, **kwargs: Any) -> Any:
         value, grads = _gradient(fun, argnums, has_aux, args, kwargs)
@@ -308,6 +320,7 @@ def jacrev(
                [0., 4.]])
     """
 
+    @follows_backend
     @functools.wraps(fun)
     def jac(*args: Any, **kwargs: Any) -> Any:
         trace = trace_call(fun, args, argnum_tuple(argnums), has_aux, kwargs)

@@ -18,6 +18,7 @@ import numpy as np
 
 from tensorad.ad import axes as axis_names
 from tensorad.ad.batching import batch
+from tensorad.ad.follow import follows_backend
 from tensorad.ad.tracing import Input, apply_to_inputs
 from tensorad.errors import OperandTypeError, ShapeError
 from tensorad.ir import constants
@@ -70,6 +71,7 @@ def vmap(fun: Callable[..., Any], in_axes: Axes = 0, out_axes: Axes = 0) -> Call
                [-2., -2.]])
     """
 
+    @follows_backend
     @functools.wraps(fun)
     def batched(*args: Any, **kwargs: Any) -> Any:
         spec = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(args)
