@@ -212,3 +212,25 @@ def test_eager_transforms_on_torch_return_torch() -> None:
         got_leaves, expected_leaves = _leaves(got), [np.asarray(e) for e in _leaves(expected)]
         assert all(isinstance(leaf, torch.Tensor) for leaf in got_leaves), [type(leaf) for leaf in got_leaves]
         _agree(got_leaves, expected_leaves, lambda t: t.numpy())
+
+
+def test_torch_results_never_alias_the_arguments() -> None:
+    """As on numpy, the caller owns what a compiled function returns: an output that is an
+    argument, a view of one (transpose, reshape, slice) or a Jacobian equal to a closed-over
+    tensor is a copy; writing to it leaves the argument as it was."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("array_api_compat")
+    x = torch.arange(12, dtype=torch.float64).reshape(3, 4)
+    before = x.clone()
+    functions = [
+        lambda x: x,
+        lambda x: x.T,
+        lambda x: ta.numpy.reshape(x, (12,)),
+        lambda x: x[1:],
+        lambda x: ta.jacfwd(lambda v: x @ v)(torch.ones(4, dtype=torch.float64)),  # closes over the outer x
+    ]
+    for f in functions:
+        y = ta.jit(f)(x)
+        y.fill_(-1.0)
+        assert torch.equal(x, before)
+    np.testing.assert_array_equal(ta.jit(functions[-1])(x).numpy(), before.numpy())

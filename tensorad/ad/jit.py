@@ -52,7 +52,7 @@ from tensorad._types import Array
 from tensorad.ad import axes as axis_names
 from tensorad.ad import on_backend
 from tensorad.ad.axes import AxisTable
-from tensorad.errors import OperandTypeError, UnsupportedError
+from tensorad.errors import OperandTypeError
 from tensorad.ir import constants
 from tensorad.ir.constants import as_node
 from tensorad.ir.graph import variables
@@ -225,11 +225,8 @@ class Compiled:
     def _closed_over(self, traced: _Traced, arrays: list[Array], backend: backends.Backend | None) -> Any:
         """``fun`` closes over an enclosing transform's variable: its result is an expression
         of it, with this call's arrays in place of the arguments (not cached)."""
-        if backend is not None:
-            raise UnsupportedError(
-                f"on the {backend.name} backend, a compiled function cannot close over an "
-                "enclosing transform's variable: put ta.jit outermost"
-            )
+        if backend is not None:  # inside the enclosing trace, the arrays are constants, as numpy's
+            arrays = [backend.to_numpy(a) for a in arrays]
         mapping: dict[Node, Node] = {
             x: constants.constant(a, x.weak) for x, a in zip(traced.variables, arrays, strict=True)
         }

@@ -61,6 +61,23 @@ class Backend:
         target = self.dtype(dtype)
         return value if value.dtype == target else self.xp.astype(value, target)
 
+    def owned(self, value: Any, sources: Sequence[Any]) -> Any:
+        """``value``, copied if it shares memory with one of ``sources`` (the plan's inputs
+        and constants): what a compiled function returns is the caller's, as on numpy.
+        dask arrays are immutable: never copied."""
+        if self.name == "dask":
+            return value
+        where = self._memory(value)
+        if any(where == self._memory(source) for source in sources):
+            return self.xp.asarray(value, copy=True)
+        return value
+
+    def _memory(self, value: Any) -> int:
+        """The address of the allocation holding ``value`` (its base, for a view)."""
+        if self.name == "torch":
+            return int(value.untyped_storage().data_ptr())
+        return int(value.data.mem.ptr)  # cupy
+
     def to_numpy(self, value: Any) -> np.ndarray[Any, Any]:
         if self.name == "torch":
             return np.asarray(value.detach().cpu().numpy())
@@ -202,12 +219,13 @@ def _contraction(node: Contraction, backend: Backend) -> Fn:
     subscripts = ",".join(["".join(letters[c] for c in s) for s in inputs] + [s for s, _ in factors])
     subscripts += "->" + "".join(out)
     scale, dtype, n_factors = node.scale, node.dtype, len(factors)
+    options = {"optimize": True} if backend.name == "dask" else {}  # each chunk's einsum by BLAS, not numpy's loop
     constants = [value.astype(dtype) for _, value in factors]
 
     def contraction(*operands: Any) -> Any:
         like = operands[0]
         extra = [backend.asarray(c, like) for c in constants] if n_factors else []
-        value = backend.xp.einsum(subscripts, *(backend.astype(a, dtype) for a in operands), *extra)
+        value = backend.xp.einsum(subscripts, *(backend.astype(a, dtype) for a in operands), *extra, **options)
         return value * scale if scale != 1.0 else value
 
     return contraction

@@ -82,5 +82,7 @@ class ForeignPlan:
         for (slot, function, operands), frees in zip(self._steps, self._frees, strict=True):
             values[slot] = function(*[values[k] for k in operands])
             for k in frees:
-                values[k] = None
-        return [values[k] for k in self._outputs]
+                if k >= self._inputs:  # (the inputs stay: an output is checked against them)
+                    values[k] = None
+        sources = [*arrays, *(value for _, value in self._converted[device])]
+        return [self.backend.owned(values[k], sources) for k in self._outputs]
