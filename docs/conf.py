@@ -27,6 +27,14 @@ author = "the tensorad developers"
 copyright = author  # noqa: A001  (the name Sphinx reads)
 release = version = tensorad.__version__
 
+# The pages' doctests of optional extras (docs/backends.rst) skip where the extra is absent.
+doctest_global_setup = """
+import importlib.util
+
+def _installed(name):
+    return importlib.util.find_spec(name) is not None
+"""
+
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",  # Google-style sections (Args:, Raises:, Examples:)

@@ -307,3 +307,45 @@ def test_a_scaling_run_writes_its_json_chart_and_slope_table(tmp_path: Path) -> 
     written = scaling.write(records, tmp_path / "out", tmp_path / "docs", "python -m benchmarks --scaling")
     assert all(path.exists() for path in written)
     assert (tmp_path / "docs" / "scaling_table.rst").read_text().startswith(".. list-table::")
+
+
+# ------------------------------------------------------------------ backends, the scale-out row, the GPU script
+
+
+@pytest.mark.parametrize("backend", ["torch", "dask"])
+def test_backend_rows_run_and_agree_with_the_formulas(backend: str) -> None:
+    """``--backend``: tensorad's compiled rows on torch tensors and dask arrays, checked
+    against the numpy formulas by the harness, at tiny size."""
+    pytest.importorskip({"torch": "torch", "dask": "dask"}[backend])
+    pytest.importorskip("array_api_compat")
+    from benchmarks.systems import backend_system
+
+    problems = [PROBLEMS[name] for name in ("quadratic", "logistic", "gp")]
+    tasks = ["value", "grad", "hvp", "hessian"]
+    rows = run(problems, tasks, [numpy_system(), backend_system(backend)], Settings("tiny", 1), report=lambda r: None)
+    ours = [row for row in rows if row.system == f"tensorad-{backend}"]
+    assert len(ours) == 11 and all(row.status == "ok" for row in ours), [(r.problem, r.task, r.note) for r in ours]
+
+
+def test_the_gpu_script_without_a_gpu_runs_nothing_and_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import gpu
+
+    found, missing = gpu.gpu_backends()
+    if found:
+        pytest.skip(f"this machine has a GPU backend: {found}")
+    assert gpu.main([]) == 0
+    assert "no GPU backend can run on this machine" in capsys.readouterr().err
+    assert len(missing) == 2
+
+
+def test_the_scale_out_row_at_a_small_size(tmp_path: Path) -> None:
+    """``python -m benchmarks.scaleout`` on 40 MB in 4 MB chunks (workers of 300 MB): the
+    values agree with the dask formula's, and the numpy path completes under 300 MB."""
+    pytest.importorskip("distributed")
+    pytest.importorskip("array_api_compat")
+    from benchmarks import scaleout
+
+    assert scaleout.main(["--gb", "0.04", "--worker-memory", "300MB", "--chunk-mb", "4", "--out", str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "scaleout.json").read_text(encoding="utf-8"))
+    assert record["max_relative_error"] < 1e-12 and record["rows"] == 50_000
+    assert record["numpy_path"] == "completed"
