@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tensorad.errors import TensoradError
 from tensorad.ir.graph import children, toposort, without_cycle_collection
 from tensorad.ir.nodes import Constant, Node, Variable
 from tensorad.run.backends import Backend, Fn, check_supported, node_function
-from tensorad.run.plan import check_formed
+from tensorad.run.plan import check_formed, planned_nodes
 
 
 class ForeignPlan:
@@ -49,11 +48,7 @@ class ForeignPlan:
         slots: dict[Node, int] = {x: k for k, x in enumerate(inputs)}
         steps: list[tuple[int, Fn, tuple[int, ...]]] = []
         constants: list[tuple[int, Any]] = []
-        for node in order:
-            if node in slots:
-                continue
-            if isinstance(node, Variable):
-                raise TensoradError(f"no value given for variable {node.name!r} of shape {node.shape}")
+        for node in planned_nodes(order, inputs):
             slots[node] = len(slots)
             if isinstance(node, Constant):
                 constants.append((slots[node], node.value))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -111,11 +111,7 @@ class Plan:
         blocked = blocked_sums(order, uses)
         deferred = _deferred_terms(order, uses) | set(blocked.values())
         check_formed(order, outputs, deferred, constants=snapshot)
-        for node in order:
-            if node in slots:
-                continue
-            if isinstance(node, Variable):
-                raise TensoradError(f"no value given for variable {node.name!r} of shape {node.shape}")
+        for node in planned_nodes(order, inputs):
             slots[node] = len(template)
             if isinstance(node, Constant):
                 template.append(np.array(node.value) if snapshot else node.value)
@@ -229,6 +225,21 @@ def check_formed(
 def _positions(n: int) -> tuple[int, ...]:
     """The operand positions of a node with ``n`` operands: those a step may overwrite."""
     return tuple(range(n))
+
+
+def planned_nodes(order: Sequence[Node], inputs: Sequence[Variable]) -> Iterator[Node]:
+    """The nodes of ``order`` that a plan computes or holds (all but its ``inputs``), in order.
+
+    Raises:
+        TensoradError: a variable of ``order`` is not among the inputs.
+    """
+    given = set(inputs)
+    for node in order:
+        if node in given:
+            continue
+        if isinstance(node, Variable):
+            raise TensoradError(f"no value given for variable {node.name!r} of shape {node.shape}")
+        yield node
 
 
 def _lazy_use_counts(order: list[Node], outputs: Sequence[Node]) -> Callable[[], dict[Node, int]]:
