@@ -15,7 +15,7 @@ from tensorad.ir.nodes import Contraction, Variable
 from tensorad.run import accelerate, kernels
 
 HAS_NUMBA = accelerate._installed()
-SIZES = {"b": 48, "h": 40, "d": 24, "e": 3, "k": 2}  # 48·40·24 = 46,080 entries ≥ MIN_ENTRIES
+SIZES = {"b": 48, "h": 40, "d": 24, "e": 3, "k": 7}  # 48·40·24 = 46,080 entries ≥ MIN_ENTRIES
 
 # (s1, s2, s3): canonical orders (batch + left + right, and swapped), a multi-label
 # group, no batch, a label summed away on one side (k), a diagonal (hh) and orders the

@@ -234,3 +234,121 @@ def test_torch_results_never_alias_the_arguments() -> None:
         y.fill_(-1.0)
         assert torch.equal(x, before)
     np.testing.assert_array_equal(ta.jit(functions[-1])(x).numpy(), before.numpy())
+
+
+# ------------------------------------------------------------------ regressions (adversarial review)
+
+
+def test_dask_backend_chosen_for_numpy_arguments_stays_dask_on_every_call(cluster: Any) -> None:
+    import dask.array as da
+
+    x = np.arange(4.0)
+    f = ta.jit(lambda x: x[1:], backend="dask")
+    g = ta.jit(lambda x: ta.numpy.reshape(x, (2, 2)), backend="dask")
+    for _ in range(2):  # the second call once took the numpy fast path with the dask plan
+        out = f(x)
+        assert isinstance(out, da.Array) and isinstance(g(x), da.Array)
+        np.testing.assert_array_equal(out.compute(), x[1:])
+
+
+def test_outputs_alias_neither_arguments_nor_each_other(cluster: Any) -> None:
+    torch = pytest.importorskip("torch")
+    import dask.array as da
+
+    def pair(x: Any) -> Any:
+        y = x * 2.0
+        return y, y
+
+    a, b = ta.jit(pair)(torch.arange(4.0, dtype=torch.float64))
+    a[0] = 99.0
+    assert float(b[0]) == 0.0
+    xd = da.from_array(np.arange(4.0), chunks=2)
+    y = ta.jit(lambda x: x)(xd)
+    assert y is not xd
+    y[0] = 100.0
+    np.testing.assert_array_equal(xd.compute(), np.arange(4.0))
+
+
+def test_dask_cholesky_reads_the_lower_triangle_only(cluster: Any) -> None:
+    import dask.array as da
+
+    B = np.random.default_rng(5).standard_normal((4, 4))
+    S = B @ B.T + 4.0 * np.eye(4)
+    N = S.copy()
+    N[0, 3] += 0.5
+    N[1, 2] -= 0.3  # only the upper triangle differs from S
+    f = ta.jit(lambda A: ta.numpy.linalg.cholesky(A))
+    for chunks in (2, 4, 3):
+        np.testing.assert_allclose(f(da.from_array(N, chunks=chunks)).compute(), f(N), rtol=1e-12, atol=1e-14)
+
+
+def test_dask_linear_algebra_on_uneven_chunks_and_refusals(cluster: Any) -> None:
+    import dask.array as da
+
+    rng = np.random.default_rng(6)
+    B = rng.standard_normal((5, 5))
+    S, b = B @ B.T + 5.0 * np.eye(5), rng.standard_normal(5)
+    Sd, bd = da.from_array(S, chunks=2), da.from_array(b, chunks=2)
+    for f in (
+        lambda A, v: ta.numpy.linalg.solve(A, v),
+        lambda A, v: ta.numpy.linalg.inv(A) @ v,
+        lambda A, v: ta.numpy.linalg.cholesky(A) @ v,
+        lambda A, v: ta.numpy.reshape(A, (25,))[:5] + v,
+    ):
+        np.testing.assert_allclose(ta.jit(f)(Sd, bd).compute(), ta.jit(f)(S, b), rtol=1e-12, atol=1e-13)
+    batch = da.from_array(np.stack([S, S]), chunks=(1, 5, 5))
+    with pytest.raises(UnsupportedError, match="a batch of matrices in 'inv'"):
+        ta.jit(ta.numpy.linalg.inv)(batch)
+    with pytest.raises(UnsupportedError, match="an index of several axes"):
+        ta.jit(lambda v: v[np.array([[0, 1], [2, 3]])])(bd)
+
+
+def test_torch_special_values_errors_and_precision_as_numpy() -> None:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("array_api_compat")
+    v = np.array([-0.0, 0.0, -np.inf, 4.0])
+    power = ta.jit(lambda x: x**-0.5)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(power(torch.from_numpy(v)).numpy(), power(v))
+    L = np.tril(np.ones((3, 3)))
+    L[1, 1] = 0.0
+    solve = ta.jit(lambda L, b: ta.scipy.linalg.solve_triangular(L, b, lower=True))
+    with pytest.raises(ta.errors.LinAlgError):
+        solve(torch.from_numpy(L), torch.ones(3, dtype=torch.float64))
+    x = np.random.default_rng(7).standard_normal(1000).astype(np.float32)
+    scaled = ta.jit(lambda x, c: x * c)
+    np.testing.assert_array_equal(scaled(torch.from_numpy(x), 0.1).numpy(), scaled(x, 0.1))  # rounded once
+    empty = ta.jit(lambda Z: (ta.logsumexp(Z, axis=1), ta.softmax(Z, axis=1)))
+    for got, want in zip(empty(torch.zeros((3, 0), dtype=torch.float64)), empty(np.zeros((3, 0))), strict=True):
+        np.testing.assert_array_equal(got.numpy(), want)
+    with pytest.raises(OperandTypeError, match="bfloat16"):
+        ta.jit(lambda x: x * 2.0)(torch.ones(2, dtype=torch.bfloat16))
+
+
+def test_eager_transforms_on_torch_pass_other_arguments_as_they_are() -> None:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("array_api_compat")
+    x = np.array([1.0, 2.0])
+
+    def f(x: Any, mode: str) -> Any:
+        return ta.sum(x**2) if mode == "square" else ta.sum(x)
+
+    np.testing.assert_array_equal(ta.grad(f)(torch.from_numpy(x), "square").numpy(), 2 * x)
+    cube = ta.grad(lambda x, n: ta.sum(x ** float(n[0])))(torch.from_numpy(x), np.array([3.0]))
+    np.testing.assert_allclose(cube.numpy(), 3 * x**2, rtol=1e-15)
+
+
+def test_tracing_a_dask_argument_computes_nothing() -> None:
+    pytest.importorskip("array_api_compat")
+    dask = pytest.importorskip("dask")
+    import dask.array as da
+
+    def explode() -> np.ndarray:
+        raise AssertionError("a chunk was computed")
+
+    bomb = da.from_delayed(dask.delayed(explode)(), shape=(3,), dtype=np.float64)
+    compiled = ta.jit(lambda x: ta.sum(ta.exp(x)))
+    assert "exp(a0[i])" in str(compiled.trace(bomb))
+    assert isinstance(compiled(bomb), da.Array)
+    table = ta.axes(lambda x: ta.einsum("batch, batch k -> k", x, np.ones((3, 2))), bomb)
+    assert table["batch"].size == 3

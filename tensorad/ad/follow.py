@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 
 from tensorad.ad.jit import jit
 from tensorad.run.backends import foreign
-from tensorad.tree import flatten
+from tensorad.tree import flatten, unflatten
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,14 +27,23 @@ def foreign_in(tree: Any) -> bool:
 
 
 def follows_backend(wrapper: F) -> F:
-    """``wrapper`` (the function a transform returns), run as ``jit(wrapper)`` when its
-    arguments hold another library's arrays."""
+    """``wrapper`` (the function a transform returns), compiled when its arguments hold
+    another library's arrays: those arrays are the compiled function's arguments, every
+    other argument (numpy arrays, strings, flags) reaches ``wrapper`` as it is."""
 
     @functools.wraps(wrapper)
     def call(*args: Any, **kwargs: Any) -> Any:
-        if foreign_in((args, kwargs)):
-            return jit(wrapper)(*args, **kwargs)
-        return wrapper(*args, **kwargs)
+        leaves, tree = flatten((args, kwargs))
+        arrays = [k for k, leaf in enumerate(leaves) if foreign(leaf)]
+        if not arrays:
+            return wrapper(*args, **kwargs)
+
+        def on_arrays(*values: Any) -> Any:  # only the other library's arrays are traced
+            given = dict(zip(arrays, values, strict=True))
+            inner_args, inner_kwargs = unflatten(tree, [given.get(k, leaf) for k, leaf in enumerate(leaves)])
+            return wrapper(*inner_args, **inner_kwargs)
+
+        return jit(on_arrays)(*[leaves[k] for k in arrays])
 
     return cast(F, call)
 

@@ -147,7 +147,7 @@ class Compiled:
                 else ForeignPlan(traced.outputs, traced.variables, backend)
             )
             entry = self._store(self._cache, key, (plan, traced))
-        if arrays_only:
+        if arrays_only and backend is None:  # (a dask array's shape and dtype would match numpy's)
             self._store(self._arrays_only, tuple((a.shape, a.dtype) for a in arrays), entry)
         plan, traced = entry
         return _output(traced, plan(arrays))
@@ -164,8 +164,10 @@ class Compiled:
             ``fun``'s output pytree with a :data:`~tensorad.Tensor` expression in place of each array.
         """
         static, leaves, tree = self._arguments(args, kwargs)
-        _, arrays, weak = _split(leaves)
-        traced = self._trace(args, static, tree, leaves, arrays, weak)
+        backend = backends.backend_of(leaves) if self._backend_name is None else self._backend
+        _, arrays, weak = _split(leaves, backend)  # (another library's arrays are not computed: only their specs)
+        specs = arrays if backend is None else [on_backend.Spec.of(a) for a in arrays]
+        traced = self._trace(args, static, tree, leaves, specs, weak)
         return _output(traced, traced.outputs)
 
     def cache_size(self) -> int:

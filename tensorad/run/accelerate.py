@@ -75,6 +75,12 @@ def outer_product(dtype: np.dtype[Any]) -> Callable[[], OuterProduct | None] | N
     return _loaded
 
 
+def writable(a: Array) -> Array:
+    """``a`` C-contiguous and writable: the one layout the kernel is compiled for (a
+    read-only operand, a constant's, would make numba compile another, on the caller's thread)."""
+    return a if a.flags.c_contiguous and a.flags.writeable else np.array(a, order="C")
+
+
 def wait(timeout: float | None = None) -> OuterProduct | None:
     """The compiled kernel, once its load (started by :func:`outer_product`) is over;
     ``None`` if none was started, or it failed (numba's error is kept in ``FAILED``)."""
@@ -88,6 +94,17 @@ _LOCK = threading.Lock()
 _LOADER: list[threading.Thread | None] = [None]
 _KERNEL: list[OuterProduct] = []
 FAILED: list[BaseException] = []
+
+
+def _after_fork() -> None:
+    """A forked child has no loading thread: it starts its own load when it needs one."""
+    global _LOCK
+    _LOCK = threading.Lock()
+    if not _KERNEL:
+        _LOADER[0] = None
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def _loaded() -> OuterProduct | None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from tensorad.errors import OperandTypeError, UnsupportedError
+from tensorad.errors import LinAlgError, OperandTypeError, UnsupportedError
 from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, General, GeneralUnary, Node, Pointwise, Variable
 
 NAMES = ("numpy", "torch", "dask", "cupy")
@@ -61,12 +61,22 @@ class Backend:
         target = self.dtype(dtype)
         return value if value.dtype == target else self.xp.astype(value, target)
 
-    def owned(self, value: Any, sources: Sequence[Any]) -> Any:
-        """``value``, copied if it shares memory with one of ``sources`` (the plan's inputs
-        and constants): what a compiled function returns is the caller's, as on numpy.
-        dask arrays are immutable: never copied."""
+    def constant_factor(self, kind: str, n: int, dtype: np.dtype[Any], like: Any) -> Any:
+        """The identity (``"eye"``) or a vector of ones of size ``n`` a contraction's einsum
+        takes beside its operands, made by the library itself (on dask: in chunks)."""
         if self.name == "dask":
-            return value
+            import dask.array as da
+
+            return da.eye(n, dtype=dtype) if kind == "eye" else da.ones(n, dtype=dtype)
+        make = self.xp.eye if kind == "eye" else self.xp.ones
+        return make(n, dtype=self.dtype(dtype), device=_device(like))
+
+    def owned(self, value: Any, sources: Sequence[Any]) -> Any:
+        """``value``, copied if it is one of ``sources`` (the plan's inputs, constants and
+        the outputs before it) or shares memory with one: what a compiled function returns
+        is the caller's, as on numpy (a dask array can be assigned to in place, too)."""
+        if self.name == "dask":
+            return value.copy() if any(value is source for source in sources) else value
         where = self._memory(value)
         if any(where == self._memory(source) for source in sources):
             return self.xp.asarray(value, copy=True)
@@ -123,9 +133,10 @@ def backend_named(name: str) -> Backend | None:
 
         module = __import__({"dask": "dask.array"}.get(name, name), fromlist=["_"])
         xp = array_api_compat.array_namespace(module.ones(1))
-    except ImportError as error:
+    except Exception as error:  # not installed, or (cupy) no usable GPU
         raise OperandTypeError(
-            f"backend {name!r} needs {name} and array-api-compat: pip install 'tensorad[{name}]' ({error})"
+            f"backend {name!r} needs {name} and array-api-compat (pip install 'tensorad[{name}]'), "
+            f"and a device to run on: {type(error).__name__}: {error}"
         ) from None
     return Backend(name, xp, _LACKS.get(name, frozenset()))
 
@@ -135,14 +146,18 @@ def shape_and_dtype(value: Any) -> tuple[tuple[int, ...], np.dtype[Any]]:
     dtype = value.dtype
     if _library(value) == "torch":
         dtype = str(dtype).removeprefix("torch.")
-    return tuple(int(n) for n in value.shape), np.dtype(dtype)
+    try:
+        return tuple(int(n) for n in value.shape), np.dtype(dtype)
+    except TypeError:
+        raise OperandTypeError(f"arrays of dtype {dtype} have no numpy dtype: convert them to float64") from None
 
 
 _LACKS = {
     "dask": frozenset({"det", "logdet", "eigh", "svd", "qr", "expm", "logm", "sqrtm", "lu_factor", "lu_solve",
                        "sylvester", "scatter_add", "sinc", "erf"}),
     "torch": frozenset({"lu_factor", "lu_solve", "sylvester", "logm", "sqrtm", "eigh", "svd", "qr"}),
-    "cupy": frozenset({"lu_factor", "lu_solve", "sylvester", "logm", "sqrtm", "expm", "eigh", "svd", "qr"}),
+    "cupy": frozenset({"lu_factor", "lu_solve", "sylvester", "logm", "sqrtm", "expm", "eigh", "svd", "qr",
+                       "scatter_add"}),
 }  # fmt: skip
 """Functions each backend refuses (beyond those no backend here has: see FUNCTIONS)."""
 
@@ -157,18 +172,52 @@ def _device(like: Any) -> Any:
 
 
 def check_supported(order: Sequence[Node], backend: Backend) -> None:
-    """Raise :class:`UnsupportedError` for the first function of ``order`` ``backend`` lacks."""
+    """Raise :class:`UnsupportedError` for the first node of ``order`` that ``backend``
+    cannot compute: a function it lacks, a case of one it does not take (dask: batched
+    factorizations, gathers with an index of several axes; sinc's derivatives; a complex
+    erf on torch), or a function defined by the user (``tensorad.extend``), which has a
+    numpy implementation only."""
     for node in order:
-        fn = getattr(node, "fn", None)
-        table = _POINTWISE if isinstance(node, Pointwise) else _FUNCTIONS
-        if fn is not None and (fn in backend.lacks or fn not in table or _unsupported_param(node)):
-            raise UnsupportedError(f"the {backend.name} backend has no {fn!r}: run this function on numpy arrays")
         if isinstance(node, Contraction) and len(set(node.s1 + node.s2 + node.s3)) > 52:
             raise UnsupportedError(f"the {backend.name} backend's einsum takes at most 52 labels")
+        fn = getattr(node, "fn", None)
+        if fn is None:
+            continue
+        table = _POINTWISE if isinstance(node, Pointwise) else _FUNCTIONS
+        if fn in backend.lacks or fn not in table or not _built_in(node):
+            raise UnsupportedError(f"the {backend.name} backend has no {fn!r}: run this function on numpy arrays")
+        if (why := _unsupported_case(node, backend)) is not None:
+            raise UnsupportedError(f"the {backend.name} backend does not take {why}: run it on numpy arrays")
 
 
-def _unsupported_param(node: Node) -> bool:
-    return isinstance(node, Elementwise) and node.fn == "sinc" and bool(node.param)  # sinc's derivatives
+def _built_in(node: Node) -> bool:
+    """Whether ``node``'s function is tensorad's own (not a user's of the same name)."""
+    from tensorad.library.registry import ELEMENTWISE, GENERAL, GENERAL_UNARY, POINTWISE
+
+    registries: dict[type, Mapping[str, Any]] = {
+        Elementwise: ELEMENTWISE, GeneralUnary: GENERAL_UNARY, Pointwise: POINTWISE, General: GENERAL
+    }
+    registry = registries[type(node)]
+    entry = registry.get(getattr(node, "fn", ""))
+    return entry is not None and str(getattr(entry.impl, "__module__", "")).startswith("tensorad.library")
+
+
+_FACTORIZATIONS = ("cholesky", "inv", "solve", "det", "logdet")
+
+
+def _unsupported_case(node: Node, backend: Backend) -> str | None:
+    match node:
+        case Elementwise(fn="sinc", param=param) if param:
+            return "the derivatives of sinc"
+        case Elementwise(fn="erf") if node.dtype.kind == "c" and backend.name == "torch":
+            return "erf of complex numbers"
+        case GeneralUnary(fn=fn, x=x) | General(fn=fn, args=(x, *_)) if (
+            backend.name == "dask" and fn in _FACTORIZATIONS and x.ndim > 2
+        ):
+            return f"a batch of matrices in {fn!r}"
+        case GeneralUnary(fn="take", params=(_, index)) if backend.name == "dask" and index.value.ndim > 1:
+            return "a gather with an index of several axes"
+    return None
 
 
 def node_function(node: Node, backend: Backend) -> Fn:
@@ -188,7 +237,16 @@ def node_function(node: Node, backend: Backend) -> Fn:
             return lambda a: backend.astype(f(xp, backend, a, param), dtype)
         case GeneralUnary(fn=fn, params=params, dtype=dtype) | General(fn=fn, params=params, dtype=dtype):
             f = _FUNCTIONS[fn]
-            return lambda *a: backend.astype(f(xp, backend, *a, params), dtype)
+
+            def general(*a: Any) -> Any:
+                try:
+                    return backend.astype(f(xp, backend, *a, params), dtype)
+                except Exception as error:  # torch's and cupy's LinAlgError: tensorad's, as on numpy
+                    if type(error).__name__.endswith("LinAlgError"):
+                        raise LinAlgError(f"{fn} on the {backend.name} backend: {error}") from None
+                    raise
+
+            return general
         case Pointwise(fn=fn, param=param, dtype=dtype):
             f = _POINTWISE[fn]
             return lambda *a: backend.astype(f(xp, backend, *a, param), dtype)
@@ -204,28 +262,33 @@ def _contraction(node: Contraction, backend: Backend) -> Fn:
     present = set(node.s1 + node.s2)
     inputs = [node.s1] if node.b is None else [node.s1, node.s2]
     out: list[str] = []
-    factors: list[tuple[str, Any]] = []  # (subscripts, numpy constant)
+    factors: list[tuple[str, int]] = []  # ("eye" or "ones", n), subscripts beside them
+    factor_subscripts: list[str] = []
     spare = iter(c for c in _LETTERS if c not in letters.values())
     for label in node.s3:
         letter = letters[label]
         if letter in out:  # a repeated output label: δ between its copies
             copy = next(spare)
-            factors.append((letter + copy, np.eye(sizes[label])))
+            factors.append(("eye", sizes[label]))
+            factor_subscripts.append(letter + copy)
             out.append(copy)
             continue
         if label not in present:
-            factors.append((letter, np.ones(sizes[label])))
+            factors.append(("ones", sizes[label]))
+            factor_subscripts.append(letter)
         out.append(letter)
-    subscripts = ",".join(["".join(letters[c] for c in s) for s in inputs] + [s for s, _ in factors])
+    subscripts = ",".join(["".join(letters[c] for c in s) for s in inputs] + factor_subscripts)
     subscripts += "->" + "".join(out)
-    scale, dtype, n_factors = node.scale, node.dtype, len(factors)
+    scale, dtype = node.scale, node.dtype
+    work = np.result_type(*(x.dtype for x in (node.a, node.b) if x is not None))  # as numpy's path: cast after
     options = {"optimize": True} if backend.name == "dask" else {}  # each chunk's einsum by BLAS, not numpy's loop
-    constants = [value.astype(dtype) for _, value in factors]
+    shapes = [(kind, n) for kind, n in factors]
 
     def contraction(*operands: Any) -> Any:
         like = operands[0]
-        extra = [backend.asarray(c, like) for c in constants] if n_factors else []
-        value = backend.xp.einsum(subscripts, *(backend.astype(a, dtype) for a in operands), *extra, **options)
+        extra = [backend.constant_factor(kind, n, work, like) for kind, n in shapes]
+        value = backend.xp.einsum(subscripts, *(backend.astype(a, work) for a in operands), *extra, **options)
+        value = backend.astype(value, dtype)
         return value * scale if scale != 1.0 else value
 
     return contraction
@@ -250,12 +313,21 @@ def _softplus(xp: Any, b: Backend, x: Any, _: Any) -> Any:
 def _logsumexp(xp: Any, x: Any, axes: tuple[int, ...]) -> Any:
     """``m + log Σ e^{x−m}`` keeping the reduced axes, ``m`` the finite max (0 where the max
     is infinite, so ``±∞`` come out as scipy's ``logsumexp`` gives them)."""
-    m = xp.max(x, axis=axes, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    m = _finite_max(xp, x, axes)
     return xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
 
 
+def _finite_max(xp: Any, x: Any, axes: tuple[int, ...]) -> Any:
+    """The max over ``axes`` (kept), 0 where it is infinite or the axes are empty."""
+    if any(x.shape[k] == 0 for k in axes):
+        return xp.zeros_like(xp.sum(x, axis=axes, keepdims=True))
+    m = xp.max(x, axis=axes, keepdims=True)
+    return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+
+
 def _softmax(xp: Any, b: Backend, x: Any, p: Any) -> Any:
+    if any(x.shape[k] == 0 for k in p[0]):
+        return x
     e = xp.exp(x - xp.max(x, axis=p[0], keepdims=True))
     return e / xp.sum(e, axis=p[0], keepdims=True)
 
@@ -296,6 +368,8 @@ def _solve(xp: Any, b: Backend, a: Any, rhs: Any, p: Any) -> Any:
 
 
 def _triangular(b: Backend, a: Any, rhs: Any, transposed: bool, lower: bool, unit: bool) -> Any:
+    if not unit and b.name != "dask" and bool((b.xp.linalg.diagonal(a) == 0).any()):  # numpy's path refuses it too
+        raise LinAlgError("solve_triangular: singular matrix (a zero on the diagonal)")
     if b.name == "torch":
         import torch
 
@@ -314,8 +388,11 @@ def _triangular(b: Backend, a: Any, rhs: Any, transposed: bool, lower: bool, uni
 
 
 def _square_chunks(a: Any) -> Any:
-    """A dask matrix whose blocks are square (dask's factorizations and solves need them)."""
-    return a if a.chunks[0] == a.chunks[1] else a.rechunk((a.chunks[0], a.chunks[0]))
+    """A dask matrix in square blocks of one size (dask's factorizations and solves need
+    them): its row blocks' size where that divides it, else one block."""
+    n, c = a.shape[0], a.chunks[0][0]
+    size = c if n % c == 0 else n
+    return a if a.chunks[0] == a.chunks[1] == (size,) * (n // size) else a.rechunk((size, size))
 
 
 def _take(xp: Any, b: Backend, x: Any, p: Any) -> Any:
@@ -337,7 +414,8 @@ def _cholesky(xp: Any, b: Backend, x: Any, _: Any) -> Any:
     if b.name == "dask":
         import dask.array as da
 
-        return da.linalg.cholesky(_square_chunks(x), lower=True)
+        lower = da.tril(x)  # numpy's factorization reads the lower triangle only; dask's reads both
+        return da.linalg.cholesky(_square_chunks(lower + da.tril(x, -1).T), lower=True)
     return xp.linalg.cholesky(x)
 
 
@@ -359,14 +437,14 @@ _FUNCTIONS: Mapping[str, Fn] = {
     **{name: _applied(api) for name, api in _SIMPLE.items()},
     "exp2": lambda xp, b, x, _: 2.0**x,
     "reciprocal": lambda xp, b, x, _: 1.0 / x,
-    "power": lambda xp, b, x, c: x**c,
+    "power": lambda xp, b, x, c: xp.pow(x, b.asarray(np.asarray(c, _np_dtype(x)), x)) if b.name == "torch" else x**c,
     "rpow": lambda xp, b, x, c: c**x,
     "sigmoid": _sigmoid,
     "softplus": _softplus,
     "erf": lambda xp, b, x, _: __import__("torch").special.erf(x) if b.name == "torch" else _scipy_special(b, "erf", x),
     "sinc": lambda xp, b, x, _: __import__("torch").sinc(x) if b.name == "torch" else xp.sinc(x),
     # general unary: params as the registry's entries take them
-    "reshape": lambda xp, b, x, p: xp.reshape(x, p[0]),
+    "reshape": lambda xp, b, x, p: xp.reshape(x.rechunk(-1) if b.name == "dask" and _uneven(x) else x, p[0]),
     "crop": lambda xp, b, x, p: x[tuple(slice(lo, hi) for lo, hi in p[0])],
     "pad": _pad,
     "flip": lambda xp, b, x, p: xp.flip(x, axis=p[0]),
@@ -380,7 +458,7 @@ _FUNCTIONS: Mapping[str, Fn] = {
     "norm": lambda xp, b, x, p: xp.sqrt(xp.sum(xp.abs(x) ** 2, axis=p[0])),
     "take": _take,
     "scatter_add": _scatter_add,
-    "inv": lambda xp, b, x, _: xp.linalg.inv(x),
+    "inv": lambda xp, b, x, _: xp.linalg.inv(_square_chunks(x) if b.name == "dask" else x),
     "det": lambda xp, b, x, _: xp.linalg.det(x),
     "logdet": lambda xp, b, x, _: xp.linalg.slogdet(x)[1],
     "cholesky": _cholesky,
@@ -400,6 +478,15 @@ _POINTWISE: Mapping[str, Fn] = {
     "logaddexp": lambda xp, b, x, y, _: xp.logaddexp(x, y),
     "where": lambda xp, b, c, x, y, _: xp.where(c != 0, x, y),
 }
+
+
+def _uneven(x: Any) -> bool:
+    """Whether a dask array has an axis in blocks of several sizes (dask's reshape refuses some)."""
+    return any(len(set(blocks)) > 1 for blocks in x.chunks)
+
+
+def _np_dtype(x: Any) -> np.dtype[Any]:
+    return np.dtype(str(x.dtype).removeprefix("torch."))
 
 
 def _kept(shape: Sequence[int], axes: tuple[int, ...]) -> tuple[int, ...]:

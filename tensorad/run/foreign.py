@@ -80,4 +80,7 @@ class ForeignPlan:
                 if k >= self._inputs:  # (the inputs stay: an output is checked against them)
                     values[k] = None
         sources = [*arrays, *(value for _, value in self._converted[device])]
-        return [self.backend.owned(values[k], sources) for k in self._outputs]
+        outputs: list[Any] = []
+        for k in self._outputs:  # none is an input, a constant or another output, nor shares their memory
+            outputs.append(self.backend.owned(values[k], sources + outputs))
+        return outputs

@@ -352,8 +352,9 @@ def _compiled_outer(
     swap); ``None`` otherwise. Until the kernel is loaded, and for operands of another
     dtype than ``dtype`` (a weak constant's, multiplied at their own precision), numpy's
     kernel ``plain`` runs instead."""
-    size = math.prod(n[c] for c in core)
-    worth = core in (batch + left + right, batch + right + left) and size >= accelerate.MIN_ENTRIES
+    size = math.prod(n[c] for c in core)  # each operand holds its groups' labels only: no sums, no diagonals
+    own = sorted(s1) == sorted(batch + left) and sorted(s2) == sorted(batch + right)
+    worth = own and core in (batch + left + right, batch + right + left) and size >= accelerate.MIN_ENTRIES
     product = accelerate.outer_product(dtype) if worth else None
     if product is None:
         return None
@@ -370,7 +371,7 @@ def _compiled_outer(
         if swap:
             a, b = b, a
         out = np.empty(shape, dtype)
-        compiled(np.ascontiguousarray(x(a)), np.ascontiguousarray(y(b)), out.reshape(count, rows, cols))
+        compiled(accelerate.writable(x(a)), accelerate.writable(y(b)), out.reshape(count, rows, cols))
         return out
 
     return outer
