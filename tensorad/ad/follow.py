@@ -27,9 +27,16 @@ def foreign_in(tree: Any) -> bool:
 
 
 def follows_backend(wrapper: F) -> F:
-    """``wrapper`` (the function a transform returns), compiled when its arguments hold
-    another library's arrays: those arrays are the compiled function's arguments, every
-    other argument (numpy arrays, strings, flags) reaches ``wrapper`` as it is."""
+    """A transform's returned function, compiled when its arguments hold another library's arrays.
+
+    Args:
+        wrapper: the function a transform returns (``grad(f)``'s, say).
+
+    Returns:
+        A function like ``wrapper``: given another library's arrays, it runs
+        ``jit(wrapper)`` with those arrays as the compiled function's arguments, every other
+        argument (numpy arrays, strings, flags) reaching ``wrapper`` as it is.
+    """
 
     @functools.wraps(wrapper)
     def call(*args: Any, **kwargs: Any) -> Any:

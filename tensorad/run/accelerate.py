@@ -20,6 +20,7 @@ is done. As both paths give the same bits, when the switch happens changes no va
 :func:`wait` blocks until the load is over. Without numba everything runs on numpy.
 
 >>> import numpy as np
+>>> from tensorad.run.accelerate import outer_product, wait
 >>> product = outer_product(np.dtype(np.float64)) and wait()
 >>> x, y = np.arange(6.0).reshape(2, 3), np.arange(4.0).reshape(2, 2)
 >>> out = np.empty((2, 3, 2))
@@ -60,11 +61,18 @@ def _installed() -> bool:
 
 
 def outer_product(dtype: np.dtype[Any]) -> Callable[[], OuterProduct | None] | None:
-    """``None`` where numpy's kernels are to be used (numba absent or switched off, or a
-    dtype it is not compiled for); else a function returning the compiled
-    ``product(x, y, out)`` — which writes ``out[b, i, j] = x[b, i] · y[b, j]`` for
-    C-contiguous arrays of ``dtype`` — once it is loaded, and ``None`` until then. The
-    first call starts the load."""
+    """The compiled outer product for ``dtype``, loaded in the background (the first call
+    starts the load).
+
+    Args:
+        dtype: the dtype of both operands and the result.
+
+    Returns:
+        ``None`` where numpy's kernels are to be used (numba absent or switched off, or a
+        dtype it is not compiled for); else a function returning the compiled
+        ``product(x, y, out)`` — which writes ``out[b, i, j] = x[b, i] · y[b, j]`` for
+        C-contiguous arrays of ``dtype`` — once it is loaded, and ``None`` until then.
+    """
     if dtype not in DTYPES or not enabled():
         return None
     with _LOCK:
@@ -82,8 +90,15 @@ def writable(a: Array) -> Array:
 
 
 def wait(timeout: float | None = None) -> OuterProduct | None:
-    """The compiled kernel, once its load (started by :func:`outer_product`) is over;
-    ``None`` if none was started, or it failed (numba's error is kept in ``FAILED``)."""
+    """The compiled kernel, once its load (started by :func:`outer_product`) is over.
+
+    Args:
+        timeout: the most seconds to wait (``None``: as long as the load takes).
+
+    Returns:
+        The kernel; ``None`` if no load was started, it failed (numba's error is kept in
+        ``FAILED``) or it is not over after ``timeout``.
+    """
     loader = _LOADER[0]
     if loader is not None:
         loader.join(timeout)

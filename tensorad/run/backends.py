@@ -1,17 +1,18 @@
-"""Array backends: the functions a plan calls, for torch tensors, dask arrays and cupy arrays.
+"""Array backends: which library a plan runs on — torch tensors, dask arrays, cupy arrays.
 
 numpy arrays run on :mod:`tensorad.run.kernels` (BLAS layouts, buffer reuse, compiled
 kernels). Arrays of another library run on that library, through the array API standard
-(``array-api-compat``'s namespace ``xp`` of the arrays): each product one ``xp.einsum``,
-each function the namespace's own, written below once for every backend. So a dask array
-stays a lazy graph over its chunks (nothing is gathered onto one worker), and a torch or
-cupy array stays on its device. A function a backend lacks — dask has no ``det`` — raises
+(``array-api-compat``'s namespace ``xp`` of the arrays), by the node functions of
+:mod:`tensorad.run.backend_kernels`. So a dask array stays a lazy graph over its chunks
+(nothing is gathered onto one worker), and a torch or cupy array stays on its device. A
+function a backend lacks — dask has no ``det`` — raises
 :class:`~tensorad.errors.UnsupportedError` naming the function and the backend before
-anything runs (:func:`check_supported`).
+anything runs (:func:`~tensorad.run.backend_kernels.check_supported`).
 
 :class:`Backend` is chosen by the arguments' type (:func:`backend_of`) or by name
 (:func:`backend_named`, ``ta.jit(f, backend="torch")``).
 
+>>> from tensorad.run.backends import backend_of
 >>> backend_of([1.0]) is None          # numpy and Python numbers: the numpy kernels
 True
 """
@@ -19,14 +20,13 @@ True
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from tensorad.errors import LinAlgError, OperandTypeError, UnsupportedError
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, General, GeneralUnary, Node, Pointwise, Variable
+from tensorad.errors import OperandTypeError
 
 NAMES = ("numpy", "torch", "dask", "cupy")
 """The backends by name: ``numpy`` is tensorad's own kernels, the others array-api-compat's."""
@@ -43,16 +43,31 @@ class Backend:
     lacks: frozenset[str]
 
     def asarray(self, value: Any, like: Any) -> Any:
-        """``value`` (a numpy array or number) as an array of this library, on ``like``'s device."""
+        """A numpy value as an array of this library.
+
+        Args:
+            value: a numpy array or number.
+            like: an array of this library whose device to use (``None``: the default one).
+
+        Returns:
+            The array (a copy: a torch tensor never shares a read-only numpy buffer).
+        """
         if self.name == "dask":
             import dask.array as da
 
             return da.from_array(np.asarray(value), name=False)  # one chunk; not hashed
-        return self.xp.asarray(np.array(value), device=None if like is None else _device(like))  # a writable copy
+        return self.xp.asarray(np.array(value), device=None if like is None else device(like))  # a writable copy
 
     def device(self, like: Any) -> str:
-        """The name of ``like``'s device (``"cpu"``, ``"cuda:0"``; any, for dask)."""
-        return "any" if like is None or self.name == "dask" else str(_device(like))
+        """The name of an array's device.
+
+        Args:
+            like: an array of this library, or ``None``.
+
+        Returns:
+            ``"cpu"``, ``"cuda:0"`` …; ``"any"`` for dask and for ``None``.
+        """
+        return "any" if like is None or self.name == "dask" else str(device(like))
 
     def dtype(self, dtype: np.dtype[Any]) -> Any:
         return np.dtype(dtype) if self.name in ("dask", "cupy") else getattr(self.xp, np.dtype(dtype).name)
@@ -62,19 +77,35 @@ class Backend:
         return value if value.dtype == target else self.xp.astype(value, target)
 
     def constant_factor(self, kind: str, n: int, dtype: np.dtype[Any], like: Any) -> Any:
-        """The identity (``"eye"``) or a vector of ones of size ``n`` a contraction's einsum
-        takes beside its operands, made by the library itself (on dask: in chunks)."""
+        """A constant factor a contraction's einsum takes beside its operands.
+
+        Args:
+            kind: ``"eye"`` (the identity, for a diagonal embedding) or ``"ones"`` (a broadcast).
+            n: its size along each axis.
+            dtype: its dtype.
+            like: an array of this library whose device to use.
+
+        Returns:
+            The array, made by the library itself (on dask: in chunks, never on the client).
+        """
         if self.name == "dask":
             import dask.array as da
 
             return da.eye(n, dtype=dtype) if kind == "eye" else da.ones(n, dtype=dtype)
         make = self.xp.eye if kind == "eye" else self.xp.ones
-        return make(n, dtype=self.dtype(dtype), device=_device(like))
+        return make(n, dtype=self.dtype(dtype), device=device(like))
 
     def owned(self, value: Any, sources: Sequence[Any]) -> Any:
-        """``value``, copied if it is one of ``sources`` (the plan's inputs, constants and
-        the outputs before it) or shares memory with one: what a compiled function returns
-        is the caller's, as on numpy (a dask array can be assigned to in place, too)."""
+        """What a compiled function returns is the caller's own, as on numpy.
+
+        Args:
+            value: an output.
+            sources: the plan's inputs, constants and the outputs before this one.
+
+        Returns:
+            ``value``, or a copy of it if it is one of ``sources`` or shares memory with one
+            (a dask array can be assigned to in place too: a new array object).
+        """
         if self.name == "dask":
             return value.copy() if any(value is source for source in sources) else value
         where = self._memory(value)
@@ -97,7 +128,14 @@ class Backend:
 
 
 def backend_of(arrays: Sequence[Any]) -> Backend | None:
-    """The backend of the arrays among ``arrays`` (``None``: numpy arrays and Python numbers).
+    """The backend of the arrays among ``arrays``.
+
+    Args:
+        arrays: argument leaves: arrays of any library, numbers, other values.
+
+    Returns:
+        The backend of the foreign arrays among them; ``None`` if there are none (numpy
+        arrays and Python numbers run on tensorad's numpy kernels).
 
     Raises:
         OperandTypeError: arrays of two libraries are mixed.
@@ -119,10 +157,17 @@ def foreign(value: object) -> bool:
 
 @functools.cache
 def backend_named(name: str) -> Backend | None:
-    """The backend called ``name`` (``None`` for ``"numpy"``: tensorad's own kernels).
+    """The backend called ``name``.
+
+    Args:
+        name: one of :data:`NAMES`.
+
+    Returns:
+        The backend; ``None`` for ``"numpy"`` (tensorad's own kernels).
 
     Raises:
-        OperandTypeError: an unknown name, or the library is not installed.
+        OperandTypeError: an unknown name, or the library is not installed (or, cupy, has
+            no device).
     """
     if name == "numpy":
         return None
@@ -162,340 +207,8 @@ _LACKS = {
 """Functions each backend refuses (beyond those no backend here has: see FUNCTIONS)."""
 
 
-def _device(like: Any) -> Any:
+def device(like: Any) -> Any:
+    """The device an array of an array-API library is on."""
     import array_api_compat
 
     return array_api_compat.device(like)
-
-
-# ------------------------------------------------------------------ one function per node
-
-
-def check_supported(order: Sequence[Node], backend: Backend) -> None:
-    """Raise :class:`UnsupportedError` for the first node of ``order`` that ``backend``
-    cannot compute: a function it lacks, a case of one it does not take (dask: batched
-    factorizations, gathers with an index of several axes; sinc's derivatives; a complex
-    erf on torch), or a function defined by the user (``tensorad.extend``), which has a
-    numpy implementation only."""
-    for node in order:
-        if isinstance(node, Contraction) and len(set(node.s1 + node.s2 + node.s3)) > 52:
-            raise UnsupportedError(f"the {backend.name} backend's einsum takes at most 52 labels")
-        fn = getattr(node, "fn", None)
-        if fn is None:
-            continue
-        table = _POINTWISE if isinstance(node, Pointwise) else _FUNCTIONS
-        if fn in backend.lacks or fn not in table or not _built_in(node):
-            raise UnsupportedError(f"the {backend.name} backend has no {fn!r}: run this function on numpy arrays")
-        if (why := _unsupported_case(node, backend)) is not None:
-            raise UnsupportedError(f"the {backend.name} backend does not take {why}: run it on numpy arrays")
-
-
-def _built_in(node: Node) -> bool:
-    """Whether ``node``'s function is tensorad's own (not a user's of the same name)."""
-    from tensorad.library.registry import ELEMENTWISE, GENERAL, GENERAL_UNARY, POINTWISE
-
-    registries: dict[type, Mapping[str, Any]] = {
-        Elementwise: ELEMENTWISE, GeneralUnary: GENERAL_UNARY, Pointwise: POINTWISE, General: GENERAL
-    }
-    registry = registries[type(node)]
-    entry = registry.get(getattr(node, "fn", ""))
-    return entry is not None and str(getattr(entry.impl, "__module__", "")).startswith("tensorad.library")
-
-
-_FACTORIZATIONS = ("cholesky", "inv", "solve", "det", "logdet")
-
-
-def _unsupported_case(node: Node, backend: Backend) -> str | None:
-    match node:
-        case Elementwise(fn="sinc", param=param) if param:
-            return "the derivatives of sinc"
-        case Elementwise(fn="erf") if node.dtype.kind == "c" and backend.name == "torch":
-            return "erf of complex numbers"
-        case GeneralUnary(fn=fn, x=x) | General(fn=fn, args=(x, *_)) if (
-            backend.name == "dask" and fn in _FACTORIZATIONS and x.ndim > 2
-        ):
-            return f"a batch of matrices in {fn!r}"
-        case GeneralUnary(fn="take", params=(_, index)) if backend.name == "dask" and index.value.ndim > 1:
-            return "a gather with an index of several axes"
-    return None
-
-
-def node_function(node: Node, backend: Backend) -> Fn:
-    """``f(*operand_values)``: ``node``'s value on ``backend`` (see :func:`check_supported`)."""
-    xp = backend.xp
-    match node:
-        case Variable():
-            raise UnsupportedError(f"variable {node.name!r} is bound by the caller")
-        case Constant():
-            return lambda: node.value
-        case Contraction():
-            return _contraction(node, backend)
-        case Add(dtype=dtype):
-            return lambda a, b: backend.astype(a + b, dtype)
-        case Elementwise(fn=fn, param=param, dtype=dtype):
-            f = _FUNCTIONS[fn]
-            return lambda a: backend.astype(f(xp, backend, a, param), dtype)
-        case GeneralUnary(fn=fn, params=params, dtype=dtype) | General(fn=fn, params=params, dtype=dtype):
-            f = _FUNCTIONS[fn]
-
-            def general(*a: Any) -> Any:
-                try:
-                    return backend.astype(f(xp, backend, *a, params), dtype)
-                except Exception as error:  # torch's and cupy's LinAlgError: tensorad's, as on numpy
-                    if type(error).__name__.endswith("LinAlgError"):
-                        raise LinAlgError(f"{fn} on the {backend.name} backend: {error}") from None
-                    raise
-
-            return general
-        case Pointwise(fn=fn, param=param, dtype=dtype):
-            f = _POINTWISE[fn]
-            return lambda *a: backend.astype(f(xp, backend, *a, param), dtype)
-    raise UnsupportedError(f"no {backend.name} kernel for {type(node).__name__}")
-
-
-def _contraction(node: Contraction, backend: Backend) -> Fn:
-    """``scale · einsum(s1, s2 -> s3)`` as one ``xp.einsum``: a label of ``s3`` that no
-    operand has is broadcast by a factor of ones, a repeated one (a diagonal embedding) by
-    factors of the identity, all in the same call."""
-    letters = dict(zip(dict.fromkeys(node.s1 + node.s2 + node.s3), _LETTERS, strict=False))
-    sizes = dict(zip(node.s3, node.shape, strict=True))
-    present = set(node.s1 + node.s2)
-    inputs = [node.s1] if node.b is None else [node.s1, node.s2]
-    out: list[str] = []
-    factors: list[tuple[str, int]] = []  # ("eye" or "ones", n), subscripts beside them
-    factor_subscripts: list[str] = []
-    spare = iter(c for c in _LETTERS if c not in letters.values())
-    for label in node.s3:
-        letter = letters[label]
-        if letter in out:  # a repeated output label: δ between its copies
-            copy = next(spare)
-            factors.append(("eye", sizes[label]))
-            factor_subscripts.append(letter + copy)
-            out.append(copy)
-            continue
-        if label not in present:
-            factors.append(("ones", sizes[label]))
-            factor_subscripts.append(letter)
-        out.append(letter)
-    subscripts = ",".join(["".join(letters[c] for c in s) for s in inputs] + factor_subscripts)
-    subscripts += "->" + "".join(out)
-    scale, dtype = node.scale, node.dtype
-    work = np.result_type(*(x.dtype for x in (node.a, node.b) if x is not None))  # as numpy's path: cast after
-    options = {"optimize": True} if backend.name == "dask" else {}  # each chunk's einsum by BLAS, not numpy's loop
-    shapes = [(kind, n) for kind, n in factors]
-
-    def contraction(*operands: Any) -> Any:
-        like = operands[0]
-        extra = [backend.constant_factor(kind, n, work, like) for kind, n in shapes]
-        value = backend.xp.einsum(subscripts, *(backend.astype(a, work) for a in operands), *extra, **options)
-        value = backend.astype(value, dtype)
-        return value * scale if scale != 1.0 else value
-
-    return contraction
-
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-# ------------------------------------------------------------------ the functions, in xp's terms
-
-
-def _sigmoid(xp: Any, b: Backend, x: Any, _: Any) -> Any:
-    """``1/(1+e⁻ˣ)`` for ``x ≥ 0`` and ``eˣ/(1+eˣ)`` below: no overflow, full precision."""
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _softplus(xp: Any, b: Backend, x: Any, _: Any) -> Any:
-    return xp.maximum(x, xp.zeros_like(x)) + xp.log1p(xp.exp(-xp.abs(x)))
-
-
-def _logsumexp(xp: Any, x: Any, axes: tuple[int, ...]) -> Any:
-    """``m + log Σ e^{x−m}`` keeping the reduced axes, ``m`` the finite max (0 where the max
-    is infinite, so ``±∞`` come out as scipy's ``logsumexp`` gives them)."""
-    m = _finite_max(xp, x, axes)
-    return xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
-
-
-def _finite_max(xp: Any, x: Any, axes: tuple[int, ...]) -> Any:
-    """The max over ``axes`` (kept), 0 where it is infinite or the axes are empty."""
-    if any(x.shape[k] == 0 for k in axes):
-        return xp.zeros_like(xp.sum(x, axis=axes, keepdims=True))
-    m = xp.max(x, axis=axes, keepdims=True)
-    return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
-
-
-def _softmax(xp: Any, b: Backend, x: Any, p: Any) -> Any:
-    if any(x.shape[k] == 0 for k in p[0]):
-        return x
-    e = xp.exp(x - xp.max(x, axis=p[0], keepdims=True))
-    return e / xp.sum(e, axis=p[0], keepdims=True)
-
-
-def _pad(xp: Any, b: Backend, x: Any, p: Any) -> Any:
-    """Zeros around ``x``: one concatenation per padded axis (the array API has no pad)."""
-    for axis, (lo, hi) in enumerate(p[0]):
-        if lo or hi:
-            shape = list(x.shape)
-            parts = []
-            for n in (lo, hi):
-                shape[axis] = n
-                parts.append(xp.zeros(tuple(shape), dtype=x.dtype, device=None if b.name == "dask" else _device(x)))
-            x = xp.concat([parts[0], x, parts[1]], axis=axis)
-    return x
-
-
-def _cumsum(xp: Any, x: Any, axis: int) -> Any:
-    return xp.cumulative_sum(x, axis=axis)
-
-
-def _solve(xp: Any, b: Backend, a: Any, rhs: Any, p: Any) -> Any:
-    """``A⁻¹ b`` (``A⁻ᵀ b`` when transposed), or with the triangle of ``A`` that ``p`` names."""
-    transposed, triangle = p
-    vector = rhs.ndim == a.ndim - 1
-    if vector:
-        rhs = rhs[..., None]
-    if not triangle:
-        a = xp.matrix_transpose(a) if transposed else a
-        if b.name == "dask":
-            a = _square_chunks(a)
-            rhs = rhs.rechunk({0: a.chunks[1]})
-        solved = xp.linalg.solve(a, rhs)
-    else:
-        lower = triangle.endswith("lower")
-        solved = _triangular(b, a, rhs, transposed, lower, triangle.startswith("unit"))
-    return solved[..., 0] if vector else solved
-
-
-def _triangular(b: Backend, a: Any, rhs: Any, transposed: bool, lower: bool, unit: bool) -> Any:
-    if not unit and b.name != "dask" and bool((b.xp.linalg.diagonal(a) == 0).any()):  # numpy's path refuses it too
-        raise LinAlgError("solve_triangular: singular matrix (a zero on the diagonal)")
-    if b.name == "torch":
-        import torch
-
-        t = a.mT if transposed else a
-        return torch.linalg.solve_triangular(t, rhs, upper=lower == transposed, unitriangular=unit)
-    if b.name == "dask" and not unit and a.ndim == 2:
-        import dask.array as da
-
-        a = _square_chunks(a.T if transposed else a)
-        return da.linalg.solve_triangular(a, rhs.rechunk({0: a.chunks[1]}), lower=lower != transposed)
-    if b.name == "cupy" and a.ndim == 2:
-        import cupyx.scipy.linalg
-
-        return cupyx.scipy.linalg.solve_triangular(a, rhs, trans=int(transposed), lower=lower, unit_diagonal=unit)
-    raise UnsupportedError(f"the {b.name} backend has no triangular solve of this kind (batched or unit diagonal)")
-
-
-def _square_chunks(a: Any) -> Any:
-    """A dask matrix in square blocks of one size (dask's factorizations and solves need
-    them): its row blocks' size where that divides it, else one block."""
-    n, c = a.shape[0], a.chunks[0][0]
-    size = c if n % c == 0 else n
-    return a if a.chunks[0] == a.chunks[1] == (size,) * (n // size) else a.rechunk((size, size))
-
-
-def _take(xp: Any, b: Backend, x: Any, p: Any) -> Any:
-    axis, index = p
-    where = b.asarray(index.value.astype(np.int64), x)
-    return x[(slice(None),) * axis + (where,)]
-
-
-def _scatter_add(xp: Any, b: Backend, x: Any, p: Any) -> Any:
-    """The rows of ``x`` summed into the rows its indices name (torch's ``index_add``)."""
-    axis, index, n = p
-    flat = index.value.reshape(-1).astype(np.int64)
-    moved = xp.reshape(x, (*x.shape[:axis], flat.size, *x.shape[axis + index.value.ndim :]))
-    out = xp.zeros((*x.shape[:axis], n, *moved.shape[axis + 1 :]), dtype=x.dtype, device=_device(x))
-    return out.index_add(axis, b.asarray(flat, x), moved)
-
-
-def _cholesky(xp: Any, b: Backend, x: Any, _: Any) -> Any:
-    if b.name == "dask":
-        import dask.array as da
-
-        lower = da.tril(x)  # numpy's factorization reads the lower triangle only; dask's reads both
-        return da.linalg.cholesky(_square_chunks(lower + da.tril(x, -1).T), lower=True)
-    return xp.linalg.cholesky(x)
-
-
-def _applied(name: str) -> Fn:
-    return lambda xp, b, x, _: getattr(xp, name)(x)
-
-
-def _compare(name: str) -> Fn:
-    return lambda xp, b, x, y, _: getattr(xp, name)(x, y)
-
-
-_SIMPLE = {  # numpy's name → the array API's, applied as they are
-    **{n: n for n in ("exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sqrt")},
-    **{n: n for n in ("square", "abs", "sign", "log2", "log10")},
-    **{f"arc{n}": f"a{n}" for n in ("sin", "cos", "tan", "sinh", "cosh", "tanh")},
-}
-
-_FUNCTIONS: Mapping[str, Fn] = {
-    **{name: _applied(api) for name, api in _SIMPLE.items()},
-    "exp2": lambda xp, b, x, _: 2.0**x,
-    "reciprocal": lambda xp, b, x, _: 1.0 / x,
-    "power": lambda xp, b, x, c: xp.pow(x, b.asarray(np.asarray(c, _np_dtype(x)), x)) if b.name == "torch" else x**c,
-    "rpow": lambda xp, b, x, c: c**x,
-    "sigmoid": _sigmoid,
-    "softplus": _softplus,
-    "erf": lambda xp, b, x, _: __import__("torch").special.erf(x) if b.name == "torch" else _scipy_special(b, "erf", x),
-    "sinc": lambda xp, b, x, _: __import__("torch").sinc(x) if b.name == "torch" else xp.sinc(x),
-    # general unary: params as the registry's entries take them
-    "reshape": lambda xp, b, x, p: xp.reshape(x.rechunk(-1) if b.name == "dask" and _uneven(x) else x, p[0]),
-    "crop": lambda xp, b, x, p: x[tuple(slice(lo, hi) for lo, hi in p[0])],
-    "pad": _pad,
-    "flip": lambda xp, b, x, p: xp.flip(x, axis=p[0]),
-    "cumsum": lambda xp, b, x, p: _cumsum(xp, x, p[0]),
-    "revcumsum": lambda xp, b, x, p: xp.flip(_cumsum(xp, xp.flip(x, axis=p[0]), p[0]), axis=p[0]),
-    "softmax": _softmax,
-    "log_softmax": lambda xp, b, x, p: x - _logsumexp(xp, x, p[0]),
-    "logsumexp": lambda xp, b, x, p: xp.reshape(_logsumexp(xp, x, p[0]), _kept(x.shape, p[0])),
-    "max": lambda xp, b, x, p: xp.max(x, axis=p[0]),
-    "min": lambda xp, b, x, p: xp.min(x, axis=p[0]),
-    "norm": lambda xp, b, x, p: xp.sqrt(xp.sum(xp.abs(x) ** 2, axis=p[0])),
-    "take": _take,
-    "scatter_add": _scatter_add,
-    "inv": lambda xp, b, x, _: xp.linalg.inv(_square_chunks(x) if b.name == "dask" else x),
-    "det": lambda xp, b, x, _: xp.linalg.det(x),
-    "logdet": lambda xp, b, x, _: xp.linalg.slogdet(x)[1],
-    "cholesky": _cholesky,
-    "expm": lambda xp, b, x, _: __import__("torch").linalg.matrix_exp(x),
-    "solve": _solve,
-    "concatenate": lambda xp, b, *a: xp.concat(list(a[:-1]), axis=a[-1][0]),
-}
-
-_POINTWISE: Mapping[str, Fn] = {
-    **{name: _compare(name) for name in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")},
-    "divide": lambda xp, b, x, y, _: x / y,
-    "power": lambda xp, b, x, y, _: x**y,
-    "maximum": lambda xp, b, x, y, _: xp.maximum(x, y),
-    "minimum": lambda xp, b, x, y, _: xp.minimum(x, y),
-    "hypot": lambda xp, b, x, y, _: xp.hypot(x, y),
-    "arctan2": lambda xp, b, x, y, _: xp.atan2(x, y),
-    "logaddexp": lambda xp, b, x, y, _: xp.logaddexp(x, y),
-    "where": lambda xp, b, c, x, y, _: xp.where(c != 0, x, y),
-}
-
-
-def _uneven(x: Any) -> bool:
-    """Whether a dask array has an axis in blocks of several sizes (dask's reshape refuses some)."""
-    return any(len(set(blocks)) > 1 for blocks in x.chunks)
-
-
-def _np_dtype(x: Any) -> np.dtype[Any]:
-    return np.dtype(str(x.dtype).removeprefix("torch."))
-
-
-def _kept(shape: Sequence[int], axes: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(n for k, n in enumerate(shape) if k not in axes)
-
-
-def _scipy_special(b: Backend, name: str, x: Any) -> Any:
-    if b.name == "cupy":
-        import cupyx.scipy.special
-
-        return getattr(cupyx.scipy.special, name)(x)
-    raise UnsupportedError(f"the {b.name} backend has no {name!r}")

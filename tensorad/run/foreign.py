@@ -3,7 +3,7 @@
 The numpy :class:`~tensorad.run.plan.Plan` chooses BLAS layouts, reuses dying buffers and
 writes in place; none of that carries over to a dask graph or a GPU tensor, which their
 libraries schedule themselves. A :class:`ForeignPlan` keeps the rest: the order is worked
-out once, every node's function is made once (:func:`~tensorad.run.backends.node_function`),
+out once, every node's function is made once (:func:`~tensorad.run.backend_kernels.node_function`),
 and each value is dropped after its last use, so a dask graph holds no reference to an
 intermediate the outputs do not need and a GPU frees it.
 
@@ -20,7 +20,8 @@ from typing import Any
 
 from tensorad.ir.graph import children, toposort, without_cycle_collection
 from tensorad.ir.nodes import Constant, Node, Variable
-from tensorad.run.backends import Backend, Fn, check_supported, node_function
+from tensorad.run.backend_kernels import Fn, check_supported, node_function
+from tensorad.run.backends import Backend
 from tensorad.run.plan import check_formed, planned_nodes
 
 
