@@ -259,12 +259,14 @@ class Example:
 
 
 EXAMPLES = (
-    Example("gradient of a quadratic form", "x[i] A[i,j] x[j]", "x", "A[i,j] x[j] + A[j,i] x[j]"),
+    Example("gradient of a quadratic form", "x[i] A[i,j] x[j]", "x", "out[i] = A[i,j] x[j] + A[j,i] x[j]"),
     Example("Hessian of a quadratic form", "x[i] A[i,j] x[j]", "x", "out[i,j] = A[i,j] + A[j,i]", order=2),
     Example("gradient of log det", "logdet(X[i,j])", "X", "out[i,j] = inv(X[i,j])[j,i]"),
     Example("gradient of det", "det(X[i,j])", "X", "out[i,j] = det(X[k,l]) inv(X[i,j])[j,i]"),
     Example("gradient of tr(A X B)", "A[i,j] X[j,k] B[k,i]", "X", "out[j,k] = A[i,j] B[k,i]"),
-    Example("least squares", "sum_n((X[n,j] w[j] - y[n])^2)", "w", "2 X[n,j] (X[n,k] w[k] - y[n])", dims="n=5"),
+    Example(
+        "least squares", "sum_n((X[n,j] w[j] - y[n])^2)", "w", "out[j] = 2 X[n,j] (X[n,k] w[k] - y[n])", dims="n=5"
+    ),
     Example(
         "logistic regression gradient",
         "sum_n(log(1 + exp(-y[n] X[n,j] w[j])))",
@@ -289,6 +291,12 @@ EXAMPLES = (
 )
 
 
+def _output_names(closed_form: str) -> list[str]:
+    """The index names of a closed form's left side ``out[j,k] = …``."""
+    found = re.match(r"out\[([^\]]*)\]\s*=", closed_form)
+    return [name.strip() for name in found[1].split(",")] if found else []
+
+
 def _demo() -> int:
     failures = 0
     for example in EXAMPLES:
@@ -305,7 +313,8 @@ def _demo() -> int:
         ok = report.ok and same
         failures += not ok
         print(f"== {example.title}: d{'²' if example.order == 2 else ''}/d{x.name} of {example.expr}")
-        print(f"   tensorad:    {d}")
+        # the closed form's names for the output's indices, so that a letter means one index in both lines
+        print(f"   tensorad:    {index_notation(d, labels=_output_names(example.closed_form))}")
         print(f"   closed form: {example.closed_form}  — {'equal' if same else 'DIFFERENT'}")
         print(f"   {report}")
     print("all examples agree with their closed forms" if not failures else f"{failures} example(s) FAILED")
