@@ -36,6 +36,8 @@ import numpy as np
 
 from tensorad.ad import axes as axis_names
 from tensorad.errors import MissingDependencyError
+from tensorad.ir.axis_names import name_axes
+from tensorad.ir.nodes import Variable
 
 try:
     import einops as _einops
@@ -129,9 +131,11 @@ def einsum(*tensors_and_pattern: Any) -> Any:
         array([3., 3.])
     """
     result = _einops.einsum(*tensors_and_pattern)
+    *tensors, pattern = tensors_and_pattern
+    lefts, _, right = pattern.partition("->")
+    for left, tensor in zip(lefts.split(","), tensors, strict=False):
+        _name_variable(tensor, _parsed(left, duplicates=True))
     if axis_names.recording():
-        *tensors, pattern = tensors_and_pattern
-        lefts, _, right = pattern.partition("->")
         sides = [(_parsed(left, duplicates=True), _shape(t)) for left, t in zip(lefts.split(","), tensors, strict=True)]
         axis_names.note("einops.einsum", pattern, _sizes(_groups([*sides, (_parsed(right), _shape(result))]), {}))
     return result
@@ -204,11 +208,26 @@ def parse_shape(x: Any, pattern: str) -> dict[str, Any]:
 
 def _note_arrow(kind: str, pattern: str, tensor: Any, result: Any, axes_lengths: Mapping[str, Any]) -> None:
     """Record the axes of an ``input -> output`` pattern of rearrange, reduce or repeat."""
+    left, _, right = pattern.partition("->")
+    _name_variable(tensor, _parsed(left))
     if not axis_names.recording():
         return
-    left, _, right = pattern.partition("->")
     sides = [(_parsed(left), _shape(tensor)), (_parsed(right), _shape(result))]
     axis_names.note(kind, pattern, _sizes(_groups(sides), axes_lengths))
+
+
+def _name_variable(tensor: Any, expression: ParsedExpression) -> None:
+    """A variable's axes take the names its pattern gives them, where an axis is one name
+    (not a composition, an anonymous axis or ``...``): printing its derivatives uses them."""
+    if not isinstance(tensor, Variable):
+        return
+    names: list[str | None] = []
+    for group in expression.composition:
+        if not isinstance(group, list):  # the ellipsis: the axes it stands for are unnamed
+            names += [None] * (tensor.ndim - len(expression.composition) + 1)
+        else:
+            names.append(group[0] if len(group) == 1 and _is_name(group[0]) else None)
+    name_axes(tensor, names)
 
 
 @functools.lru_cache(maxsize=256)

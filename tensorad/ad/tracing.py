@@ -16,6 +16,7 @@ from tensorad._types import Array
 from tensorad.ad import axes as axis_names
 from tensorad.errors import OperandTypeError, ShapeError
 from tensorad.ir import constants, seeds
+from tensorad.ir.axis_names import pass_names
 from tensorad.ir.build import astype
 from tensorad.ir.constants import as_node
 from tensorad.ir.graph import unbound_variable
@@ -59,6 +60,8 @@ def apply_to_inputs(nodes: list[Node], inputs: Sequence[Input]) -> list[Any]:
         values = evaluate(nodes, env)
         return [owned(value, node) for value, node in zip(values, nodes, strict=True)]
     mapping: dict[Node, Node] = {i.variable: as_node(i.value) for i in inputs}
+    for i in inputs:  # the enclosing trace's variables take the names the patterns gave their stand-ins
+        pass_names(i.variable, mapping[i.variable])
     return substitute(nodes, mapping)
 
 

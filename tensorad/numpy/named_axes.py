@@ -28,7 +28,7 @@ from tensorad.errors import ShapeError, SpecError
 from tensorad.ir.labels import fresh_labels
 from tensorad.ir.spec import EinsumSpec, label_sizes, parse
 
-__all__ = ["einsum_spec"]
+__all__ = ["einsum_spec", "names_of"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _TERMS = re.compile(r",|->")
@@ -68,6 +68,15 @@ def einsum_spec(subscripts: str, shapes: tuple[Shape, ...]) -> tuple[EinsumSpec,
     if names and axis_names.recording():
         axis_names.note("einsum", subscripts, {name: sizes[label] for label, name in names.items()})
     return spec, sizes
+
+
+def names_of(subscripts: str, ndims: tuple[int, ...]) -> Mapping[Labels, str]:
+    """The axis name of each label of :func:`einsum_spec`'s reading (empty for numpy's form).
+
+    >>> dict(names_of("batch in, in out -> batch out", (2, 2)))
+    {'a': 'batch', 'b': 'in', 'c': 'out'}
+    """
+    return _reading(subscripts, ndims)[1] if " " in subscripts else {}
 
 
 @functools.lru_cache(maxsize=1024)

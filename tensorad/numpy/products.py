@@ -12,15 +12,16 @@ import numpy as np
 
 from tensorad._types import DTypeArg, Labels
 from tensorad.errors import ShapeError, SpecError, UnsupportedError
+from tensorad.ir.axis_names import name_axes
 from tensorad.ir.build import contract
 from tensorad.ir.constants import as_node
 from tensorad.ir.labels import fresh_labels
-from tensorad.ir.nodes import Node
+from tensorad.ir.nodes import Node, Variable
 from tensorad.ir.paths import greedy_path
 from tensorad.numpy.arithmetic import multiply
 from tensorad.numpy.axes import normalize_axes, reshape
 from tensorad.numpy.eager import cast, refuse
-from tensorad.numpy.named_axes import einsum_spec
+from tensorad.numpy.named_axes import einsum_spec, names_of
 from tensorad.numpy.phrases import shared
 
 
@@ -92,6 +93,10 @@ def einsum(
         subscripts, operands = _from_sublists(subscripts, operands)
     nodes = [cast(as_node(op), dtype) for op in operands]
     spec, sizes = einsum_spec(subscripts, tuple(node.shape for node in nodes))
+    named = names_of(subscripts, tuple(node.ndim for node in nodes))
+    for node, labels in zip(nodes, spec.inputs, strict=True):
+        if named and isinstance(node, Variable):  # the pattern names a variable's axes: printing uses them
+            name_axes(node, [named.get(label) for label in labels])
     terms: list[tuple[Node, Labels]] = []
     for node, labels in zip(nodes, spec.inputs, strict=True):
         kept = "".join(label for label, n in zip(labels, node.shape, strict=True) if n == sizes[label])

@@ -36,6 +36,7 @@ import math
 import re
 from collections.abc import Sequence
 
+from tensorad.ir.axis_names import axis_hints
 from tensorad.ir.graph import toposort, use_counts
 from tensorad.ir.nodes import (
     Add,
@@ -106,7 +107,7 @@ class _Printer:
         if self.shared:
             self.name_shared(node)
             self.reserved |= set(self.named.values())
-        names = self.fresh(node.shape, set(), labels)
+        names = self.fresh(node.shape, set(), labels or axis_hints(node))  # a named variable's axes: its names
         negative, text = self.expression(node, names, set(names) | self.reserved, 0)
         text = self.negate(text) if negative else text
         if name is not None:
@@ -191,7 +192,7 @@ class _Printer:
                 if isinstance(x, Variable):
                     arg = self.emit(self.variable(x.name))
                 else:
-                    own = self.fresh(x.shape, self.reserved)  # inner sums avoid the names bound around:
+                    own = self.fresh(x.shape, self.reserved, axis_hints(x))  # inner sums avoid the names bound around:
                     negative, arg = self.expression(x, own, taken | set(own) | self.reserved, depth + 1)
                     arg = self.negate(arg) if negative else arg
                 return self.indexed(self.general(self.emit(fn), arg, params, isinstance(x, Variable)), names)
@@ -201,7 +202,7 @@ class _Printer:
                     if isinstance(operand, Variable):
                         parts.append(self.emit(self.variable(operand.name)))
                         continue
-                    own = self.fresh(operand.shape, self.reserved)
+                    own = self.fresh(operand.shape, self.reserved, axis_hints(operand))
                     negative, text = self.expression(operand, own, taken | set(own) | self.reserved, depth + 1)
                     parts.append(self.negate(text) if negative else text)
                 return self.indexed(self.general(self.emit(fn), ", ".join(parts), params, True), names)
@@ -281,9 +282,11 @@ class _Printer:
         size = {
             c: n for item in items if item.node is not None for c, n in zip(item.classes, item.node.shape, strict=True)
         }
+        named = [zip(item.classes, axis_hints(item.node), strict=True) for item in items if item.node is not None]
+        hint = {c: name for pairs in named for c, name in pairs if name}  # a named variable's axes: its names
         for c in (c for k in order for c in items[k].classes):
             if c not in name_of:
-                (name_of[c],) = self.fresh([size[c]], taken | set(name_of.values()))
+                (name_of[c],) = self.fresh([size[c]], taken | set(name_of.values()), [hint.get(c)])
         around_all, around = explicit_sums(items, [c for c in name_of if c in summed])
         alone = len(items) == 1 and not around_all
         taken.update(name_of.values())
