@@ -55,30 +55,37 @@ def pass_names(source: Variable, target: Node) -> None:
         name_axes(target, names)
 
 
-def axis_hints(node: Node, depth: int = 0) -> Names:
+def axis_hints(node: Node, memo: dict[int, Names] | None = None, depth: int = 0) -> Names:
     """The name of each of ``node``'s axes where it is an axis of a named variable (read
-    through elementwise functions, sums, and the labels a product keeps), else ``None``."""
+    through elementwise functions, sums, and the labels a product keeps), else ``None``.
+    ``memo`` (by node identity) keeps a DAG's shared nodes from being read again."""
     unnamed: Names = (None,) * node.ndim
     if depth > MAX_DEPTH or not _NAMES:
         return unnamed
+    memo = {} if memo is None else memo
+    if (known := memo.get(id(node))) is not None:
+        return known
     match node:
         case Variable():
-            return _names(node) or unnamed
+            found = _names(node) or unnamed
         case Elementwise(x=x):
-            return axis_hints(x, depth + 1)
+            found = axis_hints(x, memo, depth + 1)
         case Add(a=a, b=b):
-            return _first(axis_hints(a, depth + 1), axis_hints(b, depth + 1))
+            found = _first(axis_hints(a, memo, depth + 1), axis_hints(b, memo, depth + 1))
         case Pointwise(args=args) if all(arg.shape == node.shape for arg in args):
-            return _first(*(axis_hints(arg, depth + 1) for arg in args))
+            found = _first(*(axis_hints(arg, memo, depth + 1) for arg in args))
         case Contraction(a=a, b=b, s1=s1, s2=s2, s3=s3):
             by_label: dict[str, str] = {}
             for operand, labels in ((a, s1), (b, s2)):
                 if operand is not None:
-                    for label, name in zip(labels, axis_hints(operand, depth + 1), strict=True):
+                    for label, name in zip(labels, axis_hints(operand, memo, depth + 1), strict=True):
                         if name is not None:
                             by_label.setdefault(label, name)
-            return tuple(by_label.get(label) for label in s3)
-    return unnamed
+            found = tuple(by_label.get(label) for label in s3)
+        case _:
+            found = unnamed
+    memo[id(node)] = found
+    return found
 
 
 def _first(*candidates: Names) -> Names:

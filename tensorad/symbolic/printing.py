@@ -84,6 +84,7 @@ class _Printer:
         self.constants: dict[int, str] = {}
         self.reserved: set[str] = set()  # variable names: never used as index names
         self.sizes: dict[str, int] = {}  # each index name stands for one size throughout
+        self.hints: dict[int, tuple[str | None, ...]] = {}  # axis names read from named variables, by node
 
     def fresh(self, sizes: Sequence[int], taken: set[str], wanted: Sequence[str | None] = ()) -> list[str]:
         """Names for axes of ``sizes``: ``wanted[k]`` where given (a label, not a variable's
@@ -107,7 +108,7 @@ class _Printer:
         if self.shared:
             self.name_shared(node)
             self.reserved |= set(self.named.values())
-        names = self.fresh(node.shape, set(), labels or axis_hints(node))  # a named variable's axes: its names
+        names = self.fresh(node.shape, set(), labels or axis_hints(node, self.hints))  # named variables' axes
         negative, text = self.expression(node, names, set(names) | self.reserved, 0)
         text = self.negate(text) if negative else text
         if name is not None:
@@ -192,7 +193,7 @@ class _Printer:
                 if isinstance(x, Variable):
                     arg = self.emit(self.variable(x.name))
                 else:
-                    own = self.fresh(x.shape, self.reserved, axis_hints(x))  # inner sums avoid the names bound around:
+                    own = self.fresh(x.shape, self.reserved, axis_hints(x, self.hints))  # inner sums avoid ours
                     negative, arg = self.expression(x, own, taken | set(own) | self.reserved, depth + 1)
                     arg = self.negate(arg) if negative else arg
                 return self.indexed(self.general(self.emit(fn), arg, params, isinstance(x, Variable)), names)
@@ -202,7 +203,7 @@ class _Printer:
                     if isinstance(operand, Variable):
                         parts.append(self.emit(self.variable(operand.name)))
                         continue
-                    own = self.fresh(operand.shape, self.reserved, axis_hints(operand))
+                    own = self.fresh(operand.shape, self.reserved, axis_hints(operand, self.hints))
                     negative, text = self.expression(operand, own, taken | set(own) | self.reserved, depth + 1)
                     parts.append(self.negate(text) if negative else text)
                 return self.indexed(self.general(self.emit(fn), ", ".join(parts), params, True), names)
@@ -282,7 +283,7 @@ class _Printer:
         size = {
             c: n for item in items if item.node is not None for c, n in zip(item.classes, item.node.shape, strict=True)
         }
-        named = [zip(item.classes, axis_hints(item.node), strict=True) for item in items if item.node is not None]
+        named = [zip(it.classes, axis_hints(it.node, self.hints), strict=True) for it in items if it.node is not None]
         hint = {c: name for pairs in named for c, name in pairs if name}  # a named variable's axes: its names
         for c in (c for k in order for c in items[k].classes):
             if c not in name_of:
