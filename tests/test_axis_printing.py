@@ -103,3 +103,36 @@ def test_a_variable_keeps_the_first_name_of_each_axis() -> None:
     name_axes(x, ("too", "many", "names"))  # not x's rank: ignored
     assert axis_hints(x) == ("row", "col")
     assert str(ta.sum(x, axis=1)) == "sum_col(x[row,col])"
+
+
+def test_general_functions_arguments_keep_their_meaning_with_named_axes() -> None:
+    """Inside ``inv(…)``, ``det(…)``, the argument's free indices are the statement's (which
+    bind them): a named axis must not rename them there (a review found ``inv(A[row,col]*…)``
+    read back as a sum over ``row``)."""
+    A, B = ta.Variable("A", (3, 3)), ta.Variable("B", (3, 3))
+    ta.einsum("row col, col out -> row out", A, B)  # names A's and B's axes
+    x = ta.Variable("x", (2, 3, 3))
+    ta.einsum("batch row col -> batch", x)
+    values = {
+        "A": rng.standard_normal((3, 3)) + 3 * np.eye(3),
+        "B": rng.standard_normal((3, 3)) + 3 * np.eye(3),
+        "x": rng.standard_normal((2, 3, 3)),
+    }
+    expressions = [
+        ta.inv(A * B + A @ B),
+        ta.inv(A * B),
+        ta.derivative(ta.logdet(A * B + A @ B), A),
+        ta.derivative(ta.det(A @ B + A * B), A),
+        ta.det(x + 2.0),
+    ]
+    for expression in expressions:
+        text = index_notation(expression, name="g")
+        used = {name: values[name] for name in ("A", "B", "x") if re.search(rf"\b{name}\[", text)}
+        value = read_back(text, {"A": A, "B": B, "x": x}, used)
+        np.testing.assert_allclose(value, expression.evaluate(used), rtol=1e-10, err_msg=text)
+
+
+def test_latex_writes_axis_names_upright() -> None:
+    x, w = ta.Variable("x", (4, 3)), ta.Variable("W", (3, 2))
+    latex = ta.einsum("n_batch in, in out -> n_batch out", x, w).to_latex()
+    assert latex == r"x_{\mathrm{n\_batch} \mathrm{in}} W_{\mathrm{in} \mathrm{out}}"

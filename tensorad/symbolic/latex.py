@@ -23,6 +23,14 @@ def _tex_name(fn: str) -> str:
     return fn.replace("_", r"\_")
 
 
+def _index(name: str) -> str:
+    """An index in LaTeX: ``k2`` (a generated name) as ``k_{2}``; a word, an axis' name such
+    as ``n_batch``, upright with its underscores escaped."""
+    if len(name) == 1 or re.fullmatch(r"[a-z]\d+", name):
+        return re.sub(r"(\d+)", r"_{\1}", name)
+    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+
+
 class _Latex(_Printer):
     """The same structure in LaTeX: ``A_{ij} x_{j}``, ``\\delta_{ij}``, ``\\sum_{k}``."""
 
@@ -39,7 +47,7 @@ class _Latex(_Printer):
             return base
         if all(len(n) == 1 for n in names):
             return f"{base}_{{{''.join(names)}}}"
-        return base + "_{" + " ".join(re.sub(r"(\d+)", r"_{\1}", n) for n in names) + "}"
+        return base + "_{" + " ".join(_index(n) for n in names) + "}"
 
     def delta(self, a: str, b: str) -> str:
         return self.emit(self.indexed(r"\delta", [a, b]))

@@ -79,12 +79,12 @@ class _Printer:
         self.shared = shared  # name subexpressions used more than once (``where t1[i] = …``)
         self.named: dict[Node, str] = {}
         self.defining: Node | None = None
-        self.used = 0
-        self.steps = 0
+        self.used = self.steps = 0
         self.constants: dict[int, str] = {}
         self.reserved: set[str] = set()  # variable names: never used as index names
         self.sizes: dict[str, int] = {}  # each index name stands for one size throughout
         self.hints: dict[int, tuple[str | None, ...]] = {}  # axis names read from named variables, by node
+        self.bound: Sequence[str | None] = ()  # the names a statement's left side binds (a function's argument's)
 
     def fresh(self, sizes: Sequence[int], taken: set[str], wanted: Sequence[str | None] = ()) -> list[str]:
         """Names for axes of ``sizes``: ``wanted[k]`` where given (a label, not a variable's
@@ -108,14 +108,15 @@ class _Printer:
         if self.shared:
             self.name_shared(node)
             self.reserved |= set(self.named.values())
-        names = self.fresh(node.shape, set(), labels or axis_hints(node, self.hints))  # named variables' axes
+        wanted = [given or hint for given, hint in itertools.zip_longest(labels, axis_hints(node, self.hints))]
+        names = self.bound = self.fresh(node.shape, set(), wanted)  # a label given, else a named variable's axis
         negative, text = self.expression(node, names, set(names) | self.reserved, 0)
         text = self.negate(text) if negative else text
         if name is not None:
             text = f"{self.indexed(name, names)} = {text}"
         for shared, label in self.named.items():  # each defined once, in the order they build on each other
             self.defining = shared
-            own = self.fresh(shared.shape, set())
+            own = self.bound = self.fresh(shared.shape, set())
             negative, body = self.expression(shared, own, set(own) | self.reserved, 0)
             text += self.where(self.indexed(self.variable(label), own), self.negate(body) if negative else body)
         self.defining = None
@@ -193,7 +194,7 @@ class _Printer:
                 if isinstance(x, Variable):
                     arg = self.emit(self.variable(x.name))
                 else:
-                    own = self.fresh(x.shape, self.reserved, axis_hints(x, self.hints))  # inner sums avoid ours
+                    own = self.fresh(x.shape, self.reserved, self.bound)  # the statement's names bind its labels
                     negative, arg = self.expression(x, own, taken | set(own) | self.reserved, depth + 1)
                     arg = self.negate(arg) if negative else arg
                 return self.indexed(self.general(self.emit(fn), arg, params, isinstance(x, Variable)), names)
@@ -203,7 +204,7 @@ class _Printer:
                     if isinstance(operand, Variable):
                         parts.append(self.emit(self.variable(operand.name)))
                         continue
-                    own = self.fresh(operand.shape, self.reserved, axis_hints(operand, self.hints))
+                    own = self.fresh(operand.shape, self.reserved, self.bound)
                     negative, text = self.expression(operand, own, taken | set(own) | self.reserved, depth + 1)
                     parts.append(self.negate(text) if negative else text)
                 return self.indexed(self.general(self.emit(fn), ", ".join(parts), params, True), names)
