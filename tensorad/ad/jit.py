@@ -131,9 +131,7 @@ class Compiled:
         static, leaves, tree = self._arguments(args, kwargs)
         if any(isinstance(leaf, NODE_TYPES) for leaf in leaves):
             return self._fun(*args, **kwargs)  # inside an enclosing trace: trace through
-        backend = backends.backend_of(leaves) if self._backend_name is None else self._backend
-        fixed, arrays, weak = _split(leaves, backend)
-        specs = arrays if backend is None else [on_backend.Spec.of(a) for a in arrays]
+        backend, fixed, arrays, specs, weak = self._leaves(leaves)
         signature = tuple((a.shape, a.dtype, w) for a, w in zip(specs, weak, strict=True))
         key = (tree, _static_key(tuple(args[k] for k in sorted(static))), fixed, signature, backend)
         entry = self._lookup(self._cache, key)
@@ -164,9 +162,7 @@ class Compiled:
             ``fun``'s output pytree with a :data:`~tensorad.Tensor` expression in place of each array.
         """
         static, leaves, tree = self._arguments(args, kwargs)
-        backend = backends.backend_of(leaves) if self._backend_name is None else self._backend
-        _, arrays, weak = _split(leaves, backend)  # (another library's arrays are not computed: only their specs)
-        specs = arrays if backend is None else [on_backend.Spec.of(a) for a in arrays]
+        _, _, _, specs, weak = self._leaves(leaves)  # (another library's arrays are not computed: only their specs)
         traced = self._trace(args, static, tree, leaves, specs, weak)
         return _output(traced, traced.outputs)
 
@@ -203,6 +199,16 @@ class Compiled:
             static.add(k % len(args))
         leaves, tree = flatten(([a for k, a in enumerate(args) if k not in static], kwargs))
         return static, leaves, tree
+
+    def _leaves(
+        self, leaves: list[Any]
+    ) -> tuple[backends.Backend | None, tuple[tuple[type, Any], ...], list[Any], list[Any], list[bool]]:
+        """The backend the call runs on (``None``: numpy), then :func:`_split`'s static
+        leaves, arrays and weakness, with the arrays' specs (the arrays themselves on numpy)."""
+        backend = backends.backend_of(leaves) if self._backend_name is None else self._backend
+        fixed, arrays, weak = _split(leaves, backend)
+        specs = arrays if backend is None else [on_backend.Spec.of(a) for a in arrays]
+        return backend, fixed, arrays, specs, weak
 
     def _trace(
         self,

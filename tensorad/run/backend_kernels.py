@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from tensorad.errors import LinAlgError, UnsupportedError
-from tensorad.ir.nodes import Add, Constant, Contraction, Elementwise, General, GeneralUnary, Node, Pointwise, Variable
+from tensorad.ir.nodes import Add, Contraction, Elementwise, General, GeneralUnary, Node, Pointwise, Variable
+from tensorad.library.registry import ELEMENTWISE, GENERAL, GENERAL_UNARY, POINTWISE
 from tensorad.run.backends import Backend, device
 
 Fn = Callable[..., Any]
@@ -62,18 +63,17 @@ def check_supported(order: Sequence[Node], backend: Backend) -> None:
             raise UnsupportedError(f"the {backend.name} backend does not take {why}: run it on numpy arrays")
 
 
+_REGISTRIES: dict[type, Mapping[str, Any]] = {
+    Elementwise: ELEMENTWISE,
+    GeneralUnary: GENERAL_UNARY,
+    Pointwise: POINTWISE,
+    General: GENERAL,
+}
+
+
 def _built_in(node: Node) -> bool:
     """Whether ``node``'s function is tensorad's own (not a user's of the same name)."""
-    from tensorad.library.registry import ELEMENTWISE, GENERAL, GENERAL_UNARY, POINTWISE
-
-    registries: dict[type, Mapping[str, Any]] = {
-        Elementwise: ELEMENTWISE,
-        GeneralUnary: GENERAL_UNARY,
-        Pointwise: POINTWISE,
-        General: GENERAL,
-    }
-    registry = registries[type(node)]
-    entry = registry.get(getattr(node, "fn", ""))
+    entry = _REGISTRIES[type(node)].get(getattr(node, "fn", ""))
     return entry is not None and str(getattr(entry.impl, "__module__", "")).startswith("tensorad.library")
 
 
@@ -110,8 +110,6 @@ def node_function(node: Node, backend: Backend) -> Fn:
     match node:
         case Variable():
             raise UnsupportedError(f"variable {node.name!r} is bound by the caller")
-        case Constant():
-            return lambda: node.value
         case Contraction():
             return _contraction(node, backend)
         case Add(dtype=dtype):
@@ -166,11 +164,10 @@ def _contraction(node: Contraction, backend: Backend) -> Fn:
     scale, dtype = node.scale, node.dtype
     work = np.result_type(*(x.dtype for x in (node.a, node.b) if x is not None))  # as numpy's path: cast after
     options = {"optimize": True} if backend.name == "dask" else {}  # each chunk's einsum by BLAS, not numpy's loop
-    shapes = [(kind, n) for kind, n in factors]
 
     def contraction(*operands: Any) -> Any:
         like = operands[0]
-        extra = [backend.constant_factor(kind, n, work, like) for kind, n in shapes]
+        extra = [backend.constant_factor(kind, n, work, like) for kind, n in factors]
         value = backend.xp.einsum(subscripts, *(backend.astype(a, work) for a in operands), *extra, **options)
         value = backend.astype(value, dtype)
         return value * scale if scale != 1.0 else value

@@ -20,7 +20,7 @@ True
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +30,6 @@ from tensorad.errors import OperandTypeError
 
 NAMES = ("numpy", "torch", "dask", "cupy")
 """The backends by name: ``numpy`` is tensorad's own kernels, the others array-api-compat's."""
-
-Fn = Callable[..., Any]
 
 
 @dataclass(frozen=True)
