@@ -24,7 +24,7 @@ import numpy as np
 
 from tensorad.errors import OperandTypeError
 from tensorad.ir import constants
-from tensorad.run.backends import Backend, foreign, shape_and_dtype
+from tensorad.run.backends import Backend, foreign, library_of, shape_and_dtype
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ def leaf_on(backend: Backend, leaf: Any, like: Any, what: str) -> Any:
     """
     if foreign(leaf):
         dtype = shape_and_dtype(leaf)[1]
-        if (library := type(leaf).__module__.split(".")[0]) != backend.name:
+        if (library := library_of(leaf)) != backend.name:
             raise OperandTypeError(f"{what} is a {library} array, but the backend is {backend.name}")
         return backend.astype(leaf, dtype if dtype.kind in "fc" else np.dtype(np.float64))
     return backend.asarray(constants.as_float(constants.as_array(leaf, what)), like)

@@ -138,19 +138,20 @@ def backend_of(arrays: Sequence[Any]) -> Backend | None:
     Raises:
         OperandTypeError: arrays of two libraries are mixed.
     """
-    found = {_library(a) for a in arrays if foreign(a)}
+    found = {library_of(a) for a in arrays if foreign(a)}
     if len(found) > 1:
         raise OperandTypeError(f"arguments mix arrays of {sorted(found)}: pass arrays of one library")
     return backend_named(found.pop()) if found else None
 
 
-def _library(value: object) -> str:
+def library_of(value: object) -> str:
+    """The top-level module of ``value``'s type: ``"torch"``, ``"dask"``, ``"numpy"`` …."""
     return type(value).__module__.split(".")[0]
 
 
 def foreign(value: object) -> bool:
     """Whether ``value`` is an array of a library with a backend here (not numpy)."""
-    return _library(value) in ("torch", "dask", "cupy") and hasattr(value, "shape") and hasattr(value, "dtype")
+    return library_of(value) in ("torch", "dask", "cupy") and hasattr(value, "shape") and hasattr(value, "dtype")
 
 
 @functools.cache
@@ -187,7 +188,7 @@ def backend_named(name: str) -> Backend | None:
 def shape_and_dtype(value: Any) -> tuple[tuple[int, ...], np.dtype[Any]]:
     """A foreign array's shape and its dtype as numpy's."""
     dtype = value.dtype
-    if _library(value) == "torch":
+    if library_of(value) == "torch":
         dtype = str(dtype).removeprefix("torch.")
     try:
         return tuple(int(n) for n in value.shape), np.dtype(dtype)

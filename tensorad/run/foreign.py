@@ -59,7 +59,7 @@ class ForeignPlan:
         kept = {slots[node] for node in outputs}
         self._frees: list[list[int]] = [[] for _ in steps]  # after each step, the values no later step reads
         for slot, k in last_use.items():
-            if slot not in kept:
+            if slot not in kept and slot >= len(inputs):  # (the inputs stay: an output is checked against them)
                 self._frees[k].append(slot)
         self._steps, self._constants, self._size = steps, constants, len(slots)
         self._inputs, self._outputs = len(inputs), [slots[node] for node in outputs]
@@ -78,8 +78,7 @@ class ForeignPlan:
         for (slot, function, operands), frees in zip(self._steps, self._frees, strict=True):
             values[slot] = function(*[values[k] for k in operands])
             for k in frees:
-                if k >= self._inputs:  # (the inputs stay: an output is checked against them)
-                    values[k] = None
+                values[k] = None
         sources = [*arrays, *(value for _, value in self._converted[device])]
         outputs: list[Any] = []
         for k in self._outputs:  # none is an input, a constant or another output, nor shares their memory
