@@ -388,6 +388,18 @@ def test_a_wrong_derivative_fails_the_taylor_test(factor: float, what: str) -> N
     assert_rejected_numerically(claim, 1)
 
 
+def test_a_right_derivative_whose_second_order_term_nearly_vanishes_passes() -> None:
+    """Hypothesis found a point where ``sin`` is near a zero: the second-order term nearly
+    vanishes, the third-order one has the other sign, and the two steps above rounding
+    level showed rate 1.70 for the right derivative. The check measures again at a
+    second point; a wrong derivative still fails (the tests above)."""
+    from proofs import proof_inner_product
+    from proofs._common import check
+
+    idx = Indices(strings={"s1": "", "s3": "i", "s2": ""}, sizes={"i": 0})
+    check(proof_inner_product.proof(idx), np.random.default_rng(59371))  # failed with one measurement
+
+
 def test_a_product_rule_missing_a_term_fails_the_taylor_test() -> None:
     """∂C/∂x with only the B(x) term of the product rule: rate ≈ 1."""
     idx = LIMIT

@@ -18,12 +18,13 @@ import numpy as np
 
 from tensorad._types import Array
 from tensorad.ir.nodes import Contraction, Node
+from tensorad.run import blas
 
-BLOCK_BYTES = (1 << 20, 1 << 24)
+BLOCK_BYTES = (1 << 18, 1 << 24)
 """Least and most bytes of one block of rows of ``W``, the only part of it formed at a
-time: the result's bytes between these bounds, so that the peak stays a few times the
-result's size (3.2× for the logistic Hessian at ``m = 4000, d = 400``, where ``W`` whole
-is 10×) while each product has enough rows to run at full speed."""
+time: half the result's bytes between these bounds, so that the peak stays under twice
+the result's size (1.6× for the logistic Hessian at ``m = 4000, d = 400``, where ``W``
+whole is 10×) while each product has enough rows to run at full speed."""
 
 DEFERRED_SIZE = 1 << 16
 """Smallest product that is accumulated block by block (or added into a sum) instead of
@@ -90,19 +91,17 @@ def block_sum_kernel(c: Contraction, w: Contraction) -> Callable[..., Array]:
     ``B``: for each block of rows ``k``, ``W_k = x_k ⊙ y_k`` into one buffer, then
     ``C += W_kᵀ B_k`` (``C``'s matrix view, or its transpose), and ``C *= α`` at the end.
 
-    The products go through numpy's ``matmul``, into ``C`` for the first block and into
-    one buffer of ``C``'s size for the others: BLAS's own accumulation (``gemm`` with
-    β = 1, through scipy) would save that buffer, but scipy's BLAS is a second OpenBLAS
-    with its own threads, which contend with numpy's for the cores (a multi-threaded
-    logistic Hessian took 2.5× as long). Equal to the whole product up to the order of
-    the sum over ``k`` (one block's partial sums after another)."""
+    Each block's product is added onto ``C`` by BLAS itself (``gemm`` with β = 1,
+    :mod:`~tensorad.run.blas`), so no buffer of ``C``'s size is needed. Equal to the whole
+    product up to the order of the sum over ``k`` (one block's partial sums after
+    another)."""
     w_first = c.a is w
     s_w, s_other = (c.s1, c.s2) if w_first else (c.s2, c.s1)
     w_then_other = _layout(s_w, s_other, c.s3)
     assert w_then_other is not None
     rows = w.shape[0]
     least, most = BLOCK_BYTES
-    block_bytes = min(most, max(least, c.size * c.dtype.itemsize))
+    block_bytes = min(most, max(least, c.size * c.dtype.itemsize // 2))
     step = max(1, block_bytes // max(1, (w.size // rows) * w.dtype.itemsize))
     alpha, shape, dtype = c.scale, c.shape, c.dtype
 
@@ -111,7 +110,6 @@ def block_sum_kernel(c: Contraction, w: Contraction) -> Callable[..., Array]:
         out = np.empty(shape, dtype)
         matrix = out.reshape(-1, b.size // rows if w_then_other else w.size // rows)
         buffer = np.empty((min(step, rows), *w.shape[1:]), dtype)  # the one block of W
-        part = np.empty_like(matrix) if step < rows else matrix
         for start in range(0, rows, step):
             block = slice(start, start + step)
             n = min(step, rows - start)
@@ -120,9 +118,7 @@ def block_sum_kernel(c: Contraction, w: Contraction) -> Callable[..., Array]:
             w_k = buffer[:n].reshape(n, -1)
             b_k = b[block].reshape(n, -1)
             lhs, rhs = (w_k.T, b_k) if w_then_other else (b_k.T, w_k)
-            np.matmul(lhs, rhs, out=matrix if start == 0 else part)
-            if start > 0:
-                matrix += part
+            blas.matmul_into(lhs, rhs, matrix, accumulate=start > 0)
         if alpha != 1.0:
             matrix *= dtype.type(alpha)
         return out

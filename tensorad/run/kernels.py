@@ -38,7 +38,7 @@ from tensorad.ir.nodes import (
     Variable,
 )
 from tensorad.library.registry import ELEMENTWISE, GENERAL, GENERAL_UNARY, POINTWISE
-from tensorad.run import accelerate
+from tensorad.run import accelerate, blas
 
 Kernel = Callable[..., Array]
 T = TypeVar("T")
@@ -330,7 +330,7 @@ def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Label
         return lambda a, b: product(b, a)
     x_rows, y_cols = _matrix(s1, batch, left, summed, n, False), _matrix(s2, batch, right, summed, n, True)
     if not (batch or left or right):  # a dot product: numpy returns a scalar, not an array
-        return lambda a, b: np.asarray(np.matmul(x_rows(a), y_cols(b)))
+        return lambda a, b: blas.dot(x_rows(a), y_cols(b), dtype)
     return _ordered(_matmul(x_rows, y_cols, batch, left, right, n, dtype), batch + left + right, core)
 
 
@@ -390,7 +390,7 @@ def _matmul(
 
     def product(a: Array, b: Array) -> Array:
         out = np.empty(shape, dtype=dtype)
-        np.matmul(first(a), second(b), out=out.reshape(matrix_shape))
+        blas.matmul_into(first(a), second(b), out.reshape(matrix_shape))
         return out
 
     return product

@@ -158,8 +158,10 @@ def reassociate(node: Node, single_use: list[bool]) -> Node:
     ``*(s1, s2, s3)(*(p1, p2, p3)(A, B), C)`` becomes ``(A·C)·B`` or ``A·(B·C)`` when
     that costs at most half as many multiplications (associativity, with the inner
     product's labels renamed as in :func:`fuse`). The cost of a pairwise product is the
-    product of the sizes of all the labels it touches. Only for an inner product used
-    nowhere else, whose output labels are distinct.
+    product of the sizes of all the labels it touches. Only for an inner product whose
+    output labels are distinct; when it is used elsewhere too, and so is formed anyway,
+    the new order must cost at most half of the outer product alone
+    (``Ẋ (u vᵀ) → (Ẋ u) vᵀ`` beside another use of ``u vᵀ``).
 
     A product with a sum of products, ``(T₁ + T₂)·C``, distributes (``T₁·C + T₂·C``) when
     reordering each term then costs at most half of forming the sum and multiplying:
@@ -168,9 +170,11 @@ def reassociate(node: Node, single_use: list[bool]) -> Node:
     if not (isinstance(node, Contraction) and node.b is not None):
         return node
     for k in (0, 1):
-        if not single_use[k]:
-            continue
         best = _cheapest_order(node, k)
+        if not single_use[k]:  # the inner product is formed anyway: only the outer one's cost counts
+            if best is not None and 2 * best[1] <= best[3]:
+                return best[2]()
+            continue
         if best is not None and 2 * best[1] <= best[0]:
             return best[2]()
         distributed = _distributed(node, k)
@@ -179,8 +183,9 @@ def reassociate(node: Node, single_use: list[bool]) -> Node:
     return node
 
 
-Order = tuple[int, int, Callable[[], Node]]
-"""The cost of a product of a product as written, its cheapest cost, and how to build that."""
+Order = tuple[int, int, Callable[[], Node], int]
+"""The cost of a product of a product as written, its cheapest cost, how to build that,
+and the cost of the outer product alone."""
 
 
 def _cheapest_order(node: Contraction, k: int) -> Order | None:
@@ -207,7 +212,8 @@ def _cheapest_order(node: Contraction, k: int) -> Order | None:
         first = build.contract(x, sx, y, sy, middle, sizes=sizes)
         return build.contract(first, middle, z, sz, node.s3, sizes=sizes, scale=folded.value)
 
-    return costs[0], costs[best], rebuilt
+    outer = costs[0] - math.prod(sizes[c] for c in set(p1 + p2))
+    return costs[0], costs[best], rebuilt, outer
 
 
 def _distributed(node: Contraction, k: int) -> Node | None:
@@ -230,11 +236,11 @@ def _distributed(node: Contraction, k: int) -> Node | None:
         if order is None:
             return None
         parts.append(order)
-    if 2 * sum(cost for _, cost, _ in parts) > now:
+    if 2 * sum(order[1] for order in parts) > now:
         return None
     result: Node | None = None
-    for _, _, rebuilt in parts:
-        result = build.add(result, rebuilt())
+    for order in parts:
+        result = build.add(result, order[2]())
     return result
 
 

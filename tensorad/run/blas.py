@@ -1,0 +1,159 @@
+"""Matrix products on scipy's BLAS, the library tensorad's LAPACK calls (the Cholesky
+factorization, triangular solves) already run on.
+
+numpy and scipy each ship an OpenBLAS with a thread pool of its own. A plan that
+alternates between them (a triangular solve through scipy, then a product through
+numpy's ``matmul``) runs at about half speed on two cores: each pool's idle threads keep
+spinning on the cores the other pool is working on. A chain of two triangular solves and
+two 500 × 500 × 1500 products took 58 ms alternating and 33 ms on scipy's BLAS alone
+(two threads); either library's ``gemm`` alone takes the same time. So a plan's large
+products go to scipy's ``gemm`` (``syrk`` for ``A Aᵀ``, which is then exactly symmetric,
+as numpy's is) and ``gemv``. Small ones, where BLAS runs on one thread and the call's
+overhead counts, other dtypes, mixed dtypes and operands that are not contiguous
+matrices stay on ``np.matmul``.
+
+>>> import numpy as np
+>>> a, b = np.arange(6.0).reshape(2, 3), np.ones((3, 2))
+>>> out = np.empty((2, 2))
+>>> matmul_into(a, b, out)
+>>> out
+array([[ 3.,  3.],
+       [12., 12.]])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.linalg import blas
+
+from tensorad._types import Array
+
+MIN_WORK = 1 << 18
+"""Fewest multiplications (``m·n·k`` per matrix) for which a product goes to scipy's BLAS:
+below, OpenBLAS runs one thread (no pool to contend) and ``np.matmul``'s smaller call
+overhead wins."""
+
+_PREFIX = {np.dtype(t): p for t, p in ((np.float32, "s"), (np.float64, "d"), (np.complex64, "c"), (np.complex128, "z"))}
+_ROUTINES: dict[str, Any] = {}
+
+
+def _routine(name: str) -> Any:
+    if name not in _ROUTINES:
+        _ROUTINES[name] = getattr(blas, name)
+    return _ROUTINES[name]
+
+
+def matmul_into(x: Array, y: Array, out: Array, accumulate: bool = False) -> None:
+    """``out = x @ y`` (``out += x @ y`` when ``accumulate``), for a C-contiguous ``out``
+    of the product's shape and dtype; stacks of matrices loop over the stack.
+
+    Args:
+        x: a matrix, a vector, or a stack of matrices.
+        y: the same, its leading axes those of ``x``.
+        out: a C-contiguous array of ``x @ y``'s shape and dtype, written in place.
+        accumulate: add the product onto ``out`` (BLAS's β = 1) instead of overwriting it.
+
+    Returns:
+        Nothing: the product is in ``out``.
+    """
+    prefix = _PREFIX.get(out.dtype)
+    if prefix is None or x.dtype != out.dtype or y.dtype != out.dtype or not out.flags.c_contiguous:
+        _numpy(x, y, out, accumulate)
+        return
+    if x.ndim == y.ndim == 3 and x.shape[0] == y.shape[0] and x.shape[1] * x.shape[2] * y.shape[2] >= MIN_WORK:
+        for k in range(x.shape[0]):
+            if not _blas(prefix, x[k], y[k], out[k], accumulate):
+                _numpy(x[k], y[k], out[k], accumulate)
+        return
+    if x.ndim > 2 or y.ndim > 2 or not _blas(prefix, x, y, out, accumulate):
+        _numpy(x, y, out, accumulate)
+
+
+def dot(x: Array, y: Array, dtype: np.dtype[Any]) -> Array:
+    """``x @ y`` for two vectors, as a 0-d array of ``dtype`` (``dot``, unconjugated for
+    complex vectors, as ``np.matmul`` is).
+
+    Args:
+        x: a vector.
+        y: a vector of the same length.
+        dtype: the result's dtype.
+
+    Returns:
+        A 0-d array.
+    """
+    prefix = _PREFIX.get(dtype)
+    if prefix is None or x.dtype != dtype or y.dtype != dtype or x.size < MIN_DOT:
+        return np.asarray(np.matmul(x, y))
+    routine = _routine(prefix + ("dotu" if prefix in "cz" else "dot"))
+    return np.asarray(routine(x, y), dtype=dtype)
+
+
+MIN_DOT = 1 << 14
+"""Shortest vectors whose dot product goes to scipy's BLAS (OpenBLAS threads long ones)."""
+
+
+def _numpy(x: Array, y: Array, out: Array, accumulate: bool) -> None:
+    if accumulate:
+        out += np.matmul(x, y)
+    else:
+        np.matmul(x, y, out=out)
+
+
+def _layout(a: Array) -> int | None:
+    """How BLAS reads the matrix ``a`` in place: 0 as stored in Fortran order (``a`` is
+    F-contiguous), 1 as the transpose of its Fortran-ordered ``aᵀ`` (C-contiguous);
+    ``None`` when it is neither."""
+    return 0 if a.flags.f_contiguous else 1 if a.flags.c_contiguous else None
+
+
+def _blas(prefix: str, x: Array, y: Array, out: Array, accumulate: bool) -> bool:
+    """``out (+)= x @ y`` by one BLAS call, if the shapes are worth it and the operands are
+    contiguous; whether it ran."""
+    m, k = (1, x.shape[0]) if x.ndim == 1 else x.shape
+    n = 1 if y.ndim == 1 else y.shape[-1]
+    if m * n * k < MIN_WORK or min(m, n, k) == 0:
+        return False
+    tx, ty = _layout(x), _layout(y)
+    if tx is None or ty is None:
+        return False
+    beta = 1.0 if accumulate else 0.0
+    if x.ndim == 1 or y.ndim == 1:  # out = x y, or out = yᵀ x: one gemv
+        if x.ndim == y.ndim:
+            return False
+        if y.ndim == 1:
+            matrix, trans, vector = (x, 0, y) if tx == 0 else (x.T, 1, y)
+        else:
+            matrix, trans, vector = (y, 1, x) if ty == 0 else (y.T, 0, x)
+        result = _routine(prefix + "gemv")(1.0, matrix, vector, beta=beta, y=out, overwrite_y=1, trans=trans)
+    elif not accumulate and _transposed(x, y):  # x xᵀ: syrk, as numpy does
+        result = _syrk(prefix, x, out, tx)
+    else:  # Fortran's outᵀ = yᵀ xᵀ, reading each operand (or its transpose) in place
+        a, trans_a = (y.T, 0) if ty == 1 else (y, 1)
+        b, trans_b = (x.T, 0) if tx == 1 else (x, 1)
+        result = _routine(prefix + "gemm")(
+            1.0, a, b, beta=beta, c=out.T, overwrite_c=1, trans_a=trans_a, trans_b=trans_b
+        )
+    if result.ctypes.data != out.ctypes.data:  # BLAS wrote into a copy (never expected)
+        out[...] = result.T
+    return True
+
+
+def _transposed(x: Array, y: Array) -> bool:
+    return bool(x.ctypes.data == y.ctypes.data and x.shape == y.shape[::-1] and x.strides == y.strides[::-1])
+
+
+def _syrk(prefix: str, x: Array, out: Array, tx: int) -> Array:
+    """``out = x xᵀ`` from one triangle (Fortran's upper triangle of ``outᵀ``, C's
+    lower one of ``out``), mirrored onto the other: exactly symmetric."""
+    a, trans = (x.T, 1) if tx == 1 else (x, 0)
+    result: Array = _routine(prefix + "syrk")(1.0, a, c=out.T, overwrite_c=1, trans=trans, lower=0)
+    m = out.shape[0]
+    step = 256
+    for start in range(0, m, step):
+        stop = min(m, start + step)
+        block = out[start:stop, start:stop]
+        block[...] = np.tril(block) + np.tril(block, -1).T
+        out[start:stop, stop:] = out[stop:, start:stop].T
+    return result
