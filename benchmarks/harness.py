@@ -181,6 +181,13 @@ def max_error(expected: Sequence[Array], got: Sequence[Array]) -> tuple[float, b
     return worst, ok
 
 
+QUIET = 0.25
+"""Seconds of rest before a row is timed: the thread pools of the library timed before
+(OpenBLAS's, OpenMP's) keep spinning for a while after their last call, and on a small
+machine those threads take cores from the next row. numpy's and scipy's OpenBLAS are two
+pools, so a row on one right after a row on the other ran up to 2× slow and bimodal."""
+
+
 def measure(
     row: Row,
     make_call: Callable[[], Callable[[], Any]],
@@ -191,7 +198,8 @@ def measure(
 ) -> list[Array] | None:
     """Fill ``row`` by warming up, checking against ``expected`` (none: this is the
     reference), timing and measuring the call; return the warm-up result's leaves.
-    ``settle`` runs between the warm-up and the timing (see ``System.settle``)."""
+    ``settle`` runs between the warm-up and the timing (see ``System.settle``), and then
+    the row rests :data:`QUIET` seconds (not at the tiny size)."""
     gc.collect()
     try:
         call = make_call()
@@ -199,6 +207,8 @@ def measure(
         got = leaves(call())
         warmup = row.warmup_seconds = time.perf_counter() - start
         settle()
+        if settings.size != "tiny":
+            time.sleep(QUIET)
     except Exception as error:  # any failure of a system is the row's failure, reported
         row.status, row.note = "error", f"{type(error).__name__}: {error}"[:300]
         return None

@@ -15,6 +15,7 @@ import pytest
 
 import tensorad as ta
 import tensorad.numpy as tnp
+import tensorad.scipy.linalg as tsl
 from tensorad.run import blas
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -33,7 +34,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
 
     monkeypatch.setattr(blas, "_numpy", counting)
     monkeypatch.setattr(blas, "MIN_WORK", 1)
-    yield counted
+    with blas.scipy_pool(True):
+        yield counted
 
 
 def _array(rng: np.random.Generator, shape: tuple[int, ...], dtype: type, order: str) -> np.ndarray:
@@ -109,30 +111,67 @@ def test_what_blas_does_not_take_is_numpys_product_bit_for_bit(
     assert calls["numpy"] == 1, why
 
 
-def test_small_products_stay_on_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("size", "pool", "on_numpy"), [(8, True, True), (300, False, True), (300, True, False)])
+def test_small_products_and_products_outside_the_pool_stay_on_numpy(
+    monkeypatch: pytest.MonkeyPatch, size: int, pool: bool, on_numpy: bool
+) -> None:
     seen = []
     monkeypatch.setattr(blas, "_numpy", lambda *args: seen.append(args) or np.matmul(args[0], args[1], out=args[2]))
-    x, y = np.ones((8, 8)), np.ones((8, 8))
-    out = np.empty((8, 8))
-    blas.matmul_into(x, y, out)
-    assert len(seen) == 1 and np.array_equal(out, x @ y)
+    x, y = np.ones((size, size)), np.ones((size, size))
+    out = np.empty((size, size))
+    with blas.scipy_pool(pool):
+        blas.matmul_into(x, y, out)
+    assert (len(seen) == 1) == on_numpy and np.array_equal(out, x @ y)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dot_products_are_unconjugated_and_typed(dtype: type) -> None:
     rng = np.random.default_rng(2)
     x, y = _array(rng, (blas.MIN_DOT,), dtype, "C"), _array(rng, (blas.MIN_DOT,), dtype, "C")
-    value = blas.dot(x, y, np.dtype(dtype))
+    with blas.scipy_pool(True):
+        value = blas.dot(x, y, np.dtype(dtype))
     assert value.shape == () and value.dtype == dtype
     np.testing.assert_allclose(value, np.matmul(x, y), rtol=_tolerance(dtype) * 10)
     small = blas.dot(x[:10], y[:10], np.dtype(dtype))
     assert small.dtype == dtype and small == np.matmul(x[:10], y[:10])
 
 
-def test_a_compiled_gradient_takes_blas_and_matches_the_formula(calls: dict[str, int]) -> None:
-    """``∇ₓ ‖A x − b‖² = 2 Aᵀ(A x − b)`` at sizes where both products go to BLAS."""
+def _gp(theta: Any, D2: Any, y: Any) -> Any:
+    K = tnp.exp(theta[0]) * tnp.exp(-0.5 * D2) + tnp.exp(theta[1]) * np.eye(len(y))
+    L = tnp.linalg.cholesky(K)
+    z = tsl.solve_triangular(L, y, lower=True)
+    return 0.5 * tnp.sum(z * z) + tnp.sum(tnp.log(tnp.diagonal(L)))
+
+
+def test_plans_with_scipys_lapack_take_its_blas_and_others_numpys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compiled gradient through a Cholesky factorization runs its products on scipy's
+    BLAS (and equals the formula ``½ tr((K⁻¹ − ααᵀ) ∂K/∂θ)``); the gradient of a least
+    squares loss, products alone, on numpy's."""
+    ran = {"scipy": 0, "numpy": 0}
+    blas_path, numpy_path = blas._blas, blas._numpy
+
+    def on_blas(*args: Any) -> bool:
+        ran["scipy"] += 1
+        return blas_path(*args)
+
+    def on_numpy(*args: Any) -> None:
+        ran["numpy"] += 1
+        numpy_path(*args)
+
+    monkeypatch.setattr(blas, "_blas", on_blas)
+    monkeypatch.setattr(blas, "_numpy", on_numpy)
     rng = np.random.default_rng(3)
-    A, x, b = rng.standard_normal((300, 200)), rng.standard_normal(200), rng.standard_normal(300)
-    grad = ta.jit(ta.grad(lambda x, A, b: tnp.sum((A @ x - b) ** 2)))
-    np.testing.assert_allclose(grad(x, A, b), 2 * A.T @ (A @ x - b), rtol=1e-12, atol=1e-10)
-    assert calls["numpy"] == 0
+    x = rng.uniform(-2, 2, (300, 1))
+    D2, y, theta = (x - x.T) ** 2, rng.standard_normal(300), np.array([0.3, -1.0])
+    grad = ta.jit(ta.grad(_gp))(theta, D2, y)
+    F = np.exp(theta[0]) * np.exp(-0.5 * D2)
+    K = F + np.exp(theta[1]) * np.eye(300)
+    alpha = np.linalg.solve(K, y)
+    W = np.linalg.inv(K) - np.outer(alpha, alpha)
+    np.testing.assert_allclose(grad, 0.5 * np.array([np.vdot(W, F), np.exp(theta[1]) * np.trace(W)]), rtol=1e-9)
+    assert ran["scipy"] > 0
+    scipy_calls = ran["scipy"]
+    A, b, w = rng.standard_normal((300, 200)), rng.standard_normal(300), rng.standard_normal(200)
+    least_squares = ta.jit(ta.grad(lambda w, A, b: tnp.sum((A @ w - b) ** 2)))(w, A, b)
+    np.testing.assert_allclose(least_squares, 2 * A.T @ (A @ w - b), rtol=1e-12, atol=1e-10)
+    assert ran["scipy"] == scipy_calls and ran["numpy"] > 0

@@ -1,21 +1,30 @@
-"""Matrix products on scipy's BLAS, the library tensorad's LAPACK calls (the Cholesky
-factorization, triangular solves) already run on.
+"""Matrix products on numpy's BLAS or on scipy's, whichever the plan's other work runs on.
 
-numpy and scipy each ship an OpenBLAS with a thread pool of its own. A plan that
-alternates between them (a triangular solve through scipy, then a product through
-numpy's ``matmul``) runs at about half speed on two cores: each pool's idle threads keep
-spinning on the cores the other pool is working on. A chain of two triangular solves and
-two 500 × 500 × 1500 products took 58 ms alternating and 33 ms on scipy's BLAS alone
-(two threads); either library's ``gemm`` alone takes the same time. So a plan's large
-products go to scipy's ``gemm`` (``syrk`` for ``A Aᵀ``, which is then exactly symmetric,
-as numpy's is) and ``gemv``. Small ones, where BLAS runs on one thread and the call's
-overhead counts, other dtypes, mixed dtypes and operands that are not contiguous
-matrices stay on ``np.matmul``.
+numpy and scipy each ship an OpenBLAS with a thread pool of its own, whose idle threads
+keep spinning for a while after each call. Work that alternates between the two pools
+runs at about half speed on two cores, each pool's spinning threads on the cores the
+other is working on: a chain of two triangular solves (scipy) and two 500 × 500 × 1500
+products took 58 ms with numpy's ``matmul`` and 33 ms with scipy's ``gemm`` (two
+threads); either library's ``gemm`` alone takes the same time. So:
+
+* a plan whose functions run on scipy's LAPACK (:data:`SCIPY_FUNCTIONS`: the Cholesky
+  factorization, triangular solves, LU, matrix functions) runs its large products on
+  scipy's BLAS too (:func:`scipy_pool`), and so does a plan with blocked sums, which
+  need BLAS's own accumulation (``gemm`` with β = 1) to stay within twice the result's
+  memory;
+* every other product, and every one outside a plan, stays on ``np.matmul``: the
+  numpy code around a call uses numpy's pool, and a plan of products alone would
+  otherwise contend with it.
+
+On scipy's BLAS, ``A Aᵀ`` goes to ``syrk`` and is exactly symmetric, as numpy's is.
+Small products (BLAS runs one thread; the call's overhead counts), other dtypes, mixed
+dtypes and operands that are not contiguous matrices stay on ``np.matmul`` there too.
 
 >>> import numpy as np
 >>> a, b = np.arange(6.0).reshape(2, 3), np.ones((3, 2))
 >>> out = np.empty((2, 2))
->>> matmul_into(a, b, out)
+>>> with scipy_pool(True):
+...     matmul_into(a, b, out)
 >>> out
 array([[ 3.,  3.],
        [12., 12.]])
@@ -23,12 +32,48 @@ array([[ 3.,  3.],
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 from scipy.linalg import blas
 
 from tensorad._types import Array
+from tensorad.ir.nodes import General, GeneralUnary, Node
+
+SCIPY_FUNCTIONS = frozenset({"cholesky", "lu_factor", "lu_solve", "expm", "logm", "sqrtm", "sylvester"})
+"""The library's functions that run on scipy's LAPACK (besides a triangular ``solve``)."""
+
+
+def on_scipy(node: Node) -> bool:
+    """Whether ``node``'s kernel calls scipy's LAPACK or BLAS."""
+    if not isinstance(node, (General, GeneralUnary)):
+        return False
+    return node.fn in SCIPY_FUNCTIONS or (node.fn == "solve" and bool(node.params[1]))
+
+
+_state = threading.local()
+
+
+@contextmanager
+def scipy_pool(on: bool) -> Iterator[None]:
+    """Within the block, this thread's large products run on scipy's BLAS (when ``on``).
+
+    Args:
+        on: whether to switch to scipy's BLAS (``False``: nothing changes).
+
+    Returns:
+        A context manager.
+    """
+    before = getattr(_state, "scipy", False)
+    _state.scipy = on or before
+    try:
+        yield
+    finally:
+        _state.scipy = before
+
 
 MIN_WORK = 1 << 18
 """Fewest multiplications (``m·n·k`` per matrix) for which a product goes to scipy's BLAS:
@@ -47,7 +92,8 @@ def _routine(name: str) -> Any:
 
 def matmul_into(x: Array, y: Array, out: Array, accumulate: bool = False) -> None:
     """``out = x @ y`` (``out += x @ y`` when ``accumulate``), for a C-contiguous ``out``
-    of the product's shape and dtype; stacks of matrices loop over the stack.
+    of the product's shape and dtype; on scipy's BLAS within :func:`scipy_pool`, where
+    stacks of large matrices loop over the stack.
 
     Args:
         x: a matrix, a vector, or a stack of matrices.
@@ -58,7 +104,7 @@ def matmul_into(x: Array, y: Array, out: Array, accumulate: bool = False) -> Non
     Returns:
         Nothing: the product is in ``out``.
     """
-    prefix = _PREFIX.get(out.dtype)
+    prefix = _PREFIX.get(out.dtype) if getattr(_state, "scipy", False) else None
     if prefix is None or x.dtype != out.dtype or y.dtype != out.dtype or not out.flags.c_contiguous:
         _numpy(x, y, out, accumulate)
         return
@@ -83,7 +129,7 @@ def dot(x: Array, y: Array, dtype: np.dtype[Any]) -> Array:
     Returns:
         A 0-d array.
     """
-    prefix = _PREFIX.get(dtype)
+    prefix = _PREFIX.get(dtype) if getattr(_state, "scipy", False) else None
     if prefix is None or x.dtype != dtype or y.dtype != dtype or x.size < MIN_DOT:
         return np.asarray(np.matmul(x, y))
     routine = _routine(prefix + ("dotu" if prefix in "cz" else "dot"))

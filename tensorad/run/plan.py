@@ -23,7 +23,7 @@ from tensorad.errors import TensoradError
 from tensorad.ir.graph import children, toposort, use_counts, without_cycle_collection
 from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable
 from tensorad.library.lu import share_factorizations
-from tensorad.run import budget
+from tensorad.run import blas, budget
 from tensorad.run.blocks import block_sum_kernel, blocked_sums, is_broadcast_product
 from tensorad.run.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel, scale_smaller
 from tensorad.run.straight import STRAIGHT_STEPS, InPlace, Step, straight_line
@@ -111,6 +111,7 @@ class Plan:
         blocked = blocked_sums(order, uses)
         deferred = _deferred_terms(order, uses) | set(blocked.values())
         check_formed(order, outputs, deferred, constants=snapshot)
+        lapack = any(blas.on_scipy(node) for node in order)
         for node in planned_nodes(order, inputs):
             slots[node] = len(template)
             if isinstance(node, Constant):
@@ -163,6 +164,7 @@ class Plan:
             steps[step] = (fn, operands, out, freed, reuse)
         self._steps = steps
         self._inputs = len(inputs)
+        self._scipy = lapack or bool(blocked)  # see tensorad.run.blas: one BLAS pool per plan
         straight = straight and len(steps) <= STRAIGHT_STEPS
         self._run = straight_line(steps, template, len(inputs), self._outputs, _alone) if straight else None
 
@@ -170,6 +172,12 @@ class Plan:
         """The outputs' values, each an array the caller owns, for the inputs' ``arrays``."""
         if len(arrays) != self._inputs:
             raise TensoradError(f"the plan takes {self._inputs} arrays, got {len(arrays)}")
+        if self._scipy:
+            with blas.scipy_pool(True):
+                return self._values(arrays)
+        return self._values(arrays)
+
+    def _values(self, arrays: Sequence[Array]) -> list[Array]:
         if self._run is not None:
             return self._owned(self._run(arrays), range(len(self._outputs)))
         values = self._template.copy()
