@@ -175,3 +175,39 @@ def test_plans_with_scipys_lapack_take_its_blas_and_others_numpys(monkeypatch: p
     least_squares = ta.jit(ta.grad(lambda w, A, b: tnp.sum((A @ w - b) ** 2)))(w, A, b)
     np.testing.assert_allclose(least_squares, 2 * A.T @ (A @ w - b), rtol=1e-12, atol=1e-10)
     assert ran["scipy"] == scipy_calls and ran["numpy"] > 0
+
+
+def test_dimensions_past_32_bit_integers_go_to_numpy(calls: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """scipy's BLAS takes 32-bit dimensions; a longer one would be read wrapped around
+    (the review's reproducer: K = 2³² + 3 read as 3). The guard, at a small limit."""
+    monkeypatch.setattr(blas, "LARGEST", 6)
+    x, y = np.ones((5, 7)), np.ones((7, 3))
+    out = np.empty((5, 3))
+    blas.matmul_into(x, y, out)
+    assert calls["numpy"] == 1 and np.array_equal(out, x @ y)
+    monkeypatch.setattr(blas, "MIN_DOT", 1)
+    assert blas.dot(np.ones(7), np.ones(7), np.dtype(np.float64)) == 7.0
+
+
+@pytest.mark.parametrize("case", ["out is an operand", "out is unaligned", "out is read-only"])
+def test_outputs_blas_cannot_write_in_place_go_to_numpy(calls: dict[str, int], case: str) -> None:
+    """Each of these had BLAS read what it overwrote, or write into a copy (an ``x xᵀ``
+    into an unaligned ``out`` came back with one triangle only)."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((40, 40))
+    y = x.T if case == "out is unaligned" else rng.standard_normal((40, 40))
+    expected = x @ y
+    if case == "out is an operand":
+        out = x
+    elif case == "out is unaligned":
+        out = np.frombuffer(bytearray(40 * 40 * 8 + 1), np.uint8)[1:].view(np.float64).reshape(40, 40)
+    else:
+        out = np.zeros((40, 40))
+        out.flags.writeable = False
+    if case == "out is read-only":
+        with pytest.raises(ValueError):
+            blas.matmul_into(x, y, out)
+        return
+    blas.matmul_into(x, y, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-12)
+    assert calls["numpy"] == 1

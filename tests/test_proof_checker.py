@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import indices
 
+import tensorad as ta
 from proofs import proof_associativity
 from proofs._common import jacobian, smooth
 from tensorad.ad.forward import pushforward
@@ -442,3 +443,15 @@ def test_the_right_derivative_passes_where_the_plain_difference_cancels() -> Non
     taylor = taylor_test(limit, np.random.default_rng(12171))
     assert taylor.rate_with is not None and taylor.rate_with >= 1.9
     check_limit(limit, np.random.default_rng(12171))
+
+
+def test_a_derivative_wrong_at_one_point_or_nan_at_another_fails_at_every_seed() -> None:
+    """``d x = 1 + √x``: wrong (rate 1) where x > 0, nan where x < 0. A second
+    measurement is taken only for a rate between 1.5 and 1.9, so neither a rate-1 point
+    nor a nan can be traded for a second chance (the review found 57 of 200 seeds passing
+    when every slow rate was measured again and the second result's finiteness unchecked)."""
+    x = Variable("x", ())
+    limit = Limit(x, x, 1.0 + ta.sqrt(x), "wrong or nan")
+    for seed in range(40):
+        with pytest.raises(ProofError):
+            check_limit(limit, np.random.default_rng(seed))

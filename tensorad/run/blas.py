@@ -75,6 +75,10 @@ def scipy_pool(on: bool) -> Iterator[None]:
         _state.scipy = before
 
 
+LARGEST = 2**31 - 1
+"""Longest dimension scipy's BLAS takes: its integers are 32-bit (numpy's are 64-bit);
+a longer one goes to numpy, where BLAS would read a wrapped-around length."""
+
 MIN_WORK = 1 << 18
 """Fewest multiplications (``m·n·k`` per matrix) for which a product goes to scipy's BLAS:
 below, OpenBLAS runs one thread (no pool to contend) and ``np.matmul``'s smaller call
@@ -130,7 +134,7 @@ def dot(x: Array, y: Array, dtype: np.dtype[Any]) -> Array:
         A 0-d array.
     """
     prefix = _PREFIX.get(dtype) if getattr(_state, "scipy", False) else None
-    if prefix is None or x.dtype != dtype or y.dtype != dtype or x.size < MIN_DOT:
+    if prefix is None or x.dtype != dtype or y.dtype != dtype or not MIN_DOT <= x.size <= LARGEST:
         return np.asarray(np.matmul(x, y))
     routine = _routine(prefix + ("dotu" if prefix in "cz" else "dot"))
     return np.asarray(routine(x, y), dtype=dtype)
@@ -159,8 +163,10 @@ def _blas(prefix: str, x: Array, y: Array, out: Array, accumulate: bool) -> bool
     contiguous; whether it ran."""
     m, k = (1, x.shape[0]) if x.ndim == 1 else x.shape
     n = 1 if y.ndim == 1 else y.shape[-1]
-    if m * n * k < MIN_WORK or min(m, n, k) == 0:
+    if m * n * k < MIN_WORK or min(m, n, k) == 0 or max(m, n, k) > LARGEST:
         return False
+    if not (out.flags.aligned and out.flags.writeable) or np.may_share_memory(out, x) or np.may_share_memory(out, y):
+        return False  # BLAS would write into a copy, or read what it overwrites
     tx, ty = _layout(x), _layout(y)
     if tx is None or ty is None:
         return False
@@ -195,6 +201,8 @@ def _syrk(prefix: str, x: Array, out: Array, tx: int) -> Array:
     lower one of ``out``), mirrored onto the other: exactly symmetric."""
     a, trans = (x.T, 1) if tx == 1 else (x, 0)
     result: Array = _routine(prefix + "syrk")(1.0, a, c=out.T, overwrite_c=1, trans=trans, lower=0)
+    if result.ctypes.data != out.ctypes.data:  # into a copy (never expected): before the mirroring
+        out[...] = result.T
     m = out.shape[0]
     step = 256
     for start in range(0, m, step):
@@ -202,4 +210,4 @@ def _syrk(prefix: str, x: Array, out: Array, tx: int) -> Array:
         block = out[start:stop, start:stop]
         block[...] = np.tril(block) + np.tril(block, -1).T
         out[start:stop, stop:] = out[stop:, start:stop].T
-    return result
+    return out.T

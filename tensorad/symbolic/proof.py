@@ -231,11 +231,13 @@ def check_limit(limit: Limit, rng: np.random.Generator) -> None:
     values. The control (rate ≈ 1 without the derivative term) applies where the
     derivative term is visible, ``‖ε D∘h‖`` ten times the remainder at the smallest
     steps; a zero directional derivative (size-0 axes, a constant), or one that the
-    second-order term cancels along this ``h``, leaves nothing for it to see. A rate below
-    1.9 is measured again at a second random point and direction, and fails only there
-    too: where the second-order term nearly vanishes (``sin`` near a zero) and the
-    third-order one has the other sign, the few steps above rounding level show a rate
-    below 2 for a right derivative, while a wrong one converges at rate 1 everywhere.
+    second-order term cancels along this ``h``, leaves nothing for it to see. A rate
+    between 1.5 and 1.9 is measured again at a second random point and direction, and
+    fails only if it is below 1.9 there too: where the second-order term nearly vanishes
+    (``sin`` near a zero) and the third-order one has the other sign, the few steps above
+    rounding level show such a rate for a right derivative. A derivative wrong anywhere it
+    is measured converges at rate ≈ 1 there and fails at once (no second chance for one
+    that is wrong on part of the domain only, as a kink's).
 
     Args:
         limit: the claim that ``limit.derivative`` is the derivative of ``limit.value``.
@@ -263,10 +265,10 @@ def check_limit(limit: Limit, rng: np.random.Generator) -> None:
     if limit.derivative.shape != expected:
         raise ProofError(f"{limit.why}: the derivative has shape {limit.derivative.shape}, not {expected}")
     taylor = taylor_test(limit, rng)
+    if taylor.finite and taylor.rate_with is not None and 1.5 <= taylor.rate_with < 1.9:
+        taylor = taylor_test(limit, rng)  # a second point and direction; a wrong derivative is ≈ 1
     if not taylor.finite:
         raise ProofError(f"{limit.why}: the value or the derivative is not finite\n{taylor}")
-    if taylor.rate_with is not None and taylor.rate_with < 1.9:  # a second point and direction
-        taylor = taylor_test(limit, rng)
     if taylor.rate_with is not None and taylor.rate_with < 1.9:
         raise ProofError(f"{limit.why}: remainder converges at rate {taylor.rate_with:.2f} < 1.9\n{taylor}")
     if taylor.derivative_visible and not (taylor.rate_without is not None and 0.8 <= taylor.rate_without <= 1.2):
