@@ -9,7 +9,8 @@ threads); either library's ``gemm`` alone takes the same time. So:
 
 * a plan whose functions run on scipy's LAPACK (:data:`SCIPY_FUNCTIONS`: the Cholesky
   factorization, triangular solves, LU, matrix functions) runs its large products on
-  scipy's BLAS too (:func:`scipy_pool`), and so does a plan with blocked sums, which
+  scipy's BLAS too (its kernels are made with ``scipy=True``: :func:`matmul_into`,
+  :func:`dot`), and so does a plan with blocked sums, which
   need BLAS's own accumulation (``gemm`` with β = 1) to stay within twice the result's
   memory;
 * every other product, and every one outside a plan, stays on ``np.matmul``: the
@@ -23,8 +24,7 @@ dtypes and operands that are not contiguous matrices stay on ``np.matmul`` there
 >>> import numpy as np
 >>> a, b = np.arange(6.0).reshape(2, 3), np.ones((3, 2))
 >>> out = np.empty((2, 2))
->>> with scipy_pool(True):
-...     matmul_into(a, b, out)
+>>> matmul_into(a, b, out)
 >>> out
 array([[ 3.,  3.],
        [12., 12.]])
@@ -32,9 +32,6 @@ array([[ 3.,  3.],
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -52,27 +49,6 @@ def on_scipy(node: Node) -> bool:
     if not isinstance(node, (General, GeneralUnary)):
         return False
     return node.fn in SCIPY_FUNCTIONS or (node.fn == "solve" and bool(node.params[1]))
-
-
-_state = threading.local()
-
-
-@contextmanager
-def scipy_pool(on: bool) -> Iterator[None]:
-    """Within the block, this thread's large products run on scipy's BLAS (when ``on``).
-
-    Args:
-        on: whether to switch to scipy's BLAS (``False``: nothing changes).
-
-    Returns:
-        A context manager.
-    """
-    before = getattr(_state, "scipy", False)
-    _state.scipy = on or before
-    try:
-        yield
-    finally:
-        _state.scipy = before
 
 
 LARGEST = 2**31 - 1
@@ -96,8 +72,8 @@ def _routine(name: str) -> Any:
 
 def matmul_into(x: Array, y: Array, out: Array, accumulate: bool = False) -> None:
     """``out = x @ y`` (``out += x @ y`` when ``accumulate``), for a C-contiguous ``out``
-    of the product's shape and dtype; on scipy's BLAS within :func:`scipy_pool`, where
-    stacks of large matrices loop over the stack.
+    of the product's shape and dtype, on scipy's BLAS (stacks of large matrices loop over
+    the stack) where it takes the operands, else on ``np.matmul``.
 
     Args:
         x: a matrix, a vector, or a stack of matrices.
@@ -108,7 +84,7 @@ def matmul_into(x: Array, y: Array, out: Array, accumulate: bool = False) -> Non
     Returns:
         Nothing: the product is in ``out``.
     """
-    prefix = _PREFIX.get(out.dtype) if getattr(_state, "scipy", False) else None
+    prefix = _PREFIX.get(out.dtype)
     if prefix is None or x.dtype != out.dtype or y.dtype != out.dtype or not out.flags.c_contiguous:
         _numpy(x, y, out, accumulate)
         return
@@ -133,7 +109,7 @@ def dot(x: Array, y: Array, dtype: np.dtype[Any]) -> Array:
     Returns:
         A 0-d array.
     """
-    prefix = _PREFIX.get(dtype) if getattr(_state, "scipy", False) else None
+    prefix = _PREFIX.get(dtype)
     if prefix is None or x.dtype != dtype or y.dtype != dtype or not MIN_DOT <= x.size <= LARGEST:
         return np.asarray(np.matmul(x, y))
     routine = _routine(prefix + ("dotu" if prefix in "cz" else "dot"))

@@ -48,7 +48,7 @@ CACHED = 4096
 """Kernels kept per signature (least recently used dropped)."""
 
 
-def kernel(node: Node) -> Kernel:
+def kernel(node: Node, scipy: bool = False) -> Kernel:
     """The numpy function that computes ``node`` from its operands' values.
 
     Everything that depends only on shapes (the label analysis of a contraction, its
@@ -60,6 +60,7 @@ def kernel(node: Node) -> Kernel:
 
     Args:
         node: any node but a variable.
+        scipy: run large matrix products on scipy's BLAS (:mod:`tensorad.run.blas`).
 
     Returns:
         ``kernel(*operand_values)``: the node's value from its operands' values.
@@ -73,7 +74,7 @@ def kernel(node: Node) -> Kernel:
         case Constant(value=value):
             return lambda: value
         case Contraction():
-            return contraction_kernel(node)
+            return contraction_kernel(node, scipy=scipy)
         case Add(a=a, b=b, dtype=dtype):
             return _add_kernel(a.dtype, b.dtype, dtype)
         case Elementwise(fn=fn, param=param):
@@ -153,14 +154,14 @@ def _pointwise_kernel(
 # ------------------------------------------------------------------ contractions
 
 
-def contraction_kernel(node: Contraction, embedded: bool = True) -> Kernel:
+def contraction_kernel(node: Contraction, embedded: bool = True, scipy: bool = False) -> Kernel:
     """``scale * einsum(s1, s2 -> s3)``: the core labels by one reduction or one (batched)
     matrix product, then scaled, cast, and broadcast or diagonal-embedded into ``s3``
     (or, ``embedded=False``, left as the core)."""
     b_shape, b_dtype = (None, None) if node.b is None else (node.b.shape, node.b.dtype)
     return _contraction_kernel(
         node.s1, node.s2, node.s3, node.a.shape, b_shape, node.shape, float_key(node.scale), node.dtype, node.a.dtype,
-        b_dtype, embedded,
+        b_dtype, embedded, scipy,
     )
 
 
@@ -177,6 +178,7 @@ def _contraction_kernel(
     a_dtype: np.dtype[Any],
     b_dtype: np.dtype[Any] | None,
     embedded: bool,
+    scipy: bool,
 ) -> Kernel:
     scale = scale_key[0]
     present = set(s1) | set(s2)
@@ -184,7 +186,7 @@ def _contraction_kernel(
     if b_shape is None:
         body: Kernel = _reducer(s1, core, a_shape) or _same
     else:
-        body = _product(s1, a_shape, s2, b_shape, core, dtype)
+        body = _product(s1, a_shape, s2, b_shape, core, dtype, scipy)
     embed = None if core == s3 or not embedded else _embedder(core, s3, shape, dtype)
     sizes = dict(zip(s3, shape, strict=True))
     if _exact_scale(scale) and b_shape is not None and min(math.prod(a_shape), math.prod(b_shape)) < math.prod(
@@ -227,9 +229,7 @@ def scale_smaller(
     ``A ⊗ B``. The scale is a scalar of the result's ``dtype``, so it never widens an
     operand (numpy 1.x would promote a float32 0-d array times a Python float to float64)."""
     c = dtype.type(scale)
-    if a_size <= b_size:
-        return lambda x, y: body(x * c, y)
-    return lambda x, y: body(x, y * c)
+    return (lambda x, y: body(x * c, y)) if a_size <= b_size else (lambda x, y: body(x, y * c))
 
 
 def _same(a: Array) -> Array:
@@ -309,7 +309,7 @@ def _letters(labels: Labels) -> bool:
     return all(c in string.ascii_letters for c in labels)
 
 
-def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Labels, dtype: np.dtype[Any]) -> Kernel:
+def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Labels, dtype: Any, scipy: bool) -> Kernel:
     """``einsum(s1, s2 -> core)`` as one (batched) matrix product (BLAS), or a broadcasting
     multiply when nothing is summed. Labels are first reduced away where neither the
     other operand nor the output needs them."""
@@ -326,12 +326,13 @@ def _product(s1: Labels, shape_a: Shape, s2: Labels, shape_b: Shape, core: Label
         return outer or plain
     if left and right and core == batch + right + left:  # (x yᵀ)ᵀ = y xᵀ comes out in core's order
         y_rows, x_cols = _matrix(s2, batch, right, summed, n, False), _matrix(s1, batch, left, summed, n, True)
-        product = _matmul(y_rows, x_cols, batch, right, left, n, dtype)
+        product = _matmul(y_rows, x_cols, batch, right, left, n, dtype, scipy)
         return lambda a, b: product(b, a)
     x_rows, y_cols = _matrix(s1, batch, left, summed, n, False), _matrix(s2, batch, right, summed, n, True)
     if not (batch or left or right):  # a dot product: numpy returns a scalar, not an array
-        return lambda a, b: blas.dot(x_rows(a), y_cols(b), dtype)
-    return _ordered(_matmul(x_rows, y_cols, batch, left, right, n, dtype), batch + left + right, core)
+        dot = functools.partial(blas.dot, dtype=dtype) if scipy else np.matmul
+        return lambda a, b: np.asarray(dot(x_rows(a), y_cols(b)))
+    return _ordered(_matmul(x_rows, y_cols, batch, left, right, n, dtype, scipy), batch + left + right, core)
 
 
 def _plain_product(s1: Labels, s2: Labels, core: Labels, n: Sizes, outer: bool) -> Kernel:
@@ -379,18 +380,21 @@ def _compiled_outer(
 
 
 def _matmul(
-    first: Operand, second: Operand, batch: Labels, rows: Labels, cols: Labels, n: Sizes, dtype: np.dtype[Any]
+    first: Operand, second: Operand, batch: Labels, rows: Labels, cols: Labels, n: Sizes, dtype: Any, scipy: bool
 ) -> Kernel:
     """``first(a) @ second(b)``, labels ``batch + rows + cols``, written straight into an
     array of that shape: an array owning its memory (not a reshaped view), so the plan
-    neither copies it for the caller nor refuses to reuse its buffer."""
+    neither copies it for the caller nor refuses to reuse its buffer. On scipy's BLAS
+    when ``scipy`` (:mod:`tensorad.run.blas`), else numpy's."""
     shape = [n[c] for c in batch + rows + cols]
     lead = [math.prod(n[c] for c in batch)] if batch else []
     matrix_shape = [*lead, *[math.prod(n[c] for c in group) for group in (rows, cols) if batch or group]]
 
+    multiply = blas.matmul_into if scipy else np.matmul  # (x, y, out), out positional
+
     def product(a: Array, b: Array) -> Array:
         out = np.empty(shape, dtype=dtype)
-        blas.matmul_into(first(a), second(b), out.reshape(matrix_shape))
+        multiply(first(a), second(b), out.reshape(matrix_shape))
         return out
 
     return product

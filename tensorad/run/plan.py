@@ -111,7 +111,7 @@ class Plan:
         blocked = blocked_sums(order, uses)
         deferred = _deferred_terms(order, uses) | set(blocked.values())
         check_formed(order, outputs, deferred, constants=snapshot)
-        lapack = any(blas.on_scipy(node) for node in order)
+        scipy = bool(blocked) or any(blas.on_scipy(node) for node in order)  # one BLAS pool: tensorad.run.blas
         for node in planned_nodes(order, inputs):
             slots[node] = len(template)
             if isinstance(node, Constant):
@@ -139,7 +139,7 @@ class Plan:
                     continue
             if (overwrite := _in_place(node)) is not None:
                 in_place[len(steps)] = overwrite, _positions(len(operands))
-            steps.append((kernel(node), operands, slots[node], (), None))
+            steps.append((kernel(node, scipy), operands, slots[node], (), None))
         self._template = template
         self._outputs = [slots[node] for node in outputs]
         self._leaf = [isinstance(node, (Variable, Constant)) for node in outputs]
@@ -164,7 +164,6 @@ class Plan:
             steps[step] = (fn, operands, out, freed, reuse)
         self._steps = steps
         self._inputs = len(inputs)
-        self._scipy = lapack or bool(blocked)  # see tensorad.run.blas: one BLAS pool per plan
         straight = straight and len(steps) <= STRAIGHT_STEPS
         self._run = straight_line(steps, template, len(inputs), self._outputs, _alone) if straight else None
 
@@ -172,12 +171,6 @@ class Plan:
         """The outputs' values, each an array the caller owns, for the inputs' ``arrays``."""
         if len(arrays) != self._inputs:
             raise TensoradError(f"the plan takes {self._inputs} arrays, got {len(arrays)}")
-        if self._scipy:
-            with blas.scipy_pool(True):
-                return self._values(arrays)
-        return self._values(arrays)
-
-    def _values(self, arrays: Sequence[Array]) -> list[Array]:
         if self._run is not None:
             return self._owned(self._run(arrays), range(len(self._outputs)))
         values = self._template.copy()
