@@ -7,15 +7,14 @@ other is working on: a chain of two triangular solves (scipy) and two 500 × 500
 products took 58 ms with numpy's ``matmul`` and 33 ms with scipy's ``gemm`` (two
 threads); either library's ``gemm`` alone takes the same time. So:
 
-* a plan whose functions run on scipy's LAPACK (:data:`SCIPY_FUNCTIONS`: the Cholesky
-  factorization, triangular solves, LU, matrix functions) runs its large products on
-  scipy's BLAS too (its kernels are made with ``scipy=True``: :func:`matmul_into`,
-  :func:`dot`), and so does a plan with blocked sums, which
-  need BLAS's own accumulation (``gemm`` with β = 1) to stay within twice the result's
-  memory;
+* a plan with a function that runs on scipy's LAPACK (:func:`on_scipy`: the Cholesky
+  factorization, triangular solves, LU, matrix functions) makes its kernels with
+  ``scipy=True`` (:func:`tensorad.run.kernels.kernel`), whose large products call
+  :func:`matmul_into` and :func:`dot` here; so does a plan with blocked sums, which need
+  BLAS's own accumulation (``gemm`` with β = 1) to stay within twice the result's memory;
 * every other product, and every one outside a plan, stays on ``np.matmul``: the
   numpy code around a call uses numpy's pool, and a plan of products alone would
-  otherwise contend with it.
+  otherwise contend with it (32 logistic HVPs took 2.5× as long on scipy's BLAS).
 
 On scipy's BLAS, ``A Aᵀ`` goes to ``syrk`` and is exactly symmetric, as numpy's is.
 Small products (BLAS runs one thread; the call's overhead counts), other dtypes, mixed
@@ -45,7 +44,14 @@ SCIPY_FUNCTIONS = frozenset({"cholesky", "lu_factor", "lu_solve", "expm", "logm"
 
 
 def on_scipy(node: Node) -> bool:
-    """Whether ``node``'s kernel calls scipy's LAPACK or BLAS."""
+    """Whether ``node``'s kernel calls scipy's LAPACK or BLAS.
+
+    Args:
+        node: any node.
+
+    Returns:
+        True for the functions of :data:`SCIPY_FUNCTIONS` and a triangular ``solve``.
+    """
     if not isinstance(node, (General, GeneralUnary)):
         return False
     return node.fn in SCIPY_FUNCTIONS or (node.fn == "solve" and bool(node.params[1]))
