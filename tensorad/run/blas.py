@@ -21,6 +21,7 @@ Small products (BLAS runs one thread; the call's overhead counts), other dtypes,
 dtypes and operands that are not contiguous matrices stay on ``np.matmul`` there too.
 
 >>> import numpy as np
+>>> from tensorad.run.blas import matmul_into
 >>> a, b = np.arange(6.0).reshape(2, 3), np.ones((3, 2))
 >>> out = np.empty((2, 2))
 >>> matmul_into(a, b, out)
