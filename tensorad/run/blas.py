@@ -67,14 +67,10 @@ MIN_WORK = 1 << 18
 below, OpenBLAS runs one thread (no pool to contend) and ``np.matmul``'s smaller call
 overhead wins."""
 
+MIN_DOT = 1 << 14
+"""Shortest vectors whose dot product goes to scipy's BLAS (OpenBLAS threads long ones)."""
+
 _PREFIX = {np.dtype(t): p for t, p in ((np.float32, "s"), (np.float64, "d"), (np.complex64, "c"), (np.complex128, "z"))}
-_ROUTINES: dict[str, Any] = {}
-
-
-def _routine(name: str) -> Any:
-    if name not in _ROUTINES:
-        _ROUTINES[name] = getattr(blas, name)
-    return _ROUTINES[name]
 
 
 def matmul_into(x: Array, y: Array, out: Array, accumulate: bool = False) -> None:
@@ -119,12 +115,8 @@ def dot(x: Array, y: Array, dtype: np.dtype[Any]) -> Array:
     prefix = _PREFIX.get(dtype)
     if prefix is None or x.dtype != dtype or y.dtype != dtype or not MIN_DOT <= x.size <= LARGEST:
         return np.asarray(np.matmul(x, y))
-    routine = _routine(prefix + ("dotu" if prefix in "cz" else "dot"))
+    routine = getattr(blas, prefix + ("dotu" if prefix in "cz" else "dot"))
     return np.asarray(routine(x, y), dtype=dtype)
-
-
-MIN_DOT = 1 << 14
-"""Shortest vectors whose dot product goes to scipy's BLAS (OpenBLAS threads long ones)."""
 
 
 def _numpy(x: Array, y: Array, out: Array, accumulate: bool) -> None:
@@ -161,13 +153,13 @@ def _blas(prefix: str, x: Array, y: Array, out: Array, accumulate: bool) -> bool
             matrix, trans, vector = (x, 0, y) if tx == 0 else (x.T, 1, y)
         else:
             matrix, trans, vector = (y, 1, x) if ty == 0 else (y.T, 0, x)
-        result = _routine(prefix + "gemv")(1.0, matrix, vector, beta=beta, y=out, overwrite_y=1, trans=trans)
+        result = getattr(blas, prefix + "gemv")(1.0, matrix, vector, beta=beta, y=out, overwrite_y=1, trans=trans)
     elif not accumulate and _transposed(x, y):  # x xᵀ: syrk, as numpy does
         result = _syrk(prefix, x, out, tx)
     else:  # Fortran's outᵀ = yᵀ xᵀ, reading each operand (or its transpose) in place
         a, trans_a = (y.T, 0) if ty == 1 else (y, 1)
         b, trans_b = (x.T, 0) if tx == 1 else (x, 1)
-        result = _routine(prefix + "gemm")(
+        result = getattr(blas, prefix + "gemm")(
             1.0, a, b, beta=beta, c=out.T, overwrite_c=1, trans_a=trans_a, trans_b=trans_b
         )
     if result.ctypes.data != out.ctypes.data:  # BLAS wrote into a copy (never expected)
@@ -183,7 +175,7 @@ def _syrk(prefix: str, x: Array, out: Array, tx: int) -> Array:
     """``out = x xᵀ`` from one triangle (Fortran's upper triangle of ``outᵀ``, C's
     lower one of ``out``), mirrored onto the other: exactly symmetric."""
     a, trans = (x.T, 1) if tx == 1 else (x, 0)
-    result: Array = _routine(prefix + "syrk")(1.0, a, c=out.T, overwrite_c=1, trans=trans, lower=0)
+    result: Array = getattr(blas, prefix + "syrk")(1.0, a, c=out.T, overwrite_c=1, trans=trans, lower=0)
     if result.ctypes.data != out.ctypes.data:  # into a copy (never expected): before the mirroring
         out[...] = result.T
     m = out.shape[0]

@@ -171,14 +171,10 @@ def reassociate(node: Node, single_use: list[bool]) -> Node:
         return node
     for k in (0, 1):
         best = _cheapest_order(node, k)
-        if not single_use[k]:  # the inner product is formed anyway: only the outer one's cost counts
-            if best is not None and 2 * best[1] <= best[3]:
-                return best[2]()
-            continue
-        if best is not None and 2 * best[1] <= best[0]:
+        # a shared inner product is formed anyway: only the outer product's cost counts
+        if best is not None and 2 * best[1] <= (best[0] if single_use[k] else best[3]):
             return best[2]()
-        distributed = _distributed(node, k)
-        if distributed is not None:
+        if single_use[k] and (distributed := _distributed(node, k)) is not None:
             return distributed
     return node
 
