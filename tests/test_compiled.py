@@ -286,6 +286,65 @@ def test_accumulating_in_blocks_keeps_the_peak_near_one_result() -> None:
     assert peak <= 1.5 * total.nbytes, peak / total.nbytes
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_large_scaled_transpose_in_a_sum_is_added_without_being_formed(dtype: type) -> None:
+    """``exp(M) − 2·Nᵀ`` and ``exp(M) + 3·p`` (``p`` along the rows): each entry is the
+    same two roundings as numpy's ``c·x`` and then the sum; the term is never formed."""
+    from tensorad.ir.build import contract
+    from tensorad.run.plan import Plan
+
+    M, N, p = ta.Variable("M", (301, 301), dtype), ta.Variable("N", (301, 301), dtype), ta.Variable("p", (301,), dtype)
+    rng = np.random.default_rng(0)
+    m, n, q = (rng.standard_normal(shape).astype(dtype) for shape in [(301, 301), (301, 301), (301,)])
+    sums = [
+        ta.exp(M) + contract(N, "ij", None, "", "ji", scale=-2.0),
+        ta.exp(M) + contract(p, "j", None, "", "ij", scale=3.0, sizes={"i": 301}),
+    ]
+    expected = [np.exp(m) + dtype(-2.0) * n.T, np.exp(m) + dtype(3.0) * q[None, :]]
+    for total, want in zip(sums, expected, strict=True):
+        plan = Plan([total], [M, N, p])
+        (got,), peak = peak_bytes(lambda plan=plan: plan([m, n, q]))
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+        assert peak <= 1.3 * got.nbytes, peak / got.nbytes  # the sum and one block, not the term
+
+
+def test_a_scaled_transpose_of_the_accumulator_is_read_before_it_is_overwritten() -> None:
+    """``X + c·Xᵀ`` with ``X`` dying at the sum: the term looks into ``X``, so the sum
+    goes into a copy (in place, it would read entries it had already written)."""
+    from tensorad.ir.build import contract
+    from tensorad.run.plan import Plan
+
+    M = ta.Variable("M", (300, 300))
+    X = ta.exp(M)
+    m = np.linspace(-1.0, 1.0, 300 * 300).reshape(300, 300)
+    (got,) = Plan([X + contract(X, "ij", None, "", "ji", scale=0.5)], [M])([m])
+    np.testing.assert_array_equal(got, np.exp(m) + 0.5 * np.exp(m).T)
+
+
+@pytest.mark.parametrize("s3", ["acbc", "abab", "abcabc", "aab", "abcb", "abcacb"])
+def test_adding_onto_a_diagonal_view_needs_no_copy_of_it(s3: str) -> None:
+    """numpy adds into a copy of an output whose strides it cannot quickly prove free of
+    self-overlap (a diagonal of three axes); :func:`add_in_pieces` adds two axes at a time."""
+    from tensorad.run.kernels import diagonal_view
+    from tensorad.run.plan import add_in_pieces
+
+    sizes = {"a": 60, "b": 3, "c": 50}
+    shape = tuple(sizes[c] for c in s3)
+    core = "".join(dict.fromkeys(s3))
+    diagonal, expanded = diagonal_view(core, s3, shape)
+    rng = np.random.default_rng(1)
+    H, value = rng.standard_normal(shape), rng.standard_normal([sizes[c] for c in core]).reshape(expanded)
+    want = H.copy()
+    for index in np.ndindex(*[sizes[c] for c in core]):  # the oracle: one entry at a time
+        at = dict(zip(core, index, strict=True))
+        want[tuple(at[c] for c in s3)] += value[index]
+    view = diagonal(H)
+    _, peak = peak_bytes(lambda: add_in_pieces(view, value))
+    np.testing.assert_array_equal(H, want)
+    assert peak <= max(view.nbytes // 2, 1 << 17), (peak, view.nbytes)
+
+
 # ------------------------------------------------------------------ regressions (review of the compiled form)
 
 

@@ -12,9 +12,10 @@ array([1., 2.])
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -24,17 +25,21 @@ from tensorad.ir.graph import children, toposort, use_counts, without_cycle_coll
 from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable
 from tensorad.library.lu import share_factorizations
 from tensorad.run import blas, budget
-from tensorad.run.blocks import block_sum_kernel, blocked_sums, is_broadcast_product
+from tensorad.run.blocks import DEFERRED_SIZE, block_sum_kernel, blocked_sums, is_broadcast_product
 from tensorad.run.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel, scale_smaller
 from tensorad.run.straight import STRAIGHT_STEPS, InPlace, Step, straight_line
 
 
 def _deferred_kernel(w: Contraction) -> Callable[..., Any]:
     """What a deferred term's step computes: a diagonal embedding's core, or a product's
-    two operands as broadcast views (the scale on the smaller one)."""
+    two operands as broadcast views (the scale on the smaller one; a scaled transpose
+    ``c·Xᵀ`` is the product of ``Xᵀ`` and ``c``)."""
     if _is_diagonal(w):
         return contraction_kernel(w, embedded=False)
-    assert w.b is not None
+    if w.b is None:
+        view, _ = broadcast_operands(w.s1, "", w.s3, dict(zip(w.s1, w.a.shape, strict=True)))
+        factor = np.full((1,) * w.ndim, w.scale, dtype=w.dtype)
+        return lambda a: (view(a), factor)
     n = dict(zip(w.s1, w.a.shape, strict=True)) | dict(zip(w.s2, w.b.shape, strict=True))
     x, y = broadcast_operands(w.s1, w.s2, w.s3, n)
 
@@ -44,23 +49,31 @@ def _deferred_kernel(w: Contraction) -> Callable[..., Any]:
     return operands if w.scale == 1.0 else scale_smaller(operands, w.a.size, w.b.size, w.scale, w.dtype)
 
 
+ADD_BLOCK_BYTES = 1 << 17
+"""Most bytes of the buffer through which :func:`_add_into` adds a product onto a sum (at
+least one row, at most an eighth of the rows)."""
+
+
 def _add_into(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace]:
     """``acc + W`` with ``W`` never formed (in place when ``acc`` may be overwritten, else
     into a copy of it):
 
     * a diagonal embedding ``W``, mostly zeros: its core is added onto ``acc``'s diagonal;
     * a product ``W = x ⊙ y`` that sums nothing: ``x ⊙ y`` is added a block of rows at a
-      time, through a buffer of one block (BLAS's ``C += AB``, for broadcasting).
+      time, through a buffer of one block (at most :data:`ADD_BLOCK_BYTES`, so that it
+      stays in cache; BLAS's ``C += AB``, for broadcasting).
+
+    Each entry is the same two roundings as forming ``W`` first: ``x ⊙ y``, then the sum.
     """
     if _is_diagonal(w):
         diagonal, expanded = diagonal_view(w.core, w.s3, w.shape)
 
         def add_into(args: list[Any], k: int) -> Array:
-            diagonal(args[k])[...] += args[1 - k].reshape(expanded)
+            add_in_pieces(diagonal(args[k]), args[1 - k].reshape(expanded))
             return args[k]  # type: ignore[no-any-return]
 
     else:
-        rows = -(-w.shape[0] // 8)
+        rows = max(1, min(-(-w.shape[0] // 8), ADD_BLOCK_BYTES * w.shape[0] // (w.size * w.dtype.itemsize)))
         buffer_shape = (rows, *w.shape[1:])
 
         def add_into(args: list[Any], k: int) -> Array:
@@ -80,6 +93,28 @@ def _add_into(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace]:
         return add_into(copied, acc_position)
 
     return into_copy, add_into
+
+
+def add_in_pieces(view: Array, value: Array) -> None:
+    """``view += value``, a piece of at most two axes at a time (the two longest).
+
+    numpy adds into a temporary copy of an output it cannot quickly prove free of
+    internal overlap, as a diagonal's view of three or more axes often is (``H[a, c, b, c]``
+    over ``a, c, b``, whose strides do not divide each other): a copy of the whole
+    diagonal. Pieces of two axes it proves at once. (Pieces have at least 1024 entries;
+    fewer would cost more in calls than the copy does.)
+    """
+    loop = sorted(range(view.ndim), key=lambda k: view.shape[k])[:-2]
+    pieces = math.prod(view.shape[k] for k in loop)
+    if pieces == 1 or view.size < 1024 * pieces:
+        np.add(view, value, out=view)
+        return
+    value = np.broadcast_to(value, view.shape)
+    for index in np.ndindex(*(view.shape[k] for k in loop)):
+        at: list[int | slice] = [slice(None)] * view.ndim
+        for k, i in zip(loop, index, strict=True):
+            at[k] = i
+        np.add(view[tuple(at)], value[tuple(at)], out=view[tuple(at)])
 
 
 class Plan:
@@ -103,13 +138,14 @@ class Plan:
         template: list[Array | None] = [None] * len(inputs)
         steps: list[Step] = []
         in_place: dict[int, tuple[InPlace, tuple[int, ...]]] = {}  # step → how, into which operands
-        order = _schedule(outputs)
+        order = toposort(outputs)
         shared = share_factorizations(order, outputs)
         if shared is not None:
-            outputs, order = shared, _schedule(shared)
+            outputs, order = shared, toposort(shared)
         uses = _lazy_use_counts(order, outputs)
         blocked = blocked_sums(order, uses)
         deferred = _deferred_terms(order, uses) | set(blocked.values())
+        order = _schedule(outputs, deferred, order)
         check_formed(order, outputs, deferred, constants=snapshot)
         scipy = bool(blocked) or any(blas.on_scipy(node) for node in order)  # one BLAS pool: tensorad.run.blas
         for node in planned_nodes(order, inputs):
@@ -251,8 +287,8 @@ def _lazy_use_counts(order: list[Node], outputs: Sequence[Node]) -> Callable[[],
 def _deferred_terms(order: list[Node], counts: Callable[[], dict[Node, int]]) -> set[Node]:
     """Terms ``W`` whose only use is one sum ``acc + W``, which the plan adds onto ``acc``
     without forming ``W`` (see :func:`_add_into`): diagonal embeddings, and large
-    products that sum nothing (outer and entrywise products). ``counts()``: the uses of
-    each node (an output counts as one)."""
+    products that sum nothing (outer and entrywise products, scaled transposes).
+    ``counts()``: the uses of each node (an output counts as one)."""
     if not any(type(node) is Add for node in order):
         return set()
     uses = counts()
@@ -263,13 +299,26 @@ def _deferred_terms(order: list[Node], counts: Callable[[], dict[Node, int]]) ->
         for w in (node.a, node.b):
             if (
                 isinstance(w, Contraction)
-                and (_is_diagonal(w) or is_broadcast_product(w))
+                and (_is_diagonal(w) or is_broadcast_product(w) or _is_scaled_view(w))
                 and uses[w] == 1  # only by this sum (an output counts as a use)
                 and all((term.shape, term.dtype) == (node.shape, node.dtype) for term in (node.a, node.b))
             ):
                 terms.add(w)
                 break
     return terms
+
+
+def _is_scaled_view(w: Contraction) -> bool:
+    """A large ``c·X`` transposed or broadcast, of ``X``'s dtype: it sums nothing."""
+    return (
+        w.b is None
+        and w.size >= DEFERRED_SIZE
+        and w.scale != 1.0  # (a plain transpose or broadcast is a view already)
+        and set(w.s1) <= set(w.s3)
+        and len(set(w.s1)) == len(w.s1)
+        and len(set(w.s3)) == w.ndim
+        and w.a.dtype == w.dtype
+    )
 
 
 def _is_diagonal(w: Contraction) -> bool:
@@ -281,21 +330,26 @@ UNSCHEDULED_ELEMENTS = 1 << 22
 not optimized for memory."""
 
 
-def _schedule(outputs: Sequence[Node]) -> list[Node]:
+def _schedule(outputs: Sequence[Node], deferred: Collection[Node] = (), order: list[Node] | None = None) -> list[Node]:
     """An evaluation order that, at every node, first computes the operand needing the
     most memory (Sethi–Ullman): then fewer finished operands wait while another runs.
 
     ``need(n)`` estimates the peak number of elements alive while ``n`` is computed:
     operands in the order ``c₁ … c_k`` need ``max_j (Σ_{i<j} size(cᵢ) + need(c_j))``,
-    least for ``need(c) − size(c)`` descending. Shared nodes make it an estimate.
+    least for ``need(c) − size(c)`` descending. A result written over a dying operand
+    (:func:`_in_place`) takes no more; a ``deferred`` term holds only its diagonal's
+    core, or is views of its operands. A node used more than once stays alive past
+    any one user, whichever order that user's operands take: it counts as nothing to
+    its users (computing it is a cost of the DAG, not of an order).
 
     When every node together holds at most :data:`UNSCHEDULED_ELEMENTS`, any order's peak
-    is that small, and the DAG's own order is kept (a deep DAG of small arrays is
-    planned without the work).
+    is that small, and the DAG's own order (``order``, if given: ``toposort(outputs)``)
+    is kept (a deep DAG of small arrays is planned without the work).
     """
-    order = toposort(outputs)
+    order = toposort(outputs) if order is None else order
     if sum(node.size for node in order) <= UNSCHEDULED_ELEMENTS:
         return order
+    uses = use_counts(order, outputs)
     need: dict[Node, int] = {}
     size: dict[Node, int] = {}
     ordered: dict[Node, tuple[Node, ...]] = {}
@@ -310,10 +364,39 @@ def _schedule(outputs: Sequence[Node]) -> list[Node]:
         for child in operands:
             peak = max(peak, held + need[child])
             held += size[child]
-        size[node] = node.size
-        need[node] = max(peak, held + size[node])
+        if node not in deferred:
+            reused = _reused(node, operands, size, uses, deferred)
+            size[node], need[node] = node.size, max(peak, held + node.size - reused)
+        elif _is_diagonal(cast(Contraction, node)):  # only the core is formed
+            size[node] = _core_size(cast(Contraction, node))
+            need[node] = max(peak, held + size[node])
+        else:  # views of its operands
+            size[node] = need[node] = max(peak, held)
         ordered[node] = operands
+        if uses[node] > 1:  # alive past its first consumer: no order of one consumer's operands frees it
+            need[node] = size[node] = 0
     return toposort(outputs, ordered.__getitem__) if reordered else order
+
+
+def _core_size(w: Contraction) -> int:
+    """The elements of ``w``'s core (what a deferred diagonal embedding forms)."""
+    sizes = dict(zip(w.s3, w.shape, strict=True))
+    return math.prod(sizes[c] for c in w.core)
+
+
+def _reused(
+    node: Node, operands: Sequence[Node], size: dict[Node, int], uses: dict[Node, int], deferred: Collection[Node]
+) -> int:
+    """The elements of the operand whose array ``node``'s value may take (see
+    :func:`_in_place`): an array that dies at ``node``, of its shape."""
+    if _in_place(node) is None:
+        return 0
+    dying = [
+        size[c]
+        for c in operands
+        if uses[c] == 1 and c.shape == node.shape and not (c in deferred or isinstance(c, (Variable, Constant)))
+    ]
+    return max(dying, default=0)
 
 
 def _in_place(node: Node) -> InPlace | None:
