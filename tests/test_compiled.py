@@ -345,6 +345,25 @@ def test_adding_onto_a_diagonal_view_needs_no_copy_of_it(s3: str) -> None:
     assert peak <= max(view.nbytes // 2, 1 << 17), (peak, view.nbytes)
 
 
+def test_a_sum_that_shrinks_an_array_runs_right_after_its_last_other_use() -> None:
+    """``Z = cos(sin(X))`` and ``r = Σⱼ Xᵢⱼ`` as outputs in that order: depth first, ``X``
+    (18 MB) would stay alive while ``Z`` is made; computing ``r`` right after ``sin(X)``
+    lets it die there, and the plan's peak is two arrays of ``X``'s size, not three."""
+    from tensorad.run.plan import Plan, _schedule
+
+    M = ta.Variable("M", (1500, 1500))
+    X = ta.exp(M)
+    Y = ta.sin(X)
+    Z, r = ta.cos(Y), ta.sum(X, axis=1)
+    assert [type(node).__name__ for node in _schedule([Z, r])][-2:] == ["Contraction", "Elementwise"]
+    m = np.linspace(-1.0, 1.0, 1500 * 1500).reshape(1500, 1500)
+    plan = Plan([Z, r], [M])
+    (z, s), peak = peak_bytes(lambda: plan([m]))
+    np.testing.assert_array_equal(z, np.cos(np.sin(np.exp(m))))
+    np.testing.assert_allclose(s, np.exp(m).sum(axis=1), rtol=1e-14)
+    assert peak <= 2.1 * z.nbytes, peak / z.nbytes
+
+
 # ------------------------------------------------------------------ regressions (review of the compiled form)
 
 

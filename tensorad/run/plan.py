@@ -375,7 +375,35 @@ def _schedule(outputs: Sequence[Node], deferred: Collection[Node] = (), order: l
         ordered[node] = operands
         if uses[node] > 1:  # alive past its first consumer: no order of one consumer's operands frees it
             need[node] = size[node] = 0
-    return toposort(outputs, ordered.__getitem__) if reordered else order
+    return _early_sums(toposort(outputs, ordered.__getitem__) if reordered else order, outputs)
+
+
+def _early_sums(order: list[Node], outputs: Sequence[Node]) -> list[Node]:
+    """``order`` with the sums that shrink an array ``X`` to an eighth or less (a row sum
+    of a matrix, say) moved up to ``X``'s last other use, when they were its last users:
+    ``X`` then dies there. (A shared ``X``'s last use is where Sethi–Ullman cannot see.)"""
+    kept = set(outputs)
+    sums: dict[Node, list[Node]] = {}  # X → the sums of it
+    for node in order:
+        x = node.a if isinstance(node, Contraction) and node.b is None else None
+        if x is not None and 8 * node.size <= x.size and not (x in kept or isinstance(x, (Variable, Constant))):
+            sums.setdefault(x, []).append(node)
+    if not sums:
+        return order
+    position = {node: k for k, node in enumerate(order)}
+    last = {x: position[x] for x in sums}  # X's last use by anything but its sums
+    for node in order:
+        for child in children(node):
+            if child in sums and not any(node is u for u in sums[child]):
+                last[child] = max(last[child], position[node])
+    moved: dict[Node, float] = {}
+    for x, shrinking in sums.items():
+        late = [u for u in shrinking if position[u] > last[x]]
+        if late and sum(u.size for u in late) < x.size:
+            moved.update((u, last[x] + 0.5) for u in late)
+    if not moved:
+        return order
+    return sorted(order, key=lambda node: (moved.get(node, position[node]), position[node]))
 
 
 def _core_size(w: Contraction) -> int:
