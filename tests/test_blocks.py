@@ -104,3 +104,16 @@ def test_the_logistic_hessian_holds_one_block_not_the_scaled_data() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 3.5 * H.nbytes, f"peak {peak / H.nbytes:.2f}× the Hessian"
+
+
+def test_an_inexact_scale_of_w_applies_to_its_product_not_to_an_operand() -> None:
+    """``W = 1e200·(x ⊙ v)`` with ``x = 1e−200``, ``v = 1e200``: ``W = 1e200``, finite, as
+    the product's own kernel computes it; ``x ⊙ (1e200·v)`` would be inf (a review found
+    the scale moved onto the smaller operand whatever it was)."""
+    x, v, b = Variable("x", (ROWS, 8, 12)), Variable("v", (ROWS, 12)), Variable("b", (ROWS, 5))
+    w = contract(x, "kpq", v, "kq", "kpq", scale=1e200)
+    c = contract(w, "kpq", b, "kr", "pqr")
+    assert isinstance(c, Contraction) and _blocked(c) == {c: w}
+    values = [np.full(x.shape, 1e-200), np.full(v.shape, 1e200), np.full(b.shape, 1e-300)]
+    (got,) = Plan([c], [x, v, b])(values)
+    np.testing.assert_allclose(got, np.full((8, 12, 5), ROWS * 1e-100), rtol=1e-12)

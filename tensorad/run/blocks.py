@@ -31,6 +31,13 @@ DEFERRED_SIZE = 1 << 16
 being formed."""
 
 
+def multiply_terms(x: Array, y: Array, c: Any, out: Array) -> None:
+    """``out = (x ⊙ y)·c`` (``c`` ``None``: no scale), rounded as the product's kernel rounds it."""
+    np.multiply(x, y, out=out)
+    if c is not None:
+        np.multiply(out, c, out=out)
+
+
 def is_broadcast_product(w: Node) -> bool:
     """A large product of two operands with distinct labels, all of them in the output
     (an outer or entrywise product, broadcasting): it sums nothing."""
@@ -87,8 +94,9 @@ def _layout(s_w: str, s_other: str, s3: str) -> bool | None:
 
 
 def block_sum_kernel(c: Contraction, w: Contraction) -> Callable[..., Array]:
-    """``C`` from ``W``'s deferred operands ``(x, y)`` (broadcast views, see the plan) and
-    ``B``: for each block of rows ``k``, ``W_k = x_k ⊙ y_k`` into one buffer, then
+    """``C`` from ``W``'s deferred operands ``(x, y, c)`` (broadcast views and the scale
+    left to their product, see the plan) and ``B``: for each block of rows ``k``,
+    ``W_k = (x_k ⊙ y_k)·c`` into one buffer, then
     ``C += W_kᵀ B_k`` (``C``'s matrix view, or its transpose), and ``C *= α`` at the end.
 
     Each block's product is added onto ``C`` by BLAS itself (``gemm`` with β = 1,
@@ -106,7 +114,7 @@ def block_sum_kernel(c: Contraction, w: Contraction) -> Callable[..., Array]:
     alpha, shape, dtype = c.scale, c.shape, c.dtype
 
     def block_sum(*args: Any) -> Array:
-        (x, y), b = (args[0], args[1]) if w_first else (args[1], args[0])
+        (x, y, scale), b = (args[0], args[1]) if w_first else (args[1], args[0])
         out = np.empty(shape, dtype)
         matrix = out.reshape(-1, b.size // rows if w_then_other else w.size // rows)
         buffer = np.empty((min(step, rows), *w.shape[1:]), dtype)  # the one block of W
@@ -114,7 +122,7 @@ def block_sum_kernel(c: Contraction, w: Contraction) -> Callable[..., Array]:
             block = slice(start, start + step)
             n = min(step, rows - start)
             x_k, y_k = (v[block] if v.shape[0] > 1 else v for v in (x, y))
-            np.multiply(x_k, y_k, out=buffer[:n])
+            multiply_terms(x_k, y_k, scale, buffer[:n])
             w_k = buffer[:n].reshape(n, -1)
             b_k = b[block].reshape(n, -1)
             lhs, rhs = (w_k.T, b_k) if w_then_other else (b_k.T, w_k)

@@ -189,27 +189,27 @@ def _contraction_kernel(
         body = _product(s1, a_shape, s2, b_shape, core, dtype, scipy)
     embed = None if core == s3 or not embedded else _embedder(core, s3, shape, dtype)
     sizes = dict(zip(s3, shape, strict=True))
-    if _exact_scale(scale) and b_shape is not None and min(math.prod(a_shape), math.prod(b_shape)) < math.prod(
+    if exact_scale(scale) and b_shape is not None and min(math.prod(a_shape), math.prod(b_shape)) < math.prod(
         sizes[c] for c in core
     ):
         body, scale = scale_smaller(body, math.prod(a_shape), math.prod(b_shape), scale, dtype), 1.0
     if scale == 1.0 and embed is None and np.result_type(a_dtype, *([] if b_dtype is None else [b_dtype])) == dtype:
         return body
-
     factor = dtype.type(scale)  # the scale as the node's dtype: numpy's promotion already happened
+    owned = b_shape is not None  # a product's value is a new array, scaled in place (no second one)
 
     def contraction(*operands: Array) -> Array:
         value = body(*operands)
         if value.dtype != dtype:  # widened first, so the scale applies at the result's precision
             value = value.astype(dtype)
         if scale != 1.0:
-            value = value * factor
+            value = np.multiply(value, factor, out=value) if owned and value.ndim else value * factor
         return value if embed is None else embed(value)
 
     return contraction
 
 
-def _exact_scale(scale: float) -> bool:
+def exact_scale(scale: float) -> bool:
     """A scale that may move onto an operand: ``±2ᵏ`` (``|k| ≤ 4``, not 1), exact in any
     float dtype, so ``c·(A ⊗ B) = (c·A) ⊗ B`` bit for bit but within a factor 16 of
     overflow. Other scales (``inf`` times a sum over an empty axis is nan, ``1e200·A``

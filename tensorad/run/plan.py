@@ -12,10 +12,9 @@ array([1., 2.])
 from __future__ import annotations
 
 import functools
-import math
 import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -25,96 +24,10 @@ from tensorad.ir.graph import children, toposort, use_counts, without_cycle_coll
 from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable
 from tensorad.library.lu import share_factorizations
 from tensorad.run import blas, budget
-from tensorad.run.blocks import DEFERRED_SIZE, block_sum_kernel, blocked_sums, is_broadcast_product
-from tensorad.run.kernels import Kernel, broadcast_operands, contraction_kernel, diagonal_view, kernel, scale_smaller
+from tensorad.run.blocks import block_sum_kernel, blocked_sums
+from tensorad.run.deferred import add_into_kernels, core_size, deferred_kernel, deferred_terms, is_diagonal
+from tensorad.run.kernels import kernel
 from tensorad.run.straight import STRAIGHT_STEPS, InPlace, Step, straight_line
-
-
-def _deferred_kernel(w: Contraction) -> Callable[..., Any]:
-    """What a deferred term's step computes: a diagonal embedding's core, or a product's
-    two operands as broadcast views (the scale on the smaller one; a scaled transpose
-    ``c·Xᵀ`` is the product of ``Xᵀ`` and ``c``)."""
-    if _is_diagonal(w):
-        return contraction_kernel(w, embedded=False)
-    if w.b is None:
-        view, _ = broadcast_operands(w.s1, "", w.s3, dict(zip(w.s1, w.a.shape, strict=True)))
-        factor = np.full((1,) * w.ndim, w.scale, dtype=w.dtype)
-        return lambda a: (view(a), factor)
-    n = dict(zip(w.s1, w.a.shape, strict=True)) | dict(zip(w.s2, w.b.shape, strict=True))
-    x, y = broadcast_operands(w.s1, w.s2, w.s3, n)
-
-    def operands(a: Array, b: Array) -> tuple[Array, Array]:
-        return x(a), y(b)
-
-    return operands if w.scale == 1.0 else scale_smaller(operands, w.a.size, w.b.size, w.scale, w.dtype)
-
-
-ADD_BLOCK_BYTES = 1 << 17
-"""Most bytes of the buffer through which :func:`_add_into` adds a product onto a sum (at
-least one row, at most an eighth of the rows)."""
-
-
-def _add_into(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace]:
-    """``acc + W`` with ``W`` never formed (in place when ``acc`` may be overwritten, else
-    into a copy of it):
-
-    * a diagonal embedding ``W``, mostly zeros: its core is added onto ``acc``'s diagonal;
-    * a product ``W = x ⊙ y`` that sums nothing: ``x ⊙ y`` is added a block of rows at a
-      time, through a buffer of one block (at most :data:`ADD_BLOCK_BYTES`, so that it
-      stays in cache; BLAS's ``C += AB``, for broadcasting).
-
-    Each entry is the same two roundings as forming ``W`` first: ``x ⊙ y``, then the sum.
-    """
-    if _is_diagonal(w):
-        diagonal, expanded = diagonal_view(w.core, w.s3, w.shape)
-
-        def add_into(args: list[Any], k: int) -> Array:
-            add_in_pieces(diagonal(args[k]), args[1 - k].reshape(expanded))
-            return args[k]  # type: ignore[no-any-return]
-
-    else:
-        rows = max(1, min(-(-w.shape[0] // 8), ADD_BLOCK_BYTES * w.shape[0] // (w.size * w.dtype.itemsize)))
-        buffer_shape = (rows, *w.shape[1:])
-
-        def add_into(args: list[Any], k: int) -> Array:
-            acc, (x, y) = args[k], args[1 - k]
-            buffer = np.empty(buffer_shape, dtype=acc.dtype)
-            for start in range(0, acc.shape[0], rows):
-                block = slice(start, start + rows)
-                xs, ys = (v[block] if v.shape[0] > 1 else v for v in (x, y))
-                part = buffer[: min(rows, acc.shape[0] - start)]
-                np.multiply(xs, ys, out=part)
-                acc[block] += part
-            return acc  # type: ignore[no-any-return]
-
-    def into_copy(*args: Any) -> Array:
-        copied = list(args)
-        copied[acc_position] = np.array(args[acc_position])
-        return add_into(copied, acc_position)
-
-    return into_copy, add_into
-
-
-def add_in_pieces(view: Array, value: Array) -> None:
-    """``view += value``, a piece of at most two axes at a time (the two longest).
-
-    numpy adds into a temporary copy of an output it cannot quickly prove free of
-    internal overlap, as a diagonal's view of three or more axes often is (``H[a, c, b, c]``
-    over ``a, c, b``, whose strides do not divide each other): a copy of the whole
-    diagonal. Pieces of two axes it proves at once. (Pieces have at least 1024 entries;
-    fewer would cost more in calls than the copy does.)
-    """
-    loop = sorted(range(view.ndim), key=lambda k: view.shape[k])[:-2]
-    pieces = math.prod(view.shape[k] for k in loop)
-    if pieces == 1 or view.size < 1024 * pieces:
-        np.add(view, value, out=view)
-        return
-    value = np.broadcast_to(value, view.shape)
-    for index in np.ndindex(*(view.shape[k] for k in loop)):
-        at: list[int | slice] = [slice(None)] * view.ndim
-        for k, i in zip(loop, index, strict=True):
-            at[k] = i
-        np.add(view[tuple(at)], value[tuple(at)], out=view[tuple(at)])
 
 
 class Plan:
@@ -144,7 +57,7 @@ class Plan:
             outputs, order = shared, toposort(shared)
         uses = _lazy_use_counts(order, outputs)
         blocked = blocked_sums(order, uses)
-        deferred = _deferred_terms(order, uses) | set(blocked.values())
+        deferred = deferred_terms(order, uses) | set(blocked.values())
         order = _schedule(outputs, deferred, order)
         check_formed(order, outputs, deferred, constants=snapshot)
         scipy = bool(blocked) or any(blas.on_scipy(node) for node in order)  # one BLAS pool: tensorad.run.blas
@@ -163,13 +76,13 @@ class Plan:
                     continue
                 if node in deferred:
                     assert isinstance(node, Contraction)
-                    steps.append((_deferred_kernel(node), operands, slots[node], (), None))
+                    steps.append((deferred_kernel(node), operands, slots[node], (), None))
                     continue
                 term = next((k for k, c in enumerate(kids) if c in deferred), None)
                 if term is not None:
                     w = kids[term]
                     assert isinstance(w, Contraction)
-                    into_copy, into = _add_into(1 - term, w)
+                    into_copy, into = add_into_kernels(1 - term, w)
                     in_place[len(steps)] = into, (1 - term,)
                     steps.append((into_copy, operands, slots[node], (), None))
                     continue
@@ -284,47 +197,6 @@ def _lazy_use_counts(order: list[Node], outputs: Sequence[Node]) -> Callable[[],
     return functools.cache(lambda: use_counts(order, outputs))
 
 
-def _deferred_terms(order: list[Node], counts: Callable[[], dict[Node, int]]) -> set[Node]:
-    """Terms ``W`` whose only use is one sum ``acc + W``, which the plan adds onto ``acc``
-    without forming ``W`` (see :func:`_add_into`): diagonal embeddings, and large
-    products that sum nothing (outer and entrywise products, scaled transposes).
-    ``counts()``: the uses of each node (an output counts as one)."""
-    if not any(type(node) is Add for node in order):
-        return set()
-    uses = counts()
-    terms: set[Node] = set()
-    for node in order:
-        if not isinstance(node, Add) or node.a is node.b:
-            continue
-        for w in (node.a, node.b):
-            if (
-                isinstance(w, Contraction)
-                and (_is_diagonal(w) or is_broadcast_product(w) or _is_scaled_view(w))
-                and uses[w] == 1  # only by this sum (an output counts as a use)
-                and all((term.shape, term.dtype) == (node.shape, node.dtype) for term in (node.a, node.b))
-            ):
-                terms.add(w)
-                break
-    return terms
-
-
-def _is_scaled_view(w: Contraction) -> bool:
-    """A large ``c·X`` transposed or broadcast, of ``X``'s dtype: it sums nothing."""
-    return (
-        w.b is None
-        and w.size >= DEFERRED_SIZE
-        and w.scale != 1.0  # (a plain transpose or broadcast is a view already)
-        and set(w.s1) <= set(w.s3)
-        and len(set(w.s1)) == len(w.s1)
-        and len(set(w.s3)) == w.ndim
-        and w.a.dtype == w.dtype
-    )
-
-
-def _is_diagonal(w: Contraction) -> bool:
-    return len(set(w.s3)) < w.ndim
-
-
 UNSCHEDULED_ELEMENTS = 1 << 22
 """Entries (over every node of a DAG, 32 MiB in float64) below which its evaluation order is
 not optimized for memory."""
@@ -364,16 +236,13 @@ def _schedule(outputs: Sequence[Node], deferred: Collection[Node] = (), order: l
         for child in operands:
             peak = max(peak, held + need[child])
             held += size[child]
-        if node not in deferred:
-            reused = _reused(node, operands, size, uses, deferred)
-            size[node], need[node] = node.size, max(peak, held + node.size - reused)
-        elif _is_diagonal(cast(Contraction, node)):  # only the core is formed
-            size[node] = _core_size(cast(Contraction, node))
-            need[node] = max(peak, held + size[node])
-        else:  # views of its operands
-            size[node] = need[node] = max(peak, held)
+        formed = _formed(node, node in deferred)
+        if formed is None:  # views of its operands
+            size[node], need[node] = held, max(peak, held)
+        else:
+            size[node], need[node] = formed, max(peak, held + formed - _reused(node, operands, size, uses, deferred))
         ordered[node] = operands
-        if uses[node] > 1:  # alive past its first consumer: no order of one consumer's operands frees it
+        if uses[node] > 1 or isinstance(node, (Variable, Constant)):  # alive past any one consumer
             need[node] = size[node] = 0
     return _early_sums(toposort(outputs, ordered.__getitem__) if reordered else order, outputs)
 
@@ -406,10 +275,19 @@ def _early_sums(order: list[Node], outputs: Sequence[Node]) -> list[Node]:
     return sorted(order, key=lambda node: (moved.get(node, position[node]), position[node]))
 
 
-def _core_size(w: Contraction) -> int:
-    """The elements of ``w``'s core (what a deferred diagonal embedding forms)."""
-    sizes = dict(zip(w.s3, w.shape, strict=True))
-    return math.prod(sizes[c] for c in w.core)
+def _formed(node: Node, deferred: bool) -> int | None:
+    """The elements of the array computing ``node`` forms; ``None`` when its value is views
+    of its operands: a plain transpose or broadcast, or a ``deferred`` term other than a
+    diagonal embedding (which forms its core). A scaled or summed unary contraction forms
+    its core and broadcasts it (unless it embeds a diagonal: that is formed whole)."""
+    if not isinstance(node, Contraction) or not (deferred or node.b is None):
+        return node.size
+    if is_diagonal(node):
+        return core_size(node) if deferred else node.size
+    if deferred:
+        return None
+    plain = node.scale == 1.0 and set(node.s1) <= set(node.s3) and len(set(node.s1)) == len(node.s1)
+    return None if plain and node.a.dtype == node.dtype else core_size(node)
 
 
 def _reused(

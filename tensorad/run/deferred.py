@@ -1,0 +1,170 @@
+"""Terms never formed: a term ``W`` of a sum ``acc + W``, used by nothing else, that the
+plan adds onto ``acc`` (in place when ``acc`` dies there) instead of building it:
+
+* a diagonal embedding (mostly zeros): its core is added onto ``acc``'s diagonal;
+* a large product that sums nothing (an outer or entrywise product, a scaled transpose
+  ``c·Xᵀ``): it is added a block of rows at a time, through a buffer of one block.
+
+Each entry of the sum is the same roundings as forming ``W`` first. The plan
+(:mod:`tensorad.run.plan`) finds the terms (:func:`deferred_terms`), computes each one's
+:func:`deferred_kernel` in its place, and the sum with :func:`add_into_kernels`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tensorad._types import Array
+from tensorad.ir.nodes import Add, Contraction, Node
+from tensorad.run.blocks import DEFERRED_SIZE, is_broadcast_product, multiply_terms
+from tensorad.run.kernels import (
+    Kernel,
+    broadcast_operands,
+    contraction_kernel,
+    diagonal_view,
+    exact_scale,
+    scale_smaller,
+)
+from tensorad.run.straight import InPlace
+
+
+def deferred_kernel(w: Contraction) -> Callable[..., Any]:
+    """What a deferred term's step computes: a diagonal embedding's core, or a product's
+    operands as broadcast views and the scale left to apply to their product, ``(x, y,
+    c)`` (``c`` is ``None`` when there is none). As the product's own kernel does, an
+    exact scale (``±2ᵏ``) goes onto the smaller operand when that is smaller than the
+    product; a scaled transpose ``c·Xᵀ`` is the product of ``Xᵀ`` and ``c``."""
+    if is_diagonal(w):
+        return contraction_kernel(w, embedded=False)
+    if w.b is None:
+        view, _ = broadcast_operands(w.s1, "", w.s3, dict(zip(w.s1, w.a.shape, strict=True)))
+        factor = np.full((1,) * w.ndim, w.scale, dtype=w.dtype)
+        return lambda a: (view(a), factor, None)
+    n = dict(zip(w.s1, w.a.shape, strict=True)) | dict(zip(w.s2, w.b.shape, strict=True))
+    x, y = broadcast_operands(w.s1, w.s2, w.s3, n)
+    if exact_scale(w.scale) and min(w.a.size, w.b.size) < w.size:
+        return scale_smaller(lambda a, b: (x(a), y(b), None), w.a.size, w.b.size, w.scale, w.dtype)
+    c = None if w.scale == 1.0 else w.dtype.type(w.scale)
+    return lambda a, b: (x(a), y(b), c)
+
+
+ADD_BLOCK_BYTES = 1 << 17
+"""Most bytes of the buffer through which :func:`add_into_kernels` adds a product onto a
+sum (at least one row, at most an eighth of the rows)."""
+
+
+def add_into_kernels(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace]:
+    """``acc + W`` with ``W`` never formed (in place when ``acc`` may be overwritten, else
+    into a copy of it):
+
+    * a diagonal embedding ``W``, mostly zeros: its core is added onto ``acc``'s diagonal;
+    * a product ``W = x ⊙ y`` that sums nothing: ``x ⊙ y`` is added a block of rows at a
+      time, through a buffer of one block (at most :data:`ADD_BLOCK_BYTES`, so that it
+      stays in cache; BLAS's ``C += AB``, for broadcasting).
+
+    Each entry is the same roundings as forming ``W`` first (``x ⊙ y``, its scale, then
+    the sum).
+    """
+    if is_diagonal(w):
+        diagonal, expanded = diagonal_view(w.core, w.s3, w.shape)
+
+        def add_into(args: list[Any], k: int) -> Array:
+            add_in_pieces(diagonal(args[k]), args[1 - k].reshape(expanded))
+            return args[k]  # type: ignore[no-any-return]
+
+    else:
+        rows = max(1, min(-(-w.shape[0] // 8), ADD_BLOCK_BYTES * w.shape[0] // (w.size * w.dtype.itemsize)))
+        buffer_shape = (rows, *w.shape[1:])
+
+        def add_into(args: list[Any], k: int) -> Array:
+            acc, (x, y, c) = args[k], args[1 - k]
+            buffer = np.empty(buffer_shape, dtype=acc.dtype)
+            for start in range(0, acc.shape[0], rows):
+                block = slice(start, start + rows)
+                xs, ys = (v[block] if v.shape[0] > 1 else v for v in (x, y))
+                part = buffer[: min(rows, acc.shape[0] - start)]
+                multiply_terms(xs, ys, c, part)
+                acc[block] += part
+            return acc  # type: ignore[no-any-return]
+
+    def into_copy(*args: Any) -> Array:
+        copied = list(args)
+        copied[acc_position] = np.array(args[acc_position])
+        return add_into(copied, acc_position)
+
+    return into_copy, add_into
+
+
+def add_in_pieces(view: Array, value: Array) -> None:
+    """``view += value``, a piece of two axes at a time: the two of least stride (the
+    others looped over, so each piece is close in memory).
+
+    numpy adds into a temporary copy of an output it cannot quickly prove free of
+    internal overlap, as a diagonal's view of three or more axes often is (``H[a, c, b, c]``
+    over ``a, c, b``, whose strides do not divide each other): a copy of the whole
+    diagonal. Pieces of two axes it proves at once. (Pieces have at least 256 entries;
+    fewer would cost more in calls than the copy does.)
+    """
+    loop = sorted(range(view.ndim), key=lambda k: abs(view.strides[k]))[2:]
+    pieces = math.prod(view.shape[k] for k in loop)
+    if pieces == 1 or view.size < 256 * pieces:
+        np.add(view, value, out=view)
+        return
+    value = np.broadcast_to(value, view.shape)
+    for index in np.ndindex(*(view.shape[k] for k in loop)):
+        at: list[int | slice] = [slice(None)] * view.ndim
+        for k, i in zip(loop, index, strict=True):
+            at[k] = i
+        np.add(view[tuple(at)], value[tuple(at)], out=view[tuple(at)])
+
+
+def deferred_terms(order: list[Node], counts: Callable[[], dict[Node, int]]) -> set[Node]:
+    """Terms ``W`` whose only use is one sum ``acc + W``, which the plan adds onto ``acc``
+    without forming ``W`` (see :func:`add_into_kernels`): diagonal embeddings, and large
+    products that sum nothing (outer and entrywise products, scaled transposes).
+    ``counts()``: the uses of each node (an output counts as one)."""
+    if not any(type(node) is Add for node in order):
+        return set()
+    uses = counts()
+    terms: set[Node] = set()
+    for node in order:
+        if not isinstance(node, Add) or node.a is node.b:
+            continue
+        for w in (node.a, node.b):
+            if (
+                isinstance(w, Contraction)
+                and (is_diagonal(w) or is_broadcast_product(w) or _is_scaled_view(w))
+                and uses[w] == 1  # only by this sum (an output counts as a use)
+                and all((term.shape, term.dtype) == (node.shape, node.dtype) for term in (node.a, node.b))
+            ):
+                terms.add(w)
+                break
+    return terms
+
+
+def _is_scaled_view(w: Contraction) -> bool:
+    """A large ``c·X``, transposed or not, of ``X``'s dtype: it sums nothing. (A plain
+    transpose is a view already; a scaled broadcast costs only its scaled core.)"""
+    return (
+        w.b is None
+        and w.size >= DEFERRED_SIZE
+        and w.scale != 1.0
+        and sorted(w.s1) == sorted(w.s3)
+        and len(set(w.s3)) == w.ndim
+        and w.a.dtype == w.dtype
+    )
+
+
+def is_diagonal(w: Contraction) -> bool:
+    """Whether ``w`` embeds a diagonal (a label repeated in its output)."""
+    return len(set(w.s3)) < w.ndim
+
+
+def core_size(w: Contraction) -> int:
+    """The elements of ``w``'s core (what a deferred diagonal embedding forms)."""
+    sizes = dict(zip(w.s3, w.shape, strict=True))
+    return math.prod(sizes[c] for c in w.core)
