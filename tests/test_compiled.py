@@ -327,6 +327,27 @@ def test_a_product_added_into_a_sum_is_scaled_as_its_own_kernel_scales_it() -> N
     np.testing.assert_array_equal(got, c + (a * b) * 3.0)
 
 
+@pytest.mark.parametrize("scale", [2.0, 3.0])
+def test_a_term_whose_small_operand_is_spread_over_a_row_adds_the_same_numbers(scale: float) -> None:
+    """``H + c·X[a,b,c]·Y[b,d]`` laid out ``adbc`` (the pairwise Hessian's term): ``Y`` lacks
+    the first and last labels, so it is spread over one row (numpy's loops would otherwise
+    run three entries at a time); the sum is bit for bit numpy's."""
+    from tensorad.ir.build import contract
+    from tensorad.run.plan import Plan
+
+    H, X, Y = ta.Variable("H", (100, 3, 80, 3)), ta.Variable("X", (100, 80, 3)), ta.Variable("Y", (80, 3))
+    from tensorad.ir.graph import toposort, use_counts
+    from tensorad.run.deferred import deferred_terms
+
+    total = H + contract(X, "abc", Y, "bd", "adbc", scale=scale)
+    order = toposort([total])
+    assert len(deferred_terms(order, lambda: use_counts(order, [total]))) == 1
+    rng = np.random.default_rng(0)
+    h, x, y = rng.standard_normal(H.shape), rng.standard_normal(X.shape), rng.standard_normal(Y.shape)
+    (got,) = Plan([total], [H, X, Y])([h, x, y])
+    np.testing.assert_array_equal(got, h + (x[:, None, :, :] * y.T[None, :, :, None]) * scale)
+
+
 def test_a_scaled_broadcast_in_a_sum_is_formed_from_its_core() -> None:
     """``A + 3·v`` (``v`` along the rows): the kernel scales ``v`` and broadcasts it, ``n``
     multiplications; added without being formed it would take ``n²`` (a review measured

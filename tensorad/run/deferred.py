@@ -45,11 +45,23 @@ def deferred_kernel(w: Contraction) -> Callable[..., Any]:
         factor = np.full((1,) * w.ndim, w.scale, dtype=w.dtype)
         return lambda a: (view(a), factor, None)
     n = dict(zip(w.s1, w.a.shape, strict=True)) | dict(zip(w.s2, w.b.shape, strict=True))
-    x, y = broadcast_operands(w.s1, w.s2, w.s3, n)
+    views = broadcast_operands(w.s1, w.s2, w.s3, n)
+    x, y = (_spread(view, labels, w) for view, labels in zip(views, (w.s1, w.s2), strict=True))
     if exact_scale(w.scale) and min(w.a.size, w.b.size) < w.size:
         return scale_smaller(lambda a, b: (x(a), y(b), None), w.a.size, w.b.size, w.scale, w.dtype)
     c = None if w.scale == 1.0 else w.dtype.type(w.scale)
     return lambda a, b: (x(a), y(b), c)
+
+
+def _spread(view: Callable[[Array], Array], labels: str, w: Contraction) -> Callable[[Array], Array]:
+    """``view``, or, for an operand that lacks ``w``'s first label and a later one, that
+    operand spread over one row of ``w`` (an eighth of it at most): numpy's loops over an
+    axis it broadcasts, inside axes it does not, run a few entries at a time (the pairwise
+    Hessian's innermost axis has 3), and spread they run along whole rows."""
+    row = w.shape[1:]
+    if w.s3[0] in labels or all(c in labels for c in w.s3[1:]) or 8 * math.prod(row) > w.size:
+        return view
+    return lambda a: np.ascontiguousarray(np.broadcast_to(view(a), (1, *row)))
 
 
 ADD_BLOCK_BYTES = 1 << 17
