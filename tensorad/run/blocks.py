@@ -31,9 +31,13 @@ DEFERRED_SIZE = 1 << 16
 being formed."""
 
 
-def multiply_terms(x: Array, y: Array, c: Any, out: Array) -> None:
-    """``out = (x ⊙ y)·c`` (``c`` ``None``: no scale), rounded as the product's kernel rounds it."""
-    np.multiply(x, y, out=out)
+def multiply_block(terms: tuple[Array, Array, Any], block: slice, out: Array) -> None:
+    """``out = (x ⊙ y)·c`` over a block of rows, for a deferred product's ``(x, y, c)`` (an
+    operand of one row broadcasts along them; ``c`` ``None``: no scale), rounded as the
+    product's kernel rounds it."""
+    x, y, c = terms
+    xs, ys = (v[block] if v.shape[0] > 1 else v for v in (x, y))
+    np.multiply(xs, ys, out=out)
     if c is not None:
         np.multiply(out, c, out=out)
 
@@ -114,15 +118,14 @@ def block_sum_kernel(c: Contraction, w: Contraction) -> Callable[..., Array]:
     alpha, shape, dtype = c.scale, c.shape, c.dtype
 
     def block_sum(*args: Any) -> Array:
-        (x, y, scale), b = (args[0], args[1]) if w_first else (args[1], args[0])
+        terms, b = (args[0], args[1]) if w_first else (args[1], args[0])
         out = np.empty(shape, dtype)
         matrix = out.reshape(-1, b.size // rows if w_then_other else w.size // rows)
         buffer = np.empty((min(step, rows), *w.shape[1:]), dtype)  # the one block of W
         for start in range(0, rows, step):
             block = slice(start, start + step)
             n = min(step, rows - start)
-            x_k, y_k = (v[block] if v.shape[0] > 1 else v for v in (x, y))
-            multiply_terms(x_k, y_k, scale, buffer[:n])
+            multiply_block(terms, block, buffer[:n])
             w_k = buffer[:n].reshape(n, -1)
             b_k = b[block].reshape(n, -1)
             lhs, rhs = (w_k.T, b_k) if w_then_other else (b_k.T, w_k)

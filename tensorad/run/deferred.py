@@ -20,7 +20,7 @@ import numpy as np
 
 from tensorad._types import Array
 from tensorad.ir.nodes import Add, Contraction, Node
-from tensorad.run.blocks import DEFERRED_SIZE, is_broadcast_product, multiply_terms
+from tensorad.run.blocks import DEFERRED_SIZE, is_broadcast_product, multiply_block
 from tensorad.run.kernels import (
     Kernel,
     broadcast_operands,
@@ -93,13 +93,12 @@ def add_into_kernels(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace
         buffer_shape = (rows, *w.shape[1:])
 
         def add_into(args: list[Any], k: int) -> Array:
-            acc, (x, y, c) = args[k], args[1 - k]
+            acc = args[k]
             buffer = np.empty(buffer_shape, dtype=acc.dtype)
             for start in range(0, acc.shape[0], rows):
                 block = slice(start, start + rows)
-                xs, ys = (v[block] if v.shape[0] > 1 else v for v in (x, y))
                 part = buffer[: min(rows, acc.shape[0] - start)]
-                multiply_terms(xs, ys, c, part)
+                multiply_block(args[1 - k], block, part)
                 acc[block] += part
             return acc  # type: ignore[no-any-return]
 

@@ -58,7 +58,7 @@ class Plan:
         uses = _lazy_use_counts(order, outputs)
         blocked = blocked_sums(order, uses)
         deferred = deferred_terms(order, uses) | set(blocked.values())
-        order = _schedule(outputs, deferred, order)
+        order = _schedule(outputs, deferred, order, uses)
         check_formed(order, outputs, deferred, constants=snapshot)
         scipy = bool(blocked) or any(blas.on_scipy(node) for node in order)  # one BLAS pool: tensorad.run.blas
         for node in planned_nodes(order, inputs):
@@ -202,7 +202,12 @@ UNSCHEDULED_ELEMENTS = 1 << 22
 not optimized for memory."""
 
 
-def _schedule(outputs: Sequence[Node], deferred: Collection[Node] = (), order: list[Node] | None = None) -> list[Node]:
+def _schedule(
+    outputs: Sequence[Node],
+    deferred: Collection[Node] = (),
+    order: list[Node] | None = None,
+    counts: Callable[[], dict[Node, int]] | None = None,
+) -> list[Node]:
     """An evaluation order that, at every node, first computes the operand needing the
     most memory (Sethi–Ullman): then fewer finished operands wait while another runs.
 
@@ -216,12 +221,13 @@ def _schedule(outputs: Sequence[Node], deferred: Collection[Node] = (), order: l
 
     When every node together holds at most :data:`UNSCHEDULED_ELEMENTS`, any order's peak
     is that small, and the DAG's own order (``order``, if given: ``toposort(outputs)``)
-    is kept (a deep DAG of small arrays is planned without the work).
+    is kept (a deep DAG of small arrays is planned without the work). ``counts()``: each
+    node's uses, if the caller has them (:func:`_lazy_use_counts`).
     """
     order = toposort(outputs) if order is None else order
     if sum(node.size for node in order) <= UNSCHEDULED_ELEMENTS:
         return order
-    uses = use_counts(order, outputs)
+    uses = (counts or _lazy_use_counts(order, outputs))()
     need: dict[Node, int] = {}
     size: dict[Node, int] = {}
     ordered: dict[Node, tuple[Node, ...]] = {}
