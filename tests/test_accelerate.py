@@ -12,7 +12,7 @@ import pytest
 import tensorad as ta
 from tensorad.ir.build import contract
 from tensorad.ir.nodes import Contraction, Variable
-from tensorad.run import accelerate, kernels
+from tensorad.run import accelerate, contractions
 
 HAS_NUMBA = accelerate._installed()
 SIZES = {"b": 48, "h": 40, "d": 24, "e": 3, "k": 7}  # 48·40·24 = 46,080 entries ≥ MIN_ENTRIES
@@ -39,12 +39,12 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
     if request.param == "numba" and not HAS_NUMBA:
         pytest.skip("numba is not installed (pip install tensorad[numba])")
     monkeypatch.setenv(accelerate.ENVIRONMENT, "1" if request.param == "numba" else "0")
-    kernels._contraction_kernel.cache_clear()
+    contractions._contraction_kernel.cache_clear()
     if request.param == "numba":  # start the background load and wait for it: the compiled path from the first call
         assert accelerate.outer_product(np.dtype(np.float64)) is not None
         assert accelerate.wait() is not None, accelerate.FAILED
     yield request.param
-    kernels._contraction_kernel.cache_clear()
+    contractions._contraction_kernel.cache_clear()
 
 
 def _operand(labels: str, dtype: type, rng: np.random.Generator) -> np.ndarray:
@@ -63,11 +63,11 @@ def test_until_the_kernel_is_loaded_numpys_kernel_runs(monkeypatch: pytest.Monke
         out[...] = x[:, :, None] * y[:, None, :]
 
     monkeypatch.setattr(accelerate, "outer_product", lambda dtype: lambda: loaded[0] if loaded else None)
-    kernels._contraction_kernel.cache_clear()
+    contractions._contraction_kernel.cache_clear()
     rng = np.random.default_rng(5)
     a, b = rng.standard_normal((48, 40)), rng.standard_normal((48, 24))
-    run = kernels.contraction_kernel(contract(Variable("a", a.shape), "bh", Variable("b", b.shape), "bd", "bhd"))
-    kernels._contraction_kernel.cache_clear()
+    run = contractions.contraction_kernel(contract(Variable("a", a.shape), "bh", Variable("b", b.shape), "bd", "bhd"))
+    contractions._contraction_kernel.cache_clear()
     expected = np.einsum("bh,bd->bhd", a, b)
     np.testing.assert_array_equal(run(a, b), expected)
     assert used == []
@@ -83,7 +83,7 @@ def test_outer_products_equal_einsum_bit_for_bit(path: str, s1: str, s2: str, s3
     a, b = _operand(s1, dtype, rng), _operand(s2, dtype, rng)
     node = contract(Variable("a", a.shape, dtype), s1, Variable("b", b.shape, dtype), s2, s3)
     assert isinstance(node, Contraction)
-    value = kernels.contraction_kernel(node)(a, b)
+    value = contractions.contraction_kernel(node)(a, b)
     expected = np.einsum(f"{s1},{s2}->{s3}", a, b)
     assert value.dtype == np.dtype(dtype) and value.shape == expected.shape
     np.testing.assert_array_equal(value, expected, strict=True)
@@ -111,7 +111,7 @@ def test_the_switch_and_the_threshold_choose_the_path(path: str, monkeypatch: py
     for n, dtype in [(48, np.float64), (4, np.float64), (48, np.complex128)]:  # big, small, a dtype it lacks
         a, b = rng.standard_normal((n, 40)).astype(dtype), rng.standard_normal((n, 24)).astype(dtype)
         node = contract(Variable("a", a.shape, dtype), "bh", Variable("b", b.shape, dtype), "bd", "bhd")
-        np.testing.assert_array_equal(kernels.contraction_kernel(node)(a, b), np.einsum("bh,bd->bhd", a, b))
+        np.testing.assert_array_equal(contractions.contraction_kernel(node)(a, b), np.einsum("bh,bd->bhd", a, b))
     assert calls == ([(48, 40, 24)] if path == "numba" else [])
 
 
@@ -123,7 +123,7 @@ def test_an_operand_of_another_dtype_keeps_numpys_precision(path: str) -> None:
     weak = Variable("w", w.shape, np.float64, True)
     node = contract(Variable("x", x.shape, np.float32), "bh", weak, "bd", "bhd")
     assert node.dtype == np.float32
-    value = kernels.contraction_kernel(node)(x, w)
+    value = contractions.contraction_kernel(node)(x, w)
     np.testing.assert_array_equal(value, np.einsum("bh,bd->bhd", x, w).astype(np.float32), strict=True)
 
 

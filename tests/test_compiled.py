@@ -417,8 +417,8 @@ def test_a_scaled_transpose_of_the_accumulator_is_read_before_it_is_overwritten(
 def test_adding_onto_a_diagonal_view_needs_no_copy_of_it(s3: str, sizes: dict[str, int]) -> None:
     """numpy adds into a copy of an output whose strides it cannot quickly prove free of
     self-overlap (a diagonal of three axes); :func:`add_in_pieces` adds two axes at a time."""
+    from tensorad.run.contractions import diagonal_view
     from tensorad.run.deferred import add_in_pieces
-    from tensorad.run.kernels import diagonal_view
 
     shape = tuple(sizes[c] for c in s3)
     core = "".join(dict.fromkeys(s3))

@@ -21,7 +21,7 @@ import numpy as np
 from tensorad._types import Array
 from tensorad.ir.nodes import Add, Contraction, Node
 from tensorad.run.blocks import DEFERRED_SIZE, is_broadcast_product, multiply_block
-from tensorad.run.kernels import (
+from tensorad.run.contractions import (
     Kernel,
     broadcast_operands,
     contraction_kernel,
