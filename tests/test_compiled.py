@@ -328,24 +328,40 @@ def test_a_product_added_into_a_sum_is_scaled_as_its_own_kernel_scales_it() -> N
 
 
 @pytest.mark.parametrize("scale", [2.0, 3.0])
-def test_a_term_whose_small_operand_is_spread_over_a_row_adds_the_same_numbers(scale: float) -> None:
-    """``H + c·X[a,b,c]·Y[b,d]`` laid out ``adbc`` (the pairwise Hessian's term): ``Y`` lacks
-    the first and last labels, so it is spread over one row (numpy's loops would otherwise
-    run three entries at a time); the sum is bit for bit numpy's."""
+@pytest.mark.parametrize(("s_y", "s3"), [("bd", "adbc"), ("ad", "bdac"), ("ad", "bdca")])
+def test_the_pairwise_hessians_terms_add_the_same_numbers(scale: float, s_y: str, s3: str) -> None:
+    """``H + c·X[a,b,c]·Y[·,d]`` in the pairwise Hessian's layouts: in ``adbc`` ``Y`` lacks
+    the first and last labels, so it is spread over one row; in ``bdac`` and ``bdca`` each
+    block of ``X``'s rows is transposed, runs of 3 and 1 entries (numpy's loops would
+    otherwise run three entries at a time). The sum is bit for bit numpy's."""
     from tensorad.ir.build import contract
-    from tensorad.run.plan import Plan
-
-    H, X, Y = ta.Variable("H", (100, 3, 80, 3)), ta.Variable("X", (100, 80, 3)), ta.Variable("Y", (80, 3))
     from tensorad.ir.graph import toposort, use_counts
     from tensorad.run.deferred import deferred_terms
+    from tensorad.run.plan import Plan
 
-    total = H + contract(X, "abc", Y, "bd", "adbc", scale=scale)
+    n = {"a": 100, "b": 80, "c": 3, "d": 3}
+    H, X = ta.Variable("H", tuple(n[c] for c in s3)), ta.Variable("X", (100, 80, 3))
+    Y = ta.Variable("Y", tuple(n[c] for c in s_y))
+    total = H + contract(X, "abc", Y, s_y, s3, scale=scale)
     order = toposort([total])
     assert len(deferred_terms(order, lambda: use_counts(order, [total]))) == 1
     rng = np.random.default_rng(0)
     h, x, y = rng.standard_normal(H.shape), rng.standard_normal(X.shape), rng.standard_normal(Y.shape)
     (got,) = Plan([total], [H, X, Y])([h, x, y])
-    np.testing.assert_array_equal(got, h + (x[:, None, :, :] * y.T[None, :, :, None]) * scale)
+    np.testing.assert_array_equal(got, h + np.einsum(f"abc,{s_y}->{s3}", x, y) * scale)
+
+
+def test_an_operand_read_in_short_runs_is_packed_and_one_in_long_runs_is_not() -> None:
+    from tensorad.run.blocks import packed
+
+    x = np.random.default_rng(0).standard_normal((50, 40, 3))
+    short = x.transpose(1, 0, 2)[:, None]  # runs of 3 entries, a broadcast axis
+    copy = packed(short)
+    assert copy.flags.c_contiguous and copy.shape == (40, 1, 50, 3)
+    np.testing.assert_array_equal(copy, short)
+    broadcast = np.broadcast_to(x[:, :, :1], x.shape)
+    for view in (x, x.transpose(1, 2, 0), x[:, :, None, :], broadcast, x[:, :3, :1]):
+        assert packed(view) is view  # one run; runs of 50; one run; broadcast along its rows; rows of 3
 
 
 def test_a_scaled_broadcast_in_a_sum_is_formed_from_its_core() -> None:
@@ -412,6 +428,7 @@ def test_a_scaled_transpose_of_the_accumulator_is_read_before_it_is_overwritten(
         ("aab", {"a": 300, "b": 3}),
         ("bacbc", {"a": 100, "b": 2, "c": 3}),
         ("abcabc", {"a": 5, "b": 4, "c": 3}),
+        ("abcdbd", {"a": 4, "b": 3, "c": 60, "d": 20}),  # pieces over two axes (b, a)
     ],
 )
 def test_adding_onto_a_diagonal_view_needs_no_copy_of_it(s3: str, sizes: dict[str, int]) -> None:

@@ -125,12 +125,12 @@ def add_in_pieces(view: Array, value: Array) -> None:
     if pieces == 1 or view.size < 256 * pieces:
         np.add(view, value, out=view)
         return
-    value = np.broadcast_to(value, view.shape)
-    for index in np.ndindex(*(view.shape[k] for k in loop)):
-        at: list[int | slice] = [slice(None)] * view.ndim
-        for k, i in zip(loop, index, strict=True):
-            at[k] = i
-        np.add(view[tuple(at)], value[tuple(at)], out=view[tuple(at)])
+    perm = [*loop, *(k for k in range(view.ndim) if k not in loop)]
+    view, value = view.transpose(perm), np.broadcast_to(value, view.shape).transpose(perm)
+    indices = zip(range(len(view))) if len(loop) == 1 else np.ndindex(*view.shape[: len(loop)])
+    for index in indices:  # (a reshape to one axis of pieces could copy the view: no)
+        piece = view[index]
+        np.add(piece, value[index], out=piece)
 
 
 def deferred_terms(order: list[Node], counts: Callable[[], dict[Node, int]]) -> set[Node]:
