@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,8 @@ class Plan:
         blocked = blocked_sums(order, uses)
         deferred = deferred_terms(order, uses) | set(blocked.values())
         order = _schedule(outputs, deferred, order, uses)
+        differences = _differences(order, uses, deferred | set(blocked))
+        negated = {node.b if position else node.a: node for node, position in differences.items()}
         check_formed(order, outputs, deferred, constants=snapshot)
         scipy = bool(blocked) or any(blas.on_scipy(node) for node in order)  # one BLAS pool: tensorad.run.blas
         for node in planned_nodes(order, inputs):
@@ -86,9 +89,15 @@ class Plan:
                     in_place[len(steps)] = into, (1 - term,)
                     steps.append((into_copy, operands, slots[node], (), None))
                     continue
-            if (overwrite := _in_place(node)) is not None:
+            if node in differences:  # x + (−1)·w as x − w: w computed unscaled
+                difference, into = _difference_kernels(differences[node])
+                in_place[len(steps)] = into, _positions(2)
+                steps.append((difference, operands, slots[node], (), None))
+                continue
+            computed = replace(node, scale=1.0) if isinstance(node, Contraction) and node in negated else node
+            if (overwrite := _in_place(computed)) is not None:
                 in_place[len(steps)] = overwrite, _positions(len(operands))
-            steps.append((kernel(node, scipy), operands, slots[node], (), None))
+            steps.append((kernel(computed, scipy), operands, slots[node], (), None))
         self._template = template
         self._outputs = [slots[node] for node in outputs]
         self._leaf = [isinstance(node, (Variable, Constant)) for node in outputs]
@@ -318,11 +327,52 @@ def _in_place(node: Node) -> InPlace | None:
             return None
         return lambda args, k: np.add(args[k], args[1 - k], out=args[k])
     if isinstance(node, Contraction) and node.b is None and node.s1 == node.s3 and len(set(node.s3)) == node.ndim:
-        if node.a.dtype != node.dtype:
+        if node.a.dtype != node.dtype or node.scale == 1.0:  # (unscaled: its kernel returns its operand)
             return None
         scale = node.scale
         return lambda args, k: np.multiply(args[k], scale, out=args[k])
     return None
+
+
+def _differences(
+    order: Sequence[Node], counts: Callable[[], dict[Node, int]], special: Collection[Node]
+) -> dict[Add, int]:
+    """The sums ``x + (−1)·w`` to compute as ``x − w`` (each with ``w``'s position), ``w``
+    a contraction that nothing else uses, all three of one dtype and shape, neither ``x``
+    nor ``w`` computed by a ``special`` kernel (deferred terms, blocked sums, which apply
+    their own scales or make the sum theirs):
+    a derivative's ``1 − tanh²``, ``s − s²``. Forming ``(−1)·w`` costs a pass over it
+    (``np.multiply(w, −1)``) and a call, and the sum is the same numbers: IEEE
+    subtraction is the addition of the negation, and negation is exact (a scale of −1
+    moved onto an operand or a sum's terms changes no rounding)."""
+    sums = [node for node in order if type(node) is Add and node.a is not node.b]
+    if not sums:
+        return {}
+    uses = counts()
+    found: dict[Add, int] = {}
+    for node in sums:
+        for position, w in enumerate((node.a, node.b)):
+            other = node.b if position == 0 else node.a
+            if (
+                isinstance(w, Contraction)
+                and w.scale == -1.0
+                and uses[w] == 1
+                and w not in special
+                and other not in special
+                and w.dtype == other.dtype == node.dtype
+                and w.shape == other.shape == node.shape
+            ):
+                found[node] = position
+                break
+    return found
+
+
+def _difference_kernels(position: int) -> tuple[Callable[[Array, Array], Array], InPlace]:
+    """``x − w`` for the operands of a sum whose term ``w`` is at ``position``, and the
+    same into the array of an operand ``k`` that dies there."""
+    if position == 1:
+        return np.subtract, lambda args, k: np.subtract(args[0], args[1], out=args[k])
+    return lambda w, x: np.subtract(x, w), lambda args, k: np.subtract(args[1], args[0], out=args[k])
 
 
 def _alone(args: list[Any], k: int) -> bool:
