@@ -28,6 +28,7 @@ from tensorad.run import blas, budget
 from tensorad.run.blocks import block_sum_kernel, blocked_sums
 from tensorad.run.deferred import add_into_kernels, core_size, deferred_kernel, deferred_terms, is_diagonal
 from tensorad.run.kernels import kernel
+from tensorad.run.layouts import transposed_copy, transposed_operands
 from tensorad.run.straight import STRAIGHT_STEPS, InPlace, Step, straight_line
 
 
@@ -62,8 +63,13 @@ class Plan:
         order = _schedule(outputs, deferred, order, uses)
         differences = _differences(order, uses, deferred | set(blocked))
         negated = {node.b if position else node.a: node for node, position in differences.items()}
+
+        def computed(node: Node) -> Node:  # what the step computes: −w of x + (−1)·w unscaled
+            return replace(node, scale=1.0) if isinstance(node, Contraction) and node in negated else node
+
         check_formed(order, outputs, deferred, constants=snapshot)
         scipy = bool(blocked) or any(blas.on_scipy(node) for node in order)  # one BLAS pool: tensorad.run.blas
+        transposed = {} if scipy else transposed_operands(order, computed, deferred | set(blocked))
         for node in planned_nodes(order, inputs):
             slots[node] = len(template)
             if isinstance(node, Constant):
@@ -94,10 +100,17 @@ class Plan:
                 in_place[len(steps)] = into, _positions(2)
                 steps.append((difference, operands, slots[node], (), None))
                 continue
-            computed = replace(node, scale=1.0) if isinstance(node, Contraction) and node in negated else node
-            if (overwrite := _in_place(computed)) is not None:
+            computing = computed(node)
+            if isinstance(node, Contraction) and node in transposed:  # read from a transposed copy
+                position, computing, copy = transposed[node]
+                if copy not in slots:
+                    slots[copy] = len(template)
+                    template.append(None)
+                    steps.append((transposed_copy, (operands[position],), slots[copy], (), None))
+                operands = tuple(slots[copy] if k == position else slot for k, slot in enumerate(operands))
+            if (overwrite := _in_place(computing)) is not None:
                 in_place[len(steps)] = overwrite, _positions(len(operands))
-            steps.append((kernel(computed, scipy), operands, slots[node], (), None))
+            steps.append((kernel(computing, scipy), operands, slots[node], (), None))
         self._template = template
         self._outputs = [slots[node] for node in outputs]
         self._leaf = [isinstance(node, (Variable, Constant)) for node in outputs]
