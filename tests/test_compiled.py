@@ -352,16 +352,21 @@ def test_the_pairwise_hessians_terms_add_the_same_numbers(scale: float, s_y: str
 
 
 def test_an_operand_read_in_short_runs_is_packed_and_one_in_long_runs_is_not() -> None:
-    from tensorad.run.blocks import packed
+    from tensorad.run.blocks import multiply_block, packing
 
     x = np.random.default_rng(0).standard_normal((50, 40, 3))
     short = x.transpose(1, 0, 2)[:, None]  # runs of 3 entries, a broadcast axis
-    copy = packed(short)
-    assert copy.flags.c_contiguous and copy.shape == (40, 1, 50, 3)
-    np.testing.assert_array_equal(copy, short)
+    spread = np.random.default_rng(1).standard_normal((1, 4, 50, 3))  # the other operand: one run of 600
+    assert packing((short, spread, None)) == (True, False)
+    out = np.empty((10, 4, 50, 3))
+    multiply_block((short, spread, None), slice(10, 20), out, (True, False))
+    np.testing.assert_array_equal(out, short[10:20] * spread)
+    assert packing((short, np.ones((1, 1, 1, 1)), None)) == (True, False)  # a number broadcasts along any run
+    assert packing((short, short, None)) == (False, False)  # the same short runs: numpy loops over both together
     broadcast = np.broadcast_to(x[:, :, :1], x.shape)
-    for view in (x, x.transpose(1, 2, 0), x[:, :, None, :], broadcast, x[:, :3, :1]):
-        assert packed(view) is view  # one run; runs of 50; one run; broadcast along its rows; rows of 3
+    for view in (x, x.transpose(1, 2, 0), broadcast, x[:, :3, :1]):
+        # one run; runs of 50; broadcast along its last axis; rows of 3
+        assert packing((view, np.ones((1,) * view.ndim), None)) == (False, False)
 
 
 def test_a_scaled_broadcast_in_a_sum_is_formed_from_its_core() -> None:

@@ -260,8 +260,10 @@ def test_the_command_line_gives_exit_codes_and_no_tracebacks(
 
 def test_a_derivative_too_large_for_memory_is_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with ta.memory_budget("1M"):
-        code, _, err = run(["derive", "x[i] x[i]", "--wrt", "x", "--dims", "i=1000", "--order", "2", "--format",
-                            "numpy", "--check"], capsys)
+        code, _, err = run(
+            ["derive", "x[i] x[i]", "--wrt", "x", "--dims", "i=1000", "--order", "2", "--format", "numpy", "--check"],
+            capsys,
+        )
     assert code == 0  # the check never forms the Hessian (it contracts it with the direction)
     with ta.memory_budget("1M"):
         code, _, err = run(["derive", "x[i] y[j]", "--wrt", "x", "--dims", "i=1000,j=1000", "--check"], capsys)
@@ -439,3 +441,41 @@ def test_the_budget_covers_constant_arithmetic_copies_of_constants_and_slices() 
             ta.jit(lambda v: ta.sum(v * np.ones((1000, 1000))))(np.ones(1000))
         x = np.arange(100_000.0)  # a strided slice takes no selection matrix (it would be 40 GB)
         np.testing.assert_array_equal(ta.jit(lambda v: v[::-3])(x), x[::-3])
+
+
+def test_evaluate_casts_values_to_their_variables_dtypes_and_refuses_lossy_ones() -> None:
+    """``Expr.evaluate`` of float64 variables bound to nested lists of ints, or to float32
+    arrays, computes in float64 (a review found ``A @ x`` giving int64 and ``A @ x + 0.5``
+    raising once products stopped writing into an array of the node's dtype); a complex
+    value for a real variable would lose its imaginary part, and is refused."""
+    A, x = ta.Variable("A", (2, 2)), ta.Variable("x", (2,))
+    value = (A @ x).evaluate({"A": [[1, 0], [0, 1]], "x": [3, 4]})
+    np.testing.assert_array_equal(value, np.array([3.0, 4.0]), strict=True)
+    shifted = (A @ x + 0.5).evaluate({"A": [[1, 0], [0, 1]], "x": [3, 4]})
+    np.testing.assert_array_equal(shifted, np.array([3.5, 4.5]), strict=True)
+    B, C = ta.Variable("B", (2, 2)), ta.Variable("C", (2, 2))
+    b = np.full((2, 2), 0.1, np.float32)
+    total = (A @ B + C).evaluate({"A": np.eye(2, dtype=np.float32), "B": b, "C": np.zeros((2, 2), np.float32)})
+    np.testing.assert_array_equal(total, b.astype(np.float64), strict=True)  # 0.1f widened, not rounded again
+    with pytest.raises(ta.OperandTypeError, match="'A'"):
+        (A @ x).evaluate({"A": np.eye(2) * 1j, "x": [3, 4]})
+
+
+def test_a_complex_negated_term_is_not_turned_into_a_difference() -> None:
+    """``(−1 + 0j)·z`` is not an exact negation (``0 − 1j`` gives ``+0 + 1j``, an infinite
+    part gives nan): a plan would disagree with a term-by-term evaluation, so complex
+    sums keep their scaled term."""
+    from tensorad.ir.build import contract
+    from tensorad.ir.graph import toposort, use_counts
+    from tensorad.run.evaluate import evaluate
+    from tensorad.run.plan import Plan, _differences
+
+    X, Z = (ta.Variable(n, (2,), np.complex128) for n in "XZ")
+    total = X + contract(Z, "i", None, "", "i", scale=-1.0)
+    order = toposort([total])
+    assert _differences(order, lambda: use_counts(order, [total]), ()) == {}
+    x, z = np.array([complex(-0.0, 0), 1.0]), np.array([complex(0, -1), complex(0, np.inf)])
+    with np.errstate(invalid="ignore"):
+        (planned,) = Plan([total], [X, Z])([x, z])
+        (term_by_term,) = evaluate([total], {X: x, Z: z}, memo={})
+    np.testing.assert_array_equal(planned.view(np.int64), term_by_term.view(np.int64))  # bit for bit

@@ -31,12 +31,15 @@ DEFERRED_SIZE = 1 << 16
 being formed."""
 
 
-def multiply_block(terms: tuple[Array, Array, Any], block: slice, out: Array) -> None:
+def multiply_block(terms: tuple[Array, Array, Any], block: slice, out: Array, pack: tuple[bool, bool]) -> None:
     """``out = (x ⊙ y)·c`` over a block of rows, for a deferred product's ``(x, y, c)`` (an
     operand of one row broadcasts along them; ``c`` ``None``: no scale), rounded as the
-    product's kernel rounds it."""
+    product's kernel rounds it; an operand whose ``pack`` (:func:`packing`) is true is
+    copied out C-ordered first."""
     x, y, c = terms
-    xs, ys = (packed(v[block]) if v.shape[0] > 1 else v for v in (x, y))
+    xs, ys = (
+        (_packed(v[block]) if p else v[block]) if v.shape[0] > 1 else v for v, p in zip((x, y), pack, strict=True)
+    )
     np.multiply(xs, ys, out=out)
     if c is not None:
         np.multiply(out, c, out=out)
@@ -45,34 +48,52 @@ def multiply_block(terms: tuple[Array, Array, Any], block: slice, out: Array) ->
 PACKED_RUN = 16
 """Fewest entries a product's operand must hold in a run of its axes that numpy's loops
 can merge (equal strides, nothing broadcast) to be read where it lies: shorter, its rows
-are copied out first (:func:`packed`)."""
+are copied out first (:func:`packing`)."""
 
 
-def packed(view: Array) -> Array:
-    """``view``, or, when its last axes merge into runs of fewer than :data:`PACKED_RUN`
-    entries (axes merge when one's stride is the next one's times its length), a C-ordered
-    copy of it, of length 1 along the axes it broadcasts: a transposed block of the
-    pairwise Hessian's terms has runs of 3.
+def packing(terms: tuple[Array, Array, Any]) -> tuple[bool, bool]:
+    """Which operands of a deferred product's ``(x, y, c)`` :func:`multiply_block` copies
+    out C-ordered, a block of rows at a time (broadcast axes kept of length 1): one whose
+    last axes merge into runs of fewer than :data:`PACKED_RUN` entries (axes merge when
+    one's stride is the next one's times its length) while those of the other operand do
+    not. A transposed block of the pairwise Hessian's terms has runs of 3, the other
+    operand runs of 1,800.
 
     numpy's loops run along the longest run of merged axes that *all* operands share;
     with one operand transposed that is a few entries per loop, and a multiply then
     costs 2–4× its time. A copy's loop is cheap per entry, and after it the operands'
     runs are the output's rows (1.41 → 0.66 ms for the pairwise Hessian's
-    ``H[b,d,a,c] += 2·T[a,b,c]·x[a,d]``). The entries are the same numbers either way.
+    ``H[b,d,a,c] += 2·T[a,b,c]·x[a,d]``). Two operands in the same short runs share
+    them: copying them would cost two passes for nothing. The entries are the same
+    numbers either way.
     """
-    if view.strides[-1] == 0 or view.size < PACKED_RUN * view.shape[0]:
-        return view  # broadcast along its rows, or short rows
-    run, merged = 1, None  # the trailing axes that merge into one run, and its stride
-    for n, stride in zip(reversed(view.shape), reversed(view.strides), strict=True):
+    x, y, _ = terms
+    return _short(x, y), _short(y, x)
+
+
+def _short(view: Array, other: Array) -> bool:
+    if view.shape[0] == 1 or view.strides[-1] == 0 or view.size < PACKED_RUN * view.shape[0]:
+        return False  # broadcast along its rows or its last axis, or short rows
+    run = _run(view.shape, view.strides)
+    if run >= PACKED_RUN or run == view.size:
+        return False
+    shape = [max(n, m) for n, m in zip(view.shape, other.shape, strict=True)]  # other's axes of 1 broadcast:
+    return _run(shape, [s if m > 1 else 0 for m, s in zip(other.shape, other.strides, strict=True)]) >= PACKED_RUN
+
+
+def _run(shape: Sequence[int], strides: Sequence[int]) -> int:
+    """The entries in the run of an array's last axes that numpy's loops merge."""
+    run, merged = 1, None
+    for n, stride in zip(reversed(shape), reversed(strides), strict=True):
         if n == 1:
             continue
         if merged is not None and stride != merged:
             break
         run, merged = run * n, stride * n
-    else:
-        return view  # one run
-    if run >= PACKED_RUN:
-        return view
+    return run
+
+
+def _packed(view: Array) -> Array:
     at = tuple(slice(0, 1) if stride == 0 else slice(None) for stride in view.strides)
     return np.ascontiguousarray(view[at])
 
@@ -157,10 +178,11 @@ def block_sum_kernel(c: Contraction, w: Contraction) -> Callable[..., Array]:
         out = np.empty(shape, dtype)
         matrix = out.reshape(-1, b.size // rows if w_then_other else w.size // rows)
         buffer = np.empty((min(step, rows), *w.shape[1:]), dtype)  # the one block of W
+        pack = packing(terms)
         for start in range(0, rows, step):
             block = slice(start, start + step)
             n = min(step, rows - start)
-            multiply_block(terms, block, buffer[:n])
+            multiply_block(terms, block, buffer[:n], pack)
             w_k = buffer[:n].reshape(n, -1)
             b_k = b[block].reshape(n, -1)
             lhs, rhs = (w_k.T, b_k) if w_then_other else (b_k.T, w_k)

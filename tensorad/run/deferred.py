@@ -20,7 +20,7 @@ import numpy as np
 
 from tensorad._types import Array
 from tensorad.ir.nodes import Add, Contraction, Node
-from tensorad.run.blocks import DEFERRED_SIZE, is_broadcast_product, multiply_block
+from tensorad.run.blocks import DEFERRED_SIZE, is_broadcast_product, multiply_block, packing
 from tensorad.run.contractions import (
     Kernel,
     broadcast_operands,
@@ -95,10 +95,11 @@ def add_into_kernels(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace
         def add_into(args: list[Any], k: int) -> Array:
             acc = args[k]
             buffer = np.empty(buffer_shape, dtype=acc.dtype)
+            pack = packing(args[1 - k])
             for start in range(0, acc.shape[0], rows):
                 block = slice(start, start + rows)
                 part = buffer[: min(rows, acc.shape[0] - start)]
-                multiply_block(args[1 - k], block, part)
+                multiply_block(args[1 - k], block, part, pack)
                 acc[block] += part
             return acc  # type: ignore[no-any-return]
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tensorad._types import Array
-from tensorad.errors import ShapeError, TensoradError
+from tensorad.errors import OperandTypeError, ShapeError, TensoradError
 from tensorad.ir.constants import as_array
 from tensorad.ir.graph import children, toposort, variables
 from tensorad.ir.nodes import Constant, Node, Variable
@@ -47,6 +47,8 @@ def evaluate(
     Raises:
         TensoradError: a variable has no value.
         ShapeError: a value does not have its variable's shape.
+        OperandTypeError: a value's dtype does not cast to its variable's (numpy's
+            ``same_kind``: complex values for a real variable); other values are cast.
         MemoryBudgetError: without ``memo``, an array of the plan would exceed the memory budget.
     """
     if memo is None:  # the plan takes every bound variable (the unused ones cost nothing)
@@ -97,4 +99,10 @@ def _bound(x: Variable, env: Mapping[Variable, Array]) -> Array:
     value = as_array(env[x], f"the value of variable {x.name!r}")
     if value.shape != x.shape:
         raise ShapeError(f"variable {x.name!r} has shape {x.shape} but its value has shape {value.shape}")
-    return value
+    if value.dtype == x.dtype:
+        return value
+    if not np.can_cast(value.dtype, x.dtype, "same_kind"):  # complex into real, float into int: lossy
+        raise OperandTypeError(
+            f"variable {x.name!r} has dtype {x.dtype}; its value's dtype {value.dtype} does not cast"
+        )
+    return value.astype(x.dtype)  # nested lists of ints for a float variable: its dtype, as numpy would compute

@@ -351,7 +351,7 @@ def _differences(
     order: Sequence[Node], counts: Callable[[], dict[Node, int]], special: Collection[Node]
 ) -> dict[Add, int]:
     """The sums ``x + (−1)·w`` to compute as ``x − w`` (each with ``w``'s position), ``w``
-    a contraction that nothing else uses, all three of one dtype and shape, neither ``x``
+    a contraction that nothing else uses, all three of one real dtype and shape, neither ``x``
     nor ``w`` computed by a ``special`` kernel (deferred terms, blocked sums, which apply
     their own scales or make the sum theirs):
     a derivative's ``1 − tanh²``, ``s − s²``. Forming ``(−1)·w`` costs a pass over it
@@ -369,6 +369,7 @@ def _differences(
             if (
                 isinstance(w, Contraction)
                 and w.scale == -1.0
+                and w.dtype.kind == "f"  # (a complex (−1 + 0j)·w is not an exact negation: ±0, inf)
                 and uses[w] == 1
                 and w not in special
                 and other not in special
