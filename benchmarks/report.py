@@ -126,14 +126,21 @@ OVERHEAD = 30e-6
 
 
 def over_target(rows: Sequence[Row]) -> list[str]:
-    """tensorad rows past the issues' targets: ``grad``/``vjp`` above 1.3× the numpy formula,
-    ``hessian`` above 1.5× or with a peak above 2× the Hessian's bytes, ``jacfwd`` of the
-    linear map above 2× the time of ``A.copy()``; on the ``overhead`` problem (n=10, where
-    a ratio only measures the cost of a call), a compiled ``grad`` above 30 µs per call;
-    the batched tasks (``per_example``, ``hvps``) above 1.2× the numpy formula or slower
-    than ``jax[jit]`` in the same run."""
+    """tensorad rows past the issues' targets: a value, gradient, JVP, VJP or HVP above 1.3×
+    the numpy formula, a Hessian above 1.5× or with a peak above 2× the Hessian's bytes;
+    ``jacfwd`` of the linear map above 2× the time of ``A.copy()``; on the ``overhead``
+    problem (n=10, where a ratio only measures the cost of a call), a compiled ``grad``
+    above 30 µs per call; the batched tasks (``per_example``, ``hvps``) above 1.2× the
+    numpy formula or slower than ``jax[jit]`` in the same run. For the compiled rows
+    (``tensorad[jit]``) also: any peer faster in the same run, and, but for Hessians, a
+    peak above 2× the formula's."""
     copy = {row.problem: row.median for row in rows if row.task == "copy" and row.median}
     jax = {(row.problem, row.task): row.median for row in rows if row.system == "jax" and row.median}
+    formula_peak = {(r.problem, r.task): r.peak_bytes for r in rows if r.system == "numpy" and r.peak_bytes}
+    peers: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        if row.system not in ("numpy", "tensorad", "tensorad-eager") and row.median and row.status == "ok":
+            peers.setdefault((row.problem, row.task), []).append(row)
     found = []
     for row in rows:
         if not row.system.startswith("tensorad") or row.ratio is None:
@@ -143,7 +150,7 @@ def over_target(rows: Sequence[Row]) -> list[str]:
             if row.task == "grad" and row.label.endswith("[jit]") and row.median and row.median > OVERHEAD:
                 found.append(f"{where}: {row.median * 1e6:.1f} µs per call (target {OVERHEAD * 1e6:.0f} µs)")
             continue
-        if row.task in ("grad", "vjp") and row.ratio > 1.3:
+        if row.task in ("value", "grad", "jvp", "vjp", "hvp") and row.ratio > 1.3:
             found.append(f"{where}: {row.ratio:.2f}x the numpy formula (target 1.3x)")
         if row.task in BATCHED and row.ratio > 1.2:
             found.append(f"{where}: {row.ratio:.2f}x the numpy formula (target 1.2x)")
@@ -157,6 +164,13 @@ def over_target(rows: Sequence[Row]) -> list[str]:
         reference = copy.get(row.problem)
         if row.task == "jacfwd" and row.median and reference and row.median > 2 * reference:
             found.append(f"{where}: {row.median / reference:.2f}x the time of A.copy() (target 2x)")
+        if not row.label.endswith("[jit]") or not row.median:
+            continue
+        faster = [p for p in peers.get((row.problem, row.task), []) if p.median and p.median < row.median]
+        found += [f"{where}: {row.median / p.median:.2f}x the time of {p.label} (target 1x)" for p in faster]
+        own = formula_peak.get((row.problem, row.task))
+        if row.task != "hessian" and row.peak_bytes and own and row.peak_bytes > 2 * own:
+            found.append(f"{where}: peak {row.peak_bytes / own:.2f}x the formula's (target 2x)")
     return found
 
 

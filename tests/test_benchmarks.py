@@ -349,3 +349,29 @@ def test_the_scale_out_row_at_a_small_size(tmp_path: Path) -> None:
     record = json.loads((tmp_path / "scaleout.json").read_text(encoding="utf-8"))
     assert record["max_relative_error"] < 1e-12 and record["rows"] == 50_000
     assert record["numpy_path"] == "completed"
+
+
+def test_the_report_lists_every_compiled_row_past_a_target() -> None:
+    """Values over 1.3× the formula, a faster peer, a peak over twice the formula's (but
+    for a Hessian, whose bound is its own bytes): each is listed for the compiled rows;
+    eager rows answer to the formula ratios alone."""
+    from benchmarks.harness import Row
+    from benchmarks.report import over_target
+
+    def row(system: str, label: str, median: float, peak: int, ratio: float | None = None, task: str = "value") -> Row:
+        return Row("mlp", task, system, label, times=[median], ratio=ratio, peak_bytes=peak, result_bytes=10)
+
+    rows = [
+        row("numpy", "numpy", 1.0, 100, 1.0),
+        row("tensorad", "tensorad[jit]", 1.4, 250, 1.4),
+        row("tensorad-eager", "tensorad[eager]", 1.2, 900, 1.2),
+        row("jax", "jax[jit]", 1.1, 0),
+        row("torch", "torch.func", 2.0, 0),
+        row("numpy", "numpy", 1.0, 100, 1.0, task="hessian"),
+        row("tensorad", "tensorad[jit]", 1.0, 15, 1.0, task="hessian"),
+    ]
+    assert over_target(rows) == [
+        "mlp/value/tensorad[jit]: 1.40x the numpy formula (target 1.3x)",
+        "mlp/value/tensorad[jit]: 1.27x the time of jax[jit] (target 1x)",
+        "mlp/value/tensorad[jit]: peak 2.50x the formula's (target 2x)",
+    ]
