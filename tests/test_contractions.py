@@ -71,3 +71,23 @@ def test_operands_stored_as_blas_reads_them_go_to_matmul_as_they_are() -> None:
     assert contractions.contraction_kernel(contract(a, "bi", w, "ji", "bj")) is not np.matmul  # wᵀ: a view first
     mixed = contract(Variable("x", (32, 64), np.float32), "bi", w, "ij", "bj")
     assert contractions.contraction_kernel(mixed) is not np.matmul  # operands of two dtypes
+
+
+@pytest.mark.parametrize(
+    ("spec", "a_shape", "b_shape"),
+    [
+        ("ab,cd->ad", (30, 20), (20, 4)),  # a JVP's zero tangent: each operand summed over a label first
+        ("ab,cd->da", (30, 20), (20, 4)),
+        ("aab,c->ca", (6, 6, 5), (7,)),  # a diagonal and a sum out of one operand
+        ("abc,d->cad", (3, 4, 5), (6,)),  # only a transpose: nothing to sum
+    ],
+)
+def test_outer_products_sum_labels_out_of_each_operand_first(
+    spec: str, a_shape: tuple[int, ...], b_shape: tuple[int, ...]
+) -> None:
+    """An outer product whose operands carry labels the output lacks (``einsum`` would loop
+    over them inside the product: 5 ms for a 300 × 200 by 200 × 10 one, now microseconds)."""
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    value, _ = _value(spec, a, b)
+    np.testing.assert_allclose(value, np.einsum(spec, a, b), rtol=1e-13, atol=1e-13)

@@ -248,10 +248,15 @@ def _product(
 
 def _plain_product(s1: Labels, s2: Labels, core: Labels, n: Sizes, outer: bool) -> Kernel:
     """numpy's product that sums nothing: an outer product by ``einsum``, an entrywise one
-    (or a long-rowed outer one) by a multiply broadcast straight into core's order."""
-    if outer and n[core[-1]] <= OUTER_EINSUM_ROW and _letters(s1 + s2 + core):
-        subscripts = f"{s1},{s2}->{core}"
-        return lambda a, b: np.einsum(subscripts, a, b)
+    (or a long-rowed outer one) by a multiply broadcast straight into core's order. An
+    operand's labels that core lacks are summed out of it first: ``einsum`` itself would
+    loop over them inside the product (``ab,cd->ad`` for 300 × 200 and 200 × 10 took
+    5 ms where the two sums and the product take microseconds)."""
+    if outer and n[core[-1]] <= OUTER_EINSUM_ROW and _letters(core):
+        x_labels, y_labels = ("".join(c for c in core if c in s) for s in (s1, s2))
+        subscripts = f"{x_labels},{y_labels}->{core}"
+        x, y = _reducer(s1, x_labels) or _same, _reducer(s2, y_labels) or _same
+        return lambda a, b: np.einsum(subscripts, x(a), y(b))
     x, y = broadcast_operands(s1, s2, core, n)
     return lambda a, b: np.multiply(x(a), y(b), order="C")
 
