@@ -479,3 +479,15 @@ def test_a_complex_negated_term_is_not_turned_into_a_difference() -> None:
         (planned,) = Plan([total], [X, Z])([x, z])
         (term_by_term,) = evaluate([total], {X: x, Z: z}, memo={})
     np.testing.assert_array_equal(planned.view(np.int64), term_by_term.view(np.int64))  # bit for bit
+
+
+def test_check_derivative_of_a_float32_expression_keeps_float64_points() -> None:
+    """The central difference of a float32 expression is taken at float64 points: rounded to
+    float32 (spacing 6e-8 near 1), steps of 1e-6 lose most of their digits (a review found
+    the correct derivative of Σx³ refused once evaluate cast every value to its variable's
+    dtype; now only integers, booleans and narrower floats are cast)."""
+    from tensorad.checking import check_derivative
+
+    for dtype in (np.float32, np.complex64):
+        x = ta.Variable("x", (3,), dtype)
+        assert check_derivative(ta.sum(x * x * x), x, 3.0 * x * x).ok

@@ -48,7 +48,8 @@ def evaluate(
         TensoradError: a variable has no value.
         ShapeError: a value does not have its variable's shape.
         OperandTypeError: a value's dtype does not cast to its variable's (numpy's
-            ``same_kind``: complex values for a real variable); other values are cast.
+            ``same_kind``: complex values for a real variable). Integers, booleans and
+            narrower floats are cast to the variable's dtype; wider floats are used as given.
         MemoryBudgetError: without ``memo``, an array of the plan would exceed the memory budget.
     """
     if memo is None:  # the plan takes every bound variable (the unused ones cost nothing)
@@ -102,7 +103,7 @@ def _bound(x: Variable, env: Mapping[Variable, Array]) -> Array:
     if value.dtype == x.dtype:
         return value
     if not np.can_cast(value.dtype, x.dtype, "same_kind"):  # complex into real, float into int: lossy
-        raise OperandTypeError(
-            f"variable {x.name!r} has dtype {x.dtype}; its value's dtype {value.dtype} does not cast"
-        )
-    return value.astype(x.dtype)  # nested lists of ints for a float variable: its dtype, as numpy would compute
+        raise OperandTypeError(f"variable {x.name!r} is {x.dtype}; a value of dtype {value.dtype} does not cast to it")
+    if value.dtype.kind in "fc" and not np.can_cast(value.dtype, x.dtype, "safe"):
+        return value  # a wider float, used as given (check_derivative evaluates float32 DAGs at float64 points)
+    return value.astype(x.dtype)  # ints and bools, narrower floats: the variable's dtype, as numpy would compute

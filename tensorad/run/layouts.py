@@ -4,7 +4,8 @@ transposed is copied once, transposed, and the products read the copy as it is.
 BLAS takes a transposed operand as it lies (a flag, no copy), but for small matrices
 OpenBLAS's kernels are not equally fast in every layout: ``h @ Wᵀ`` for ``h`` of 32 × 64
 and ``W`` of 64 × 64 takes 6.7 µs where ``h @ V`` with ``V = Wᵀ`` stored C-ordered takes
-4.4 µs, and the copy 1.6 µs (at 64 × 128 the layouts cost the same). A recurrent
+4.4 µs, and the copy 1.6 µs (for larger matrices, or a few rows of ``h``, the layouts cost
+the same). A recurrent
 network's forward pass reads its weight matrix transposed at every step: 200 steps,
 200 products. (The two layouts run different BLAS kernels, so a product may differ in
 its last bits from the one read transposed: the rounding of any other BLAS product.)
@@ -12,7 +13,7 @@ its last bits from the one read transposed: the rounding of any other BLAS produ
 >>> import numpy as np
 >>> from tensorad.ir.nodes import Variable
 >>> from tensorad.ir.build import contract
->>> W, h = Variable("W", (4, 4)), Variable("h", (2, 4))
+>>> W, h = Variable("W", (4, 4)), Variable("h", (8, 4))
 >>> y = contract(h, "bi", W, "ji", "bj")
 >>> z = contract(y, "bi", W, "ji", "bj")
 >>> rewritten = transposed_operands([W, h, y, z], lambda node: node, set())
@@ -33,8 +34,13 @@ from tensorad._types import Array
 from tensorad.ir.nodes import Contraction, Node
 from tensorad.run.contractions import contraction_kernel
 
-SMALL = 1 << 14
-"""Most entries of a matrix copied transposed (larger ones: BLAS's layouts cost the same)."""
+SMALL = 1 << 12
+"""Most entries of a matrix copied transposed: past 64 × 64 the layouts cost about the same
+(42.1 against 40.9 µs for 64 × 128 · 128 × 128) and a copy much more (15 µs for 128 × 128,
+whose rows' stride of 1 KiB lands every read in one cache set)."""
+ROWS = 8
+"""Fewest rows of the other operand: with one (a matrix-vector product) or a few, reading
+the copy saves nothing."""
 
 
 def transposed_operands(
@@ -48,8 +54,10 @@ def transposed_operands(
 
     A product qualifies when its matrix product is a plain ``np.matmul`` with the
     operand transposed and is not without, the operand a small matrix (:data:`SMALL`) of the
-    product's dtype, that two or more products read so; ``special`` nodes (deferred
-    terms, blocked sums) have kernels of their own and are left alone.
+    product's dtype, the other operand of :data:`ROWS` rows or more and not the same node
+    (``x xᵀ`` stays numpy's exactly symmetric product), and two or more products read the
+    matrix so; ``special`` nodes (deferred terms, blocked sums) have kernels of their own
+    and are left alone.
 
     Args:
         order: the plan's nodes in evaluation order.
@@ -66,8 +74,13 @@ def transposed_operands(
             continue
         product = computed(node)
         assert isinstance(product, Contraction) and product.b is not None
+        if product.a is product.b:  # x xᵀ: numpy's syrk, exactly symmetric, reads one buffer both ways
+            continue
         for position, (operand, labels) in enumerate(((product.a, product.s1), (product.b, product.s2))):
             if operand.ndim != 2 or operand.size > SMALL or operand.dtype != product.dtype or labels[0] == labels[1]:
+                continue
+            kept = operand.shape[0] if labels[0] in product.s3 else operand.shape[1]
+            if product.size < ROWS * kept:  # a matrix-vector product: no faster from the copy
                 continue
             if operand in copies:
                 copy = copies[operand]
