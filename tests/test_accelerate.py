@@ -1,6 +1,7 @@
 """Compiled kernels (tensorad.run.accelerate, numba): the batched outer product equals
 numpy's ``einsum`` bit for bit, for every layout and dtype the kernel takes (to rounding
-where a label is summed out of an operand first), with numba on and with it switched off; the switch and the size threshold decide which path runs."""
+where a label is summed out of an operand first), with numba on and with it switched off;
+the switch and the size threshold decide which path runs."""
 
 from __future__ import annotations
 
