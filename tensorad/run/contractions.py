@@ -9,6 +9,7 @@ kernel is made; the kernel itself only calls numpy (or scipy's BLAS,
 >>> import numpy as np
 >>> from tensorad.ir.nodes import Variable
 >>> from tensorad.ir.build import contract
+>>> from tensorad.run.contractions import contraction_kernel
 >>> A, B = Variable("A", (2, 3)), Variable("B", (3, 2))
 >>> contraction_kernel(contract(A, "ij", B, "jk", "ik"))(np.ones((2, 3)), np.ones((3, 2)))
 array([[3., 3.],

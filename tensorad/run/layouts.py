@@ -13,6 +13,7 @@ its last bits from the one read transposed: the rounding of any other BLAS produ
 >>> import numpy as np
 >>> from tensorad.ir.nodes import Variable
 >>> from tensorad.ir.build import contract
+>>> from tensorad.run.layouts import transposed_operands
 >>> W, h = Variable("W", (4, 4)), Variable("h", (8, 4))
 >>> y = contract(h, "bi", W, "ji", "bj")
 >>> z = contract(y, "bi", W, "ji", "bj")
