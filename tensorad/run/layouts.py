@@ -75,7 +75,7 @@ def transposed_operands(
             continue
         product = computed(node)
         assert isinstance(product, Contraction) and product.b is not None
-        if product.a is product.b:  # x xᵀ: numpy's syrk, exactly symmetric, reads one buffer both ways
+        if product.a is product.b or _plain_matmul(product):  # x xᵀ: numpy's exactly symmetric syrk
             continue
         for position, (operand, labels) in enumerate(((product.a, product.s1), (product.b, product.s2))):
             if operand.ndim != 2 or operand.size > SMALL or operand.dtype != product.dtype or labels[0] == labels[1]:
@@ -89,7 +89,7 @@ def transposed_operands(
                 copy = Contraction(operand, None, "ab", "", "ba", 1.0, operand.shape[::-1], operand.dtype, operand.weak)
             swapped = labels[::-1]
             rewritten = replace(product, a=copy, s1=swapped) if position == 0 else replace(product, b=copy, s2=swapped)
-            if _plain_matmul(rewritten) and not _plain_matmul(product):
+            if _plain_matmul(rewritten):
                 copies[operand] = copy
                 candidates.setdefault(operand, []).append((node, position, rewritten, copy))
                 break

@@ -61,15 +61,16 @@ class Plan:
         blocked = blocked_sums(order, uses)
         deferred = deferred_terms(order, uses) | set(blocked.values())
         order = _schedule(outputs, deferred, order, uses)
-        differences = _differences(order, uses, deferred | set(blocked))
-        negated = {node.b if position else node.a: node for node, position in differences.items()}
+        special = deferred | set(blocked)  # nodes whose steps are not their own kernels
+        differences = _differences(order, uses, special)
+        negated = {node.b if position else node.a for node, position in differences.items()}
 
         def computed(node: Node) -> Node:  # what the step computes: −w of x + (−1)·w unscaled
             return replace(node, scale=1.0) if isinstance(node, Contraction) and node in negated else node
 
         check_formed(order, outputs, deferred, constants=snapshot)
         scipy = bool(blocked) or any(blas.on_scipy(node) for node in order)  # one BLAS pool: tensorad.run.blas
-        transposed = {} if scipy else transposed_operands(order, computed, deferred | set(blocked))
+        transposed = {} if scipy else transposed_operands(order, computed, special)
         for node in planned_nodes(order, inputs):
             slots[node] = len(template)
             if isinstance(node, Constant):
@@ -350,14 +351,14 @@ def _in_place(node: Node) -> InPlace | None:
 def _differences(
     order: Sequence[Node], counts: Callable[[], dict[Node, int]], special: Collection[Node]
 ) -> dict[Add, int]:
-    """The sums ``x + (−1)·w`` to compute as ``x − w`` (each with ``w``'s position), ``w``
-    a contraction that nothing else uses, all three of one real dtype and shape, neither ``x``
-    nor ``w`` computed by a ``special`` kernel (deferred terms, blocked sums, which apply
-    their own scales or make the sum theirs):
-    a derivative's ``1 − tanh²``, ``s − s²``. Forming ``(−1)·w`` costs a pass over it
-    (``np.multiply(w, −1)``) and a call, and the sum is the same numbers: IEEE
-    subtraction is the addition of the negation, and negation is exact (a scale of −1
-    moved onto an operand or a sum's terms changes no rounding)."""
+    """The sums ``x + (−1)·w`` to compute as ``x − w`` (each with ``w``'s position): a
+    derivative's ``1 − tanh²``, ``s − s²``. ``w`` is a contraction that nothing else uses,
+    all three are of one real dtype and shape, and neither ``x`` nor ``w`` is ``special``
+    (deferred terms and blocked sums apply their own scales or make the sum theirs).
+    Forming ``(−1)·w`` costs a pass over it (``np.multiply(w, −1)``) and a call, and the
+    sum is the same numbers: IEEE subtraction is the addition of the negation, and
+    negation is exact (a scale of −1 moved onto an operand or a sum's terms changes no
+    rounding)."""
     sums = [node for node in order if type(node) is Add and node.a is not node.b]
     if not sums:
         return {}
