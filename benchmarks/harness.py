@@ -12,7 +12,8 @@ For each row, in this order:
    calls lasting at least :data:`MIN_SAMPLE` for fast ones, divided by their number.
    Median, min and max of the per-call times are reported.
 3. **Memory.** For systems whose arrays numpy allocates (numpy, tensorad, autograd), the
-   ``tracemalloc`` peak of one more call, above what was allocated before it; numpy
+   ``tracemalloc`` peak of one more call, above what was allocated before it (with the
+   buffers compiled plans keep between calls dropped first, so they count); numpy
    reports its array buffers to ``tracemalloc``, so the peak includes every temporary
    and the result itself. jax and torch allocate through their own C++ allocators,
    which ``tracemalloc`` does not see: their peak is ``null`` (a max-RSS delta would
@@ -42,6 +43,7 @@ import numpy as np
 
 from benchmarks.problems import Array, Problem, Size
 from benchmarks.systems import System, leaves
+from tensorad.run import buffers
 
 Status = Literal["ok", "mismatch", "error", "skipped"]
 RTOL = 1e-7
@@ -150,7 +152,10 @@ def time_calls(call: Callable[[], Any], repeats: int, budget: float) -> list[flo
 
 
 def traced_peak(call: Callable[[], Any]) -> int:
-    """The ``tracemalloc`` peak of one call, in bytes above the allocations before it."""
+    """The ``tracemalloc`` peak of one call, in bytes above the allocations before it. The
+    buffers compiled plans keep between calls (:mod:`tensorad.run.buffers`) are dropped
+    first, so that the call allocates, and the peak counts, every array it uses."""
+    buffers.release_all()
     gc.collect()
     tracemalloc.start()
     try:

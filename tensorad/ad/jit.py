@@ -31,6 +31,12 @@ Arrays that ``fun`` closes over (``A`` above) are constants of the trace, as in
 the closed-over array are not seen. Pass an array as an argument when it varies. Python
 control flow in ``fun`` runs once per signature, on variables: it cannot branch on values.
 
+Each compiled signature's plan keeps the arrays of its intermediates of 64 KiB to 4 MiB
+between calls (at most 64 MiB per signature) and computes into them on the next call,
+so that their memory is not fetched from the system again each time
+(:mod:`tensorad.run.buffers`). Results are never among them: each call returns new
+arrays. Dropping the compiled function frees them.
+
 :func:`axes` traces ``fun`` as ``jit`` does, once, and lists the axis names its patterns
 bind, with their sizes and uses (:mod:`tensorad.ad.axes`).
 """
@@ -140,7 +146,7 @@ class Compiled:
             if not set(variables(traced.outputs)) <= set(traced.variables):
                 return self._closed_over(traced, arrays, backend)
             plan = (
-                Plan(traced.outputs, traced.variables, straight=True)
+                Plan(traced.outputs, traced.variables, straight=True, keep_buffers=True)
                 if backend is None
                 else ForeignPlan(traced.outputs, traced.variables, backend)
             )

@@ -18,7 +18,7 @@ from tensorad._types import Array
 from tensorad.ir.build import broadcast_to, scale
 from tensorad.ir.constants import scalar
 from tensorad.ir.nodes import Node
-from tensorad.library.registry import call, real_only, register_elementwise
+from tensorad.library.registry import Ufunc, call, real_only, register_elementwise
 
 
 def _sigmoid(x: Array, _: float | None) -> Array:
@@ -62,32 +62,32 @@ def _softplus(x: Array, _: float | None) -> Array:
 _SQRT_PI_INV = 2.0 / math.sqrt(math.pi)
 
 # name, numpy implementation, derivative f'(x) written with y = f(x)
-register_elementwise("exp", lambda x, _: np.exp(x), lambda x, y, _: y)
-register_elementwise("log", lambda x, _: np.log(x), lambda x, y, _: call("reciprocal", x))
-register_elementwise("log1p", lambda x, _: np.log1p(x), lambda x, y, _: call("reciprocal", 1.0 + x))
-register_elementwise("expm1", lambda x, _: np.expm1(x), lambda x, y, _: y + 1.0)
-register_elementwise("sin", lambda x, _: np.sin(x), lambda x, y, _: call("cos", x))
-register_elementwise("cos", lambda x, _: np.cos(x), lambda x, y, _: -call("sin", x))
-register_elementwise("tan", lambda x, _: np.tan(x), lambda x, y, _: 1.0 + call("square", y))
-register_elementwise("tanh", lambda x, _: np.tanh(x), lambda x, y, _: 1.0 - call("square", y))
-register_elementwise("sinh", lambda x, _: np.sinh(x), lambda x, y, _: call("cosh", x))
-register_elementwise("cosh", lambda x, _: np.cosh(x), lambda x, y, _: call("sinh", x))
+register_elementwise("exp", Ufunc(np.exp), lambda x, y, _: y)
+register_elementwise("log", Ufunc(np.log), lambda x, y, _: call("reciprocal", x))
+register_elementwise("log1p", Ufunc(np.log1p), lambda x, y, _: call("reciprocal", 1.0 + x))
+register_elementwise("expm1", Ufunc(np.expm1), lambda x, y, _: y + 1.0)
+register_elementwise("sin", Ufunc(np.sin), lambda x, y, _: call("cos", x))
+register_elementwise("cos", Ufunc(np.cos), lambda x, y, _: -call("sin", x))
+register_elementwise("tan", Ufunc(np.tan), lambda x, y, _: 1.0 + call("square", y))
+register_elementwise("tanh", Ufunc(np.tanh), lambda x, y, _: 1.0 - call("square", y))
+register_elementwise("sinh", Ufunc(np.sinh), lambda x, y, _: call("cosh", x))
+register_elementwise("cosh", Ufunc(np.cosh), lambda x, y, _: call("sinh", x))
 register_elementwise("sigmoid", _sigmoid, lambda x, y, _: y * (1.0 - y))
 register_elementwise("softplus", _softplus, lambda x, y, _: call("sigmoid", x))
-register_elementwise("sqrt", lambda x, _: np.sqrt(x), lambda x, y, _: 0.5 * call("reciprocal", y))
-register_elementwise("square", lambda x, _: np.square(x), lambda x, y, _: scale(x, 2.0))
-register_elementwise("reciprocal", lambda x, _: np.reciprocal(x), lambda x, y, _: -call("square", y))
-register_elementwise("arcsin", lambda x, _: np.arcsin(x), lambda x, y, _: _inverse_root(1.0 - call("square", x)))
-register_elementwise("arccos", lambda x, _: np.arccos(x), lambda x, y, _: -_inverse_root(1.0 - call("square", x)))
-register_elementwise("arctan", lambda x, _: np.arctan(x), lambda x, y, _: call("reciprocal", 1.0 + call("square", x)))
-register_elementwise("arcsinh", lambda x, _: np.arcsinh(x), lambda x, y, _: _inverse_root(call("square", x) + 1.0))
-register_elementwise("arccosh", lambda x, _: np.arccosh(x), lambda x, y, _: _inverse_root(call("square", x) - 1.0))
-register_elementwise("arctanh", lambda x, _: np.arctanh(x), lambda x, y, _: call("reciprocal", 1.0 - call("square", x)))
-register_elementwise("log2", lambda x, _: np.log2(x), lambda x, y, _: scale(call("reciprocal", x), 1 / math.log(2)))
-register_elementwise("log10", lambda x, _: np.log10(x), lambda x, y, _: scale(call("reciprocal", x), 1 / math.log(10)))
-register_elementwise("exp2", lambda x, _: np.exp2(x), lambda x, y, _: scale(y, math.log(2.0)))
-register_elementwise("abs", lambda x, _: np.abs(x), lambda x, y, _: _abs_derivative(x), real=True)
-register_elementwise("sign", lambda x, _: np.sign(x), lambda x, y, _: _sign_derivative(x))
+register_elementwise("sqrt", Ufunc(np.sqrt), lambda x, y, _: 0.5 * call("reciprocal", y))
+register_elementwise("square", Ufunc(np.square), lambda x, y, _: scale(x, 2.0))
+register_elementwise("reciprocal", Ufunc(np.reciprocal), lambda x, y, _: -call("square", y))
+register_elementwise("arcsin", Ufunc(np.arcsin), lambda x, y, _: _inverse_root(1.0 - call("square", x)))
+register_elementwise("arccos", Ufunc(np.arccos), lambda x, y, _: -_inverse_root(1.0 - call("square", x)))
+register_elementwise("arctan", Ufunc(np.arctan), lambda x, y, _: call("reciprocal", 1.0 + call("square", x)))
+register_elementwise("arcsinh", Ufunc(np.arcsinh), lambda x, y, _: _inverse_root(call("square", x) + 1.0))
+register_elementwise("arccosh", Ufunc(np.arccosh), lambda x, y, _: _inverse_root(call("square", x) - 1.0))
+register_elementwise("arctanh", Ufunc(np.arctanh), lambda x, y, _: call("reciprocal", 1.0 - call("square", x)))
+register_elementwise("log2", Ufunc(np.log2), lambda x, y, _: scale(call("reciprocal", x), 1 / math.log(2)))
+register_elementwise("log10", Ufunc(np.log10), lambda x, y, _: scale(call("reciprocal", x), 1 / math.log(10)))
+register_elementwise("exp2", Ufunc(np.exp2), lambda x, y, _: scale(y, math.log(2.0)))
+register_elementwise("abs", Ufunc(np.abs), lambda x, y, _: _abs_derivative(x), real=True)
+register_elementwise("sign", Ufunc(np.sign), lambda x, y, _: _sign_derivative(x))
 register_elementwise(
     "erf",
     lambda x, _: scipy.special.erf(x),

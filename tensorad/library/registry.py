@@ -51,6 +51,18 @@ class ElementwiseFunction:
 ELEMENTWISE: dict[str, ElementwiseFunction] = {}
 
 
+@dataclass(frozen=True, slots=True)
+class Ufunc:
+    """A numpy ufunc of one argument as an elementwise ``impl(x, param)`` (the parameter
+    unused): a compiled plan may then compute it into an array it keeps (``out=``, see
+    :mod:`tensorad.run.buffers`)."""
+
+    ufunc: np.ufunc
+
+    def __call__(self, x: Array, _: float | None = None) -> Array:
+        return self.ufunc(x)  # type: ignore[no-any-return]
+
+
 def register_elementwise(
     name: str, impl: Callable[[Array, float | None], Array], derivative: Derivative, real: bool = False
 ) -> None:

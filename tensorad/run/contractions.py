@@ -31,6 +31,7 @@ from tensorad._types import Array, Labels, Shape
 from tensorad.ir.constants import FloatKey, float_key
 from tensorad.ir.nodes import Contraction
 from tensorad.run import accelerate, blas
+from tensorad.run.buffers import computes_into, takes_out
 
 Kernel = Callable[..., Array]
 T = TypeVar("T")
@@ -105,15 +106,17 @@ def _contraction_kernel(
     factor = dtype.type(scale)  # the scale as the node's dtype: numpy's promotion already happened
     owned = b_shape is not None  # a product's value is a new array, scaled in place (no second one)
 
-    def contraction(*operands: Array) -> Array:
-        value = body(*operands)
+    def contraction(*operands: Array, **out: Array) -> Array:
+        value = body(*operands, **out)
         if value.dtype != dtype:  # widened first, so the scale applies at the result's precision
             value = value.astype(dtype)
         if scale != 1.0:
             value = np.multiply(value, factor, out=value) if owned and value.ndim else value * factor
         return value if embed is None else embed(value)
 
-    return contraction
+    operands_dtype = np.result_type(a_dtype, *([] if b_dtype is None else [b_dtype]))
+    into = embed is None and takes_out(body) and operands_dtype == dtype  # (``out``: the value's own array)
+    return computes_into(contraction) if into else contraction
 
 
 def exact_scale(scale: float) -> bool:
@@ -129,14 +132,18 @@ _POWERS_OF_TWO = frozenset(2.0**k for k in range(-4, 5))
 
 
 def scale_smaller(
-    body: Callable[[Array, Array], T], a_size: int, b_size: int, scale: float, dtype: np.dtype[Any]
-) -> Callable[[Array, Array], T]:
+    body: Callable[..., T], a_size: int, b_size: int, scale: float, dtype: np.dtype[Any]
+) -> Callable[..., T]:
     """``body`` with ``scale`` applied first to the smaller of its operands (of sizes
     ``a_size`` and ``b_size``): ``c·(A ⊗ B) = (c·A) ⊗ B`` costs the size of ``A``, not of
     ``A ⊗ B``. The scale is a scalar of the result's ``dtype``, so it never widens an
-    operand (numpy 1.x would promote a float32 0-d array times a Python float to float64)."""
+    operand (numpy 1.x would promote a float32 0-d array times a Python float to float64).
+    It passes an ``out`` buffer on to ``body`` when ``body`` takes one."""
     c = dtype.type(scale)
-    return (lambda x, y: body(x * c, y)) if a_size <= b_size else (lambda x, y: body(x, y * c))
+    scaled = (
+        (lambda x, y, **out: body(x * c, y, **out)) if a_size <= b_size else (lambda x, y, **out: body(x, y * c, **out))
+    )
+    return computes_into(scaled) if takes_out(body) else scaled
 
 
 def _same(a: Array) -> Array:
@@ -233,12 +240,14 @@ def _product(
     left = "".join(c for c in keep_a if c not in keep_b)
     right = "".join(c for c in keep_b if c not in keep_a)
     if not summed:
-        plain = _plain_product(s1, s2, core, n, bool(left and right))
+        plain = _plain_product(s1, s2, core, n, bool(left and right), direct)
         outer = _compiled_outer(s1, s2, core, batch, left, right, n, dtype, plain) if left and right else None
         return outer or plain
     if left and right and core == batch + right + left:  # (x yᵀ)ᵀ = y xᵀ comes out in core's order
         y_rows, x_cols = _matrix(s2, batch, right, summed, n, False), _matrix(s1, batch, left, summed, n, True)
         product = _matmul(y_rows, x_cols, batch, right, left, n, dtype, scipy, direct)
+        if takes_out(product):
+            return computes_into(lambda a, b, out=None: product(b, a, out=out))
         return lambda a, b: product(b, a)
     x_rows, y_cols = _matrix(s1, batch, left, summed, n, False), _matrix(s2, batch, right, summed, n, True)
     if not (batch or left or right):  # a dot product: numpy returns a scalar, not an array
@@ -247,18 +256,23 @@ def _product(
     return _ordered(_matmul(x_rows, y_cols, batch, left, right, n, dtype, scipy, direct), batch + left + right, core)
 
 
-def _plain_product(s1: Labels, s2: Labels, core: Labels, n: Sizes, outer: bool) -> Kernel:
+def _plain_product(s1: Labels, s2: Labels, core: Labels, n: Sizes, outer: bool, direct: bool) -> Kernel:
     """numpy's product that sums nothing: an outer product by ``einsum``, an entrywise one
     (or a long-rowed outer one) by a multiply broadcast straight into core's order. An
     operand's labels that core lacks are summed out of it first: ``einsum`` itself would
     loop over them inside the product (``ab,cd->ad`` for 300 × 200 and 200 × 10 took
-    5 ms where the two sums and the product take microseconds)."""
+    5 ms where the two sums and the product take microseconds). With operands of the
+    result's dtype (``direct``), it may compute into a given buffer (``out``)."""
     if outer and n[core[-1]] <= OUTER_EINSUM_ROW and _letters(core):
         x_labels, y_labels = ("".join(c for c in core if c in s) for s in (s1, s2))
         subscripts = f"{x_labels},{y_labels}->{core}"
         x, y = _reducer(s1, x_labels) or _same, _reducer(s2, y_labels) or _same
+        if direct:
+            return computes_into(lambda a, b, out=None: np.einsum(subscripts, x(a), y(b), out=out))
         return lambda a, b: np.einsum(subscripts, x(a), y(b))
     x, y = broadcast_operands(s1, s2, core, n)
+    if direct:
+        return computes_into(lambda a, b, out=None: np.multiply(x(a), y(b), out=out, order="C"))
     return lambda a, b: np.multiply(x(a), y(b), order="C")
 
 
@@ -282,17 +296,17 @@ def _compiled_outer(
     x, y = _reshaped(p, batch + first, [count, rows]), _reshaped(q, batch + second, [count, cols])
     shape = [n[c] for c in core]
 
-    def outer(a: Array, b: Array) -> Array:
+    def outer(a: Array, b: Array, out: Array | None = None) -> Array:
         compiled = product()
         if compiled is None or a.dtype != dtype or b.dtype != dtype:  # not loaded yet, or a weak operand
-            return plain(a, b)
+            return plain(a, b) if out is None else plain(a, b, out=out)
         if swap:
             a, b = b, a
-        out = np.empty(shape, dtype)
+        out = np.empty(shape, dtype) if out is None else out
         compiled(accelerate.writable(x(a)), accelerate.writable(y(b)), out.reshape(count, rows, cols))
         return out
 
-    return outer
+    return computes_into(outer) if takes_out(plain) else outer
 
 
 def _matmul(
@@ -319,12 +333,15 @@ def _matmul(
     lead = [math.prod(n[c] for c in batch)] if batch else []
     matrix_shape = [*lead, *[math.prod(n[c] for c in group) for group in (rows, cols) if batch or group]]
     if direct and not scipy and matrix_shape == shape:
-        return np.matmul if first is second is _same else lambda a, b: np.matmul(first(a), second(b))
+        if first is second is _same:
+            return np.matmul
+        return computes_into(lambda a, b, out=None: np.matmul(first(a), second(b), out=out))
 
     multiply = blas.matmul_into if scipy else np.matmul  # (x, y, out), out positional
 
-    def product(a: Array, b: Array) -> Array:
-        out = np.empty(shape, dtype=dtype)
+    @computes_into
+    def product(a: Array, b: Array, out: Array | None = None) -> Array:
+        out = np.empty(shape, dtype=dtype) if out is None else out
         multiply(first(a), second(b), out.reshape(matrix_shape))
         return out
 

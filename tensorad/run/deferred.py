@@ -21,6 +21,7 @@ import numpy as np
 from tensorad._types import Array
 from tensorad.ir.nodes import Add, Contraction, Node
 from tensorad.run.blocks import DEFERRED_SIZE, is_broadcast_product, multiply_block, packing
+from tensorad.run.buffers import computes_into
 from tensorad.run.contractions import (
     Kernel,
     broadcast_operands,
@@ -103,12 +104,21 @@ def add_into_kernels(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace
                 acc[block] += part
             return acc  # type: ignore[no-any-return]
 
-    def into_copy(*args: Any) -> Array:
+    @computes_into
+    def into_copy(*args: Any, out: Array | None = None) -> Array:
         copied = list(args)
-        copied[acc_position] = np.array(args[acc_position])
+        acc = args[acc_position]
+        kept = out is not None and out.dtype == acc.dtype and out.shape == acc.shape
+        copied[acc_position] = _copied(acc, out) if kept else np.array(acc)
         return add_into(copied, acc_position)
 
     return into_copy, add_into
+
+
+def _copied(value: Array, out: Array | None) -> Array:
+    assert out is not None
+    np.copyto(out, value)
+    return out
 
 
 def add_in_pieces(view: Array, value: Array) -> None:

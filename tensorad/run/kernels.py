@@ -34,7 +34,8 @@ from tensorad.ir.nodes import (
     Pointwise,
     Variable,
 )
-from tensorad.library.registry import ELEMENTWISE, GENERAL, GENERAL_UNARY, POINTWISE
+from tensorad.library.registry import ELEMENTWISE, GENERAL, GENERAL_UNARY, POINTWISE, Ufunc
+from tensorad.run.buffers import computes_into
 from tensorad.run.contractions import CACHED, Kernel, contraction_kernel
 
 
@@ -110,7 +111,19 @@ def _function_kernel(
             raise ShapeError(f"the implementation of {fn!r} returned shape {value.shape}, declared {shape}")
         return value if value.dtype == dtype else value.astype(dtype)
 
-    return call
+    if not (isinstance(impl, Ufunc) and dtype.kind in "fc"):
+        return call
+    ufunc = impl.ufunc
+
+    @computes_into
+    def into(a: Array, out: Array | None = None) -> Array:
+        """``call(a)``, into ``out`` when ``a`` is of the node's dtype (a float ufunc's
+        result then is too)."""
+        if out is None or a.dtype != dtype:
+            return call(a)
+        return ufunc(a, out=out)  # type: ignore[no-any-return]
+
+    return into
 
 
 @functools.lru_cache(maxsize=CACHED)

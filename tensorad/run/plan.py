@@ -24,7 +24,7 @@ from tensorad.errors import TensoradError
 from tensorad.ir.graph import children, toposort, use_counts, without_cycle_collection
 from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable
 from tensorad.library.lu import share_factorizations
-from tensorad.run import blas, budget
+from tensorad.run import blas, budget, buffers
 from tensorad.run.blocks import block_sum_kernel, blocked_sums
 from tensorad.run.deferred import add_into_kernels, core_size, deferred_kernel, deferred_terms, is_diagonal
 from tensorad.run.kernels import kernel
@@ -41,13 +41,20 @@ class Plan:
     is false), so it computes with the values they had when it was built. With
     ``straight``, a plan that will be called many times (``jit``'s) runs as generated
     straight-line code (:mod:`tensorad.run.straight`): about 11 µs per step to compile, a
-    quarter to a third of a microsecond per step saved on every call. (An example is in
+    quarter to a third of a microsecond per step saved on every call. With
+    ``keep_buffers`` (``jit``'s too), it keeps the arrays of its large intermediates
+    between calls and computes into them (:mod:`tensorad.run.buffers`). (An example is in
     the module's docstring.)
     """
 
     @without_cycle_collection
     def __init__(
-        self, outputs: Sequence[Node], inputs: Sequence[Variable], snapshot: bool = True, straight: bool = False
+        self,
+        outputs: Sequence[Node],
+        inputs: Sequence[Variable],
+        snapshot: bool = True,
+        straight: bool = False,
+        keep_buffers: bool = False,
     ) -> None:
         slots: dict[Node, int] = {x: k for k, x in enumerate(inputs)}
         template: list[Array | None] = [None] * len(inputs)
@@ -71,8 +78,11 @@ class Plan:
         check_formed(order, outputs, deferred, constants=snapshot)
         scipy = bool(blocked) or any(blas.on_scipy(node) for node in order)  # one BLAS pool: tensorad.run.blas
         transposed = {} if scipy else transposed_operands(order, computed, special)
+        formed: dict[int, buffers.Key] = {}  # slot → its node's shape and dtype (for kept buffers)
         for node in planned_nodes(order, inputs):
             slots[node] = len(template)
+            if keep_buffers:
+                formed[slots[node]] = (node.shape, node.dtype)
             if isinstance(node, Constant):
                 template.append(np.array(node.value) if snapshot else node.value)
                 continue
@@ -126,6 +136,7 @@ class Plan:
             if slot not in kept:
                 frees[step] = (*frees.get(step, ()), slot)
         del last_use
+        pool, gives = buffers.keep_buffers(steps, formed, frees)
         for step, freed in frees.items():  # each step rewritten in place: no second list
             fn, operands, out, _, _ = steps[step]
             reuse = None
@@ -136,8 +147,11 @@ class Plan:
             steps[step] = (fn, operands, out, freed, reuse)
         self._steps = steps
         self._inputs = len(inputs)
+        self._pool, self._gives = pool, [gives.get(step, ()) for step in range(len(steps))]
+        self._give = give = _ignore if pool is None else pool.give
         straight = straight and len(steps) <= STRAIGHT_STEPS
-        self._run = straight_line(steps, template, len(inputs), self._outputs, _alone) if straight else None
+        run = straight_line(steps, template, len(inputs), self._outputs, _alone, gives, give) if straight else None
+        self._run = run
 
     def __call__(self, arrays: Sequence[Array]) -> list[Array]:
         """The outputs' values, each an array the caller owns, for the inputs' ``arrays``."""
@@ -147,16 +161,16 @@ class Plan:
             return self._owned(self._run(arrays), range(len(self._outputs)))
         values = self._template.copy()
         values[: len(arrays)] = arrays
-        for fn, operands, out, frees, reuse in self._steps:
+        for (fn, operands, out, frees, reuse), gives in zip(self._steps, self._gives, strict=True):
             args = [values[k] for k in operands]
             for k in frees:
                 values[k] = None
-            if reuse is not None:
-                reused = next((k for k in reuse[0] if _alone(args, k)), None)
-                if reused is not None:
-                    values[out] = reuse[1](args, reused)
-                    continue
-            values[out] = fn(*args)
+            if reuse is not None and (reused := next((k for k in reuse[0] if _alone(args, k)), None)) is not None:
+                values[out] = reuse[1](args, reused)
+            else:
+                values[out] = fn(*args)
+            for position in gives:
+                self._give(args[position], values[out])
         return self._owned(values, self._outputs)
 
     def _owned(self, values: Sequence[Array | None], slots: Sequence[int]) -> list[Array]:
@@ -388,6 +402,10 @@ def _difference_kernels(position: int) -> tuple[Callable[[Array, Array], Array],
     if position == 1:
         return np.subtract, lambda args, k: np.subtract(args[0], args[1], out=args[k])
     return lambda w, x: np.subtract(x, w), lambda args, k: np.subtract(args[1], args[0], out=args[k])
+
+
+def _ignore(value: Any, result: Any) -> None:
+    """Nothing: a plan without kept buffers gives none back."""
 
 
 def _alone(args: list[Any], k: int) -> bool:

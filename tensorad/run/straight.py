@@ -16,7 +16,7 @@ grow with the size of the code to compile.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tensorad._types import Array
@@ -41,6 +41,8 @@ def straight_line(
     n_inputs: int,
     outputs: Sequence[int],
     alone: Callable[[list[Any], int], bool] | None = None,
+    gives: Mapping[int, tuple[int, ...]] | None = None,
+    give: Callable[[Any, Any], None] | None = None,
 ) -> Callable[[Sequence[Array]], list[Array]]:
     """The function computing ``outputs``' slots from the inputs' arrays by ``steps``.
 
@@ -51,11 +53,16 @@ def straight_line(
         n_inputs: the first ``n_inputs`` slots are the inputs, in order.
         outputs: the slots to return.
         alone: ``alone(args, k)`` tells that ``args[k]`` may be overwritten (for reuse).
+        gives: for a step, the positions of its operands that die there and go to
+            ``give(operand, result)`` after it (a plan's kept buffers,
+            :mod:`tensorad.run.buffers`).
+        give: see ``gives``.
 
     Returns:
         ``run(arrays)``: the outputs' values, as the plan's loop computes them.
     """
-    names: dict[str, Any] = {}
+    names: dict[str, Any] = {"give": give}
+    gives = gives or {}
     lines = ["def run(arrays):"]
     if n_inputs:
         lines.append(f"    {', '.join(f'v{k}' for k in range(n_inputs))}, = arrays")
@@ -68,13 +75,16 @@ def straight_line(
         if reuse is None:
             names[f"f{i}"] = fn
             lines.append(f"    v{out} = f{i}({args})")
+            lines.extend(f"    give(v{operands[p]}, v{out})" for p in gives.get(i, ()))
             lines.extend([freed] if freed else [])
             continue
         assert alone is not None
         names[f"f{i}"] = _reusing(fn, reuse[0], reuse[1], alone)
         lines.append(f"    a = [{args}]")  # the list alone holds the dying operands
         lines.extend([freed] if freed else [])
-        lines.extend([f"    v{out} = f{i}(a)", "    del a"])
+        lines.append(f"    v{out} = f{i}(a)")
+        lines.extend(f"    give(a[{p}], v{out})" for p in gives.get(i, ()))
+        lines.append("    del a")
     lines.append(f"    return [{', '.join(f'v{k}' for k in outputs)}]")
     exec(compile("\n".join(lines), "<tensorad plan>", "exec"), names)  # code written above, from slots and names
     run: Callable[[Sequence[Array]], list[Array]] = names["run"]
