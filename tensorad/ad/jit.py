@@ -31,11 +31,12 @@ Arrays that ``fun`` closes over (``A`` above) are constants of the trace, as in
 the closed-over array are not seen. Pass an array as an argument when it varies. Python
 control flow in ``fun`` runs once per signature, on variables: it cannot branch on values.
 
-Each compiled signature's plan keeps the arrays of its intermediates of 64 KiB to 4 MiB
-between calls (at most 64 MiB per signature) and computes into them on the next call,
-so that their memory is not fetched from the system again each time
-(:mod:`tensorad.run.buffers`). Results are never among them: each call returns new
-arrays. Dropping the compiled function frees them.
+Each compiled signature's plan may keep some arrays of its intermediates of 64 KiB to
+4 MiB from one call to the next and compute into them, so that their memory is not
+fetched from the system again each time, where that does not raise the call's peak (at
+most 256 MiB over all plans; :mod:`tensorad.run.buffers`). Results are never among
+them: each call returns new arrays. They are freed with the compiled function (at the
+next garbage collection), or at once by ``tensorad.run.buffers.release_all()``.
 
 :func:`axes` traces ``fun`` as ``jit`` does, once, and lists the axis names its patterns
 bind, with their sizes and uses (:mod:`tensorad.ad.axes`).

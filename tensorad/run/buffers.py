@@ -5,9 +5,17 @@ glibc's ``malloc`` hands a large freed block back to the system (``munmap``, or 
 the heap's top), and the next call's first write to each page of a new block faults it
 in again: on this project's benchmark machine about 0.3 µs per KiB, ten times what an
 elementwise pass over the same bytes costs. A ``jit``-compiled plan is called many times
-with arrays of the same shapes, so it keeps the arrays of its large intermediates
-(:data:`POOLED_BYTES` and up) when they die, and the next step that computes a value of
-that shape and dtype writes into one (``out=``) instead of allocating.
+with arrays of the same shapes, so when one of its large intermediates
+(:data:`POOLED_BYTES` to :data:`LARGEST_POOLED`) dies, it may keep the array for one
+later step that computes a value of that shape and dtype (in this call, or at the start
+of the next one), which then writes into it (``out=``) instead of allocating.
+
+**Which array goes to which step** is fixed when the plan is built (:func:`keep_buffers`),
+as a compiler assigns buffers: each dying array to the next step of its shape and dtype
+not yet served, or else to the first such step of the next call, and only when keeping
+it that long leaves every step's memory within the plan's peak without kept buffers (as
+estimated from the sizes of the arrays each step forms). So a call's peak does not grow,
+and between calls a plan holds at most what its next call's first steps take.
 
 **Why it cannot change a value.** A pool hands out an array only when nothing but the pool
 refers to it (its reference count says so; every view of an array refers to it, and so
@@ -19,33 +27,29 @@ into it is the same computation; numpy's ``matmul`` may still round a small prod
 last bit differently from one call to the next, choosing OpenBLAS or its own loop by the
 arrays at hand, with kept buffers or without.)
 
-**What it holds.** At most the arrays freed by one call (each at most
-:data:`LARGEST_POOLED` bytes, together at most :data:`POOL_BYTES`), until the next call
-takes them or the plan is dropped (``jit``'s cache keeps a plan per signature). A kept
-array is also held from the step where it dies to the step that takes it again, where
-``malloc`` might have served another array from its memory: a call's peak can grow by
-the arrays waiting so (at most the kept bytes).
+All plans together keep at most :data:`KEPT_BYTES` (beyond it an array is freed as
+usual); a plan's arrays are freed with the plan (``jit``'s cache keeps one plan per
+signature), and :func:`release_all` frees every plan's now.
 
 >>> import numpy as np
->>> key = ((2, 3), np.dtype("float64"))
->>> pool = Pool({key: 1})
->>> a = pool.take(key); address = a.ctypes.data
->>> pool.give(a); del a          # the pool alone holds it now
->>> b = pool.take(key); b.ctypes.data == address
+>>> pool = Pool([((2, 3), np.dtype("float64"))])   # one step takes a buffer: route 0
+>>> a = pool.take(0); address = a.ctypes.data
+>>> pool.give(a, None, 0); del a          # the pool alone holds it now
+>>> b = pool.take(0); b.ctypes.data == address
 True
->>> view = b.T; pool.give(b); del b
->>> pool.take(key).ctypes.data == address   # a view still reads it: a new array
+>>> view = b.T; pool.give(b, None, 0); del b
+>>> pool.take(0).ctypes.data == address   # a view still reads it: a new array
 False
 """
 
 from __future__ import annotations
 
 import bisect
+import os
 import sys
 import threading
 import weakref
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -67,8 +71,8 @@ LARGEST_POOLED = 1 << 22
 (one fault maps 2 MiB instead of 4 KiB), so a fresh array costs little more than a kept
 one, while keeping it would hold as much again through the rest of the call."""
 
-POOL_BYTES = 1 << 26
-"""Most bytes one pool keeps (64 MiB)."""
+KEPT_BYTES = 1 << 28
+"""Most bytes all plans together keep between their steps and calls (256 MiB)."""
 
 
 def takes_out(fn: Callable[..., Any]) -> bool:
@@ -90,131 +94,79 @@ def computes_into(fn: F) -> F:
 
 
 class Pool:
-    """The buffers one plan keeps, by shape and dtype; ``capacity``: at most how many of
-    each (as many as the plan's steps that take one; see the module's docstring)."""
+    """The buffers one plan keeps: at most one per *route*, a step that takes a buffer
+    (``keys``: each route's shape and dtype). See the module's docstring."""
 
-    __slots__ = ("__weakref__", "_capacity", "_free", "_held", "_lock")
+    __slots__ = ("__weakref__", "_free", "_keys", "_lock")
 
-    def __init__(self, capacity: Mapping[Key, int]) -> None:
-        self._capacity = {key: count for key, count in capacity.items() if _nbytes(key) <= LARGEST_POOLED}
-        self._free: dict[Key, list[Array]] = {key: [] for key in self._capacity}
-        self._held = 0
+    def __init__(self, keys: Sequence[Key]) -> None:
+        self._keys = list(keys)
+        self._free: list[Array | None] = [None] * len(self._keys)  # changed in place only
         self._lock = threading.Lock()
         _POOLS.add(self)
+        weakref.finalize(self, _forget, self._free)
 
-    def take(self, key: Key) -> Array:
-        """A kept array of ``key``'s shape and dtype that nothing else refers to, else a new one."""
-        while True:
-            with self._lock:
-                free = self._free.get(key)
-                if not free:
-                    return np.empty(*key)
-                buffer = free.pop()
-                self._held -= buffer.nbytes
-            if sys.getrefcount(buffer) == _ALONE:  # else something still reads it: dropped
+    def take(self, route: int) -> Array:
+        """The array kept for ``route`` if nothing else refers to it, else a new one."""
+        with self._lock:
+            buffer, self._free[route] = self._free[route], None
+        if buffer is not None:
+            _account(-buffer.nbytes)
+            if sys.getrefcount(buffer) == _ALONE:
                 return buffer
-            del buffer
+            del buffer  # something still reads it: dropped
+        return np.empty(*self._keys[route])
 
-    def give(self, value: Any, result: Any = None) -> None:
-        """Keep ``value`` (unless it is ``result``, or not an array this pool may hand out)."""
+    def give(self, value: Any, result: Any, route: int) -> None:
+        """Keep ``value`` for ``route`` (unless it is ``result``, or not an array this pool
+        may hand out there, or the route is served, or :data:`KEPT_BYTES` would be passed)."""
         if value is result or type(value) is not np.ndarray:
             return
-        key = (value.shape, value.dtype)
         flags = value.flags
-        if key not in self._capacity or not (flags.owndata and flags.writeable and flags.c_contiguous):
+        if (value.shape, value.dtype) != self._keys[route] or not (
+            flags.owndata and flags.writeable and flags.c_contiguous
+        ):
             return
         with self._lock:
-            free = self._free[key]
-            if len(free) < self._capacity[key] and self._held + value.nbytes <= POOL_BYTES:
-                self._held += value.nbytes
-                free.append(value)
+            if self._free[route] is None and _account(value.nbytes):
+                self._free[route] = value
 
-    def taker(self, key: Key) -> Callable[[], Array]:
-        """``take(key)`` as a function of nothing (one per step that takes a buffer)."""
-        return lambda: self.take(key)
+    def taker(self, route: int) -> Callable[[], Array]:
+        """``take(route)`` as a function of nothing."""
+        return lambda: self.take(route)
 
     def release(self) -> None:
         """Drop every kept array."""
         with self._lock:
-            for free in self._free.values():
-                free.clear()
-            self._held = 0
+            kept = [buffer for buffer in self._free if buffer is not None]
+            self._free[:] = [None] * len(self._keys)
+        _account(-sum(buffer.nbytes for buffer in kept))
 
-
-def keep_buffers(
-    steps: list[Step], formed: dict[int, Key], frees: dict[int, tuple[int, ...]]
-) -> tuple[Pool | None, dict[int, tuple[int, ...]]]:
-    """The pool for a plan's steps, and which operands go back to it after each step.
-
-    Each step computing a slot of :data:`POOLED_BYTES` or more whose kernel takes a buffer
-    (:func:`takes_out`) is rewritten in place to take one. After a step, the operands
-    computed so that die there (their positions, each once) go back to the pool, except
-    where waiting would raise the call's peak: when the step where the most bytes are
-    alive (estimated from the slots' sizes) comes after the give and before the next
-    step taking that shape and dtype (or the end of the call).
-
-    Args:
-        steps: the plan's steps (:data:`~tensorad.run.straight.Step`), rewritten in place.
-        formed: each computed slot's shape and dtype.
-        frees: the slots that die at each step.
-
-    Returns:
-        The pool (``None`` when no step takes a buffer), and for each step the positions
-        of its operands that go back to the pool after it.
-    """
-    taking = {
-        step: formed[out]
-        for step, (fn, _, out, _, _) in enumerate(steps)
-        if out in formed and _nbytes(formed[out]) >= POOLED_BYTES and takes_out(fn)
-    }
-    if not taking:
-        return None, {}
-    pool = Pool(Counter(taking.values()))
-    kept: dict[int, Key] = {}
-    for step, key in taking.items():
-        fn, operands, out, freed, reuse = steps[step]
-        steps[step] = (_into(fn, pool.taker(key)), operands, out, freed, reuse)
-        kept[out] = key
-    peak = _busiest(steps, formed, frees)
-    takes: dict[Key, list[int]] = {}  # the steps taking each key, in order
-    for step, key in taking.items():
-        takes.setdefault(key, []).append(step)
-
-    def waits_past_peak(step: int, key: Key) -> bool:
-        later = bisect.bisect_right(takes[key], step)
-        return step < peak < (takes[key][later] if later < len(takes[key]) else len(steps))
-
-    gives: dict[int, tuple[int, ...]] = {}
-    for step, freed in frees.items():
-        operands = steps[step][1]
-        positions = tuple(
-            operands.index(slot)
-            for slot in dict.fromkeys(operands)
-            if slot in freed and slot in kept and not waits_past_peak(step, kept[slot])
-        )
-        if positions:
-            gives[step] = positions
-    return pool, gives
-
-
-def _busiest(steps: list[Step], formed: dict[int, Key], frees: dict[int, tuple[int, ...]]) -> int:
-    """The step at which the computed slots alive hold the most bytes (each counted whole,
-    from its step to the one where it dies)."""
-    alive = most = busiest = 0
-    for step, (_, _, out, _, _) in enumerate(steps):
-        alive += _nbytes(formed[out]) if out in formed else 0
-        if alive > most:
-            most, busiest = alive, step
-        alive -= sum(_nbytes(formed[slot]) for slot in frees.get(step, ()) if slot in formed)
-    return busiest
-
-
-def _into(fn: Callable[..., Array], take: Callable[[], Array]) -> Callable[..., Array]:
-    """``fn`` computing into a kept buffer that ``take()`` hands out."""
-    return lambda *args: fn(*args, out=take())
+    def after_fork(self) -> None:
+        """In a forked child: a new lock (another thread may have held the parent's), nothing kept."""
+        self._lock = threading.Lock()
+        self._free[:] = [None] * len(self._keys)
 
 
 _POOLS: weakref.WeakSet[Pool] = weakref.WeakSet()
+_kept = 0  # bytes all pools keep
+_kept_lock = threading.Lock()
+
+
+def _account(change: int) -> bool:
+    """Add ``change`` bytes to what all pools keep, unless that would pass :data:`KEPT_BYTES`
+    (then nothing changes); True when added."""
+    global _kept
+    with _kept_lock:
+        if change > 0 and _kept + change > KEPT_BYTES:
+            return False
+        _kept += change
+        return True
+
+
+def _forget(free: list[Array | None]) -> None:
+    """A dropped pool's kept bytes no longer count (its arrays go with it)."""
+    _account(-sum(buffer.nbytes for buffer in free if buffer is not None))
 
 
 def release_all() -> None:
@@ -228,18 +180,169 @@ def release_all() -> None:
         pool.release()
 
 
+def _after_fork() -> None:
+    global _kept
+    for pool in list(_POOLS):
+        pool.after_fork()
+    _kept = 0
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def keep_buffers(
+    steps: list[Step],
+    formed: Mapping[int, Key],
+    sizes: Mapping[int, int],
+    frees: Mapping[int, tuple[int, ...]],
+    unkept: Collection[int] = (),
+    overwritable: Mapping[int, tuple[int, ...]] | None = None,
+) -> tuple[Pool | None, dict[int, tuple[tuple[int, int], ...]]]:
+    """The pool for a plan's steps, and which dying operands go back to it after each step.
+
+    Each step computing a slot of :data:`POOLED_BYTES` to :data:`LARGEST_POOLED` bytes
+    whose kernel takes a buffer (:func:`takes_out`) is a *route*, rewritten in place to
+    take its buffer from the pool. Then, in the order the plan frees them, each dying array
+    of a route is assigned to the next route of its shape and dtype not yet served (or,
+    past the last one, the first of the next call), if keeping it until then leaves every
+    step's memory — the bytes alive without kept buffers plus those kept — within the
+    peak without kept buffers.
+
+    Args:
+        steps: the plan's steps (:data:`~tensorad.run.straight.Step`), rewritten in place.
+        formed: each computed slot's shape and dtype.
+        sizes: the bytes each computed slot's step forms (0 for views).
+        frees: the slots that die at each step.
+        unkept: the steps that take no buffer and give no operand back: deferred terms
+            (their results are views of their operands, which still read them) and
+            blocked sums.
+        overwritable: for a step that may compute into a dying operand's array, the
+            positions of the operands it may overwrite. Such a step takes no buffer when
+            one of them dies there (it computes in place, and a buffer kept for it would
+            wait forever).
+
+    Returns:
+        The pool (``None`` when no step takes a buffer), and for each step the
+        ``(operand position, route)`` pairs going back to the pool after it.
+    """
+    overwritable = overwritable or {}
+    routes = {
+        step: out
+        for step, (fn, operands, out, _, _) in enumerate(steps)
+        if step not in unkept
+        and not any(operands[k] in frees.get(step, ()) for k in overwritable.get(step, ()))  # computed in place
+        and out in formed
+        and POOLED_BYTES <= _nbytes(formed[out]) <= LARGEST_POOLED
+        and takes_out(fn)
+    }
+    if not routes:
+        return None, {}
+    route_of = {step: route for route, step in enumerate(routes)}
+    pool = Pool([formed[out] for out in routes.values()])
+    for step, route in route_of.items():
+        fn, operands, out, freed, reuse = steps[step]
+        steps[step] = (_into(fn, pool.taker(route)), operands, out, freed, reuse)
+    alive, peak = _alive(steps, sizes, frees, overwritable)
+    kept = np.zeros(len(steps), dtype=np.int64)  # bytes kept at each step
+    waiting: dict[Key, list[int]] = {}  # each key's routes not yet served, by step
+    for step, out in routes.items():
+        waiting.setdefault(formed[out], []).append(step)
+    carriers, overwritten = _carriers(steps, routes, frees, overwritable)
+    gives: dict[int, tuple[tuple[int, int], ...]] = {}
+    for step in sorted(frees):
+        if step in unkept:
+            continue
+        operands = steps[step][1]
+        for slot in dict.fromkeys(operands):
+            if slot not in frees[step] or slot not in carriers or overwritten.get(step) == slot:
+                continue
+            key, size = formed[slot], _nbytes(formed[slot])
+            served = waiting[key]
+            if not served:
+                continue
+            later = bisect.bisect_right(served, step)
+            target = served[later] if later < len(served) else served[0]
+            held = slice(step + 1, target) if target > step else None
+            spans = [kept[held], alive[held]] if held else [kept[step + 1 :], alive[step + 1 :]]
+            if not held:  # past the last route: kept to the end of the call, then to ``target`` in the next
+                spans += [kept[:target], alive[:target]]
+            if any(np.any(k + a + size > peak) for k, a in zip(spans[::2], spans[1::2], strict=True)):
+                continue
+            for k in spans[::2]:
+                k += size
+            served.remove(target)
+            gives[step] = (*gives.get(step, ()), (operands.index(slot), route_of[target]))
+    return pool, gives
+
+
+def _carriers(
+    steps: list[Step],
+    routes: Mapping[int, int],
+    frees: Mapping[int, tuple[int, ...]],
+    overwritable: Mapping[int, tuple[int, ...]],
+) -> tuple[set[int], dict[int, int]]:
+    """The slots whose arrays came from the pool: those the routes compute, and those
+    computed in place over one of them (the same array, passed on); and for each step
+    computing in place over such a slot, that slot (it lives on as the result: not given)."""
+    carriers = set(routes.values())
+    overwritten: dict[int, int] = {}
+    for step, (_, operands, out, _, _) in enumerate(steps):
+        freed = frees.get(step, ())
+        into = next(
+            (operands[k] for k in overwritable.get(step, ()) if operands[k] in freed and operands[k] in carriers), None
+        )
+        if into is not None:
+            carriers.add(out)
+            overwritten[step] = into
+    return carriers, overwritten
+
+
+def _alive(
+    steps: list[Step],
+    sizes: Mapping[int, int],
+    frees: Mapping[int, tuple[int, ...]],
+    overwritable: Mapping[int, tuple[int, ...]],
+) -> tuple[Any, int]:
+    """An estimate of the bytes each step may need without kept buffers, and their peak.
+
+    Each slot's formed bytes count from the step computing it through the one where it
+    dies; a step that may overwrite an operand of its result's size dying there takes no
+    new memory. The bound for a step adds what its kernel may hold besides (a temporary
+    as large as its result: a transposed or scaled operand, a product before its cast);
+    the peak is of the arrays alone, so a kept buffer is allowed where the sum stays under
+    it.
+    """
+    bound = np.zeros(len(steps), dtype=np.int64)
+    total = peak = 0
+    for step, (_, operands, out, _, _) in enumerate(steps):
+        freed = frees.get(step, ())
+        positions = overwritable.get(step, ())
+        same = sizes.get(out)
+        into = next((operands[k] for k in positions if operands[k] in freed and sizes.get(operands[k]) == same), None)
+        total += 0 if into is not None else sizes.get(out, 0)
+        peak = max(peak, total)
+        bound[step] = total + (0 if into is not None else sizes.get(out, 0))
+        total -= sum(sizes.get(slot, 0) for slot in dict.fromkeys(freed) if slot != into)
+    return bound, peak
+
+
+def _into(fn: Callable[..., Array], take: Callable[[], Array]) -> Callable[..., Array]:
+    """``fn`` computing into a kept buffer that ``take()`` hands out."""
+    return lambda *args: fn(*args, out=take())
+
+
 def _nbytes(key: Key) -> int:
     shape, dtype = key
     return int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
 
 
 def _alone() -> int:
-    free = [np.empty(1)]
-    buffer = free.pop()
+    free: list[Array | None] = [np.empty(1)]
+    buffer, free[0] = free[0], None
     return sys.getrefcount(buffer)
 
 
 _ALONE = _alone()
 """What ``sys.getrefcount`` reports in :meth:`Pool.take` for an array that nothing but its
-local name refers to (measured the way ``take`` measures it: popped from a list into a
-local name)."""
+local name refers to (measured the way ``take`` measures it: moved from a list's slot into
+a local name)."""

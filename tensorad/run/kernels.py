@@ -15,6 +15,7 @@ array([3., 3.])
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any, assert_never
 
@@ -35,6 +36,7 @@ from tensorad.ir.nodes import (
     Variable,
 )
 from tensorad.library.registry import ELEMENTWISE, GENERAL, GENERAL_UNARY, POINTWISE, Ufunc
+from tensorad.run import buffers
 from tensorad.run.buffers import computes_into
 from tensorad.run.contractions import CACHED, Kernel, contraction_kernel
 
@@ -111,8 +113,8 @@ def _function_kernel(
             raise ShapeError(f"the implementation of {fn!r} returned shape {value.shape}, declared {shape}")
         return value if value.dtype == dtype else value.astype(dtype)
 
-    if not (isinstance(impl, Ufunc) and dtype.kind in "fc"):
-        return call
+    if not (isinstance(impl, Ufunc) and dtype.kind in "fc") or math.prod(shape) * dtype.itemsize < buffers.POOLED_BYTES:
+        return call  # (a small array is never computed into a kept buffer: no second call)
     ufunc = impl.ufunc
 
     @computes_into

@@ -78,11 +78,16 @@ class Plan:
         check_formed(order, outputs, deferred, constants=snapshot)
         scipy = bool(blocked) or any(blas.on_scipy(node) for node in order)  # one BLAS pool: tensorad.run.blas
         transposed = {} if scipy else transposed_operands(order, computed, special)
-        formed: dict[int, buffers.Key] = {}  # slot → its node's shape and dtype (for kept buffers)
+        formed: dict[int, buffers.Key] = {}  # for kept buffers: slot → its node's shape and dtype,
+        sizes: dict[int, int] = {}  # the bytes its step forms,
+        unkept: set[int] = set()  # and the steps of deferred terms and blocked sums
         for node in planned_nodes(order, inputs):
             slots[node] = len(template)
             if keep_buffers:
                 formed[slots[node]] = (node.shape, node.dtype)
+                sizes[slots[node]] = (_formed(node, node in deferred) or 0) * node.dtype.itemsize
+                if node in special:
+                    unkept.add(len(steps))
             if isinstance(node, Constant):
                 template.append(np.array(node.value) if snapshot else node.value)
                 continue
@@ -136,7 +141,8 @@ class Plan:
             if slot not in kept:
                 frees[step] = (*frees.get(step, ()), slot)
         del last_use
-        pool, gives = buffers.keep_buffers(steps, formed, frees)
+        overwritable = {step: positions for step, (_, positions) in in_place.items()}
+        pool, gives = buffers.keep_buffers(steps, formed, sizes, frees, unkept, overwritable)
         for step, freed in frees.items():  # each step rewritten in place: no second list
             fn, operands, out, _, _ = steps[step]
             reuse = None
@@ -169,8 +175,8 @@ class Plan:
                 values[out] = reuse[1](args, reused)
             else:
                 values[out] = fn(*args)
-            for position in gives:
-                self._give(args[position], values[out])
+            for position, route in gives:
+                self._give(args[position], values[out], route)
         return self._owned(values, self._outputs)
 
     def _owned(self, values: Sequence[Array | None], slots: Sequence[int]) -> list[Array]:
@@ -404,7 +410,7 @@ def _difference_kernels(position: int) -> tuple[Callable[[Array, Array], Array],
     return lambda w, x: np.subtract(x, w), lambda args, k: np.subtract(args[1], args[0], out=args[k])
 
 
-def _ignore(value: Any, result: Any) -> None:
+def _ignore(value: Any, result: Any, route: int) -> None:
     """Nothing: a plan without kept buffers gives none back."""
 
 

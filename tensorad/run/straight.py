@@ -41,8 +41,8 @@ def straight_line(
     n_inputs: int,
     outputs: Sequence[int],
     alone: Callable[[list[Any], int], bool] | None = None,
-    gives: Mapping[int, tuple[int, ...]] | None = None,
-    give: Callable[[Any, Any], None] | None = None,
+    gives: Mapping[int, tuple[tuple[int, int], ...]] | None = None,
+    give: Callable[[Any, Any, int], None] | None = None,
 ) -> Callable[[Sequence[Array]], list[Array]]:
     """The function computing ``outputs``' slots from the inputs' arrays by ``steps``.
 
@@ -53,8 +53,8 @@ def straight_line(
         n_inputs: the first ``n_inputs`` slots are the inputs, in order.
         outputs: the slots to return.
         alone: ``alone(args, k)`` tells that ``args[k]`` may be overwritten (for reuse).
-        gives: for a step, the positions of its operands that die there and go to
-            ``give(operand, result)`` after it (a plan's kept buffers,
+        gives: for a step, ``(position, route)`` of its operands that die there and go
+            to ``give(operand, result, route)`` after it (a plan's kept buffers,
             :mod:`tensorad.run.buffers`).
         give: see ``gives``.
 
@@ -75,7 +75,7 @@ def straight_line(
         if reuse is None:
             names[f"f{i}"] = fn
             lines.append(f"    v{out} = f{i}({args})")
-            lines.extend(f"    give(v{operands[p]}, v{out})" for p in gives.get(i, ()))
+            lines.extend(f"    give(v{operands[p]}, v{out}, {route})" for p, route in gives.get(i, ()))
             lines.extend([freed] if freed else [])
             continue
         assert alone is not None
@@ -83,7 +83,7 @@ def straight_line(
         lines.append(f"    a = [{args}]")  # the list alone holds the dying operands
         lines.extend([freed] if freed else [])
         lines.append(f"    v{out} = f{i}(a)")
-        lines.extend(f"    give(a[{p}], v{out})" for p in gives.get(i, ()))
+        lines.extend(f"    give(a[{p}], v{out}, {route})" for p, route in gives.get(i, ()))
         lines.append("    del a")
     lines.append(f"    return [{', '.join(f'v{k}' for k in outputs)}]")
     exec(compile("\n".join(lines), "<tensorad plan>", "exec"), names)  # code written above, from slots and names
