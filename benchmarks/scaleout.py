@@ -16,6 +16,7 @@ memory (``RLIMIT_AS``): it cannot form ``X`` there. Prints a table and writes
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import resource
 import subprocess
@@ -130,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunk-mb", type=float, default=64.0, help="megabytes per row chunk of X (default: 64)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="output directory")
     args = p.parse_args(argv)
+    if importlib.util.find_spec("distributed") is None:
+        print('python -m benchmarks.scaleout needs dask and distributed: pip install -e ".[dask]"', file=sys.stderr)
+        return 2
     record = run(args.gb, args.worker_memory, args.workers, args.features, args.chunk_mb)
     record["command"] = " ".join(["python", "-m", "benchmarks.scaleout", *(argv if argv is not None else sys.argv[1:])])
     for key, value in record.items():

@@ -128,10 +128,10 @@ def test_a_compiled_plan_computes_into_the_buffers_it_kept() -> None:
     holds the same arrays (by address) after both, and no result is among them."""
     W = rng.standard_normal((300, 200))
     f = ta.jit(lambda x: ta.sum(ta.tanh(x @ W) ** 2))
-    x = rng.standard_normal((100, 300))
+    x = rng.standard_normal((200, 300))
     first = f(x)
     kept = _kept_addresses()
-    assert kept, "a 100 × 200 float64 intermediate (160 KB) is kept"
+    assert kept, "a 200 × 200 float64 intermediate (320 KB) is kept"
     second = f(2.0 * x)
     assert _kept_addresses() == kept
     np.testing.assert_allclose(first, np.sum(np.tanh(x @ W) ** 2), rtol=1e-12)
@@ -176,9 +176,9 @@ def test_the_loop_and_the_straight_line_code_keep_buffers_alike() -> None:
 
 
 def test_threads_calling_one_compiled_function_get_their_own_values() -> None:
-    W = rng.standard_normal((128, 128))
+    W = rng.standard_normal((256, 256))
     f = ta.jit(ta.grad(lambda x: ta.sum(ta.tanh(x @ W) ** 2)))
-    xs = [rng.standard_normal((128, 128)) for _ in range(8)]
+    xs = [rng.standard_normal((256, 256)) for _ in range(8)]
     expected = [f(x) for x in xs]
     got: dict[int, list[np.ndarray]] = {}
 
@@ -349,17 +349,31 @@ def _phases() -> Any:
     return lambda: f
 
 
+def _through_views() -> Any:
+    """A VJP whose deferred terms are views of arrays that die where the views are made:
+    those live until the views die (a review found kept arrays held across them)."""
+    V, W = 0.1 * rng.standard_normal((256, 256)), 0.1 * rng.standard_normal((256, 256))
+
+    def net(X: Any) -> Any:
+        return ta.tanh(ta.tanh(X @ V) @ W)
+
+    return lambda X, T: ta.vjp(net, X)[1](T)
+
+
 @pytest.mark.parametrize(
     ("make", "args"),
     [
         (_layers, (0.03 * rng.standard_normal((724, 724)), rng.standard_normal((256, 724)))),
         (_phases(), (rng.standard_normal((1024, 256)), rng.standard_normal((1000, 512)))),
+        (_through_views, (rng.standard_normal((256, 256)), rng.standard_normal((256, 256)))),
+        (lambda: lambda x: ta.tanh(x @ x).T, (rng.standard_normal((256, 256)),)),
     ],
-    ids=["layers", "phases"],
+    ids=["layers", "phases", "vjp-through-views", "transposed-result"],
 )
 def test_kept_buffers_do_not_raise_a_calls_peak(make: Any, args: tuple[np.ndarray, ...]) -> None:
-    """Counting the kept arrays, a call's peak stays the plan's peak without them (before
-    the fix: +12% and +51%)."""
+    """Counting the kept arrays, a call's peak stays the plan's peak without them (the
+    designs before measured +12%, +51%, +32% and +50%: a result copied for the caller
+    after the last step met an array kept for the next call)."""
     plain = _steady_peaks(make, args, every=False)
     kept = _steady_peaks(make, args, every=None)
     assert kept <= plain + (64 << 10)

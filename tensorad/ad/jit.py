@@ -31,7 +31,7 @@ Arrays that ``fun`` closes over (``A`` above) are constants of the trace, as in
 the closed-over array are not seen. Pass an array as an argument when it varies. Python
 control flow in ``fun`` runs once per signature, on variables: it cannot branch on values.
 
-Each compiled signature's plan may keep some arrays of its intermediates of 64 KiB to
+Each compiled signature's plan may keep some arrays of its intermediates of 256 KiB to
 4 MiB from one call to the next and compute into them, so that their memory is not
 fetched from the system again each time, where that does not raise the call's peak (at
 most 256 MiB over all plans; :mod:`tensorad.run.buffers`). Results are never among

@@ -14,8 +14,11 @@ of the next one), which then writes into it (``out=``) instead of allocating.
 as a compiler assigns buffers: each dying array to the next step of its shape and dtype
 not yet served, or else to the first such step of the next call, and only when keeping
 it that long leaves every step's memory within the plan's peak without kept buffers (as
-estimated from the sizes of the arrays each step forms). So a call's peak does not grow,
-and between calls a plan holds at most what its next call's first steps take.
+estimated from the sizes of the arrays each step forms, what views still read, the
+results copied for the caller and a temporary inside each step: :func:`_alive`). So a
+call's peak does not grow, as far as that estimate sees (numpy's own buffering scratch,
+up to 64 KiB per ufunc operand, it does not), and between calls a plan holds at most
+what its next call's first steps take.
 
 **Why it cannot change a value.** A pool hands out an array only when nothing but the pool
 refers to it (its reference count says so; every view of an array refers to it, and so
@@ -32,6 +35,7 @@ usual); a plan's arrays are freed with the plan (``jit``'s cache keeps one plan 
 signature), and :func:`release_all` frees every plan's now.
 
 >>> import numpy as np
+>>> from tensorad.run.buffers import Pool
 >>> pool = Pool([((2, 3), np.dtype("float64"))])   # one step takes a buffer: route 0
 >>> a = pool.take(0); address = a.ctypes.data
 >>> pool.give(a, None, 0); del a          # the pool alone holds it now
@@ -61,10 +65,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 Key = tuple[Shape, np.dtype[Any]]
 """An array's shape and dtype: which buffers may hold it."""
 
-POOLED_BYTES = 1 << 16
-"""Least size of an intermediate computed into a kept buffer (64 KiB): below it, glibc
-serves the array from its free lists, already in memory, and the pool's bookkeeping would
-cost more than it saves."""
+POOLED_BYTES = 1 << 18
+"""Least size of an intermediate computed into a kept buffer (256 KiB). Below it glibc
+serves arrays from its heap, in steady state without faults, and a take and a give
+(about 2.4 µs) cost more than they save: a review measured sums of 64–96 KiB arrays
+1.1–1.2× slower kept, 128–256 KiB mixed, 512 KiB 2.5× faster."""
+
 
 LARGEST_POOLED = 1 << 22
 """Largest buffer a pool keeps (4 MiB). From 4 MiB up numpy asks the kernel for huge pages
@@ -197,6 +203,7 @@ def keep_buffers(
     frees: Mapping[int, tuple[int, ...]],
     unkept: Collection[int] = (),
     overwritable: Mapping[int, tuple[int, ...]] | None = None,
+    end: int = 0,
 ) -> tuple[Pool | None, dict[int, tuple[tuple[int, int], ...]]]:
     """The pool for a plan's steps, and which dying operands go back to it after each step.
 
@@ -220,17 +227,18 @@ def keep_buffers(
             positions of the operands it may overwrite. Such a step takes no buffer when
             one of them dies there (it computes in place, and a buffer kept for it would
             wait forever).
+        end: the bytes of outputs the plan copies for the caller after its last step.
 
     Returns:
         The pool (``None`` when no step takes a buffer), and for each step the
         ``(operand position, route)`` pairs going back to the pool after it.
     """
-    overwritable = overwritable or {}
+    in_place = _in_place(steps, sizes, frees, overwritable or {})
     routes = {
         step: out
         for step, (fn, operands, out, _, _) in enumerate(steps)
         if step not in unkept
-        and not any(operands[k] in frees.get(step, ()) for k in overwritable.get(step, ()))  # computed in place
+        and step not in in_place
         and out in formed
         and POOLED_BYTES <= _nbytes(formed[out]) <= LARGEST_POOLED
         and takes_out(fn)
@@ -242,15 +250,15 @@ def keep_buffers(
     for step, route in route_of.items():
         fn, operands, out, freed, reuse = steps[step]
         steps[step] = (_into(fn, pool.taker(route)), operands, out, freed, reuse)
-    alive, peak = _alive(steps, sizes, frees, overwritable)
-    kept = np.zeros(len(steps), dtype=np.int64)  # bytes kept at each step
+    alive, peak = _alive(steps, sizes, frees, in_place, end)
+    kept = np.zeros(len(steps) + 1, dtype=np.int64)  # bytes kept at each step, and after the last
     waiting: dict[Key, list[int]] = {}  # each key's routes not yet served, by step
     for step, out in routes.items():
         waiting.setdefault(formed[out], []).append(step)
-    carriers, overwritten = _carriers(steps, routes, frees, overwritable)
+    carriers, overwritten = _carriers(steps, routes, in_place)
     gives: dict[int, tuple[tuple[int, int], ...]] = {}
     for step in sorted(frees):
-        if step in unkept:
+        if step in unkept or sizes.get(steps[step][2]) == 0:  # (a view of an operand still reads it)
             continue
         operands = steps[step][1]
         for slot in dict.fromkeys(operands):
@@ -275,24 +283,49 @@ def keep_buffers(
     return pool, gives
 
 
-def _carriers(
+def _in_place(
     steps: list[Step],
-    routes: Mapping[int, int],
+    sizes: Mapping[int, int],
     frees: Mapping[int, tuple[int, ...]],
     overwritable: Mapping[int, tuple[int, ...]],
+) -> dict[int, int]:
+    """The steps expected to compute into a dying operand's array, with that operand: one
+    of the result's size that no live view reads (a view refers to the array it reads, so
+    the plan would not overwrite it). Views are the slots of formed bytes 0 (transposes,
+    deferred terms); each reads its operands and what they read."""
+    reads: dict[int, set[int]] = {}  # each live view → the slots it reads
+    found: dict[int, int] = {}
+    for step, (_, operands, out, _, _) in enumerate(steps):
+        freed = frees.get(step, ())
+        read = set().union(*reads.values()) if reads else set()
+        into = next(
+            (
+                operands[k]
+                for k in overwritable.get(step, ())
+                if operands[k] in freed and sizes.get(operands[k]) == sizes.get(out) and operands[k] not in read
+            ),
+            None,
+        )
+        if into is not None:
+            found[step] = into
+        elif sizes.get(out) == 0:
+            reads[out] = set(operands).union(*(reads.get(slot, set()) for slot in operands))
+        for slot in freed:
+            reads.pop(slot, None)
+    return found
+
+
+def _carriers(
+    steps: list[Step], routes: Mapping[int, int], in_place: Mapping[int, int]
 ) -> tuple[set[int], dict[int, int]]:
     """The slots whose arrays came from the pool: those the routes compute, and those
     computed in place over one of them (the same array, passed on); and for each step
     computing in place over such a slot, that slot (it lives on as the result: not given)."""
     carriers = set(routes.values())
     overwritten: dict[int, int] = {}
-    for step, (_, operands, out, _, _) in enumerate(steps):
-        freed = frees.get(step, ())
-        into = next(
-            (operands[k] for k in overwritable.get(step, ()) if operands[k] in freed and operands[k] in carriers), None
-        )
-        if into is not None:
-            carriers.add(out)
+    for step, into in in_place.items():
+        if into in carriers:
+            carriers.add(steps[step][2])
             overwritten[step] = into
     return carriers, overwritten
 
@@ -301,29 +334,38 @@ def _alive(
     steps: list[Step],
     sizes: Mapping[int, int],
     frees: Mapping[int, tuple[int, ...]],
-    overwritable: Mapping[int, tuple[int, ...]],
+    in_place: Mapping[int, int],
+    end: int = 0,
 ) -> tuple[Any, int]:
-    """An estimate of the bytes each step may need without kept buffers, and their peak.
+    """An estimate of the bytes each step may need without kept buffers, and their peak
+    (one more entry than steps: after the last, when the plan copies ``end`` bytes of
+    outputs for the caller).
 
     Each slot's formed bytes count from the step computing it through the one where it
-    dies; a step that may overwrite an operand of its result's size dying there takes no
-    new memory. The bound for a step adds what its kernel may hold besides (a temporary
-    as large as its result: a transposed or scaled operand, a product before its cast);
-    the peak is of the arrays alone, so a kept buffer is allowed where the sum stays under
-    it.
+    dies; a step computing in place (``in_place``) takes no new memory; an operand dying
+    at a step whose result is a view (formed bytes 0: a transpose, a deferred term) lives
+    on in it, until the view dies. The bound for a step adds what its kernel may hold
+    besides (a temporary as large as its result: a transposed or scaled operand, a
+    product before its cast); the peak is of the arrays alone, so a kept buffer is
+    allowed where the sum stays under it.
     """
-    bound = np.zeros(len(steps), dtype=np.int64)
+    bound = np.zeros(len(steps) + 1, dtype=np.int64)
+    held: dict[int, int] = {}  # slot → the bytes that die with it
     total = peak = 0
-    for step, (_, operands, out, _, _) in enumerate(steps):
+    for step, (_, _, out, _, _) in enumerate(steps):
         freed = frees.get(step, ())
-        positions = overwritable.get(step, ())
-        same = sizes.get(out)
-        into = next((operands[k] for k in positions if operands[k] in freed and sizes.get(operands[k]) == same), None)
-        total += 0 if into is not None else sizes.get(out, 0)
+        into = in_place.get(step)
+        formed = 0 if into is not None else sizes.get(out, 0)
+        total += formed
         peak = max(peak, total)
-        bound[step] = total + (0 if into is not None else sizes.get(out, 0))
-        total -= sum(sizes.get(slot, 0) for slot in dict.fromkeys(freed) if slot != into)
-    return bound, peak
+        bound[step] = total + formed
+        dying = sum(sizes.get(slot, 0) + held.pop(slot, 0) for slot in dict.fromkeys(freed) if slot != into)
+        if into is None and out in sizes and sizes[out] == 0:  # a view: what it reads dies with it
+            held[out] = dying
+        else:
+            total -= dying
+    bound[len(steps)] = total + end
+    return bound, max(peak, total + end)
 
 
 def _into(fn: Callable[..., Array], take: Callable[[], Array]) -> Callable[..., Array]:

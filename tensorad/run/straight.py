@@ -87,7 +87,7 @@ def straight_line(
         lines.append("    del a")
     lines.append(f"    return [{', '.join(f'v{k}' for k in outputs)}]")
     exec(compile("\n".join(lines), "<tensorad plan>", "exec"), names)  # code written above, from slots and names
-    run: Callable[[Sequence[Array]], list[Array]] = names["run"]
+    run: Callable[[Sequence[Array]], list[Array]] = names.pop("run")  # (not its own global: no cycle)
     return run
 
 
