@@ -49,6 +49,7 @@ False
 from __future__ import annotations
 
 import bisect
+import math
 import os
 import sys
 import threading
@@ -233,7 +234,7 @@ def keep_buffers(
         The pool (``None`` when no step takes a buffer), and for each step the
         ``(operand position, route)`` pairs going back to the pool after it.
     """
-    in_place = _in_place(steps, sizes, frees, overwritable or {})
+    in_place = _computed_in_place(steps, sizes, frees, overwritable or {})
     routes = {
         step: out
         for step, (fn, operands, out, _, _) in enumerate(steps)
@@ -283,7 +284,7 @@ def keep_buffers(
     return pool, gives
 
 
-def _in_place(
+def _computed_in_place(
     steps: list[Step],
     sizes: Mapping[int, int],
     frees: Mapping[int, tuple[int, ...]],
@@ -297,15 +298,9 @@ def _in_place(
     found: dict[int, int] = {}
     for step, (_, operands, out, _, _) in enumerate(steps):
         freed = frees.get(step, ())
-        read = set().union(*reads.values()) if reads else set()
-        into = next(
-            (
-                operands[k]
-                for k in overwritable.get(step, ())
-                if operands[k] in freed and sizes.get(operands[k]) == sizes.get(out) and operands[k] not in read
-            ),
-            None,
-        )
+        candidates = [operands[k] for k in overwritable.get(step, ()) if operands[k] in freed]
+        read = set().union(*reads.values()) if candidates and reads else set()
+        into = next((c for c in candidates if sizes.get(c) == sizes.get(out) and c not in read), None)
         if into is not None:
             found[step] = into
         elif sizes.get(out) == 0:
@@ -375,7 +370,7 @@ def _into(fn: Callable[..., Array], take: Callable[[], Array]) -> Callable[..., 
 
 def _nbytes(key: Key) -> int:
     shape, dtype = key
-    return int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    return math.prod(shape) * dtype.itemsize
 
 
 def _alone() -> int:

@@ -108,17 +108,14 @@ def add_into_kernels(acc_position: int, w: Contraction) -> tuple[Kernel, InPlace
     def into_copy(*args: Any, out: Array | None = None) -> Array:
         copied = list(args)
         acc = args[acc_position]
-        kept = out is not None and out.dtype == acc.dtype and out.shape == acc.shape
-        copied[acc_position] = _copied(acc, out) if kept else np.array(acc)
+        if out is not None and out.dtype == acc.dtype and out.shape == acc.shape:
+            np.copyto(out, acc)
+            copied[acc_position] = out
+        else:
+            copied[acc_position] = np.array(acc)
         return add_into(copied, acc_position)
 
     return into_copy, add_into
-
-
-def _copied(value: Array, out: Array | None) -> Array:
-    assert out is not None
-    np.copyto(out, value)
-    return out
 
 
 def add_in_pieces(view: Array, value: Array) -> None:

@@ -134,7 +134,10 @@ class Plan:
         copied = sum(  # the bytes of outputs the caller gets copies of (see _owned): leaves, views, repeats
             node.size * node.dtype.itemsize
             for k, node in enumerate(outputs)
-            if isinstance(node, (Variable, Constant)) or sizes.get(out_slots[k]) == 0 or out_slots[k] in out_slots[:k]
+            if keep_buffers
+            and (
+                isinstance(node, (Variable, Constant)) or sizes.get(out_slots[k]) == 0 or out_slots[k] in out_slots[:k]
+            )
         )
         del slots, order  # a deep DAG's plan is built at its largest; drop what is done with
         kept = set(self._outputs) | set(range(len(inputs))) | {s for s, v in enumerate(template) if v is not None}
@@ -148,7 +151,11 @@ class Plan:
                 frees[step] = (*frees.get(step, ()), slot)
         del last_use
         overwritable = {step: positions for step, (_, positions) in in_place.items()}
-        pool, gives = buffers.keep_buffers(steps, formed, sizes, frees, unkept, overwritable, copied)
+        pool, gives = (
+            buffers.keep_buffers(steps, formed, sizes, frees, unkept, overwritable, copied)
+            if keep_buffers
+            else (None, {})
+        )
         for step, freed in frees.items():  # each step rewritten in place: no second list
             fn, operands, out, _, _ = steps[step]
             reuse = None
