@@ -14,7 +14,8 @@ import tensorad as ta
 from tensorad.ir.build import contract
 from tensorad.ir.graph import toposort, use_counts
 from tensorad.ir.nodes import Node, Variable
-from tensorad.run.plan import Plan, _differences
+from tensorad.run.differences import differences
+from tensorad.run.plan import Plan
 
 DTYPES = [np.float32, np.float64]  # complex sums keep their scaled term (tests/test_regressions.py)
 
@@ -49,7 +50,7 @@ def test_a_sum_with_a_negated_term_is_numpys_difference(dtype: type, w_first: bo
     x = ta.exp(C) if dies else C  # an intermediate that dies at the sum: its array may take the result
     total = w + x if w_first else x + w
     order = toposort([total])
-    assert _differences(order, lambda: use_counts(order, [total]), ()) == {total: 0 if w_first else 1}
+    assert differences(order, lambda: use_counts(order, [total]), ()) == {total: 0 if w_first else 1}
     rng = np.random.default_rng(0)
     values = [_sample(rng, v.shape, dtype) for v in [*variables, C]]
     copies = [a.copy() for a in values]
@@ -68,7 +69,7 @@ def test_a_negated_copy_of_a_dying_array_is_not_negated_twice(dtype: type) -> No
     Z, C = Variable("Z", (5, 4), dtype), Variable("C", (5, 4), dtype)
     total = ta.exp(C) + contract(ta.exp(Z), "ij", None, "", "ij", scale=-1.0)
     order = toposort([total])
-    assert len(_differences(order, lambda: use_counts(order, [total]), ())) == 1
+    assert len(differences(order, lambda: use_counts(order, [total]), ())) == 1
     rng = np.random.default_rng(4)
     z, c = _sample(rng, Z.shape, dtype), _sample(rng, C.shape, dtype)
     (got,) = Plan([total], [Z, C])([z, c])
@@ -82,7 +83,7 @@ def test_a_negated_term_used_twice_or_as_an_output_keeps_its_scale() -> None:
     x, y, c = (rng.standard_normal((6, 4)) for _ in range(3))
     for outputs, other in (([C + w, w], -(x * y)), ([C + w, ta.exp(w)], np.exp(-(x * y)))):
         order = toposort(outputs)
-        assert _differences(order, lambda outputs=outputs, order=order: use_counts(order, outputs), ()) == {}
+        assert differences(order, lambda outputs=outputs, order=order: use_counts(order, outputs), ()) == {}
         got = Plan(outputs, [X, Y, C])([x, y, c])
         np.testing.assert_array_equal(got[0], c - x * y)
         np.testing.assert_array_equal(got[1], other)

@@ -422,3 +422,84 @@ def test_logm_against_scipy_and_differences() -> None:
     small = 0.3 * RNG.standard_normal((3, 3))
     _, round_trip = ta.jvp(lambda a: tsl.logm(tsl.expm(a)), (small,), (e,))
     np.testing.assert_allclose(round_trip, e, rtol=1e-9, atol=1e-10)
+
+
+# ------------------------------------------------ the Cholesky kernel: potrf on the array as it lies
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_cholesky_kernel_matches_numpy_and_reads_the_lower_triangle(dtype: Any, order: str) -> None:
+    """The kernel hands LAPACK a C-order matrix as its Fortran transpose: the same lower
+    triangle is read (garbage above the diagonal changes nothing), the result is numpy's
+    factor, C-contiguous for a C-order matrix, with zeros above the diagonal."""
+    from tensorad.library.linalg import _cholesky
+
+    rng = np.random.default_rng(11)
+    n = 40
+    b = rng.standard_normal((n, n))
+    s = (b @ b.T + n * np.eye(n)).astype(dtype)
+    messy = np.array(np.tril(s) + np.triu(rng.standard_normal((n, n)), 1).astype(dtype), order=order)
+    expected = np.linalg.cholesky(s)
+    for x in (np.array(s, order=order), messy):
+        got = _cholesky(x)
+        assert got.dtype == dtype and (got.flags.c_contiguous or order == "F")  # (F order: scipy's path, as before)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=20 * np.finfo(dtype).eps * np.abs(expected).max())
+        assert not np.triu(got, 1).any()
+    overwritten = np.array(messy, order="C")
+    into = _cholesky(overwritten, overwrite=True)
+    assert np.shares_memory(into, overwritten)
+    np.testing.assert_array_equal(into, _cholesky(np.array(messy, order="C")))  # bit for bit: one LAPACK call
+
+
+def test_cholesky_kernel_refuses_a_matrix_that_is_not_positive_definite() -> None:
+    from tensorad.errors import LinAlgError
+    from tensorad.library.linalg import _cholesky
+
+    for overwrite in (False, True):
+        with pytest.raises(LinAlgError, match="not positive definite"):
+            _cholesky(np.diag([1.0, -1.0, 2.0]), overwrite=overwrite)
+    with pytest.raises(LinAlgError, match="not positive definite"):
+        ta.jit(lambda a: tnp.linalg.cholesky(a @ a.T - np.eye(3)))(np.zeros((3, 3)))
+
+
+def test_a_plan_factors_a_dying_matrix_in_its_own_array_and_never_an_input() -> None:
+    """``cholesky(2s)`` in a compiled plan: ``2s`` dies at the factorization, which writes L
+    over it (one n × n array at the peak, not two); a factorization of the caller's own
+    array leaves it as it was."""
+    import tracemalloc
+
+    from tensorad.run import buffers
+
+    n = 300
+    a = np.random.default_rng(2).standard_normal((n, n))
+    s = a @ a.T + n * np.eye(n)
+    kept = s.copy()
+    expected = np.linalg.cholesky(2.0 * s)
+    f = ta.jit(lambda s: tnp.linalg.cholesky(2.0 * s))
+    np.testing.assert_allclose(f(s), expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+    buffers.release_all()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = f(s)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+    assert peak < 1.5 * s.nbytes  # 2s's array becomes L: no second n × n array
+    np.testing.assert_array_equal(s, kept)
+    L = np.linalg.cholesky(s)
+    np.testing.assert_allclose(ta.jit(tnp.linalg.cholesky)(s), L, rtol=1e-12, atol=1e-12 * np.abs(L).max())
+    g = ta.jit(ta.grad(lambda s: tnp.sum(tnp.linalg.cholesky(s))))(s)
+    np.testing.assert_array_equal(s, kept)
+    assert np.all(np.isfinite(g))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cholesky_in_place_check_grads_both_modes(dtype: Any) -> None:
+    """Order-2 derivatives of a function whose factorization overwrites its dying operand."""
+    b = np.random.default_rng(4).standard_normal((4, 4)).astype(dtype)
+    check_grads(
+        lambda b: tnp.linalg.cholesky(b @ b.T + 4.0 * np.eye(4, dtype=dtype)), (b,), order=2, modes=("fwd", "rev")
+    )

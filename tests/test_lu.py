@@ -131,6 +131,13 @@ def lapack_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
         (scipy.linalg, "solve_triangular"),
     ]:
         monkeypatch.setattr(module, name, _counted(calls, name, getattr(module, name)))
+    lapack = scipy.linalg.get_lapack_funcs  # (the Cholesky kernel calls potrf itself)
+
+    def counted_lapack(names: tuple[str, ...], arrays: Any = (), *args: Any, **kwargs: Any) -> Any:
+        funcs = lapack(names, arrays, *args, **kwargs)
+        return tuple(_counted(calls, "cholesky", f) if n == "potrf" else f for n, f in zip(names, funcs, strict=True))
+
+    monkeypatch.setattr(scipy.linalg, "get_lapack_funcs", counted_lapack)
     yield calls
 
 

@@ -467,13 +467,14 @@ def test_a_complex_negated_term_is_not_turned_into_a_difference() -> None:
     sums keep their scaled term."""
     from tensorad.ir.build import contract
     from tensorad.ir.graph import toposort, use_counts
+    from tensorad.run.differences import differences
     from tensorad.run.evaluate import evaluate
-    from tensorad.run.plan import Plan, _differences
+    from tensorad.run.plan import Plan
 
     X, Z = (ta.Variable(n, (2,), np.complex128) for n in "XZ")
     total = X + contract(Z, "i", None, "", "i", scale=-1.0)
     order = toposort([total])
-    assert _differences(order, lambda: use_counts(order, [total]), ()) == {}
+    assert differences(order, lambda: use_counts(order, [total]), ()) == {}
     x, z = np.array([complex(-0.0, 0), 1.0]), np.array([complex(0, -1), complex(0, np.inf)])
     with np.errstate(invalid="ignore"):
         (planned,) = Plan([total], [X, Z])([x, z])

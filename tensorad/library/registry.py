@@ -145,6 +145,7 @@ class GeneralUnaryFunction:
     real: bool = False  # real values for complex input (norm)
     moves: bool = False  # only moves entries (reshape, crop, pad): a mask stays a mask
     batch: BatchRule | None = None  # None: batched slice by slice (a user's function)
+    overwrite: Callable[[Array, tuple[Any, ...]], Array] | None = None  # impl into x's own array (x dies)
 
 
 GENERAL_UNARY: dict[str, GeneralUnaryFunction] = {}
@@ -180,9 +181,9 @@ def register_general(
     real: bool = False,
     moves: bool = False,
     batch: BatchRule | None = None,
+    overwrite: Callable[[Array, tuple[Any, ...]], Array] | None = None,
 ) -> None:
-    """Add (or replace) the general unary entry ``name``; ``real``: its values are real for
-    complex input; ``moves``: it only moves entries, so it keeps a mask boolean; ``batch``:
+    """Add (or replace) the general unary entry ``name``.
 
     Args:
         name: the function's name.
@@ -192,12 +193,14 @@ def register_general(
         vjp: ``vjp(x, y, y_bar, params)``: ``x̄``, ``y_bar`` carrying leading s4 axes.
         real: its values are real for complex input.
         moves: it only moves entries.
-        batch: its batching rule, for :func:`tensorad.vmap`.
+        batch: its batching rule (:data:`BatchRule`), for :func:`tensorad.vmap`.
+        overwrite: ``impl`` computed into ``x``'s own array where it can (else as ``impl``):
+            a plan calls it when ``x`` is of the result's shape and dtype and dies there.
 
     Returns:
         None: the entry is in the registry, where :func:`apply` finds it.
-    its batching rule (:data:`BatchRule`)."""
-    GENERAL_UNARY[name] = GeneralUnaryFunction(name, impl, shape, jvp, vjp, real, moves, batch)
+    """
+    GENERAL_UNARY[name] = GeneralUnaryFunction(name, impl, shape, jvp, vjp, real, moves, batch, overwrite)
 
 
 def real_only(name: str, x: Node) -> None:

@@ -22,11 +22,14 @@ import numpy as np
 from tensorad._types import Array
 from tensorad.errors import TensoradError
 from tensorad.ir.graph import children, toposort, use_counts, without_cycle_collection
-from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable
+from tensorad.ir.nodes import Add, Constant, Contraction, GeneralUnary, Node, Variable
 from tensorad.library.lu import share_factorizations
+from tensorad.library.registry import GENERAL_UNARY
 from tensorad.run import blas, budget, buffers
 from tensorad.run.blocks import block_sum_kernel, blocked_sums
 from tensorad.run.deferred import add_into_kernels, core_size, deferred_kernel, deferred_terms, is_diagonal
+from tensorad.run.differences import difference_kernels
+from tensorad.run.differences import differences as find_differences
 from tensorad.run.kernels import kernel
 from tensorad.run.layouts import transposed_copy, transposed_operands
 from tensorad.run.straight import STRAIGHT_STEPS, InPlace, Step, straight_line
@@ -69,7 +72,7 @@ class Plan:
         deferred = deferred_terms(order, uses) | set(blocked.values())
         order = _schedule(outputs, deferred, order, uses)
         special = deferred | set(blocked)  # nodes whose steps are not their own kernels
-        differences = _differences(order, uses, special)
+        differences = find_differences(order, uses, special)
         negated = {node.b if position else node.a for node, position in differences.items()}
 
         def computed(node: Node) -> Node:  # what the step computes: −w of x + (−1)·w unscaled
@@ -112,7 +115,7 @@ class Plan:
                     steps.append((into_copy, operands, slots[node], (), None))
                     continue
             if node in differences:  # x + (−1)·w as x − w: w computed unscaled
-                difference, into = _difference_kernels(differences[node])
+                difference, into = difference_kernels(differences[node])
                 in_place[len(steps)] = into, _positions(2)
                 steps.append((difference, operands, slots[node], (), None))
                 continue
@@ -368,7 +371,13 @@ def _reused(
 
 
 def _in_place(node: Node) -> InPlace | None:
-    """How ``node`` can overwrite an operand it no longer needs: a sum, or a scaling."""
+    """How ``node`` can overwrite an operand it no longer needs: a sum, a scaling, or a
+    function with an ``overwrite`` implementation (the Cholesky factorization)."""
+    if isinstance(node, GeneralUnary) and (overwrite := GENERAL_UNARY[node.fn].overwrite) is not None:
+        if node.x.dtype != node.dtype or node.x.shape != node.shape:
+            return None
+        params = node.params
+        return lambda args, k: overwrite(args[k], params)
     if isinstance(node, Add):
         if not (node.a.dtype == node.b.dtype == node.dtype and node.a.shape == node.b.shape):
             return None
@@ -379,48 +388,6 @@ def _in_place(node: Node) -> InPlace | None:
         scale = node.scale
         return lambda args, k: np.multiply(args[k], scale, out=args[k])
     return None
-
-
-def _differences(
-    order: Sequence[Node], counts: Callable[[], dict[Node, int]], special: Collection[Node]
-) -> dict[Add, int]:
-    """The sums ``x + (−1)·w`` to compute as ``x − w`` (each with ``w``'s position): a
-    derivative's ``1 − tanh²``, ``s − s²``. ``w`` is a contraction that nothing else uses,
-    all three are of one real dtype and shape, and neither ``x`` nor ``w`` is ``special``
-    (deferred terms and blocked sums apply their own scales or make the sum theirs).
-    Forming ``(−1)·w`` costs a pass over it (``np.multiply(w, −1)``) and a call, and the
-    sum is the same numbers: IEEE subtraction is the addition of the negation, and
-    negation is exact (a scale of −1 moved onto an operand or a sum's terms changes no
-    rounding)."""
-    sums = [node for node in order if type(node) is Add and node.a is not node.b]
-    if not sums:
-        return {}
-    uses = counts()
-    found: dict[Add, int] = {}
-    for node in sums:
-        for position, w in enumerate((node.a, node.b)):
-            other = node.b if position == 0 else node.a
-            if (
-                isinstance(w, Contraction)
-                and w.scale == -1.0
-                and w.dtype.kind == "f"  # (a complex (−1 + 0j)·w is not an exact negation: ±0, inf)
-                and uses[w] == 1
-                and w not in special
-                and other not in special
-                and w.dtype == other.dtype == node.dtype
-                and w.shape == other.shape == node.shape
-            ):
-                found[node] = position
-                break
-    return found
-
-
-def _difference_kernels(position: int) -> tuple[Callable[[Array, Array], Array], InPlace]:
-    """``x − w`` for the operands of a sum whose term ``w`` is at ``position``, and the
-    same into the array of an operand ``k`` that dies there."""
-    if position == 1:
-        return np.subtract, lambda args, k: np.subtract(args[0], args[1], out=args[k])
-    return lambda w, x: np.subtract(x, w), lambda args, k: np.subtract(args[1], args[0], out=args[k])
 
 
 def _ignore(value: Any, result: Any, route: int) -> None:
