@@ -87,3 +87,31 @@ def test_positions_and_truth_values_match_numpy_with_ties_and_nan(name: str) -> 
 
 def test_argmax_has_no_derivative() -> None:
     np.testing.assert_array_equal(ta.grad(lambda v: tnp.sum(v * tnp.argmax(v)))(np.array([1.0, 3.0, 2.0])), [1, 1, 1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_softmax_in_one_array_and_in_its_dying_operand_is_the_same_numbers(dtype: Any) -> None:
+    """The softmax kernel subtracts the maximum, exponentiates and divides in one array, and
+    a compiled plan whose operand dies there does it in the operand's own array: the same
+    IEEE operations as ``e = exp(x − max); e / Σe``, so equal bit for bit (with ties,
+    −inf and a row of −inf, whose 0/0 is nan in both)."""
+    from tensorad.library.reductions import _softmax_impl
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((64, 96)).astype(dtype) * 5
+    x[3, :4] = x[3, 5]  # ties with the maximum
+    x[5, 7] = -np.inf
+    x[6, :] = -np.inf
+    with np.errstate(invalid="ignore"):
+        shifted = x - np.max(x, axis=1, keepdims=True)
+        e = np.exp(shifted)
+        expected = e / np.sum(e, axis=1, keepdims=True)
+        np.testing.assert_array_equal(_softmax_impl(x, ((1,),)), expected)
+        into = x.copy()
+        assert _softmax_impl(into, ((1,),), out=into) is into
+        np.testing.assert_array_equal(into, expected)
+        f = ta.jit(lambda x: ta.softmax(2.0 * x, axis=0))  # 2x dies at the softmax
+        kept = x.copy()
+        np.testing.assert_array_equal(f(x), _softmax_impl(2.0 * x, ((0,),)))
+        np.testing.assert_array_equal(f(x), _softmax_impl(2.0 * x, ((0,),)))
+        np.testing.assert_array_equal(x, kept)

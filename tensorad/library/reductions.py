@@ -30,10 +30,12 @@ def _reduce_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
     return tuple(n for k, n in enumerate(x) if k not in params[0])
 
 
-def _softmax_impl(x: Array, params: tuple[Any, ...]) -> Array:
-    shifted = x - np.max(x, axis=params[0], keepdims=True, initial=-np.inf)
-    e = np.exp(shifted)
-    return np.asarray(e / np.sum(e, axis=params[0], keepdims=True))
+def _softmax_impl(x: Array, params: tuple[Any, ...], out: Array | None = None) -> Array:
+    """``exp(x − max x) / Σ exp(x − max x)`` along the axes, in one array (``out``: ``x``'s
+    own, when a plan's ``x`` dies here and is of the result's dtype)."""
+    shifted = np.subtract(x, np.max(x, axis=params[0], keepdims=True, initial=-np.inf), out=out)
+    np.exp(shifted, out=shifted)
+    return np.asarray(np.divide(shifted, np.sum(shifted, axis=params[0], keepdims=True), out=shifted))
 
 
 def _softmax_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
@@ -52,7 +54,15 @@ def _softmax_vjp(x: Node, y: Node, y_bar: Node, params: tuple[Any, ...]) -> Node
     return contract(y_bar, e + own, y, own, e + own) + contract(s, e + kept, y, own, e + own, scale=-1.0)
 
 
-register_general("softmax", _softmax_impl, lambda x, _: x, _softmax_jvp, _softmax_vjp, batch=axes_after)
+register_general(
+    "softmax",
+    _softmax_impl,
+    lambda x, _: x,
+    _softmax_jvp,
+    _softmax_vjp,
+    batch=axes_after,
+    overwrite=lambda x, params: _softmax_impl(x, params, out=x),
+)
 
 
 def _log_softmax_jvp(x: Node, y: Node, x_dot: Node, params: tuple[Any, ...]) -> Node:
