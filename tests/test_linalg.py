@@ -503,3 +503,55 @@ def test_cholesky_in_place_check_grads_both_modes(dtype: Any) -> None:
     check_grads(
         lambda b: tnp.linalg.cholesky(b @ b.T + 4.0 * np.eye(4, dtype=dtype)), (b,), order=2, modes=("fwd", "rev")
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, ">f8", np.longdouble])
+def test_a_factorization_over_its_dying_operand_keeps_the_dtype_and_the_values(dtype: Any) -> None:
+    """``cholesky(2s)`` compiled (``2s`` dies there) gives the eager dtype and values:
+    float16 computed in float32 and cast back, non-native byte orders and long double by
+    scipy's path, float32 and float64 in the operand's array. (A review found float16 came
+    back float32 when the in-place step skipped the kernel's cast.)"""
+    n = 30
+    a = np.random.default_rng(8).standard_normal((n, n))
+    s = (a @ a.T / n + np.eye(n)).astype(dtype)
+    eager = tnp.linalg.cholesky(2.0 * s)
+    compiled = ta.jit(lambda s: tnp.linalg.cholesky(2.0 * s))(s)
+    assert compiled.dtype.newbyteorder("=") == eager.dtype.newbyteorder("=")  # (byte order: as before, numpy's own)
+    tolerance = 4 * float(np.finfo(eager.dtype).eps)
+    np.testing.assert_allclose(compiled.astype(np.float64), np.asarray(eager, np.float64), rtol=0, atol=tolerance * 4)
+
+
+def test_a_factorization_over_a_dying_batch_and_over_empty_batches() -> None:
+    """A C-order batch is factored matrix by matrix in its own array; empty batches give
+    empty factors (no LAPACK call), compiled or not. (A review found a raw scipy
+    ValueError for a (0, 3, 3) batch on the in-place path.)"""
+    import tracemalloc
+
+    from tensorad.run import buffers
+
+    a = np.random.default_rng(9).standard_normal((4, 120, 120))
+    s = a @ np.swapaxes(a, -1, -2) / 120 + np.eye(120)
+    f = ta.jit(lambda s: tnp.linalg.cholesky(2.0 * s))
+    expected = np.linalg.cholesky(2.0 * s)
+    np.testing.assert_allclose(f(s), expected, rtol=0, atol=1e-13 * np.abs(expected).max())
+    buffers.release_all()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        f(s)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * s.nbytes  # 2s's array becomes the batch of factors
+    for shape in [(0, 3, 3), (2, 0, 0), (0, 0), (0, 1, 1)]:
+        empty = np.zeros(shape)
+        assert f(empty).shape == shape and ta.jit(tnp.linalg.cholesky)(empty).shape == shape
+
+
+def test_a_failed_factorization_over_its_dying_operand_names_the_shape() -> None:
+    from tensorad.errors import LinAlgError
+
+    m = -np.eye(3)
+    for fn in (tnp.linalg.cholesky, lambda m: tnp.linalg.cholesky(2.0 * m)):
+        with pytest.raises(LinAlgError, match=r"cholesky of an array of shape \(3, 3\): .*not positive definite"):
+            ta.jit(fn)(m)

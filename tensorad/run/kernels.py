@@ -84,6 +84,32 @@ def kernel(node: Node, scipy: bool = False) -> Kernel:
             assert_never(node)
 
 
+OVERWRITTEN_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+"""The result dtypes a plan computes into a dying operand's array (``overwrite`` entries)."""
+
+
+def overwriting_kernel(node: Node) -> Kernel | None:
+    """The kernel of a general unary ``node`` whose registry entry has an ``overwrite``
+    implementation: it computes into its operand's array (a plan calls it when that
+    operand dies there), with the kernel's checks and casts. ``None`` where there is none,
+    and for an operand not of the result's shape and dtype, an empty result, or a result
+    not float32 or float64 (those are computed as :func:`kernel` computes them).
+
+    Args:
+        node: any node.
+
+    Returns:
+        ``kernel(operand_value)``, or ``None``.
+    """
+    if not isinstance(node, GeneralUnary) or (overwrite := GENERAL_UNARY[node.fn].overwrite) is None:
+        return None
+    if node.x.dtype != node.dtype or node.x.shape != node.shape or node.size == 0:
+        return None
+    if node.dtype not in OVERWRITTEN_DTYPES:
+        return None
+    return _function_kernel(node.fn, overwrite, (node.params, None), node.shape, node.dtype)
+
+
 def _empty_kernel(shape: Shape, dtype: np.dtype[Any]) -> Kernel:
     return lambda *_: np.zeros(shape, dtype)
 

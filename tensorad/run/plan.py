@@ -22,15 +22,14 @@ import numpy as np
 from tensorad._types import Array
 from tensorad.errors import TensoradError
 from tensorad.ir.graph import children, toposort, use_counts, without_cycle_collection
-from tensorad.ir.nodes import Add, Constant, Contraction, GeneralUnary, Node, Variable
+from tensorad.ir.nodes import Add, Constant, Contraction, Node, Variable
 from tensorad.library.lu import share_factorizations
-from tensorad.library.registry import GENERAL_UNARY
 from tensorad.run import blas, budget, buffers
 from tensorad.run.blocks import block_sum_kernel, blocked_sums
 from tensorad.run.deferred import add_into_kernels, core_size, deferred_kernel, deferred_terms, is_diagonal
 from tensorad.run.differences import difference_kernels
 from tensorad.run.differences import differences as find_differences
-from tensorad.run.kernels import kernel
+from tensorad.run.kernels import kernel, overwriting_kernel
 from tensorad.run.layouts import transposed_copy, transposed_operands
 from tensorad.run.straight import STRAIGHT_STEPS, InPlace, Step, straight_line
 
@@ -373,11 +372,8 @@ def _reused(
 def _in_place(node: Node) -> InPlace | None:
     """How ``node`` can overwrite an operand it no longer needs: a sum, a scaling, or a
     function with an ``overwrite`` implementation (the Cholesky factorization)."""
-    if isinstance(node, GeneralUnary) and (overwrite := GENERAL_UNARY[node.fn].overwrite) is not None:
-        if node.x.dtype != node.dtype or node.x.shape != node.shape:
-            return None
-        params = node.params
-        return lambda args, k: overwrite(args[k], params)
+    if (overwriting := overwriting_kernel(node)) is not None:
+        return lambda args, k: overwriting(args[k])
     if isinstance(node, Add):
         if not (node.a.dtype == node.b.dtype == node.dtype and node.a.shape == node.b.shape):
             return None
