@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.linalg
 
 import tensorad as ta
 import tensorad.numpy as tnp
@@ -555,3 +556,27 @@ def test_a_failed_factorization_over_its_dying_operand_names_the_shape() -> None
     for fn in (tnp.linalg.cholesky, lambda m: tnp.linalg.cholesky(2.0 * m)):
         with pytest.raises(LinAlgError, match=r"cholesky of an array of shape \(3, 3\): .*not positive definite"):
             ta.jit(fn)(m)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+@pytest.mark.parametrize("columns", [0, 1, 3, 4, 5, 9])
+def test_triangular_solve_kernel_by_columns_and_by_trsm_matches_scipy(dtype: Any, columns: int) -> None:
+    """Up to TRSV_COLUMNS right-hand sides are solved column by column (``trsv``), more by
+    one ``trsm``: both match scipy's ``solve_triangular`` for every triangle, with and
+    without transposition and a unit diagonal, and come out in C order."""
+    from tensorad.library.linalg import _triangular
+
+    rng = np.random.default_rng(columns)
+    n = 25
+    a = (rng.standard_normal((n, n)) + 5 * np.eye(n)).astype(dtype)
+    b = rng.standard_normal((n, columns)).astype(dtype)
+    if np.iscomplexobj(a):
+        a, b = a + 0.1j * rng.standard_normal((n, n)), b + 1j * rng.standard_normal((n, columns))
+    for transposed in (False, True):
+        for lower in (False, True):
+            for unit in (False, True):
+                got = _triangular(a, b, transposed, lower, unit)
+                expected = scipy.linalg.solve_triangular(a, b, trans=int(transposed), lower=lower, unit_diagonal=unit)
+                assert got.dtype == dtype and got.flags.c_contiguous and got.shape == b.shape
+                scale = float(np.abs(expected).max(initial=1.0))
+                np.testing.assert_allclose(got, expected, rtol=0, atol=50 * np.finfo(dtype).eps * scale)
