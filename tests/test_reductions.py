@@ -115,3 +115,8 @@ def test_softmax_in_one_array_and_in_its_dying_operand_is_the_same_numbers(dtype
         np.testing.assert_array_equal(f(x), _softmax_impl(2.0 * x, ((0,),)))
         np.testing.assert_array_equal(f(x), _softmax_impl(2.0 * x, ((0,),)))
         np.testing.assert_array_equal(x, kept)
+    for scalar in (np.array(3.0, dtype), np.array(-np.inf, dtype)):  # 0-d: subtract returns a numpy scalar
+        with np.errstate(invalid="ignore"):
+            np.testing.assert_array_equal(
+                _softmax_impl(scalar, ((),)), np.exp(scalar - scalar) / np.exp(scalar - scalar)
+            )

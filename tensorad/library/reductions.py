@@ -32,8 +32,9 @@ def _reduce_shape(x: Shape, params: tuple[Any, ...]) -> Shape:
 
 def _softmax_impl(x: Array, params: tuple[Any, ...], out: Array | None = None) -> Array:
     """``exp(x − max x) / Σ exp(x − max x)`` along the axes, in one array (``out``: ``x``'s
-    own, when a plan's ``x`` dies here and is of the result's dtype)."""
-    shifted = np.subtract(x, np.max(x, axis=params[0], keepdims=True, initial=-np.inf), out=out)
+    own, when a plan's ``x`` dies here and is of the result's dtype; a 0-d ``x``'s difference
+    is a numpy scalar, made an array to compute in)."""
+    shifted = np.asarray(np.subtract(x, np.max(x, axis=params[0], keepdims=True, initial=-np.inf), out=out))
     np.exp(shifted, out=shifted)
     return np.asarray(np.divide(shifted, np.sum(shifted, axis=params[0], keepdims=True), out=shifted))
 
