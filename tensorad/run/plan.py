@@ -371,7 +371,8 @@ def _reused(
 
 def _in_place(node: Node) -> InPlace | None:
     """How ``node`` can overwrite an operand it no longer needs: a sum, a scaling, or a
-    function with an ``overwrite`` implementation (the Cholesky factorization)."""
+    function with an ``overwrite`` implementation (the Cholesky factorization, the
+    softmax: :func:`~tensorad.run.kernels.overwriting_kernel`)."""
     if (overwriting := overwriting_kernel(node)) is not None:
         return lambda args, k: overwriting(args[k])
     if isinstance(node, Add):
