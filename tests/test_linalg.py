@@ -576,6 +576,12 @@ def test_triangular_solve_kernel_by_columns_and_by_trsm_matches_scipy(dtype: Any
         for lower in (False, True):
             for unit in (False, True):
                 got = _triangular(a, b, transposed, lower, unit)
+                kept = b.copy()
+                strided = _triangular(np.asfortranarray(a), np.asfortranarray(b), transposed, lower, unit)
+                np.testing.assert_array_equal(b, kept)  # (b is read, never written)
+                np.testing.assert_allclose(
+                    strided, got, rtol=0, atol=50 * np.finfo(dtype).eps * float(np.abs(got).max(initial=1.0))
+                )
                 expected = scipy.linalg.solve_triangular(a, b, trans=int(transposed), lower=lower, unit_diagonal=unit)
                 assert got.dtype == dtype and got.flags.c_contiguous and got.shape == b.shape
                 scale = float(np.abs(expected).max(initial=1.0))
