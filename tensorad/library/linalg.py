@@ -192,9 +192,8 @@ def _triangular(a: Array, b: Array, transposed: bool, lower: bool, unit: bool) -
     if b.shape[1] <= TRSV_COLUMNS:
         (trsv,) = scipy.linalg.get_blas_funcs(("trsv",), (a, b))
         solved = np.empty_like(b, order="C")
-        t_transposed = np.asfortranarray(
-            a.T
-        )  # (a.T itself unless a is not C-contiguous: then one copy, not one per column)
+        # a.T itself, unless a is not C-contiguous: then one copy here, not one per column
+        t_transposed = np.asfortranarray(a.T)
         for j in range(b.shape[1]):  # op(t_transposed) x = b: it holds Tᵀ, so op is a transpose for T x = b
             solved[:, j] = trsv(t_transposed, b[:, j], lower=int(not lower), trans=int(not transposed), diag=int(unit))
         return solved
