@@ -22,7 +22,9 @@ Systems (:mod:`benchmarks.systems`): the hand-written numpy formula (always: eve
 is relative to it), tensorad (``ta.jit`` of the transform when the library has it,
 labelled ``tensorad[jit]``, else the eager transform, ``tensorad[eager]``;
 ``tensorad-eager`` adds the eager rows beside the compiled ones), and the peers that
-import: ``jax.jit`` with ``jax_enable_x64``, ``torch.func`` on float64 tensors, autograd.
+import: ``jax.jit`` with ``jax_enable_x64``, ``torch.func`` on float64 tensors, autograd,
+PyTensor, and tensorgrad (symbolic derivatives compiled to torch code; installed by hand,
+see :mod:`benchmarks.tensorgrad_system`).
 The batched tasks are ``vmap`` of ``grad`` (``per_example``: 256 examples, the layers
 shared) and of the HVP (``hvps``: 32 directions) in the systems that have it, a Python
 loop in autograd.

@@ -5,7 +5,8 @@ For each row, in this order:
 1. **Warm-up and check.** One call, not timed (it is where ``jax.jit`` and ``ta.jit``
    compile). Its result is compared with the numpy formula's, leaf by leaf:
    ``|got − expected| ≤ atol + rtol·|expected|`` with ``rtol = 1e-7`` and
-   ``atol = 1e-9 · max|expected|``. A mismatch or an exception fails the row.
+   ``atol = 1e-9 · max|expected|``. A mismatch or an exception fails the row, and
+   such a row is not timed: a wrong value is reported as wrong.
 2. **Timing.** Samples one after another with the garbage collector off, until
    ``repeats`` samples or ``budget`` seconds, whichever comes first (at least one):
    slow rows get fewer repeats and report how many. A sample is one call, or a loop of
@@ -223,6 +224,7 @@ def measure(
         if not ok:
             row.status = "mismatch"
             row.note = f"differs from the numpy formula: max relative error {row.max_error:.3g}"
+            return got  # a wrong value is reported as wrong, not timed
     try:
         row.times = time_calls(call, settings.repeats, settings.budget)
         if traced_memory and warmup > SLOW * settings.budget:
@@ -270,9 +272,10 @@ def run(
                 for system in group:
                     row = Row(problem.name, task, system.name, system.label, reference=task in problem.references)
                     if not system.supports(problem, task):
-                        if task not in system.unsupported:
+                        reason = system.skip_reason(problem, task)
+                        if reason is None:
                             continue
-                        row.status, row.note = "skipped", system.unsupported[task]
+                        row.status, row.note = "skipped", reason
                     elif system.name != "numpy" and expected is None:
                         row.status, row.note = "error", "no numpy reference to check against"
                     else:

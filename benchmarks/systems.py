@@ -40,6 +40,9 @@ class System:
     block: Callable[[Any], Any] = lambda result: result
     traced_memory: bool = True
     unsupported: Mapping[str, str] = field(default_factory=dict)
+    """Tasks this system has no row for, with the reason (the row is reported as skipped)."""
+    unsupported_problems: Mapping[str, str] = field(default_factory=dict)
+    """Problems this system cannot express, with the reason (every task is skipped)."""
     hand_written: bool = False
     settle: Callable[[], object] = lambda: None
     """Called after the first (warm-up) call, before timing: waits for work the first call
@@ -49,7 +52,13 @@ class System:
         """Whether this system has a row for ``task`` (reference tasks are numpy's alone)."""
         if self.hand_written:
             return task in problem.formulas
-        return task in self.tasks and task not in problem.references
+        return task in self.tasks and task not in problem.references and problem.name not in self.unsupported_problems
+
+    def skip_reason(self, problem: Problem, task: str) -> str | None:
+        """Why a row this system does not support is reported as skipped; ``None``: no row."""
+        if task in problem.references:
+            return None
+        return self.unsupported_problems.get(problem.name) or self.unsupported.get(task)
 
     def call(self, problem: Problem, task: str, instance: Instance, arguments: tuple[Any, ...]) -> Callable[[], Any]:
         """The task as a zero-argument call that returns a finished (blocked) result."""
@@ -452,11 +461,19 @@ def _flat(result: Any) -> list[Any]:
     return [result]
 
 
+def tensorgrad_system() -> System:
+    """tensorgrad's symbolic derivatives (:mod:`benchmarks.tensorgrad_system`)."""
+    from benchmarks import tensorgrad_system as module
+
+    return module.tensorgrad_system()
+
+
 PEERS: dict[str, Callable[[], System]] = {
     "jax": jax_system,
     "torch": torch_system,
     "autograd": autograd_system,
     "pytensor": pytensor_system,
+    "tensorgrad": tensorgrad_system,
 }
 SYSTEM_NAMES = ("numpy", "tensorad", "tensorad-eager", *PEERS)
 

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from benchmarks.harness import Settings, run
-from benchmarks.problems import NUMPY, PROBLEMS, Array, Problem
+from benchmarks.problems import NUMPY, PROBLEMS, TASKS, Array, Problem
 from benchmarks.systems import System, leaves, numpy_system
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +85,47 @@ def test_a_wrong_result_fails_its_row_and_stops_the_run() -> None:
     ]
     broken_row = rows[1]
     assert broken_row.failed and "differs from the numpy formula" in broken_row.note
+    assert broken_row.times == [] and broken_row.median is None  # a wrong value is not timed
+
+
+def test_a_problem_a_system_cannot_express_is_skipped_with_its_reason() -> None:
+    """``unsupported_problems`` skips every task of the problem, with the reason as the note,
+    and leaves the system's other problems running."""
+
+    def value(f: Callable[..., Any], n: int) -> Callable[..., Any]:
+        return f
+
+    partial_system = System(
+        "partial", "partial", "0", NUMPY, {"value": value, "grad": value}, unsupported_problems={"linear": "no A"}
+    )
+    problems = [PROBLEMS["linear"], PROBLEMS["quadratic"]]
+    rows = run(problems, ["value"], [numpy_system(), partial_system], Settings("tiny", 1), report=lambda row: None)
+    statuses = {(row.problem, row.system): (row.status, row.note) for row in rows}
+    assert statuses[("linear", "partial")] == ("skipped", "no A")
+    assert statuses[("quadratic", "partial")] == ("ok", "")
+
+
+TENSORGRAD_WRONG = {("factorization", "hvp"), ("pairwise", "hvp")}
+"""Rows where tensorgrad 0.3.0 computes a wrong value (checked: its compiler turns
+``(f.grad(U) @ D).grad(U)`` for ``f = ‖T − UVᵀ‖²`` into the constant zero, while its own
+``full_simplify`` of that expression is right); see docs/benchmarks.rst."""
+
+
+@pytest.mark.skipif(not importable("tensorgrad"), reason="tensorgrad is not installed (pip install tensorgrad)")
+def test_tensorgrad_rows_agree_with_the_formulas_where_it_can_express_the_model() -> None:
+    """The tensorgrad peer's edge bookkeeping (:class:`benchmarks.tensorgrad_system.Named`):
+    every row it runs agrees with the numpy formula, but for tensorgrad's own known wrong
+    values; the problems it cannot express are skipped with a reason."""
+    from benchmarks.systems import tensorgrad_system
+
+    systems = [numpy_system(), tensorgrad_system()]
+    rows = run(list(PROBLEMS.values()), TASKS, systems, Settings("tiny", 1, keep_going=True), report=lambda row: None)
+    peer = [row for row in rows if row.system == "tensorgrad"]
+    assert {row.status for row in peer} <= {"ok", "skipped", "mismatch"}, [(r.problem, r.task, r.note) for r in peer]
+    assert {(row.problem, row.task) for row in peer if row.status == "mismatch"} <= TENSORGRAD_WRONG
+    assert all(row.note for row in peer if row.status == "skipped")
+    ran = {(row.problem, row.task) for row in peer if row.status == "ok"}
+    assert {("quadratic", "hessian"), ("pairwise", "hessian"), ("attention", "vjp"), ("linear", "jacrev")} <= ran
 
 
 # ------------------------------------------------------------------ oracles written from the definitions
