@@ -106,9 +106,11 @@ def test_a_problem_a_system_cannot_express_is_skipped_with_its_reason() -> None:
 
 
 TENSORGRAD_WRONG = {("factorization", "hvp"), ("pairwise", "hvp")}
-"""Rows where tensorgrad 0.3.0 computes a wrong value (checked: its compiler turns
-``(f.grad(U) @ D).grad(U)`` for ``f = ‖T − UVᵀ‖²`` into the constant zero, while its own
-``full_simplify`` of that expression is right); see docs/benchmarks.rst."""
+"""Rows where tensorgrad 0.3.0 computes a wrong value at the tiny size, reproduced with
+tensorgrad alone (docs/benchmarks.rst): its compiler turns ``(f.grad(U) @ D).grad(U)`` for
+``f = ‖T − UVᵀ‖²`` into the constant zero, and for the pairwise energy's HVP of 10 points
+(wrong for 6 to 64 points) drops the ``−2 d dᵀ`` term; ``full_simplify`` first gives
+both right."""
 
 
 @pytest.mark.skipif(not importable("tensorgrad"), reason="tensorgrad is not installed (pip install tensorgrad)")
@@ -126,6 +128,29 @@ def test_tensorgrad_rows_agree_with_the_formulas_where_it_can_express_the_model(
     assert all(row.note for row in peer if row.status == "skipped")
     ran = {(row.problem, row.task) for row in peer if row.status == "ok"}
     assert {("quadratic", "hessian"), ("pairwise", "hessian"), ("attention", "vjp"), ("linear", "jacrev")} <= ran
+
+
+@pytest.mark.skipif(not importable("tensorgrad"), reason="tensorgrad is not installed (pip install tensorgrad)")
+def test_tensorgrad_results_are_new_arrays_and_axes_follow_numpy() -> None:
+    """The Jacobian of ``Ax`` (tensorgrad's kernel returns its input ``A``) comes back as a
+    new array; a sum over ``axis=-1`` and the transposed product ``XᵀB`` keep numpy's axis
+    order."""
+    from benchmarks.systems import tensorgrad_system
+
+    system = tensorgrad_system()
+    problem = PROBLEMS["linear"]
+    instance = problem.make("tiny", np.random.default_rng(0))
+    arguments = tuple(map(system.convert, instance.arguments("jacrev")))
+    (jacobian,) = system.call(problem, "jacrev", instance, arguments)()
+    assert np.array_equal(leaves(jacobian)[0], instance.data[0])
+    assert jacobian.untyped_storage().data_ptr() != arguments[0].untyped_storage().data_ptr()
+
+    rng = np.random.default_rng(1)
+    X, B = rng.standard_normal((4, 3)), rng.standard_normal((4, 5))
+    compiled = system.compile(lambda X, B: (system.ops.sum(X.T @ B, axis=-1), X.T @ B * 2.0))
+    got = [leaves(value)[0] for value in compiled(*map(system.convert, (X, B)))]
+    np.testing.assert_allclose(got[0], (X.T @ B).sum(axis=-1), rtol=1e-12)
+    np.testing.assert_allclose(got[1], 2.0 * X.T @ B, rtol=1e-12)
 
 
 # ------------------------------------------------------------------ oracles written from the definitions
