@@ -215,6 +215,8 @@ def _softmax(x: Named, axis: int) -> Named:
 
 
 def _not_expressed(what: str) -> Callable[..., Any]:
+    """An operation the layer does not spell: it refuses (the problems using it are skipped)."""
+
     def refuse(*args: Any) -> Any:
         raise NotImplementedError(f"tensorgrad has no {what}")
 
@@ -339,7 +341,7 @@ def tensorgrad_system() -> System:
         softplus=_unary(lambda t: tgf.log(1 + tgf.exp(t))),
         softmax=_softmax,
         log=_unary(tgf.log),
-        diagonal=_not_expressed("diagonal of a matrix as an array function here"),
+        diagonal=_not_expressed("matrix diagonal in this layer (the models that take one need a Cholesky factor)"),
         cholesky=_not_expressed("Cholesky factorization"),
         solve_triangular=_not_expressed("triangular solve"),
     )
