@@ -281,6 +281,12 @@ def _hvp(f: Callable[..., Named], n: int) -> Callable[..., Any]:
     return run
 
 
+def permutation_then(first: Sequence[int], second: Sequence[int]) -> tuple[int, ...]:
+    """The one permutation that does ``permute(first)`` then ``permute(second)`` (torch's and
+    numpy's convention: axis ``i`` of the result is axis ``p[i]`` of the operand)."""
+    return tuple(first[k] for k in second)
+
+
 def _compile_on_first_call(run: Callable[..., Any]) -> Callable[..., Any]:
     """Trace ``run`` on :class:`Named` variables of the arrays' shapes, compile the results
     with ``compile_to_callable`` and specialize them to the sizes and float64, at the first
@@ -300,28 +306,28 @@ def _compile_on_first_call(run: Callable[..., Any]) -> Callable[..., Any]:
         outputs: list[Named] = _flat(run(*inputs))
         program = compile_to_callable(*(o.tensor for o in outputs))
         by_name = {p.variable.name: k for k, p in enumerate(inputs)}
-        state["order"] = [by_name[v.name] for v in program.vars]
+        state["arguments"] = [by_name[v.name] for v in program.vars]
         dims = {symbol(size): size for array in arrays for size in array.shape}
         state["kernel"] = program.codegen.specialize(dims, dtype=torch.float64)
-        permutations = []
+        orders = []
         for output, (perm, names) in zip(outputs, program._wrap_plans, strict=True):
-            to_axes = tuple(names.index(e) for e in output.axes)
-            permutations.append((perm, to_axes))
-        state["permutations"] = permutations
+            to_axes = tuple(names.index(e) for e in output.axes)  # after tensorgrad's own permutation
+            order = to_axes if perm is None else permutation_then(perm, to_axes)
+            orders.append(None if order == tuple(range(len(order))) else order)
+        state["orders"] = orders
 
     def call(*arrays: Any) -> Any:
         if not state:
             build(arrays)
         with torch.no_grad():
-            outs = state["kernel"](*(arrays[k] for k in state["order"]))
-        inputs = {a.untyped_storage().data_ptr() for a in arrays}
+            outs = state["kernel"](*(arrays[k] for k in state["arguments"]))
+        if "copies" not in state:  # which results are an input's own memory is fixed by the kernel's code
+            inputs = {a.untyped_storage().data_ptr() for a in arrays}
+            state["copies"] = [out.untyped_storage().data_ptr() in inputs for out in outs]
         results = []
-        for out, (perm, to_axes) in zip(outs, state["permutations"], strict=True):
-            if out.untyped_storage().data_ptr() in inputs:  # an input itself (∂(Ax)/∂x = A): a new array, as elsewhere
-                out = out.clone()
-            if perm is not None:
-                out = out.permute(perm)
-            results.append(out.permute(to_axes) if to_axes != tuple(range(out.ndim)) else out)
+        for out, order, copy in zip(outs, state["orders"], state["copies"], strict=True):
+            out = out.clone() if copy else out  # an input itself (∂(Ax)/∂x = A): a new array, as elsewhere
+            results.append(out if order is None else out.permute(order))
         return results  # flat, leaves in order, as compared
 
     return call

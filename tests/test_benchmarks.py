@@ -11,6 +11,7 @@ derivatives to central differences of the (so checked) gradient formula.
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import math
 import subprocess
@@ -151,6 +152,18 @@ def test_tensorgrad_results_are_new_arrays_and_axes_follow_numpy() -> None:
     got = [leaves(value)[0] for value in compiled(*map(system.convert, (X, B)))]
     np.testing.assert_allclose(got[0], (X.T @ B).sum(axis=-1), rtol=1e-12)
     np.testing.assert_allclose(got[1], 2.0 * X.T @ B, rtol=1e-12)
+
+
+def test_two_permutations_compose_into_one() -> None:
+    """The tensorgrad peer permutes each result once: ``permute(first)`` then
+    ``permute(second)`` as one ``transpose``, checked on every pair of 3-axis orders."""
+    from benchmarks.tensorgrad_system import permutation_then
+
+    x = np.arange(24.0).reshape(2, 3, 4)
+    for first in itertools.permutations(range(3)):
+        for second in itertools.permutations(range(3)):
+            composed = x.transpose(permutation_then(first, second))
+            assert np.array_equal(composed, x.transpose(first).transpose(second)), (first, second)
 
 
 # ------------------------------------------------------------------ oracles written from the definitions
