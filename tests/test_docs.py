@@ -3,12 +3,15 @@
 The source checks read ``docs/`` as text. The rendering checks build the HTML once for
 the module, into a temporary directory, with the same command as CI (warnings are
 errors); they are skipped when Sphinx is not installed (the ``docs`` extra installs it).
+``.ci/run`` builds the HTML with that command before the tests and names the directory
+in ``TENSORAD_BUILT_HTML``: the checks then read that build instead of making another.
 """
 
 from __future__ import annotations
 
 import html
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -135,7 +138,12 @@ def test_committed_figures_are_current() -> None:
 
 @pytest.fixture(scope="module")
 def built_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The HTML pages, built once with warnings as errors."""
+    """The HTML pages, built once with warnings as errors (or by ``.ci/run``, just before,
+    into ``$TENSORAD_BUILT_HTML``)."""
+    built = os.environ.get("TENSORAD_BUILT_HTML")
+    if built:
+        assert (Path(built) / "index.html").is_file(), f"TENSORAD_BUILT_HTML={built} holds no built pages"
+        return Path(built)
     pytest.importorskip("sphinx", reason="Sphinx is not installed (pip install -e '.[docs]')")
     out = tmp_path_factory.mktemp("html")
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(DOCS), str(out)]

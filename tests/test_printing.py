@@ -22,6 +22,7 @@ import tensorad as ta
 from tensorad.ir import build, seeds
 from tensorad.ir.graph import children, toposort
 from tensorad.ir.nodes import Node
+from tensorad.symbolic import notation, printing
 from tensorad.symbolic.printing import LIMIT
 
 F64 = np.dtype(np.float64)
@@ -265,6 +266,28 @@ def test_long_chains_print_bounded() -> None:
         assert "\n" not in summary and len(summary) <= 120 and summary.endswith("…>"), name
         nodes, _, _ = parse_dot(expr.to_dot())
         assert len(nodes) == len(toposort([expr]))
+
+
+def test_naming_a_long_product_looks_at_each_index_name_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A product of n factors names n summed indices in one pass over the index names (it
+    took one pass per index: 12 s for 3,000 factors), and still names them in order."""
+    calls = 0
+
+    def counted(k: int) -> str:
+        nonlocal calls
+        calls += 1
+        return notation.index_name(k)
+
+    monkeypatch.setattr(printing, "index_name", counted)
+    node: Node = x
+    for _ in range(2000):
+        node = A @ node
+    text = str(node)
+    assert calls <= 4 * 2000, calls
+    assert text.startswith("A[i,j]*A[j,k]*A[k,l]*"), text[:40]
+    assert text.endswith("…") and "A[k1,l1]*" in text
 
 
 def test_wide_sum_repr_is_one_bounded_line() -> None:

@@ -12,9 +12,14 @@ _AXIS_PARAMS = ("softmax", "log_softmax", "logsumexp", "norm", "max", "min")
 
 
 def index_names() -> Iterator[str]:
-    yield from _LETTERS
-    for n in itertools.count(1):
-        yield from (f"{letter}{n}" for letter in _LETTERS)
+    """``i j … h i1 j1 … h1 i2 …``: :func:`index_name` of ``0, 1, 2, …``."""
+    return map(index_name, itertools.count())
+
+
+def index_name(k: int) -> str:
+    """The ``k``-th index name: a letter, then a number from the second round on."""
+    letter = _LETTERS[k % len(_LETTERS)]
+    return letter if k < len(_LETTERS) else f"{letter}{k // len(_LETTERS)}"
 
 
 def format_number(c: complex) -> str:
@@ -56,3 +61,20 @@ _INFIX = {
     "greater_equal": (">=", r"\geq"),
 }
 """The comparisons, printed between their operands (plain text, LaTeX)."""
+
+
+REDUCING = ("logsumexp", "norm", "max", "min")
+"""The general unary functions that reduce the axes they are given (their value drops them)."""
+
+
+def labelled(fn: str, params: tuple[object, ...], names: list[str]) -> bool:
+    """Whether a general unary prints as the expression language's ``fn(e, k)``: a function
+    over axes (``softmax``, ``logsumexp``, ``norm``) whose value's indices are distinct (a
+    diagonal of it is indexed instead)."""
+    return (
+        fn in ("softmax", "log_softmax", *REDUCING)
+        and len(params) == 1
+        and isinstance(params[0], tuple)
+        and len(params[0]) > 0
+        and len(set(names)) == len(names)
+    )

@@ -49,7 +49,7 @@ from tensorad.ir.nodes import (
     Pointwise,
     Variable,
 )
-from tensorad.symbolic.notation import _INFIX, format_number, index_names, static_arguments
+from tensorad.symbolic.notation import _INFIX, REDUCING, format_number, index_name, labelled, static_arguments
 from tensorad.symbolic.products import Item, explicit_sums, flatten_product, reading_order
 
 LIMIT = 5000
@@ -67,6 +67,9 @@ SHARED_LENGTH = 12
 SHARED_TRIAL = 500
 """Characters of a candidate printed to decide whether to name it; one cut off there (whose
 indices may not all show) is not named."""
+
+Names = Sequence[str | None]
+Start = dict[int, int] | None
 
 
 class _Printer:
@@ -86,20 +89,23 @@ class _Printer:
         self.hints: dict[int, tuple[str | None, ...]] = {}  # axis names read from named variables, by node
         self.bound: Sequence[str | None] = ()  # the names a statement's left side binds (a function's argument's)
 
-    def fresh(self, sizes: Sequence[int], taken: set[str], wanted: Sequence[str | None] = ()) -> list[str]:
+    def fresh(self, sizes: Sequence[int], taken: set[str], wanted: Names = (), start: Start = None) -> list[str]:
         """Names for axes of ``sizes``: ``wanted[k]`` where given (a label, not a variable's
         name), else one not in ``taken``; none used for another size elsewhere in the text
-        (so the expression language, whose labels have one size each, reads it back)."""
+        (so the expression language, whose labels have one size each, reads it back).
+        ``start[n]``: where the search for a name of size ``n`` begins, moved past the names
+        found unusable; they stay so for callers whose ``taken`` only grows by the names
+        chosen, and a run of their calls then makes one pass over the names, not one each."""
         keep = {w for w in wanted if w and w not in self.reserved and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", w)}
-        chosen: list[str] = []
+        start, chosen = {} if start is None else start, []
         for n, want in zip(sizes, [*wanted, *[None] * len(sizes)], strict=False):
-            candidates = itertools.chain([want] if want in keep else [], index_names())
-            name = next(
-                name
-                for name in candidates
-                if name not in taken and name not in chosen and (name == want or name not in keep)
-                if self.sizes.setdefault(name, n) == n
-            )
+            if want in keep and want not in taken and want not in chosen and self.sizes.setdefault(want, n) == n:
+                chosen.append(want)
+                continue
+            k = start.get(n, 0)
+            while (name := index_name(k)) in taken or name in chosen or name in keep or self.sizes.get(name, n) != n:
+                k += 1
+            start[n], self.sizes[name] = k, n
             chosen.append(name)
         return chosen
 
@@ -188,7 +194,7 @@ class _Printer:
                     isinstance(x, Elementwise) and x.fn not in ("power", "square")
                 )
                 return self.elementwise(self.emit(fn), self.negate(arg) if negative else arg, param, simple)
-            case GeneralUnary(fn=fn, x=x, params=params) if _labelled(fn, params, names):
+            case GeneralUnary(fn=fn, x=x, params=params) if labelled(fn, params, names):
                 return self.labelled_call(node, names, taken, depth)
             case GeneralUnary(fn=fn, x=x, params=params):
                 if isinstance(x, Variable):
@@ -227,7 +233,7 @@ class _Printer:
         assert isinstance(axes, tuple)
         own = iter(names)
         sizes = [node.x.shape[k] for k in axes]
-        reduced = iter(self.fresh(sizes, taken | self.reserved)) if node.fn in _REDUCING else None
+        reduced = iter(self.fresh(sizes, taken | self.reserved)) if node.fn in REDUCING else None
         arg_names = [next(reduced) if reduced is not None and k in axes else next(own) for k in range(node.x.ndim)]
         over = [arg_names[k] for k in axes]
         inner = taken | set(arg_names)
@@ -286,9 +292,11 @@ class _Printer:
         }
         named = [zip(it.classes, axis_hints(it.node, self.hints), strict=True) for it in items if it.node is not None]
         hint = {c: name for pairs in named for c, name in pairs if name}  # a named variable's axes: its names
+        used, start = taken | set(name_of.values()), dict[int, int]()
         for c in (c for k in order for c in items[k].classes):
             if c not in name_of:
-                (name_of[c],) = self.fresh([size[c]], taken | set(name_of.values()), [hint.get(c)])
+                (name_of[c],) = self.fresh([size[c]], used, [hint.get(c)], start)
+                used.add(name_of[c])
         around_all, around = explicit_sums(items, [c for c in name_of if c in summed])
         alone = len(items) == 1 and not around_all
         taken.update(name_of.values())
@@ -391,9 +399,6 @@ class _Printer:
         return f"{fn}({', '.join(args)})"
 
 
-_REDUCING = ("logsumexp", "norm", "max", "min")
-
-
 def _reciprocal(node: Node) -> bool:
     return isinstance(node, Elementwise) and node.fn == "reciprocal" and node.param is None
 
@@ -401,19 +406,6 @@ def _reciprocal(node: Node) -> bool:
 def _operand(text: str, printer: _Printer) -> str:
     """An operand of ``/``: in parentheses unless it is one indexed tensor or number."""
     return text if re.fullmatch(r"[\w\[\],.]+", text) else printer.paren(text)
-
-
-def _labelled(fn: str, params: tuple[object, ...], names: list[str]) -> bool:
-    """Whether a general unary prints as the expression language's ``fn(e, k)``: a function
-    over axes (``softmax``, ``logsumexp``, ``norm``) whose value's indices are distinct (a
-    diagonal of it is indexed instead)."""
-    return (
-        fn in ("softmax", "log_softmax", *_REDUCING)
-        and len(params) == 1
-        and isinstance(params[0], tuple)
-        and len(params[0]) > 0
-        and len(set(names)) == len(names)
-    )
 
 
 def index_notation(
