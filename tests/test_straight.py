@@ -10,6 +10,7 @@ from hypothesis import given
 from strategies import TENSORAD, dag_cases
 
 import tensorad as ta
+from tensorad.ir.constants import constant
 from tensorad.ir.nodes import Variable
 from tensorad.run import plan as plan_module
 from tensorad.run.plan import Plan
@@ -64,3 +65,25 @@ def test_a_plan_refuses_the_wrong_number_of_arrays() -> None:
     x = Variable("x", (2,))
     with pytest.raises(ta.TensoradError, match="takes 1 arrays, got 2"):
         Plan([ta.exp(x)], [x])([np.ones(2), np.ones(2)])
+
+
+def test_every_output_is_an_array_of_the_callers_own_in_both_forms(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The straight-line code hands out its outputs as the loop does: an input, a constant,
+    a view (a transpose) and one value asked for twice each come out as an array that owns
+    its memory, shared with no argument and no other output."""
+    A = Variable("A", (3, 4))
+    e = ta.exp(A)
+    c = constant(np.arange(12.0).reshape(3, 4))
+    outputs = [e, A, e.T, e, c]
+    A0 = np.linspace(0.0, 1.0, 12).reshape(3, 4)
+    for results in _both(monkeypatch, outputs, [A], [A0]):
+        np.testing.assert_array_equal(results[0], np.exp(A0))
+        np.testing.assert_array_equal(results[1], A0)
+        np.testing.assert_array_equal(results[2], np.exp(A0).T)
+        np.testing.assert_array_equal(results[3], np.exp(A0))
+        np.testing.assert_array_equal(results[4], np.arange(12.0).reshape(3, 4))
+        assert results[4] is not c.value and not np.shares_memory(results[4], c.value)
+        for k, out in enumerate(results):
+            assert out.flags.owndata and out.flags.writeable, k
+            assert not np.shares_memory(out, A0), k
+            assert not any(np.shares_memory(out, other) for other in results[:k]), k

@@ -130,11 +130,13 @@ class Compiled:
         return Compiled, (self._fun, self._static, self._max, self._backend_name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        arrays_only = not kwargs and not self._static and all(_float_array(a) for a in args)
-        if arrays_only:
-            known = self._arrays_only.get(tuple((a.shape, a.dtype) for a in args))
-            if known is not None:  # the common case, checked without flattening
-                return _output(known[1], known[0](args))
+        arrays_only = False
+        if not kwargs and not self._static:  # the common case, checked without flattening:
+            kinds = tuple([(a.shape, a.dtype) for a in args if _float_array(a)])
+            if arrays_only := len(kinds) == len(args):  # every argument a float array
+                known = self._arrays_only.get(kinds)
+                if known is not None:
+                    return _output(known[1], known[0](args))
         static, leaves, tree = self._arguments(args, kwargs)
         if any(isinstance(leaf, NODE_TYPES) for leaf in leaves):
             return self._fun(*args, **kwargs)  # inside an enclosing trace: trace through

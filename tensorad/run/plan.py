@@ -170,16 +170,17 @@ class Plan:
         self._inputs = len(inputs)
         self._pool, self._gives = pool, [gives.get(step, ()) for step in range(len(steps))]
         self._give = give = _ignore if pool is None else pool.give
-        straight = straight and len(steps) <= STRAIGHT_STEPS
-        run = straight_line(steps, template, len(inputs), self._outputs, _alone, gives, give) if straight else None
-        self._run = run
+        self._run: Callable[[Sequence[Array]], list[Array]] | None = None
+        if straight and len(steps) <= STRAIGHT_STEPS:
+            owned = owned_array, self._leaf
+            self._run = straight_line(steps, template, len(inputs), self._outputs, _alone, gives, give, owned)
 
     def __call__(self, arrays: Sequence[Array]) -> list[Array]:
         """The outputs' values, each an array the caller owns, for the inputs' ``arrays``."""
         if len(arrays) != self._inputs:
             raise TensoradError(f"the plan takes {self._inputs} arrays, got {len(arrays)}")
-        if self._run is not None:
-            return self._owned(self._run(arrays), range(len(self._outputs)))
+        if self._run is not None:  # (its outputs are the caller's arrays already)
+            return self._run(arrays)
         values = self._template.copy()
         values[: len(arrays)] = arrays
         for (fn, operands, out, frees, reuse), gives in zip(self._steps, self._gives, strict=True):
