@@ -290,6 +290,29 @@ def test_naming_a_long_product_looks_at_each_index_name_a_bounded_number_of_time
     assert text.endswith("…") and "A[k1,l1]*" in text
 
 
+def test_naming_shared_subexpressions_walks_the_dag_once_not_once_per_candidate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``shared=True`` tries each repeated subexpression by printing its line alone: it used
+    to walk the candidate's DAG and print every name made so far on each try (15 s for the
+    derivative of 2,000 nested ``exp``)."""
+    walks = 0
+    toposort_ = printing.toposort
+
+    def counted(nodes: list[Node]) -> list[Node]:
+        nonlocal walks
+        walks += 1
+        return toposort_(nodes)
+
+    monkeypatch.setattr(printing, "toposort", counted)
+    node: Node = x
+    for _ in range(200):
+        node = ta.exp(node)
+    text = printing.index_notation(ta.derivative(node, x), name="d", shared=True)
+    assert walks <= 2, walks
+    assert text.startswith("d[i,j] = exp(exp(t") and "\nwhere t1[i] = " in text, text[:60]
+
+
 def test_wide_sum_repr_is_one_bounded_line() -> None:
     total: Node = ta.Variable("v0", (2,))
     for k in range(1, 1000):

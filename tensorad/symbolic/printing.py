@@ -114,12 +114,7 @@ class _Printer:
         if self.shared:
             self.name_shared(node)
             self.reserved |= set(self.named.values())
-        wanted = [given or hint for given, hint in itertools.zip_longest(labels, axis_hints(node, self.hints))]
-        names = self.bound = self.fresh(node.shape, set(), wanted)  # a label given, else a named variable's axis
-        negative, text = self.expression(node, names, set(names) | self.reserved, 0)
-        text = self.negate(text) if negative else text
-        if name is not None:
-            text = f"{self.indexed(name, names)} = {text}"
+        text = self.statement(node, name, labels)
         for shared, label in self.named.items():  # each defined once, in the order they build on each other
             self.defining = shared
             own = self.bound = self.fresh(shared.shape, set())
@@ -127,6 +122,14 @@ class _Printer:
             text += self.where(self.indexed(self.variable(label), own), self.negate(body) if negative else body)
         self.defining = None
         return text if len(text) <= self.limit else text[: self.limit] + "…"
+
+    def statement(self, node: Node, name: str | None = None, labels: Sequence[str | None] = ()) -> str:
+        """``node``'s line (``name[i,j] = …`` with a ``name``), without the named subexpressions'."""
+        wanted = [given or hint for given, hint in itertools.zip_longest(labels, axis_hints(node, self.hints))]
+        names = self.bound = self.fresh(node.shape, set(), wanted)  # a label given, else a named variable's axis
+        negative, text = self.expression(node, names, set(names) | self.reserved, 0)
+        text = self.negate(text) if negative else text
+        return text if name is None else f"{self.indexed(name, names)} = {text}"
 
     def name_shared(self, node: Node) -> None:
         """Name ``t1``, ``t2``, … the subexpressions of ``node`` that a printout would write
@@ -137,9 +140,8 @@ class _Printer:
             if candidate is node or uses[candidate] < 2 or isinstance(candidate, (Variable, Constant)):
                 continue
             trial = _Printer(SHARED_TRIAL)  # bounded: a DAG of many shared nodes prints each so far
-            trial.named = dict(self.named)
-            head, _, rest = trial.top(candidate, "t").partition(" = ")
-            body = rest.split("\nwhere ")[0]  # without the lines of the names it uses
+            trial.named, trial.reserved = self.named, self.reserved  # (the line alone: no names made, none defined)
+            head, _, body = trial.statement(candidate, "t").partition(" = ")
             indices = head[2:-1].split(",") if candidate.ndim else []
             # a broadcast axis, which the body does not write, would be a label of unknown size
             written = all(re.search(rf"[\[,]{name}[\],]", body) for name in indices)
