@@ -263,3 +263,20 @@ def test_a_reader_that_stops_early_is_not_an_error() -> None:
     process.stdout.close()
     assert process.wait(timeout=120) == 0
     assert process.stderr.read() == b""
+
+
+def test_a_check_shrinks_the_point_where_nested_exponentials_overflow_and_says_when_none_is_finite(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """exp⁴ overflows at most points of [-1, 1] (exp⁴(1) = e^(3.8·10⁶)): the check draws
+    again a hundred times smaller and passes. exp⁶ overflows everywhere (exp⁶(x) > exp(3.3·10⁶)):
+    nothing is checked, the report says so and the status is 1, not a FAILED verdict on a
+    right derivative."""
+    x = ta.Variable("x", (3,))
+    exp4 = ta.sum(ta.exp(ta.exp(ta.exp(ta.exp(x)))))
+    assert checking.check_derivative(exp4, x, ta.derivative(exp4, x)).ok
+    status = cli.main(["derive", "exp(" * 6 + "x[i]" + ")" * 6, "--wrt", "x", "--check"])
+    out = capsys.readouterr().out
+    assert status == 1 and "check: not made: the value or the derivative overflows" in out and "FAILED" not in out
+    report = checking.CheckReport(None, None, float("nan"), finite=False)
+    assert not report.ok and "not made" in str(report)
