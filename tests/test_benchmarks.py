@@ -10,6 +10,7 @@ derivatives to central differences of the (so checked) gradient formula.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import itertools
 import json
@@ -77,7 +78,9 @@ def test_a_wrong_result_fails_its_row_and_stops_the_run() -> None:
 
     broken = System("broken", "broken", "0", NUMPY, {"value": off_by_one, "grad": off_by_one})
     systems = [numpy_system(), broken]
+    frozen = gc.get_freeze_count()
     rows = run([PROBLEMS["quadratic"]], ["value", "grad"], systems, Settings("tiny", 1), report=lambda row: None)
+    assert gc.get_freeze_count() == frozen  # the heap the run froze is thawed, on the early return too
     # numpy runs its whole grid first (before any peer), then the broken system's first row stops the run
     assert [(row.task, row.system, row.status) for row in rows] == [
         ("value", "numpy", "ok"),
