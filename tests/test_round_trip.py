@@ -109,6 +109,16 @@ def test_shared_subexpressions_are_written_once() -> None:
     )
 
 
+def test_a_shared_name_never_takes_a_variables_name() -> None:
+    """With a variable called ``t1``, the shared subexpression is ``t2``: it was ``t1`` too,
+    and the printout read back as another expression."""
+    t1, A = ta.Variable("t1", (3,)), ta.Variable("A", (3, 3))
+    z = ta.tanh(A @ t1)
+    text = index_notation(z * z + z, name="out", shared=True)
+    assert text == "out[i] = t2[i] + t2[i]*t2[i]\nwhere t2[i] = tanh(A[i,j]*t1[j])"
+    assert equivalent(ta.parse(text, variables={"t1": t1, "A": A}).expr, z * z + z)
+
+
 def test_an_index_summed_in_several_places_is_summed_explicitly() -> None:
     """Einstein's convention covers an index written twice; the logistic Hessian writes
     ``k`` eleven times, so its sum is written out (it was missing)."""

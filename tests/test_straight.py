@@ -87,3 +87,20 @@ def test_every_output_is_an_array_of_the_callers_own_in_both_forms(monkeypatch: 
             assert out.flags.owndata and out.flags.writeable, k
             assert not np.shares_memory(out, A0), k
             assert not any(np.shares_memory(out, other) for other in results[:k]), k
+
+
+@pytest.mark.usefixtures("restore_registries")
+def test_a_function_that_hands_back_its_argument_does_not_alias_the_callers_array() -> None:
+    """A user's elementwise function may return its input array itself: the compiled
+    result is still a new array, in both forms of the plan and with one output or two."""
+    same = ta.define_elementwise("same_array", lambda x: x, lambda x: 1.0 + 0.0 * x)
+    x0 = np.array([1.0, 2.0, 3.0])
+    one = ta.jit(lambda x: same(x))(x0)
+    two = ta.jit(lambda x: (same(x), same(x) * 2.0))(x0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plan_module, "STRAIGHT_STEPS", -1)
+        looped = ta.jit(lambda x: (same(x), x * 3.0))(x0)
+    for result in (one, *two, *looped):
+        assert not np.shares_memory(result, x0)
+    one[0] = 42.0
+    np.testing.assert_array_equal(x0, [1.0, 2.0, 3.0])

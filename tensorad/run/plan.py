@@ -131,9 +131,9 @@ class Plan:
             steps.append((kernel(computing, scipy), operands, slots[node], (), None))
         self._template = template
         self._outputs = [slots[node] for node in outputs]
-        self._leaf = [isinstance(node, (Variable, Constant)) for node in outputs]
+        self._finish = owned_outputs([isinstance(node, (Variable, Constant)) for node in outputs])
         out_slots = self._outputs
-        copied = sum(  # the bytes of outputs the caller gets copies of (see _owned): leaves, views, repeats
+        copied = sum(  # the bytes of outputs the caller gets copies of (see owned_outputs): leaves, views, repeats
             node.size * node.dtype.itemsize
             for k, node in enumerate(outputs)
             if keep_buffers
@@ -172,8 +172,7 @@ class Plan:
         self._give = give = _ignore if pool is None else pool.give
         self._run: Callable[[Sequence[Array]], list[Array]] | None = None
         if straight and len(steps) <= STRAIGHT_STEPS:
-            owned = owned_array, self._leaf
-            self._run = straight_line(steps, template, len(inputs), self._outputs, _alone, gives, give, owned)
+            self._run = straight_line(steps, template, len(inputs), self._outputs, _alone, gives, give, self._finish)
 
     def __call__(self, arrays: Sequence[Array]) -> list[Array]:
         """The outputs' values, each an array the caller owns, for the inputs' ``arrays``."""
@@ -193,16 +192,7 @@ class Plan:
                 values[out] = fn(*args)
             for position, route in gives:
                 self._give(args[position], values[out], route)
-        return self._owned(values, self._outputs)
-
-    def _owned(self, values: Sequence[Array | None], slots: Sequence[int]) -> list[Array]:
-        """The outputs (``values[slot]`` for each of ``slots``), each an array the caller owns."""
-        results: list[Array] = []
-        for slot, leaf in zip(slots, self._leaf, strict=True):
-            value = values[slot]
-            assert value is not None
-            results.append(owned_array(value, leaf or any(value is r for r in results)))
-        return results
+        return self._finish([values[slot] for slot in self._outputs], arrays)
 
 
 def check_formed(
@@ -407,6 +397,31 @@ def _references(args: list[Any], k: int) -> int:
 
 _ALONE = _references([np.empty(1)], 0)
 """What :func:`_references` counts for an array held by nothing but its list (calibrated)."""
+
+
+def owned_outputs(leaves: Sequence[bool]) -> Finish:
+    """``finish(values, arrays)``: a plan's output ``values``, each an array the caller owns
+    (:func:`owned_array`), copied also where it is one of the input ``arrays`` (a function
+    may hand its argument back) or an output already given (``leaves[k]``: the output is a
+    variable or constant's own array)."""
+    if len(leaves) == 1:
+        (leaf,) = leaves
+        return lambda values, arrays: [owned_array(values[0], leaf or any(values[0] is a for a in arrays))]
+
+    def finish(values: Sequence[Array | None], arrays: Sequence[Array]) -> list[Array]:
+        given = {id(a) for a in arrays}
+        results = []
+        for value, leaf in zip(values, leaves, strict=True):
+            assert value is not None
+            results.append(result := owned_array(value, leaf or id(value) in given))
+            given.add(id(result))
+        return results
+
+    return finish
+
+
+Finish = Callable[[Sequence[Any], Sequence[Array]], list[Array]]
+"""Hands a plan's outputs to its caller: see :func:`owned_outputs`."""
 
 
 def owned_array(value: Array, leaf: bool) -> Array:

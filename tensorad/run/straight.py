@@ -43,7 +43,7 @@ def straight_line(
     alone: Callable[[list[Any], int], bool] | None = None,
     gives: Mapping[int, tuple[tuple[int, int], ...]] | None = None,
     give: Callable[[Any, Any, int], None] | None = None,
-    owned: tuple[Callable[[Array, bool], Array], Sequence[bool]] | None = None,
+    finish: Callable[[list[Any], Sequence[Array]], list[Array]] | None = None,
 ) -> Callable[[Sequence[Array]], list[Array]]:
     """The function computing ``outputs``' slots from the inputs' arrays by ``steps``.
 
@@ -58,9 +58,8 @@ def straight_line(
             to ``give(operand, result, route)`` after it (a plan's kept buffers,
             :mod:`tensorad.run.buffers`).
         give: see ``gives``.
-        owned: ``(own, leaf)``: each output goes out as ``own(value, copy)``, where
-            ``copy`` is ``leaf[k]`` or that the value is an output already returned (an
-            array the caller owns, :func:`tensorad.run.plan.owned_array`).
+        finish: the outputs go out as ``finish(values, arrays)`` (the caller's own arrays,
+            :func:`tensorad.run.plan.owned_outputs`), where given.
 
     Returns:
         ``run(arrays)``: the outputs' values, as the plan's loop computes them.
@@ -89,14 +88,11 @@ def straight_line(
         lines.append(f"    v{out} = f{i}(a)")
         lines.extend(f"    give(a[{p}], v{out}, {route})" for p, route in gives.get(i, ()))
         lines.append("    del a")
-    if owned is None:
-        lines.append(f"    return [{', '.join(f'v{k}' for k in outputs)}]")
-    else:
-        names["own"] = owned[0]
-        for j, (k, leaf) in enumerate(zip(outputs, owned[1], strict=True)):
-            again = " or ".join([f"v{k} is r{i}" for i in range(j)]) or "False"
-            lines.append(f"    r{j} = own(v{k}, {'True' if leaf else again})")
-        lines.append(f"    return [{', '.join(f'r{j}' for j in range(len(outputs)))}]")
+    returned = f"[{', '.join(f'v{k}' for k in outputs)}]"
+    if finish is not None:
+        names["finish"] = finish
+        returned = f"finish({returned}, arrays)"
+    lines.append(f"    return {returned}")
     exec(compile("\n".join(lines), "<tensorad plan>", "exec"), names)  # code written above, from slots and names
     run: Callable[[Sequence[Array]], list[Array]] = names.pop("run")  # (not its own global: no cycle)
     return run

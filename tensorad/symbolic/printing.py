@@ -141,12 +141,14 @@ class _Printer:
                 continue
             trial = _Printer(SHARED_TRIAL)  # bounded: a DAG of many shared nodes prints each so far
             trial.named, trial.reserved = self.named, self.reserved  # (the line alone: no names made, none defined)
-            head, _, body = trial.statement(candidate, "t").partition(" = ")
+            line = trial.statement(candidate, "t")
+            head, _, body = line[:SHARED_TRIAL].partition(" = ")  # (an index past the cut is not written)
             indices = head[2:-1].split(",") if candidate.ndim else []
             # a broadcast axis, which the body does not write, would be a label of unknown size
             written = all(re.search(rf"[\[,]{name}[\],]", body) for name in indices)
-            if len(body) > SHARED_LENGTH and written:
-                self.named[candidate] = f"t{len(self.named) + 1}"
+            if len(body) > SHARED_LENGTH and written:  # the next t1, t2, … that no variable is called
+                taken = self.reserved | set(self.named.values())
+                self.named[candidate] = next(t for k in itertools.count(1) if (t := f"t{k}") not in taken)
 
     def stands_named(self, node: Node) -> bool:
         """Whether ``node`` prints as its name ``t1[…]`` here (not on its own where line)."""
