@@ -8,7 +8,11 @@ import itertools
 from collections.abc import Iterator
 
 _LETTERS = "ijklmnopqrstuvwxyzabcdefgh"
-_AXIS_PARAMS = ("softmax", "log_softmax", "logsumexp", "norm", "max", "min")
+REDUCING = ("logsumexp", "norm", "max", "min")
+"""The general unary functions that reduce the axes they are given (their value drops them)."""
+
+_AXIS_PARAMS = ("softmax", "log_softmax", *REDUCING)
+"""The general unary functions over the axes they are given."""
 
 
 def index_names() -> Iterator[str]:
@@ -63,16 +67,12 @@ _INFIX = {
 """The comparisons, printed between their operands (plain text, LaTeX)."""
 
 
-REDUCING = ("logsumexp", "norm", "max", "min")
-"""The general unary functions that reduce the axes they are given (their value drops them)."""
-
-
 def labelled(fn: str, params: tuple[object, ...], names: list[str]) -> bool:
     """Whether a general unary prints as the expression language's ``fn(e, k)``: a function
     over axes (``softmax``, ``logsumexp``, ``norm``) whose value's indices are distinct (a
     diagonal of it is indexed instead)."""
     return (
-        fn in ("softmax", "log_softmax", *REDUCING)
+        fn in _AXIS_PARAMS
         and len(params) == 1
         and isinstance(params[0], tuple)
         and len(params[0]) > 0

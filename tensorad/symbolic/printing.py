@@ -136,6 +136,8 @@ class _Printer:
         more than once and that are longer than :data:`SHARED_LENGTH` characters."""
         order = toposort([node])
         uses = use_counts(order, [node])
+        taken = self.reserved | set(self.named.values())  # no variable's name, nor one given already
+        labels = (t for k in itertools.count(1) if (t := f"t{k}") not in taken)
         for candidate in order:
             if candidate is node or uses[candidate] < 2 or isinstance(candidate, (Variable, Constant)):
                 continue
@@ -146,9 +148,8 @@ class _Printer:
             indices = head[2:-1].split(",") if candidate.ndim else []
             # a broadcast axis, which the body does not write, would be a label of unknown size
             written = all(re.search(rf"[\[,]{name}[\],]", body) for name in indices)
-            if len(body) > SHARED_LENGTH and written:  # the next t1, t2, … that no variable is called
-                taken = self.reserved | set(self.named.values())
-                self.named[candidate] = next(t for k in itertools.count(1) if (t := f"t{k}") not in taken)
+            if len(body) > SHARED_LENGTH and written:
+                self.named[candidate] = next(labels)
 
     def stands_named(self, node: Node) -> bool:
         """Whether ``node`` prints as its name ``t1[…]`` here (not on its own where line)."""
